@@ -1,0 +1,1 @@
+"""Shared plumbing for the four services: settings, auth, errors, pagination, health."""

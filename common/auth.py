@@ -1,0 +1,163 @@
+"""Stateless JWT authentication and permission checks for every service.
+
+Tokens are RS256 only, issued by users_api and verified with its public key;
+``iss`` and ``aud`` are checked on every verification. Permissions come from
+the token's ``permissions`` claim, so a change of grants takes effect when the
+user next obtains a token (access tokens live minutes).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import jwt
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework_simplejwt import authentication, models, tokens
+from rest_framework_simplejwt.backends import TokenBackend
+from rest_framework_simplejwt.settings import api_settings
+
+from common import jwt_keys
+from common.permission_catalogue import CATALOGUE
+
+
+class KeyIdTokenBackend(TokenBackend):
+    """simplejwt's backend, adding the ``kid`` header that JWKS clients select keys by."""
+
+    def encode(self, payload: dict[str, Any]) -> str:
+        jwt_payload = dict(payload)
+        jwt_payload["aud"] = self.audience
+        jwt_payload["iss"] = self.issuer
+        return jwt.encode(
+            jwt_payload,
+            self.prepared_signing_key,
+            algorithm=self.algorithm,
+            headers={"kid": self.key_id},
+            json_encoder=self.json_encoder,
+        )
+
+    @functools.cached_property
+    def key_id(self) -> str:
+        return jwt_keys.public_jwk(self.verifying_key)["kid"]
+
+
+@functools.lru_cache(maxsize=4)
+def _backend(
+    algorithm: str, signing_key: str, verifying_key: str, audience: str, issuer: str, leeway: int
+) -> KeyIdTokenBackend:
+    return KeyIdTokenBackend(algorithm, signing_key, verifying_key, audience, issuer, None, leeway)
+
+
+def token_backend() -> KeyIdTokenBackend:
+    # Keyed on the live settings so tests that override SIMPLE_JWT get a matching backend.
+    return _backend(
+        api_settings.ALGORITHM,
+        api_settings.SIGNING_KEY,
+        api_settings.VERIFYING_KEY,
+        api_settings.AUDIENCE,
+        api_settings.ISSUER,
+        api_settings.LEEWAY,
+    )
+
+
+class KeyIdBackendMixin:
+    @property
+    def token_backend(self) -> KeyIdTokenBackend:
+        return token_backend()
+
+
+class AccessToken(KeyIdBackendMixin, tokens.AccessToken):
+    """The only token class accepted on API requests (a refresh token is refused)."""
+
+
+class TokenUser(models.TokenUser):
+    """The caller, as the access token describes it; no database lookup."""
+
+    @functools.cached_property
+    def permissions(self) -> frozenset[str]:
+        return frozenset(self.token.get("permissions", ()))
+
+    @functools.cached_property
+    def roles(self) -> list[str]:
+        return list(self.token.get("roles", ()))
+
+    def has_code(self, code: str) -> bool:
+        return bool(self.is_superuser) or code in self.permissions
+
+    def get_all_permissions(self, obj: Any = None) -> set[str]:
+        return set(self.permissions)
+
+    def has_perm(self, perm: str, obj: Any = None) -> bool:
+        return self.has_code(perm)
+
+
+class JWTAuthentication(authentication.JWTStatelessUserAuthentication):
+    """Bearer access tokens, verified without touching the database."""
+
+    www_authenticate_realm = "api"
+
+
+def _known(code: str) -> str:
+    if code not in CATALOGUE:
+        raise ValueError(f"{code!r} is not in common.permission_catalogue.CATALOGUE")
+    return code
+
+
+def _caller_has(request: Any, code: str) -> bool:
+    user = request.user
+    return isinstance(user, TokenUser) and user.has_code(code)
+
+
+class HasPermission(BasePermission):
+    """Allows the request when the token carries ``code`` (or is a superuser's).
+
+    Use it directly in ``permission_classes``: ``[HasPermission("clients.view_client")]``.
+    Unauthenticated callers get 401, authenticated ones without the code 403.
+    """
+
+    def __init__(self, code: str) -> None:
+        self.code = _known(code)
+
+    def __call__(self) -> HasPermission:
+        # DRF instantiates each entry of permission_classes; an instance stands for itself.
+        return self
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return _caller_has(request, self.code)
+
+
+class MethodPermission(BasePermission):
+    """One permission code per HTTP method; a method without a code is refused."""
+
+    def __init__(self, codes: Mapping[str, str]) -> None:
+        self.codes = {method.upper(): _known(code) for method, code in codes.items()}
+
+    def __call__(self) -> MethodPermission:
+        return self
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        code = self.codes.get(request.method)
+        if code is None:
+            # A method the view does not implement falls through to DRF's 405.
+            return not hasattr(view, request.method.lower())
+        return _caller_has(request, code)
+
+
+def model_permissions(
+    model_code: str, *, methods: Iterable[str] = ("GET", "POST", "PUT", "PATCH", "DELETE")
+) -> MethodPermission:
+    """Django's view/add/change/delete mapping for ``"<app_label>.<model>"``.
+
+    GET, HEAD and OPTIONS need ``view``, POST ``add``, PUT and PATCH ``change``,
+    DELETE ``delete``. Only the methods listed get a code.
+    """
+    app_label, model = model_code.split(".")
+    action_by_method = {"POST": "add", "PUT": "change", "PATCH": "change", "DELETE": "delete"}
+    action_by_method.update({method: "view" for method in SAFE_METHODS})
+    wanted = {method.upper() for method in methods}
+    if "GET" in wanted:
+        wanted |= set(SAFE_METHODS)
+    return MethodPermission(
+        {method: f"{app_label}.{action_by_method[method]}_{model}" for method in wanted}
+    )

@@ -1,0 +1,191 @@
+"""RFC 9457 problem details for every error a service returns.
+
+Each problem has ``type``, ``title``, ``status``, ``detail`` and a stable
+``code``; validation problems add ``errors`` keyed by dotted field paths
+(``items.0.quantity``). Stack traces never reach the client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler, set_rollback
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "urn:sistema-multi-apis:problem:"
+
+
+class DomainError(exceptions.APIException):
+    """A business rule said no. Raised by services; the view layer turns it into a problem.
+
+    ``code`` is stable and documented; ``detail`` is for humans.
+    """
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+    default_detail = "The request conflicts with the current state of the resource."
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        code: str | None = None,
+        status_code: int | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail=detail, code=code)
+        if status_code is not None:
+            self.status_code = status_code
+        self.extra = dict(extra or {})
+
+
+class PreconditionFailed(DomainError):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_code = "precondition_failed"
+    default_detail = "The resource changed since you read it (If-Match does not match)."
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "payload_too_large"
+    default_detail = "The request body is too large."
+
+
+def problem(
+    status_code: int,
+    *,
+    code: str,
+    detail: str,
+    title: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    body = {
+        "type": f"{PROBLEM_TYPE_BASE}{code}",
+        "title": title or _title(status_code),
+        "status": status_code,
+        "detail": detail,
+        "code": code,
+    }
+    body.update(extra)
+    return body
+
+
+def _title(status_code: int) -> str:
+    try:
+        return HTTPStatus(status_code).phrase
+    except ValueError:
+        return "Error"
+
+
+def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested error structure as ``{"dotted.path": ["message", ...]}``."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(detail, Mapping):
+        for key, value in detail.items():
+            if key == "non_field_errors" and prefix:
+                path = prefix  # a list field's own error belongs to the field
+            else:
+                path = f"{prefix}.{key}" if prefix else str(key)
+            for sub_path, messages in flatten_errors(value, path).items():
+                flat.setdefault(sub_path, []).extend(messages)
+    elif isinstance(detail, list | tuple):
+        if all(not isinstance(item, Mapping | list | tuple) for item in detail):
+            flat[prefix or "non_field_errors"] = [str(item) for item in detail]
+        else:
+            for index, value in enumerate(detail):
+                if not value:
+                    continue
+                path = f"{prefix}.{index}" if prefix else str(index)
+                for sub_path, messages in flatten_errors(value, path).items():
+                    flat.setdefault(sub_path, []).extend(messages)
+    else:
+        flat[prefix or "non_field_errors"] = [str(detail)]
+    return flat
+
+
+def _as_drf_exception(exc: Exception) -> Exception:
+    if isinstance(exc, DjangoValidationError):
+        if hasattr(exc, "error_dict"):
+            return exceptions.ValidationError(exc.message_dict)
+        return exceptions.ValidationError({"non_field_errors": exc.messages})
+    if isinstance(exc, Http404):
+        return exceptions.NotFound()
+    if isinstance(exc, DjangoPermissionDenied):
+        return exceptions.PermissionDenied()
+    return exc
+
+
+def _detail_text(detail: Any) -> str:
+    if isinstance(detail, Mapping) and "detail" in detail:
+        return str(detail["detail"])
+    if isinstance(detail, list | tuple) and detail:
+        return str(detail[0])
+    return str(detail)
+
+
+def _code_of(exc: exceptions.APIException) -> str:
+    detail = exc.detail
+    if isinstance(detail, Mapping) and "code" in detail:
+        return str(detail["code"])
+    code = getattr(detail, "code", None)
+    return str(code or exc.default_code)
+
+
+def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | None:
+    """DRF EXCEPTION_HANDLER: every handled error becomes a problem; the transaction rolls back."""
+    exc = _as_drf_exception(exc)
+    response = exception_handler(exc, context)
+    if response is None:
+        # Unhandled: let Django's handler500 answer (a problem without a trace) and log it.
+        return None
+    set_rollback()
+    status_code = response.status_code
+    if isinstance(exc, exceptions.ValidationError):
+        body = problem(
+            status_code,
+            code="validation_error",
+            detail="The request has invalid fields.",
+            errors=flatten_errors(exc.detail),
+        )
+    else:
+        body = problem(status_code, code=_code_of(exc), detail=_detail_text(exc.detail))
+        if isinstance(exc, DomainError):
+            body.update(exc.extra)
+    response.data = body
+    response.content_type = PROBLEM_CONTENT_TYPE
+    return response
+
+
+def problem_response(
+    request: HttpRequest, status_code: int, code: str, detail: str
+) -> JsonResponse:
+    return JsonResponse(
+        problem(status_code, code=code, detail=detail),
+        status=status_code,
+        content_type=PROBLEM_CONTENT_TYPE,
+    )
+
+
+def handler400(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return problem_response(request, 400, "bad_request", "The request could not be understood.")
+
+
+def handler403(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return problem_response(request, 403, "permission_denied", "You may not do this.")
+
+
+def handler404(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return problem_response(request, 404, "not_found", "Nothing lives at this address.")
+
+
+def handler500(request: HttpRequest) -> JsonResponse:
+    return problem_response(
+        request, 500, "server_error", "Something went wrong on our side; it has been logged."
+    )

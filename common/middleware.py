@@ -1,0 +1,37 @@
+"""Request-level guards that must run before any view reads the body."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from common.errors import problem_response
+
+
+class RequestSizeLimitMiddleware:
+    """Refuses bodies over MAX_REQUEST_BODY_BYTES with 413 before they are read.
+
+    DRF parses ``request`` as a stream, which bypasses Django's
+    DATA_UPLOAD_MAX_MEMORY_SIZE check, so the limit is enforced here from the
+    declared Content-Length (the WSGI server never hands over more than that).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = settings.MAX_REQUEST_BODY_BYTES
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return problem_response(request, 400, "bad_request", "Content-Length is not a number.")
+        if length > limit:
+            return problem_response(
+                request,
+                413,
+                "payload_too_large",
+                f"The request body has {length} bytes; the limit is {limit}.",
+            )
+        return self.get_response(request)

@@ -1,0 +1,286 @@
+"""Settings helpers shared by every service.
+
+Everything is read from environment variables with defaults that are safe for
+local development (the "embedded defaults": SQLite and files under ``var/``).
+``ENVIRONMENT=production`` turns every default that would be unsafe in a real
+deployment into a hard error instead.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from common import jwt_keys
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    """Parse a boolean variable; raises ImproperlyConfigured on anything but yes/no words."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, got {raw!r}")
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def is_production() -> bool:
+    environment = env_str("ENVIRONMENT", "development").strip().lower()
+    if environment not in {"development", "production"}:
+        raise ImproperlyConfigured(
+            f"ENVIRONMENT must be development or production, got {environment!r}"
+        )
+    return environment == "production"
+
+
+def var_dir() -> Path:
+    """Where the embedded defaults keep their files (databases, keys, broker)."""
+    return Path(env_str("VAR_DIR", str(REPO_DIR / "var"))).resolve()
+
+
+def _require(name: str) -> str:
+    value = env_str(name).strip()
+    if not value:
+        raise ImproperlyConfigured(f"{name} is required when ENVIRONMENT=production")
+    return value
+
+
+def _read_or_create_secret(path: Path) -> str:
+    """Return the secret stored at ``path``, creating it (mode 0600) on first use.
+
+    Creation uses O_EXCL so two processes starting at once agree on one secret.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+def secret_key(service: str) -> str:
+    if is_production():
+        return _require("SECRET_KEY")
+    return env_str("SECRET_KEY") or _read_or_create_secret(var_dir() / service / "secret_key")
+
+
+def database(service: str) -> dict[str, Any]:
+    """The default database: DATABASE_URL, or SQLite in WAL mode under var/<service>/."""
+    url = env_str("DATABASE_URL").strip()
+    if not url:
+        if is_production():
+            _require("DATABASE_URL")
+        path = var_dir() / service / "db.sqlite3"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{path}"
+    config = dj_database_url.parse(
+        url,
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        config["CONN_MAX_AGE"] = 0
+        config["OPTIONS"] = {
+            # IMMEDIATE takes the write lock when a transaction starts, so two writers
+            # queue on busy_timeout instead of failing with "database is locked".
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    test_name = env_str("TEST_DATABASE_NAME").strip()
+    if test_name:
+        config["TEST"] = {"NAME": test_name}
+    return config
+
+
+def cache() -> dict[str, Any]:
+    """CACHE_URL (redis://...) or a per-process memory cache.
+
+    Throttling counts live here, so every process of a deployment must share it.
+    """
+    url = env_str("CACHE_URL").strip()
+    if url:
+        return {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", ""),
+        }
+    return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+
+
+def simple_jwt(*, signing: bool) -> dict[str, Any]:
+    """SIMPLE_JWT settings. Only the issuer (users_api) passes ``signing=True``."""
+    keys = jwt_keys.load(var_dir() / "jwt", production=is_production(), signing=signing)
+    return {
+        "ALGORITHM": "RS256",
+        "SIGNING_KEY": keys.private_pem,
+        "VERIFYING_KEY": keys.public_pem,
+        "AUDIENCE": env_str("JWT_AUDIENCE", "sistema-multi-apis"),
+        "ISSUER": env_str("JWT_ISSUER", "sistema-multi-apis/users_api"),
+        "LEEWAY": 5,
+        "USER_ID_FIELD": "id",
+        "USER_ID_CLAIM": "user_id",
+        "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 5)),
+        "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_DAYS", 7)),
+        "AUTH_HEADER_TYPES": ("Bearer",),
+        "AUTH_TOKEN_CLASSES": ("common.auth.AccessToken",),
+        "TOKEN_USER_CLASS": "common.auth.TokenUser",
+        "UPDATE_LAST_LOGIN": False,
+    }
+
+
+def service_defaults(
+    service: str,
+    *,
+    domain_apps: list[str],
+    jwt_signing: bool = False,
+) -> dict[str, Any]:
+    """Settings every service shares; the service's settings module adds its own.
+
+    ``service`` is the project's package name (``users_api``); it names the
+    default database and secret files under ``var/``.
+    """
+    production = is_production()
+    static_root = var_dir() / service / "static"
+    static_root.mkdir(parents=True, exist_ok=True)
+    debug = env_bool("DEBUG", False)
+    default_hosts = [] if production else ["localhost", "127.0.0.1", "[::1]", "testserver"]
+    allowed_hosts = env_list("ALLOWED_HOSTS", default_hosts)
+    if production and not allowed_hosts:
+        _require("ALLOWED_HOSTS")
+    return {
+        "SERVICE_NAME": service,
+        "DEBUG": debug,
+        "SECRET_KEY": secret_key(service),
+        "ALLOWED_HOSTS": allowed_hosts,
+        "INSTALLED_APPS": [
+            "django.contrib.admin",
+            "django.contrib.auth",
+            "django.contrib.contenttypes",
+            "django.contrib.sessions",
+            "django.contrib.messages",
+            "whitenoise.runserver_nostatic",
+            "django.contrib.staticfiles",
+            "rest_framework",
+            "django_filters",
+            "drf_spectacular",
+            "drf_spectacular_sidecar",
+            "common",
+            *domain_apps,
+        ],
+        "MIDDLEWARE": [
+            "common.middleware.RequestSizeLimitMiddleware",
+            "django.middleware.security.SecurityMiddleware",
+            "whitenoise.middleware.WhiteNoiseMiddleware",
+            "django.contrib.sessions.middleware.SessionMiddleware",
+            "django.middleware.common.CommonMiddleware",
+            "django.middleware.csrf.CsrfViewMiddleware",
+            "django.contrib.auth.middleware.AuthenticationMiddleware",
+            "django.contrib.messages.middleware.MessageMiddleware",
+            "django.middleware.clickjacking.XFrameOptionsMiddleware",
+        ],
+        "ROOT_URLCONF": f"{service}.urls",
+        "WSGI_APPLICATION": f"{service}.wsgi.application",
+        "TEMPLATES": [
+            {
+                "BACKEND": "django.template.backends.django.DjangoTemplates",
+                "DIRS": [],
+                "APP_DIRS": True,
+                "OPTIONS": {
+                    "context_processors": [
+                        "django.template.context_processors.request",
+                        "django.contrib.auth.context_processors.auth",
+                        "django.contrib.messages.context_processors.messages",
+                    ],
+                },
+            },
+        ],
+        "DATABASES": {"default": database(service)},
+        "CACHES": {"default": cache()},
+        "DEFAULT_AUTO_FIELD": "django.db.models.BigAutoField",
+        "LANGUAGE_CODE": "en-us",
+        "TIME_ZONE": "UTC",
+        "USE_I18N": True,
+        "USE_TZ": True,
+        "STATIC_URL": "static/",
+        "STATIC_ROOT": str(static_root),
+        "MAX_REQUEST_BODY_BYTES": env_int("MAX_REQUEST_BODY_BYTES", 1024 * 1024),
+        "DATA_UPLOAD_MAX_MEMORY_SIZE": env_int("MAX_REQUEST_BODY_BYTES", 1024 * 1024),
+        "SECURE_CONTENT_TYPE_NOSNIFF": True,
+        "SESSION_COOKIE_SECURE": production,
+        "CSRF_COOKIE_SECURE": production,
+        "REST_FRAMEWORK": {
+            "DEFAULT_AUTHENTICATION_CLASSES": ["common.auth.JWTAuthentication"],
+            "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+            "DEFAULT_PAGINATION_CLASS": "common.pagination.LimitOffsetPagination",
+            "DEFAULT_FILTER_BACKENDS": [
+                "django_filters.rest_framework.DjangoFilterBackend",
+                "rest_framework.filters.SearchFilter",
+                "rest_framework.filters.OrderingFilter",
+            ],
+            "DEFAULT_RENDERER_CLASSES": [
+                "rest_framework.renderers.JSONRenderer",
+                "rest_framework.renderers.BrowsableAPIRenderer",
+            ],
+            "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+            "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+            "EXCEPTION_HANDLER": "common.errors.problem_exception_handler",
+            "NUM_PROXIES": env_int("NUM_PROXIES", 0),
+        },
+        "SPECTACULAR_SETTINGS": {
+            "TITLE": f"Sistema Multi-APIs — {service}",
+            "VERSION": "1.0.0",
+            "SERVE_INCLUDE_SCHEMA": False,
+            "SWAGGER_UI_DIST": "SIDECAR",
+            "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+            "REDOC_DIST": "SIDECAR",
+            "COMPONENT_SPLIT_REQUEST": True,
+        },
+        "SIMPLE_JWT": simple_jwt(signing=jwt_signing),
+        "LOGGING": {
+            "version": 1,
+            "disable_existing_loggers": False,
+            "formatters": {
+                "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+            },
+            "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+            "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+        },
+    }

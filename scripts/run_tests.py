@@ -1,0 +1,154 @@
+"""Run the whole test suite: lint, then every Django project's tests with its own settings.
+
+PostgreSQL (127.0.0.1:5432, user postgres) and Redis (127.0.0.1:6379) are used
+when they answer; otherwise the tests run on SQLite and the in-process cache.
+On CI (``CI=true``) both are required: a missing service fails the run instead
+of silently testing less. ``TEST_DATABASE=sqlite`` forces SQLite locally.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+REPORTS = REPO / "var" / "test-reports"
+
+POSTGRES_HOST = os.environ.get("TEST_POSTGRES_HOST", "127.0.0.1")
+POSTGRES_PORT = int(os.environ.get("TEST_POSTGRES_PORT", "5432"))
+POSTGRES_USER = os.environ.get("TEST_POSTGRES_USER", "postgres")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@dataclass(frozen=True)
+class Project:
+    name: str
+    directory: Path
+    settings: str
+    tests: str
+
+
+PROJECTS = [
+    Project("common", REPO, "common.tests.settings", "common/tests"),
+    Project("users_api", REPO / "users_api", "users_api.settings", "users"),
+]
+
+
+def _postgres_answers() -> bool:
+    try:
+        import psycopg
+    except ImportError:
+        return False
+    try:
+        with psycopg.connect(
+            host=POSTGRES_HOST,
+            port=POSTGRES_PORT,
+            user=POSTGRES_USER,
+            dbname="postgres",
+            connect_timeout=3,
+        ):
+            return True
+    except psycopg.Error:
+        return False
+
+
+def _redis_answers() -> bool:
+    host_port = REDIS_URL.split("://", 1)[1].split("/", 1)[0]
+    host, _, port = host_port.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=3) as conn:
+            conn.sendall(b"PING\r\n")
+            return conn.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def _count(report: Path) -> tuple[int, int, int]:
+    """(passed, failed, skipped) from a JUnit XML report."""
+    if not report.exists():
+        return 0, 1, 0
+    root = ET.parse(report).getroot()  # noqa: S314 - our own pytest's output
+    suites = [root] if root.tag == "testsuite" else list(root)
+    tests = failed = skipped = 0
+    for suite in suites:
+        tests += int(suite.get("tests", 0))
+        failed += int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+        skipped += int(suite.get("skipped", 0))
+    return tests - failed - skipped, failed, skipped
+
+
+def main() -> int:
+    ci = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+    forced = os.environ.get("TEST_DATABASE", "").lower()
+    use_postgres = forced != "sqlite" and _postgres_answers()
+    use_redis = forced != "sqlite" and _redis_answers()
+    if ci and not (use_postgres and use_redis):
+        missing = [n for n, up in (("PostgreSQL", use_postgres), ("Redis", use_redis)) if not up]
+        print(f"error: CI needs {' and '.join(missing)}, which did not answer.", flush=True)
+        return 2
+
+    print("==> lint (ruff)", flush=True)
+    for command in (["ruff", "check", "."], ["ruff", "format", "--check", "--quiet", "."]):
+        if subprocess.run([str(VENV_BIN / command[0]), *command[1:]], cwd=REPO).returncode:
+            print("error: ruff found problems; `make format` fixes most of them.", flush=True)
+            return 1
+
+    if use_postgres:
+        print(
+            f"==> database: PostgreSQL at {POSTGRES_HOST}:{POSTGRES_PORT} "
+            "(each project creates and drops its own test database)",
+            flush=True,
+        )
+    else:
+        print("==> database: SQLite (PostgreSQL did not answer)", flush=True)
+    print(f"==> cache: {'Redis at ' + REDIS_URL if use_redis else 'in-process memory'}", flush=True)
+
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    totals = [0, 0, 0]
+    for project in PROJECTS:
+        env = dict(os.environ, DJANGO_SETTINGS_MODULE=project.settings, ENVIRONMENT="development")
+        env.pop("DATABASE_URL", None)
+        env.pop("CACHE_URL", None)
+        if use_postgres:
+            env["DATABASE_URL"] = (
+                f"postgres://{POSTGRES_USER}@{POSTGRES_HOST}:{POSTGRES_PORT}/{project.name}"
+            )
+        if use_redis:
+            env["CACHE_URL"] = REDIS_URL
+            env["CACHE_KEY_PREFIX"] = f"test-{project.name}"
+        report = REPORTS / f"{project.name}.xml"
+        report.unlink(missing_ok=True)
+        print(f"==> {project.name}: pytest {project.tests}", flush=True)
+        result = subprocess.run(
+            [
+                str(VENV_BIN / "pytest"),
+                project.tests,
+                f"--junitxml={report}",
+                "-p",
+                "no:cacheprovider",
+                *sys.argv[1:],
+            ],
+            cwd=project.directory,
+            env=env,
+        )
+        passed, failed, skipped = _count(report)
+        if result.returncode not in (0, 5) and failed == 0:
+            failed = 1  # pytest failed outside any test (collection, internal error)
+        for index, value in enumerate((passed, failed, skipped)):
+            totals[index] += value
+
+    passed, failed, skipped = totals
+    database = "PostgreSQL" if use_postgres else "SQLite"
+    print(f"==> all projects on {database}:", flush=True)
+    print(f"total: {passed} passed, {failed} failed, {skipped} skipped", flush=True)
+    return 0 if failed == 0 and passed > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+"""Django authentication backend for users_api's own admin site.
+
+Permissions are the user's effective codes (roles plus direct grants), the same
+codes the access token carries, so the admin and the API agree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.backends import ModelBackend
+
+from common.permission_catalogue import CATALOGUE
+from users.models import User
+from users.selectors import user_effective_permission_codes
+
+_CACHE_ATTR = "_effective_permission_codes"
+
+
+class PermissionCodeBackend(ModelBackend):
+    def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
+        if not isinstance(user_obj, User) or not user_obj.is_active or obj is not None:
+            return set()
+        if user_obj.is_superuser:
+            return set(CATALOGUE)
+        if not hasattr(user_obj, _CACHE_ATTR):
+            setattr(user_obj, _CACHE_ATTR, user_effective_permission_codes(user=user_obj))
+        return set(getattr(user_obj, _CACHE_ATTR))
+
+    def get_user_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
+        return self.get_all_permissions(user_obj, obj)
+
+    def get_group_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
+        return set()
+
+    def has_perm(self, user_obj: Any, perm: str, obj: Any = None) -> bool:
+        return perm in self.get_all_permissions(user_obj, obj)
+
+    def has_module_perms(self, user_obj: Any, app_label: str) -> bool:
+        return any(code.startswith(f"{app_label}.") for code in self.get_all_permissions(user_obj))

@@ -1,0 +1,146 @@
+"""Users, roles, the permission catalogue and login sessions."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.db import models
+from django.db.models.functions import Lower
+
+from common.versioning import VersionedModel
+
+
+class Permission(models.Model):
+    """One code of ``common.permission_catalogue``; synced after every migrate."""
+
+    code = models.CharField(primary_key=True, max_length=100)
+    service = models.CharField(max_length=50, db_index=True)
+    description = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Role(VersionedModel):
+    """A named set of permission codes that can be granted to users at once."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=80, help_text="Unique, case-insensitively.")
+    description = models.TextField(blank=True)
+    permissions = models.ManyToManyField(Permission, blank=True, related_name="roles")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="users_role_name_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserManager(BaseUserManager["User"]):
+    """Used by ``createsuperuser``; the API creates users through ``users.services``."""
+
+    def create_user(
+        self, username: str, email: str, password: str | None = None, **fields: Any
+    ) -> User:
+        user = self.model(username=username, email=self.normalize_email(email), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(
+        self, username: str, email: str, password: str | None = None, **fields: Any
+    ) -> User:
+        fields.update(is_staff=True, is_superuser=True, is_active=True)
+        return self.create_user(username, email, password, **fields)
+
+
+class User(AbstractBaseUser, VersionedModel):
+    UNVERSIONED_FIELDS = frozenset({"last_login"})
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    username = models.CharField(
+        max_length=150,
+        unique=True,
+        validators=[UnicodeUsernameValidator()],
+        help_text="Letters, digits and @/./+/-/_ only; 150 characters at most.",
+    )
+    email = models.EmailField(help_text="Unique, case-insensitively.")
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    is_active = models.BooleanField(
+        default=True, help_text="Inactive users cannot log in or refresh tokens."
+    )
+    is_staff = models.BooleanField(default=False, help_text="May sign in to the admin sites.")
+    is_superuser = models.BooleanField(
+        default=False, help_text="Passes every permission check of every service."
+    )
+    roles = models.ManyToManyField(Role, blank=True, related_name="users")
+    permissions = models.ManyToManyField(
+        Permission,
+        blank=True,
+        related_name="granted_users",
+        help_text="Codes granted directly, on top of those of the user's roles.",
+    )
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "username"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["email"]
+
+    class Meta:
+        ordering = ["username"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="users_user_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+    def get_full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def get_short_name(self) -> str:
+        return self.first_name
+
+
+class LoginSession(models.Model):
+    """One login and every refresh token rotated from it (a token family)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_sessions")
+    created_at = models.DateTimeField(auto_now_add=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=50, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"login {self.pk} of {self.user_id}"
+
+
+class IssuedRefreshToken(models.Model):
+    """A refresh token we issued; ``used_at`` set means it was rotated (blacklisted)."""
+
+    jti = models.CharField(primary_key=True, max_length=64)
+    session = models.ForeignKey(
+        LoginSession, on_delete=models.CASCADE, related_name="refresh_tokens"
+    )
+    issued_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.jti

@@ -1,0 +1,475 @@
+"""Write use-cases of users_api. Each runs in one transaction.
+
+Errors: ``django.core.exceptions.ValidationError`` for bad field values (400,
+keyed by field), ``common.errors.DomainError`` subclasses for refused rules
+(403/409/412 with a stable code), ``InvalidCredentials`` for login failures (401).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework import exceptions, status
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.utils import datetime_from_epoch
+
+from common.auth import TokenUser
+from common.errors import DomainError
+from common.permission_catalogue import CATALOGUE, service_of
+from common.versioning import check_version
+from users.models import IssuedRefreshToken, LoginSession, Permission, Role, User
+from users.selectors import user_effective_permission_codes
+from users.tokens import RefreshToken, TokenPair
+
+
+class InvalidCredentials(exceptions.APIException):
+    """401 that DRF does not turn into 403 on views without authenticators."""
+
+    status_code = status.HTTP_401_UNAUTHORIZED
+    default_code = "invalid_credentials"
+    default_detail = "No active account was found with these credentials."
+    auth_header = 'Bearer realm="api"'
+
+
+def _refused(detail: str, code: str, **extra: Any) -> DomainError:
+    return DomainError(detail, code=code, status_code=status.HTTP_403_FORBIDDEN, extra=extra)
+
+
+# --- permission catalogue -------------------------------------------------------------
+
+
+def permission_catalogue_sync(*, using: str = "default") -> None:
+    """Makes the Permission table equal to ``common.permission_catalogue.CATALOGUE``."""
+    with transaction.atomic(using=using):
+        existing = {p.code: p for p in Permission.objects.using(using).all()}
+        for code, description in CATALOGUE.items():
+            current = existing.pop(code, None)
+            if current is None:
+                Permission.objects.using(using).create(
+                    code=code, service=service_of(code), description=description
+                )
+            elif current.description != description:
+                current.description = description
+                current.save(using=using, update_fields=["description"])
+        if existing:
+            Permission.objects.using(using).filter(code__in=list(existing)).delete()
+
+
+def _catalogue_permissions(codes: Iterable[str], *, field: str) -> list[Permission]:
+    wanted = list(dict.fromkeys(codes))
+    unknown = sorted(set(wanted) - set(CATALOGUE))
+    if unknown:
+        raise ValidationError({field: [f"Unknown permission code: {code}." for code in unknown]})
+    return list(Permission.objects.filter(code__in=wanted))
+
+
+def _ensure_actor_holds(actor: TokenUser, codes: Iterable[str]) -> None:
+    """Nobody grants what they do not hold, so managing users never escalates privileges."""
+    if actor.is_superuser:
+        return
+    missing = sorted(set(codes) - actor.permissions)
+    if missing:
+        raise _refused(
+            "You can only grant permission codes you hold yourself.",
+            "grant_exceeds_own_permissions",
+            permissions=missing,
+        )
+
+
+# --- users ----------------------------------------------------------------------------
+
+
+def _validate_new_password(password: str, user: User) -> None:
+    try:
+        password_validation.validate_password(password, user=user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+
+
+def _ensure_unique_identity(*, username: str, email: str, exclude: uuid.UUID | None) -> None:
+    others = User.objects.exclude(pk=exclude) if exclude else User.objects.all()
+    errors: dict[str, list[str]] = {}
+    if others.filter(username=username).exists():
+        errors["username"] = ["A user with this username already exists."]
+    if others.filter(email__iexact=email).exists():
+        errors["email"] = ["A user with this email already exists."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _save_user(user: User) -> None:
+    """Full validation, then save; a concurrent duplicate is still refused by the constraints."""
+    user.full_clean(exclude=["password"], validate_unique=False, validate_constraints=False)
+    _ensure_unique_identity(username=user.username, email=user.email, exclude=user.pk)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:
+        raise ValidationError(
+            {"username": ["A user with this username or email already exists."]}
+        ) from exc
+
+
+@transaction.atomic
+def user_register(
+    *, username: str, email: str, password: str, first_name: str = "", last_name: str = ""
+) -> User:
+    """Self-service sign-up: an active user with no roles, no grants, no staff access."""
+    user = User(
+        username=username,
+        email=User.objects.normalize_email(email),
+        first_name=first_name,
+        last_name=last_name,
+    )
+    _validate_new_password(password, user)
+    user.set_password(password)
+    _save_user(user)
+    return user
+
+
+@transaction.atomic
+def user_create(
+    *,
+    actor: TokenUser,
+    username: str,
+    email: str,
+    password: str,
+    first_name: str = "",
+    last_name: str = "",
+    is_active: bool = True,
+    is_staff: bool = False,
+    is_superuser: bool = False,
+) -> User:
+    """Creates a user; only a superuser may create another superuser."""
+    if is_superuser and not actor.is_superuser:
+        raise _refused("Only a superuser can create a superuser.", "superuser_required")
+    user = User(
+        username=username,
+        email=User.objects.normalize_email(email),
+        first_name=first_name,
+        last_name=last_name,
+        is_active=is_active,
+        is_staff=is_staff,
+        is_superuser=is_superuser,
+    )
+    _validate_new_password(password, user)
+    user.set_password(password)
+    _save_user(user)
+    return user
+
+
+def _lock_user(user_id: uuid.UUID, expected_version: int | None) -> User:
+    user = User.objects.select_for_update().filter(pk=user_id).first()
+    if user is None:
+        raise exceptions.NotFound("No user has this id.")
+    check_version(user, expected_version)
+    return user
+
+
+def _ensure_may_manage(actor: TokenUser, user: User) -> None:
+    if user.is_superuser and not actor.is_superuser:
+        raise _refused("Only a superuser can change a superuser.", "superuser_required")
+
+
+def _revoke_sessions(user: User, reason: str) -> None:
+    for session in LoginSession.objects.filter(user=user, revoked_at__isnull=True):
+        session.revoked_at = timezone.now()
+        session.revoked_reason = reason
+        session.save(update_fields=["revoked_at", "revoked_reason"])
+
+
+USER_MANAGED_FIELDS = frozenset(
+    {"username", "email", "first_name", "last_name", "is_active", "is_staff", "is_superuser"}
+)
+
+
+@transaction.atomic
+def user_update(
+    *, actor: TokenUser, user_id: uuid.UUID, expected_version: int | None, **changes: Any
+) -> User:
+    """Changes the given fields of a user (see USER_MANAGED_FIELDS).
+
+    Refused (403) when a non-superuser touches a superuser or ``is_superuser``,
+    and (409) when a user deactivates themselves. Deactivation ends every login.
+    """
+    unknown = set(changes) - USER_MANAGED_FIELDS
+    if unknown:
+        raise ValueError(f"user_update cannot change {sorted(unknown)}")
+    user = _lock_user(user_id, expected_version)
+    _ensure_may_manage(actor, user)
+    changes_superuser = changes.get("is_superuser", user.is_superuser) != user.is_superuser
+    if changes_superuser and not actor.is_superuser:
+        raise _refused("Only a superuser can grant or remove superuser.", "superuser_required")
+    deactivating = changes.get("is_active") is False and user.is_active
+    if deactivating and str(user.pk) == str(actor.id):
+        raise DomainError("You cannot deactivate your own account.", code="cannot_deactivate_self")
+    if "email" in changes:
+        changes["email"] = User.objects.normalize_email(changes["email"])
+    for field, value in changes.items():
+        setattr(user, field, value)
+    _save_user(user)
+    if deactivating:
+        _revoke_sessions(user, "user_deactivated")
+    return user
+
+
+def user_deactivate(*, actor: TokenUser, user_id: uuid.UUID, expected_version: int | None) -> User:
+    """DELETE of a user: deactivates it and ends its logins; the record stays for history."""
+    return user_update(
+        actor=actor, user_id=user_id, expected_version=expected_version, is_active=False
+    )
+
+
+PROFILE_FIELDS = frozenset({"email", "first_name", "last_name"})
+
+
+@transaction.atomic
+def user_profile_update(
+    *, user_id: uuid.UUID, expected_version: int | None, **changes: Any
+) -> User:
+    """What users may change about themselves: email and names."""
+    unknown = set(changes) - PROFILE_FIELDS
+    if unknown:
+        raise ValueError(f"user_profile_update cannot change {sorted(unknown)}")
+    user = _lock_user(user_id, expected_version)
+    if "email" in changes:
+        changes["email"] = User.objects.normalize_email(changes["email"])
+    for field, value in changes.items():
+        setattr(user, field, value)
+    _save_user(user)
+    return user
+
+
+@transaction.atomic
+def user_password_change(*, user_id: uuid.UUID, current_password: str, new_password: str) -> None:
+    """Checks the current password, validates the new one, and ends every login of the user."""
+    user = _lock_user(user_id, None)
+    if not user.check_password(current_password):
+        raise ValidationError({"current_password": ["The current password is not correct."]})
+    _validate_new_password(new_password, user)
+    user.set_password(new_password)
+    user.save()
+    _revoke_sessions(user, "password_changed")
+
+
+@transaction.atomic
+def user_roles_set(
+    *,
+    actor: TokenUser,
+    user_id: uuid.UUID,
+    role_ids: Iterable[uuid.UUID],
+    expected_version: int | None,
+) -> User:
+    """Replaces the user's roles. Refused (403) for roles carrying codes the actor lacks."""
+    user = _lock_user(user_id, expected_version)
+    _ensure_may_manage(actor, user)
+    wanted = list(dict.fromkeys(role_ids))
+    roles = list(Role.objects.prefetch_related("permissions").filter(pk__in=wanted))
+    missing = sorted(str(role_id) for role_id in set(wanted) - {role.pk for role in roles})
+    if missing:
+        raise ValidationError({"roles": [f"No role has id {role_id}." for role_id in missing]})
+    _ensure_actor_holds(actor, (p.code for role in roles for p in role.permissions.all()))
+    user.roles.set(roles)
+    user.save()
+    return user
+
+
+@transaction.atomic
+def user_permissions_set(
+    *, actor: TokenUser, user_id: uuid.UUID, codes: Iterable[str], expected_version: int | None
+) -> User:
+    """Replaces the user's direct grants. Refused (403) for codes the actor lacks."""
+    user = _lock_user(user_id, expected_version)
+    _ensure_may_manage(actor, user)
+    permissions = _catalogue_permissions(codes, field="permissions")
+    _ensure_actor_holds(actor, (p.code for p in permissions))
+    user.permissions.set(permissions)
+    user.save()
+    return user
+
+
+# --- roles ----------------------------------------------------------------------------
+
+
+def _ensure_role_name_free(name: str, exclude: uuid.UUID | None) -> None:
+    others = Role.objects.exclude(pk=exclude) if exclude else Role.objects.all()
+    if others.filter(name__iexact=name).exists():
+        raise ValidationError({"name": ["A role with this name already exists."]})
+
+
+@transaction.atomic
+def role_create(
+    *, actor: TokenUser, name: str, description: str = "", permission_codes: Iterable[str] = ()
+) -> Role:
+    permissions = _catalogue_permissions(permission_codes, field="permissions")
+    _ensure_actor_holds(actor, (p.code for p in permissions))
+    _ensure_role_name_free(name, None)
+    role = Role(name=name, description=description)
+    role.full_clean(validate_constraints=False)
+    role.save()
+    role.permissions.set(permissions)
+    return role
+
+
+@transaction.atomic
+def role_update(
+    *,
+    actor: TokenUser,
+    role_id: uuid.UUID,
+    expected_version: int | None,
+    name: str | None = None,
+    description: str | None = None,
+    permission_codes: Iterable[str] | None = None,
+) -> Role:
+    """Changes a role; its users get the new codes with their next token."""
+    role = Role.objects.select_for_update().filter(pk=role_id).first()
+    if role is None:
+        raise exceptions.NotFound("No role has this id.")
+    check_version(role, expected_version)
+    if name is not None:
+        _ensure_role_name_free(name, role.pk)
+        role.name = name
+    if description is not None:
+        role.description = description
+    if permission_codes is not None:
+        permissions = _catalogue_permissions(permission_codes, field="permissions")
+        current = set(role.permissions.values_list("code", flat=True))
+        _ensure_actor_holds(actor, {p.code for p in permissions} - current)
+        role.permissions.set(permissions)
+    role.full_clean(validate_constraints=False)
+    role.save()
+    return role
+
+
+@transaction.atomic
+def role_delete(*, role_id: uuid.UUID, expected_version: int | None) -> None:
+    """Deletes a role; its users simply stop having its codes."""
+    role = Role.objects.select_for_update().filter(pk=role_id).first()
+    if role is None:
+        raise exceptions.NotFound("No role has this id.")
+    check_version(role, expected_version)
+    role.delete()
+
+
+# --- login ----------------------------------------------------------------------------
+
+
+def _issue_pair(user: User, session: LoginSession) -> TokenPair:
+    user = User.objects.prefetch_related("roles__permissions", "permissions").get(pk=user.pk)
+    refresh = RefreshToken()
+    refresh["user_id"] = str(user.pk)
+    refresh["sub"] = str(user.pk)
+    refresh["sid"] = str(session.pk)
+    access = refresh.access_token
+    access["username"] = user.username
+    access["is_superuser"] = user.is_superuser
+    access["is_staff"] = user.is_staff
+    access["roles"] = sorted(role.name for role in user.roles.all())
+    access["permissions"] = user_effective_permission_codes(user=user)
+    IssuedRefreshToken.objects.create(
+        jti=refresh["jti"], session=session, expires_at=datetime_from_epoch(refresh["exp"])
+    )
+    return TokenPair(
+        access=str(access),
+        refresh=str(refresh),
+        refresh_jti=refresh["jti"],
+        refresh_expires_at=refresh["exp"],
+    )
+
+
+@transaction.atomic
+def auth_login(
+    *, username: str, password: str, ip_address: str | None = None, user_agent: str = ""
+) -> TokenPair:
+    """Checks the password and starts a login (a new refresh-token family).
+
+    Raises InvalidCredentials for an unknown user, a wrong password or an inactive user.
+    """
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        User().set_password(password)  # same work as a real check: no timing oracle
+        raise InvalidCredentials()
+    if not user.check_password(password):
+        raise InvalidCredentials()
+    if not user.is_active:
+        raise InvalidCredentials("This account is deactivated.", code="user_inactive")
+    session = LoginSession.objects.create(
+        user=user, ip_address=ip_address, user_agent=user_agent[:300]
+    )
+    user.last_login = timezone.now()
+    user.save(update_fields=["last_login"])
+    return _issue_pair(user, session)
+
+
+def auth_refresh(*, refresh: str) -> TokenPair:
+    """Rotates a refresh token: the presented one is spent, a new pair is issued.
+
+    Presenting a spent refresh token again is taken as theft: its whole login
+    family is revoked (committed), then InvalidCredentials is raised.
+    """
+    try:
+        token = RefreshToken(refresh)
+    except TokenError as exc:
+        raise InvalidCredentials(
+            "The refresh token is invalid or expired.", code="token_not_valid"
+        ) from exc
+    reused = False
+    with transaction.atomic():
+        record = (
+            IssuedRefreshToken.objects.select_for_update()
+            .select_related("session__user")
+            .filter(jti=token["jti"])
+            .first()
+        )
+        if record is None:
+            raise InvalidCredentials("The refresh token is not known.", code="token_not_valid")
+        session = record.session
+        if session.revoked_at is not None:
+            raise InvalidCredentials("This login has ended; log in again.", code="token_revoked")
+        if record.used_at is not None:
+            session.revoked_at = timezone.now()
+            session.revoked_reason = "refresh_token_reused"
+            session.save(update_fields=["revoked_at", "revoked_reason"])
+            reused = True
+        elif not session.user.is_active:
+            raise InvalidCredentials("This account is deactivated.", code="user_inactive")
+        else:
+            record.used_at = timezone.now()
+            record.save(update_fields=["used_at"])
+            pair = _issue_pair(session.user, session)
+    if reused:
+        raise InvalidCredentials(
+            "This refresh token was already used; the login has been revoked.",
+            code="token_reused",
+        )
+    return pair
+
+
+@transaction.atomic
+def auth_logout(*, actor: TokenUser, refresh: str) -> None:
+    """Ends the login the refresh token belongs to. Only its owner can do so."""
+    try:
+        token = RefreshToken(refresh)
+    except TokenError as exc:
+        raise ValidationError({"refresh": ["The refresh token is invalid or expired."]}) from exc
+    if str(token.get("user_id")) != str(actor.id):
+        raise ValidationError({"refresh": ["This refresh token belongs to another user."]})
+    record = (
+        IssuedRefreshToken.objects.select_for_update()
+        .select_related("session")
+        .filter(jti=token["jti"])
+        .first()
+    )
+    if record is None:
+        raise ValidationError({"refresh": ["The refresh token is not known."]})
+    session = record.session
+    if session.revoked_at is None:
+        session.revoked_at = timezone.now()
+        session.revoked_reason = "logout"
+        session.save(update_fields=["revoked_at", "revoked_reason"])

@@ -1,0 +1,474 @@
+"""HTTP layer of users_api: parse input, call a service or selector, render output."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import django_filters
+from django.conf import settings
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from common import jwt_keys
+from common.auth import HasPermission, model_permissions
+from common.versioning import expected_version, with_etag
+from users import selectors, services
+from users.models import Role, User
+from users.throttling import LoginPerAccountThrottle, LoginPerIPThrottle, RegisterPerIPThrottle
+from users.tokens import TokenPair
+
+# --- output shapes --------------------------------------------------------------------
+
+
+class RoleRefSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+
+
+class UserOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    username = serializers.CharField()
+    email = serializers.EmailField()
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    is_active = serializers.BooleanField()
+    is_staff = serializers.BooleanField()
+    is_superuser = serializers.BooleanField()
+    roles = RoleRefSerializer(many=True, source="roles.all")
+    permissions = serializers.SerializerMethodField(help_text="Codes granted directly to the user.")
+    effective_permissions = serializers.SerializerMethodField(
+        help_text="Every code the user's tokens carry: roles plus direct grants."
+    )
+    last_login = serializers.DateTimeField(allow_null=True)
+    version = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    def get_permissions(self, user: User) -> list[str]:
+        return sorted(permission.code for permission in user.permissions.all())
+
+    def get_effective_permissions(self, user: User) -> list[str]:
+        return selectors.user_effective_permission_codes(user=user)
+
+
+class RoleOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    permissions = serializers.SerializerMethodField()
+    version = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    def get_permissions(self, role: Role) -> list[str]:
+        return sorted(permission.code for permission in role.permissions.all())
+
+
+class TokenPairOutputSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+def _user_response(user: User, status_code: int = status.HTTP_200_OK) -> Response:
+    user = selectors.user_get(user_id=user.pk)
+    return with_etag(Response(UserOutputSerializer(user).data, status=status_code), user.version)
+
+
+def _role_response(role: Role, status_code: int = status.HTTP_200_OK) -> Response:
+    role = selectors.role_get(role_id=role.pk)
+    return with_etag(Response(RoleOutputSerializer(role).data, status=status_code), role.version)
+
+
+def _created(response: Response, url_name: str, pk: uuid.UUID) -> Response:
+    response["Location"] = reverse(url_name, kwargs={"pk": pk})
+    return response
+
+
+def _pair_response(pair: TokenPair) -> Response:
+    return Response(TokenPairOutputSerializer(pair).data)
+
+
+# --- authentication -------------------------------------------------------------------
+
+
+class RegisterView(APIView):
+    """Anyone may sign up; the new account has no permissions until granted."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+    throttle_classes = [RegisterPerIPThrottle]
+
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField(max_length=150)
+        email = serializers.EmailField()
+        password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
+        first_name = serializers.CharField(
+            max_length=150, required=False, default="", allow_blank=True
+        )
+        last_name = serializers.CharField(
+            max_length=150, required=False, default="", allow_blank=True
+        )
+
+    @extend_schema(request=InputSerializer, responses={201: UserOutputSerializer}, tags=["auth"])
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_register(**serializer.validated_data)
+        return _created(_user_response(user, status.HTTP_201_CREATED), "user-detail", user.pk)
+
+
+class TokenView(APIView):
+    """Log in: username and password for an access and a refresh token."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+    throttle_classes = [LoginPerIPThrottle, LoginPerAccountThrottle]
+
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField(max_length=150)
+        password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+    @extend_schema(
+        request=InputSerializer, responses={200: TokenPairOutputSerializer}, tags=["auth"]
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        pair = services.auth_login(
+            **serializer.validated_data,
+            ip_address=LoginPerIPThrottle().get_ident(request),
+            user_agent=request.headers.get("User-Agent", ""),
+        )
+        return _pair_response(pair)
+
+
+class TokenRefreshView(APIView):
+    """Trade a refresh token for a new pair; the presented one cannot be used again."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+
+    class InputSerializer(serializers.Serializer):
+        refresh = serializers.CharField()
+
+    @extend_schema(
+        request=InputSerializer, responses={200: TokenPairOutputSerializer}, tags=["auth"]
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return _pair_response(services.auth_refresh(**serializer.validated_data))
+
+
+class LogoutView(APIView):
+    """End the login a refresh token belongs to (every token rotated from it)."""
+
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer):
+        refresh = serializers.CharField()
+
+    @extend_schema(request=InputSerializer, responses={204: None}, tags=["auth"])
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.auth_logout(actor=request.user, **serializer.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class JWKSView(APIView):
+    """The public keys that verify users_api's tokens (RFC 7517)."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "JWKS", {"keys": serializers.ListField(child=serializers.DictField())}
+            )
+        },
+        tags=["auth"],
+    )
+    def get(self, request: Request) -> Response:
+        public_pem = settings.SIMPLE_JWT["VERIFYING_KEY"]
+        return Response({"keys": [jwt_keys.public_jwk(public_pem)]})
+
+
+# --- the caller's own account ---------------------------------------------------------
+
+
+class MeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer):
+        email = serializers.EmailField(required=False)
+        first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+        last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+
+    @extend_schema(responses={200: UserOutputSerializer}, tags=["me"])
+    def get(self, request: Request) -> Response:
+        return _user_response(selectors.user_get(user_id=request.user.id))
+
+    @extend_schema(request=InputSerializer, responses={200: UserOutputSerializer}, tags=["me"])
+    def patch(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_profile_update(
+            user_id=request.user.id,
+            expected_version=expected_version(request),
+            **serializer.validated_data,
+        )
+        return _user_response(user)
+
+
+class MePasswordView(APIView):
+    """Change your password; every login of yours ends, so log in again."""
+
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer):
+        current_password = serializers.CharField(max_length=128, trim_whitespace=False)
+        new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+    @extend_schema(request=InputSerializer, responses={204: None}, tags=["me"])
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.user_password_change(user_id=request.user.id, **serializer.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- user management ------------------------------------------------------------------
+
+
+class UserFilter(django_filters.FilterSet):
+    role = django_filters.UUIDFilter(field_name="roles", help_text="Users holding this role id.")
+
+    class Meta:
+        model = User
+        fields = ["is_active", "is_staff", "is_superuser", "role"]
+
+
+class UserListView(GenericAPIView):
+    permission_classes = [model_permissions("users.user", methods=("GET", "POST"))]
+    filterset_class = UserFilter
+    search_fields = ["username", "email", "first_name", "last_name"]
+    ordering_fields = ["username", "email", "created_at", "last_login"]
+    ordering = ["username"]
+
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField(max_length=150)
+        email = serializers.EmailField()
+        password = serializers.CharField(max_length=128, trim_whitespace=False)
+        first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+        last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+        is_active = serializers.BooleanField(required=False)
+        is_staff = serializers.BooleanField(required=False)
+        is_superuser = serializers.BooleanField(required=False)
+
+    def get_queryset(self) -> Any:
+        return selectors.user_list()
+
+    @extend_schema(responses={200: UserOutputSerializer(many=True)}, tags=["users"])
+    def get(self, request: Request) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(UserOutputSerializer(page, many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: UserOutputSerializer}, tags=["users"])
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_create(actor=request.user, **serializer.validated_data)
+        return _created(_user_response(user, status.HTTP_201_CREATED), "user-detail", user.pk)
+
+
+class UserDetailView(APIView):
+    permission_classes = [model_permissions("users.user", methods=("GET", "PATCH", "DELETE"))]
+
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField(max_length=150, required=False)
+        email = serializers.EmailField(required=False)
+        first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+        last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+        is_active = serializers.BooleanField(required=False)
+        is_staff = serializers.BooleanField(required=False)
+        is_superuser = serializers.BooleanField(required=False)
+
+    @extend_schema(responses={200: UserOutputSerializer}, tags=["users"])
+    def get(self, request: Request, pk: uuid.UUID) -> Response:
+        return _user_response(selectors.user_get(user_id=pk))
+
+    @extend_schema(request=InputSerializer, responses={200: UserOutputSerializer}, tags=["users"])
+    def patch(self, request: Request, pk: uuid.UUID) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_update(
+            actor=request.user,
+            user_id=pk,
+            expected_version=expected_version(request),
+            **serializer.validated_data,
+        )
+        return _user_response(user)
+
+    @extend_schema(responses={204: None}, tags=["users"])
+    def delete(self, request: Request, pk: uuid.UUID) -> Response:
+        services.user_deactivate(
+            actor=request.user, user_id=pk, expected_version=expected_version(request)
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class UserRolesView(APIView):
+    """Replace the roles of a user."""
+
+    permission_classes = [HasPermission("users.change_user")]
+
+    class InputSerializer(serializers.Serializer):
+        roles = serializers.ListField(child=serializers.UUIDField(), max_length=200)
+
+    @extend_schema(request=InputSerializer, responses={200: UserOutputSerializer}, tags=["users"])
+    def put(self, request: Request, pk: uuid.UUID) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_roles_set(
+            actor=request.user,
+            user_id=pk,
+            role_ids=serializer.validated_data["roles"],
+            expected_version=expected_version(request),
+        )
+        return _user_response(user)
+
+
+class UserPermissionsView(APIView):
+    """Replace the permission codes granted directly to a user."""
+
+    permission_classes = [HasPermission("users.change_user")]
+
+    class InputSerializer(serializers.Serializer):
+        permissions = serializers.ListField(
+            child=serializers.CharField(max_length=100), max_length=500
+        )
+
+    @extend_schema(request=InputSerializer, responses={200: UserOutputSerializer}, tags=["users"])
+    def put(self, request: Request, pk: uuid.UUID) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_permissions_set(
+            actor=request.user,
+            user_id=pk,
+            codes=serializer.validated_data["permissions"],
+            expected_version=expected_version(request),
+        )
+        return _user_response(user)
+
+
+# --- roles and the catalogue ----------------------------------------------------------
+
+
+class RoleInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=80)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    permissions = serializers.ListField(
+        child=serializers.CharField(max_length=100), max_length=500, required=False, default=list
+    )
+
+
+class RoleListView(GenericAPIView):
+    permission_classes = [model_permissions("users.role", methods=("GET", "POST"))]
+    search_fields = ["name", "description"]
+    ordering_fields = ["name", "created_at"]
+    ordering = ["name"]
+
+    def get_queryset(self) -> Any:
+        return selectors.role_list()
+
+    @extend_schema(responses={200: RoleOutputSerializer(many=True)}, tags=["roles"])
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(RoleOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=RoleInputSerializer, responses={201: RoleOutputSerializer}, tags=["roles"]
+    )
+    def post(self, request: Request) -> Response:
+        serializer = RoleInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        role = services.role_create(
+            actor=request.user,
+            name=data["name"],
+            description=data["description"],
+            permission_codes=data["permissions"],
+        )
+        return _created(_role_response(role, status.HTTP_201_CREATED), "role-detail", role.pk)
+
+
+class RoleDetailView(APIView):
+    permission_classes = [model_permissions("users.role")]
+
+    @extend_schema(responses={200: RoleOutputSerializer}, tags=["roles"])
+    def get(self, request: Request, pk: uuid.UUID) -> Response:
+        return _role_response(selectors.role_get(role_id=pk))
+
+    def _update(self, request: Request, pk: uuid.UUID, *, partial: bool) -> Response:
+        serializer = RoleInputSerializer(data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        role = services.role_update(
+            actor=request.user,
+            role_id=pk,
+            expected_version=expected_version(request),
+            name=data.get("name"),
+            description=data.get("description"),
+            permission_codes=data.get("permissions"),
+        )
+        return _role_response(role)
+
+    @extend_schema(
+        request=RoleInputSerializer, responses={200: RoleOutputSerializer}, tags=["roles"]
+    )
+    def put(self, request: Request, pk: uuid.UUID) -> Response:
+        return self._update(request, pk, partial=False)
+
+    @extend_schema(
+        request=RoleInputSerializer, responses={200: RoleOutputSerializer}, tags=["roles"]
+    )
+    def patch(self, request: Request, pk: uuid.UUID) -> Response:
+        return self._update(request, pk, partial=True)
+
+    @extend_schema(responses={204: None}, tags=["roles"])
+    def delete(self, request: Request, pk: uuid.UUID) -> Response:
+        services.role_delete(role_id=pk, expected_version=expected_version(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PermissionListView(GenericAPIView):
+    """Every permission code of every service, for building roles and grants."""
+
+    permission_classes = [HasPermission("users.view_permission")]
+    filterset_fields = ["service"]
+    search_fields = ["code", "description"]
+    ordering_fields = ["code", "service"]
+    ordering = ["code"]
+
+    class OutputSerializer(serializers.Serializer):
+        code = serializers.CharField()
+        service = serializers.CharField()
+        description = serializers.CharField()
+
+    def get_queryset(self) -> Any:
+        return selectors.permission_list()
+
+    @extend_schema(responses={200: OutputSerializer(many=True)}, tags=["roles"])
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self.OutputSerializer(page, many=True).data)

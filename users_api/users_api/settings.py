@@ -1,0 +1,28 @@
+"""users_api: users, roles, permission grants and login (the JWT issuer)."""
+
+from common.settings import env_str, service_defaults
+
+globals().update(service_defaults("users_api", domain_apps=["users"], jwt_signing=True))
+
+AUTH_USER_MODEL = "users.User"
+AUTHENTICATION_BACKENDS = ["users.backends.PermissionCodeBackend"]
+
+PASSWORD_HASHERS = [
+    # Django's Argon2 hasher uses the Argon2id variant.
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Attempts on POST /api/v1/auth/token, counted in the cache (share it between processes
+# with CACHE_URL in any deployment with more than one process).
+LOGIN_RATE_PER_ACCOUNT = env_str("LOGIN_RATE_PER_ACCOUNT", "10/min")
+LOGIN_RATE_PER_IP = env_str("LOGIN_RATE_PER_IP", "30/min")
+REGISTER_RATE_PER_IP = env_str("REGISTER_RATE_PER_IP", "20/hour")
+
+READINESS_CHECKS = ["common.health.database_check"]
