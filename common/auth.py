@@ -117,14 +117,15 @@ class HasPermission(BasePermission):
     """
 
     def __init__(self, code: str) -> None:
-        self.code = _known(code)
+        self.required_code = _known(code)
+        self.message = f"This needs the permission {code}."
 
     def __call__(self) -> HasPermission:
         # DRF instantiates each entry of permission_classes; an instance stands for itself.
         return self
 
     def has_permission(self, request: Any, view: Any) -> bool:
-        return _caller_has(request, self.code)
+        return _caller_has(request, self.required_code)
 
 
 class MethodPermission(BasePermission):

@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler, set_rollback
+from rest_framework.views import exception_handler
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "urn:sistema-multi-apis:problem:"
@@ -139,13 +139,16 @@ def _code_of(exc: exceptions.APIException) -> str:
 
 
 def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | None:
-    """DRF EXCEPTION_HANDLER: every handled error becomes a problem; the transaction rolls back."""
+    """DRF EXCEPTION_HANDLER: every handled error becomes a problem.
+
+    DRF's own handler, which this one wraps, marks an ATOMIC_REQUESTS transaction
+    for rollback, so nothing a refused request wrote is committed.
+    """
     exc = _as_drf_exception(exc)
     response = exception_handler(exc, context)
     if response is None:
         # Unhandled: let Django's handler500 answer (a problem without a trace) and log it.
         return None
-    set_rollback()
     status_code = response.status_code
     if isinstance(exc, exceptions.ValidationError):
         body = problem(

@@ -260,7 +260,7 @@ def service_defaults(
                 "rest_framework.renderers.BrowsableAPIRenderer",
             ],
             "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-            "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+            "DEFAULT_SCHEMA_CLASS": "common.schema.AutoSchema",
             "EXCEPTION_HANDLER": "common.errors.problem_exception_handler",
             "NUM_PROXIES": env_int("NUM_PROXIES", 0),
         },

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import _user_has_module_perms, _user_has_perm
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.db import models
 from django.db.models.functions import Lower
@@ -111,6 +113,21 @@ class User(AbstractBaseUser, VersionedModel):
 
     def get_short_name(self) -> str:
         return self.first_name
+
+    # The admin asks these; the answers come from the authentication backend
+    # (users.backends), i.e. from the same codes the user's tokens carry.
+    def has_perm(self, perm: str, obj: Any = None) -> bool:
+        if self.is_active and self.is_superuser:
+            return True
+        return _user_has_perm(self, perm, obj)
+
+    def has_perms(self, perm_list: Iterable[str], obj: Any = None) -> bool:
+        return all(self.has_perm(perm, obj) for perm in perm_list)
+
+    def has_module_perms(self, app_label: str) -> bool:
+        if self.is_active and self.is_superuser:
+            return True
+        return _user_has_module_perms(self, app_label)
 
 
 class LoginSession(models.Model):

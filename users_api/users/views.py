@@ -7,6 +7,7 @@ from typing import Any
 
 import django_filters
 from django.conf import settings
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -106,7 +107,7 @@ class RegisterView(APIView):
     throttle_classes = [RegisterPerIPThrottle]
 
     class InputSerializer(serializers.Serializer):
-        username = serializers.CharField(max_length=150)
+        username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
         email = serializers.EmailField()
         password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
         first_name = serializers.CharField(
@@ -265,7 +266,7 @@ class UserListView(GenericAPIView):
     ordering = ["username"]
 
     class InputSerializer(serializers.Serializer):
-        username = serializers.CharField(max_length=150)
+        username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
         email = serializers.EmailField()
         password = serializers.CharField(max_length=128, trim_whitespace=False)
         first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
@@ -295,7 +296,9 @@ class UserDetailView(APIView):
     permission_classes = [model_permissions("users.user", methods=("GET", "PATCH", "DELETE"))]
 
     class InputSerializer(serializers.Serializer):
-        username = serializers.CharField(max_length=150, required=False)
+        username = serializers.CharField(
+            max_length=150, required=False, validators=[UnicodeUsernameValidator()]
+        )
         email = serializers.EmailField(required=False)
         first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
         last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)

@@ -1,0 +1,70 @@
+"""`make run`: migrate every service, print where everything is, start them all.
+
+Processes run under honcho (Procfile); Ctrl-C or SIGTERM stops every one of them,
+and when one dies honcho stops the others and names it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+
+# (service, default port); the port can be changed with <SERVICE>_PORT.
+SERVICES = [("users_api", 8001)]
+
+
+def _manage(service: str, *args: str) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], cwd=REPO / service, check=True)
+
+
+def main() -> int:
+    env = dict(os.environ)
+    lines = []
+    for service, default_port in SERVICES:
+        port = int(env.setdefault(f"{service.upper()}_PORT", str(default_port)))
+        print(f"==> {service}: migrating its database", flush=True)
+        _manage(service, "migrate", "--noinput", "-v", "0")
+        _manage(service, "collectstatic", "--noinput", "-v", "0")
+        base = f"http://127.0.0.1:{port}"
+        lines += [
+            f"  {service}",
+            f"    API      {base}/api/v1/",
+            f"    docs     {base}/api/docs/",
+            f"    admin    {base}/admin/",
+            f"    health   {base}/healthz  {base}/readyz",
+        ]
+    print("\nSistema Multi-APIs is starting:\n" + "\n".join(lines), flush=True)
+    print(
+        "\nFirst admin (once):\n"
+        "  DJANGO_SUPERUSER_PASSWORD='choose-a-strong-one' .venv/bin/python "
+        "users_api/manage.py createsuperuser --noinput --username admin "
+        "--email admin@example.com\n"
+        "Token:\n"
+        f"  curl -s -X POST http://127.0.0.1:{env['USERS_API_PORT']}/api/v1/auth/token "
+        "-H 'Content-Type: application/json' "
+        '-d \'{"username": "admin", "password": "choose-a-strong-one"}\'\n'
+        "\nCtrl-C stops everything.\n",
+        flush=True,
+    )
+    os.execve(
+        str(VENV_BIN / "honcho"),
+        [
+            str(VENV_BIN / "honcho"),
+            "--procfile",
+            str(REPO / "Procfile"),
+            "--app-root",
+            str(REPO),
+            "start",
+        ],
+        env,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

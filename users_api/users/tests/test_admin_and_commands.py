@@ -1,0 +1,86 @@
+"""The admin site and the non-interactive first admin."""
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from users.models import User
+from users.tests.factories import PASSWORD, RoleFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_createsuperuser_noinput_reads_the_environment(monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "First-Admin-2026")
+    call_command(
+        "createsuperuser",
+        "--noinput",
+        "--username",
+        "admin",
+        "--email",
+        "admin@example.com",
+        verbosity=0,
+    )
+    admin = User.objects.get(username="admin")
+    assert admin.is_superuser and admin.is_staff and admin.is_active
+    assert admin.password.startswith("argon2$argon2id$")
+    assert admin.check_password("First-Admin-2026")
+
+
+def _admin_client(user):
+    client = Client()
+    assert client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+def test_superuser_uses_the_admin_with_search_and_filters():
+    root = UserFactory(is_superuser=True, is_staff=True)
+    UserFactory(username="procurado")
+    role = RoleFactory(name="Financeiro")
+    client = _admin_client(root)
+    page = client.get("/admin/users/user/?q=procurado")
+    assert page.status_code == 200
+    assert "procurado" in page.content.decode()
+    assert client.get(f"/admin/users/user/?roles__id__exact={role.pk}").status_code == 200
+    assert client.get("/admin/users/user/?is_active__exact=1").status_code == 200
+    assert client.get("/admin/users/role/").status_code == 200
+    assert client.get(f"/admin/users/role/{role.pk}/change/").status_code == 200
+    assert client.get("/admin/users/permission/?service=clients").status_code == 200
+    assert client.get("/admin/users/user/add/").status_code == 200
+    assert "Sistema Multi-APIs" in client.get("/admin/").content.decode()
+
+
+def test_admin_add_user_hashes_with_argon2id():
+    client = _admin_client(UserFactory(is_superuser=True, is_staff=True))
+    response = client.post(
+        "/admin/users/user/add/",
+        {
+            "username": "novo",
+            "email": "novo@example.com",
+            "password1": "Sabia-2-Laranjeira",
+            "password2": "Sabia-2-Laranjeira",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert User.objects.get(username="novo").password.startswith("argon2$argon2id$")
+
+
+def test_staff_see_only_what_their_codes_allow():
+    viewer = UserFactory(is_staff=True, grants=["users.view_user"])
+    client = _admin_client(viewer)
+    assert client.get("/admin/users/user/").status_code == 200
+    assert client.get("/admin/users/user/add/").status_code == 403
+    assert client.get("/admin/users/role/").status_code == 403
+    nobody = UserFactory(is_staff=True)
+    assert _admin_client(nobody).get("/admin/users/user/").status_code == 403
+
+
+def test_non_staff_cannot_enter_the_admin():
+    client = Client()
+    user = UserFactory(grants=["users.view_user"])
+    client.login(username=user.username, password=PASSWORD)
+    assert client.get("/admin/users/user/").status_code == 302  # to the login page
+
+
+def test_schema_generates_without_warnings():
+    call_command("spectacular", "--fail-on-warn", "--validate", "--file", "/dev/null")

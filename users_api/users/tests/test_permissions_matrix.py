@@ -1,0 +1,123 @@
+"""Every endpoint, both ways: 401 without a token, 403 without the code, 2xx with it.
+
+The table below is the contract; a new endpoint without a row here is caught by
+``test_every_route_is_in_the_matrix``.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, get_resolver
+
+from common.permission_catalogue import CATALOGUE
+from users.tests.factories import RoleFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    route: str
+    code: str | None  # None: any authenticated user
+    body: Any = None
+    expected: int = 200
+
+
+def _new_user_body():
+    return {"username": "newbie", "email": "newbie@example.com", "password": "Sabia-2-Laranjeira"}
+
+
+CASES = [
+    Case("post", "auth/logout", None, "refresh", 204),
+    Case("get", "users/me", None),
+    Case("patch", "users/me", None, {"first_name": "A"}),
+    Case("post", "users/me/password", None, "password", 204),
+    Case("get", "users/", "users.view_user"),
+    Case("post", "users/", "users.add_user", _new_user_body(), 201),
+    Case("get", "users/<uuid:pk>/", "users.view_user"),
+    Case("patch", "users/<uuid:pk>/", "users.change_user", {"first_name": "B"}),
+    Case("delete", "users/<uuid:pk>/", "users.delete_user", None, 204),
+    Case("put", "users/<uuid:pk>/roles", "users.change_user", {"roles": []}),
+    Case("put", "users/<uuid:pk>/permissions", "users.change_user", {"permissions": []}),
+    Case("get", "roles/", "users.view_role"),
+    Case("post", "roles/", "users.add_role", {"name": "Nova"}, 201),
+    Case("get", "roles/<uuid:pk>/", "users.view_role"),
+    Case("put", "roles/<uuid:pk>/", "users.change_role", {"name": "Outra"}),
+    Case("patch", "roles/<uuid:pk>/", "users.change_role", {"description": "d"}),
+    Case("delete", "roles/<uuid:pk>/", "users.delete_role", None, 204),
+    Case("get", "permissions/", "users.view_permission"),
+]
+
+PUBLIC = {"auth/register", "auth/token", "auth/token/refresh", "auth/jwks"}
+
+
+def _url(case: Case) -> str:
+    path = case.route
+    if "users/<uuid:pk>" in path:
+        path = path.replace("<uuid:pk>", str(UserFactory().pk))
+    if "roles/<uuid:pk>" in path:
+        path = path.replace("<uuid:pk>", str(RoleFactory().pk))
+    return f"/api/v1/{path}"
+
+
+def _call(client, case: Case, url: str, tokens_for=None):
+    body = case.body
+    if body == "refresh":
+        body = {"refresh": tokens_for(client.user).refresh}
+    elif body == "password":
+        body = {"current_password": "Correct-Horse-7-Battery", "new_password": "Nova-Senha-42x"}
+    return getattr(client, case.method)(url, body, format="json")
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method} {c.route}")
+def test_without_a_token_is_401(api_client, case):
+    response = getattr(api_client, case.method)(_url(case), {}, format="json")
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+
+
+@pytest.mark.parametrize(
+    "case", [c for c in CASES if c.code], ids=lambda c: f"{c.method} {c.route}"
+)
+def test_without_the_code_is_403(client_with, case):
+    # Every other code of the catalogue, just not this one.
+    client = client_with(*(code for code in CATALOGUE if code != case.code))
+    response = getattr(client, case.method)(_url(case), case.body or {}, format="json")
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method} {c.route}")
+def test_with_the_code_succeeds(client_with, tokens_for, case):
+    client = client_with(*([case.code] if case.code else []))
+    response = _call(client, case, _url(case), tokens_for)
+    assert response.status_code == case.expected, response.content
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method} {c.route}")
+def test_a_superuser_passes(client_with, tokens_for, case):
+    client = client_with(superuser=True)
+    response = _call(client, case, _url(case), tokens_for)
+    assert response.status_code == case.expected, response.content
+
+
+def _api_routes():
+    resolver = get_resolver()
+    for pattern in resolver.url_patterns:
+        if str(pattern.pattern) == "api/v1/":
+            for child in pattern.url_patterns:
+                assert isinstance(child, URLPattern)
+                view = child.callback.view_class
+                methods = [m for m in ("get", "post", "put", "patch", "delete") if hasattr(view, m)]
+                yield str(child.pattern), methods
+
+
+def test_every_route_is_in_the_matrix():
+    covered = {(case.route, case.method) for case in CASES}
+    for route, methods in _api_routes():
+        for method in methods:
+            if route in PUBLIC:
+                continue
+            assert (route, method) in covered, f"{method.upper()} {route} has no permission test"

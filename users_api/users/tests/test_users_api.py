@@ -1,0 +1,264 @@
+"""User management, the caller's own account, and grants of roles and codes."""
+
+import pytest
+
+from users.models import LoginSession, User
+from users.tests.factories import PASSWORD, RoleFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+USERS = "/api/v1/users/"
+
+
+def _detail(user):
+    return f"{USERS}{user.pk}/"
+
+
+# --- me -------------------------------------------------------------------------------
+
+
+def test_me_shows_and_edits_your_own_profile(client_with):
+    client = client_with()
+    response = client.get("/api/v1/users/me")
+    assert response.status_code == 200
+    assert response.json()["username"] == client.user.username
+    assert response["ETag"] == f'"{client.user.version}"'
+    changed = client.patch(
+        "/api/v1/users/me", {"first_name": "Bia", "is_superuser": True}, format="json"
+    )
+    assert changed.status_code == 200
+    assert changed.json()["first_name"] == "Bia"
+    client.user.refresh_from_db()
+    assert client.user.is_superuser is False  # not yours to change
+
+
+def test_me_honours_if_match(client_with):
+    client = client_with()
+    version = client.user.version
+    response = client.patch(
+        "/api/v1/users/me", {"last_name": "X"}, format="json", HTTP_IF_MATCH=f'"{version - 1}"'
+    )
+    assert response.status_code == 412
+
+
+def test_change_password_checks_the_current_one_and_ends_every_login(client_with, api_client):
+    client = client_with()
+    refresh = api_client.post(
+        "/api/v1/auth/token",
+        {"username": client.user.username, "password": PASSWORD},
+        format="json",
+    ).json()["refresh"]
+    wrong = client.post(
+        "/api/v1/users/me/password",
+        {"current_password": "nope", "new_password": "Outra-Senha-42"},
+        format="json",
+    )
+    assert wrong.status_code == 400
+    assert "current_password" in wrong.json()["errors"]
+    weak = client.post(
+        "/api/v1/users/me/password",
+        {"current_password": PASSWORD, "new_password": "123"},
+        format="json",
+    )
+    assert weak.status_code == 400
+    assert "password" in weak.json()["errors"]
+    ok = client.post(
+        "/api/v1/users/me/password",
+        {"current_password": PASSWORD, "new_password": "Outra-Senha-42"},
+        format="json",
+    )
+    assert ok.status_code == 204
+    client.user.refresh_from_db()
+    assert client.user.check_password("Outra-Senha-42")
+    assert client.user.password.startswith("argon2$argon2id$")
+    assert not LoginSession.objects.filter(user=client.user, revoked_at__isnull=True).exists()
+    assert (
+        api_client.post(
+            "/api/v1/auth/token/refresh", {"refresh": refresh}, format="json"
+        ).status_code
+        == 401
+    )
+
+
+# --- management -----------------------------------------------------------------------
+
+
+def test_create_user(client_with):
+    client = client_with("users.add_user")
+    response = client.post(
+        USERS,
+        {
+            "username": "caio",
+            "email": "caio@example.com",
+            "password": "Sabia-2-Laranjeira",
+            "is_staff": True,
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["is_staff"] is True
+    assert User.objects.get(username="caio").check_password("Sabia-2-Laranjeira")
+
+
+def test_only_a_superuser_creates_a_superuser(client_with):
+    payload = {
+        "username": "root2",
+        "email": "r@example.com",
+        "password": "Sabia-2-Laranjeira",
+        "is_superuser": True,
+    }
+    refused = client_with("users.add_user").post(USERS, payload, format="json")
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "superuser_required"
+    allowed = client_with(superuser=True).post(USERS, payload, format="json")
+    assert allowed.status_code == 201
+
+
+def test_list_filters_searches_and_orders(client_with):
+    client = client_with("users.view_user")
+    role = RoleFactory()
+    UserFactory(username="zeca", email="zeca@example.com").roles.add(role)
+    UserFactory(username="ana-maria", is_active=False)
+    body = client.get(f"{USERS}?search=zeca").json()
+    assert [u["username"] for u in body["results"]] == ["zeca"]
+    body = client.get(f"{USERS}?is_active=false").json()
+    assert [u["username"] for u in body["results"]] == ["ana-maria"]
+    body = client.get(f"{USERS}?role={role.pk}").json()
+    assert [u["username"] for u in body["results"]] == ["zeca"]
+    body = client.get(f"{USERS}?ordering=-username").json()
+    assert body["results"][0]["username"] == "zeca"
+    bad = client.get(f"{USERS}?role=not-a-uuid")
+    assert bad.status_code == 400
+    assert "role" in bad.json()["errors"]
+
+
+def test_list_query_count_does_not_grow_with_the_page(client_with, django_assert_num_queries):
+    client = client_with("users.view_user")
+    role = RoleFactory(codes=["clients.view_client", "orders.view_order"])
+    for _ in range(30):
+        user = UserFactory(grants=["products.view_product"])
+        user.roles.add(role)
+    # count, page, roles, roles' codes, direct codes
+    with django_assert_num_queries(5):
+        assert len(client.get(f"{USERS}?limit=2").json()["results"]) == 2
+    with django_assert_num_queries(5):
+        body = client.get(f"{USERS}?limit=31").json()
+    assert len(body["results"]) == 31
+    assert body["results"][0]["effective_permissions"]
+
+
+def test_patch_user_with_if_match(client_with):
+    client = client_with("users.view_user", "users.change_user")
+    user = UserFactory()
+    etag = client.get(_detail(user))["ETag"]
+    ok = client.patch(_detail(user), {"first_name": "Rui"}, format="json", HTTP_IF_MATCH=etag)
+    assert ok.status_code == 200
+    assert ok["ETag"] != etag
+    stale = client.patch(_detail(user), {"first_name": "Zé"}, format="json", HTTP_IF_MATCH=etag)
+    assert stale.status_code == 412
+    assert stale.json()["code"] == "precondition_failed"
+    user.refresh_from_db()
+    assert user.first_name == "Rui"
+
+
+def test_patch_refuses_a_taken_email(client_with):
+    client = client_with("users.change_user")
+    UserFactory(email="taken@example.com")
+    user = UserFactory()
+    response = client.patch(_detail(user), {"email": "TAKEN@example.com"}, format="json")
+    assert response.status_code == 400
+    assert "email" in response.json()["errors"]
+
+
+def test_non_superusers_cannot_touch_superusers(client_with):
+    client = client_with("users.change_user", "users.delete_user")
+    root = UserFactory(is_superuser=True)
+    assert client.patch(_detail(root), {"first_name": "x"}, format="json").status_code == 403
+    assert client.delete(_detail(root)).status_code == 403
+    plain = UserFactory()
+    response = client.patch(_detail(plain), {"is_superuser": True}, format="json")
+    assert response.status_code == 403
+    plain.refresh_from_db()
+    assert plain.is_superuser is False
+
+
+def test_delete_deactivates_and_ends_logins(client_with, tokens_for, api_client):
+    client = client_with("users.delete_user")
+    user = UserFactory()
+    refresh = tokens_for(user).refresh
+    response = client.delete(_detail(user))
+    assert response.status_code == 204
+    user.refresh_from_db()
+    assert user.is_active is False  # kept for history
+    assert (
+        api_client.post(
+            "/api/v1/auth/token/refresh", {"refresh": refresh}, format="json"
+        ).status_code
+        == 401
+    )
+
+
+def test_you_cannot_deactivate_yourself(client_with):
+    client = client_with("users.delete_user")
+    response = client.delete(_detail(client.user))
+    assert response.status_code == 409
+    assert response.json()["code"] == "cannot_deactivate_self"
+
+
+# --- grants ---------------------------------------------------------------------------
+
+
+def test_set_roles_and_permissions(client_with):
+    client = client_with(superuser=True)
+    user = UserFactory()
+    role = RoleFactory(codes=["clients.view_client"])
+    response = client.put(f"{_detail(user)}roles", {"roles": [str(role.pk)]}, format="json")
+    assert response.status_code == 200
+    assert [r["name"] for r in response.json()["roles"]] == [role.name]
+    response = client.put(
+        f"{_detail(user)}permissions", {"permissions": ["orders.view_order"]}, format="json"
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["permissions"] == ["orders.view_order"]
+    assert body["effective_permissions"] == ["clients.view_client", "orders.view_order"]
+
+
+def test_unknown_roles_and_codes_are_named(client_with):
+    client = client_with(superuser=True)
+    user = UserFactory()
+    response = client.put(
+        f"{_detail(user)}permissions", {"permissions": ["clients.fly_client"]}, format="json"
+    )
+    assert response.status_code == 400
+    assert "clients.fly_client" in response.json()["errors"]["permissions"][0]
+    missing = "00000000-0000-0000-0000-000000000000"
+    response = client.put(f"{_detail(user)}roles", {"roles": [missing]}, format="json")
+    assert response.status_code == 400
+    assert missing in response.json()["errors"]["roles"][0]
+
+
+def test_nobody_grants_codes_they_do_not_hold(client_with):
+    client = client_with("users.change_user", "clients.view_client")
+    user = UserFactory()
+    allowed = client.put(
+        f"{_detail(user)}permissions", {"permissions": ["clients.view_client"]}, format="json"
+    )
+    assert allowed.status_code == 200
+    refused = client.put(
+        f"{_detail(user)}permissions",
+        {"permissions": ["clients.view_client", "orders.cancel_order"]},
+        format="json",
+    )
+    assert refused.status_code == 403
+    body = refused.json()
+    assert body["code"] == "grant_exceeds_own_permissions"
+    assert body["permissions"] == ["orders.cancel_order"]
+    strong_role = RoleFactory(codes=["users.add_user"])
+    refused = client.put(f"{_detail(user)}roles", {"roles": [str(strong_role.pk)]}, format="json")
+    assert refused.status_code == 403
+    # Nor to themselves.
+    refused = client.put(
+        f"{_detail(client.user)}permissions", {"permissions": ["users.add_user"]}, format="json"
+    )
+    assert refused.status_code == 403
