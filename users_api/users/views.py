@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from common import jwt_keys
 from common.auth import HasPermission, model_permissions
+from common.idempotency import idempotent_create
 from common.versioning import expected_version, with_etag
 from users import selectors, services
 from users.models import Role, User
@@ -117,6 +118,7 @@ class RegisterView(APIView):
             max_length=150, required=False, default="", allow_blank=True
         )
 
+    @idempotent_create
     @extend_schema(request=InputSerializer, responses={201: UserOutputSerializer}, tags=["auth"])
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
@@ -284,6 +286,7 @@ class UserListView(GenericAPIView):
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(UserOutputSerializer(page, many=True).data)
 
+    @idempotent_create
     @extend_schema(request=InputSerializer, responses={201: UserOutputSerializer}, tags=["users"])
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
@@ -399,6 +402,7 @@ class RoleListView(GenericAPIView):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(RoleOutputSerializer(page, many=True).data)
 
+    @idempotent_create
     @extend_schema(
         request=RoleInputSerializer, responses={201: RoleOutputSerializer}, tags=["roles"]
     )

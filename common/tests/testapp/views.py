@@ -13,6 +13,7 @@ from rest_framework.response import Response
 
 from common.auth import HasPermission, model_permissions
 from common.errors import DomainError
+from common.idempotency import idempotent_create
 from common.tests.testapp.models import Widget
 from common.versioning import check_version, expected_version, with_etag
 
@@ -41,6 +42,7 @@ class WidgetListView(GenericAPIView):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(WidgetSerializer(page, many=True).data)
 
+    @idempotent_create
     def post(self, request: Request) -> Response:
         serializer = WidgetItemsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -344,3 +344,16 @@ def test_logout_needs_a_token_and_your_own_refresh(api_client):
     assert response.status_code == 400
     assert "another user" in response.json()["errors"]["refresh"][0]
     assert api_client.post(REFRESH, {"refresh": ana["refresh"]}, format="json").status_code == 200
+
+
+def test_register_honours_idempotency_key(api_client):
+    payload = {"username": "maria", "email": "maria@example.com", "password": "Sabia-2-Laranjeira"}
+    first = api_client.post(REGISTER, payload, format="json", HTTP_IDEMPOTENCY_KEY="reg-1")
+    again = api_client.post(REGISTER, payload, format="json", HTTP_IDEMPOTENCY_KEY="reg-1")
+    assert first.status_code == again.status_code == 201
+    assert again.json()["id"] == first.json()["id"]
+    assert again["Location"] == first["Location"]
+    assert User.objects.filter(username="maria").count() == 1
+    changed = dict(payload, email="other@example.com")
+    refused = api_client.post(REGISTER, changed, format="json", HTTP_IDEMPOTENCY_KEY="reg-1")
+    assert refused.status_code == 422

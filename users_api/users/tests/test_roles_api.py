@@ -129,3 +129,13 @@ def test_catalogue_sync_adds_updates_and_removes(db):
         == CATALOGUE["orders.view_order"]
     )
     assert not Permission.objects.filter(code="legacy.view_thing").exists()
+
+
+def test_role_create_honours_idempotency_key(client_with):
+    client = client_with(superuser=True)
+    for _ in range(2):
+        response = client.post(
+            ROLES, {"name": "Caixa"}, format="json", HTTP_IDEMPOTENCY_KEY="role-1"
+        )
+        assert response.status_code == 201
+    assert Role.objects.filter(name="Caixa").count() == 1
