@@ -30,13 +30,14 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 class Project:
     name: str
     directory: Path
-    settings: str
+    settings: str | None  # None: the project starts its services as processes
     tests: str
 
 
 PROJECTS = [
     Project("common", REPO, "common.tests.settings", "common/tests"),
     Project("users_api", REPO / "users_api", "users_api.settings", "users"),
+    Project("e2e", REPO, None, "e2e"),
 ]
 
 
@@ -112,13 +113,15 @@ def main() -> int:
     REPORTS.mkdir(parents=True, exist_ok=True)
     totals = [0, 0, 0]
     for project in PROJECTS:
-        env = dict(os.environ, DJANGO_SETTINGS_MODULE=project.settings, ENVIRONMENT="development")
-        env.pop("DATABASE_URL", None)
-        env.pop("CACHE_URL", None)
+        env = dict(os.environ, ENVIRONMENT="development")
+        for name in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "CACHE_URL", "E2E_POSTGRES_URL"):
+            env.pop(name, None)
+        if project.settings:
+            env["DJANGO_SETTINGS_MODULE"] = project.settings
+        server = f"postgres://{POSTGRES_USER}@{POSTGRES_HOST}:{POSTGRES_PORT}"
         if use_postgres:
-            env["DATABASE_URL"] = (
-                f"postgres://{POSTGRES_USER}@{POSTGRES_HOST}:{POSTGRES_PORT}/{project.name}"
-            )
+            env["DATABASE_URL"] = f"{server}/{project.name}"
+            env["E2E_POSTGRES_URL"] = server
         if use_redis:
             env["CACHE_URL"] = REDIS_URL
             env["CACHE_KEY_PREFIX"] = f"test-{project.name}"

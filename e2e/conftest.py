@@ -1,0 +1,198 @@
+"""Start the real services as separate processes and talk to them over HTTP.
+
+Each run gets fresh databases (PostgreSQL when ``E2E_POSTGRES_URL`` is set, as
+`make test` does when PostgreSQL answers; SQLite files otherwise), production
+settings (DEBUG off, explicit keys and secrets) and gunicorn, as deployed.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+import pytest
+import requests
+
+from common import jwt_keys
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+ADMIN_PASSWORD = "E2e-Admin-Pass-2026"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Service:
+    name: str
+    url: str
+    process: subprocess.Popen
+    log: Path
+    env: dict[str, str] = field(repr=False)
+
+    def manage(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=REPO / self.name,
+            env=self.env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+
+class Databases:
+    """One fresh database per service, dropped at the end."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.server = os.environ.get("E2E_POSTGRES_URL", "").rstrip("/")
+        self.tmp = tmp
+        self.created: list[str] = []
+        self.suffix = uuid.uuid4().hex[:8]
+
+    def create(self, service: str) -> str:
+        if not self.server:
+            return f"sqlite:///{self.tmp / f'{service}.sqlite3'}"
+        name = f"e2e_{service}_{self.suffix}"
+        with psycopg.connect(f"{self.server}/postgres", autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        self.created.append(name)
+        return f"{self.server}/{name}"
+
+    def drop_all(self) -> None:
+        for name in self.created:
+            with psycopg.connect(f"{self.server}/postgres", autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory) -> Iterator[Databases]:
+    databases = Databases(tmp_path_factory.mktemp("databases"))
+    yield databases
+    databases.drop_all()
+
+
+@pytest.fixture(scope="session")
+def deployment_env(tmp_path_factory) -> dict[str, str]:
+    """What an operator sets in production: keys, secrets, hosts; nothing generated."""
+    keys = jwt_keys.ensure_dev_key_pair(tmp_path_factory.mktemp("keys"))
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_", "PYTEST_"))
+    }
+    env.update(
+        ENVIRONMENT="production",
+        DEBUG="false",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        JWT_PRIVATE_KEY=keys.private_pem,
+        JWT_PUBLIC_KEY=keys.public_pem,
+        VAR_DIR=str(tmp_path_factory.mktemp("var")),
+    )
+    return env
+
+
+def start_service(name: str, *, env: dict[str, str], database_url: str, log_dir: Path) -> Service:
+    """Migrate ``name``'s database and serve it with gunicorn; waits until /readyz is 200."""
+    port = _free_port()
+    service_env = dict(env, DATABASE_URL=database_url, SECRET_KEY=secrets.token_urlsafe(50))
+    log = log_dir / f"{name}.log"
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput"],
+        cwd=REPO / name,
+        env=service_env,
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput"],
+        cwd=REPO / name,
+        env=service_env,
+        check=True,
+        capture_output=True,
+    )
+    process = subprocess.Popen(
+        [
+            str(BIN / "gunicorn"),
+            "--chdir",
+            name,
+            f"{name}.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--no-control-socket",
+            "--graceful-timeout",
+            "5",
+        ],
+        cwd=REPO,
+        env=service_env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    service = Service(name, f"http://127.0.0.1:{port}", process, log, service_env)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            if requests.get(f"{service.url}/readyz", timeout=2).status_code == 200:
+                return service
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    service.stop()
+    raise RuntimeError(f"{name} was not ready in 30 s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def users_api(databases, deployment_env, tmp_path_factory) -> Iterator[Service]:
+    service = start_service(
+        "users_api",
+        env=deployment_env,
+        database_url=databases.create("users_api"),
+        log_dir=tmp_path_factory.mktemp("logs"),
+    )
+    env = dict(service.env, DJANGO_SUPERUSER_PASSWORD=ADMIN_PASSWORD)
+    subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "createsuperuser",
+            "--noinput",
+            "--username",
+            "admin",
+            "--email",
+            "admin@example.com",
+        ],
+        cwd=REPO / "users_api",
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    yield service
+    assert service.stop() == 0, service.log.read_text()
