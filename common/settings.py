@@ -244,6 +244,12 @@ def service_defaults(
         "MAX_REQUEST_BODY_BYTES": env_int("MAX_REQUEST_BODY_BYTES", 1024 * 1024),
         "DATA_UPLOAD_MAX_MEMORY_SIZE": env_int("MAX_REQUEST_BODY_BYTES", 1024 * 1024),
         "SECURE_CONTENT_TYPE_NOSNIFF": True,
+        # TLS usually ends at a proxy in front of gunicorn; these follow it.
+        "SECURE_SSL_REDIRECT": env_bool("SECURE_SSL_REDIRECT", False),
+        "SECURE_HSTS_SECONDS": env_int("SECURE_HSTS_SECONDS", 0),
+        "SECURE_PROXY_SSL_HEADER": (
+            ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("TRUST_X_FORWARDED_PROTO") else None
+        ),
         "SESSION_COOKIE_SECURE": production,
         "CSRF_COOKIE_SECURE": production,
         "REST_FRAMEWORK": {
