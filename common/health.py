@@ -30,6 +30,23 @@ def database_check() -> dict[str, Any]:
     return {"name": "database", "ok": True, "vendor": connection.vendor}
 
 
+def broker_check() -> dict[str, Any]:
+    from common.events.transport import BrokerUnavailable, publisher
+
+    try:
+        publisher().ping()
+    except BrokerUnavailable as exc:
+        return {"name": "broker", "ok": False, "error": str(exc)[:200]}
+    return {"name": "broker", "ok": True}
+
+
+def outbox_check() -> dict[str, Any]:
+    """Reports the backlog; a backlog alone does not make the service unready."""
+    from common.events.relay import pending_stats
+
+    return {"name": "outbox", "ok": True, **pending_stats()}
+
+
 _status_schema = inline_serializer(
     "HealthStatus",
     fields={"status": serializers.CharField(), "service": serializers.CharField()},

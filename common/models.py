@@ -25,3 +25,72 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.principal} {self.path} {self.key}"
+
+
+class OutboxEvent(models.Model):
+    """An event recorded in the same transaction as the change it describes.
+
+    ``sent_at`` is set once the broker has accepted it; until then the relay
+    keeps re-sending it, oldest first, never an aggregate's later event before
+    an earlier one.
+    """
+
+    event_id = models.UUIDField(unique=True)
+    type = models.CharField(max_length=150)
+    aggregate_type = models.CharField(max_length=100)
+    aggregate_id = models.CharField(max_length=64)
+    version = models.PositiveIntegerField()
+    envelope = models.JSONField(encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(
+                fields=["id"],
+                condition=models.Q(sent_at__isnull=True),
+                name="common_outbox_pending_idx",
+            ),
+            models.Index(
+                fields=["aggregate_type", "aggregate_id", "id"], name="common_outbox_aggregate_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} v{self.version} of {self.aggregate_id}"
+
+
+class InboxEvent(models.Model):
+    """An event this service has applied; its row commits with the handler's effect."""
+
+    event_id = models.UUIDField(primary_key=True)
+    type = models.CharField(max_length=150)
+    source = models.CharField(max_length=50)
+    aggregate_id = models.CharField(max_length=64)
+    version = models.PositiveIntegerField()
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.type} v{self.version} of {self.aggregate_id}"
+
+
+class DeadLetter(models.Model):
+    """An event whose handler kept failing; ``manage.py replay_dead_letters`` re-runs it."""
+
+    event_id = models.UUIDField(unique=True)
+    type = models.CharField(max_length=150)
+    envelope = models.JSONField(encoder=DjangoJSONEncoder)
+    error = models.TextField()
+    attempts = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    replayed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"

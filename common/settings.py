@@ -166,6 +166,75 @@ def simple_jwt(*, signing: bool) -> dict[str, Any]:
     }
 
 
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from exc
+
+
+def events(service: str, *, consumer_queue: str | None) -> dict[str, Any]:
+    """Broker and event settings for a service that publishes or consumes events.
+
+    BROKER_URL defaults to the embedded broker's socket under var/broker/
+    (``python -m common.embedded_broker``); production requires it.
+    """
+    from common import embedded_broker
+
+    url = env_str("BROKER_URL").strip()
+    if not url:
+        if is_production():
+            _require("BROKER_URL")
+        url = embedded_broker.url()
+    visibility_timeout = env_int("EVENTS_VISIBILITY_TIMEOUT", 60)
+    soft_limit = env_int("EVENTS_HANDLER_TIME_LIMIT", 30)
+    return {
+        "BROKER_URL": url,
+        "EVENTS_CONSUMER_QUEUE": consumer_queue,
+        "EVENTS_FAST_PATH": env_bool("EVENTS_FAST_PATH", True),
+        "EVENTS_MAX_ATTEMPTS": env_int("EVENTS_MAX_ATTEMPTS", 5),
+        "EVENTS_RETRY_BASE_SECONDS": env_float("EVENTS_RETRY_BASE_SECONDS", 1.0),
+        "EVENTS_RETRY_MAX_SECONDS": env_float("EVENTS_RETRY_MAX_SECONDS", 30.0),
+        "EVENTS_BROKER_CONNECT_TIMEOUT": env_float("EVENTS_BROKER_CONNECT_TIMEOUT", 2.0),
+        "CELERY_BROKER_URL": url,
+        "CELERY_BROKER_TRANSPORT_OPTIONS": {
+            # A message held by a worker that died comes back after this (Redis), found by
+            # a sweep every 5 s (kombu's default sweeps only every 100 s).
+            "visibility_timeout": visibility_timeout,
+            "unacked_restore_interval": 5,
+            "unacked_restore_throttle": 1,
+            "socket_timeout": 10,
+            "socket_connect_timeout": 3,
+            # AMQP: publish returns only once the broker has the message.
+            "confirm_publish": True,
+        },
+        "CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP": True,
+        "CELERY_TASK_ACKS_LATE": True,
+        "CELERY_TASK_REJECT_ON_WORKER_LOST": True,
+        "CELERY_WORKER_PREFETCH_MULTIPLIER": 1,
+        "CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS": True,
+        "CELERY_TASK_IGNORE_RESULT": True,
+        "CELERY_TASK_SERIALIZER": "json",
+        "CELERY_ACCEPT_CONTENT": ["json"],
+        "CELERY_IMPORTS": ["common.events.consumer"],
+        "CELERY_WORKER_HIJACK_ROOT_LOGGER": False,
+        # Handlers are short. A stuck one gets SoftTimeLimitExceeded (retried, then parked);
+        # one killed at the hard limit is not acknowledged, so the broker delivers it again.
+        # Keep the visibility timeout above the hard limit.
+        "CELERY_TASK_SOFT_TIME_LIMIT": soft_limit,
+        "CELERY_TASK_TIME_LIMIT": soft_limit + 10,
+        "CELERY_TASK_ACKS_ON_FAILURE_OR_TIMEOUT": False,
+        "READINESS_CHECKS": [
+            "common.health.database_check",
+            "common.health.broker_check",
+            "common.health.outbox_check",
+        ],
+    }
+
+
 def service_defaults(
     service: str,
     *,
@@ -280,6 +349,7 @@ def service_defaults(
             "COMPONENT_SPLIT_REQUEST": True,
         },
         "SIMPLE_JWT": simple_jwt(signing=jwt_signing),
+        "READINESS_CHECKS": ["common.health.database_check"],
         "LOGGING": {
             "version": 1,
             "disable_existing_loggers": False,

@@ -167,6 +167,7 @@ def test_get_returns_the_version_as_etag_and_if_match_guards_writes(client_with)
     )
 
 
+@override_settings(READINESS_CHECKS=["common.health.database_check"])
 def test_healthz_and_readyz_need_no_token(api_client):
     assert api_client.get("/healthz").json()["status"] == "ok"
     response = api_client.get("/readyz")

@@ -24,5 +24,3 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_RATE_PER_ACCOUNT = env_str("LOGIN_RATE_PER_ACCOUNT", "10/min")
 LOGIN_RATE_PER_IP = env_str("LOGIN_RATE_PER_IP", "30/min")
 REGISTER_RATE_PER_IP = env_str("REGISTER_RATE_PER_IP", "20/hour")
-
-READINESS_CHECKS = ["common.health.database_check"]

@@ -46,7 +46,8 @@ class WidgetListView(GenericAPIView):
     def post(self, request: Request) -> Response:
         serializer = WidgetItemsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        created = [Widget.objects.create(**item) for item in serializer.validated_data["items"]]
+        with transaction.atomic():
+            created = [Widget.objects.create(**item) for item in serializer.validated_data["items"]]
         return Response(WidgetSerializer(created, many=True).data, status=status.HTTP_201_CREATED)
 
 

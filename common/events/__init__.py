@@ -1,0 +1,1 @@
+"""Change events between services (DESIGN §6): outbox, relay, transport, consumer."""

@@ -1,0 +1,37 @@
+"""The Celery app of a service that consumes events (its ``<service>/celery.py`` calls this).
+
+Each consuming service runs one worker on its own queue:
+``celery -A <service>.celery worker -Q <service>.events``.
+"""
+
+from __future__ import annotations
+
+import os
+
+import django
+from celery import Celery, signals
+
+
+def create_app(service: str, settings_module: str | None = None) -> Celery:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module or f"{service}.settings")
+    django.setup()
+    from django.conf import settings
+
+    from common.events import topology
+
+    app = Celery(service)
+    app.config_from_object("django.conf:settings", namespace="CELERY")
+    if settings.EVENTS_CONSUMER_QUEUE:
+        app.conf.task_queues = [topology.queue(settings.EVENTS_CONSUMER_QUEUE)]
+        app.conf.task_default_queue = settings.EVENTS_CONSUMER_QUEUE
+    return app
+
+
+@signals.worker_ready.connect
+def _declare_topology(sender: object = None, **kwargs: object) -> None:
+    # Queues of other services too: their events may be published through this broker
+    # before they ever start, and Redis drops messages no queue is bound for.
+    from common.events import topology
+
+    with sender.app.connection_for_write() as connection:
+        topology.declare(connection)

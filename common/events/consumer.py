@@ -1,0 +1,141 @@
+"""Consuming events: a registry of handlers and the Celery task ``events.handle``.
+
+A handler runs inside one transaction together with the inbox row that
+records the event's id, so an event is applied at most once in effect however
+often the broker delivers it. A failing handler is retried with exponential
+backoff; after ``EVENTS_MAX_ATTEMPTS`` the event is parked in the dead-letter
+table, from which ``manage.py replay_dead_letters`` re-runs it.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from celery import shared_task
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from common.models import DeadLetter, InboxEvent
+
+logger = logging.getLogger("common.events.consumer")
+
+Handler = Callable[[dict[str, Any]], None]
+_handlers: dict[str, Handler] = {}
+
+
+def handles(*event_types: str) -> Callable[[Handler], Handler]:
+    """Registers the decorated function as the handler of ``event_types``."""
+
+    def register(handler: Handler) -> Handler:
+        for event_type in event_types:
+            existing = _handlers.get(event_type)
+            if existing is not None and existing is not handler:
+                raise ValueError(f"{event_type} already handled by {existing.__qualname__}")
+            _handlers[event_type] = handler
+        return handler
+
+    return register
+
+
+def handler_for(event_type: str) -> Handler | None:
+    return _handlers.get(event_type)
+
+
+def process_event(envelope: dict[str, Any]) -> bool:
+    """Applies an event once. Returns False for a duplicate or an event nobody handles.
+
+    Raises whatever the handler raises; nothing of it (inbox row included) commits.
+    """
+    handler = handler_for(envelope["type"])
+    if handler is None:
+        logger.info("no handler for %s; event %s ignored", envelope["type"], envelope["id"])
+        return False
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                InboxEvent.objects.create(
+                    event_id=envelope["id"],
+                    type=envelope["type"],
+                    source=envelope.get("source", ""),
+                    aggregate_id=str(envelope.get("aggregate_id", "")),
+                    version=envelope.get("version", 0),
+                )
+        except IntegrityError:
+            logger.info("event %s already applied; duplicate dropped", envelope["id"])
+            return False
+        handler(envelope)
+    return True
+
+
+def park(envelope: dict[str, Any], error: BaseException, attempts: int) -> DeadLetter:
+    """Stores an event that keeps failing, with the last error, for a later replay."""
+    text = "".join(traceback.format_exception(error))[-8000:]
+    letter, _ = DeadLetter.objects.update_or_create(
+        event_id=envelope["id"],
+        defaults={
+            "type": envelope["type"],
+            "envelope": envelope,
+            "error": text,
+            "attempts": attempts,
+            "replayed_at": None,
+        },
+    )
+    logger.error(
+        "event %s (%s) parked after %s attempts", envelope["id"], envelope["type"], attempts
+    )
+    return letter
+
+
+def retry_delay(attempt: int) -> float:
+    """Seconds before retry number ``attempt`` (1-based): base x 2^(attempt-1), capped."""
+    base = settings.EVENTS_RETRY_BASE_SECONDS
+    return min(base * 2 ** (attempt - 1), settings.EVENTS_RETRY_MAX_SECONDS)
+
+
+@shared_task(
+    name="events.handle",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    max_retries=None,
+)
+def handle_event(task: Any, envelope: dict[str, Any]) -> None:
+    attempt = task.request.retries + 1
+    try:
+        process_event(envelope)
+    except Exception as exc:
+        if attempt >= settings.EVENTS_MAX_ATTEMPTS:
+            park(envelope, exc, attempt)
+            return
+        queue = settings.EVENTS_CONSUMER_QUEUE
+        logger.warning("event %s failed (attempt %s): %r", envelope["id"], attempt, exc)
+        # Back to this service's own queue only: re-publishing on the topic exchange
+        # would deliver the event again to every other service bound to it.
+        raise task.retry(
+            exc=exc, countdown=retry_delay(attempt), queue=queue, exchange="", routing_key=queue
+        ) from exc
+
+
+def replay_dead_letters(*, log: Callable[[str], None] = logger.info) -> tuple[int, int]:
+    """Re-runs every parked event. Returns (replayed, still failing)."""
+    replayed = failed = 0
+    for letter in DeadLetter.objects.filter(replayed_at__isnull=True).order_by("id"):
+        try:
+            process_event(letter.envelope)
+        except Exception as exc:
+            failed += 1
+            letter.attempts += 1
+            letter.error = "".join(traceback.format_exception(exc))[-8000:]
+            letter.save(update_fields=["attempts", "error", "updated_at"])
+            log(f"{letter.type} {letter.event_id}: still failing ({exc!r})")
+            continue
+        letter.replayed_at = timezone.now()
+        letter.save(update_fields=["replayed_at", "updated_at"])
+        replayed += 1
+        log(f"{letter.type} {letter.event_id}: replayed")
+    return replayed, failed

@@ -1,0 +1,183 @@
+"""Recording events: the change and its outbox row commit in one transaction.
+
+A service declares what it publishes once, at start-up::
+
+    publishes(Client, type_prefix="clients.client", to_data=client_data,
+              deleted_when=lambda client: not client.is_active)
+    part_of(Address, aggregate=lambda address: address.client)
+
+``publishes`` connects one generic ``post_save``/``post_delete`` receiver per
+model. ``part_of`` makes a child's change a change of its aggregate: the
+aggregate is saved (its version bumps) and publishes ``updated``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import models, router, transaction
+from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
+from django.utils import timezone
+
+from common.models import OutboxEvent
+
+
+@dataclass(frozen=True)
+class Publication:
+    model: type[models.Model]
+    type_prefix: str
+    to_data: Callable[[Any], dict[str, Any]]
+    deleted_when: Callable[[Any], bool] | None
+
+    def event_type(self, instance: Any, *, created: bool, deleted: bool) -> str:
+        if deleted or (self.deleted_when is not None and self.deleted_when(instance)):
+            action = "deleted"
+        else:
+            action = "created" if created else "updated"
+        return f"{self.type_prefix}.{action}"
+
+
+_publications: dict[type[models.Model], Publication] = {}
+
+
+def publications() -> list[Publication]:
+    return list(_publications.values())
+
+
+def envelope(publication: Publication, instance: Any, event_type: str) -> dict[str, Any]:
+    """The event of DESIGN §6: full state after the change, with the aggregate's version."""
+    return {
+        "id": str(uuid.uuid4()),
+        "type": event_type,
+        "source": settings.SERVICE_NAME,
+        "aggregate_id": str(instance.pk),
+        "version": instance.version,
+        "occurred_at": timezone.now().isoformat().replace("+00:00", "Z"),
+        "data": publication.to_data(instance),
+    }
+
+
+def _require_transaction(sender: type[models.Model], **kwargs: Any) -> None:
+    """pre_save/pre_delete guard: refuses the write itself, before anything reaches the table."""
+    if kwargs.get("raw"):
+        return
+    using = kwargs.get("using") or router.db_for_write(sender)
+    if not transaction.get_connection(using).in_atomic_block:
+        raise RuntimeError(
+            f"{sender.__name__} changed outside transaction.atomic(); its event could be "
+            "lost or published for a change that did not commit."
+        )
+
+
+def _guard(model: type[models.Model], uid: str) -> None:
+    pre_save.connect(_require_transaction, sender=model, dispatch_uid=uid, weak=False)
+    pre_delete.connect(_require_transaction, sender=model, dispatch_uid=uid, weak=False)
+
+
+def record(publication: Publication, instance: Any, event_type: str) -> OutboxEvent:
+    """Writes the outbox row; the relay publishes it once the transaction commits.
+
+    Must run inside the change's transaction (the pre_save guard makes sure).
+    """
+    using = router.db_for_write(publication.model)
+    data = envelope(publication, instance, event_type)
+    event = OutboxEvent.objects.using(using).create(
+        event_id=data["id"],
+        type=event_type,
+        aggregate_type=publication.type_prefix,
+        aggregate_id=data["aggregate_id"],
+        version=data["version"],
+        envelope=data,
+    )
+    from common.events import relay  # late: relay imports the transport stack
+
+    transaction.on_commit(lambda: relay.publish_after_commit(event.pk), using=using)
+    return event
+
+
+def _on_save(
+    sender: type[models.Model], instance: Any, created: bool, raw: bool = False, **kwargs: Any
+) -> None:
+    if raw:  # loaddata: fixtures are not changes
+        return
+    publication = _publications[sender]
+    record(publication, instance, publication.event_type(instance, created=created, deleted=False))
+
+
+def _on_delete(sender: type[models.Model], instance: Any, **kwargs: Any) -> None:
+    publication = _publications[sender]
+    record(publication, instance, publication.event_type(instance, created=False, deleted=True))
+
+
+def publishes(
+    model: type[models.Model],
+    *,
+    type_prefix: str,
+    to_data: Callable[[Any], dict[str, Any]],
+    deleted_when: Callable[[Any], bool] | None = None,
+) -> None:
+    """Publishes ``<type_prefix>.created|updated|deleted`` for every save and delete.
+
+    ``model`` must have a ``version`` that increases with every save
+    (``common.versioning.VersionedModel``). ``deleted_when`` turns a save into
+    ``deleted`` (a soft delete, like deactivation).
+    """
+    if not hasattr(model, "version"):
+        raise TypeError(f"{model.__name__} needs a version field to publish events")
+    _publications[model] = Publication(model, type_prefix, to_data, deleted_when)
+    uid = f"common.events.publishes:{model._meta.label}"
+    _guard(model, uid)
+    post_save.connect(_on_save, sender=model, dispatch_uid=uid, weak=False)
+    post_delete.connect(_on_delete, sender=model, dispatch_uid=uid, weak=False)
+
+
+def part_of(child: type[models.Model], *, aggregate: Callable[[Any], models.Model]) -> None:
+    """A save or delete of ``child`` is an ``updated`` of its aggregate."""
+
+    def touch_aggregate(
+        sender: type[models.Model], instance: Any, raw: bool = False, **kwargs: Any
+    ) -> None:
+        if raw:
+            return
+        held = aggregate(instance)
+        # Reload under lock: the child's cached aggregate may be stale, and saving it
+        # would write old values back.
+        fresh = type(held)._default_manager.select_for_update().filter(pk=held.pk).first()
+        if fresh is None:
+            return  # a cascade from the aggregate's own delete, which publishes itself
+        fresh.save()
+        held.version = fresh.version
+        held.updated_at = fresh.updated_at
+
+    uid = f"common.events.part_of:{child._meta.label}"
+    _guard(child, uid)
+    post_save.connect(touch_aggregate, sender=child, dispatch_uid=uid, weak=False)
+    post_delete.connect(touch_aggregate, sender=child, dispatch_uid=uid, weak=False)
+
+
+def snapshot_events(
+    model: type[models.Model], *, progress: Callable[[int], None] | None = None
+) -> int:
+    """Re-records the current state of every ``model`` row (``publish_snapshots``).
+
+    Each aggregate gets a new event at its current version; consumers that
+    already have that version ignore it, a new or wiped consumer rebuilds from it.
+    Returns how many events were recorded.
+    """
+    publication = _publications[model]
+    count = 0
+    for instance in model._default_manager.order_by("pk").iterator(chunk_size=500):
+        with transaction.atomic(using=router.db_for_write(model)):
+            record(
+                publication,
+                instance,
+                publication.event_type(instance, created=False, deleted=False),
+            )
+        count += 1
+        if progress is not None and count % 1000 == 0:
+            progress(count)
+    return count

@@ -1,0 +1,43 @@
+"""Who receives what: the one table of queues and bindings on the ``events`` exchange.
+
+kombu's Redis transport silently drops a message that no queue is bound for,
+so every publisher and every worker declares the whole table when it connects:
+an event published before its consumer ever ran still waits in its queue.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from kombu import Connection, Exchange, Queue, binding
+
+EXCHANGE_NAME = "events"
+
+#: queue -> routing-key patterns bound to it. A service consumes only its own queue.
+TOPOLOGY: dict[str, tuple[str, ...]] = {
+    "orders_api.events": ("clients.#", "products.#"),
+    "products_api.events": ("orders.#",),
+}
+
+EXCHANGE = Exchange(EXCHANGE_NAME, type="topic", durable=True)
+
+
+def table() -> dict[str, tuple[str, ...]]:
+    """TOPOLOGY, or the table a test project sets in ``EVENTS_TOPOLOGY``."""
+    return getattr(settings, "EVENTS_TOPOLOGY", None) or TOPOLOGY
+
+
+def queue(name: str) -> Queue:
+    patterns = table()[name]
+    return Queue(
+        name,
+        bindings=[binding(EXCHANGE, routing_key=pattern) for pattern in patterns],
+        durable=True,
+    )
+
+
+def declare(connection: Connection) -> None:
+    """Declares the topic exchange and every queue with its bindings (idempotent)."""
+    channel = connection.default_channel
+    EXCHANGE(channel).declare()
+    for name in table():
+        queue(name)(channel).declare()

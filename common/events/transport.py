@@ -1,0 +1,135 @@
+"""Publishing events to the broker as Celery ``events.handle`` task messages.
+
+One connection per process, guarded by a lock (gunicorn threads share it).
+Every failure closes the connection and raises BrokerUnavailable; the next
+call reconnects and declares the topology again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from celery import Celery
+from django.conf import settings
+from kombu import Connection
+
+from common.events import topology
+
+logger = logging.getLogger(__name__)
+
+TASK_NAME = "events.handle"
+
+# Builds task messages only; it never connects on its own (each publish passes a producer).
+_message_app = Celery("events-publisher", set_as_current=False)
+_message_app.conf.update(task_serializer="json", accept_content=["json"])
+
+
+class BrokerUnavailable(Exception):
+    """The broker could not be reached or did not accept a message."""
+
+
+def transport_options() -> dict[str, Any]:
+    return dict(settings.CELERY_BROKER_TRANSPORT_OPTIONS)
+
+
+class Publisher:
+    def __init__(self, url: str | None = None) -> None:
+        self.url = url or settings.BROKER_URL
+        self._connection: Connection | None = None
+        self._producer: Any = None
+        self._lock = threading.Lock()
+
+    def _connect(self) -> Any:
+        if self._producer is None:
+            connection = Connection(
+                self.url,
+                connect_timeout=settings.EVENTS_BROKER_CONNECT_TIMEOUT,
+                transport_options=transport_options(),
+            )
+            connection.ensure_connection(max_retries=1)
+            topology.declare(connection)
+            self._connection = connection
+            self._producer = connection.Producer()
+        return self._producer
+
+    def close(self) -> None:
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.release()
+            except Exception:  # already broken; nothing left to release
+                logger.debug("closing a broken broker connection", exc_info=True)
+        self._connection = None
+        self._producer = None
+
+    def publish(self, envelope: dict[str, Any]) -> None:
+        """Sends one event; returns once the broker has accepted it.
+
+        Raises BrokerUnavailable; the caller keeps the event pending.
+        """
+        with self._lock:
+            try:
+                producer = self._connect()
+                _message_app.send_task(
+                    TASK_NAME,
+                    args=[envelope],
+                    task_id=envelope["id"],
+                    producer=producer,
+                    exchange=topology.EXCHANGE,
+                    exchange_type="topic",
+                    routing_key=envelope["type"],
+                    declare=[topology.EXCHANGE],
+                    retry=False,
+                    add_to_parent=False,
+                )
+            except Exception as exc:
+                self._close()
+                raise BrokerUnavailable(f"{exc.__class__.__name__}: {exc}") from exc
+
+    def ping(self) -> None:
+        """Raises BrokerUnavailable when the broker does not answer."""
+        with self._lock:
+            try:
+                self._connect()
+                self._connection.default_channel  # noqa: B018 - opens the channel
+            except Exception as exc:
+                self._close()
+                raise BrokerUnavailable(f"{exc.__class__.__name__}: {exc}") from exc
+
+
+_publisher: Publisher | None = None
+_publisher_lock = threading.Lock()
+
+
+def publisher() -> Publisher:
+    """This process's publisher (one connection per process)."""
+    global _publisher
+    with _publisher_lock:
+        if _publisher is None or _publisher.url != settings.BROKER_URL:
+            if _publisher is not None:
+                _publisher.close()
+            _publisher = Publisher()
+        return _publisher
+
+
+class CircuitBreaker:
+    """After a failure, tells callers to stay away for ``cooldown`` seconds."""
+
+    def __init__(self, cooldown: float) -> None:
+        self.cooldown = cooldown
+        self._open_until = 0.0
+
+    def allows(self) -> bool:
+        return time.monotonic() >= self._open_until
+
+    def trip(self) -> None:
+        self._open_until = time.monotonic() + self.cooldown
+
+    def reset(self) -> None:
+        self._open_until = 0.0

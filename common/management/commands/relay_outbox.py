@@ -1,0 +1,68 @@
+import signal
+import threading
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from common.events import relay
+
+
+class Command(BaseCommand):
+    help = (
+        "Publish pending outbox events to the broker, oldest first, until SIGTERM or "
+        "Ctrl-C. Survives broker and database outages (retries with backoff) and "
+        "restarts (pending events stay in the outbox until the broker accepts them)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=100,
+            help="Events claimed per transaction (default 100).",
+        )
+        parser.add_argument(
+            "--poll-interval",
+            type=float,
+            default=0.5,
+            help="Seconds to wait when nothing is pending (default 0.5).",
+        )
+        parser.add_argument(
+            "--max-backoff",
+            type=float,
+            default=30.0,
+            help="Longest wait between retries while the broker is down.",
+        )
+        parser.add_argument(
+            "--report-every",
+            type=float,
+            default=30.0,
+            help="Seconds between progress lines (default 30).",
+        )
+        parser.add_argument(
+            "--once", action="store_true", help="Publish what is pending now and exit."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["once"]:
+            total = 0
+            while published := relay.relay_pending(limit=options["batch_size"]):
+                total += published
+            self.stdout.write(f"relayed {total} events")
+            return
+        stop = threading.Event()
+
+        def request_stop(signum: int, frame: object) -> None:
+            self.stdout.write(f"signal {signal.Signals(signum).name}: stopping after this batch")
+            stop.set()
+
+        signal.signal(signal.SIGTERM, request_stop)
+        signal.signal(signal.SIGINT, request_stop)
+        relay.run(
+            stop=stop,
+            batch_size=options["batch_size"],
+            poll_interval=options["poll_interval"],
+            max_backoff=options["max_backoff"],
+            report_every=options["report_every"],
+            log=lambda line: self.stdout.write(line),
+        )

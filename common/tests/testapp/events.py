@@ -1,0 +1,81 @@
+"""What the test project publishes and how its consumer handles it.
+
+Widgets named ``explode`` fail until the ``explode-fixed`` switch exists;
+widgets named ``slow`` make the first attempt hang (so a test can kill the
+worker mid-handling), recording that it started in ``TESTAPP_MARKER_DIR``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from common.events.consumer import handles
+from common.events.recording import part_of, publishes
+from common.events.snapshots import apply_if_newer
+from common.tests.testapp.models import (
+    Switch,
+    Widget,
+    WidgetApplication,
+    WidgetCopy,
+    WidgetPart,
+)
+
+
+def widget_data(widget: Widget) -> dict[str, Any]:
+    return {
+        "id": widget.pk,
+        "name": widget.name,
+        "quantity": widget.quantity,
+        "is_active": widget.is_active,
+        "parts": sorted(part.label for part in widget.parts.all()),
+    }
+
+
+def register() -> None:
+    publishes(
+        Widget,
+        type_prefix="testapp.widget",
+        to_data=widget_data,
+        deleted_when=lambda widget: not widget.is_active,
+    )
+    part_of(WidgetPart, aggregate=lambda part: part.widget)
+
+
+class HandlerExploded(Exception):
+    pass
+
+
+def _misbehave(name: str) -> None:
+    if name == "explode" and not Switch.objects.filter(name="explode-fixed").exists():
+        raise HandlerExploded("widget handler exploded")
+    if name == "slow":
+        marker = Path(os.environ["TESTAPP_MARKER_DIR"]) / "slow-started"
+        if not marker.exists():
+            marker.touch()
+            time.sleep(120)
+
+
+@handles("testapp.widget.created", "testapp.widget.updated", "testapp.widget.deleted")
+def copy_widget(envelope: dict[str, Any]) -> None:
+    data = envelope["data"]
+    _misbehave(data["name"])
+    applied = apply_if_newer(
+        WidgetCopy,
+        aggregate_id=int(envelope["aggregate_id"]),
+        version=envelope["version"],
+        values={
+            "name": data["name"],
+            "quantity": data["quantity"],
+            "parts": data["parts"],
+            "is_active": not envelope["type"].endswith(".deleted"),
+        },
+    )
+    if applied:
+        WidgetApplication.objects.create(
+            event_id=envelope["id"],
+            widget_id=int(envelope["aggregate_id"]),
+            version=envelope["version"],
+        )
