@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test lint format clean
+.PHONY: install run test lint format clean bench-events
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ run: install
 ## test: run the whole suite (PostgreSQL and Redis when reachable, SQLite otherwise)
 test: install
 	$(PY) scripts/run_tests.py
+
+## bench-events: outbox -> relay -> Redis -> consumer on PostgreSQL; records docs/performance.md
+bench-events: install
+	$(PY) scripts/bench_events.py --write
 
 ## lint: ruff
 lint: install

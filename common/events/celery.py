@@ -21,6 +21,10 @@ def create_app(service: str, settings_module: str | None = None) -> Celery:
 
     app = Celery(service)
     app.config_from_object("django.conf:settings", namespace="CELERY")
+    # Celery's Django fixup closes the database connection around every task unless
+    # told to reuse it; reconnecting per event costs more than handling the event.
+    # Django's own CONN_MAX_AGE and health checks still retire broken connections.
+    app.conf.CELERY_DB_REUSE_MAX = 1000
     if settings.EVENTS_CONSUMER_QUEUE:
         app.conf.task_queues = [topology.queue(settings.EVENTS_CONSUMER_QUEUE)]
         app.conf.task_default_queue = settings.EVENTS_CONSUMER_QUEUE

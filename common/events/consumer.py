@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import logging
 import traceback
+import uuid
 from collections.abc import Callable
 from typing import Any
 
-from celery import shared_task
+from celery import shared_task, signals
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import close_old_connections, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from common.models import DeadLetter, InboxEvent
@@ -55,20 +57,41 @@ def process_event(envelope: dict[str, Any]) -> bool:
         logger.info("no handler for %s; event %s ignored", envelope["type"], envelope["id"])
         return False
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                InboxEvent.objects.create(
-                    event_id=envelope["id"],
-                    type=envelope["type"],
-                    source=envelope.get("source", ""),
-                    aggregate_id=str(envelope.get("aggregate_id", "")),
-                    version=envelope.get("version", 0),
-                )
-        except IntegrityError:
+        if not _record_in_inbox(envelope):
             logger.info("event %s already applied; duplicate dropped", envelope["id"])
             return False
         handler(envelope)
     return True
+
+
+def _record_in_inbox(envelope: dict[str, Any]) -> bool:
+    """Inserts the inbox row; False when the event id is already there.
+
+    ``INSERT ... ON CONFLICT DO NOTHING`` (PostgreSQL, SQLite): one round trip, no
+    savepoint. A concurrent delivery of the same event waits on the primary key
+    until the first transaction ends, then finds the row.
+    """
+    values = {
+        "event_id": uuid.UUID(str(envelope["id"])),
+        "type": envelope["type"],
+        "source": envelope.get("source", ""),
+        "aggregate_id": str(envelope.get("aggregate_id", "")),
+        "version": envelope.get("version", 0),
+        "received_at": timezone.now(),
+    }
+    fields = [InboxEvent._meta.get_field(name) for name in values]
+    quote = connection.ops.quote_name
+    # Identifiers come from the model's metadata; every value is a parameter.
+    sql = (
+        f"INSERT INTO {quote(InboxEvent._meta.db_table)} "  # noqa: S608
+        f"({', '.join(quote(field.column) for field in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"ON CONFLICT ({quote(fields[0].column)}) DO NOTHING"
+    )
+    params = [field.get_db_prep_save(values[field.name], connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount == 1
 
 
 def park(envelope: dict[str, Any], error: BaseException, attempts: int) -> DeadLetter:
@@ -96,6 +119,13 @@ def retry_delay(attempt: int) -> float:
     return min(base * 2 ** (attempt - 1), settings.EVENTS_RETRY_MAX_SECONDS)
 
 
+@signals.task_prerun.connect
+def _fresh_connections(**kwargs: Any) -> None:
+    # What Django does around each request: drop connections that broke or aged out,
+    # since the worker keeps them across tasks (CELERY_DB_REUSE_MAX).
+    close_old_connections()
+
+
 @shared_task(
     name="events.handle",
     bind=True,
@@ -121,10 +151,18 @@ def handle_event(task: Any, envelope: dict[str, Any]) -> None:
         ) from exc
 
 
-def replay_dead_letters(*, log: Callable[[str], None] = logger.info) -> tuple[int, int]:
-    """Re-runs every parked event. Returns (replayed, still failing)."""
+def replay_dead_letters(
+    *, letters: QuerySet[DeadLetter] | None = None, log: Callable[[str], None] = logger.info
+) -> tuple[int, int]:
+    """Re-runs parked events (all, or ``letters``), oldest first. Returns (replayed, failing).
+
+    An event already applied meanwhile is not applied again (the inbox drops it).
+    """
     replayed = failed = 0
-    for letter in DeadLetter.objects.filter(replayed_at__isnull=True).order_by("id"):
+    pending = (letters if letters is not None else DeadLetter.objects.all()).filter(
+        replayed_at__isnull=True
+    )
+    for letter in pending.order_by("id"):
         try:
             process_event(letter.envelope)
         except Exception as exc:

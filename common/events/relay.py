@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection, transaction
-from django.db.models import F, Min
+from django.db.models import Exists, F, Min, OuterRef, QuerySet
 from django.utils import timezone
 
 from common.events.transport import BrokerUnavailable, CircuitBreaker, publisher
@@ -30,13 +30,33 @@ logger = logging.getLogger("common.events.relay")
 _fast_path_breaker = CircuitBreaker(cooldown=5.0)
 
 
-def _claim(ids: Iterable[int] | None, limit: int) -> list[OutboxEvent]:
-    rows = OutboxEvent.objects.filter(sent_at__isnull=True).order_by("id")
-    if ids is not None:
-        rows = rows.filter(pk__in=list(ids))
+def _lock(rows: QuerySet[OutboxEvent]) -> QuerySet[OutboxEvent]:
     if connection.features.has_select_for_update_skip_locked:
-        rows = rows.select_for_update(skip_locked=True)
-    return list(rows[:limit])
+        return rows.select_for_update(skip_locked=True)
+    return rows  # SQLite: IMMEDIATE transactions already serialize writers
+
+
+def _claim_ids(ids: list[int]) -> list[OutboxEvent]:
+    """The given pending events that no earlier pending event of their aggregate precedes.
+
+    One query: the fast path runs it after every commit.
+    """
+    earlier_pending = OutboxEvent.objects.filter(
+        aggregate_type=OuterRef("aggregate_type"),
+        aggregate_id=OuterRef("aggregate_id"),
+        sent_at__isnull=True,
+        id__lt=OuterRef("id"),
+    ).exclude(pk__in=ids)
+    rows = OutboxEvent.objects.filter(pk__in=ids, sent_at__isnull=True).filter(
+        ~Exists(earlier_pending)
+    )
+    return list(_lock(rows.order_by("id")))
+
+
+def _claim_oldest(limit: int) -> list[OutboxEvent]:
+    return _in_order(
+        list(_lock(OutboxEvent.objects.filter(sent_at__isnull=True).order_by("id"))[:limit])
+    )
 
 
 def _in_order(rows: list[OutboxEvent]) -> list[OutboxEvent]:
@@ -70,7 +90,7 @@ def _mark_sent(ids: list[int]) -> None:
 
 
 def relay_pending(*, ids: Iterable[int] | None = None, limit: int = 100) -> int:
-    """Publishes up to ``limit`` pending events (only ``ids``, if given), oldest first.
+    """Publishes the ``ids`` given, or up to ``limit`` pending events, oldest first.
 
     Returns how many were published. Raises BrokerUnavailable after marking
     what did go out; the failed event and those after it stay pending.
@@ -78,7 +98,8 @@ def relay_pending(*, ids: Iterable[int] | None = None, limit: int = 100) -> int:
     failure: BrokerUnavailable | None = None
     sent: list[int] = []
     with transaction.atomic():
-        for row in _in_order(_claim(ids, limit)):
+        rows = _claim_ids(list(ids)) if ids is not None else _claim_oldest(limit)
+        for row in rows:
             try:
                 publisher().publish(row.envelope)
             except BrokerUnavailable as exc:

@@ -87,6 +87,9 @@ class Publisher:
                     declare=[topology.EXCHANGE],
                     retry=False,
                     add_to_parent=False,
+                    # Celery would otherwise render the whole envelope into a header.
+                    argsrepr=f"({envelope['type']} {envelope['id']})",
+                    kwargsrepr="{}",
                 )
             except Exception as exc:
                 self._close()

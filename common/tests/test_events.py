@@ -420,3 +420,27 @@ def test_envelope_helper_uses_the_instance_version():
     publication = publications()[0]
     data = envelope(publication, widget, "testapp.widget.updated")
     assert data["version"] == widget.version == 1
+
+
+def test_dead_letters_can_be_replayed_from_the_admin(client):
+    from common.events.consumer import park
+
+    widget = _create("explode")
+    event = OutboxEvent.objects.get().envelope
+    with pytest.raises(Exception) as failure:
+        process_event(event)
+    letter = park(event, failure.value, 5)
+    from django.contrib.auth import get_user_model
+
+    admin_user = get_user_model().objects.create_superuser("root", "r@example.com", "pw-x-123")
+    client.force_login(admin_user)
+    assert client.get("/admin/common/deadletter/").status_code == 200
+    assert client.get("/admin/common/outboxevent/?state=pending").status_code == 200
+    Switch.objects.create(name="explode-fixed")
+    response = client.post(
+        "/admin/common/deadletter/",
+        {"action": "replay", "_selected_action": [letter.pk]},
+        follow=True,
+    )
+    assert "Replayed 1; still failing 0." in response.content.decode()
+    assert _applied(widget) == [1]

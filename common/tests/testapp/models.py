@@ -46,6 +46,7 @@ class WidgetApplication(models.Model):
     event_id = models.UUIDField()
     widget_id = models.BigIntegerField()
     version = models.PositiveIntegerField()
+    applied_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
         return f"{self.event_id}"

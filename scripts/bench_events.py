@@ -1,0 +1,276 @@
+"""`make bench-events`: outbox -> relay -> broker -> consumer, on PostgreSQL and Redis.
+
+Runs the real processes of the event backbone on the test project of `common`
+(a widget model and its consumer) in a fresh PostgreSQL database and Redis
+database 13:
+
+1. throughput: ``--events`` changes committed as fast as ``--producers``
+   processes can, each in its own transaction; events/s from the first commit
+   to the last consumer commit.
+2. lag: ``--rate`` changes/s for ``--seconds`` from one paced producer; lag is
+   the consumer's commit time minus the producer's commit time, per event.
+
+Prints the figures and, with ``--write``, records them in docs/performance.md.
+Not part of `make test`: it measures, it does not check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+PG = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
+REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+MARK_BEGIN = "<!-- bench-events:begin -->"
+MARK_END = "<!-- bench-events:end -->"
+
+PRODUCER = r"""
+import os, sys, time, django
+django.setup()
+from django.db import transaction
+from common.tests.testapp.models import Widget
+count, rate, prefix = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+start = time.monotonic()
+for n in range(count):
+    if rate:
+        delay = start + n / rate - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+    with transaction.atomic():
+        Widget.objects.create(name=f"{prefix}{n}", quantity=n)
+"""
+
+
+def _env(database_url: str) -> dict[str, str]:
+    return dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="common.tests.settings",
+        DATABASE_URL=database_url,
+        BROKER_URL=REDIS,
+        LOG_LEVEL="WARNING",
+        DEBUG="false",
+    )
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))
+    return ordered[index]
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.name = f"bench_events_{uuid.uuid4().hex[:8]}"
+        self.database_url = f"{PG}/{self.name}"
+        self.env = _env(self.database_url)
+        self.processes: list[subprocess.Popen] = []
+        self.logs = REPO / "var" / "bench"
+        self.logs.mkdir(parents=True, exist_ok=True)
+
+    def _sql(self, statement: str) -> None:
+        import psycopg
+
+        with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+            conn.execute(statement)
+
+    def _spawn(self, name: str, command: list[str]) -> subprocess.Popen:
+        log = (self.logs / f"{name}.log").open("w")
+        process = subprocess.Popen(
+            command,
+            cwd=REPO,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.processes.append(process)
+        return process
+
+    def setup(self) -> None:
+        import redis
+
+        print(f"==> database {self.name}, broker {REDIS}", flush=True)
+        self._sql(f'CREATE DATABASE "{self.name}"')
+        redis.Redis.from_url(REDIS).flushdb()
+        subprocess.run(
+            [sys.executable, "-m", "django", "migrate", "-v", "0"],
+            cwd=REPO,
+            env=self.env,
+            check=True,
+        )
+        self._spawn(
+            "relay", [sys.executable, "-m", "django", "relay_outbox", "--report-every", "3600"]
+        )
+        self._spawn(
+            "worker",
+            [
+                str(BIN / "celery"),
+                "-A",
+                "common.tests.celery",
+                "worker",
+                "-Q",
+                "common_tests.events",
+                "-c",
+                str(self.args.workers),
+                "-l",
+                "warning",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+        )
+        time.sleep(4)  # worker boot
+
+    def teardown(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        self._sql(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+    def _produce(self, count: int, producers: int, rate: float, prefix: str) -> None:
+        share = count // producers
+        running = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-c",
+                    PRODUCER,
+                    str(share),
+                    str(rate / producers),
+                    f"{prefix}{index}-",
+                ],
+                cwd=REPO,
+                env=self.env,
+            )
+            for index in range(producers)
+        ]
+        for process in running:
+            if process.wait() != 0:
+                raise SystemExit("a producer failed")
+
+    def _lags(self, prefix: str, expected: int, timeout: float) -> tuple[list[float], float]:
+        """Per-event lag in ms, and events/s from first commit to last consumer commit."""
+        import psycopg
+
+        deadline = time.monotonic() + timeout
+        query = """
+            SELECT o.created_at, a.applied_at
+            FROM common_outboxevent o JOIN testapp_widgetapplication a ON a.event_id = o.event_id
+            WHERE o.envelope->'data'->>'name' LIKE %s
+        """
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            while True:
+                rows = conn.execute(query, (f"{prefix}%",)).fetchall()
+                if len(rows) >= expected or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+        if len(rows) < expected:
+            raise SystemExit(f"only {len(rows)} of {expected} events arrived in {timeout} s")
+        lags = [(applied - created).total_seconds() * 1000 for created, applied in rows]
+        span = (max(a for _, a in rows) - min(c for c, _ in rows)).total_seconds()
+        return lags, expected / span
+
+    def run(self) -> dict[str, float]:
+        args = self.args
+        print(f"==> throughput: {args.events} changes from {args.producers} producers", flush=True)
+        self._produce(args.events, args.producers, 0, "t")
+        lags, throughput = self._lags("t", args.events - args.events % args.producers, 300)
+        print(
+            f"    {throughput:.0f} events/s end to end; lag p50 "
+            f"{_percentile(lags, 0.5):.0f} ms, p99 {_percentile(lags, 0.99):.0f} ms",
+            flush=True,
+        )
+        count = int(args.rate * args.seconds)
+        print(f"==> lag at {args.rate:.0f} changes/s for {args.seconds} s", flush=True)
+        self._produce(count, 1, args.rate, "l")
+        lags, _ = self._lags("l", count, 120)
+        result = {
+            "throughput": throughput,
+            "p50": _percentile(lags, 0.5),
+            "p95": _percentile(lags, 0.95),
+            "p99": _percentile(lags, 0.99),
+            "mean": statistics.fmean(lags),
+        }
+        print(
+            f"    lag p50 {result['p50']:.1f} ms, p95 {result['p95']:.1f} ms, "
+            f"p99 {result['p99']:.1f} ms",
+            flush=True,
+        )
+        return result
+
+
+def _write(result: dict[str, float], args: argparse.Namespace) -> None:
+    commit = (
+        subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+        ).stdout.strip()
+        or "unknown"
+    )
+    today = dt.date.today().isoformat()
+    block = "\n".join(
+        [
+            MARK_BEGIN,
+            f"Measured {today} at commit `{commit}` on this 2-core machine, everything "
+            "(PostgreSQL, Redis, relay, worker, producers) on the same cores, with:",
+            "",
+            "```sh",
+            f"make bench-events   # python scripts/bench_events.py --events {args.events} "
+            f"--producers {args.producers} --rate {args.rate:.0f} --seconds {args.seconds} "
+            f"--workers {args.workers} --write",
+            "```",
+            "",
+            "| measure | result | target |",
+            "|---------|--------|--------|",
+            f"| sustained throughput, commit to consumer commit | {result['throughput']:.0f} "
+            "events/s | ≥ 1,000 events/s |",
+            f"| lag p50 at {args.rate:.0f} events/s | {result['p50']:.1f} ms | |",
+            f"| lag p95 at {args.rate:.0f} events/s | {result['p95']:.1f} ms | |",
+            f"| lag p99 at {args.rate:.0f} events/s | {result['p99']:.1f} ms | < 100 ms |",
+            MARK_END,
+        ]
+    )
+    path = REPO / "docs" / "performance.md"
+    text = path.read_text()
+    start, end = text.index(MARK_BEGIN), text.index(MARK_END) + len(MARK_END)
+    path.write_text(text[:start] + block + text[end:])
+    print(f"==> recorded in {path.relative_to(REPO)}", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=5000)
+    parser.add_argument("--producers", type=int, default=4)
+    parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=2, help="consumer concurrency")
+    parser.add_argument("--write", action="store_true", help="record in docs/performance.md")
+    args = parser.parse_args()
+    bench = Bench(args)
+    bench.setup()
+    try:
+        result = bench.run()
+    finally:
+        bench.teardown()
+    if args.write:
+        _write(result, args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
