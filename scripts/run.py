@@ -12,6 +12,10 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from common import embedded_broker  # noqa: E402
+
 VENV_BIN = Path(sys.executable).parent
 
 # (service, default port); the port can be changed with <SERVICE>_PORT.
@@ -38,6 +42,7 @@ def main() -> int:
             f"    admin    {base}/admin/",
             f"    health   {base}/healthz  {base}/readyz",
         ]
+    lines.append(f"  embedded broker (Redis)  {embedded_broker.url()}")
     print("\nSistema Multi-APIs is starting:\n" + "\n".join(lines), flush=True)
     print(
         "\nFirst admin (once):\n"

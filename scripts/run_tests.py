@@ -1,9 +1,11 @@
 """Run the whole test suite: lint, then every Django project's tests with its own settings.
 
-PostgreSQL (127.0.0.1:5432, user postgres) and Redis (127.0.0.1:6379) are used
-when they answer; otherwise the tests run on SQLite and the in-process cache.
-On CI (``CI=true``) both are required: a missing service fails the run instead
-of silently testing less. ``TEST_DATABASE=sqlite`` forces SQLite locally.
+PostgreSQL (127.0.0.1:5432, user postgres), Redis (127.0.0.1:6379) and
+RabbitMQ (127.0.0.1:5672) are used when they answer; otherwise the tests run on
+SQLite, the in-process cache and the embedded broker, and the RabbitMQ tests
+are skipped with a message. On CI (``CI=true``) all three are required: a
+missing service fails the run instead of silently testing less.
+``TEST_DATABASE=sqlite`` forces SQLite locally.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ POSTGRES_HOST = os.environ.get("TEST_POSTGRES_HOST", "127.0.0.1")
 POSTGRES_PORT = int(os.environ.get("TEST_POSTGRES_PORT", "5432"))
 POSTGRES_USER = os.environ.get("TEST_POSTGRES_USER", "postgres")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+RABBITMQ = ("127.0.0.1", 5672)
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,14 @@ def _redis_answers() -> bool:
         return False
 
 
+def _rabbitmq_answers() -> bool:
+    try:
+        with socket.create_connection(RABBITMQ, timeout=3):
+            return True
+    except OSError:
+        return False
+
+
 def _count(report: Path) -> tuple[int, int, int]:
     """(passed, failed, skipped) from a JUnit XML report."""
     if not report.exists():
@@ -89,8 +100,10 @@ def main() -> int:
     forced = os.environ.get("TEST_DATABASE", "").lower()
     use_postgres = forced != "sqlite" and _postgres_answers()
     use_redis = forced != "sqlite" and _redis_answers()
-    if ci and not (use_postgres and use_redis):
-        missing = [n for n, up in (("PostgreSQL", use_postgres), ("Redis", use_redis)) if not up]
+    use_rabbitmq = _rabbitmq_answers()
+    if ci and not (use_postgres and use_redis and use_rabbitmq):
+        services = (("PostgreSQL", use_postgres), ("Redis", use_redis), ("RabbitMQ", use_rabbitmq))
+        missing = [name for name, up in services if not up]
         print(f"error: CI needs {' and '.join(missing)}, which did not answer.", flush=True)
         return 2
 
