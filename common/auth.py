@@ -15,8 +15,8 @@ from typing import Any
 import jwt
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework_simplejwt import authentication, models, tokens
+from rest_framework_simplejwt import settings as simplejwt_settings
 from rest_framework_simplejwt.backends import TokenBackend
-from rest_framework_simplejwt.settings import api_settings
 
 from common import jwt_keys
 from common.permission_catalogue import CATALOGUE
@@ -50,7 +50,9 @@ def _backend(
 
 
 def token_backend() -> KeyIdTokenBackend:
-    # Keyed on the live settings so tests that override SIMPLE_JWT get a matching backend.
+    # Read through the module: simplejwt rebinds api_settings when SIMPLE_JWT changes
+    # (tests), and the cache is keyed on the values, so the backend always matches.
+    api_settings = simplejwt_settings.api_settings
     return _backend(
         api_settings.ALGORITHM,
         api_settings.SIGNING_KEY,

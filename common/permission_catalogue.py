@@ -17,7 +17,7 @@ CATALOGUE: dict[str, str] = {
     "users.delete_role": "Delete roles",
     "users.view_permission": "See the permission catalogue",
     "clients.view_client": "See clients and their addresses",
-    "clients.add_client": "Create clients",
+    "clients.add_client": "Create clients and add addresses to them",
     "clients.change_client": "Edit clients and their addresses",
     "clients.delete_client": "Deactivate clients and delete addresses",
     "products.view_product": "See products",

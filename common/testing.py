@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from common.auth import AccessToken
@@ -30,3 +31,46 @@ def access_token(
     for name, value in claims.items():
         token[name] = value
     return str(token)
+
+
+@dataclass(frozen=True)
+class PermissionCase:
+    """One endpoint and method of a service's permission matrix.
+
+    ``code`` None means any authenticated caller; ``body`` is the request body
+    (or a marker the service's test resolves); ``expected`` the success status.
+    """
+
+    method: str
+    route: str
+    code: str | None
+    body: Any = None
+    expected: int = 200
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.route}"
+
+
+def api_routes(prefix: str = "api/v1/") -> Iterator[tuple[str, list[str]]]:
+    """(route, methods the view implements) for every route under ``prefix``."""
+    from django.urls import URLPattern, get_resolver
+
+    for pattern in get_resolver().url_patterns:
+        if str(pattern.pattern) == prefix:
+            for child in pattern.url_patterns:
+                if not isinstance(child, URLPattern):
+                    raise TypeError(f"nested include under {prefix}: {child}")
+                view = child.callback.view_class
+                methods = [m for m in ("get", "post", "put", "patch", "delete") if hasattr(view, m)]
+                yield str(child.pattern), methods
+
+
+def uncovered_routes(cases: Iterable[PermissionCase], public: set[str] = frozenset()) -> list[str]:
+    """Routes and methods with no case in the matrix (public routes excepted)."""
+    covered = {(case.route, case.method) for case in cases}
+    return [
+        f"{method.upper()} {route}"
+        for route, methods in api_routes()
+        for method in methods
+        if route not in public and (route, method) not in covered
+    ]

@@ -1,10 +1,22 @@
-"""URLs every service serves besides its own API: health, schema, docs, admin."""
+"""URLs every service serves besides its own API: health, schema, docs, admin.
+
+A service's root urlconf is two lines::
+
+    from common.urls import handler400, handler403, handler404, handler500, service_urls
+    urlpatterns = service_urls("clients.urls")
+"""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from common.health import HealthView, ReadyView
+
+# Django reads these from the root urlconf; services re-export them.
+handler400 = "common.errors.handler400"
+handler403 = "common.errors.handler403"
+handler404 = "common.errors.handler404"
+handler500 = "common.errors.handler500"
 
 urlpatterns = [
     path("healthz", HealthView.as_view(), name="healthz"),
@@ -13,3 +25,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
 ]
+
+
+def service_urls(api_module: str) -> list[URLPattern | URLResolver]:
+    """The service's API under /api/v1/, plus everything above."""
+    return [path("api/v1/", include(api_module)), *urlpatterns]

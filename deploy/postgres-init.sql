@@ -1,2 +1,3 @@
 -- One database per service: no service reads another's tables.
 CREATE DATABASE users_api;
+CREATE DATABASE clients_api;

@@ -21,9 +21,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import redis
 import requests
 
-from common import jwt_keys
+from common import embedded_broker, jwt_keys
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -170,6 +171,31 @@ def start_service(name: str, *, env: dict[str, str], database_url: str, log_dir:
 
 
 @pytest.fixture(scope="session")
+def broker_url(tmp_path_factory) -> Iterator[str]:
+    """Redis as deployed (``E2E_BROKER_URL``, emptied first), else the embedded broker."""
+    url = os.environ.get("E2E_BROKER_URL", "")
+    if url:
+        redis.Redis.from_url(url).flushdb()
+        yield url
+        return
+    base = tmp_path_factory.mktemp("broker")
+    process = embedded_broker.start(base)
+    yield embedded_broker.url(base)
+    embedded_broker.stop(process)
+
+
+def start_relay(service: Service, log_dir: Path) -> subprocess.Popen:
+    log = log_dir / f"{service.name}-relay.log"
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "relay_outbox", "--report-every", "5"],
+        cwd=REPO / service.name,
+        env=service.env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+@pytest.fixture(scope="session")
 def users_api(databases, deployment_env, tmp_path_factory) -> Iterator[Service]:
     service = start_service(
         "users_api",
@@ -195,4 +221,20 @@ def users_api(databases, deployment_env, tmp_path_factory) -> Iterator[Service]:
         capture_output=True,
     )
     yield service
+    assert service.stop() == 0, service.log.read_text()
+
+
+@pytest.fixture(scope="session")
+def clients_api(databases, deployment_env, broker_url, tmp_path_factory) -> Iterator[Service]:
+    logs = tmp_path_factory.mktemp("clients-logs")
+    service = start_service(
+        "clients_api",
+        env=dict(deployment_env, BROKER_URL=broker_url),
+        database_url=databases.create("clients_api"),
+        log_dir=logs,
+    )
+    relay = start_relay(service, logs)
+    yield service
+    relay.send_signal(signal.SIGTERM)
+    assert relay.wait(15) == 0, (logs / "clients_api-relay.log").read_text()
     assert service.stop() == 0, service.log.read_text()

@@ -17,7 +17,7 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
-DJANGO_PROJECTS = ["users_api"]
+DJANGO_PROJECTS = ["users_api", "clients_api"]
 VARIABLE = re.compile(r"\$\{(\w+)(?::?[-?][^}]*)?\}")
 
 
@@ -148,6 +148,25 @@ def test_the_compose_environment_boots_production_settings(project, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert not (tmp_path / project / "secret_key").exists()  # nothing generated in production
+
+
+@pytest.mark.parametrize("project", ["clients_api"])
+def test_each_publishing_project_has_a_relay_on_its_own_database(project):
+    relay = SERVICES[f"{project}-relay"]
+    assert _command_text(relay) == f"python {project}/manage.py relay_outbox"
+    assert relay["environment"]["DATABASE_URL"] == SERVICES[project]["environment"]["DATABASE_URL"]
+    assert relay["restart"] == "unless-stopped"
+    assert relay["depends_on"]["redis"]["condition"] == "service_healthy"
+
+
+def test_the_broker_keeps_its_data():
+    command = " ".join(SERVICES["redis"]["command"])
+    assert "--appendonly yes" in command and "--maxmemory-policy noeviction" in command
+    assert all(
+        SERVICES[name]["environment"]["BROKER_URL"] == "redis://redis:6379/0"
+        for name in SERVICES
+        if "build" in SERVICES[name]
+    )
 
 
 def test_dockerfile_installs_the_pinned_runtime_requirements():

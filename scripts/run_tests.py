@@ -40,6 +40,7 @@ class Project:
 PROJECTS = [
     Project("common", REPO, "common.tests.settings", "common/tests"),
     Project("users_api", REPO / "users_api", "users_api.settings", "users"),
+    Project("clients_api", REPO / "clients_api", "clients_api.settings", "clients"),
     Project("e2e", REPO, None, "e2e"),
 ]
 
@@ -127,7 +128,13 @@ def main() -> int:
     totals = [0, 0, 0]
     for project in PROJECTS:
         env = dict(os.environ, ENVIRONMENT="development")
-        for name in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "CACHE_URL", "E2E_POSTGRES_URL"):
+        for name in (
+            "DJANGO_SETTINGS_MODULE",
+            "DATABASE_URL",
+            "CACHE_URL",
+            "E2E_POSTGRES_URL",
+            "E2E_BROKER_URL",
+        ):
             env.pop(name, None)
         if project.settings:
             env["DJANGO_SETTINGS_MODULE"] = project.settings
@@ -137,6 +144,7 @@ def main() -> int:
             env["E2E_POSTGRES_URL"] = server
         if use_redis:
             env["CACHE_URL"] = REDIS_URL
+            env["E2E_BROKER_URL"] = "redis://127.0.0.1:6379/12"
             env["CACHE_KEY_PREFIX"] = f"test-{project.name}"
         report = REPORTS / f"{project.name}.xml"
         report.unlink(missing_ok=True)

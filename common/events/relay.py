@@ -170,6 +170,10 @@ def run(
     total = reported = 0
     last_report = time.monotonic()
     log("relay started")
+    try:
+        publisher().ping()  # declares the topology now, not at the first event
+    except BrokerUnavailable as exc:
+        log(f"broker unavailable at start ({exc}); events wait in the outbox")
     while not stop.is_set():
         try:
             published = relay_pending(limit=batch_size)

@@ -1,0 +1,87 @@
+"""Clients (customers) and their addresses. A client is the aggregate its events describe."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models.functions import Length
+from django.db.models.lookups import Exact
+
+from clients.brazil import UFS, format_document
+from common.versioning import VersionedModel
+
+
+class Client(VersionedModel):
+    class Kind(models.TextChoices):
+        INDIVIDUAL = "individual", "Individual (CPF)"
+        COMPANY = "company", "Company (CNPJ)"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    name = models.CharField(max_length=200)
+    document = models.CharField(
+        max_length=14,
+        unique=True,
+        help_text="CPF (11 digits) for individuals, CNPJ (14 characters) for companies; "
+        "stored without punctuation.",
+    )
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=20, blank=True, help_text="Digits only, with area code.")
+    is_active = models.BooleanField(
+        default=True, help_text="Deactivated clients stay for history and take no new orders."
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind="individual", document__regex=r"^[0-9]{11}$")
+                | models.Q(kind="company", document__regex=r"^[0-9A-Z]{12}[0-9]{2}$"),
+                name="clients_client_document_matches_kind",
+            ),
+        ]
+        indexes = [models.Index(fields=["is_active", "name"], name="clients_active_name_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.formatted_document})"
+
+    @property
+    def formatted_document(self) -> str:
+        return format_document(self.document)
+
+
+class Address(VersionedModel):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="addresses")
+    label = models.CharField(max_length=50, blank=True, help_text="e.g. Home, Billing, Store")
+    street = models.CharField(max_length=200)
+    number = models.CharField(max_length=20, help_text='House number, or "S/N".')
+    complement = models.CharField(max_length=100, blank=True)
+    district = models.CharField(max_length=100, help_text="Bairro")
+    city = models.CharField(max_length=100)
+    state = models.CharField(max_length=2, choices=[(uf, name) for uf, name in UFS.items()])
+    postal_code = models.CharField(max_length=8, help_text="CEP, 8 digits.")
+    country = models.CharField(max_length=2, default="BR", help_text="ISO 3166-1 alpha-2.")
+    is_default = models.BooleanField(
+        default=False, help_text="At most one per client; setting it unsets the previous one."
+    )
+
+    class Meta:
+        ordering = ["-is_default", "created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client"],
+                condition=models.Q(is_default=True),
+                name="clients_address_one_default_per_client",
+            ),
+            models.CheckConstraint(
+                condition=Exact(Length("postal_code"), 8), name="clients_address_cep_8_digits"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state__in=list(UFS)), name="clients_address_state_is_uf"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.street}, {self.number} — {self.city}/{self.state}"

@@ -1,0 +1,227 @@
+"""Write use-cases of clients_api. Each runs in one transaction and publishes one event.
+
+Errors: ``django.core.exceptions.ValidationError`` keyed by field (400),
+``rest_framework.exceptions.NotFound`` (404), ``common.errors.PreconditionFailed``
+when ``If-Match`` names an old version (412).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from rest_framework.exceptions import NotFound
+
+from clients import brazil
+from clients.models import Address, Client
+from common.versioning import check_version
+
+CLIENT_FIELDS = frozenset({"kind", "name", "document", "email", "phone", "is_active"})
+ADDRESS_FIELDS = frozenset(
+    {
+        "label",
+        "street",
+        "number",
+        "complement",
+        "district",
+        "city",
+        "state",
+        "postal_code",
+        "country",
+        "is_default",
+    }
+)
+_PHONE_SEPARATORS = re.compile(r"[\s().+-]")
+
+
+def _normalized(field: str, normalize: Any, value: str) -> str:
+    try:
+        return normalize(value)
+    except ValueError as exc:
+        raise ValidationError({field: [str(exc)]}) from exc
+
+
+def _document_for(kind: str, document: str) -> str:
+    if kind == Client.Kind.INDIVIDUAL:
+        return _normalized("document", brazil.normalize_cpf, document)
+    if kind == Client.Kind.COMPANY:
+        return _normalized("document", brazil.normalize_cnpj, document)
+    raise ValidationError({"kind": [f"Use one of: {', '.join(Client.Kind.values)}."]})
+
+
+def _phone(value: str) -> str:
+    phone = _PHONE_SEPARATORS.sub("", value)
+    if phone and (not phone.isdigit() or not 10 <= len(phone) <= 13):
+        raise ValidationError(
+            {"phone": ["A phone has 10 to 13 digits with the area code, e.g. (11) 91234-5678."]}
+        )
+    return phone
+
+
+def _save_client(client: Client) -> None:
+    """Validates and saves; the unique index still refuses a concurrent duplicate document."""
+    client.full_clean(validate_unique=False, validate_constraints=False)
+    if Client.objects.filter(document=client.document).exclude(pk=client.pk).exists():
+        raise ValidationError({"document": ["A client with this document already exists."]})
+    try:
+        with transaction.atomic():
+            client.save()
+    except IntegrityError as exc:
+        raise ValidationError(
+            {"document": ["A client with this document already exists."]}
+        ) from exc
+
+
+def _lock_client(client_id: uuid.UUID) -> Client:
+    client = Client.objects.select_for_update().filter(pk=client_id).first()
+    if client is None:
+        raise NotFound("No client has this id.")
+    return client
+
+
+@transaction.atomic
+def client_create(
+    *, kind: str, name: str, document: str, email: str = "", phone: str = ""
+) -> Client:
+    """Registers a client; publishes ``clients.client.created``."""
+    client = Client(
+        kind=kind,
+        name=name.strip(),
+        document=_document_for(kind, document),
+        email=email.strip(),
+        phone=_phone(phone),
+    )
+    _save_client(client)
+    return client
+
+
+@transaction.atomic
+def client_update(*, client_id: uuid.UUID, expected_version: int | None, **changes: Any) -> Client:
+    """Changes the given fields (see CLIENT_FIELDS); publishes one ``updated`` (or ``deleted``
+    when it deactivates the client)."""
+    unknown = set(changes) - CLIENT_FIELDS
+    if unknown:
+        raise ValueError(f"client_update cannot change {sorted(unknown)}")
+    client = _lock_client(client_id)
+    check_version(client, expected_version)
+    if "name" in changes:
+        changes["name"] = changes["name"].strip()
+    if "phone" in changes:
+        changes["phone"] = _phone(changes["phone"])
+    if "email" in changes:
+        changes["email"] = changes["email"].strip()
+    kind = changes.get("kind", client.kind)
+    if "kind" in changes or "document" in changes:
+        changes["document"] = _document_for(kind, changes.get("document", client.document))
+    for field, value in changes.items():
+        setattr(client, field, value)
+    _save_client(client)
+    return client
+
+
+@transaction.atomic
+def client_deactivate(*, client_id: uuid.UUID, expected_version: int | None) -> Client:
+    """DELETE of a client: deactivates it (it stays for history) and publishes ``deleted``.
+
+    Deactivating an inactive client changes nothing and publishes nothing.
+    """
+    client = _lock_client(client_id)
+    check_version(client, expected_version)
+    if client.is_active:
+        client.is_active = False
+        client.save()
+    return client
+
+
+def _clean_address_values(values: dict[str, Any]) -> dict[str, Any]:
+    cleaned = dict(values)
+    if "postal_code" in cleaned:
+        cleaned["postal_code"] = _normalized(
+            "postal_code", brazil.normalize_cep, cleaned["postal_code"]
+        )
+    if "state" in cleaned:
+        cleaned["state"] = _normalized("state", brazil.normalize_uf, cleaned["state"])
+    if "country" in cleaned:
+        country = cleaned["country"].strip().upper()
+        if not (len(country) == 2 and country.isalpha()):
+            raise ValidationError({"country": ["Use the two-letter ISO code, e.g. BR."]})
+        cleaned["country"] = country
+    for field in ("label", "street", "number", "complement", "district", "city"):
+        if field in cleaned:
+            cleaned[field] = cleaned[field].strip()
+    return cleaned
+
+
+def _unset_other_defaults(address: Address) -> None:
+    # A queryset update so the swap is one change of the client (one event), published
+    # when the new default is saved; the old default's version still moves on.
+    Address.objects.filter(client_id=address.client_id, is_default=True).exclude(
+        pk=address.pk
+    ).update(is_default=False, version=F("version") + 1, updated_at=timezone.now())
+
+
+def _save_address(address: Address) -> None:
+    address.full_clean(exclude=["client"], validate_unique=False, validate_constraints=False)
+    if address.is_default:
+        _unset_other_defaults(address)
+    address.save()
+
+
+@transaction.atomic
+def address_create(*, client_id: uuid.UUID, **values: Any) -> Address:
+    """Adds an address; a client's first address becomes its default.
+
+    Publishes one ``clients.client.updated``.
+    """
+    unknown = set(values) - ADDRESS_FIELDS
+    if unknown:
+        raise ValueError(f"address_create cannot set {sorted(unknown)}")
+    client = _lock_client(client_id)
+    values = _clean_address_values(values)
+    address = Address(client=client, **values)
+    if not client.addresses.exists():
+        address.is_default = True
+    _save_address(address)
+    return address
+
+
+def _lock_address(
+    client_id: uuid.UUID, address_id: uuid.UUID, expected_version: int | None
+) -> Address:
+    _lock_client(client_id)  # serializes default swaps of one client
+    address = Address.objects.filter(pk=address_id, client_id=client_id).first()
+    if address is None:
+        raise NotFound("This client has no address with this id.")
+    check_version(address, expected_version)
+    return address
+
+
+@transaction.atomic
+def address_update(
+    *, client_id: uuid.UUID, address_id: uuid.UUID, expected_version: int | None, **changes: Any
+) -> Address:
+    """Changes an address; making it the default unsets the previous default.
+
+    Publishes one ``clients.client.updated``.
+    """
+    unknown = set(changes) - ADDRESS_FIELDS
+    if unknown:
+        raise ValueError(f"address_update cannot change {sorted(unknown)}")
+    address = _lock_address(client_id, address_id, expected_version)
+    for field, value in _clean_address_values(changes).items():
+        setattr(address, field, value)
+    _save_address(address)
+    return address
+
+
+@transaction.atomic
+def address_delete(
+    *, client_id: uuid.UUID, address_id: uuid.UUID, expected_version: int | None
+) -> None:
+    """Removes an address; publishes one ``clients.client.updated``."""
+    _lock_address(client_id, address_id, expected_version).delete()

@@ -1,0 +1,99 @@
+"""Every endpoint, both ways: 401 without a token, 403 without the code, 2xx with it."""
+
+import pytest
+
+from clients.tests.factories import AddressFactory, ClientFactory
+from common.permission_catalogue import CATALOGUE
+from common.testing import PermissionCase as Case
+from common.testing import uncovered_routes
+
+pytestmark = pytest.mark.django_db
+
+NEW_CLIENT = {"kind": "individual", "name": "Novo", "document": "529.982.247-25"}
+NEW_ADDRESS = {
+    "street": "Rua A",
+    "number": "1",
+    "district": "Centro",
+    "city": "Natal",
+    "state": "RN",
+    "postal_code": "59010-000",
+}
+
+CASES = [
+    Case("get", "clients/", "clients.view_client"),
+    Case("post", "clients/", "clients.add_client", NEW_CLIENT, 201),
+    Case("get", "clients/<uuid:pk>/", "clients.view_client"),
+    Case(
+        "put",
+        "clients/<uuid:pk>/",
+        "clients.change_client",
+        dict(NEW_CLIENT, document="11.222.333/0001-81", kind="company"),
+    ),
+    Case("patch", "clients/<uuid:pk>/", "clients.change_client", {"name": "Outro"}),
+    Case("delete", "clients/<uuid:pk>/", "clients.delete_client", None, 204),
+    Case("get", "clients/<uuid:pk>/addresses/", "clients.view_client"),
+    Case("post", "clients/<uuid:pk>/addresses/", "clients.add_client", NEW_ADDRESS, 201),
+    Case("get", "clients/<uuid:pk>/addresses/<uuid:aid>/", "clients.view_client"),
+    Case("put", "clients/<uuid:pk>/addresses/<uuid:aid>/", "clients.change_client", NEW_ADDRESS),
+    Case(
+        "patch",
+        "clients/<uuid:pk>/addresses/<uuid:aid>/",
+        "clients.change_client",
+        {"label": "Casa"},
+    ),
+    Case("delete", "clients/<uuid:pk>/addresses/<uuid:aid>/", "clients.delete_client", None, 204),
+]
+
+
+def _url(case):
+    address = AddressFactory()
+    path = case.route.replace("<uuid:pk>", str(address.client_id))
+    return "/api/v1/" + path.replace("<uuid:aid>", str(address.pk))
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_without_a_token_is_401(api_client, case):
+    response = getattr(api_client, case.method)(_url(case), case.body, format="json")
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_without_the_code_is_403(client_with, case):
+    client = client_with(*(code for code in CATALOGUE if code != case.code))
+    response = getattr(client, case.method)(_url(case), case.body, format="json")
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_with_the_code_succeeds(client_with, case):
+    response = getattr(client_with(case.code), case.method)(_url(case), case.body, format="json")
+    assert response.status_code == case.expected, response.content
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_a_superuser_passes(client_with, case):
+    response = getattr(client_with(superuser=True), case.method)(
+        _url(case), case.body, format="json"
+    )
+    assert response.status_code == case.expected, response.content
+
+
+def test_every_route_is_in_the_matrix():
+    assert uncovered_routes(CASES) == []
+
+
+def test_a_forged_token_is_refused_and_a_real_one_accepted(api_client, client_with):
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    ClientFactory()
+    real = client_with("clients.view_client")
+    assert real.get("/api/v1/clients/").status_code == 200
+    claims = jwt.decode(
+        real._credentials["HTTP_AUTHORIZATION"].split()[1], options={"verify_signature": False}
+    )
+    forger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    forged = jwt.encode(dict(claims, is_superuser=True), forger, algorithm="RS256")
+    response = api_client.get("/api/v1/clients/", HTTP_AUTHORIZATION=f"Bearer {forged}")
+    assert response.status_code == 401
