@@ -116,6 +116,9 @@ def database(service: str) -> dict[str, Any]:
         conn_health_checks=True,
     )
     if config["ENGINE"] == "django.db.backends.sqlite3":
+        # Tests get a file too, not Django's in-memory default: concurrent tests and the
+        # processes some tests start need the same locking as the real thing.
+        config["TEST"] = {"NAME": str(var_dir() / service / "test.sqlite3")}
         config["CONN_MAX_AGE"] = 0
         config["OPTIONS"] = {
             # IMMEDIATE takes the write lock when a transaction starts, so two writers
@@ -124,9 +127,6 @@ def database(service: str) -> dict[str, Any]:
             "timeout": 20,
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
-    test_name = env_str("TEST_DATABASE_NAME").strip()
-    if test_name:
-        config["TEST"] = {"NAME": test_name}
     return config
 
 

@@ -1,13 +1,21 @@
-"""Helpers for the services' tests: tokens shaped exactly as users_api issues them."""
+"""Helpers and fixtures for the services' tests.
+
+Tokens shaped exactly as users_api issues them, the permission-matrix helpers,
+and fixtures a service's conftest imports (``from common.testing import ...``).
+"""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
+
+from common import jwt_keys
 from common.auth import AccessToken
+from common.settings import var_dir
 
 
 def access_token(
@@ -74,3 +82,38 @@ def uncovered_routes(cases: Iterable[PermissionCase], public: set[str] = frozens
         for method in methods
         if route not in public and (route, method) not in covered
     ]
+
+
+@pytest.fixture(autouse=True)
+def sign_like_users_api(settings: Any) -> None:
+    """For services that only verify tokens: sign test tokens with the development key
+    pair users_api signs with, so every signature the tests send is a real RS256 one.
+
+    Event services' tests read the outbox rather than a broker, so the fast path is off.
+    """
+    pair = jwt_keys.ensure_dev_key_pair(var_dir() / "jwt")
+    settings.SIMPLE_JWT = {
+        **settings.SIMPLE_JWT,
+        "SIGNING_KEY": pair.private_pem,
+        "VERIFYING_KEY": pair.public_pem,
+    }
+    settings.EVENTS_FAST_PATH = False
+
+
+@pytest.fixture
+def client_with() -> Callable[..., Any]:
+    """An API client whose token carries exactly ``codes`` (or is a superuser's)."""
+    from rest_framework.test import APIClient
+
+    def make(*codes: str, superuser: bool = False) -> APIClient:
+        client = APIClient()
+        token = access_token(permissions=codes, is_superuser=superuser)
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def admin_api(client_with: Callable[..., Any]) -> Any:
+    return client_with(superuser=True)

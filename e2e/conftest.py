@@ -23,6 +23,7 @@ import psycopg
 import pytest
 import redis
 import requests
+from kombu import Connection
 
 from common import embedded_broker, jwt_keys
 
@@ -184,6 +185,24 @@ def broker_url(tmp_path_factory) -> Iterator[str]:
     embedded_broker.stop(process)
 
 
+def drain_events(broker_url: str, queue: str = "orders_api.events") -> list[dict]:
+    """Takes every event waiting in ``queue`` (its consumer is not running), oldest first."""
+    events = []
+    with Connection(broker_url) as conn:
+        simple = conn.SimpleQueue(queue)
+        try:
+            while True:
+                try:
+                    message = simple.get(block=True, timeout=1)
+                except simple.Empty:
+                    return events
+                args, _kwargs, _embed = message.decode()  # Celery task protocol 2
+                events.append(args[0])
+                message.ack()
+        finally:
+            simple.close()
+
+
 def start_relay(service: Service, log_dir: Path) -> subprocess.Popen:
     log = log_dir / f"{service.name}-relay.log"
     return subprocess.Popen(
@@ -224,17 +243,37 @@ def users_api(databases, deployment_env, tmp_path_factory) -> Iterator[Service]:
     assert service.stop() == 0, service.log.read_text()
 
 
-@pytest.fixture(scope="session")
-def clients_api(databases, deployment_env, broker_url, tmp_path_factory) -> Iterator[Service]:
-    logs = tmp_path_factory.mktemp("clients-logs")
+def _publishing_service(
+    name: str, databases: Databases, env: dict[str, str], broker: str, logs: Path
+) -> Iterator[Service]:
+    """A service that publishes events, with its relay, on the broker under test."""
     service = start_service(
-        "clients_api",
-        env=dict(deployment_env, BROKER_URL=broker_url),
-        database_url=databases.create("clients_api"),
-        log_dir=logs,
+        name, env=dict(env, BROKER_URL=broker), database_url=databases.create(name), log_dir=logs
     )
     relay = start_relay(service, logs)
     yield service
     relay.send_signal(signal.SIGTERM)
-    assert relay.wait(15) == 0, (logs / "clients_api-relay.log").read_text()
+    assert relay.wait(15) == 0, (logs / f"{name}-relay.log").read_text()
     assert service.stop() == 0, service.log.read_text()
+
+
+@pytest.fixture(scope="session")
+def clients_api(databases, deployment_env, broker_url, tmp_path_factory) -> Iterator[Service]:
+    yield from _publishing_service(
+        "clients_api",
+        databases,
+        deployment_env,
+        broker_url,
+        tmp_path_factory.mktemp("clients-logs"),
+    )
+
+
+@pytest.fixture(scope="session")
+def products_api(databases, deployment_env, broker_url, tmp_path_factory) -> Iterator[Service]:
+    yield from _publishing_service(
+        "products_api",
+        databases,
+        deployment_env,
+        broker_url,
+        tmp_path_factory.mktemp("products-logs"),
+    )

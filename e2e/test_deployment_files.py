@@ -17,7 +17,7 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
-DJANGO_PROJECTS = ["users_api", "clients_api"]
+DJANGO_PROJECTS = ["users_api", "clients_api", "products_api"]
 VARIABLE = re.compile(r"\$\{(\w+)(?::?[-?][^}]*)?\}")
 
 
@@ -150,7 +150,7 @@ def test_the_compose_environment_boots_production_settings(project, tmp_path):
     assert not (tmp_path / project / "secret_key").exists()  # nothing generated in production
 
 
-@pytest.mark.parametrize("project", ["clients_api"])
+@pytest.mark.parametrize("project", ["clients_api", "products_api"])
 def test_each_publishing_project_has_a_relay_on_its_own_database(project):
     relay = SERVICES[f"{project}-relay"]
     assert _command_text(relay) == f"python {project}/manage.py relay_outbox"

@@ -41,6 +41,7 @@ PROJECTS = [
     Project("common", REPO, "common.tests.settings", "common/tests"),
     Project("users_api", REPO / "users_api", "users_api.settings", "users"),
     Project("clients_api", REPO / "clients_api", "clients_api.settings", "clients"),
+    Project("products_api", REPO / "products_api", "products_api.settings", "products"),
     Project("e2e", REPO, None, "e2e"),
 ]
 

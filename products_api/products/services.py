@@ -1,0 +1,234 @@
+"""Write use-cases of products_api. Each runs in one transaction and publishes one event.
+
+Stock changes only here, through ``stock_movement_create``: the product row is
+locked (``select_for_update``), the bounds are checked, the product is saved
+(so its event is recorded) and the ledger row written, all in one transaction.
+The database's check constraints stand behind every check.
+
+Errors: ``ValidationError`` keyed by field (400), ``NotFound`` (404),
+``PreconditionFailed`` (412), ``DomainError`` 409 ``stock_below_zero`` /
+``stock_above_maximum`` naming the quantities.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from rest_framework.exceptions import NotFound
+
+from common.errors import DomainError
+from common.versioning import check_version
+from products.models import Product, StockMovement
+
+PRODUCT_FIELDS = frozenset(
+    {"sku", "name", "description", "price", "is_active", "min_quantity", "max_quantity"}
+)
+
+
+def normalize_sku(sku: str) -> str:
+    return sku.strip().upper()
+
+
+def _check_bounds(product: Product) -> None:
+    errors: dict[str, list[str]] = {}
+    if product.price < Decimal("0"):
+        errors["price"] = ["The price cannot be negative."]
+    if product.min_quantity > product.max_quantity:
+        errors["min_quantity"] = [
+            f"The minimum ({product.min_quantity}) cannot be above the maximum "
+            f"({product.max_quantity})."
+        ]
+    if product.stock_quantity > product.max_quantity:
+        errors["max_quantity"] = [
+            f"The maximum cannot be below the current stock ({product.stock_quantity})."
+        ]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _save_product(product: Product) -> None:
+    product.sku = normalize_sku(product.sku)
+    product.full_clean(validate_unique=False, validate_constraints=False)
+    _check_bounds(product)
+    if Product.objects.filter(sku=product.sku).exclude(pk=product.pk).exists():
+        raise ValidationError({"sku": [f"A product with SKU {product.sku} already exists."]})
+    try:
+        with transaction.atomic():
+            product.save()
+    except IntegrityError as exc:
+        raise ValidationError(
+            {"sku": [f"A product with SKU {product.sku} already exists."]}
+        ) from exc
+
+
+def _lock_product(product_id: uuid.UUID) -> Product:
+    product = Product.objects.select_for_update().filter(pk=product_id).first()
+    if product is None:
+        raise NotFound("No product has this id.")
+    return product
+
+
+def _movement(
+    product: Product,
+    *,
+    kind: str,
+    quantity: int,
+    before: int,
+    reason: str,
+    reference: str,
+    actor_id: str,
+    actor_username: str,
+) -> StockMovement:
+    return StockMovement.objects.create(
+        product=product,
+        kind=kind,
+        quantity=quantity,
+        delta=product.stock_quantity - before,
+        quantity_before=before,
+        quantity_after=product.stock_quantity,
+        reason=reason,
+        reference=reference,
+        created_by=actor_id,
+        created_by_username=actor_username,
+    )
+
+
+@transaction.atomic
+def product_create(
+    *,
+    sku: str,
+    name: str,
+    price: Decimal,
+    max_quantity: int,
+    min_quantity: int = 0,
+    description: str = "",
+    is_active: bool = True,
+    stock_quantity: int = 0,
+    actor_id: str = "",
+    actor_username: str = "",
+) -> Product:
+    """Creates a product; an initial stock is recorded as its first movement.
+
+    Publishes one ``products.product.created`` (with the initial stock).
+    """
+    product = Product(
+        sku=sku,
+        name=name.strip(),
+        description=description,
+        price=price,
+        is_active=is_active,
+        min_quantity=min_quantity,
+        max_quantity=max_quantity,
+        stock_quantity=stock_quantity,
+    )
+    _save_product(product)
+    if stock_quantity:
+        _movement(
+            product,
+            kind=StockMovement.Kind.IN,
+            quantity=stock_quantity,
+            before=0,
+            reason="Initial stock",
+            reference="",
+            actor_id=actor_id,
+            actor_username=actor_username,
+        )
+    return product
+
+
+@transaction.atomic
+def product_update(
+    *, product_id: uuid.UUID, expected_version: int | None, **changes: Any
+) -> Product:
+    """Changes catalogue fields (PRODUCT_FIELDS); never the stock. Publishes one event."""
+    unknown = set(changes) - PRODUCT_FIELDS
+    if unknown:
+        raise ValueError(f"product_update cannot change {sorted(unknown)}")
+    product = _lock_product(product_id)
+    check_version(product, expected_version)
+    for field, value in changes.items():
+        setattr(product, field, value.strip() if field == "name" else value)
+    _save_product(product)
+    return product
+
+
+@transaction.atomic
+def product_deactivate(*, product_id: uuid.UUID, expected_version: int | None) -> Product:
+    """DELETE of a product: deactivates it (publishes ``deleted``); a no-op when inactive."""
+    product = _lock_product(product_id)
+    check_version(product, expected_version)
+    if product.is_active:
+        product.is_active = False
+        product.save()
+    return product
+
+
+def _new_quantity(product: Product, kind: str, quantity: int) -> int:
+    if kind == StockMovement.Kind.IN:
+        return product.stock_quantity + quantity
+    if kind == StockMovement.Kind.OUT:
+        return product.stock_quantity - quantity
+    return quantity
+
+
+@transaction.atomic
+def stock_movement_create(
+    *,
+    product_id: uuid.UUID,
+    kind: str,
+    quantity: int,
+    reason: str,
+    reference: str = "",
+    actor_id: str = "",
+    actor_username: str = "",
+) -> StockMovement:
+    """Moves stock in, out, or to a counted quantity (adjustment).
+
+    Raises DomainError 409 when the stock would go below zero or above the
+    maximum, naming the stock, the request and the limit. Publishes one
+    ``products.product.updated``.
+    """
+    if kind not in StockMovement.Kind.values:
+        raise ValidationError({"kind": [f"Use one of: {', '.join(StockMovement.Kind.values)}."]})
+    if quantity < 0 or (quantity == 0 and kind != StockMovement.Kind.ADJUSTMENT):
+        raise ValidationError({"quantity": ["Move at least one unit."]})
+    if not reason.strip():
+        raise ValidationError({"reason": ["Say why the stock moves."]})
+    product = _lock_product(product_id)
+    before = product.stock_quantity
+    after = _new_quantity(product, kind, quantity)
+    facts = {
+        "stock_quantity": before,
+        "requested": quantity,
+        "kind": kind,
+        "max_quantity": product.max_quantity,
+    }
+    if after < 0:
+        raise DomainError(
+            f"Only {before} units of {product.sku} in stock; {quantity} requested.",
+            code="stock_below_zero",
+            extra=facts,
+        )
+    if after > product.max_quantity:
+        raise DomainError(
+            f"Stock of {product.sku} would be {after}, above its maximum of "
+            f"{product.max_quantity} (room for {product.max_quantity - before} more).",
+            code="stock_above_maximum",
+            extra=facts,
+        )
+    product.stock_quantity = after
+    product.save()
+    return _movement(
+        product,
+        kind=kind,
+        quantity=quantity,
+        before=before,
+        reason=reason.strip(),
+        reference=reference.strip(),
+        actor_id=actor_id,
+        actor_username=actor_username,
+    )

@@ -1,0 +1,119 @@
+"""Events per change, snapshots, bad input, and the admin moving stock through the service."""
+
+import json
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.test import Client as Browser
+
+from common.models import OutboxEvent
+from products.models import Product, StockMovement
+from products.tests.factories import ProductFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _events(product):
+    return [
+        (e.type, e.version)
+        for e in OutboxEvent.objects.filter(aggregate_id=str(product.pk)).order_by("id")
+    ]
+
+
+def test_create_update_deactivate_each_publish_one_event(admin_api):
+    response = admin_api.post(
+        "/api/v1/products/",
+        {"sku": "X1", "name": "X", "price": "2.50", "max_quantity": 9, "stock_quantity": 4},
+        format="json",
+    )
+    product = Product.objects.get()
+    assert _events(product) == [("products.product.created", 1)]
+    created = OutboxEvent.objects.get().envelope["data"]
+    assert (created["stock_quantity"], created["price"], created["low_stock"]) == (4, "2.50", False)
+    admin_api.patch(f"/api/v1/products/{product.pk}/", {"price": "3.00"}, format="json")
+    admin_api.patch(f"/api/v1/products/{product.pk}/", {"min_quantity": 99}, format="json")
+    admin_api.delete(f"/api/v1/products/{product.pk}/")
+    admin_api.delete(f"/api/v1/products/{product.pk}/")  # already inactive: nothing
+    assert response.status_code == 201
+    assert _events(product) == [
+        ("products.product.created", 1),
+        ("products.product.updated", 2),
+        ("products.product.deleted", 3),
+    ]
+
+
+def test_publish_snapshots(capsys):
+    ProductFactory()
+    ProductFactory()
+    call_command("publish_snapshots")
+    assert "products.Product: 2 events recorded" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"sku":',
+        "[]",
+        '{"price": {"a": 1}}',
+        '{"sku": "A", "name": "B", "price": "1e999", "max_quantity": 1}',
+        '{"sku": "A", "name": "B", "price": "1", "max_quantity": 1e99}',
+    ],
+)
+def test_bad_input_is_a_4xx_problem(admin_api, body):
+    response = admin_api.post("/api/v1/products/", body, content_type="application/json")
+    assert 400 <= response.status_code < 500
+    assert response["Content-Type"] == "application/problem+json"
+
+
+def test_ten_megabytes_is_413(admin_api):
+    body = json.dumps({"sku": "A", "name": "x" * (10 * 1024 * 1024)})
+    assert (
+        admin_api.post("/api/v1/products/", body, content_type="application/json").status_code
+        == 413
+    )
+
+
+@pytest.fixture
+def browser():
+    user = get_user_model().objects.create_superuser("root", "root@example.com", "pw-Admin-1")
+    browser = Browser()
+    browser.force_login(user)
+    return browser
+
+
+def test_admin_lists_low_stock_and_shows_recent_movements(browser, admin_api):
+    low = ProductFactory(sku="LOW", stock_quantity=1, min_quantity=5)
+    ProductFactory(sku="PLENTY", stock_quantity=50)
+    admin_api.post(
+        f"/api/v1/products/{low.pk}/stock-movements/",
+        {"kind": "in", "quantity": 2, "reason": "Compra NF 77"},
+        format="json",
+    )
+    page = browser.get("/admin/products/product/?low_stock=yes").content.decode()
+    assert "LOW" in page and "PLENTY" not in page
+    change = browser.get(f"/admin/products/product/{low.pk}/change/").content.decode()
+    assert "Compra NF 77" in change
+    assert 'name="stock_quantity"' not in change  # shown, never editable
+
+
+def test_admin_moves_stock_through_the_service(browser):
+    product = ProductFactory(stock_quantity=3, max_quantity=10)
+    refused = browser.post(
+        "/admin/products/stockmovement/add/",
+        {"product": str(product.pk), "kind": "out", "quantity": "5", "reason": "venda"},
+    )
+    assert refused.status_code == 200
+    assert "Only 3 units" in refused.content.decode()
+    assert not StockMovement.objects.exists()
+    ok = browser.post(
+        "/admin/products/stockmovement/add/",
+        {"product": str(product.pk), "kind": "out", "quantity": "2", "reason": "venda"},
+    )
+    assert ok.status_code == 302, ok.content.decode()[:2000]
+    product.refresh_from_db()
+    assert product.stock_quantity == 1
+    movement = StockMovement.objects.get()
+    assert (movement.delta, movement.created_by_username) == (-2, "root")
+    assert _events(product)[-1] == ("products.product.updated", product.version)
+    assert browser.get(f"/admin/products/stockmovement/{movement.pk}/change/").status_code == 200

@@ -1,0 +1,73 @@
+"""Every endpoint, both ways; moving stock is a right of its own."""
+
+import pytest
+
+from common.permission_catalogue import CATALOGUE
+from common.testing import PermissionCase as Case
+from common.testing import uncovered_routes
+from products.tests.factories import ProductFactory
+
+pytestmark = pytest.mark.django_db
+
+NEW = {"sku": "NOVO-1", "name": "Novo", "price": "1.00", "max_quantity": 10}
+
+CASES = [
+    Case("get", "products/", "products.view_product"),
+    Case("post", "products/", "products.add_product", NEW, 201),
+    Case("get", "products/<uuid:pk>/", "products.view_product"),
+    Case("put", "products/<uuid:pk>/", "products.change_product", dict(NEW, sku="OUTRO-1")),
+    Case("patch", "products/<uuid:pk>/", "products.change_product", {"name": "Outro"}),
+    Case("delete", "products/<uuid:pk>/", "products.delete_product", None, 204),
+    Case("get", "products/<uuid:pk>/stock-movements/", "products.view_stockmovement"),
+    Case(
+        "post",
+        "products/<uuid:pk>/stock-movements/",
+        "products.add_stockmovement",
+        {"kind": "in", "quantity": 1, "reason": "received"},
+        201,
+    ),
+]
+
+
+def _url(case):
+    product = ProductFactory(stock_quantity=5)
+    return "/api/v1/" + case.route.replace("<uuid:pk>", str(product.pk))
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_without_a_token_is_401(api_client, case):
+    assert getattr(api_client, case.method)(_url(case), case.body, format="json").status_code == 401
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_without_the_code_is_403(client_with, case):
+    client = client_with(*(code for code in CATALOGUE if code != case.code))
+    response = getattr(client, case.method)(_url(case), case.body, format="json")
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_with_the_code_succeeds(client_with, case):
+    response = getattr(client_with(case.code), case.method)(_url(case), case.body, format="json")
+    assert response.status_code == case.expected, response.content
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_a_superuser_passes(admin_api, case):
+    response = getattr(admin_api, case.method)(_url(case), case.body, format="json")
+    assert response.status_code == case.expected, response.content
+
+
+def test_editing_a_product_does_not_allow_moving_its_stock(client_with):
+    client = client_with("products.change_product", "products.view_stockmovement")
+    product = ProductFactory(stock_quantity=5)
+    response = client.post(
+        f"/api/v1/products/{product.pk}/stock-movements/",
+        {"kind": "in", "quantity": 1, "reason": "x"},
+        format="json",
+    )
+    assert response.status_code == 403
+
+
+def test_every_route_is_in_the_matrix():
+    assert uncovered_routes(CASES) == []

@@ -1,0 +1,220 @@
+"""HTTP layer of products_api: parse input, call a service or selector, render output."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import django_filters
+from django.db.models import F
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from common.auth import MethodPermission, model_permissions
+from common.idempotency import idempotent_create
+from common.versioning import expected_version, with_etag
+from products import selectors, services
+from products.models import Product, StockMovement
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+class ProductOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    price = serializers.DecimalField(**MONEY)
+    is_active = serializers.BooleanField()
+    stock_quantity = serializers.IntegerField()
+    min_quantity = serializers.IntegerField()
+    max_quantity = serializers.IntegerField()
+    low_stock = serializers.BooleanField(help_text="stock_quantity <= min_quantity")
+    version = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class StockMovementOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    product_id = serializers.UUIDField()
+    kind = serializers.CharField()
+    quantity = serializers.IntegerField()
+    delta = serializers.IntegerField()
+    quantity_before = serializers.IntegerField()
+    quantity_after = serializers.IntegerField()
+    reason = serializers.CharField()
+    reference = serializers.CharField()
+    created_by = serializers.CharField()
+    created_by_username = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+def _product_response(product: Product, status_code: int = status.HTTP_200_OK) -> Response:
+    product = selectors.product_get(product_id=product.pk)
+    return with_etag(
+        Response(ProductOutputSerializer(product).data, status=status_code), product.version
+    )
+
+
+class ProductFilter(django_filters.FilterSet):
+    low_stock = django_filters.BooleanFilter(
+        method="filter_low_stock", help_text="stock_quantity <= min_quantity"
+    )
+    min_price = django_filters.NumberFilter(field_name="price", lookup_expr="gte")
+    max_price = django_filters.NumberFilter(field_name="price", lookup_expr="lte")
+
+    class Meta:
+        model = Product
+        fields = ["is_active", "low_stock", "min_price", "max_price"]
+
+    def filter_low_stock(self, queryset: Any, name: str, value: bool | None) -> Any:
+        if value is None:
+            return queryset
+        low = {"stock_quantity__lte": F("min_quantity")}
+        return queryset.filter(**low) if value else queryset.exclude(**low)
+
+
+class ProductInputSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=40)
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True)
+    price = serializers.DecimalField(**MONEY, min_value=0)
+    is_active = serializers.BooleanField(required=False)
+    min_quantity = serializers.IntegerField(min_value=0, required=False)
+    max_quantity = serializers.IntegerField(min_value=0, max_value=2_000_000_000)
+
+
+class ProductCreateSerializer(ProductInputSerializer):
+    stock_quantity = serializers.IntegerField(
+        min_value=0, required=False, help_text="Initial stock, recorded as the first movement."
+    )
+
+
+class ProductListView(GenericAPIView):
+    permission_classes = [model_permissions("products.product", methods=("GET", "POST"))]
+    filterset_class = ProductFilter
+    search_fields = ["name", "sku"]
+    ordering_fields = ["name", "sku", "price", "stock_quantity", "created_at", "updated_at"]
+    ordering = ["name"]
+
+    def get_queryset(self) -> Any:
+        return selectors.product_list()
+
+    @extend_schema(responses={200: ProductOutputSerializer(many=True)}, tags=["products"])
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(ProductOutputSerializer(page, many=True).data)
+
+    @idempotent_create
+    @extend_schema(
+        request=ProductCreateSerializer, responses={201: ProductOutputSerializer}, tags=["products"]
+    )
+    def post(self, request: Request) -> Response:
+        serializer = ProductCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        product = services.product_create(
+            **serializer.validated_data,
+            actor_id=str(request.user.id),
+            actor_username=request.user.username,
+        )
+        response = _product_response(product, status.HTTP_201_CREATED)
+        response["Location"] = reverse("product-detail", kwargs={"pk": product.pk})
+        return response
+
+
+class ProductDetailView(GenericAPIView):
+    permission_classes = [model_permissions("products.product")]
+
+    @extend_schema(responses={200: ProductOutputSerializer}, tags=["products"])
+    def get(self, request: Request, pk: uuid.UUID) -> Response:
+        return _product_response(selectors.product_get(product_id=pk))
+
+    def _update(self, request: Request, pk: uuid.UUID, *, partial: bool) -> Response:
+        serializer = ProductInputSerializer(data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        product = services.product_update(
+            product_id=pk,
+            expected_version=expected_version(request),
+            **serializer.validated_data,
+        )
+        return _product_response(product)
+
+    @extend_schema(
+        request=ProductInputSerializer, responses={200: ProductOutputSerializer}, tags=["products"]
+    )
+    def put(self, request: Request, pk: uuid.UUID) -> Response:
+        return self._update(request, pk, partial=False)
+
+    @extend_schema(
+        request=ProductInputSerializer, responses={200: ProductOutputSerializer}, tags=["products"]
+    )
+    def patch(self, request: Request, pk: uuid.UUID) -> Response:
+        return self._update(request, pk, partial=True)
+
+    @extend_schema(responses={204: None}, tags=["products"])
+    def delete(self, request: Request, pk: uuid.UUID) -> Response:
+        services.product_deactivate(product_id=pk, expected_version=expected_version(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class StockMovementListView(GenericAPIView):
+    """The stock ledger of a product; POST moves stock (a separate right from editing)."""
+
+    permission_classes = [
+        MethodPermission(
+            {
+                "GET": "products.view_stockmovement",
+                "HEAD": "products.view_stockmovement",
+                "OPTIONS": "products.view_stockmovement",
+                "POST": "products.add_stockmovement",
+            }
+        )
+    ]
+    filterset_fields = ["kind"]
+    ordering_fields = ["created_at"]
+    ordering = ["-created_at"]
+
+    class InputSerializer(serializers.Serializer):
+        kind = serializers.ChoiceField(choices=StockMovement.Kind.choices)
+        quantity = serializers.IntegerField(
+            min_value=0,
+            max_value=2_000_000_000,
+            help_text="Units in or out (at least 1); for an adjustment, the counted quantity.",
+        )
+        reason = serializers.CharField(max_length=200)
+        reference = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+    class CreatedSerializer(StockMovementOutputSerializer):
+        stock_quantity = serializers.IntegerField(help_text="The product's stock after it.")
+        product_version = serializers.IntegerField()
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no product
+            return StockMovement.objects.none()
+        return selectors.movement_list(product_id=self.kwargs["pk"])
+
+    @extend_schema(responses={200: StockMovementOutputSerializer(many=True)}, tags=["stock"])
+    def get(self, request: Request, pk: uuid.UUID) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(StockMovementOutputSerializer(page, many=True).data)
+
+    @idempotent_create
+    @extend_schema(request=InputSerializer, responses={201: CreatedSerializer}, tags=["stock"])
+    def post(self, request: Request, pk: uuid.UUID) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        movement = services.stock_movement_create(
+            product_id=pk,
+            **serializer.validated_data,
+            actor_id=str(request.user.id),
+            actor_username=request.user.username,
+        )
+        movement.stock_quantity = movement.product.stock_quantity
+        movement.product_version = movement.product.version
+        response = Response(self.CreatedSerializer(movement).data, status=status.HTTP_201_CREATED)
+        return with_etag(response, movement.product.version)
