@@ -2,3 +2,4 @@
 CREATE DATABASE users_api;
 CREATE DATABASE clients_api;
 CREATE DATABASE products_api;
+CREATE DATABASE orders_api;

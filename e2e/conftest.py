@@ -23,7 +23,7 @@ import psycopg
 import pytest
 import redis
 import requests
-from kombu import Connection
+from kombu import Connection, Exchange, Queue, binding
 
 from common import embedded_broker, jwt_keys
 
@@ -171,22 +171,38 @@ def start_service(name: str, *, env: dict[str, str], database_url: str, log_dir:
     raise RuntimeError(f"{name} was not ready in 30 s:\n{log.read_text()}")
 
 
+OBSERVER = "e2e.observer"
+
+
+def _observe(url: str) -> None:
+    """A queue of the tests' own, bound to every event, so they can read what was
+    published whatever the services' workers consume."""
+    with Connection(url) as conn:
+        Queue(
+            OBSERVER,
+            bindings=[binding(Exchange("events", type="topic", durable=True), "#")],
+            durable=True,
+        )(conn.default_channel).declare()
+
+
 @pytest.fixture(scope="session")
 def broker_url(tmp_path_factory) -> Iterator[str]:
     """Redis as deployed (``E2E_BROKER_URL``, emptied first), else the embedded broker."""
     url = os.environ.get("E2E_BROKER_URL", "")
     if url:
         redis.Redis.from_url(url).flushdb()
+        _observe(url)
         yield url
         return
     base = tmp_path_factory.mktemp("broker")
     process = embedded_broker.start(base)
+    _observe(embedded_broker.url(base))
     yield embedded_broker.url(base)
     embedded_broker.stop(process)
 
 
-def drain_events(broker_url: str, queue: str = "orders_api.events") -> list[dict]:
-    """Takes every event waiting in ``queue`` (its consumer is not running), oldest first."""
+def drain_events(broker_url: str, queue: str = OBSERVER) -> list[dict]:
+    """Takes every event waiting in the tests' observer queue, oldest first."""
     events = []
     with Connection(broker_url) as conn:
         simple = conn.SimpleQueue(queue)
@@ -266,6 +282,50 @@ def clients_api(databases, deployment_env, broker_url, tmp_path_factory) -> Iter
         broker_url,
         tmp_path_factory.mktemp("clients-logs"),
     )
+
+
+def start_worker(service: Service, log_dir: Path) -> subprocess.Popen:
+    """The service's Celery worker on its own queue; returns once it is ready."""
+    log = log_dir / f"{service.name}-worker.log"
+    worker = subprocess.Popen(
+        [
+            str(BIN / "celery"),
+            "-A",
+            f"{service.name}.celery",
+            "worker",
+            "-Q",
+            f"{service.name}.events",
+            "-c",
+            "2",
+            "-l",
+            "info",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=REPO / service.name,
+        env=service.env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while "ready." not in log.read_text():
+        if worker.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{service.name} worker did not start:\n{log.read_text()}")
+        time.sleep(0.2)
+    return worker
+
+
+@pytest.fixture(scope="session")
+def orders_api(databases, deployment_env, broker_url, tmp_path_factory) -> Iterator[Service]:
+    logs = tmp_path_factory.mktemp("orders-logs")
+    services = _publishing_service("orders_api", databases, deployment_env, broker_url, logs)
+    service = next(services)
+    worker = start_worker(service, logs)
+    yield service
+    os.killpg(worker.pid, signal.SIGTERM)
+    assert worker.wait(20) == 0, (logs / "orders_api-worker.log").read_text()
+    next(services, None)
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
-DJANGO_PROJECTS = ["users_api", "clients_api", "products_api"]
+DJANGO_PROJECTS = ["users_api", "clients_api", "products_api", "orders_api"]
 VARIABLE = re.compile(r"\$\{(\w+)(?::?[-?][^}]*)?\}")
 
 
@@ -150,13 +150,22 @@ def test_the_compose_environment_boots_production_settings(project, tmp_path):
     assert not (tmp_path / project / "secret_key").exists()  # nothing generated in production
 
 
-@pytest.mark.parametrize("project", ["clients_api", "products_api"])
+@pytest.mark.parametrize("project", ["clients_api", "products_api", "orders_api"])
 def test_each_publishing_project_has_a_relay_on_its_own_database(project):
     relay = SERVICES[f"{project}-relay"]
     assert _command_text(relay) == f"python {project}/manage.py relay_outbox"
     assert relay["environment"]["DATABASE_URL"] == SERVICES[project]["environment"]["DATABASE_URL"]
     assert relay["restart"] == "unless-stopped"
     assert relay["depends_on"]["redis"]["condition"] == "service_healthy"
+
+
+def test_each_consuming_project_has_a_worker_on_its_own_queue():
+    worker = SERVICES["orders_api-worker"]
+    command = _command_text(worker)
+    assert command.startswith("celery -A orders_api.celery worker -Q orders_api.events")
+    assert worker["working_dir"] == "/app/orders_api"
+    assert (REPO / "orders_api" / "orders_api" / "celery.py").exists()
+    assert worker["environment"]["DATABASE_URL"].endswith("/orders_api")
 
 
 def test_the_broker_keeps_its_data():

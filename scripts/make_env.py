@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from common.jwt_keys import ensure_dev_key_pair
 
-SERVICES = ["users_api", "clients_api", "products_api"]
+SERVICES = ["users_api", "clients_api", "products_api", "orders_api"]
 
 
 def _quoted(pem: str) -> str:

@@ -19,7 +19,12 @@ from common import embedded_broker  # noqa: E402
 VENV_BIN = Path(sys.executable).parent
 
 # (service, default port); the port can be changed with <SERVICE>_PORT.
-SERVICES = [("users_api", 8001), ("clients_api", 8002), ("products_api", 8003)]
+SERVICES = [
+    ("users_api", 8001),
+    ("clients_api", 8002),
+    ("products_api", 8003),
+    ("orders_api", 8004),
+]
 
 
 def _manage(service: str, *args: str) -> None:

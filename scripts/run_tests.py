@@ -42,6 +42,7 @@ PROJECTS = [
     Project("users_api", REPO / "users_api", "users_api.settings", "users"),
     Project("clients_api", REPO / "clients_api", "clients_api.settings", "clients"),
     Project("products_api", REPO / "products_api", "products_api.settings", "products"),
+    Project("orders_api", REPO / "orders_api", "orders_api.settings", "orders"),
     Project("e2e", REPO, None, "e2e"),
 ]
 

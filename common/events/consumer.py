@@ -120,9 +120,12 @@ def retry_delay(attempt: int) -> float:
 
 
 @signals.task_prerun.connect
-def _fresh_connections(**kwargs: Any) -> None:
+def _fresh_connections(task: Any = None, **kwargs: Any) -> None:
     # What Django does around each request: drop connections that broke or aged out,
-    # since the worker keeps them across tasks (CELERY_DB_REUSE_MAX).
+    # since the worker keeps them across tasks (CELERY_DB_REUSE_MAX). Not for a task run
+    # eagerly inside the caller's transaction, whose connection must stay open.
+    if task is not None and getattr(task.request, "is_eager", False):
+        return
     close_old_connections()
 
 

@@ -32,10 +32,13 @@ class Publication:
     type_prefix: str
     to_data: Callable[[Any], dict[str, Any]]
     deleted_when: Callable[[Any], bool] | None
+    action: Callable[[Any, bool], str] | None
 
     def event_type(self, instance: Any, *, created: bool, deleted: bool) -> str:
         if deleted or (self.deleted_when is not None and self.deleted_when(instance)):
             action = "deleted"
+        elif self.action is not None:
+            action = self.action(instance, created)
         else:
             action = "created" if created else "updated"
         return f"{self.type_prefix}.{action}"
@@ -119,16 +122,18 @@ def publishes(
     type_prefix: str,
     to_data: Callable[[Any], dict[str, Any]],
     deleted_when: Callable[[Any], bool] | None = None,
+    action: Callable[[Any, bool], str] | None = None,
 ) -> None:
     """Publishes ``<type_prefix>.created|updated|deleted`` for every save and delete.
 
     ``model`` must have a ``version`` that increases with every save
     (``common.versioning.VersionedModel``). ``deleted_when`` turns a save into
-    ``deleted`` (a soft delete, like deactivation).
+    ``deleted`` (a soft delete, like deactivation); ``action(instance, created)``
+    names the event of a save otherwise (e.g. ``finished`` for a status change).
     """
     if not hasattr(model, "version"):
         raise TypeError(f"{model.__name__} needs a version field to publish events")
-    _publications[model] = Publication(model, type_prefix, to_data, deleted_when)
+    _publications[model] = Publication(model, type_prefix, to_data, deleted_when, action)
     uid = f"common.events.publishes:{model._meta.label}"
     _guard(model, uid)
     post_save.connect(_on_save, sender=model, dispatch_uid=uid, weak=False)

@@ -1,0 +1,20 @@
+#!/usr/bin/env python
+"""orders_api's command-line entry point."""
+
+import os
+import sys
+from pathlib import Path
+
+# The repository root holds `common`, shared by every service.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orders_api.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""What orders_api publishes (the whole order) and the copies it keeps from other services."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from common.events.consumer import handles
+from common.events.recording import publishes
+from common.events.snapshots import apply_if_newer
+from orders.models import ClientSnapshot, Order, ProductSnapshot
+
+
+def _money(value: Decimal) -> str:
+    return f"{value:.2f}"
+
+
+def order_data(order: Order) -> dict[str, Any]:
+    return {
+        "id": str(order.id),
+        "number": order.number,
+        "client_id": str(order.client_id),
+        "client_name": order.client_name,
+        "shipping_address": order.shipping_address,
+        "status": order.status,
+        "stock_status": order.stock_status,
+        "notes": order.notes,
+        "cancel_reason": order.cancel_reason,
+        "total": _money(order.total),
+        "items": [
+            {
+                "id": str(item.id),
+                "product_id": str(item.product_id),
+                "sku": item.sku,
+                "product_name": item.product_name,
+                "quantity": item.quantity,
+                "unit_price": _money(item.unit_price),
+                "total": _money(item.total),
+            }
+            for item in order.items.order_by("created_at", "id")
+        ],
+        "created_at": order.created_at.isoformat(),
+        "updated_at": order.updated_at.isoformat(),
+    }
+
+
+def _order_action(order: Order, created: bool) -> str:
+    if created:
+        return "created"
+    if order.status != order.loaded_status and order.status in (
+        Order.Status.FINISHED,
+        Order.Status.CANCELLED,
+    ):
+        return order.status
+    return "updated"
+
+
+def register() -> None:
+    publishes(Order, type_prefix="orders.order", to_data=order_data, action=_order_action)
+
+
+@handles("clients.client.created", "clients.client.updated", "clients.client.deleted")
+def copy_client(event: dict[str, Any]) -> None:
+    data = event["data"]
+    apply_if_newer(
+        ClientSnapshot,
+        aggregate_id=event["aggregate_id"],
+        version=event["version"],
+        values={
+            "kind": data["kind"],
+            "name": data["name"],
+            "document": data["document"],
+            "email": data.get("email", ""),
+            "phone": data.get("phone", ""),
+            "is_active": data["is_active"] and not event["type"].endswith(".deleted"),
+            "addresses": data.get("addresses", []),
+        },
+    )
+
+
+@handles("products.product.created", "products.product.updated", "products.product.deleted")
+def copy_product(event: dict[str, Any]) -> None:
+    data = event["data"]
+    apply_if_newer(
+        ProductSnapshot,
+        aggregate_id=event["aggregate_id"],
+        version=event["version"],
+        values={
+            "sku": data["sku"],
+            "name": data["name"],
+            "price": Decimal(data["price"]),
+            "is_active": data["is_active"] and not event["type"].endswith(".deleted"),
+            "stock_quantity": data["stock_quantity"],
+            "min_quantity": data["min_quantity"],
+            "max_quantity": data["max_quantity"],
+        },
+    )

@@ -1,0 +1,297 @@
+"""Write use-cases of orders_api. Each runs in one transaction and publishes one event.
+
+Orders are built only from the local copies of clients and products; prices,
+names and SKUs are copied into the items when they are added, so later
+catalogue changes never rewrite an order.
+
+Errors: ``InvalidReference`` 422 (unknown or inactive client, product or
+address, named by field), ``DomainError`` 409 for a refused transition or an
+edit of an order that is not open, ``NotFound`` 404, ``PreconditionFailed`` 412.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from rest_framework import status
+from rest_framework.exceptions import NotFound
+
+from common.errors import DomainError
+from common.versioning import check_version
+from orders.models import (
+    ClientSnapshot,
+    Order,
+    OrderItem,
+    OrderNumber,
+    OrderStatusChange,
+    ProductSnapshot,
+)
+
+NOT_ARRIVED = "its copy may not have arrived here yet; try again in a moment"
+
+
+class InvalidReference(DomainError):
+    """422: the request names a client, product or address this service cannot use."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_code = "invalid_reference"
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__(
+            "The request refers to something that cannot be used.", extra={"errors": errors}
+        )
+
+
+@dataclass(frozen=True)
+class Actor:
+    id: str
+    username: str
+
+
+@dataclass(frozen=True)
+class ItemRequest:
+    product_id: uuid.UUID
+    quantity: int
+
+
+def _active_client(client_id: uuid.UUID) -> ClientSnapshot:
+    client = ClientSnapshot.objects.filter(pk=client_id).first()
+    if client is None:
+        raise InvalidReference({"client_id": [f"No client {client_id} is known; {NOT_ARRIVED}."]})
+    if not client.is_active:
+        raise InvalidReference({"client_id": ["This client is inactive."]})
+    return client
+
+
+def _products(items: list[ItemRequest], field: str) -> dict[uuid.UUID, ProductSnapshot]:
+    """The active products the items name; raises InvalidReference naming each bad line."""
+    found = ProductSnapshot.objects.in_bulk([item.product_id for item in items])
+    errors: dict[str, list[str]] = {}
+    for index, item in enumerate(items):
+        path = field.format(index=index)
+        product = found.get(item.product_id)
+        if product is None:
+            errors[path] = [f"No product {item.product_id} is known; {NOT_ARRIVED}."]
+        elif not product.is_active:
+            errors[path] = [f"Product {product.sku} is inactive."]
+    if errors:
+        raise InvalidReference(errors)
+    return found
+
+
+def _shipping_address(client: ClientSnapshot, address_id: uuid.UUID | None) -> dict | None:
+    if address_id is None:
+        return client.default_address()
+    address = client.address(str(address_id))
+    if address is None:
+        raise InvalidReference(
+            {"shipping_address_id": ["This client has no address with this id."]}
+        )
+    return address
+
+
+def _item(order: Order, product: ProductSnapshot, quantity: int) -> OrderItem:
+    return OrderItem(
+        order=order,
+        product_id=product.pk,
+        sku=product.sku,
+        product_name=product.name,
+        quantity=quantity,
+        unit_price=product.price,
+        total=product.price * quantity,
+    )
+
+
+def _recompute_total(order: Order) -> None:
+    order.total = sum((item.total for item in order.items.all()), Decimal("0.00"))
+
+
+def _record_status(order: Order, from_status: str, actor: Actor, reason: str = "") -> None:
+    OrderStatusChange.objects.create(
+        order=order,
+        from_status=from_status,
+        to_status=order.status,
+        reason=reason,
+        changed_by=actor.id,
+        changed_by_username=actor.username,
+    )
+
+
+def _next_number() -> int:
+    """The next order number, from one locked counter row: sequential, unique, and a
+    rolled-back order gives its number back."""
+    counter = OrderNumber.objects.select_for_update().filter(pk=1).first()
+    if counter is None:  # a migration makes the row; a flushed test database has none
+        with contextlib.suppress(IntegrityError), transaction.atomic():
+            OrderNumber.objects.create(pk=1, last=0)
+        counter = OrderNumber.objects.select_for_update().get(pk=1)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return counter.last
+
+
+@transaction.atomic
+def order_create(
+    *,
+    actor: Actor,
+    client_id: uuid.UUID,
+    items: Iterable[ItemRequest],
+    notes: str = "",
+    shipping_address_id: uuid.UUID | None = None,
+) -> Order:
+    """Places an open order from the local copies. Publishes one ``orders.order.created``."""
+    items = list(items)
+    client = _active_client(client_id)
+    products = _products(items, "items.{index}.product_id")
+    address = _shipping_address(client, shipping_address_id)
+    order = Order(
+        number=_next_number(),
+        client_id=client.pk,
+        client_name=client.name,
+        shipping_address=address,
+        notes=notes,
+        created_by=actor.id,
+    )
+    lines = [_item(order, products[item.product_id], item.quantity) for item in items]
+    order.total = sum((line.total for line in lines), Decimal("0.00"))
+    # Lines first, so the order's one save records an event that already carries them;
+    # foreign keys are checked at commit (Django creates them deferred).
+    OrderItem.objects.bulk_create(lines)
+    order.save()
+    _record_status(order, "", actor)
+    return order
+
+
+def _lock_open_order(order_id: uuid.UUID, expected_version: int | None) -> Order:
+    order = Order.objects.select_for_update().filter(pk=order_id).first()
+    if order is None:
+        raise NotFound("No order has this id.")
+    check_version(order, expected_version)
+    if order.status != Order.Status.OPEN:
+        raise DomainError(
+            f"Order #{order.number} is {order.status}; only open orders change.",
+            code="order_not_open",
+            extra={"status": order.status},
+        )
+    return order
+
+
+@transaction.atomic
+def order_update(
+    *,
+    order_id: uuid.UUID,
+    expected_version: int | None,
+    notes: str | None = None,
+    shipping_address_id: uuid.UUID | None = None,
+) -> Order:
+    """Changes an open order's notes or shipping address (copied from the client's copy)."""
+    order = _lock_open_order(order_id, expected_version)
+    if notes is not None:
+        order.notes = notes
+    if shipping_address_id is not None:
+        client = ClientSnapshot.objects.filter(pk=order.client_id).first()
+        if client is None:
+            raise InvalidReference({"shipping_address_id": [f"The client's {NOT_ARRIVED}."]})
+        order.shipping_address = _shipping_address(client, shipping_address_id)
+    order.save()
+    return order
+
+
+@transaction.atomic
+def order_item_add(
+    *,
+    order_id: uuid.UUID,
+    product_id: uuid.UUID,
+    quantity: int,
+    expected_version: int | None = None,
+) -> OrderItem:
+    """Adds a line at the product copy's current price. Publishes one ``updated``."""
+    order = _lock_open_order(order_id, expected_version)
+    product = _products([ItemRequest(product_id, quantity)], "product_id")[product_id]
+    item = _item(order, product, quantity)
+    item.save()
+    _recompute_total(order)
+    order.save()
+    return item
+
+
+def _order_item(order: Order, item_id: uuid.UUID, expected_version: int | None) -> OrderItem:
+    item = order.items.filter(pk=item_id).first()
+    if item is None:
+        raise NotFound("This order has no item with this id.")
+    check_version(item, expected_version)
+    return item
+
+
+@transaction.atomic
+def order_item_update(
+    *, order_id: uuid.UUID, item_id: uuid.UUID, quantity: int, expected_version: int | None
+) -> OrderItem:
+    """Changes a line's quantity; its unit price stays the one it was added at."""
+    order = _lock_open_order(order_id, None)
+    item = _order_item(order, item_id, expected_version)
+    item.quantity = quantity
+    item.total = item.unit_price * quantity
+    item.save()
+    _recompute_total(order)
+    order.save()
+    return item
+
+
+@transaction.atomic
+def order_item_remove(
+    *, order_id: uuid.UUID, item_id: uuid.UUID, expected_version: int | None
+) -> None:
+    order = _lock_open_order(order_id, None)
+    _order_item(order, item_id, expected_version).delete()
+    _recompute_total(order)
+    order.save()
+
+
+@transaction.atomic
+def order_finish(*, order_id: uuid.UUID, actor: Actor, expected_version: int | None) -> Order:
+    """Closes an open order with at least one item. Publishes ``orders.order.finished``."""
+    order = _lock_open_order(order_id, expected_version)
+    if not order.items.exists():
+        raise DomainError(
+            f"Order #{order.number} has no items; add one before finishing.", code="order_empty"
+        )
+    order.status = Order.Status.FINISHED
+    order.stock_status = Order.StockStatus.PENDING
+    order.save()
+    _record_status(order, Order.Status.OPEN, actor)
+    return order
+
+
+@transaction.atomic
+def order_cancel(
+    *, order_id: uuid.UUID, actor: Actor, reason: str = "", expected_version: int | None
+) -> Order:
+    """Cancels an open order, or a finished one whose stock was rejected (nothing was
+    taken). Publishes ``orders.order.cancelled``."""
+    order = Order.objects.select_for_update().filter(pk=order_id).first()
+    if order is None:
+        raise NotFound("No order has this id.")
+    check_version(order, expected_version)
+    cancellable = order.status == Order.Status.OPEN or (
+        order.status == Order.Status.FINISHED and order.stock_status == Order.StockStatus.REJECTED
+    )
+    if not cancellable:
+        raise DomainError(
+            f"Order #{order.number} is {order.status}"
+            + (f" with stock {order.stock_status}" if order.status == Order.Status.FINISHED else "")
+            + "; it cannot be cancelled.",
+            code="order_not_cancellable",
+            extra={"status": order.status, "stock_status": order.stock_status},
+        )
+    previous = order.status
+    order.status = Order.Status.CANCELLED
+    order.cancel_reason = reason
+    order.save()
+    _record_status(order, previous, actor, reason)
+    return order

@@ -1,0 +1,88 @@
+"""Every endpoint, both ways: 401 without a token, 403 without the code, 2xx with it."""
+
+import pytest
+
+from common.permission_catalogue import CATALOGUE
+from common.testing import PermissionCase as Case
+from common.testing import uncovered_routes
+from orders import services
+from orders.tests.factories import ClientSnapshotFactory, ProductSnapshotFactory
+
+pytestmark = pytest.mark.django_db
+
+VIEW, ADD, CHANGE, CANCEL = (
+    "orders.view_order",
+    "orders.add_order",
+    "orders.change_order",
+    "orders.cancel_order",
+)
+
+CASES = [
+    Case("get", "orders/", VIEW),
+    Case("post", "orders/", ADD, "new order", 201),
+    Case("get", "orders/<uuid:pk>/", VIEW),
+    Case("patch", "orders/<uuid:pk>/", CHANGE, {"notes": "n"}),
+    Case("post", "orders/<uuid:pk>/items/", CHANGE, "new item", 201),
+    Case("patch", "orders/<uuid:pk>/items/<uuid:iid>/", CHANGE, {"quantity": 2}),
+    Case("delete", "orders/<uuid:pk>/items/<uuid:iid>/", CHANGE, None, 204),
+    Case("post", "orders/<uuid:pk>/finish", CHANGE),
+    Case("post", "orders/<uuid:pk>/cancel", CANCEL, {"reason": "r"}),
+    Case("get", "client-snapshots/", VIEW),
+    Case("get", "client-snapshots/<uuid:pk>/", VIEW),
+    Case("get", "product-snapshots/", VIEW),
+    Case("get", "product-snapshots/<uuid:pk>/", VIEW),
+]
+
+
+def _request(case):
+    client, product = ClientSnapshotFactory(), ProductSnapshotFactory()
+    order = services.order_create(
+        actor=services.Actor("u", "u"),
+        client_id=client.pk,
+        items=[services.ItemRequest(product.pk, 1)],
+    )
+    item = order.items.get()
+    owner = {"client-snapshots": client.pk, "product-snapshots": product.pk}.get(
+        case.route.split("/")[0], order.pk
+    )
+    path = case.route.replace("<uuid:pk>", str(owner)).replace("<uuid:iid>", str(item.pk))
+    body = case.body
+    if body == "new order":
+        body = {
+            "client_id": str(client.pk),
+            "items": [{"product_id": str(product.pk), "quantity": 1}],
+        }
+    elif body == "new item":
+        body = {"product_id": str(product.pk), "quantity": 1}
+    return "/api/v1/" + path, body
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_without_a_token_is_401(api_client, case):
+    url, body = _request(case)
+    assert getattr(api_client, case.method)(url, body, format="json").status_code == 401
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_without_the_code_is_403(client_with, case):
+    url, body = _request(case)
+    client = client_with(*(code for code in CATALOGUE if code != case.code))
+    assert getattr(client, case.method)(url, body, format="json").status_code == 403
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_with_the_code_succeeds(client_with, case):
+    url, body = _request(case)
+    response = getattr(client_with(case.code), case.method)(url, body, format="json")
+    assert response.status_code == case.expected, response.content
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_a_superuser_passes(admin_api, case):
+    url, body = _request(case)
+    response = getattr(admin_api, case.method)(url, body, format="json")
+    assert response.status_code == case.expected, response.content
+
+
+def test_every_route_is_in_the_matrix():
+    assert uncovered_routes(CASES) == []

@@ -1,0 +1,120 @@
+"""The local copies, fed through the real consumer task, and their read-only endpoints."""
+
+import uuid
+
+import pytest
+
+from common.events.consumer import handle_event
+from common.models import InboxEvent
+from orders.models import ClientSnapshot, ProductSnapshot
+from orders.tests.factories import address
+
+pytestmark = pytest.mark.django_db
+
+
+def _client_event(client_id, version, kind="updated", **data):
+    body = {
+        "id": str(client_id),
+        "kind": "individual",
+        "name": "Maria",
+        "document": "52998224725",
+        "email": "",
+        "phone": "",
+        "is_active": True,
+        "addresses": [address()],
+    }
+    body.update(data)
+    return {
+        "id": str(uuid.uuid4()),
+        "type": f"clients.client.{kind}",
+        "source": "clients_api",
+        "aggregate_id": str(client_id),
+        "version": version,
+        "occurred_at": "2026-11-29T00:00:00Z",
+        "data": body,
+    }
+
+
+def _product_event(product_id, version, kind="updated", **data):
+    body = {
+        "id": str(product_id),
+        "sku": "CAFE",
+        "name": "Café",
+        "description": "",
+        "price": "12.50",
+        "is_active": True,
+        "stock_quantity": 5,
+        "min_quantity": 1,
+        "max_quantity": 50,
+        "low_stock": False,
+    }
+    body.update(data)
+    return {
+        "id": str(uuid.uuid4()),
+        "type": f"products.product.{kind}",
+        "source": "products_api",
+        "aggregate_id": str(product_id),
+        "version": version,
+        "occurred_at": "2026-11-29T00:00:00Z",
+        "data": body,
+    }
+
+
+def _deliver(event):
+    handle_event.apply(args=[event]).get()
+
+
+def test_client_copies_are_created_updated_and_deactivated():
+    client_id = uuid.uuid4()
+    _deliver(_client_event(client_id, 1, "created"))
+    copy = ClientSnapshot.objects.get(pk=client_id)
+    assert (copy.name, copy.version, copy.is_active) == ("Maria", 1, True)
+    assert copy.addresses[0]["city"] == "Natal"
+    _deliver(_client_event(client_id, 2, name="Maria S."))
+    copy.refresh_from_db()
+    assert (copy.name, copy.version) == ("Maria S.", 2)
+    _deliver(_client_event(client_id, 3, "deleted", is_active=False))
+    copy.refresh_from_db()
+    assert (copy.is_active, copy.version) == (False, 3)
+
+
+def test_product_copies_follow_price_and_deletion():
+    product_id = uuid.uuid4()
+    _deliver(_product_event(product_id, 1, "created"))
+    _deliver(_product_event(product_id, 2, price="13.90", stock_quantity=4))
+    copy = ProductSnapshot.objects.get(pk=product_id)
+    assert (str(copy.price), copy.stock_quantity, copy.version) == ("13.90", 4, 2)
+    _deliver(_product_event(product_id, 3, "deleted", is_active=False))
+    copy.refresh_from_db()
+    assert copy.is_active is False
+
+
+def test_duplicates_are_ignored_and_old_versions_never_win():
+    product_id = uuid.uuid4()
+    newest = _product_event(product_id, 3, price="30.00")
+    _deliver(newest)
+    _deliver(newest)  # the same event again
+    _deliver(_product_event(product_id, 2, price="20.00"))  # late
+    _deliver(_product_event(product_id, 1, "created", price="10.00"))  # later still
+    copy = ProductSnapshot.objects.get(pk=product_id)
+    assert (str(copy.price), copy.version) == ("30.00", 3)
+    assert InboxEvent.objects.filter(event_id=newest["id"]).count() == 1
+    assert InboxEvent.objects.count() == 3
+
+
+def test_snapshot_endpoints_show_version_and_sync_time(client_with):
+    client_id, product_id = uuid.uuid4(), uuid.uuid4()
+    _deliver(_client_event(client_id, 4))
+    _deliver(_product_event(product_id, 2))
+    api = client_with("orders.view_order")
+    client = api.get(f"/api/v1/client-snapshots/{client_id}/")
+    assert client.status_code == 200
+    assert client["ETag"] == '"4"'
+    body = client.json()
+    assert body["version"] == 4 and body["synced_at"] and body["addresses"][0]["state"] == "RN"
+    product = api.get(f"/api/v1/product-snapshots/{product_id}/").json()
+    assert (product["price"], product["stock_quantity"], product["version"]) == ("12.50", 5, 2)
+    assert api.get("/api/v1/product-snapshots/?search=caf").json()["count"] == 1
+    assert api.get("/api/v1/client-snapshots/").json()["count"] == 1
+    assert api.get(f"/api/v1/client-snapshots/{uuid.uuid4()}/").status_code == 404
+    assert client_with("orders.add_order").get("/api/v1/client-snapshots/").status_code == 403
