@@ -316,21 +316,29 @@ def start_worker(service: Service, log_dir: Path) -> subprocess.Popen:
     return worker
 
 
-@pytest.fixture(scope="session")
-def orders_api(databases, deployment_env, broker_url, tmp_path_factory) -> Iterator[Service]:
-    logs = tmp_path_factory.mktemp("orders-logs")
-    services = _publishing_service("orders_api", databases, deployment_env, broker_url, logs)
+def _consuming_service(
+    name: str, databases: Databases, env: dict[str, str], broker: str, logs: Path
+) -> Iterator[Service]:
+    """A service with its relay and its Celery worker."""
+    services = _publishing_service(name, databases, env, broker, logs)
     service = next(services)
     worker = start_worker(service, logs)
     yield service
     os.killpg(worker.pid, signal.SIGTERM)
-    assert worker.wait(20) == 0, (logs / "orders_api-worker.log").read_text()
+    assert worker.wait(20) == 0, (logs / f"{name}-worker.log").read_text()
     next(services, None)
 
 
 @pytest.fixture(scope="session")
+def orders_api(databases, deployment_env, broker_url, tmp_path_factory) -> Iterator[Service]:
+    yield from _consuming_service(
+        "orders_api", databases, deployment_env, broker_url, tmp_path_factory.mktemp("orders-logs")
+    )
+
+
+@pytest.fixture(scope="session")
 def products_api(databases, deployment_env, broker_url, tmp_path_factory) -> Iterator[Service]:
-    yield from _publishing_service(
+    yield from _consuming_service(
         "products_api",
         databases,
         deployment_env,

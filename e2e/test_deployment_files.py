@@ -159,13 +159,14 @@ def test_each_publishing_project_has_a_relay_on_its_own_database(project):
     assert relay["depends_on"]["redis"]["condition"] == "service_healthy"
 
 
-def test_each_consuming_project_has_a_worker_on_its_own_queue():
-    worker = SERVICES["orders_api-worker"]
+@pytest.mark.parametrize("project", ["orders_api", "products_api"])
+def test_each_consuming_project_has_a_worker_on_its_own_queue(project):
+    worker = SERVICES[f"{project}-worker"]
     command = _command_text(worker)
-    assert command.startswith("celery -A orders_api.celery worker -Q orders_api.events")
-    assert worker["working_dir"] == "/app/orders_api"
-    assert (REPO / "orders_api" / "orders_api" / "celery.py").exists()
-    assert worker["environment"]["DATABASE_URL"].endswith("/orders_api")
+    assert command.startswith(f"celery -A {project}.celery worker -Q {project}.events")
+    assert worker["working_dir"] == f"/app/{project}"
+    assert (REPO / project / project / "celery.py").exists()
+    assert worker["environment"]["DATABASE_URL"].endswith(f"/{project}")
 
 
 def test_the_broker_keeps_its_data():

@@ -2,6 +2,7 @@
 an order freezes what it bought."""
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
@@ -104,4 +105,94 @@ def test_an_order_is_placed_on_copies_that_follow_the_sources(
     finished = requests.post(
         f"{orders}/api/v1/orders/{order['id']}/finish", headers=auth, timeout=10
     )
-    assert finished.json()["status"] == "finished"
+    assert (finished.json()["status"], finished.json()["stock_status"]) == ("finished", "pending")
+    _wait_for(
+        f"{orders}/api/v1/orders/{order['id']}/",
+        auth,
+        lambda body: body["stock_status"] == "issued",
+    )
+    stock = requests.get(
+        f"{products_api.url}/api/v1/products/{product['id']}/", headers=auth, timeout=10
+    ).json()
+    assert stock["stock_quantity"] == 47
+    ledger = requests.get(
+        f"{products_api.url}/api/v1/products/{product['id']}/stock-movements/",
+        headers=auth,
+        timeout=10,
+    ).json()["results"]
+    assert (ledger[0]["delta"], ledger[0]["reference"]) == (-3, f"order #{order['number']}")
+
+
+def test_orders_finished_together_never_oversell(users_api, clients_api, products_api, orders_api):
+    """Five orders of 20 against a stock of 50: the copies allow each one, products_api
+    issues what exists and rejects the rest, all or nothing per order."""
+    auth = _auth(users_api)
+    client = requests.post(
+        f"{clients_api.url}/api/v1/clients/",
+        headers=auth,
+        timeout=10,
+        json={"kind": "company", "name": "Armazém", "document": "00.004.242/0001-53"},
+    ).json()
+    product = requests.post(
+        f"{products_api.url}/api/v1/products/",
+        headers=auth,
+        timeout=10,
+        json={
+            "sku": "DISPUTA",
+            "name": "Disputado",
+            "price": "1.00",
+            "max_quantity": 100,
+            "stock_quantity": 50,
+        },
+    ).json()
+    orders = orders_api.url
+    _wait_for(f"{orders}/api/v1/client-snapshots/{client['id']}/", auth, lambda body: True)
+    _wait_for(f"{orders}/api/v1/product-snapshots/{product['id']}/", auth, lambda body: True)
+    placed = [
+        requests.post(
+            f"{orders}/api/v1/orders/",
+            headers=auth,
+            timeout=10,
+            json={
+                "client_id": client["id"],
+                "items": [{"product_id": product["id"], "quantity": 20}],
+            },
+        ).json()
+        for _ in range(5)
+    ]
+
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        answers = list(
+            pool.map(
+                lambda order: requests.post(
+                    f"{orders}/api/v1/orders/{order['id']}/finish", headers=auth, timeout=10
+                ),
+                placed,
+            )
+        )
+    # The copy may already show the stock gone (409 at once) or not yet (products_api
+    # rejects later); either way no order is left pending and nothing is oversold.
+    assert all(answer.status_code in (200, 409) for answer in answers)
+    finished = [
+        order for order, answer in zip(placed, answers, strict=True) if answer.status_code == 200
+    ]
+    final = [
+        _wait_for(
+            f"{orders}/api/v1/orders/{order['id']}/",
+            auth,
+            lambda body: body["stock_status"] in ("issued", "rejected"),
+        )
+        for order in finished
+    ]
+    issued = sum(1 for order in final if order["stock_status"] == "issued")
+    stock = requests.get(
+        f"{products_api.url}/api/v1/products/{product['id']}/", headers=auth, timeout=10
+    ).json()["stock_quantity"]
+    assert issued == 2 and stock == 10
+    for order in final:
+        if order["stock_status"] == "rejected":
+            assert order["stock_shortages"][0]["sku"] == "DISPUTA"
+            cancelled = requests.post(
+                f"{orders}/api/v1/orders/{order['id']}/cancel", headers=auth, timeout=10
+            )
+            assert cancelled.json()["status"] == "cancelled"

@@ -8,6 +8,7 @@ from typing import Any
 from common.events.consumer import handles
 from common.events.recording import publishes
 from common.events.snapshots import apply_if_newer
+from orders import services
 from orders.models import ClientSnapshot, Order, ProductSnapshot
 
 
@@ -24,6 +25,8 @@ def order_data(order: Order) -> dict[str, Any]:
         "shipping_address": order.shipping_address,
         "status": order.status,
         "stock_status": order.stock_status,
+        "stock_reason": order.stock_reason,
+        "stock_shortages": order.stock_shortages,
         "notes": order.notes,
         "cancel_reason": order.cancel_reason,
         "total": _money(order.total),
@@ -94,4 +97,15 @@ def copy_product(event: dict[str, Any]) -> None:
             "min_quantity": data["min_quantity"],
             "max_quantity": data["max_quantity"],
         },
+    )
+
+
+@handles("products.stock.issued", "products.stock.rejected")
+def record_stock_answer(event: dict[str, Any]) -> None:
+    data = event["data"]
+    services.order_stock_answered(
+        order_id=event["aggregate_id"],
+        issued=event["type"].endswith(".issued"),
+        reason=data.get("reason", ""),
+        shortages=data.get("shortages", []),
     )

@@ -97,6 +97,12 @@ class Order(VersionedModel):
     notes = models.TextField(blank=True)
     total = models.DecimalField(**MONEY, default=0)
     cancel_reason = models.CharField(max_length=200, blank=True)
+    stock_reason = models.CharField(
+        max_length=500, blank=True, help_text="Why products_api rejected the stock, if it did."
+    )
+    stock_shortages = models.JSONField(
+        default=list, blank=True, help_text="The short items: sku, requested, available."
+    )
     created_by = models.CharField(max_length=64, blank=True)
 
     class Meta:

@@ -261,10 +261,60 @@ def order_finish(*, order_id: uuid.UUID, actor: Actor, expected_version: int | N
         raise DomainError(
             f"Order #{order.number} has no items; add one before finishing.", code="order_empty"
         )
+    _refuse_known_shortages(order)
     order.status = Order.Status.FINISHED
     order.stock_status = Order.StockStatus.PENDING
     order.save()
     _record_status(order, Order.Status.OPEN, actor)
+    return order
+
+
+def _refuse_known_shortages(order: Order) -> None:
+    """The fast first check: the product copies already show too little stock.
+
+    Only a hint — products_api decides when it takes the stock out.
+    """
+    wanted: dict[uuid.UUID, int] = {}
+    for item in order.items.all():
+        wanted[item.product_id] = wanted.get(item.product_id, 0) + item.quantity
+    copies = ProductSnapshot.objects.in_bulk(list(wanted))
+    short = [
+        {
+            "product_id": str(product_id),
+            "sku": copies[product_id].sku,
+            "requested": quantity,
+            "available": copies[product_id].stock_quantity,
+        }
+        for product_id, quantity in wanted.items()
+        if product_id in copies and copies[product_id].stock_quantity < quantity
+    ]
+    if short:
+        raise DomainError(
+            "Not enough stock for " + ", ".join(item["sku"] for item in short) + ".",
+            code="insufficient_stock",
+            extra={"shortages": short},
+        )
+
+
+@transaction.atomic
+def order_stock_answered(
+    *, order_id: uuid.UUID, issued: bool, reason: str = "", shortages: list | None = None
+) -> Order | None:
+    """Records products_api's answer to a finished order (issued or rejected).
+
+    Only a pending order takes it; a repeated or late answer changes nothing.
+    Publishes one ``orders.order.updated``.
+    """
+    order = Order.objects.select_for_update().filter(pk=order_id).first()
+    if order is None or order.stock_status != Order.StockStatus.PENDING:
+        return order
+    if issued:
+        order.stock_status = Order.StockStatus.ISSUED
+    else:
+        order.stock_status = Order.StockStatus.REJECTED
+        order.stock_reason = reason
+        order.stock_shortages = shortages or []
+    order.save()
     return order
 
 

@@ -50,7 +50,11 @@ class OrderOutputSerializer(serializers.Serializer):
     client_name = serializers.CharField()
     shipping_address = serializers.JSONField(allow_null=True)
     status = serializers.CharField()
-    stock_status = serializers.CharField()
+    stock_status = serializers.CharField(
+        help_text="none until finished; pending, then issued or rejected by products_api"
+    )
+    stock_reason = serializers.CharField()
+    stock_shortages = serializers.JSONField()
     notes = serializers.CharField()
     cancel_reason = serializers.CharField()
     items = OrderItemOutputSerializer(many=True, source="items.all")

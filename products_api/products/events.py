@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from common.events.consumer import handles
 from common.events.recording import publishes
-from products.models import Product
+from products import services
+from products.models import Product, StockIssue
 
 
 def product_data(product: Product) -> dict[str, Any]:
@@ -25,10 +27,35 @@ def product_data(product: Product) -> dict[str, Any]:
     }
 
 
+def stock_issue_data(issue: StockIssue) -> dict[str, Any]:
+    return {
+        "order_id": str(issue.id),
+        "order_number": issue.order_number,
+        "status": issue.status,
+        "reason": issue.reason,
+        "lines": issue.lines,
+        "shortages": issue.shortages,
+    }
+
+
 def register() -> None:
     publishes(
         Product,
         type_prefix="products.product",
         to_data=product_data,
         deleted_when=lambda product: not product.is_active,
+    )
+    publishes(
+        StockIssue,
+        type_prefix="products.stock",
+        to_data=stock_issue_data,
+        action=lambda issue, created: issue.status,
+    )
+
+
+@handles("orders.order.finished")
+def issue_stock(event: dict[str, Any]) -> None:
+    data = event["data"]
+    services.stock_issue_for_order(
+        order_id=event["aggregate_id"], order_number=data["number"], items=data["items"]
     )

@@ -102,3 +102,28 @@ class StockMovement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.quantity} of {self.product_id}"
+
+
+class StockIssue(VersionedModel):
+    """products_api's answer to a finished order: its stock issued, or refused.
+
+    Keyed by the order's id, so an order is answered once however often its
+    ``orders.order.finished`` event arrives.
+    """
+
+    class Status(models.TextChoices):
+        ISSUED = "issued", "Issued"
+        REJECTED = "rejected", "Rejected"
+
+    id = models.UUIDField(primary_key=True, help_text="The order's id.")
+    order_number = models.PositiveBigIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices)
+    reason = models.CharField(max_length=500, blank=True)
+    lines = models.JSONField(default=list, help_text="What left the stock, per product.")
+    shortages = models.JSONField(default=list, help_text="What was missing, per product.")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"order #{self.order_number}: {self.status}"

@@ -22,7 +22,7 @@ from rest_framework.exceptions import NotFound
 
 from common.errors import DomainError
 from common.versioning import check_version
-from products.models import Product, StockMovement
+from products.models import Product, StockIssue, StockMovement
 
 PRODUCT_FIELDS = frozenset(
     {"sku", "name", "description", "price", "is_active", "min_quantity", "max_quantity"}
@@ -198,7 +198,19 @@ def stock_movement_create(
         raise ValidationError({"quantity": ["Move at least one unit."]})
     if not reason.strip():
         raise ValidationError({"reason": ["Say why the stock moves."]})
-    product = _lock_product(product_id)
+    return _apply_movement(
+        _lock_product(product_id),
+        kind=kind,
+        quantity=quantity,
+        reason=reason.strip(),
+        reference=reference.strip(),
+        actor_id=actor_id,
+        actor_username=actor_username,
+    )
+
+
+def _refusal(product: Product, kind: str, quantity: int) -> DomainError | None:
+    """Why moving ``quantity`` would break the product's bounds, or None."""
     before = product.stock_quantity
     after = _new_quantity(product, kind, quantity)
     facts = {
@@ -208,27 +220,115 @@ def stock_movement_create(
         "max_quantity": product.max_quantity,
     }
     if after < 0:
-        raise DomainError(
+        return DomainError(
             f"Only {before} units of {product.sku} in stock; {quantity} requested.",
             code="stock_below_zero",
             extra=facts,
         )
     if after > product.max_quantity:
-        raise DomainError(
+        return DomainError(
             f"Stock of {product.sku} would be {after}, above its maximum of "
             f"{product.max_quantity} (room for {product.max_quantity - before} more).",
             code="stock_above_maximum",
             extra=facts,
         )
-    product.stock_quantity = after
+    return None
+
+
+def _apply_movement(
+    product: Product,
+    *,
+    kind: str,
+    quantity: int,
+    reason: str,
+    reference: str,
+    actor_id: str,
+    actor_username: str,
+) -> StockMovement:
+    """Moves the stock of a product the caller has locked. Raises DomainError 409."""
+    refusal = _refusal(product, kind, quantity)
+    if refusal is not None:
+        raise refusal
+    before = product.stock_quantity
+    product.stock_quantity = _new_quantity(product, kind, quantity)
     product.save()
     return _movement(
         product,
         kind=kind,
         quantity=quantity,
         before=before,
-        reason=reason.strip(),
-        reference=reference.strip(),
+        reason=reason,
+        reference=reference,
         actor_id=actor_id,
         actor_username=actor_username,
     )
+
+
+def _shortage(product_id: str, product: Product | None, quantity: int) -> dict[str, Any] | None:
+    if product is None:
+        return {"product_id": product_id, "sku": "", "requested": quantity, "available": 0}
+    if _refusal(product, StockMovement.Kind.OUT, quantity) is None:
+        return None
+    return {
+        "product_id": product_id,
+        "sku": product.sku,
+        "requested": quantity,
+        "available": product.stock_quantity,
+    }
+
+
+@transaction.atomic
+def stock_issue_for_order(
+    *, order_id: uuid.UUID, order_number: int, items: list[dict[str, Any]]
+) -> StockIssue:
+    """Takes a finished order's items out of stock: all of them, or none.
+
+    Products are locked in a fixed order (by id) so concurrent orders cannot
+    deadlock. Publishes ``products.stock.issued`` (and one
+    ``products.product.updated`` per product) or ``products.stock.rejected``
+    naming the short items. Idempotent per order: a second call returns the
+    first answer and moves nothing.
+    """
+    answered = StockIssue.objects.filter(pk=order_id).first()
+    if answered is not None:
+        return answered
+    requested: dict[str, int] = {}
+    for item in items:
+        product_id = str(item["product_id"])
+        requested[product_id] = requested.get(product_id, 0) + int(item["quantity"])
+    locked = Product.objects.select_for_update().filter(pk__in=list(requested)).order_by("id")
+    products = {str(product.pk): product for product in locked}
+    shortages = [
+        shortage
+        for product_id, quantity in sorted(requested.items())
+        if (shortage := _shortage(product_id, products.get(product_id), quantity)) is not None
+    ]
+    issue = StockIssue(id=order_id, order_number=order_number)
+    if shortages:
+        issue.status = StockIssue.Status.REJECTED
+        issue.shortages = shortages
+        issue.reason = "Not enough stock for " + ", ".join(
+            item["sku"] or item["product_id"] for item in shortages
+        )
+    else:
+        issue.status = StockIssue.Status.ISSUED
+        for product_id, quantity in sorted(requested.items()):
+            movement = _apply_movement(
+                products[product_id],
+                kind=StockMovement.Kind.OUT,
+                quantity=quantity,
+                reason=f"Order #{order_number} finished",
+                reference=f"order #{order_number}",
+                actor_id="",
+                actor_username="",
+            )
+            issue.lines.append(
+                {
+                    "product_id": product_id,
+                    "sku": products[product_id].sku,
+                    "quantity": quantity,
+                    "movement_id": str(movement.pk),
+                }
+            )
+    issue.save()
+    return issue
