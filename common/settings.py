@@ -102,11 +102,19 @@ def secret_key(service: str) -> str:
 
 
 def database(service: str) -> dict[str, Any]:
-    """The default database: DATABASE_URL, or SQLite in WAL mode under var/<service>/."""
-    url = env_str("DATABASE_URL").strip()
+    """The default database: ``<SERVICE>_DATABASE_URL`` (e.g. ``ORDERS_API_DATABASE_URL``),
+    else ``DATABASE_URL``, else SQLite in WAL mode under var/<service>/.
+
+    The per-service name lets one environment (``make run``, a .env) hold every
+    service's database without them sharing one.
+    """
+    own = f"{service.upper()}_DATABASE_URL"
+    url = env_str(own).strip() or env_str("DATABASE_URL").strip()
     if not url:
         if is_production():
-            _require("DATABASE_URL")
+            raise ImproperlyConfigured(
+                f"DATABASE_URL (or {own}) is required when ENVIRONMENT=production"
+            )
         path = var_dir() / service / "db.sqlite3"
         path.parent.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{path}"

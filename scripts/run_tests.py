@@ -130,14 +130,16 @@ def main() -> int:
     totals = [0, 0, 0]
     for project in PROJECTS:
         env = dict(os.environ, ENVIRONMENT="development")
-        for name in (
-            "DJANGO_SETTINGS_MODULE",
-            "DATABASE_URL",
-            "CACHE_URL",
-            "E2E_POSTGRES_URL",
-            "E2E_BROKER_URL",
-        ):
-            env.pop(name, None)
+        # Nothing from the developer's shell decides where the tests write.
+        for name in [*env]:
+            if name.endswith("DATABASE_URL") or name in (
+                "DJANGO_SETTINGS_MODULE",
+                "CACHE_URL",
+                "BROKER_URL",
+                "E2E_POSTGRES_URL",
+                "E2E_BROKER_URL",
+            ):
+                del env[name]
         if project.settings:
             env["DJANGO_SETTINGS_MODULE"] = project.settings
         server = f"postgres://{POSTGRES_USER}@{POSTGRES_HOST}:{POSTGRES_PORT}"
