@@ -6,8 +6,9 @@ and fixtures a service's conftest imports (``from common.testing import ...``).
 
 from __future__ import annotations
 
+import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,3 +118,35 @@ def client_with() -> Callable[..., Any]:
 @pytest.fixture
 def admin_api(client_with: Callable[..., Any]) -> Any:
     return client_with(superuser=True)
+
+
+def run_together(calls: Sequence[Callable[[], Any]]) -> list[Any]:
+    """Runs every call in its own thread, all released at the same moment (a race on
+    purpose); returns their results in order, re-raising the first error.
+
+    Each thread closes its database connections when it is done, so the test
+    database can be dropped afterwards. Use with ``django_db(transaction=True)``.
+    """
+    from django.db import connections
+
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+    errors: list[BaseException] = []
+
+    def run(index: int, call: Callable[[], Any]) -> None:
+        barrier.wait()
+        try:
+            results[index] = call()
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=item) for item in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return results

@@ -195,6 +195,18 @@ def cuttable(broker_url) -> Iterator[tuple[CuttableProxy, str]]:
     proxy.cut()
 
 
+def process_env(broker: str, **extra: str) -> dict[str, str]:
+    """The environment of a process a test starts: this test project, the test database
+    and the broker under test."""
+    return dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="common.tests.settings",
+        DATABASE_URL=database_url(),
+        BROKER_URL=broker,
+        **extra,
+    )
+
+
 def database_url() -> str:
     """The URL of the test database, for processes the tests start."""
     params = connection.settings_dict
@@ -206,7 +218,7 @@ def database_url() -> str:
 class Worker:
     """A real Celery worker process of the test project, consuming common_tests.events."""
 
-    def __init__(self, broker: str, env: dict[str, str], log: Path) -> None:
+    def __init__(self, env: dict[str, str], log: Path) -> None:
         self.log = log
         self.process = subprocess.Popen(
             [
@@ -259,16 +271,13 @@ def start_worker(tmp_path) -> Iterator[Callable[..., Worker]]:
     workers: list[Worker] = []
 
     def start(broker: str, **extra_env: str) -> Worker:
-        env = dict(
-            os.environ,
-            DJANGO_SETTINGS_MODULE="common.tests.settings",
-            DATABASE_URL=database_url(),
-            BROKER_URL=broker,
+        env = process_env(
+            broker,
             TESTAPP_MARKER_DIR=str(tmp_path),
             EVENTS_FAST_PATH="false",
             **extra_env,
         )
-        worker = Worker(broker, env, tmp_path / f"worker-{len(workers)}.log")
+        worker = Worker(env, tmp_path / f"worker-{len(workers)}.log")
         workers.append(worker)
         return worker
 

@@ -7,7 +7,6 @@ or reordered events and Redis restarts lose nothing.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import threading
@@ -21,7 +20,7 @@ from common.events import relay, topology
 from common.events.consumer import process_event
 from common.events.recording import envelope, publications
 from common.models import DeadLetter, InboxEvent, OutboxEvent
-from common.tests.conftest import REPO, database_url, queued_messages, wait_until
+from common.tests.conftest import REPO, process_env, queued_messages, wait_until
 from common.tests.testapp.models import (
     Switch,
     Widget,
@@ -207,12 +206,7 @@ relay.relay_pending()
 def test_relay_killed_between_publishing_and_marking_sent(broker_url, settings, start_worker):
     settings.EVENTS_FAST_PATH = False
     widget = _create("once")
-    env = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="common.tests.settings",
-        DATABASE_URL=database_url(),
-        BROKER_URL=broker_url,
-    )
+    env = process_env(broker_url)
     result = subprocess.run(
         [sys.executable, "-c", RELAY_DIES_AFTER_PUBLISHING],
         cwd=REPO,

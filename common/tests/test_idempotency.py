@@ -1,14 +1,12 @@
 """Idempotency-Key: a retried create creates nothing new."""
 
-import threading
 import uuid
 
 import pytest
-from django.db import connection, connections
 from rest_framework.test import APIClient
 
 from common.models import IdempotencyRecord
-from common.testing import access_token
+from common.testing import access_token, run_together
 from common.tests.testapp.models import Widget
 
 URL = "/api/v1/widgets/"
@@ -79,27 +77,13 @@ def test_a_malformed_key_is_400(client):
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_retries_create_once(client):
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite serializes writers; the race needs PostgreSQL")
     token = client._credentials["HTTP_AUTHORIZATION"]
-    statuses = []
-    barrier = threading.Barrier(4)
 
     def post():
-
         local = APIClient()
         local.credentials(HTTP_AUTHORIZATION=token)
-        barrier.wait()
-        try:
-            response = local.post(URL, BODY, format="json", HTTP_IDEMPOTENCY_KEY="race")
-            statuses.append(response.status_code)
-        finally:
-            connections.close_all()
+        return local.post(URL, BODY, format="json", HTTP_IDEMPOTENCY_KEY="race").status_code
 
-    threads = [threading.Thread(target=post) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = run_together([post] * 4)
     assert statuses == [201] * 4
     assert Widget.objects.count() == 1

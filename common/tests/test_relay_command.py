@@ -1,6 +1,5 @@
 """`manage.py relay_outbox` as the process it runs as: progress, and a clean SIGTERM stop."""
 
-import os
 import signal
 import subprocess
 import sys
@@ -9,7 +8,7 @@ import pytest
 from django.db import transaction
 
 from common.models import OutboxEvent
-from common.tests.conftest import REPO, database_url, queued_messages, wait_until
+from common.tests.conftest import REPO, process_env, queued_messages, wait_until
 from common.tests.testapp.models import Widget
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -18,12 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_relay_outbox_publishes_reports_and_stops_on_sigterm(broker_url, settings, tmp_path):
     settings.EVENTS_FAST_PATH = False  # only the relay process publishes
     log = tmp_path / "relay.log"
-    env = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="common.tests.settings",
-        DATABASE_URL=database_url(),
-        BROKER_URL=broker_url,
-    )
+    env = process_env(broker_url)
     relay = subprocess.Popen(
         [
             sys.executable,
@@ -65,12 +59,7 @@ def test_relay_outbox_once_drains_and_exits(broker_url, settings):
     for n in range(3):
         with transaction.atomic():
             Widget.objects.create(name=f"o{n}")
-    env = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="common.tests.settings",
-        DATABASE_URL=database_url(),
-        BROKER_URL=broker_url,
-    )
+    env = process_env(broker_url)
     result = subprocess.run(
         [sys.executable, "-m", "django", "relay_outbox", "--once"],
         cwd=REPO,

@@ -1,15 +1,14 @@
 """Orders: creation from the copies, items, totals, the lifecycle both ways, events."""
 
-import threading
 import uuid
 from decimal import Decimal
 
 import pytest
-from django.db import connections, transaction
+from django.db import transaction
 from rest_framework.test import APIClient
 
 from common.models import OutboxEvent
-from common.testing import access_token
+from common.testing import access_token, run_together
 from orders.models import Order, OrderStatusChange, ProductSnapshot
 from orders.tests.factories import ClientSnapshotFactory, ProductSnapshotFactory, address
 
@@ -137,23 +136,13 @@ def test_concurrent_orders_get_distinct_sequential_numbers():
     with transaction.atomic():
         client, product = ClientSnapshotFactory(), ProductSnapshotFactory()
     token = access_token(permissions=["orders.add_order"])
-    numbers: list[int] = []
-    barrier = threading.Barrier(12)
 
     def place():
         api = APIClient()
         api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-        barrier.wait()
-        try:
-            numbers.append(_order(api, client, (product, 1)).json()["number"])
-        finally:
-            connections.close_all()
+        return _order(api, client, (product, 1)).json()["number"]
 
-    threads = [threading.Thread(target=place) for _ in range(12)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    numbers = run_together([place] * 12)
     assert sorted(numbers) == list(range(min(numbers), min(numbers) + 12))
 
 

@@ -1,18 +1,17 @@
 """Stock moves only through the ledger, never below zero or above the maximum."""
 
 import contextlib
-import threading
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connections, transaction
+from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from common.errors import DomainError
 from common.models import OutboxEvent
-from common.testing import access_token
+from common.testing import access_token, run_together
 from products import services
 from products.models import Product, StockMovement
 from products.tests.factories import ProductFactory
@@ -167,23 +166,13 @@ def test_fifty_concurrent_outs_against_twenty_never_oversell():
     with transaction.atomic():
         product = ProductFactory(stock_quantity=20, max_quantity=100)
     token = access_token(permissions=["products.add_stockmovement"])
-    statuses: list[int] = []
-    barrier = threading.Barrier(50)
 
     def take_one():
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-        barrier.wait()
-        try:
-            statuses.append(_move(client, product, "out", 1).status_code)
-        finally:
-            connections.close_all()
+        return _move(client, product, "out", 1).status_code
 
-    threads = [threading.Thread(target=take_one) for _ in range(50)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = run_together([take_one] * 50)
     assert sorted(statuses) == [201] * 20 + [409] * 30
     product.refresh_from_db()
     assert product.stock_quantity == 0

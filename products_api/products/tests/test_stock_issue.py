@@ -4,14 +4,13 @@ Every test goes through the real consumer task (``events.handle``) with the
 envelope orders_api publishes.
 """
 
-import threading
 import uuid
 
 import pytest
-from django.db import connections
 
 from common.events.consumer import handle_event
 from common.models import InboxEvent, OutboxEvent
+from common.testing import run_together
 from products import services
 from products.models import Product, StockIssue, StockMovement
 from products.tests.factories import ProductFactory
@@ -130,21 +129,14 @@ def test_ten_concurrent_orders_never_oversell():
     )
     # 40 units of each asked for in all, the lines in both orders (locks go by id).
     orders = [(uuid.uuid4(), 100 + n, 3 + n % 3) for n in range(10)]
-    barrier = threading.Barrier(len(orders))
 
     def finish(order_id, number, quantity):
         lines = [(first, quantity), (second, quantity)]
-        barrier.wait()
-        try:
-            _deliver(_finished(order_id, number, *(lines if number % 2 else lines[::-1])))
-        finally:
-            connections.close_all()
+        return lambda: _deliver(
+            _finished(order_id, number, *(lines if number % 2 else lines[::-1]))
+        )
 
-    threads = [threading.Thread(target=finish, args=order) for order in orders]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_together([finish(*order) for order in orders])
     issues = {issue.pk: issue for issue in StockIssue.objects.all()}
     assert set(issues) == {order_id for order_id, _, _ in orders}  # none left unanswered
     assert any(issue.status == "rejected" for issue in issues.values())
