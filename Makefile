@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test lint format clean bench-events
+.PHONY: install run test lint format clean bench-events demo-data
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ run: install
 ## test: run the whole suite (PostgreSQL and Redis when reachable, SQLite otherwise)
 test: install
 	$(PY) scripts/run_tests.py
+
+## demo-data: with `make run` up, load a small data set through the APIs (safe to repeat)
+demo-data: install
+	$(PY) scripts/demo_data.py --create-admin
 
 ## bench-events: outbox -> relay -> Redis -> consumer on PostgreSQL; records docs/performance.md
 bench-events: install

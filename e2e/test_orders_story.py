@@ -36,7 +36,7 @@ def test_an_order_is_placed_on_copies_that_follow_the_sources(
         f"{clients_api.url}/api/v1/clients/",
         headers=auth,
         timeout=10,
-        json={"kind": "individual", "name": "Seu Madruga", "document": "529.982.247-25"},
+        json={"kind": "individual", "name": "Seu Madruga", "document": "987.654.321-00"},
     ).json()
     requests.post(
         f"{clients_api.url}/api/v1/clients/{client['id']}/addresses/",
@@ -87,6 +87,20 @@ def test_an_order_is_placed_on_copies_that_follow_the_sources(
     order = placed.json()
     assert (order["total"], order["shipping_address"]["city"]) == ("22.50", "Acapulco")
 
+    address_id = copy["addresses"][0]["id"]
+    moved = requests.patch(
+        f"{clients_api.url}/api/v1/clients/{client['id']}/addresses/{address_id}/",
+        headers=auth,
+        timeout=10,
+        json={"city": "Guadalajara"},
+    )
+    assert moved.status_code == 200
+    _wait_for(
+        f"{orders}/api/v1/client-snapshots/{client['id']}/",
+        auth,
+        lambda body: body["addresses"][0]["city"] == "Guadalajara",
+    )
+
     repriced = requests.patch(
         f"{products_api.url}/api/v1/products/{product['id']}/",
         headers=auth,
@@ -101,6 +115,7 @@ def test_an_order_is_placed_on_copies_that_follow_the_sources(
     )
     again = requests.get(f"{orders}/api/v1/orders/{order['id']}/", headers=auth, timeout=10).json()
     assert (again["items"][0]["unit_price"], again["total"]) == ("7.50", "22.50")
+    assert again["shipping_address"]["city"] == "Acapulco"  # copied when it was placed
 
     finished = requests.post(
         f"{orders}/api/v1/orders/{order['id']}/finish", headers=auth, timeout=10
@@ -131,7 +146,7 @@ def test_orders_finished_together_never_oversell(users_api, clients_api, product
         f"{clients_api.url}/api/v1/clients/",
         headers=auth,
         timeout=10,
-        json={"kind": "company", "name": "Armazém", "document": "00.004.242/0001-53"},
+        json={"kind": "company", "name": "Armazém", "document": "00.004.243/0001-06"},
     ).json()
     product = requests.post(
         f"{products_api.url}/api/v1/products/",

@@ -44,7 +44,9 @@ def test_stock_moves_through_the_ledger_and_every_change_is_published(
     )
     assert oversold.status_code == 409
     assert oversold.json()["stock_quantity"] == 2
-    low = requests.get(f"{url}/api/v1/products/?low_stock=true", headers=auth, timeout=10)
+    low = requests.get(
+        f"{url}/api/v1/products/?low_stock=true&search=cafe-250", headers=auth, timeout=10
+    )
     assert [p["sku"] for p in low.json()["results"]] == ["CAFE-250"]
     ledger = requests.get(moves, headers=auth, timeout=10).json()
     assert [m["delta"] for m in ledger["results"]] == [-8, 10]
