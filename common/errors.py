@@ -22,6 +22,10 @@ PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "urn:sistema-multi-apis:problem:"
 
 
+#: Members every problem has; a domain error's extras may not replace them.
+RESERVED_MEMBERS = frozenset({"type", "title", "status", "detail", "code"})
+
+
 class DomainError(exceptions.APIException):
     """A business rule said no. Raised by services; the view layer turns it into a problem.
 
@@ -44,6 +48,9 @@ class DomainError(exceptions.APIException):
         if status_code is not None:
             self.status_code = status_code
         self.extra = dict(extra or {})
+        clashes = RESERVED_MEMBERS & set(self.extra)
+        if clashes:
+            raise ValueError(f"problem members {sorted(clashes)} are not extras")
 
 
 class PreconditionFailed(DomainError):

@@ -345,6 +345,7 @@ def service_defaults(
             "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
             "DEFAULT_SCHEMA_CLASS": "common.schema.AutoSchema",
             "EXCEPTION_HANDLER": "common.errors.problem_exception_handler",
+            "DEFAULT_METADATA_CLASS": "common.metadata.ViewMetadata",
             "NUM_PROXIES": env_int("NUM_PROXIES", 0),
         },
         "SPECTACULAR_SETTINGS": {
@@ -355,6 +356,10 @@ def service_defaults(
             "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
             "REDOC_DIST": "SIDECAR",
             "COMPONENT_SPLIT_REQUEST": True,
+            "POSTPROCESSING_HOOKS": [
+                "drf_spectacular.hooks.postprocess_schema_enums",
+                "common.schema.document_problems",
+            ],
         },
         "SIMPLE_JWT": simple_jwt(signing=jwt_signing),
         "READINESS_CHECKS": ["common.health.database_check"],

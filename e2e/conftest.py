@@ -32,6 +32,11 @@ BIN = Path(sys.executable).parent
 ADMIN_PASSWORD = "E2e-Admin-Pass-2026"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # API fuzzing writes random data into the shared services: it goes last.
+    items.sort(key=lambda item: item.module.__name__.endswith("test_api_fuzzing"))
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

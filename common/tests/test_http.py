@@ -212,3 +212,33 @@ def test_flatten_errors_handles_deep_structures():
         "name": ["blank"],
         "non_field_errors": ["bad"],
     }
+
+
+def test_options_describes_the_view_without_failing(client_with):
+    client = client_with("clients.view_client")
+    response = client.options("/api/v1/widgets/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["name"] and "POST" in body["allowed_methods"]
+    assert body["schema"] == "/api/schema/"
+
+
+def test_every_operation_documents_the_problems(api_client):
+    schema = api_client.get("/api/schema/?format=json").json()
+    assert schema["components"]["schemas"]["Problem"]["required"] == [
+        "type",
+        "title",
+        "status",
+        "detail",
+        "code",
+    ]
+    for path_item in schema["paths"].values():
+        for operation in path_item.values():
+            assert {"400", "401", "403", "404", "409", "412", "422"} <= set(operation["responses"])
+
+
+def test_a_domain_error_cannot_replace_the_problem_members():
+    from common.errors import DomainError
+
+    with pytest.raises(ValueError, match="status"):
+        DomainError("refused", code="x", extra={"status": "finished"})

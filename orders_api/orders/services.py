@@ -176,7 +176,7 @@ def _lock_open_order(order_id: uuid.UUID, expected_version: int | None) -> Order
         raise DomainError(
             f"Order #{order.number} is {order.status}; only open orders change.",
             code="order_not_open",
-            extra={"status": order.status},
+            extra={"order_status": order.status},
         )
     return order
 
@@ -337,7 +337,7 @@ def order_cancel(
             + (f" with stock {order.stock_status}" if order.status == Order.Status.FINISHED else "")
             + "; it cannot be cancelled.",
             code="order_not_cancellable",
-            extra={"status": order.status, "stock_status": order.stock_status},
+            extra={"order_status": order.status, "stock_status": order.stock_status},
         )
     previous = order.status
     order.status = Order.Status.CANCELLED

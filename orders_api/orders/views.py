@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from common.auth import HasPermission, MethodPermission, model_permissions
+from common.filters import UTCIsoDateTimeFilter
 from common.idempotency import idempotent_create
 from common.versioning import expected_version, with_etag
 from orders import selectors, services
@@ -80,8 +81,8 @@ def _item_response(item: OrderItem, status_code: int = status.HTTP_200_OK) -> Re
 
 
 class OrderFilter(django_filters.FilterSet):
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Order

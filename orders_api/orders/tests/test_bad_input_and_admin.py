@@ -83,3 +83,27 @@ def test_admin_lists_orders_and_copies_read_only():
     assert browser.get("/admin/orders/order/add/").status_code == 403
     assert browser.get("/admin/orders/productsnapshot/").status_code == 200
     assert browser.get("/admin/orders/clientsnapshot/add/").status_code == 403
+
+
+def test_a_refusal_keeps_the_http_status_in_status(admin_api):
+    client, product = ClientSnapshotFactory(), ProductSnapshotFactory()
+    order = services.order_create(
+        actor=services.Actor("u", "u"),
+        client_id=client.pk,
+        items=[services.ItemRequest(product.pk, 1)],
+    )
+    services.order_finish(order_id=order.pk, actor=services.Actor("u", "u"), expected_version=None)
+    problem = admin_api.post(f"/api/v1/orders/{order.pk}/finish").json()
+    assert (problem["status"], problem["order_status"]) == (409, "finished")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2026-01-01T00:00:00%2B17:57", 200),
+        ("0001-01-01T00:10:00%2B23:59", 400),
+        ("yesterday", 400),
+    ],
+)
+def test_date_filters_with_odd_offsets_never_500(admin_api, value, expected):
+    assert admin_api.get(f"/api/v1/orders/?created_after={value}").status_code == expected
