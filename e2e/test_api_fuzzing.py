@@ -35,9 +35,9 @@ def token(users_api):
 
 
 @pytest.mark.parametrize("service", ["users_api", "clients_api", "products_api", "orders_api"])
-def test_the_api_keeps_the_promises_of_its_schema(service, request, token):
+def test_the_api_keeps_the_promises_of_its_schema(service, request, token, tmp_path):
     url = request.getfixturevalue(service).url
-    result = subprocess.run(
+    result = subprocess.run(  # from tmp_path: Schemathesis keeps a cache where it runs
         [
             str(BIN / "st"),
             "run",
@@ -55,5 +55,6 @@ def test_the_api_keeps_the_promises_of_its_schema(service, request, token):
         capture_output=True,
         text=True,
         timeout=300,
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
