@@ -1,4 +1,13 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from rest_framework import pagination
+
+if TYPE_CHECKING:  # DRF imports this module while loading its settings: no cycles at run time
+    from rest_framework.generics import GenericAPIView
+    from rest_framework.response import Response
+    from rest_framework.serializers import BaseSerializer
 
 
 class LimitOffsetPagination(pagination.LimitOffsetPagination):
@@ -6,3 +15,9 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
 
     default_limit = 50
     max_limit = 200
+
+
+def paginated(view: GenericAPIView, serializer_class: type[BaseSerializer]) -> Response:
+    """The body of a list view: the view's filtered queryset, one page, serialized."""
+    page = view.paginate_queryset(view.filter_queryset(view.get_queryset()))
+    return view.get_paginated_response(serializer_class(page, many=True).data)

@@ -17,6 +17,7 @@ from clients import brazil, selectors, services
 from clients.models import Address, Client
 from common.auth import model_permissions
 from common.idempotency import idempotent_create
+from common.pagination import paginated
 from common.versioning import expected_version, with_etag
 
 # --- output shapes --------------------------------------------------------------------
@@ -132,8 +133,7 @@ class ClientListView(GenericAPIView):
 
     @extend_schema(responses={200: ClientOutputSerializer(many=True)}, tags=["clients"])
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(ClientOutputSerializer(page, many=True).data)
+        return paginated(self, ClientOutputSerializer)
 
     @idempotent_create
     @extend_schema(
@@ -207,8 +207,7 @@ class AddressListView(GenericAPIView):
 
     @extend_schema(responses={200: AddressOutputSerializer(many=True)}, tags=["addresses"])
     def get(self, request: Request, pk: uuid.UUID) -> Response:
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(AddressOutputSerializer(page, many=True).data)
+        return paginated(self, AddressOutputSerializer)
 
     @idempotent_create
     @extend_schema(

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from common.auth import HasPermission, MethodPermission, model_permissions
 from common.filters import UTCIsoDateTimeFilter
 from common.idempotency import idempotent_create
+from common.pagination import paginated
 from common.versioning import expected_version, with_etag
 from orders import selectors, services
 from orders.models import ClientSnapshot, Order, OrderItem, ProductSnapshot
@@ -112,8 +113,7 @@ class OrderListView(GenericAPIView):
 
     @extend_schema(responses={200: OrderOutputSerializer(many=True)}, tags=["orders"])
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(OrderOutputSerializer(page, many=True).data)
+        return paginated(self, OrderOutputSerializer)
 
     @idempotent_create
     @extend_schema(request=InputSerializer, responses={201: OrderOutputSerializer}, tags=["orders"])
@@ -268,8 +268,7 @@ class _SnapshotListView(GenericAPIView):
     output: type[serializers.Serializer]
 
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(self.output(page, many=True).data)
+        return paginated(self, self.output)
 
 
 class _SnapshotDetailView(GenericAPIView):

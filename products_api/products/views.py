@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from common.auth import MethodPermission, model_permissions
 from common.idempotency import idempotent_create
+from common.pagination import paginated
 from common.versioning import expected_version, with_etag
 from products import selectors, services
 from products.models import Product, StockMovement
@@ -107,8 +108,7 @@ class ProductListView(GenericAPIView):
 
     @extend_schema(responses={200: ProductOutputSerializer(many=True)}, tags=["products"])
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(ProductOutputSerializer(page, many=True).data)
+        return paginated(self, ProductOutputSerializer)
 
     @idempotent_create
     @extend_schema(
@@ -200,8 +200,7 @@ class StockMovementListView(GenericAPIView):
 
     @extend_schema(responses={200: StockMovementOutputSerializer(many=True)}, tags=["stock"])
     def get(self, request: Request, pk: uuid.UUID) -> Response:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(StockMovementOutputSerializer(page, many=True).data)
+        return paginated(self, StockMovementOutputSerializer)
 
     @idempotent_create
     @extend_schema(request=InputSerializer, responses={201: CreatedSerializer}, tags=["stock"])

@@ -177,11 +177,16 @@ def _ensure_may_manage(actor: TokenUser, user: User) -> None:
         raise _refused("Only a superuser can change a superuser.", "superuser_required")
 
 
+def _revoke(session: LoginSession, reason: str) -> None:
+    """Ends a login: none of its refresh tokens works any more."""
+    session.revoked_at = timezone.now()
+    session.revoked_reason = reason
+    session.save(update_fields=["revoked_at", "revoked_reason"])
+
+
 def _revoke_sessions(user: User, reason: str) -> None:
     for session in LoginSession.objects.filter(user=user, revoked_at__isnull=True):
-        session.revoked_at = timezone.now()
-        session.revoked_reason = reason
-        session.save(update_fields=["revoked_at", "revoked_reason"])
+        _revoke(session, reason)
 
 
 USER_MANAGED_FIELDS = frozenset(
@@ -433,9 +438,7 @@ def auth_refresh(*, refresh: str) -> TokenPair:
         if session.revoked_at is not None:
             raise InvalidCredentials("This login has ended; log in again.", code="token_revoked")
         if record.used_at is not None:
-            session.revoked_at = timezone.now()
-            session.revoked_reason = "refresh_token_reused"
-            session.save(update_fields=["revoked_at", "revoked_reason"])
+            _revoke(session, "refresh_token_reused")
             reused = True
         elif not session.user.is_active:
             raise InvalidCredentials("This account is deactivated.", code="user_inactive")
@@ -470,6 +473,4 @@ def auth_logout(*, actor: TokenUser, refresh: str) -> None:
         raise ValidationError({"refresh": ["The refresh token is not known."]})
     session = record.session
     if session.revoked_at is None:
-        session.revoked_at = timezone.now()
-        session.revoked_reason = "logout"
-        session.save(update_fields=["revoked_at", "revoked_reason"])
+        _revoke(session, "logout")

@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from common import jwt_keys
 from common.auth import HasPermission, model_permissions
 from common.idempotency import idempotent_create
+from common.pagination import paginated
 from common.versioning import expected_version, with_etag
 from users import selectors, services
 from users.models import Role, User
@@ -282,9 +283,7 @@ class UserListView(GenericAPIView):
 
     @extend_schema(responses={200: UserOutputSerializer(many=True)}, tags=["users"])
     def get(self, request: Request) -> Response:
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(UserOutputSerializer(page, many=True).data)
+        return paginated(self, UserOutputSerializer)
 
     @idempotent_create
     @extend_schema(request=InputSerializer, responses={201: UserOutputSerializer}, tags=["users"])
@@ -399,8 +398,7 @@ class RoleListView(GenericAPIView):
 
     @extend_schema(responses={200: RoleOutputSerializer(many=True)}, tags=["roles"])
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(RoleOutputSerializer(page, many=True).data)
+        return paginated(self, RoleOutputSerializer)
 
     @idempotent_create
     @extend_schema(
@@ -477,5 +475,4 @@ class PermissionListView(GenericAPIView):
 
     @extend_schema(responses={200: OutputSerializer(many=True)}, tags=["roles"])
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(self.OutputSerializer(page, many=True).data)
+        return paginated(self, self.OutputSerializer)

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from common.auth import HasPermission, model_permissions
 from common.errors import DomainError
 from common.idempotency import idempotent_create
+from common.pagination import paginated
 from common.tests.testapp.models import Widget
 from common.versioning import check_version, expected_version, with_etag
 
@@ -39,8 +40,7 @@ class WidgetListView(GenericAPIView):
         return Widget.objects.all()
 
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(WidgetSerializer(page, many=True).data)
+        return paginated(self, WidgetSerializer)
 
     @idempotent_create
     def post(self, request: Request) -> Response:
