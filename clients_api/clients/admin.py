@@ -10,9 +10,6 @@ from django.contrib import admin
 from clients import brazil
 from clients.models import Address, Client
 
-admin.site.site_header = "Sistema Multi-APIs — clients_api"
-admin.site.site_title = "clients_api admin"
-
 
 class ClientForm(forms.ModelForm):
     """Accepts formatted documents and checks them like the API does."""

@@ -10,9 +10,6 @@ from django.contrib import admin
 from common.admin import ReadOnlyAdmin
 from orders.models import ClientSnapshot, Order, OrderItem, OrderStatusChange, ProductSnapshot
 
-admin.site.site_header = "Sistema Multi-APIs — orders_api"
-admin.site.site_title = "orders_api admin"
-
 
 class ReadOnlyInline(admin.TabularInline):
     extra = 0
