@@ -216,3 +216,25 @@ def users_api(settings: Any) -> Iterator[FakeUsersApi]:
     settings.USERS_API_URL = fake.url
     yield fake
     fake.stop()
+
+
+ADMIN_PASSWORD = "Senha-Boa-2026"  # noqa: S105 - the fake users_api's test accounts
+
+
+@pytest.fixture
+def admin_signed_in(users_api: FakeUsersApi) -> Callable[..., Any]:
+    """A test browser signed in to the admin as a users_api staff account whose token
+    carries exactly ``codes`` (and ``claims``, e.g. ``is_superuser=True``)."""
+    from django.test import Client as Browser
+
+    def sign_in(*codes: str, username: str = "ana", **claims: Any) -> Browser:
+        users_api.add(username, ADMIN_PASSWORD, permissions=list(codes), **claims)
+        browser = Browser()
+        response = browser.post(
+            "/admin/login/?next=/admin/", {"username": username, "password": ADMIN_PASSWORD}
+        )
+        if response.status_code != 302:
+            pytest.fail(f"sign-in refused:\n{response.content.decode()[-3000:]}")
+        return browser
+
+    return sign_in

@@ -11,7 +11,7 @@ from common.admin_auth import UsersApiBackend
 from common.permission_catalogue import CATALOGUE
 from common.testing import FakeUsersApi, users_api
 
-__all__ = ["users_api"]
+__all__ = ["users_api"]  # the fixture
 
 pytestmark = pytest.mark.django_db
 

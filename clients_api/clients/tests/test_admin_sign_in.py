@@ -5,13 +5,10 @@ from django.test import Client as Browser
 
 from clients.models import Client
 from clients.tests.factories import AddressFactory, ClientFactory
-from common.testing import users_api
-
-__all__ = ["users_api"]
+from common.testing import ADMIN_PASSWORD as PASSWORD
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "Senha-Boa-2026"
 LOGIN = "/admin/login/?next=/admin/"
 CLIENTS = "/admin/clients/client/"
 NEW_CLIENT = {
@@ -26,24 +23,16 @@ NEW_CLIENT = {
 }
 
 
-def _sign_in(users_api, *codes, username="ana", **claims):
-    users_api.add(username, PASSWORD, permissions=list(codes), **claims)
-    browser = Browser()
-    response = browser.post(LOGIN, {"username": username, "password": PASSWORD})
-    assert response.status_code == 302, response.content.decode()[-3000:]
-    return browser
-
-
-def _login_page_message(users_api, username="ana", password=PASSWORD):
+def _login_page_message(username="ana", password=PASSWORD):
     page = Browser().post(LOGIN, {"username": username, "password": password})
     assert page.status_code == 200
     return page.content.decode()
 
 
-def test_view_only_sees_clients_read_only_and_cannot_add_change_or_delete(users_api):
+def test_view_only_sees_clients_read_only_and_cannot_add_change_or_delete(admin_signed_in):
     client = ClientFactory(name="Padaria Pão Quente")
     AddressFactory(client=client, city="Natal")
-    browser = _sign_in(users_api, "clients.view_client")
+    browser = admin_signed_in("clients.view_client")
     listing = browser.get(CLIENTS)
     assert listing.status_code == 200
     assert "Padaria Pão Quente" in listing.content.decode()
@@ -59,8 +48,8 @@ def test_view_only_sees_clients_read_only_and_cannot_add_change_or_delete(users_
     assert Client.objects.get().name == "Padaria Pão Quente"
 
 
-def test_with_the_add_code_a_client_and_its_address_are_added(users_api):
-    browser = _sign_in(users_api, "clients.view_client", "clients.add_client")
+def test_with_the_add_code_a_client_and_its_address_are_added(admin_signed_in):
+    browser = admin_signed_in("clients.view_client", "clients.add_client")
     form = dict(
         NEW_CLIENT,
         **{
@@ -80,8 +69,8 @@ def test_with_the_add_code_a_client_and_its_address_are_added(users_api):
     assert Client.objects.get().addresses.get().city == "Natal"
 
 
-def test_a_user_with_no_codes_sees_nothing(users_api):
-    browser = _sign_in(users_api)
+def test_a_user_with_no_codes_sees_nothing(admin_signed_in):
+    browser = admin_signed_in()
     index = browser.get("/admin/")
     assert index.status_code == 200
     assert "permission to view or edit anything" in index.content.decode()
@@ -89,22 +78,24 @@ def test_a_user_with_no_codes_sees_nothing(users_api):
     assert browser.get("/admin/common/outboxevent/").status_code == 403
 
 
-def test_a_superuser_token_manages_everything(users_api):
-    browser = _sign_in(users_api, is_superuser=True)
+def test_a_superuser_token_manages_everything(admin_signed_in):
+    browser = admin_signed_in(is_superuser=True)
     assert browser.get(f"{CLIENTS}add/").status_code == 200
     assert browser.get("/admin/common/outboxevent/").status_code == 200
 
 
-def test_roles_changed_in_users_api_apply_at_the_next_sign_in(users_api):
-    viewer = _sign_in(users_api, "clients.view_client")
+def test_roles_changed_in_users_api_apply_at_the_next_sign_in(admin_signed_in):
+    viewer = admin_signed_in("clients.view_client")
     assert viewer.get(f"{CLIENTS}add/").status_code == 403
-    again = _sign_in(users_api, "clients.view_client", "clients.add_client")
+    again = admin_signed_in("clients.view_client", "clients.add_client")
     assert again.get(f"{CLIENTS}add/").status_code == 200
     assert viewer.get(f"{CLIENTS}add/").status_code == 403  # that session keeps its codes
 
 
-def test_a_signed_in_session_keeps_working_while_users_api_is_down(users_api, settings):
-    browser = _sign_in(users_api, "clients.view_client")
+def test_a_signed_in_session_keeps_working_while_users_api_is_down(
+    users_api, admin_signed_in, settings
+):
+    browser = admin_signed_in("clients.view_client")
     users_api.stop()
     assert browser.get(CLIENTS).status_code == 200
     assert browser.get(f"{CLIENTS}add/").status_code == 403
@@ -115,14 +106,14 @@ def test_a_signed_in_session_keeps_working_while_users_api_is_down(users_api, se
 def test_users_api_unreachable_is_a_message_on_the_login_page(users_api):
     users_api.add("ana", PASSWORD, permissions=["clients.view_client"])
     users_api.stop()
-    assert "users_api cannot be reached; try again shortly." in _login_page_message(users_api)
+    assert "users_api cannot be reached; try again shortly." in _login_page_message()
 
 
 def test_wrong_password_non_staff_and_deactivated_are_messages_on_the_login_page(users_api):
     users_api.add("ana", PASSWORD)
     users_api.add("bia", PASSWORD, is_staff=False, permissions=["clients.view_client"])
     staff_only = "Please enter the correct username and password for a staff account"
-    assert staff_only in _login_page_message(users_api, password="wrong")
-    assert staff_only in _login_page_message(users_api, username="bia")
+    assert staff_only in _login_page_message(password="wrong")
+    assert staff_only in _login_page_message(username="bia")
     users_api.answer = (401, {"status": 401, "code": "user_inactive"}, {})
-    assert "This account is deactivated in users_api." in _login_page_message(users_api)
+    assert "This account is deactivated in users_api." in _login_page_message()
