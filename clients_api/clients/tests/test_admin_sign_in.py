@@ -37,7 +37,9 @@ def test_view_only_sees_clients_read_only_and_cannot_add_change_or_delete(admin_
     assert listing.status_code == 200
     assert "Padaria Pão Quente" in listing.content.decode()
     assert "Add client" not in listing.content.decode()
-    assert browser.get(f"{CLIENTS}add/").status_code == 403
+    refused = browser.get(f"{CLIENTS}add/")
+    assert refused.status_code == 403
+    assert "does not have the permission for this page" in refused.content.decode()
     assert browser.post(f"{CLIENTS}add/", NEW_CLIENT).status_code == 403
     detail = browser.get(f"{CLIENTS}{client.pk}/change/")
     assert detail.status_code == 200
