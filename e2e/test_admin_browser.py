@@ -17,7 +17,8 @@ import requests
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service as DriverService
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from e2e.conftest import ADMIN_PASSWORD, REPO
 
@@ -40,7 +41,8 @@ CHROMIUM_FLAGS = (
 PASSWORD = "Caio-Senha-2026"
 
 
-@pytest.fixture(scope="module")
+# Session scope, so that a missing Chromium is found before the services start.
+@pytest.fixture(scope="session")
 def browser(tmp_path_factory) -> Iterator[webdriver.Chrome]:
     missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
     if missing:
@@ -86,15 +88,21 @@ def _grant(users_api, admin, user_id, *codes):
     assert response.status_code == 200, response.text
 
 
+def _submit(browser, button):
+    """Clicks and waits for the next page: a click does not wait for the navigation."""
+    button.click()
+    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(button))
+
+
 def _sign_in(browser, url, username, password):
     browser.get(f"{url}/admin/login/?next=/admin/")
     browser.find_element(By.NAME, "username").send_keys(username)
     browser.find_element(By.NAME, "password").send_keys(password)
-    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    _submit(browser, browser.find_element(By.CSS_SELECTOR, "input[type=submit]"))
 
 
 def _sign_out(browser):
-    browser.find_element(By.CSS_SELECTOR, "#logout-form button").click()
+    _submit(browser, browser.find_element(By.CSS_SELECTOR, "#logout-form button"))
 
 
 def _shot(browser, name):
@@ -119,8 +127,8 @@ def test_a_users_api_account_works_in_clients_api_admin_within_its_codes(
     ).json()
     _grant(users_api, admin, caio["id"], "clients.view_client")
     for name, document in (
-        ("Mercadinho Bom Preço", "11.222.333/0001-81"),
-        ("Padaria Pão Quente", "45.723.174/0001-10"),
+        ("Mercadinho Bom Preço", "27.186.500/0001-16"),
+        ("Padaria Pão Quente", "33.452.177/0001-88"),
     ):
         created = requests.post(
             f"{clients_api.url}/api/v1/clients/",
@@ -138,7 +146,7 @@ def test_a_users_api_account_works_in_clients_api_admin_within_its_codes(
     _shot(browser, "admin-login")
 
     _sign_in(browser, clients_api.url, "caio", PASSWORD)
-    browser.find_element(By.LINK_TEXT, "Clients").click()
+    _submit(browser, browser.find_element(By.LINK_TEXT, "Clients"))
     rows = browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")
     assert len(rows) == 2
     assert "Mercadinho Bom Preço" in browser.page_source
@@ -156,14 +164,14 @@ def test_a_users_api_account_works_in_clients_api_admin_within_its_codes(
     browser.get(f"{clients_api.url}/admin/clients/client/add/")
     Select(browser.find_element(By.NAME, "kind")).select_by_value("individual")
     browser.find_element(By.NAME, "name").send_keys("Maria das Dores")
-    browser.find_element(By.NAME, "document").send_keys("529.982.247-25")
+    browser.find_element(By.NAME, "document").send_keys("390.533.447-05")
     _shot(browser, "admin-client-add")
-    browser.find_element(By.NAME, "_save").click()
+    _submit(browser, browser.find_element(By.NAME, "_save"))
     assert "was added successfully" in browser.find_element(By.CSS_SELECTOR, ".messagelist").text
     _shot(browser, "admin-client-added")
 
     found = requests.get(
-        f"{clients_api.url}/api/v1/clients/?search=52998224725",
+        f"{clients_api.url}/api/v1/clients/?search=39053344705",
         headers=_token(users_api, "caio", PASSWORD),
         timeout=10,
     ).json()
