@@ -77,8 +77,8 @@ def _post_json(url: str, body: Mapping[str, str]) -> tuple[int, Mapping[str, Any
 def users_api_claims(*, username: str, password: str) -> Mapping[str, Any] | None:
     """The verified access-token claims users_api issues for these credentials.
 
-    None when users_api refuses the credentials (unknown user or wrong
-    password). Raises ValidationError with a message for the login page when
+    None when users_api refuses the credentials (unknown user, wrong password,
+    or values it cannot take). Raises ValidationError with a message for the login page when
     the account is deactivated (``inactive``), sign-ins are throttled
     (``throttled``), users_api cannot be reached or answers with an error
     (``users_api_unreachable``), or its token does not verify here
@@ -92,7 +92,9 @@ def users_api_claims(*, username: str, password: str) -> Mapping[str, Any] | Non
         raise ValidationError(UNREACHABLE, code="users_api_unreachable") from error
     if status == 401 and body.get("code") == "user_inactive":
         raise ValidationError(INACTIVE, code="inactive")
-    if status in (400, 401):
+    # A 400 other than invalid fields (a username or password it cannot take) is not
+    # about the credentials: e.g. users_api refusing this service's Host header.
+    if status == 401 or (status == 400 and body.get("code") == "validation_error"):
         return None
     if status == 429:
         raise ValidationError(

@@ -58,6 +58,11 @@ def test_a_superuser_token_passes_every_check(users_api):
     assert UsersApiBackend().get_all_permissions(user) == set(CATALOGUE)
 
 
+def test_credentials_users_api_cannot_take_are_a_refusal(users_api):
+    users_api.answer = (400, {"status": 400, "code": "validation_error"}, {})
+    assert _sign_in() is None
+
+
 def test_non_staff_and_wrong_passwords_are_refused_without_a_local_user(users_api):
     users_api.add("bia", PASSWORD, is_staff=False, permissions=["clients.view_client"])
     users_api.add("ana", PASSWORD)
@@ -82,11 +87,12 @@ def test_throttled_sign_ins_say_when_to_try_again(users_api):
     "answer",
     [
         (500, {"status": 500}, {}),
+        (400, {"status": 400, "code": "bad_request"}, {}),
         (200, b"<html>a proxy's page</html>", {}),
         (200, ["not", "an", "object"], {}),
         (200, {"no": "token"}, {}),
     ],
-    ids=["server error", "not json", "json list", "no access token"],
+    ids=["server error", "bad host", "not json", "json list", "no access token"],
 )
 def test_an_unusable_answer_counts_as_unreachable(users_api, answer):
     users_api.answer = answer
