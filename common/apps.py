@@ -6,4 +6,8 @@ class CommonConfig(AppConfig):
     verbose_name = "Common"
 
     def ready(self) -> None:
-        from common import schema  # noqa: F401 - registers the OpenAPI auth extension
+        from django.contrib.auth.signals import user_logged_in
+
+        from common import admin_auth, schema  # noqa: F401 - schema registers the OpenAPI auth extension
+
+        user_logged_in.connect(admin_auth.remember_codes, dispatch_uid="common.remember_codes")

@@ -13,7 +13,9 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -187,7 +189,13 @@ def handler400(request: HttpRequest, exception: Exception | None = None) -> Json
     return problem_response(request, 400, "bad_request", "The request could not be understood.")
 
 
-def handler403(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+def handler403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A problem, except in the admin: people there get a page in the admin's look."""
+    from django.contrib import admin
+
+    if request.path.startswith(reverse("admin:index")):
+        context = {**admin.site.each_context(request), "title": "Not allowed"}
+        return TemplateResponse(request, "admin/permission_denied.html", context, status=403)
     return problem_response(request, 403, "permission_denied", "You may not do this.")
 
 

@@ -243,6 +243,33 @@ def events(service: str, *, consumer_queue: str | None) -> dict[str, Any]:
     }
 
 
+# Dev defaults of where each service answers (DESIGN §4's ports).
+SERVICE_PORTS = {"users_api": 8001, "clients_api": 8002, "products_api": 8003, "orders_api": 8004}
+
+
+def back_office() -> dict[str, Any]:
+    """Settings of the shared admin: where to sign in and where the other admin sites are.
+
+    ``USERS_API_URL`` is how this service reaches users_api (server to server);
+    ``<SERVICE>_PUBLIC_URL`` is where a browser reaches each service, for the
+    links between the admin sites.
+    """
+    users_api_url = env_str("USERS_API_URL", f"http://127.0.0.1:{SERVICE_PORTS['users_api']}")
+    if not users_api_url.startswith(("http://", "https://")):
+        raise ImproperlyConfigured(f"USERS_API_URL must be an http(s) URL, got {users_api_url!r}")
+    return {
+        "USERS_API_URL": users_api_url,
+        "USERS_API_TIMEOUT": env_float("USERS_API_TIMEOUT", 5.0),
+        "BACK_OFFICE_URLS": {
+            service: env_str(f"{service.upper()}_PUBLIC_URL", f"http://127.0.0.1:{port}")
+            for service, port in SERVICE_PORTS.items()
+        },
+        # A users_api sign-in ends this long after it began; until then it needs no call
+        # to users_api (its permission codes are in the session).
+        "ADMIN_SESSION_MAX_AGE": env_int("ADMIN_SESSION_HOURS", 8) * 3600,
+    }
+
+
 def service_defaults(
     service: str,
     *,
@@ -268,7 +295,7 @@ def service_defaults(
         "SECRET_KEY": secret_key(service),
         "ALLOWED_HOSTS": allowed_hosts,
         "INSTALLED_APPS": [
-            "django.contrib.admin",
+            "common.admin_site.BackOfficeAdminConfig",
             "django.contrib.auth",
             "django.contrib.contenttypes",
             "django.contrib.sessions",
@@ -290,6 +317,7 @@ def service_defaults(
             "django.middleware.common.CommonMiddleware",
             "django.middleware.csrf.CsrfViewMiddleware",
             "django.contrib.auth.middleware.AuthenticationMiddleware",
+            "common.admin_auth.SessionPermissionsMiddleware",
             "django.contrib.messages.middleware.MessageMiddleware",
             "django.middleware.clickjacking.XFrameOptionsMiddleware",
         ],
@@ -298,7 +326,8 @@ def service_defaults(
         "TEMPLATES": [
             {
                 "BACKEND": "django.template.backends.django.DjangoTemplates",
-                "DIRS": [],
+                # Before the apps' templates, so admin/base_site.html is the shared one.
+                "DIRS": [REPO_DIR / "common" / "templates"],
                 "APP_DIRS": True,
                 "OPTIONS": {
                     "context_processors": [
@@ -309,6 +338,9 @@ def service_defaults(
                 },
             },
         ],
+        # Admin sign-in against users_api; users_api replaces it with its own users.
+        "AUTHENTICATION_BACKENDS": ["common.admin_auth.UsersApiBackend"],
+        **back_office(),
         "DATABASES": {"default": database(service)},
         "CACHES": {"default": cache()},
         "DEFAULT_AUTO_FIELD": "django.db.models.BigAutoField",

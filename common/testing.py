@@ -6,6 +6,8 @@ and fixtures a service's conftest imports (``from common.testing import ...``).
 
 from __future__ import annotations
 
+import http.server
+import json
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -150,3 +152,89 @@ def run_together(calls: Sequence[Callable[[], Any]]) -> list[Any]:
     if errors:
         raise errors[0]
     return results
+
+
+class FakeUsersApi:
+    """A stand-in for users_api's ``POST /api/v1/auth/token`` on a free local port.
+
+    ``accounts`` maps username to (password, claims); a known username with the
+    right password gets an access token signed like users_api's (``claims`` over
+    ``access_token``'s defaults), anything else 401. ``answer`` forces a reply
+    (status, body, headers) for every request instead.
+    """
+
+    def __init__(self) -> None:
+        self.accounts: dict[str, tuple[str, dict[str, Any]]] = {}
+        self.answer: tuple[int, Any, dict[str, str]] | None = None
+        self.requests: list[dict[str, Any]] = []
+        fake = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                fake.requests.append({"path": self.path, "body": body, "headers": self.headers})
+                status, payload, headers = fake.answer or fake._login(body)
+                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.stopped = False
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def add(self, username: str, password: str, **claims: Any) -> None:
+        """An account; ``claims`` as in ``access_token`` (``is_staff`` True unless given)."""
+        self.accounts[username] = (password, {"is_staff": True, **claims})
+
+    def _login(self, body: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+        password, claims = self.accounts.get(body.get("username"), (None, {}))
+        if password is None or body.get("password") != password:
+            return 401, {"status": 401, "code": "invalid_credentials"}, {}
+        return 200, {"access": access_token(username=body["username"], **claims)}, {}
+
+    def stop(self) -> None:
+        """Closes the port: from now on users_api cannot be reached."""
+        if not self.stopped:
+            self.server.shutdown()
+            self.server.server_close()
+            self.stopped = True
+
+
+@pytest.fixture
+def users_api(settings: Any) -> Iterator[FakeUsersApi]:
+    """A fake users_api this service's admin signs in against (``USERS_API_URL``)."""
+    fake = FakeUsersApi()
+    settings.USERS_API_URL = fake.url
+    yield fake
+    fake.stop()
+
+
+ADMIN_PASSWORD = "Senha-Boa-2026"  # noqa: S105 - the fake users_api's test accounts
+
+
+@pytest.fixture
+def admin_signed_in(users_api: FakeUsersApi) -> Callable[..., Any]:
+    """A test browser signed in to the admin as a users_api staff account whose token
+    carries exactly ``codes`` (and ``claims``, e.g. ``is_superuser=True``)."""
+    from django.test import Client as Browser
+
+    def sign_in(*codes: str, username: str = "ana", **claims: Any) -> Browser:
+        users_api.add(username, ADMIN_PASSWORD, permissions=list(codes), **claims)
+        browser = Browser()
+        response = browser.post(
+            "/admin/login/?next=/admin/", {"username": username, "password": ADMIN_PASSWORD}
+        )
+        if response.status_code != 302:
+            pytest.fail(f"sign-in refused:\n{response.content.decode()[-3000:]}")
+        return browser
+
+    return sign_in

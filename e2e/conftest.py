@@ -278,12 +278,19 @@ def _publishing_service(
     assert service.stop() == 0, service.log.read_text()
 
 
+def _signing_in_at(users_api: Service, env: dict[str, str]) -> dict[str, str]:
+    """The environment of a service whose admin signs in against the users_api under test."""
+    return dict(env, USERS_API_URL=users_api.url)
+
+
 @pytest.fixture(scope="session")
-def clients_api(databases, deployment_env, broker_url, tmp_path_factory) -> Iterator[Service]:
+def clients_api(
+    databases, deployment_env, broker_url, users_api, tmp_path_factory
+) -> Iterator[Service]:
     yield from _publishing_service(
         "clients_api",
         databases,
-        deployment_env,
+        _signing_in_at(users_api, deployment_env),
         broker_url,
         tmp_path_factory.mktemp("clients-logs"),
     )
@@ -335,18 +342,26 @@ def _consuming_service(
 
 
 @pytest.fixture(scope="session")
-def orders_api(databases, deployment_env, broker_url, tmp_path_factory) -> Iterator[Service]:
+def orders_api(
+    databases, deployment_env, broker_url, users_api, tmp_path_factory
+) -> Iterator[Service]:
     yield from _consuming_service(
-        "orders_api", databases, deployment_env, broker_url, tmp_path_factory.mktemp("orders-logs")
+        "orders_api",
+        databases,
+        _signing_in_at(users_api, deployment_env),
+        broker_url,
+        tmp_path_factory.mktemp("orders-logs"),
     )
 
 
 @pytest.fixture(scope="session")
-def products_api(databases, deployment_env, broker_url, tmp_path_factory) -> Iterator[Service]:
+def products_api(
+    databases, deployment_env, broker_url, users_api, tmp_path_factory
+) -> Iterator[Service]:
     yield from _consuming_service(
         "products_api",
         databases,
-        deployment_env,
+        _signing_in_at(users_api, deployment_env),
         broker_url,
         tmp_path_factory.mktemp("products-logs"),
     )

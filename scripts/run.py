@@ -40,6 +40,10 @@ def main() -> int:
         _manage(service, "migrate", "--noinput", "-v", "0")
         _manage(service, "collectstatic", "--noinput", "-v", "0")
         base = f"http://127.0.0.1:{port}"
+        # The admin sites link to each other, and sign in against users_api, where it runs.
+        env.setdefault(f"{service.upper()}_PUBLIC_URL", base)
+        if service == "users_api":
+            env.setdefault("USERS_API_URL", base)
         lines += [
             f"  {service}",
             f"    API      {base}/api/v1/",

@@ -6,11 +6,16 @@ SQLite, the in-process cache and the embedded broker, and the RabbitMQ tests
 are skipped with a message. On CI (``CI=true``) all three are required: a
 missing service fails the run instead of silently testing less.
 ``TEST_DATABASE=sqlite`` forces SQLite locally.
+
+The browser tests need Debian's ``chromium`` and ``chromium-driver``: installed
+with apt-get when missing and this runs as root; otherwise those tests are
+skipped with the reason, except on CI, where they fail.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -27,6 +32,8 @@ POSTGRES_PORT = int(os.environ.get("TEST_POSTGRES_PORT", "5432"))
 POSTGRES_USER = os.environ.get("TEST_POSTGRES_USER", "postgres")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 RABBITMQ = ("127.0.0.1", 5672)
+CHROMIUM_PACKAGES = ("chromium", "chromium-driver")
+CHROMIUM_FILES = (Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver"))
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,32 @@ def _rabbitmq_answers() -> bool:
         return False
 
 
+def _ensure_chromium() -> None:
+    """Installs Debian's Chromium and its driver for the browser tests when they are
+    missing and apt-get can (root); says what it did either way."""
+    if all(path.exists() for path in CHROMIUM_FILES):
+        print(f"==> browser: Chromium at {CHROMIUM_FILES[0]}", flush=True)
+        return
+    apt_get = shutil.which("apt-get")
+    if os.geteuid() != 0 or apt_get is None:
+        print(
+            "==> browser: Chromium is missing and cannot be installed here (needs root and "
+            f"apt-get): the browser tests will be skipped; `apt-get install "
+            f"{' '.join(CHROMIUM_PACKAGES)}` enables them",
+            flush=True,
+        )
+        return
+    print(f"==> browser: installing {' '.join(CHROMIUM_PACKAGES)} with apt-get", flush=True)
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    for command in (
+        [apt_get, "update", "-qq"],
+        [apt_get, "install", "-y", "-qq", "--no-install-recommends", *CHROMIUM_PACKAGES],
+    ):
+        if subprocess.run(command, env=env).returncode:
+            print(f"==> browser: `{' '.join(command)}` failed: see above", flush=True)
+            return
+
+
 def _count(report: Path) -> tuple[int, int, int]:
     """(passed, failed, skipped) from a JUnit XML report."""
     if not report.exists():
@@ -125,6 +158,7 @@ def main() -> int:
     else:
         print("==> database: SQLite (PostgreSQL did not answer)", flush=True)
     print(f"==> cache: {'Redis at ' + REDIS_URL if use_redis else 'in-process memory'}", flush=True)
+    _ensure_chromium()
 
     REPORTS.mkdir(parents=True, exist_ok=True)
     totals = [0, 0, 0]

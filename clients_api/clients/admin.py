@@ -10,9 +10,6 @@ from django.contrib import admin
 from clients import brazil
 from clients.models import Address, Client
 
-admin.site.site_header = "Sistema Multi-APIs — clients_api"
-admin.site.site_title = "clients_api admin"
-
 
 class ClientForm(forms.ModelForm):
     """Accepts formatted documents and checks them like the API does."""
@@ -76,6 +73,9 @@ class AddressFormSet(forms.BaseInlineFormSet):
 
 
 class AddressInline(admin.StackedInline):
+    """Addresses have no codes of their own: the client's codes apply, as in the API
+    (view to see them, add to add one, change to edit, delete to remove)."""
+
     model = Address
     form = AddressForm
     formset = AddressFormSet
@@ -86,6 +86,18 @@ class AddressInline(admin.StackedInline):
         "district",
         ("city", "state", "postal_code", "country"),
     ]
+
+    def has_view_permission(self, request: Any, obj: Any = None) -> bool:
+        return request.user.has_perm("clients.view_client") or self.has_change_permission(request)
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return request.user.has_perm("clients.add_client")
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return request.user.has_perm("clients.change_client")
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return request.user.has_perm("clients.delete_client")
 
 
 @admin.register(Client)

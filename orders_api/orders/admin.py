@@ -10,11 +10,16 @@ from django.contrib import admin
 from common.admin import ReadOnlyAdmin
 from orders.models import ClientSnapshot, Order, OrderItem, OrderStatusChange, ProductSnapshot
 
-admin.site.site_header = "Sistema Multi-APIs — orders_api"
-admin.site.site_title = "orders_api admin"
+
+class ShownWithOrders:
+    """Items, status history and the copies have no codes of their own: whoever may see
+    orders (``orders.view_order``) sees them, as in the API."""
+
+    def has_view_permission(self, request: Any, obj: Any = None) -> bool:
+        return request.user.has_perm("orders.view_order")
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ShownWithOrders, admin.TabularInline):
     extra = 0
     can_delete = False
 
@@ -49,14 +54,14 @@ class OrderAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ClientSnapshot)
-class ClientSnapshotAdmin(ReadOnlyAdmin):
+class ClientSnapshotAdmin(ShownWithOrders, ReadOnlyAdmin):
     list_display = ("name", "document", "is_active", "version", "synced_at")
     list_filter = ("is_active", "kind")
     search_fields = ("name", "document")
 
 
 @admin.register(ProductSnapshot)
-class ProductSnapshotAdmin(ReadOnlyAdmin):
+class ProductSnapshotAdmin(ShownWithOrders, ReadOnlyAdmin):
     list_display = ("sku", "name", "price", "stock_quantity", "is_active", "version", "synced_at")
     list_filter = ("is_active",)
     search_fields = ("sku", "name")

@@ -13,9 +13,6 @@ from common.errors import DomainError
 from products import services
 from products.models import Product, StockMovement
 
-admin.site.site_header = "Sistema Multi-APIs — products_api"
-admin.site.site_title = "products_api admin"
-
 MOVEMENT_COLUMNS = (
     "created_at",
     "kind",

@@ -14,8 +14,6 @@ from django.db.models import Count
 
 from users.models import Permission, Role, User
 
-admin.site.site_header = "Sistema Multi-APIs — users_api"
-admin.site.site_title = "users_api admin"
 admin.site.unregister(Group)  # roles replace Django's groups
 
 

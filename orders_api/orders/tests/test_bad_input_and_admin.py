@@ -107,3 +107,24 @@ def test_a_refusal_keeps_the_http_status_in_status(admin_api):
 )
 def test_date_filters_with_odd_offsets_never_500(admin_api, value, expected):
     assert admin_api.get(f"/api/v1/orders/?created_after={value}").status_code == expected
+
+
+def test_with_users_api_sign_in_view_order_shows_orders_items_history_and_copies(
+    admin_signed_in,
+):
+    client, product = ClientSnapshotFactory(name="Dona Benta"), ProductSnapshotFactory()
+    order = services.order_create(
+        actor=services.Actor("u", "u"),
+        client_id=client.pk,
+        items=[services.ItemRequest(product.pk, 3)],
+    )
+    viewer = admin_signed_in("orders.view_order")
+    page = viewer.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+    assert product.sku in page  # the items inline
+    assert "Status history" in page
+    assert viewer.get("/admin/orders/clientsnapshot/").status_code == 200
+    assert viewer.get("/admin/orders/productsnapshot/").status_code == 200
+    assert viewer.get("/admin/orders/order/add/").status_code == 403
+    nobody = admin_signed_in(username="bia")
+    assert nobody.get("/admin/orders/order/").status_code == 403
+    assert nobody.get("/admin/orders/clientsnapshot/").status_code == 403

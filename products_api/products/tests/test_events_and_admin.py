@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.test import Client as Browser
 
 from common.models import OutboxEvent
+from products import services
 from products.models import Product, StockMovement
 from products.tests.factories import ProductFactory
 
@@ -117,3 +118,27 @@ def test_admin_moves_stock_through_the_service(browser):
     assert (movement.delta, movement.created_by_username) == (-2, "root")
     assert _events(product)[-1] == ("products.product.updated", product.version)
     assert browser.get(f"/admin/products/stockmovement/{movement.pk}/change/").status_code == 200
+
+
+def test_with_users_api_sign_in_movements_need_their_own_codes(admin_signed_in):
+    product = ProductFactory(sku="CAFE", stock_quantity=0)
+    services.stock_movement_create(
+        product_id=product.pk,
+        kind="in",
+        quantity=5,
+        reason="Compra NF 12",
+        reference="",
+        actor_id="u",
+        actor_username="u",
+    )
+    catalogue_only = admin_signed_in("products.view_product")
+    page = catalogue_only.get(f"/admin/products/product/{product.pk}/change/")
+    assert page.status_code == 200 and "Recent stock movements" not in page.content.decode()
+    assert catalogue_only.get("/admin/products/stockmovement/").status_code == 403
+    stock_clerk = admin_signed_in(
+        "products.view_product", "products.view_stockmovement", username="bia"
+    )
+    page = stock_clerk.get(f"/admin/products/product/{product.pk}/change/").content.decode()
+    assert "Recent stock movements" in page and "Compra NF 12" in page
+    assert stock_clerk.get("/admin/products/stockmovement/add/").status_code == 403
+    assert stock_clerk.get("/admin/products/product/add/").status_code == 403

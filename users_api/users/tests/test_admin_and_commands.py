@@ -47,7 +47,10 @@ def test_superuser_uses_the_admin_with_search_and_filters():
     assert client.get(f"/admin/users/role/{role.pk}/change/").status_code == 200
     assert client.get("/admin/users/permission/?service=clients").status_code == 200
     assert client.get("/admin/users/user/add/").status_code == 200
-    assert "Sistema Multi-APIs" in client.get("/admin/").content.decode()
+    index = client.get("/admin/").content.decode()
+    assert "Sistema Multi-APIs — users_api" in index
+    assert 'href="http://127.0.0.1:8002/admin/">clients_api admin' in index
+    assert 'href="/api/docs/">users_api API docs' in index
 
 
 def test_admin_add_user_hashes_with_argon2id():

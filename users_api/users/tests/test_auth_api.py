@@ -123,7 +123,7 @@ def test_register_is_throttled_per_ip(api_client, settings):
 
 def test_login_returns_rs256_tokens_with_the_designed_claims(api_client):
     role = RoleFactory(name="Sales", codes=["clients.view_client", "orders.add_order"])
-    user = UserFactory(username="ana", grants=["products.view_product"])
+    user = UserFactory(username="ana", grants=["products.view_product"], is_staff=True)
     user.roles.add(role)
     response = _login(api_client, "ana")
     assert response.status_code == 200
@@ -135,6 +135,7 @@ def test_login_returns_rs256_tokens_with_the_designed_claims(api_client):
     assert claims["sub"] == claims["user_id"] == str(user.pk)
     assert claims["username"] == "ana"
     assert claims["is_superuser"] is False
+    assert claims["is_staff"] is True  # the other services' admin sites admit staff only
     assert claims["roles"] == ["Sales"]
     assert claims["permissions"] == [
         "clients.view_client",

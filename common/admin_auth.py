@@ -1,0 +1,195 @@
+"""Signing in to a service's admin site with a users_api account.
+
+``UsersApiBackend`` asks users_api for a token (``POST /api/v1/auth/token``,
+server to server), verifies it exactly as the APIs verify bearer tokens, and
+admits only staff. The user gets a local ``User`` row (username, staff and
+superuser flags from the token; no usable password), and the token's
+permission codes are kept in the session: in the admin a user has exactly
+those codes, read from the session on every request, so the admin keeps
+working while users_api is down and role changes apply at the next sign-in.
+The session ends ``ADMIN_SESSION_MAX_AGE`` seconds after signing in.
+
+users_api's own admin signs in its users directly (``users.backends``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import BaseBackend
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from rest_framework_simplejwt.exceptions import TokenError
+
+from common.auth import AccessToken
+from common.permission_catalogue import CATALOGUE
+
+logger = logging.getLogger(__name__)
+
+SESSION_CODES_KEY = "_users_api_permissions"
+_CODES_ATTR = "users_api_permissions"
+
+UNREACHABLE = "users_api cannot be reached; try again shortly."
+INACTIVE = "This account is deactivated in users_api."
+UNVERIFIED = (
+    "users_api's token could not be verified here; this service's JWT_PUBLIC_KEY, "
+    "JWT_ISSUER and JWT_AUDIENCE must match users_api's."
+)
+
+
+def _post_json(url: str, body: Mapping[str, str]) -> tuple[int, Mapping[str, Any], str]:
+    """(status, JSON body, Retry-After) of a POST; HTTP errors are answers, not exceptions."""
+    # USERS_API_URL comes from settings, which accept only http(s) URLs.
+    request = urllib.request.Request(  # noqa: S310
+        url,
+        data=json.dumps(body).encode(),
+        headers={
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            # users_api records it on the login session it starts.
+            "User-Agent": f"sistema-multi-apis/{settings.SERVICE_NAME} admin",
+        },
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=settings.USERS_API_TIMEOUT) as response:  # noqa: S310
+            status, payload, retry_after = response.status, json.load(response), ""
+    except urllib.error.HTTPError as error:
+        with error:
+            try:
+                payload = json.load(error)
+            except ValueError:
+                payload = {}
+            status, retry_after = error.code, error.headers.get("Retry-After", "")
+    return status, payload if isinstance(payload, dict) else {}, retry_after
+
+
+def users_api_claims(*, username: str, password: str) -> Mapping[str, Any] | None:
+    """The verified access-token claims users_api issues for these credentials.
+
+    None when users_api refuses the credentials (unknown user, wrong password,
+    or values it cannot take). Raises ValidationError with a message for the login page when
+    the account is deactivated (``inactive``), sign-ins are throttled
+    (``throttled``), users_api cannot be reached or answers with an error
+    (``users_api_unreachable``), or its token does not verify here
+    (``token_unverified``).
+    """
+    url = f"{settings.USERS_API_URL.rstrip('/')}/api/v1/auth/token"
+    try:
+        status, body, retry_after = _post_json(url, {"username": username, "password": password})
+    except (OSError, ValueError) as error:  # refused, timed out, DNS, not JSON
+        logger.warning("admin sign-in: users_api at %s cannot be reached: %s", url, error)
+        raise ValidationError(UNREACHABLE, code="users_api_unreachable") from error
+    if status == 401 and body.get("code") == "user_inactive":
+        raise ValidationError(INACTIVE, code="inactive")
+    # A 400 other than invalid fields (a username or password it cannot take) is not
+    # about the credentials: e.g. users_api refusing this service's Host header.
+    if status == 401 or (status == 400 and body.get("code") == "validation_error"):
+        return None
+    if status == 429:
+        raise ValidationError(
+            f"Too many sign-in attempts; try again in {retry_after or 'a few'} seconds.",
+            code="throttled",
+        )
+    if status != 200 or not isinstance(body.get("access"), str):
+        logger.warning("admin sign-in: users_api at %s answered %s", url, status)
+        raise ValidationError(UNREACHABLE, code="users_api_unreachable")
+    try:
+        return AccessToken(body["access"]).payload
+    except TokenError as error:
+        logger.error("admin sign-in: users_api's token does not verify here: %s", error)
+        raise ValidationError(UNVERIFIED, code="token_unverified") from error
+
+
+def admin_user_from_claims(*, claims: Mapping[str, Any]) -> AbstractBaseUser:
+    """The local user row standing for the token's user, created or brought up to date.
+
+    Matched by username; the staff and superuser flags follow the token, and
+    the password is never usable here (users_api checks it).
+    """
+    user_model = get_user_model()
+    user, created = user_model.objects.update_or_create(
+        username=claims["username"],
+        defaults={
+            "is_active": True,
+            "is_staff": bool(claims.get("is_staff")),
+            "is_superuser": bool(claims.get("is_superuser")),
+        },
+    )
+    if created or user.has_usable_password():
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+class UsersApiBackend(BaseBackend):
+    """Authenticates admin sign-ins against users_api; permissions are the token's codes."""
+
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
+    ) -> AbstractBaseUser | None:
+        if username is None or password is None:
+            return None
+        claims = users_api_claims(username=username, password=password)
+        if claims is None or not claims.get("is_staff"):
+            # Non-staff get the admin's usual "correct username and password for a
+            # staff account" message, as Django does for local users.
+            return None
+        user = admin_user_from_claims(claims=claims)
+        # remember_codes() moves them into the session once login() has settled it.
+        setattr(user, _CODES_ATTR, frozenset(claims.get("permissions", ())))
+        return user
+
+    def get_user(self, user_id: Any) -> AbstractBaseUser | None:
+        return get_user_model().objects.filter(pk=user_id, is_active=True).first()
+
+    def get_user_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
+        if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
+            return set()
+        if user_obj.is_superuser:
+            return set(CATALOGUE)
+        return set(getattr(user_obj, _CODES_ATTR, ()))
+
+    def has_module_perms(self, user_obj: Any, app_label: str) -> bool:
+        return any(code.startswith(f"{app_label}.") for code in self.get_all_permissions(user_obj))
+
+
+def remember_codes(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+    """``user_logged_in`` receiver: keeps a users_api sign-in's codes in the session,
+    which ends ``ADMIN_SESSION_MAX_AGE`` seconds later whatever happens in between."""
+    codes = getattr(user, _CODES_ATTR, None)
+    if codes is None:  # signed in by another backend (users_api's own admin, tests)
+        return
+    request.session[SESSION_CODES_KEY] = sorted(codes)
+    request.session.set_expiry(timezone.now() + timedelta(seconds=settings.ADMIN_SESSION_MAX_AGE))
+
+
+class SessionPermissionsMiddleware:
+    """Gives the signed-in user the codes their users_api token carried at sign-in.
+
+    After AuthenticationMiddleware. Requests without a session (the APIs' bearer
+    calls) are left alone, and the user is only loaded when the session has codes.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        codes = request.session.get(SESSION_CODES_KEY)
+        if codes is not None and request.user.is_authenticated:
+            setattr(request.user, _CODES_ATTR, frozenset(codes))
+        return self.get_response(request)
