@@ -371,7 +371,7 @@ def service_defaults(
                 "rest_framework.filters.OrderingFilter",
             ],
             "DEFAULT_RENDERER_CLASSES": [
-                "rest_framework.renderers.JSONRenderer",
+                "common.renderers.FastJSONRenderer",
                 "rest_framework.renderers.BrowsableAPIRenderer",
             ],
             "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],

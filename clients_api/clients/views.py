@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from clients import brazil, selectors, services
 from clients.models import Address, Client
 from common.auth import model_permissions
+from common.fields import UTCDateTimeField
 from common.idempotency import idempotent_create
 from common.pagination import paginated
 from common.versioning import expected_version, with_etag
@@ -36,8 +37,8 @@ class AddressOutputSerializer(serializers.Serializer):
     country = serializers.CharField()
     is_default = serializers.BooleanField()
     version = serializers.IntegerField()
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
+    created_at = UTCDateTimeField()
+    updated_at = UTCDateTimeField()
 
 
 class ClientOutputSerializer(serializers.Serializer):
@@ -50,8 +51,8 @@ class ClientOutputSerializer(serializers.Serializer):
     phone = serializers.CharField()
     is_active = serializers.BooleanField()
     version = serializers.IntegerField()
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
+    created_at = UTCDateTimeField()
+    updated_at = UTCDateTimeField()
     addresses = AddressOutputSerializer(many=True, source="addresses.all")
 
 

@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from common.auth import MethodPermission, model_permissions
+from common.fields import UTCDateTimeField
 from common.idempotency import idempotent_create
 from common.pagination import paginated
 from common.versioning import expected_version, with_etag
@@ -36,8 +37,8 @@ class ProductOutputSerializer(serializers.Serializer):
     max_quantity = serializers.IntegerField()
     low_stock = serializers.BooleanField(help_text="stock_quantity <= min_quantity")
     version = serializers.IntegerField()
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
+    created_at = UTCDateTimeField()
+    updated_at = UTCDateTimeField()
 
 
 class StockMovementOutputSerializer(serializers.Serializer):
@@ -52,7 +53,7 @@ class StockMovementOutputSerializer(serializers.Serializer):
     reference = serializers.CharField()
     created_by = serializers.CharField()
     created_by_username = serializers.CharField()
-    created_at = serializers.DateTimeField()
+    created_at = UTCDateTimeField()
 
 
 def _product_response(product: Product, status_code: int = status.HTTP_200_OK) -> Response:

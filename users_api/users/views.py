@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from common import jwt_keys
 from common.auth import HasPermission, model_permissions
+from common.fields import UTCDateTimeField
 from common.idempotency import idempotent_create
 from common.pagination import paginated
 from common.versioning import expected_version, with_etag
@@ -49,10 +50,10 @@ class UserOutputSerializer(serializers.Serializer):
     effective_permissions = serializers.SerializerMethodField(
         help_text="Every code the user's tokens carry: roles plus direct grants."
     )
-    last_login = serializers.DateTimeField(allow_null=True)
+    last_login = UTCDateTimeField(allow_null=True)
     version = serializers.IntegerField()
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
+    created_at = UTCDateTimeField()
+    updated_at = UTCDateTimeField()
 
     def get_permissions(self, user: User) -> list[str]:
         return sorted(permission.code for permission in user.permissions.all())
@@ -67,8 +68,8 @@ class RoleOutputSerializer(serializers.Serializer):
     description = serializers.CharField()
     permissions = serializers.SerializerMethodField()
     version = serializers.IntegerField()
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
+    created_at = UTCDateTimeField()
+    updated_at = UTCDateTimeField()
 
     def get_permissions(self, role: Role) -> list[str]:
         return sorted(permission.code for permission in role.permissions.all())
