@@ -40,7 +40,8 @@ def order_data(order: Order) -> dict[str, Any]:
                 "unit_price": _money(item.unit_price),
                 "total": _money(item.total),
             }
-            for item in order.items.order_by("created_at", "id")
+            # all(), not order_by(): items the service has at hand are not read again.
+            for item in sorted(order.items.all(), key=lambda item: (item.created_at, item.id))
         ],
         "created_at": order.created_at.isoformat(),
         "updated_at": order.updated_at.isoformat(),

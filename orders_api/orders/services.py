@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from rest_framework import status
 from rest_framework.exceptions import NotFound
 
@@ -123,16 +123,30 @@ def _record_status(order: Order, from_status: str, actor: Actor, reason: str = "
 
 
 def _next_number() -> int:
-    """The next order number, from one locked counter row: sequential, unique, and a
-    rolled-back order gives its number back."""
-    counter = OrderNumber.objects.select_for_update().filter(pk=1).first()
-    if counter is None:  # a migration makes the row; a flushed test database has none
+    """The next order number, from one counter row: sequential, unique, and a rolled-back
+    order gives its number back.
+
+    The UPDATE locks the row until the order's transaction ends, so every order
+    creation waits for the one before it to commit: take the number last.
+    """
+    table = connection.ops.quote_name(OrderNumber._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET last = last + 1 WHERE id = 1 RETURNING last")  # noqa: S608 - our own table name
+        row = cursor.fetchone()
+    if row is None:  # a migration makes the row; a flushed test database has none
         with contextlib.suppress(IntegrityError), transaction.atomic():
             OrderNumber.objects.create(pk=1, last=0)
-        counter = OrderNumber.objects.select_for_update().get(pk=1)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return counter.last
+        return _next_number()
+    return row[0]
+
+
+def _with_items(order: Order, items: list[OrderItem]) -> None:
+    """Makes ``order.items.all()`` the items just written, as ``prefetch_related`` does,
+    so the order's event and the response need not read them back."""
+    written = order.items.all()
+    written._result_cache = items  # what prefetch_related_objects() sets, too
+    written._prefetch_done = True
+    order._prefetched_objects_cache = {"items": written}
 
 
 @transaction.atomic
@@ -150,7 +164,6 @@ def order_create(
     products = _products(items, "items.{index}.product_id")
     address = _shipping_address(client, shipping_address_id)
     order = Order(
-        number=_next_number(),
         client_id=client.pk,
         client_name=client.name,
         shipping_address=address,
@@ -159,11 +172,13 @@ def order_create(
     )
     lines = [_item(order, products[item.product_id], item.quantity) for item in items]
     order.total = sum((line.total for line in lines), Decimal("0.00"))
-    # Lines first, so the order's one save records an event that already carries them;
-    # foreign keys are checked at commit (Django creates them deferred).
+    # Lines and history first, so the order's one save records an event that already
+    # carries them; foreign keys are checked at commit (Django creates them deferred).
     OrderItem.objects.bulk_create(lines)
-    order.save()
+    _with_items(order, lines)
     _record_status(order, "", actor)
+    order.number = _next_number()
+    order.save()
     return order
 
 

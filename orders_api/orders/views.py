@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from common.auth import HasPermission, MethodPermission, model_permissions
+from common.fields import UTCDateTimeField
 from common.filters import UTCIsoDateTimeFilter
 from common.idempotency import idempotent_create
 from common.pagination import paginated
@@ -62,8 +63,8 @@ class OrderOutputSerializer(serializers.Serializer):
     items = OrderItemOutputSerializer(many=True, source="items.all")
     total = serializers.DecimalField(**MONEY)
     version = serializers.IntegerField()
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
+    created_at = UTCDateTimeField()
+    updated_at = UTCDateTimeField()
 
 
 def _order_response(order: Order, status_code: int = status.HTTP_200_OK) -> Response:
@@ -128,7 +129,11 @@ class OrderListView(GenericAPIView):
             notes=data.get("notes", ""),
             shipping_address_id=data.get("shipping_address_id"),
         )
-        response = _order_response(order, status.HTTP_201_CREATED)
+        # The order as written, items included: nothing to read back.
+        response = with_etag(
+            Response(OrderOutputSerializer(order).data, status=status.HTTP_201_CREATED),
+            order.version,
+        )
         response["Location"] = reverse("order-detail", kwargs={"pk": order.pk})
         return response
 
@@ -247,7 +252,7 @@ class ClientSnapshotOutputSerializer(serializers.Serializer):
     is_active = serializers.BooleanField()
     addresses = serializers.JSONField()
     version = serializers.IntegerField()
-    synced_at = serializers.DateTimeField()
+    synced_at = UTCDateTimeField()
 
 
 class ProductSnapshotOutputSerializer(serializers.Serializer):
@@ -260,7 +265,7 @@ class ProductSnapshotOutputSerializer(serializers.Serializer):
     min_quantity = serializers.IntegerField()
     max_quantity = serializers.IntegerField()
     version = serializers.IntegerField()
-    synced_at = serializers.DateTimeField()
+    synced_at = UTCDateTimeField()
 
 
 class _SnapshotListView(GenericAPIView):

@@ -282,3 +282,26 @@ def test_list_filters_and_constant_queries(admin_api, django_assert_num_queries)
     with django_assert_num_queries(3):
         body = admin_api.get(f"{ORDERS}?limit=16").json()
     assert all(len(order["items"]) in (1, 2) for order in body["results"])
+
+
+def test_creating_an_order_reads_nothing_back(admin_api, django_assert_num_queries):
+    """The items, the event and the response come from what was just written; only the
+    client and products are read. The number is one UPDATE ... RETURNING."""
+    client = ClientSnapshotFactory()
+    first, second, third = (ProductSnapshotFactory() for _ in range(3))
+    _order(admin_api, client, (first, 1))  # the counter row exists from here on
+    # savepoint, client, products, items, status, number, order, outbox event, release
+    with django_assert_num_queries(9):
+        response = _order(admin_api, client, (first, 1), (second, 2), (third, 3))
+    assert response.status_code == 201, response.json()
+    order = Order.objects.get(pk=response.json()["id"])
+    body = response.json()
+    assert [item["sku"] for item in body["items"]] == [first.sku, second.sku, third.sku]
+    assert body["total"] == str(order.total) and body["number"] == order.number
+    event = OutboxEvent.objects.get(aggregate_id=str(order.pk))
+    assert [item["sku"] for item in event.envelope["data"]["items"]] == [
+        first.sku,
+        second.sku,
+        third.sku,
+    ]
+    assert response["ETag"] == '"1"'
