@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test lint format clean bench-events demo-data
+.PHONY: install run test lint format clean bench bench-events demo-data
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,15 @@ test: install
 ## demo-data: with `make run` up, load a small data set through the APIs (safe to repeat)
 demo-data: install
 	$(PY) scripts/demo_data.py --create-admin
+
+## bench: the running system under load on PostgreSQL + Redis; records docs/performance.md
+## (needs wrk and pgbench: installed with apt-get when missing and run as root)
+bench: install
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& echo "==> installing wrk with apt-get" && { apt-get install -y -qq wrk || { apt-get update -qq && apt-get install -y -qq wrk; }; }; } \
+		|| { echo "error: make bench needs wrk: apt-get install wrk"; exit 1; }
+	@command -v pgbench >/dev/null || { echo "error: make bench needs pgbench (postgresql-client)"; exit 1; }
+	$(PY) scripts/bench.py --write
 
 ## bench-events: outbox -> relay -> Redis -> consumer on PostgreSQL; records docs/performance.md
 bench-events: install

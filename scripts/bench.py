@@ -1,0 +1,787 @@
+"""`make bench`: the running system under load on this machine, and its floor and ceiling.
+
+Starts the four services as deployed (production settings, gunicorn, PostgreSQL,
+Redis, relays and workers) on fresh databases, seeds 1,000 clients with two
+addresses each and 1,000 products (their copies reach orders_api through the
+events), then measures each scenario twice:
+
+- throughput at saturation: ``wrk`` (a C load generator, so the load costs the
+  two cores little) with ``--connections`` keep-alive connections for
+  ``--seconds``;
+- latency at a fixed moderate rate (``--rate`` requests/s, open loop: a request's
+  latency counts from when it was due, so a stall is not hidden).
+
+The same run measures the floor and the ceiling of each scenario: a bare Django
+view running the scenario's SQL (scripts/bench/sql/, the statements the endpoint
+issues) under the same gunicorn, and pgbench running that SQL directly. Event
+lag is a price change in products_api until the copy in orders_api has it, at
+``--event-rate`` changes/s. Peak RSS of every gunicorn and Celery worker closes
+the report.
+
+Everything runs on loopback and stops by itself. Not part of `make test`: it
+measures, it does not check. ``--write`` records the results in
+docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import datetime as dt
+import http.client
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+SCRIPTS = REPO / "scripts" / "bench"
+PG = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
+REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+SERVICES = ("users_api", "clients_api", "products_api", "orders_api")
+PUBLISHERS = ("clients_api", "products_api", "orders_api")
+CONSUMERS = ("products_api", "orders_api")
+MARK_BEGIN = "<!-- bench:begin -->"
+MARK_END = "<!-- bench:end -->"
+ADMIN = ("bench-admin", "Bench-Admin-Pass-2026")
+
+SEED_CLIENTS = r"""
+import os
+from clients.services import address_create, client_create
+
+def cpf(n):
+    digits = [int(c) for c in f"{n:09d}"]
+    for width in (10, 11):
+        total = sum(d * w for d, w in zip(digits, range(width, 1, -1)))
+        digits.append(0 if total % 11 < 2 else 11 - total % 11)
+    return "".join(map(str, digits))
+
+count = int(os.environ["BENCH_SEED"])
+for n in range(count):
+    client = client_create(
+        kind="individual", name=f"Cliente Bench {n:04d}", document=cpf(100000000 + n * 7919),
+        email=f"cliente{n:04d}@example.com", phone="11987654321",
+    )
+    for label, street in (("Casa", "Rua das Flores"), ("Trabalho", "Avenida Paulista")):
+        address_create(
+            client_id=client.pk, label=label, street=street, number=str(n + 1), complement="",
+            district="Centro", city="São Paulo", state="SP", postal_code="01310100",
+        )
+    if n % 250 == 249:
+        print(f"    clients_api: {n + 1} clients", flush=True)
+"""
+
+SEED_PRODUCTS = r"""
+import os
+from decimal import Decimal
+from products.services import product_create
+
+count = int(os.environ["BENCH_SEED"])
+for n in range(count):
+    product_create(
+        sku=f"BENCH-{n:04d}", name=f"Produto Bench {n:04d}",
+        price=Decimal(10 + n % 90) + Decimal("0.90"),
+        max_quantity=10_000_000, min_quantity=10, stock_quantity=1_000_000,
+    )
+    if n % 250 == 249:
+        print(f"    products_api: {n + 1} products", flush=True)
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
+
+
+def _sql(database_url: str, statement: str, params: tuple = ()) -> list[tuple]:
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        cursor = conn.execute(statement, params)
+        return cursor.fetchall() if cursor.description else []
+
+
+@dataclass
+class Result:
+    scenario: str
+    throughput: float = 0.0
+    p50: float = 0.0
+    p95: float = 0.0
+    p99: float = 0.0
+    floor: float = 0.0
+    ceiling: float = 0.0
+    target: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+class System:
+    """The four services, their relays and workers, the floor app; all stopped at the end."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.suffix = uuid.uuid4().hex[:8]
+        self.logs = REPO / "var" / "bench"
+        shutil.rmtree(self.logs, ignore_errors=True)
+        self.logs.mkdir(parents=True)
+        self.data = self.logs / "data"
+        self.data.mkdir()
+        self.processes: dict[str, subprocess.Popen] = {}
+        self.urls: dict[str, str] = {}
+        self.databases = {name: f"{PG}/bench_{name}_{self.suffix}" for name in SERVICES}
+        sys.path.insert(0, str(REPO))
+        from common import jwt_keys
+
+        keys = jwt_keys.ensure_dev_key_pair(self.logs / "keys")
+        self.base_env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("DJANGO_", "DATABASE_", "PYTEST_"))
+            and key not in ("CACHE_URL", "BROKER_URL")
+        }
+        self.base_env.update(
+            ENVIRONMENT="production",
+            DEBUG="false",
+            ALLOWED_HOSTS="127.0.0.1,localhost",
+            JWT_PRIVATE_KEY=keys.private_pem,
+            JWT_PUBLIC_KEY=keys.public_pem,
+            VAR_DIR=str(self.logs / "var"),
+            BROKER_URL=REDIS,
+            CACHE_URL=REDIS,
+            LOG_LEVEL="WARNING",
+        )
+
+    def env(self, service: str) -> dict[str, str]:
+        return dict(
+            self.base_env,
+            DATABASE_URL=self.databases[service],
+            SECRET_KEY=f"bench-{service}-{secrets.token_urlsafe(40)}",
+        )
+
+    def manage(self, service: str, *args: str, **extra_env: str) -> None:
+        subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=REPO / service,
+            env=dict(self.env(service), **extra_env),
+            check=True,
+        )
+
+    def spawn(self, name: str, command: list[str], *, env: dict[str, str], cwd: Path) -> None:
+        log = (self.logs / f"{name}.log").open("w")
+        self.processes[name] = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def gunicorn(self, name: str, wsgi: str, *, env: dict[str, str], chdir: Path) -> str:
+        port = _free_port()
+        self.spawn(
+            name,
+            [
+                str(BIN / "gunicorn"),
+                wsgi,
+                "--chdir",
+                str(chdir),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(self.args.gunicorn_workers),
+                "--threads",
+                str(self.args.gunicorn_threads),
+                "--no-control-socket",
+                "--graceful-timeout",
+                "5",
+            ],
+            env=env,
+            cwd=REPO,
+        )
+        return f"http://127.0.0.1:{port}"
+
+    def start(self) -> None:
+        import redis
+
+        print(f"==> databases bench_*_{self.suffix} on {PG}, broker and cache {REDIS}", flush=True)
+        redis.Redis.from_url(REDIS).flushdb()
+        for database in self.databases.values():
+            server, name = database.rsplit("/", 1)
+            _sql(f"{server}/postgres", f'CREATE DATABASE "{name}"')
+        print("==> migrating", flush=True)
+        with concurrent.futures.ThreadPoolExecutor(len(SERVICES)) as pool:
+            list(pool.map(lambda name: self.manage(name, "migrate", "-v", "0"), SERVICES))
+        print(
+            f"==> starting gunicorn ({self.args.gunicorn_workers} workers x "
+            f"{self.args.gunicorn_threads} threads per service), relays and workers",
+            flush=True,
+        )
+        for name in SERVICES:
+            self.urls[name] = self.gunicorn(
+                name, f"{name}.wsgi", env=self.env(name), chdir=REPO / name
+            )
+        for name in PUBLISHERS:
+            self.spawn(
+                f"{name}-relay",
+                [sys.executable, "manage.py", "relay_outbox", "--report-every", "3600"],
+                env=self.env(name),
+                cwd=REPO / name,
+            )
+        for name in CONSUMERS:
+            self.spawn(
+                f"{name}-worker",
+                [
+                    str(BIN / "celery"),
+                    "-A",
+                    f"{name}.celery",
+                    "worker",
+                    "-Q",
+                    f"{name}.events",
+                    "-c",
+                    str(self.args.celery_workers),
+                    "-l",
+                    "warning",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--without-heartbeat",
+                ],
+                env=self.env(name),
+                cwd=REPO / name,
+            )
+        floor_env = dict(
+            self.base_env,
+            **{f"BENCH_{name.upper()}_URL": self.databases[name] for name in SERVICES},
+        )
+        self.urls["floor"] = self.gunicorn(
+            "floor", "bench_floor:application", env=floor_env, chdir=REPO / "scripts"
+        )
+        for name, url in self.urls.items():
+            self._wait_ready(name, url)
+
+    def _wait_ready(self, name: str, url: str) -> None:
+        import requests
+
+        path = "/healthz" if name == "floor" else "/readyz"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.processes[name].poll() is not None:
+                raise SystemExit(f"{name} exited; see {self.logs / name}.log")
+            try:
+                if requests.get(url + path, timeout=5).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.3)
+        raise SystemExit(f"{name} was not ready in 60 s; see {self.logs / name}.log")
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        for database in self.databases.values():
+            server, name = database.rsplit("/", 1)
+            _sql(f"{server}/postgres", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def token(self) -> str:
+        """A fresh superuser access token (they live minutes; each scenario takes a new one)."""
+        import requests
+
+        response = requests.post(
+            f"{self.urls['users_api']}/api/v1/auth/token",
+            json={"username": ADMIN[0], "password": ADMIN[1]},
+            timeout=10,
+        )
+        response.raise_for_status()
+        return response.json()["access"]
+
+    def seed(self) -> None:
+        count = self.args.seed
+        print(f"==> seeding {count} clients (2 addresses each) and {count} products", flush=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "manage.py",
+                "createsuperuser",
+                "--noinput",
+                "--username",
+                ADMIN[0],
+                "--email",
+                "bench@example.com",
+            ],
+            cwd=REPO / "users_api",
+            env=dict(self.env("users_api"), DJANGO_SUPERUSER_PASSWORD=ADMIN[1]),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            seeds = [
+                pool.submit(
+                    self.manage, "clients_api", "shell", "-c", SEED_CLIENTS, BENCH_SEED=f"{count}"
+                ),
+                pool.submit(
+                    self.manage, "products_api", "shell", "-c", SEED_PRODUCTS, BENCH_SEED=f"{count}"
+                ),
+            ]
+            for seed in seeds:
+                seed.result()
+        print("==> waiting for the copies in orders_api", flush=True)
+        orders_db = self.databases["orders_api"]
+        deadline = time.monotonic() + 300
+        while True:
+            clients, products = _sql(
+                orders_db,
+                "SELECT (SELECT count(*) FROM orders_clientsnapshot "
+                "        WHERE jsonb_array_length(addresses) = 2),"
+                "       (SELECT count(*) FROM orders_productsnapshot)",
+            )[0]
+            if clients == count and products == count:
+                break
+            if time.monotonic() > deadline:
+                raise SystemExit(f"copies incomplete after 300 s: {clients} clients, {products}")
+            time.sleep(1)
+        self._ids("clients", orders_db, "SELECT id FROM orders_clientsnapshot ORDER BY id")
+        self._ids("products", orders_db, "SELECT id FROM orders_productsnapshot ORDER BY sku")
+        self._ids(
+            "products",
+            self.databases["products_api"],
+            "SELECT id FROM products_product ORDER BY sku",
+        )
+        terms = [f"Bench%20{n:04d}" for n in range(count)]
+        (self.data / "search_terms.txt").write_text("\n".join(terms) + "\n")
+
+    def _ids(self, kind: str, database: str, query: str) -> None:
+        """``<kind>.txt`` for wrk and table ``bench_<kind>`` (n, id) for the SQL scripts."""
+        rows = _sql(database, query)
+        if not rows:
+            raise SystemExit(f"no {kind} to read")
+        (self.data / f"{kind}.txt").write_text("".join(f"{row[0]}\n" for row in rows))
+        _sql(database, f"DROP TABLE IF EXISTS bench_{kind}")
+        _sql(database, f"CREATE TABLE bench_{kind} (n integer PRIMARY KEY, id uuid NOT NULL)")
+        _sql(
+            database,
+            f"INSERT INTO bench_{kind} SELECT row_number() OVER (), id FROM ({query}) AS ids",  # noqa: S608 - the bench's own constants
+        )
+        # The scripts draw n from 1..1000 whatever was seeded: repeat ids up to 1,000.
+        _sql(
+            database,
+            f"INSERT INTO bench_{kind} SELECT g, (SELECT id FROM bench_{kind} "  # noqa: S608
+            f"WHERE n = 1 + (g - 1) %% {len(rows)}) FROM generate_series({len(rows) + 1}, 1000) g",
+        )
+
+    def write_orders(self) -> None:
+        """The orders the creation scenario made, for the order detail scenario."""
+        self._ids("orders", self.databases["orders_api"], "SELECT id FROM orders_order LIMIT 1000")
+
+    def worker_rss(self) -> dict[str, list[float]]:
+        """Peak RSS (MB) of each worker process of every service and Celery worker."""
+        found: dict[str, list[float]] = {}
+        for name, process in self.processes.items():
+            if name == "floor" or process.poll() is not None:
+                continue
+            pids = _children(process.pid) if name in SERVICES or "worker" in name else []
+            found[name] = [_peak_rss_mb(pid) for pid in pids]
+        return found
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in path.read_text().split()] if path.exists() else []
+
+
+def _peak_rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
+
+
+def wrk(url: str, script: str, *, seconds: int, connections: int, env: dict[str, str]) -> dict:
+    """Saturation run; the summary line of scripts/bench/common.lua, parsed."""
+    done = subprocess.run(
+        [
+            "wrk",
+            "--threads",
+            "1",
+            "--connections",
+            str(connections),
+            "--duration",
+            f"{seconds}s",
+            "--timeout",
+            "10s",
+            "--script",
+            str(SCRIPTS / script),
+            url,
+        ],
+        env=dict(os.environ, BENCH_SCRIPTS=str(SCRIPTS), **env),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    line = next((row for row in done.stdout.splitlines() if row.startswith("BENCH ")), None)
+    if line is None:
+        raise SystemExit(f"wrk printed no summary:\n{done.stdout}\n{done.stderr}")
+    summary = dict(item.split("=") for item in line.split()[1:])
+    summary = {key: float(value) for key, value in summary.items()}
+    if summary["bad"] or summary["socket_errors"]:
+        raise SystemExit(
+            f"{script}: {summary['bad']:.0f} answers were not 2xx and "
+            f"{summary['socket_errors']:.0f} socket errors; see var/bench/*.log"
+        )
+    summary["rps"] = summary["requests"] / summary["seconds"]
+    return summary
+
+
+def fixed_rate(
+    url: str, make_request, *, rate: float, seconds: int, senders: int = 16
+) -> list[float]:
+    """Latencies (ms) of ``rate`` requests/s for ``seconds``, each from when it was due.
+
+    ``make_request(n)`` returns (method, path, headers, body). Any answer that is
+    not 2xx stops the bench.
+    """
+    host, port = url.removeprefix("http://").split(":")
+    total = int(rate * seconds)
+    latencies: list[float] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+    counter = iter(range(total))
+    start = time.monotonic() + 0.2
+
+    def send() -> None:
+        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        while True:
+            with lock:
+                n = next(counter, None)
+            if n is None or failures:
+                return
+            due = start + n / rate
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            method, path, headers, body = make_request(n)
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            payload = response.read()
+            elapsed = (time.monotonic() - due) * 1000
+            with lock:
+                if response.status >= 300:
+                    failures.append(f"{method} {path}: {response.status} {payload[:300]!r}")
+                latencies.append(elapsed)
+
+    threads = [threading.Thread(target=send) for _ in range(senders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise SystemExit(f"{len(failures)} failed, first: {failures[0]}")
+    return latencies
+
+
+def pgbench(database_url: str, script: Path, *, seconds: int, clients: int) -> float:
+    """Transactions/s of pgbench running ``script`` (the database's ceiling)."""
+    done = subprocess.run(
+        [
+            "pgbench",
+            "--no-vacuum",
+            "--client",
+            str(clients),
+            "--jobs",
+            "1",
+            "--time",
+            str(seconds),
+            "--protocol",
+            "extended",  # binds the uuids as parameters (simple mode pastes them unquoted)
+            "--file",
+            str(script),
+            database_url,
+        ],
+        capture_output=True,
+        text=True,
+    )
+    match = re.search(r"tps = ([\d.]+)", done.stdout)
+    if done.returncode or not match:
+        raise SystemExit(f"pgbench {script.name} failed:\n{done.stdout}\n{done.stderr}")
+    return float(match.group(1))
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str  # also the name of its .lua and .sql files
+    title: str
+    service: str
+    target_rps: float | None = None
+    target_p99_ms: float | None = None
+
+    def request(self, n: int, data: dict[str, list[str]], token: str) -> tuple:
+        """The n-th request of the fixed-rate run, chosen as the .lua script chooses."""
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        rng = __import__("random").Random(n)
+        products, clients = data["products.txt"], data["clients.txt"]
+        if self.name == "orders_create":
+            first = rng.randrange(len(products) - 2)
+            items = [{"product_id": products[first + k], "quantity": 1} for k in range(3)]
+            body = json.dumps({"client_id": rng.choice(clients), "items": items})
+            return "POST", "/api/v1/orders/", headers, body
+        if self.name == "products_list":
+            return "GET", "/api/v1/products/?limit=50", headers, None
+        if self.name == "order_detail":
+            return "GET", f"/api/v1/orders/{rng.choice(data['orders.txt'])}/", headers, None
+        if self.name == "clients_search":
+            term = rng.choice(data["search_terms.txt"])
+            return "GET", f"/api/v1/clients/?search={term}", headers, None
+        if self.name == "stock_movement":
+            body = json.dumps({"kind": rng.choice(["in", "out"]), "quantity": 1, "reason": "bench"})
+            path = f"/api/v1/products/{rng.choice(products)}/stock-movements/"
+            return "POST", path, headers, body
+        raise ValueError(self.name)
+
+
+SCENARIOS = [
+    Scenario("orders_create", "POST /api/v1/orders/ (3 items)", "orders_api", 300, 150),
+    Scenario("products_list", "GET /api/v1/products/?limit=50", "products_api", 600),
+    Scenario("order_detail", "GET /api/v1/orders/{id}/", "orders_api", 800),
+    Scenario("clients_search", "GET /api/v1/clients/?search=…", "clients_api"),
+    Scenario("stock_movement", "POST /api/v1/products/{id}/stock-movements/", "products_api"),
+]
+
+
+def run_scenario(system: System, scenario: Scenario, args: argparse.Namespace) -> Result:
+    print(f"==> {scenario.title}", flush=True)
+    if scenario.name == "order_detail":
+        system.write_orders()
+    token = system.token()
+    wrk_env = {"BENCH_DATA": str(system.data), "BENCH_TOKEN": token}
+    url = system.urls[scenario.service]
+    saturated = wrk(
+        url,
+        f"{scenario.name}.lua",
+        seconds=args.seconds,
+        connections=args.connections,
+        env=wrk_env,
+    )
+    data = {path.name: path.read_text().split() for path in system.data.glob("*.txt")}
+    latencies = fixed_rate(
+        url,
+        lambda n: scenario.request(n, data, token),
+        rate=args.rate,
+        seconds=args.seconds,
+    )
+    floor = wrk(
+        system.urls["floor"],
+        "floor.lua",
+        seconds=args.seconds,
+        connections=args.connections,
+        env=dict(wrk_env, BENCH_FLOOR_SCENARIO=scenario.name),
+    )
+    ceiling = pgbench(
+        system.databases[scenario.service],
+        SCRIPTS / "sql" / f"{scenario.name}.sql",
+        seconds=args.seconds,
+        clients=args.connections,
+    )
+    result = Result(
+        scenario.title,
+        throughput=saturated["rps"],
+        p50=_percentile(latencies, 0.50),
+        p95=_percentile(latencies, 0.95),
+        p99=_percentile(latencies, 0.99),
+        floor=floor["rps"],
+        ceiling=ceiling,
+        target=" · ".join(
+            part
+            for part in (
+                scenario.target_rps and f"≥ {scenario.target_rps:.0f} req/s",
+                scenario.target_p99_ms and f"p99 ≤ {scenario.target_p99_ms:.0f} ms",
+            )
+            if part
+        ),
+    )
+    print(
+        f"    {result.throughput:.0f} req/s saturated (floor {result.floor:.0f}, "
+        f"ceiling {result.ceiling:.0f}); at {args.rate:.0f}/s p50 {result.p50:.1f} ms, "
+        f"p95 {result.p95:.1f} ms, p99 {result.p99:.1f} ms",
+        flush=True,
+    )
+    return result
+
+
+def event_lag(system: System, args: argparse.Namespace) -> Result:
+    """Price changes in products_api until orders_api's copies have them."""
+    count = min(int(args.event_rate * args.seconds), args.seed)
+    print(f"==> event lag: {count} price changes at {args.event_rate:.0f}/s", flush=True)
+    token = system.token()
+    products = (system.data / "products.txt").read_text().split()[:count]
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    fixed_rate(
+        system.urls["products_api"],
+        lambda n: (
+            "PATCH",
+            f"/api/v1/products/{products[n]}/",
+            headers,
+            json.dumps({"price": f"{200 + n % 700}.{n % 100:02d}"}),
+        ),
+        rate=args.event_rate,
+        seconds=max(1, round(count / args.event_rate)),
+    )
+    changed = {
+        str(row[0]): (row[1], row[2])
+        for row in _sql(
+            system.databases["products_api"],
+            "SELECT id, version, updated_at FROM products_product WHERE id = ANY(%s)",
+            (products,),
+        )
+    }
+    deadline = time.monotonic() + 60
+    while True:
+        copies = _sql(
+            system.databases["orders_api"],
+            "SELECT id, version, synced_at FROM orders_productsnapshot WHERE id = ANY(%s)",
+            (products,),
+        )
+        arrived = {
+            str(pid): synced for pid, version, synced in copies if version >= changed[str(pid)][0]
+        }
+        if len(arrived) == len(changed) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    if len(arrived) < len(changed):
+        raise SystemExit(f"only {len(arrived)} of {len(changed)} price changes arrived in 60 s")
+    lags = [
+        (arrived[pid] - updated).total_seconds() * 1000 for pid, (_, updated) in changed.items()
+    ]
+    result = Result(
+        f"event lag at {args.event_rate:.0f} changes/s (price change → orders_api copy)",
+        p50=_percentile(lags, 0.50),
+        p95=_percentile(lags, 0.95),
+        p99=_percentile(lags, 0.99),
+        target="p99 ≤ 100 ms",
+    )
+    print(f"    lag p50 {result.p50:.1f} ms, p95 {result.p95:.1f} ms, p99 {result.p99:.1f} ms")
+    return result
+
+
+def _commit() -> str:
+    done = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+    )
+    dirty = subprocess.run(["git", "diff", "--quiet", "HEAD"], cwd=REPO).returncode
+    return (done.stdout.strip() or "unknown") + ("+changes" if dirty else "")
+
+
+def report(results: list[Result], rss: dict[str, list[float]], args: argparse.Namespace) -> str:
+    command = " ".join(["python scripts/bench.py", *sys.argv[1:]])
+    lines = [
+        MARK_BEGIN,
+        f"Measured {dt.date.today().isoformat()} at commit `{_commit()}` on this 2-core "
+        "machine, every process (PostgreSQL, Redis, gunicorn, relays, workers, wrk) on the "
+        "same two cores, with:",
+        "",
+        "```sh",
+        f"make bench   # {command}",
+        "```",
+        "",
+        f"Saturation: wrk, {args.connections} keep-alive connections, {args.seconds} s. "
+        f"Latency: {args.rate:.0f} requests/s for {args.seconds} s, open loop. Floor: a bare "
+        "Django view running the scenario's SQL under the same gunicorn; ceiling: pgbench "
+        f"running that SQL with {args.connections} clients.",
+        "",
+        "| scenario | req/s at saturation | p50 / p95 / p99 ms at "
+        f"{args.rate:.0f}/s | floor req/s (ratio) | ceiling tx/s (ratio) | target |",
+        "|---|---|---|---|---|---|",
+    ]
+    for result in results:
+        if result.throughput:
+            lines.append(
+                f"| {result.scenario} | {result.throughput:.0f} | {result.p50:.1f} / "
+                f"{result.p95:.1f} / {result.p99:.1f} | {result.floor:.0f} "
+                f"({result.throughput / result.floor:.0%}) | {result.ceiling:.0f} "
+                f"({result.throughput / result.ceiling:.0%}) | {result.target} |"
+            )
+        else:
+            lines.append(
+                f"| {result.scenario} | — | {result.p50:.1f} / {result.p95:.1f} / "
+                f"{result.p99:.1f} | — | — | {result.target} |"
+            )
+    lines += ["", "| process | peak RSS per worker process (MB) | target |", "|---|---|---|"]
+    for name, sizes in rss.items():
+        target = "≤ 120 MB" if name in SERVICES else ""
+        lines.append(f"| {name} | {', '.join(f'{size:.0f}' for size in sizes)} | {target} |")
+    lines.append(MARK_END)
+    return "\n".join(lines)
+
+
+def _write(block: str) -> None:
+    path = REPO / "docs" / "performance.md"
+    text = path.read_text()
+    if MARK_BEGIN in text:
+        start, end = text.index(MARK_BEGIN), text.index(MARK_END) + len(MARK_END)
+        text = text[:start] + block + text[end:]
+    else:
+        text += "\n" + block + "\n"
+    path.write_text(text)
+    print(f"==> recorded in {path.relative_to(REPO)}", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=1000, help="clients and products to create")
+    parser.add_argument("--seconds", type=int, default=10, help="length of each run")
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections")
+    parser.add_argument("--rate", type=float, default=100.0, help="fixed rate, requests/s")
+    parser.add_argument("--event-rate", type=float, default=100.0, help="price changes/s")
+    parser.add_argument("--gunicorn-workers", type=int, default=2)
+    parser.add_argument("--gunicorn-threads", type=int, default=1)
+    parser.add_argument("--celery-workers", type=int, default=1)
+    parser.add_argument(
+        "--only", nargs="*", default=None, help="scenario names to run (default: all)"
+    )
+    parser.add_argument("--write", action="store_true", help="record in docs/performance.md")
+    args = parser.parse_args()
+    # SIGTERM (timeout, CI) unwinds like Ctrl-C, so the processes and databases go too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: `apt-get install wrk` (make bench does this)")
+    system = System(args)
+    try:
+        system.start()
+        system.seed()
+        results = [
+            run_scenario(system, scenario, args)
+            for scenario in SCENARIOS
+            if args.only is None or scenario.name in args.only
+        ]
+        if args.only is None or "event_lag" in args.only:
+            results.append(event_lag(system, args))
+        rss = system.worker_rss()
+    finally:
+        system.stop()
+    block = report(results, rss, args)
+    print(block)
+    if args.write:
+        _write(block)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
