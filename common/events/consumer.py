@@ -47,6 +47,11 @@ def handler_for(event_type: str) -> Handler | None:
     return _handlers.get(event_type)
 
 
+def handled_types() -> frozenset[str]:
+    """The event types this process has handlers for."""
+    return frozenset(_handlers)
+
+
 def process_event(envelope: dict[str, Any]) -> bool:
     """Applies an event once. Returns False for a duplicate or an event nobody handles.
 

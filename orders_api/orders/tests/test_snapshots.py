@@ -4,7 +4,8 @@ import uuid
 
 import pytest
 
-from common.events.consumer import handle_event
+from common.events import topology
+from common.events.consumer import handle_event, handled_types
 from common.models import InboxEvent
 from orders.models import ClientSnapshot, ProductSnapshot
 from orders.tests.factories import address
@@ -118,3 +119,14 @@ def test_snapshot_endpoints_show_version_and_sync_time(client_with):
     assert api.get("/api/v1/client-snapshots/").json()["count"] == 1
     assert api.get(f"/api/v1/client-snapshots/{uuid.uuid4()}/").status_code == 404
     assert client_with("orders.add_order").get("/api/v1/client-snapshots/").status_code == 403
+
+
+def test_the_queue_receives_every_event_handled_here():
+    handled = handled_types()
+    assert {
+        "clients.client.updated",
+        "products.product.updated",
+        "products.stock.issued",
+    } <= handled
+    assert all(topology.routes_to("orders_api.events", kind) for kind in handled)
+    assert not topology.routes_to("orders_api.events", "orders.order.created")

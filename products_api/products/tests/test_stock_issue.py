@@ -8,7 +8,8 @@ import uuid
 
 import pytest
 
-from common.events.consumer import handle_event
+from common.events import topology
+from common.events.consumer import handle_event, handled_types
 from common.models import InboxEvent, OutboxEvent
 from common.testing import run_together
 from products import services
@@ -148,3 +149,11 @@ def test_ten_concurrent_orders_never_oversell():
         assert product.stock_quantity >= 0
         assert issued + product.stock_quantity == 25
         assert sum(product.movements.values_list("delta", flat=True)) == product.stock_quantity
+
+
+def test_the_queue_receives_the_order_events_handled_here_and_no_other():
+    handled = handled_types()
+    assert handled == {"orders.order.finished"}
+    assert all(topology.routes_to("products_api.events", kind) for kind in handled)
+    for ignored in ("orders.order.created", "orders.order.updated", "orders.order.cancelled"):
+        assert not topology.routes_to("products_api.events", ignored)
