@@ -54,8 +54,12 @@ class OutboxEvent(models.Model):
                 condition=models.Q(sent_at__isnull=True),
                 name="common_outbox_pending_idx",
             ),
+            # Pending rows only: "is an earlier event of this aggregate still pending?" is
+            # asked on every publish, and must not read an aggregate's whole history.
             models.Index(
-                fields=["aggregate_type", "aggregate_id", "id"], name="common_outbox_aggregate_idx"
+                fields=["aggregate_type", "aggregate_id", "id"],
+                condition=models.Q(sent_at__isnull=True),
+                name="common_outbox_pending_agg_idx",
             ),
         ]
 
