@@ -15,8 +15,8 @@ The same run measures the floor and the ceiling of each scenario: a bare Django
 view running the scenario's SQL (scripts/bench/sql/, the statements the endpoint
 issues) under the same gunicorn, and pgbench running that SQL directly. Event
 lag is a price change in products_api until the copy in orders_api has it, at
-``--event-rate`` changes/s. Peak RSS of every gunicorn and Celery worker closes
-the report.
+``--event-rate`` changes/s. The memory (now and peak) of every gunicorn and
+Celery worker process and of the relays closes the report.
 
 Everything runs on loopback and stops by itself. Not part of `make test`: it
 measures, it does not check. ``--write`` records the results in
@@ -394,14 +394,28 @@ class System:
         """The orders the creation scenario made, for the order detail scenario."""
         self._ids("orders", self.databases["orders_api"], "SELECT id FROM orders_order LIMIT 1000")
 
-    def worker_rss(self) -> dict[str, list[float]]:
-        """Peak RSS (MB) of each worker process of every service and Celery worker."""
-        found: dict[str, list[float]] = {}
+    def settle(self) -> None:
+        """Waits for the workers to drain their queues: one measurement's events are not
+        handled during the next one."""
+        import redis
+
+        broker = redis.Redis.from_url(REDIS)
+        deadline = time.monotonic() + 300
+        while any(broker.llen(f"{name}.events") for name in CONSUMERS):
+            if time.monotonic() > deadline:
+                raise SystemExit("the workers did not drain their queues in 300 s")
+            time.sleep(0.5)
+        time.sleep(1)  # the message each worker may still be handling
+
+    def memory(self) -> dict[str, list[tuple[float, float]]]:
+        """(RSS now, peak RSS) in MB of each process that does the work: gunicorn's and
+        Celery's worker processes (not their masters), and the relays."""
+        found: dict[str, list[tuple[float, float]]] = {}
         for name, process in self.processes.items():
             if name == "floor" or process.poll() is not None:
                 continue
-            pids = _children(process.pid) if name in SERVICES or "worker" in name else []
-            found[name] = [_peak_rss_mb(pid) for pid in pids]
+            pids = [process.pid] if name.endswith("-relay") else _children(process.pid)
+            found[name] = [_rss_mb(pid) for pid in pids]
         return found
 
 
@@ -410,9 +424,13 @@ def _children(pid: int) -> list[int]:
     return [int(child) for child in path.read_text().split()] if path.exists() else []
 
 
-def _peak_rss_mb(pid: int) -> float:
+def _rss_mb(pid: int) -> tuple[float, float]:
     status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
+    now, peak = (
+        int(re.search(rf"{field}:\s+(\d+) kB", status).group(1)) / 1024
+        for field in ("VmRSS", "VmHWM")
+    )
+    return now, peak
 
 
 def wrk(url: str, script: str, *, seconds: int, connections: int, env: dict[str, str]) -> dict:
@@ -573,6 +591,7 @@ def run_scenario(system: System, scenario: Scenario, args: argparse.Namespace) -
     token = system.token()
     wrk_env = {"BENCH_DATA": str(system.data), "BENCH_TOKEN": token}
     url = system.urls[scenario.service]
+    system.settle()
     saturated = wrk(
         url,
         f"{scenario.name}.lua",
@@ -581,12 +600,14 @@ def run_scenario(system: System, scenario: Scenario, args: argparse.Namespace) -
         env=wrk_env,
     )
     data = {path.name: path.read_text().split() for path in system.data.glob("*.txt")}
+    system.settle()
     latencies = fixed_rate(
         url,
         lambda n: scenario.request(n, data, token),
         rate=args.rate,
         seconds=args.seconds,
     )
+    system.settle()
     floor = wrk(
         system.urls["floor"],
         "floor.lua",
@@ -618,8 +639,9 @@ def run_scenario(system: System, scenario: Scenario, args: argparse.Namespace) -
         ),
     )
     print(
-        f"    {result.throughput:.0f} req/s saturated (floor {result.floor:.0f}, "
-        f"ceiling {result.ceiling:.0f}); at {args.rate:.0f}/s p50 {result.p50:.1f} ms, "
+        f"    {result.throughput:.0f} req/s saturated: {result.throughput / result.floor:.0%} of "
+        f"the floor ({result.floor:.0f}), {result.throughput / result.ceiling:.0%} of the "
+        f"ceiling ({result.ceiling:.0f}); at {args.rate:.0f}/s p50 {result.p50:.1f} ms, "
         f"p95 {result.p95:.1f} ms, p99 {result.p99:.1f} ms",
         flush=True,
     )
@@ -631,6 +653,7 @@ def event_lag(system: System, args: argparse.Namespace) -> Result:
     count = min(int(args.event_rate * args.seconds), args.seed)
     print(f"==> event lag: {count} price changes at {args.event_rate:.0f}/s", flush=True)
     token = system.token()
+    system.settle()
     products = (system.data / "products.txt").read_text().split()[:count]
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     fixed_rate(
@@ -689,7 +712,9 @@ def _commit() -> str:
     return (done.stdout.strip() or "unknown") + ("+changes" if dirty else "")
 
 
-def report(results: list[Result], rss: dict[str, list[float]], args: argparse.Namespace) -> str:
+def report(
+    results: list[Result], memory: dict[str, list[tuple[float, float]]], args: argparse.Namespace
+) -> str:
     command = " ".join(["python scripts/bench.py", *sys.argv[1:]])
     lines = [
         MARK_BEGIN,
@@ -723,10 +748,15 @@ def report(results: list[Result], rss: dict[str, list[float]], args: argparse.Na
                 f"| {result.scenario} | — | {result.p50:.1f} / {result.p95:.1f} / "
                 f"{result.p99:.1f} | — | — | {result.target} |"
             )
-    lines += ["", "| process | peak RSS per worker process (MB) | target |", "|---|---|---|"]
-    for name, sizes in rss.items():
-        target = "≤ 120 MB" if name in SERVICES else ""
-        lines.append(f"| {name} | {', '.join(f'{size:.0f}' for size in sizes)} | {target} |")
+    lines += [
+        "",
+        "| process | RSS after the run, per worker process (MB) | peak RSS (MB) | target |",
+        "|---|---|---|---|",
+    ]
+    for name, sizes in memory.items():
+        now = ", ".join(f"{size:.0f}" for size, _ in sizes)
+        peak = ", ".join(f"{size:.0f}" for _, size in sizes)
+        lines.append(f"| {name} | {now} | {peak} | {'≤ 120 MB' if name in SERVICES else ''} |")
     lines.append(MARK_END)
     return "\n".join(lines)
 
@@ -773,10 +803,10 @@ def main() -> int:
         ]
         if args.only is None or "event_lag" in args.only:
             results.append(event_lag(system, args))
-        rss = system.worker_rss()
+        memory = system.memory()
     finally:
         system.stop()
-    block = report(results, rss, args)
+    block = report(results, memory, args)
     print(block)
     if args.write:
         _write(block)

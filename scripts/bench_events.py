@@ -9,6 +9,10 @@ database 13:
    to the last consumer commit.
 2. lag: ``--rate`` changes/s for ``--seconds`` from one paced producer; lag is
    the consumer's commit time minus the producer's commit time, per event.
+3. the transport's ceiling: ``--events`` task messages that do nothing, queued
+   first, then drained by a ``--workers`` process Celery worker with the
+   consumers' settings (scripts/bench/transport_ceiling.py): what one task
+   message per event costs before any database work.
 
 Prints the figures and, with ``--write``, records them in docs/performance.md.
 Not part of `make test`: it measures, it does not check.
@@ -59,6 +63,7 @@ def _env(database_url: str) -> dict[str, str]:
         BROKER_URL=REDIS,
         LOG_LEVEL="WARNING",
         DEBUG="false",
+        PYTHONPATH=str(REPO),  # the transport ceiling's worker runs from scripts/bench
     )
 
 
@@ -84,11 +89,11 @@ class Bench:
         with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
             conn.execute(statement)
 
-    def _spawn(self, name: str, command: list[str]) -> subprocess.Popen:
+    def _spawn(self, name: str, command: list[str], cwd: Path = REPO) -> subprocess.Popen:
         log = (self.logs / f"{name}.log").open("w")
         process = subprocess.Popen(
             command,
-            cwd=REPO,
+            cwd=cwd,
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -186,6 +191,50 @@ class Bench:
         span = (max(a for _, a in rows) - min(c for c, _ in rows)).total_seconds()
         return lags, expected / span
 
+    def transport_ceiling(self) -> float:
+        """Task messages/s of a worker whose task does nothing (first to last message)."""
+        import redis
+
+        # The app reads BROKER_URL when imported, here and in its worker.
+        os.environ["BROKER_URL"] = REDIS
+        sys.path[:0] = [str(REPO), str(REPO / "scripts" / "bench")]
+        from transport_ceiling import QUEUE, app, noop
+
+        count = self.args.events
+        print(f"==> transport ceiling: {count} task messages that do nothing", flush=True)
+        broker = redis.Redis.from_url(REDIS)
+        broker.delete(f"{QUEUE}.first", f"{QUEUE}.last")
+        with app.producer_or_acquire() as producer:
+            for n in range(count):
+                noop.apply_async((n, count - 1), producer=producer)
+        worker = self._spawn(
+            "transport-ceiling",
+            [
+                str(BIN / "celery"),
+                "-A",
+                "transport_ceiling",
+                "worker",
+                "-c",
+                str(self.args.workers),
+                "-l",
+                "warning",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=REPO / "scripts" / "bench",
+        )
+        deadline = time.monotonic() + 120
+        while broker.get(f"{QUEUE}.last") is None:
+            if time.monotonic() > deadline or worker.poll() is not None:
+                raise SystemExit("the transport ceiling's worker did not finish in 120 s")
+            time.sleep(0.1)
+        os.killpg(worker.pid, signal.SIGTERM)
+        first, last = (float(broker.get(f"{QUEUE}.{end}")) for end in ("first", "last"))
+        rate = (count - 1) / (last - first)
+        print(f"    {rate:.0f} task messages/s", flush=True)
+        return rate
+
     def run(self) -> dict[str, float]:
         args = self.args
         print(f"==> throughput: {args.events} changes from {args.producers} producers", flush=True)
@@ -206,6 +255,7 @@ class Bench:
             "p95": _percentile(lags, 0.95),
             "p99": _percentile(lags, 0.99),
             "mean": statistics.fmean(lags),
+            "ceiling": self.transport_ceiling(),
         }
         print(
             f"    lag p50 {result['p50']:.1f} ms, p95 {result['p95']:.1f} ms, "
@@ -242,6 +292,8 @@ def _write(result: dict[str, float], args: argparse.Namespace) -> None:
             f"| lag p50 at {args.rate:.0f} events/s | {result['p50']:.1f} ms | |",
             f"| lag p95 at {args.rate:.0f} events/s | {result['p95']:.1f} ms | |",
             f"| lag p99 at {args.rate:.0f} events/s | {result['p99']:.1f} ms | < 100 ms |",
+            f"| transport alone: task messages that do nothing, {args.workers} worker processes "
+            f"| {result['ceiling']:.0f} messages/s | |",
             MARK_END,
         ]
     )
