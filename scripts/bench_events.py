@@ -102,6 +102,22 @@ class Bench:
         self.processes.append(process)
         return process
 
+    def _worker_command(self, app: str, *options: str) -> list[str]:
+        return [
+            str(BIN / "celery"),
+            "-A",
+            app,
+            "worker",
+            *options,
+            "-c",
+            str(self.args.workers),
+            "-l",
+            "warning",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ]
+
     def setup(self) -> None:
         import redis
 
@@ -119,21 +135,7 @@ class Bench:
         )
         self._spawn(
             "worker",
-            [
-                str(BIN / "celery"),
-                "-A",
-                "common.tests.celery",
-                "worker",
-                "-Q",
-                "common_tests.events",
-                "-c",
-                str(self.args.workers),
-                "-l",
-                "warning",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
+            self._worker_command("common.tests.celery", "-Q", "common_tests.events"),
         )
         time.sleep(4)  # worker boot
 
@@ -209,19 +211,7 @@ class Bench:
                 noop.apply_async((n, count - 1), producer=producer)
         worker = self._spawn(
             "transport-ceiling",
-            [
-                str(BIN / "celery"),
-                "-A",
-                "transport_ceiling",
-                "worker",
-                "-c",
-                str(self.args.workers),
-                "-l",
-                "warning",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
+            self._worker_command("transport_ceiling"),
             cwd=REPO / "scripts" / "bench",
         )
         deadline = time.monotonic() + 120

@@ -18,16 +18,11 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from bench import SCENARIOS
 from django.conf import settings
 
 SQL = Path(__file__).resolve().parent / "bench" / "sql"
-SERVICE_OF = {
-    "orders_create": "orders_api",
-    "order_detail": "orders_api",
-    "products_list": "products_api",
-    "stock_movement": "products_api",
-    "clients_search": "clients_api",
-}
+SERVICE_OF = {scenario.name: scenario.service for scenario in SCENARIOS}
 SET = re.compile(r"\\set (\w+) random\((\d+), *(\d+)\)")
 VARIABLE = re.compile(r"(?<!:):(\w+)")
 
