@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import requests
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service as DriverService
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from e2e.conftest import ADMIN_PASSWORD, REPO
@@ -88,10 +88,28 @@ def _grant(users_api, admin, user_id, *codes):
     assert response.status_code == 200, response.text
 
 
+def _left_the_page(button):
+    """Whether ``button``'s page is gone. While the next page replaces it, Chromium may
+    answer "node does not belong to the document" instead of the stale-element error
+    ``expected_conditions.staleness_of`` waits for; both mean the page is gone."""
+
+    def gone(browser):
+        try:
+            button.is_enabled()
+        except WebDriverException:  # StaleElementReferenceException included
+            return True
+        return False
+
+    return gone
+
+
 def _submit(browser, button):
     """Clicks and waits for the next page: a click does not wait for the navigation."""
     button.click()
-    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(button))
+    WebDriverWait(browser, 15).until(_left_the_page(button))
+    WebDriverWait(browser, 15).until(
+        lambda browser: browser.execute_script("return document.readyState") == "complete"
+    )
 
 
 def _sign_in(browser, url, username, password):
