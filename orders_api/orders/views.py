@@ -67,9 +67,13 @@ class OrderOutputSerializer(serializers.Serializer):
     updated_at = UTCDateTimeField()
 
 
-def _order_response(order: Order, status_code: int = status.HTTP_200_OK) -> Response:
-    order = selectors.order_get(order_id=order.pk)
+def _render_order(order: Order, status_code: int = status.HTTP_200_OK) -> Response:
     return with_etag(Response(OrderOutputSerializer(order).data, status=status_code), order.version)
+
+
+def _order_response(order: Order, status_code: int = status.HTTP_200_OK) -> Response:
+    """The order as stored now, read back with its items."""
+    return _render_order(selectors.order_get(order_id=order.pk), status_code)
 
 
 def _item_response(item: OrderItem, status_code: int = status.HTTP_200_OK) -> Response:
@@ -130,10 +134,7 @@ class OrderListView(GenericAPIView):
             shipping_address_id=data.get("shipping_address_id"),
         )
         # The order as written, items included: nothing to read back.
-        response = with_etag(
-            Response(OrderOutputSerializer(order).data, status=status.HTTP_201_CREATED),
-            order.version,
-        )
+        response = _render_order(order, status.HTTP_201_CREATED)
         response["Location"] = reverse("order-detail", kwargs={"pk": order.pk})
         return response
 
