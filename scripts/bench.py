@@ -45,6 +45,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench_events import commit_label, percentile, record
+
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 SCRIPTS = REPO / "scripts" / "bench"
@@ -104,11 +106,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
 
 
 def _sql(database_url: str, statement: str, params: tuple = ()) -> list[tuple]:
@@ -362,21 +359,27 @@ class System:
                 raise SystemExit(f"copies incomplete after 300 s: {clients} clients, {products}")
             time.sleep(1)
         self._ids("clients", orders_db, "SELECT id FROM orders_clientsnapshot ORDER BY id")
-        self._ids("products", orders_db, "SELECT id FROM orders_productsnapshot ORDER BY sku")
+        # The same ids in products_api and in orders_api's copies: one list, two tables.
         self._ids(
             "products",
             self.databases["products_api"],
             "SELECT id FROM products_product ORDER BY sku",
         )
+        self._id_table("products", orders_db, "SELECT id FROM orders_productsnapshot ORDER BY sku")
         terms = [f"Bench%20{n:04d}" for n in range(count)]
         (self.data / "search_terms.txt").write_text("\n".join(terms) + "\n")
 
     def _ids(self, kind: str, database: str, query: str) -> None:
         """``<kind>.txt`` for wrk and table ``bench_<kind>`` (n, id) for the SQL scripts."""
+        rows = self._id_table(kind, database, query)
+        (self.data / f"{kind}.txt").write_text("".join(f"{row[0]}\n" for row in rows))
+
+    @staticmethod
+    def _id_table(kind: str, database: str, query: str) -> list[tuple]:
+        """Table ``bench_<kind>`` (n, id) of the ids ``query`` finds, n from 1 to 1,000."""
         rows = _sql(database, query)
         if not rows:
             raise SystemExit(f"no {kind} to read")
-        (self.data / f"{kind}.txt").write_text("".join(f"{row[0]}\n" for row in rows))
         _sql(database, f"DROP TABLE IF EXISTS bench_{kind}")
         _sql(database, f"CREATE TABLE bench_{kind} (n integer PRIMARY KEY, id uuid NOT NULL)")
         _sql(
@@ -389,6 +392,7 @@ class System:
             f"INSERT INTO bench_{kind} SELECT g, (SELECT id FROM bench_{kind} "  # noqa: S608
             f"WHERE n = 1 + (g - 1) %% {len(rows)}) FROM generate_series({len(rows) + 1}, 1000) g",
         )
+        return rows
 
     def write_orders(self) -> None:
         """The orders the creation scenario made, for the order detail scenario."""
@@ -624,9 +628,9 @@ def run_scenario(system: System, scenario: Scenario, args: argparse.Namespace) -
     result = Result(
         scenario.title,
         throughput=saturated["rps"],
-        p50=_percentile(latencies, 0.50),
-        p95=_percentile(latencies, 0.95),
-        p99=_percentile(latencies, 0.99),
+        p50=percentile(latencies, 0.50),
+        p95=percentile(latencies, 0.95),
+        p99=percentile(latencies, 0.99),
         floor=floor["rps"],
         ceiling=ceiling,
         target=" · ".join(
@@ -695,21 +699,13 @@ def event_lag(system: System, args: argparse.Namespace) -> Result:
     ]
     result = Result(
         f"event lag at {args.event_rate:.0f} changes/s (price change → orders_api copy)",
-        p50=_percentile(lags, 0.50),
-        p95=_percentile(lags, 0.95),
-        p99=_percentile(lags, 0.99),
+        p50=percentile(lags, 0.50),
+        p95=percentile(lags, 0.95),
+        p99=percentile(lags, 0.99),
         target="p99 ≤ 100 ms",
     )
     print(f"    lag p50 {result.p50:.1f} ms, p95 {result.p95:.1f} ms, p99 {result.p99:.1f} ms")
     return result
-
-
-def _commit() -> str:
-    done = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
-    )
-    dirty = subprocess.run(["git", "diff", "--quiet", "HEAD"], cwd=REPO).returncode
-    return (done.stdout.strip() or "unknown") + ("+changes" if dirty else "")
 
 
 def report(
@@ -718,7 +714,7 @@ def report(
     command = " ".join(["python scripts/bench.py", *sys.argv[1:]])
     lines = [
         MARK_BEGIN,
-        f"Measured {dt.date.today().isoformat()} at commit `{_commit()}` on this 2-core "
+        f"Measured {dt.date.today().isoformat()} at commit `{commit_label()}` on this 2-core "
         "machine, every process (PostgreSQL, Redis, gunicorn, relays, workers, wrk) on the "
         "same two cores, with:",
         "",
@@ -759,18 +755,6 @@ def report(
         lines.append(f"| {name} | {now} | {peak} | {'≤ 120 MB' if name in SERVICES else ''} |")
     lines.append(MARK_END)
     return "\n".join(lines)
-
-
-def _write(block: str) -> None:
-    path = REPO / "docs" / "performance.md"
-    text = path.read_text()
-    if MARK_BEGIN in text:
-        start, end = text.index(MARK_BEGIN), text.index(MARK_END) + len(MARK_END)
-        text = text[:start] + block + text[end:]
-    else:
-        text += "\n" + block + "\n"
-    path.write_text(text)
-    print(f"==> recorded in {path.relative_to(REPO)}", flush=True)
 
 
 def main() -> int:
@@ -816,7 +800,7 @@ def main() -> int:
     block = report(results, memory, args)
     print(block)
     if args.write:
-        _write(block)
+        record(block, MARK_BEGIN, MARK_END)
     return 0
 
 

@@ -67,10 +67,35 @@ def _env(database_url: str) -> dict[str, str]:
     )
 
 
-def _percentile(values: list[float], fraction: float) -> float:
+def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))
     return ordered[index]
+
+
+def commit_label() -> str:
+    """The short commit measured, with ``+changes`` when the tree differs from it
+    (docs/performance.md aside: the benches write it)."""
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "diff", "--quiet", "HEAD", "--", ".", ":!docs/performance.md"], cwd=REPO
+    ).returncode
+    return (head or "unknown") + ("+changes" if dirty else "")
+
+
+def record(block: str, begin: str, end: str) -> None:
+    """Puts ``block`` (which starts with ``begin`` and ends with ``end``) in
+    docs/performance.md in place of the one there, or at the end the first time."""
+    path = REPO / "docs" / "performance.md"
+    text = path.read_text()
+    if begin in text:
+        text = text[: text.index(begin)] + block + text[text.index(end) + len(end) :]
+    else:
+        text += "\n" + block + "\n"
+    path.write_text(text)
+    print(f"==> recorded in {path.relative_to(REPO)}", flush=True)
 
 
 class Bench:
@@ -232,7 +257,7 @@ class Bench:
         lags, throughput = self._lags("t", args.events - args.events % args.producers, 300)
         print(
             f"    {throughput:.0f} events/s end to end; lag p50 "
-            f"{_percentile(lags, 0.5):.0f} ms, p99 {_percentile(lags, 0.99):.0f} ms",
+            f"{percentile(lags, 0.5):.0f} ms, p99 {percentile(lags, 0.99):.0f} ms",
             flush=True,
         )
         count = int(args.rate * args.seconds)
@@ -241,9 +266,9 @@ class Bench:
         lags, _ = self._lags("l", count, 120)
         result = {
             "throughput": throughput,
-            "p50": _percentile(lags, 0.5),
-            "p95": _percentile(lags, 0.95),
-            "p99": _percentile(lags, 0.99),
+            "p50": percentile(lags, 0.5),
+            "p95": percentile(lags, 0.95),
+            "p99": percentile(lags, 0.99),
             "mean": statistics.fmean(lags),
             "ceiling": self.transport_ceiling(),
         }
@@ -256,17 +281,11 @@ class Bench:
 
 
 def _write(result: dict[str, float], args: argparse.Namespace) -> None:
-    commit = (
-        subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
-        ).stdout.strip()
-        or "unknown"
-    )
     today = dt.date.today().isoformat()
     block = "\n".join(
         [
             MARK_BEGIN,
-            f"Measured {today} at commit `{commit}` on this 2-core machine, everything "
+            f"Measured {today} at commit `{commit_label()}` on this 2-core machine, everything "
             "(PostgreSQL, Redis, relay, worker, producers) on the same cores, with:",
             "",
             "```sh",
@@ -287,11 +306,7 @@ def _write(result: dict[str, float], args: argparse.Namespace) -> None:
             MARK_END,
         ]
     )
-    path = REPO / "docs" / "performance.md"
-    text = path.read_text()
-    start, end = text.index(MARK_BEGIN), text.index(MARK_END) + len(MARK_END)
-    path.write_text(text[:start] + block + text[end:])
-    print(f"==> recorded in {path.relative_to(REPO)}", flush=True)
+    record(block, MARK_BEGIN, MARK_END)
 
 
 def main() -> int:
