@@ -5,7 +5,9 @@ RabbitMQ (127.0.0.1:5672) are used when they answer; otherwise the tests run on
 SQLite, the in-process cache and the embedded broker, and the RabbitMQ tests
 are skipped with a message. On CI (``CI=true``) all three are required: a
 missing service fails the run instead of silently testing less.
-``TEST_DATABASE=sqlite`` forces SQLite locally.
+``TEST_DATABASE=sqlite`` forces SQLite locally. ``TEST_SLOT=1..4`` gives a second
+checkout (a git worktree) databases and Redis databases of its own, so two
+suites can run on one machine at once.
 
 The browser tests need Debian's ``chromium`` and ``chromium-driver``: installed
 with apt-get when missing and this runs as root; otherwise those tests are
@@ -30,7 +32,13 @@ REPORTS = REPO / "var" / "test-reports"
 POSTGRES_HOST = os.environ.get("TEST_POSTGRES_HOST", "127.0.0.1")
 POSTGRES_PORT = int(os.environ.get("TEST_POSTGRES_PORT", "5432"))
 POSTGRES_USER = os.environ.get("TEST_POSTGRES_USER", "postgres")
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+SLOT = int(os.environ.get("TEST_SLOT", "0") or 0)
+# Slot 0 uses Redis databases 15 (cache), 12 (e2e broker) and 14 (common's event
+# tests); 13 is the benches'; slot N takes 14-3N, 13-3N and 12-3N.
+_REDIS_BASE = "redis://127.0.0.1:6379"
+REDIS_URL = os.environ.get("TEST_REDIS_URL", f"{_REDIS_BASE}/{14 - 3 * SLOT if SLOT else 15}")
+E2E_REDIS_URL = f"{_REDIS_BASE}/{13 - 3 * SLOT if SLOT else 12}"
+EVENTS_REDIS_URL = f"{_REDIS_BASE}/{12 - 3 * SLOT if SLOT else 14}"
 RABBITMQ = ("127.0.0.1", 5672)
 CHROMIUM_PACKAGES = ("chromium", "chromium-driver")
 CHROMIUM_FILES = (Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver"))
@@ -178,11 +186,13 @@ def main() -> int:
             env["DJANGO_SETTINGS_MODULE"] = project.settings
         server = f"postgres://{POSTGRES_USER}@{POSTGRES_HOST}:{POSTGRES_PORT}"
         if use_postgres:
-            env["DATABASE_URL"] = f"{server}/{project.name}"
+            db_name = project.name if not SLOT else f"{project.name}_s{SLOT}"
+            env["DATABASE_URL"] = f"{server}/{db_name}"
             env["E2E_POSTGRES_URL"] = server
         if use_redis:
             env["CACHE_URL"] = REDIS_URL
-            env["E2E_BROKER_URL"] = "redis://127.0.0.1:6379/12"
+            env["E2E_BROKER_URL"] = E2E_REDIS_URL
+            env.setdefault("TEST_EVENTS_REDIS_URL", EVENTS_REDIS_URL)
             env["CACHE_KEY_PREFIX"] = f"test-{project.name}"
         report = REPORTS / f"{project.name}.xml"
         report.unlink(missing_ok=True)
