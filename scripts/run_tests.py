@@ -5,7 +5,7 @@ RabbitMQ (127.0.0.1:5672) are used when they answer; otherwise the tests run on
 SQLite, the in-process cache and the embedded broker, and the RabbitMQ tests
 are skipped with a message. On CI (``CI=true``) all three are required: a
 missing service fails the run instead of silently testing less.
-``TEST_DATABASE=sqlite`` forces SQLite locally. ``TEST_SLOT=1..4`` gives a second
+``TEST_DATABASE=sqlite`` forces SQLite locally. ``TEST_SLOT=1..`` gives a second
 checkout (a git worktree) databases and Redis databases of its own, so two
 suites can run on one machine at once.
 
@@ -34,11 +34,13 @@ POSTGRES_PORT = int(os.environ.get("TEST_POSTGRES_PORT", "5432"))
 POSTGRES_USER = os.environ.get("TEST_POSTGRES_USER", "postgres")
 SLOT = int(os.environ.get("TEST_SLOT", "0") or 0)
 # Slot 0 uses Redis databases 15 (cache), 12 (e2e broker) and 14 (common's event
-# tests); 13 is the benches'; slot N takes 14-3N, 13-3N and 12-3N.
-_REDIS_BASE = "redis://127.0.0.1:6379"
-REDIS_URL = os.environ.get("TEST_REDIS_URL", f"{_REDIS_BASE}/{14 - 3 * SLOT if SLOT else 15}")
-E2E_REDIS_URL = f"{_REDIS_BASE}/{13 - 3 * SLOT if SLOT else 12}"
-EVENTS_REDIS_URL = f"{_REDIS_BASE}/{12 - 3 * SLOT if SLOT else 14}"
+# tests); 13 is the benches'; slot N takes 14-3n, 13-3n and 12-3n with n = 1..4
+# (slots above 4 need a Redis server of their own, TEST_REDIS_SERVER).
+_REDIS_SERVER = os.environ.get("TEST_REDIS_SERVER", "redis://127.0.0.1:6379")
+_N = (SLOT - 1) % 4 + 1
+REDIS_URL = os.environ.get("TEST_REDIS_URL", f"{_REDIS_SERVER}/{14 - 3 * _N if SLOT else 15}")
+E2E_REDIS_URL = f"{_REDIS_SERVER}/{13 - 3 * _N if SLOT else 12}"
+EVENTS_REDIS_URL = f"{_REDIS_SERVER}/{12 - 3 * _N if SLOT else 14}"
 RABBITMQ = ("127.0.0.1", 5672)
 CHROMIUM_PACKAGES = ("chromium", "chromium-driver")
 CHROMIUM_FILES = (Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver"))
