@@ -243,7 +243,7 @@ def events(service: str, *, consumer_queue: str | None) -> dict[str, Any]:
     }
 
 
-# Dev defaults of where each service answers (DESIGN §4's ports).
+# Dev defaults of where each service answers (the ports in docs/api.md).
 SERVICE_PORTS = {"users_api": 8001, "clients_api": 8002, "products_api": 8003, "orders_api": 8004}
 
 
