@@ -352,6 +352,8 @@ def service_defaults(
         "STATIC_ROOT": str(static_root),
         "MAX_REQUEST_BODY_BYTES": env_int("MAX_REQUEST_BODY_BYTES", 1024 * 1024),
         "DATA_UPLOAD_MAX_MEMORY_SIZE": env_int("MAX_REQUEST_BODY_BYTES", 1024 * 1024),
+        # Deeper JSON is refused with 400 (common.parsers): the json module recurses per level.
+        "MAX_JSON_DEPTH": env_int("MAX_JSON_DEPTH", 32),
         "SECURE_CONTENT_TYPE_NOSNIFF": True,
         # TLS usually ends at a proxy in front of gunicorn; these follow it.
         "SECURE_SSL_REDIRECT": env_bool("SECURE_SSL_REDIRECT", False),
@@ -374,7 +376,7 @@ def service_defaults(
                 "common.renderers.FastJSONRenderer",
                 "rest_framework.renderers.BrowsableAPIRenderer",
             ],
-            "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+            "DEFAULT_PARSER_CLASSES": ["common.parsers.DepthLimitedJSONParser"],
             "DEFAULT_SCHEMA_CLASS": "common.schema.AutoSchema",
             "EXCEPTION_HANDLER": "common.errors.problem_exception_handler",
             "DEFAULT_METADATA_CLASS": "common.metadata.ViewMetadata",
