@@ -239,6 +239,7 @@ def events(service: str, *, consumer_queue: str | None) -> dict[str, Any]:
             "common.health.database_check",
             "common.health.broker_check",
             "common.health.outbox_check",
+            *(["common.health.consumer_check"] if consumer_queue else []),
         ],
     }
 
@@ -397,6 +398,8 @@ def service_defaults(
         },
         "SIMPLE_JWT": simple_jwt(signing=jwt_signing),
         "READINESS_CHECKS": ["common.health.database_check"],
+        # /readyz answers within this many seconds whatever hangs (DESIGN §8: under 2 s).
+        "READINESS_TIMEOUT": env_float("READINESS_TIMEOUT", 1.5),
         "LOGGING": {
             "version": 1,
             "disable_existing_loggers": False,
