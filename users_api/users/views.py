@@ -453,7 +453,9 @@ class RoleDetailView(APIView):
 
     @extend_schema(responses={204: None}, tags=["roles"])
     def delete(self, request: Request, pk: uuid.UUID) -> Response:
-        services.role_delete(role_id=pk, expected_version=expected_version(request))
+        services.role_delete(
+            actor=request.user, role_id=pk, expected_version=expected_version(request)
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
