@@ -24,3 +24,9 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_RATE_PER_ACCOUNT = env_str("LOGIN_RATE_PER_ACCOUNT", "10/min")
 LOGIN_RATE_PER_IP = env_str("LOGIN_RATE_PER_IP", "30/min")
 REGISTER_RATE_PER_IP = env_str("REGISTER_RATE_PER_IP", "20/hour")
+
+# users_api has the accounts: every bearer request also checks the account is still active.
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,  # noqa: F821 - from service_defaults()
+    "DEFAULT_AUTHENTICATION_CLASSES": ["users.authentication.ActiveAccountJWTAuthentication"],
+}

@@ -8,6 +8,7 @@ from users.tests.factories import PASSWORD, RoleFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 USERS = "/api/v1/users/"
+ME = "/api/v1/users/me"
 
 
 def _detail(user):
@@ -171,10 +172,10 @@ def test_list_query_count_does_not_grow_with_the_page(client_with, django_assert
     for _ in range(30):
         user = UserFactory(grants=["products.view_product"])
         user.roles.add(role)
-    # count, page, roles, roles' codes, direct codes
-    with django_assert_num_queries(5):
+    # the caller's account is active, count, page, roles, roles' codes, direct codes
+    with django_assert_num_queries(6):
         assert len(client.get(f"{USERS}?limit=2").json()["results"]) == 2
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         body = client.get(f"{USERS}?limit=31").json()
     assert len(body["results"]) == 31
     assert body["results"][0]["effective_permissions"]
@@ -229,6 +230,27 @@ def test_delete_deactivates_and_ends_logins(client_with, tokens_for, api_client)
         ).status_code
         == 401
     )
+
+
+def test_a_deactivated_users_access_token_stops_working_here_at_once(client_with):
+    target = client_with()
+    assert target.patch(ME, {"first_name": "Ana"}, format="json").status_code == 200
+    assert client_with("users.delete_user").delete(_detail(target.user)).status_code == 204
+    # The access token is still unexpired and validly signed, but the account is inactive.
+    for response in (
+        target.get(ME),
+        target.patch(ME, {"first_name": "Still here"}, format="json"),
+        target.post(
+            f"{ME}/password",
+            {"current_password": PASSWORD, "new_password": "Nova-Senha-42x"},
+            format="json",
+        ),
+    ):
+        assert response.status_code == 401
+        assert response["Content-Type"] == "application/problem+json"
+        assert response.json()["code"] == "user_inactive"
+    target.user.refresh_from_db()
+    assert target.user.first_name == "Ana" and target.user.check_password(PASSWORD)
 
 
 def test_you_cannot_deactivate_yourself(client_with):
