@@ -25,6 +25,7 @@ from common.versioning import check_version
 from users.actors import Actor
 from users.models import IssuedRefreshToken, LoginSession, Permission, Role, User
 from users.selectors import user_effective_permission_codes
+from users.throttling import LoginGuard
 from users.tokens import RefreshToken, TokenPair
 
 
@@ -424,19 +425,23 @@ def _issue_pair(user: User, session: LoginSession) -> TokenPair:
 
 
 @transaction.atomic
-def auth_login(
-    *, username: str, password: str, ip_address: str | None = None, user_agent: str = ""
-) -> TokenPair:
+def auth_login(*, username: str, password: str, ip_address: str, user_agent: str = "") -> TokenPair:
     """Checks the password and starts a login (a new refresh-token family).
 
-    Raises InvalidCredentials for an unknown user, a wrong password or an inactive user.
+    ``ip_address`` is where the attempt comes from; failures are limited per
+    account and address and per account (``users.throttling.LoginGuard``).
+    Raises Throttled (429) past those limits, before checking the password, and
+    InvalidCredentials for an unknown user, a wrong password or an inactive user.
     """
+    guard = LoginGuard(username=username, address=ip_address)
+    guard.check()
     user = User.objects.filter(username=username).first()
     if user is None:
         User().set_password(password)  # same work as a real check: no timing oracle
         raise InvalidCredentials()
     if not user.check_password(password):
         raise InvalidCredentials()
+    guard.succeeded()
     if not user.is_active:
         raise InvalidCredentials("This account is deactivated.", code="user_inactive")
     session = LoginSession.objects.create(
