@@ -282,6 +282,27 @@ def user_password_change(*, user_id: uuid.UUID, current_password: str, new_passw
 
 
 @transaction.atomic
+def user_password_set(*, actor: Actor, user_id: uuid.UUID, password: str | None) -> User:
+    """Sets another user's password as an administrator (None disables password sign-in).
+
+    Refused (403 ``superuser_required``) unless the actor is a superuser:
+    whoever sets a password can sign in as that user and use every code they
+    hold. Validates the password and ends every login of the user.
+    """
+    if not actor.is_superuser:
+        raise _refused("Only a superuser can set another user's password.", "superuser_required")
+    user = _lock_user(user_id, None)
+    if password is None:
+        user.set_unusable_password()
+    else:
+        _validate_new_password(password, user)
+        user.set_password(password)
+    user.save()
+    _revoke_sessions(user, "password_set")
+    return user
+
+
+@transaction.atomic
 def user_roles_set(
     *,
     actor: Actor,

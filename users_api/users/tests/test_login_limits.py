@@ -195,12 +195,17 @@ def test_a_header_without_a_valid_proof_is_ignored(api_client, settings, kind):
 def test_a_stale_proof_is_ignored(api_client, settings, monkeypatch):
     settings.LOGIN_RATE_PER_IP = "1/min"
     UserFactory(username="ana")
-    stale = signed_client_address(address="192.0.2.50", username="ana")
-    assert _login(api_client, "x", "guess", SERVICE).status_code == 401
-    fresh = _login(api_client, "ana", PASSWORD, SERVICE, HTTP_X_SIGN_IN_CLIENT_ADDRESS=stale)
-    assert fresh.status_code == 200
     real_time = time.time
-    monkeypatch.setattr(time, "time", lambda: real_time() + 61)
+    monkeypatch.setattr(time, "time", lambda: real_time() - 59)
+    old_but_fresh = signed_client_address(address="192.0.2.50", username="ana")
+    monkeypatch.setattr(time, "time", lambda: real_time() - 61)
+    stale = signed_client_address(address="192.0.2.51", username="ana")
+    monkeypatch.setattr(time, "time", real_time)
+    assert _login(api_client, "x", "guess", SERVICE).status_code == 401
+    fresh = _login(
+        api_client, "ana", PASSWORD, SERVICE, HTTP_X_SIGN_IN_CLIENT_ADDRESS=old_but_fresh
+    )
+    assert fresh.status_code == 200
     response = _login(api_client, "ana", PASSWORD, SERVICE, HTTP_X_SIGN_IN_CLIENT_ADDRESS=stale)
     _assert_throttled(response, 60)
 
