@@ -30,5 +30,10 @@ REGISTER_RATE_PER_IP = env_str("REGISTER_RATE_PER_IP", "20/hour")
 # users_api has the accounts: every bearer request also checks the account is still active.
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,  # noqa: F821 - from service_defaults()
-    "DEFAULT_AUTHENTICATION_CLASSES": ["users.authentication.ActiveAccountJWTAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "users.authentication.ActiveAccountJWTAuthentication"
+        if name == "common.auth.JWTAuthentication"
+        else name
+        for name in REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"]  # noqa: F821
+    ],
 }
