@@ -88,13 +88,13 @@ def _ensure_actor_holds(actor: Actor, codes: Iterable[str]) -> None:
         )
 
 
-def _ensure_may_set_flags(actor: Actor, *, is_staff: bool, is_superuser: bool) -> None:
+def _ensure_may_set_flags(actor: Actor, *, staff_changes: bool, superuser_changes: bool) -> None:
     """Staff access opens every admin site and superuser passes every check: superusers only."""
     if actor.is_superuser:
         return
-    if is_superuser:
+    if superuser_changes:
         raise _refused("Only a superuser can grant or remove superuser.", "superuser_required")
-    if is_staff:
+    if staff_changes:
         raise _refused("Only a superuser can grant or remove staff access.", "superuser_required")
 
 
@@ -163,7 +163,8 @@ def user_create(
     is_superuser: bool = False,
 ) -> User:
     """Creates a user; only a superuser may create a staff member or a superuser (403)."""
-    _ensure_may_set_flags(actor, is_staff=is_staff, is_superuser=is_superuser)
+    # A new user's flags start false: setting one is a change.
+    _ensure_may_set_flags(actor, staff_changes=is_staff, superuser_changes=is_superuser)
     user = User(
         username=username,
         email=User.objects.normalize_email(email),
@@ -226,8 +227,8 @@ def user_update(
     _ensure_may_manage(actor, user)
     _ensure_may_set_flags(
         actor,
-        is_staff=changes.get("is_staff", user.is_staff) != user.is_staff,
-        is_superuser=changes.get("is_superuser", user.is_superuser) != user.is_superuser,
+        staff_changes=changes.get("is_staff", user.is_staff) != user.is_staff,
+        superuser_changes=changes.get("is_superuser", user.is_superuser) != user.is_superuser,
     )
     deactivating = changes.get("is_active") is False and user.is_active
     if deactivating and str(user.pk) == str(actor.id):
