@@ -16,7 +16,6 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -26,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from rest_framework.exceptions import APIException
 
-from common.admin import ReadOnlyAdmin
+from common.admin import ReadOnlyAdmin, ServiceWritesAdmin, refusal_message
 from common.formats import brl, format_address, format_document
 from orders import services
 from orders.models import ClientSnapshot, Order, OrderItem, OrderStatusChange, ProductSnapshot
@@ -39,19 +38,6 @@ CANCEL = "orders.cancel_order"
 
 def _actor(request: HttpRequest) -> services.Actor:
     return services.Actor(id=str(request.user.pk), username=request.user.get_username())
-
-
-def _refusal(error: Exception) -> str:
-    """The message of a service's refusal, for the admin's message list."""
-    if isinstance(error, APIException):
-        detail = error.detail
-        errors = getattr(error, "extra", {}).get("errors")
-        if errors:
-            return " ".join(str(message) for messages_ in errors.values() for message in messages_)
-        return str(detail)
-    if isinstance(error, DjangoValidationError):
-        return " ".join(error.messages)
-    return str(error)
 
 
 def _other_admin(service: str, path_: str) -> str:
@@ -192,7 +178,7 @@ class OrderChangeForm(forms.ModelForm):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ServiceWritesAdmin):
     inlines = [OrderItemInline, StatusChangeInline]
     list_display = (
         "number",
@@ -315,21 +301,6 @@ class OrderAdmin(admin.ModelAdmin):
 
     # --- writes: orders.services, one use-case per change ----------------------------------
 
-    def changeform_view(
-        self,
-        request: HttpRequest,
-        object_id: str | None = None,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        """A refusal found by a service while saving (a rule, a copy that changed meanwhile)
-        undoes the whole save and is shown on the page it came from."""
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except (APIException, DjangoValidationError) as error:
-            self.message_user(request, _refusal(error), messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
-
     def save_model(self, request: Any, obj: Order, form: Any, change: bool) -> None:
         if not change:
             order = services.order_create(
@@ -348,9 +319,7 @@ class OrderAdmin(admin.ModelAdmin):
             )
         else:
             return
-        # The admin goes on with the row the service wrote (its number, total, version).
-        obj.pk = order.pk
-        obj.refresh_from_db()
+        self.show_written(obj, order)
 
     def save_formset(self, request: Any, form: Any, formset: Any, change: bool) -> None:
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
@@ -443,7 +412,7 @@ class OrderAdmin(admin.ModelAdmin):
                 order_id=order.pk, actor=_actor(request), expected_version=None, **kwargs
             )
         except APIException as error:
-            self.message_user(request, _refusal(error), messages.ERROR)
+            self.message_user(request, refusal_message(error), messages.ERROR)
         else:
             self.message_user(
                 request,
@@ -466,7 +435,7 @@ class OrderAdmin(admin.ModelAdmin):
             try:
                 use_case(order_id=order.pk, actor=_actor(request), expected_version=None)
             except APIException as error:
-                self.message_user(request, _refusal(error), messages.ERROR)
+                self.message_user(request, refusal_message(error), messages.ERROR)
             else:
                 done += 1
         if done:
