@@ -159,9 +159,7 @@ def test_admin_products_are_written_and_deactivated_through_the_service(admin_si
     clerk.post("/admin/products/product/", action)
     assert Product.objects.get().is_active  # needs products.delete_product
     assert clerk.get(f"/admin/products/product/{product.pk}/delete/").status_code == 403
-    deleter = admin_signed_in(
-        "products.view_product", "products.delete_product", username="caio"
-    )
+    deleter = admin_signed_in("products.view_product", "products.delete_product", username="caio")
     deleter.post("/admin/products/product/", action)
     product.refresh_from_db()
     assert not product.is_active
