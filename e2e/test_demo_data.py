@@ -92,3 +92,20 @@ def test_demo_data_loads_once(users_api, clients_api, products_api, orders_api):
         ).status_code
         == 403
     )
+    # The clerks are staff: they sign in to the back office with their role's codes.
+    sign_in = requests.Session()
+    login = f"{orders_api.url}/admin/login/"
+    sign_in.get(login, timeout=10)
+    page = sign_in.post(
+        login,
+        data={
+            "username": "vendedora",
+            "password": "Vendas-Demo-2026",
+            "csrfmiddlewaretoken": sign_in.cookies["csrftoken"],
+            "next": "/admin/",
+        },
+        headers={"Referer": login},
+        timeout=30,
+    )
+    assert page.url.endswith("/admin/"), page.text[-2000:]
+    assert "/admin/orders/order/" in page.text
