@@ -169,7 +169,8 @@ def start_service(name: str, *, env: dict[str, str], database_url: str, log_dir:
         try:
             if requests.get(f"{service.url}/readyz", timeout=2).status_code == 200:
                 return service
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
+            # Not listening yet, or its worker still loading the app (slow on a busy machine).
             pass
         time.sleep(0.2)
     service.stop()

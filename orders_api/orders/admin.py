@@ -20,6 +20,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -65,11 +66,11 @@ class OrderItemForm(forms.ModelForm):
     """A line: a product copy (new lines only) and a quantity; the price is the copy's."""
 
     product = forms.ModelChoiceField(
-        label=_("product"),
+        label=capfirst(_("product")),
         queryset=ProductSnapshot.objects.filter(is_active=True),
         widget=AutocompleteSelect(OrderItem._meta.get_field("product"), admin.site),
     )
-    quantity = forms.IntegerField(label=_("quantity"), min_value=1, max_value=1_000_000)
+    quantity = forms.IntegerField(label=capfirst(_("quantity")), min_value=1, max_value=1_000_000)
 
     class Meta:
         model = OrderItem
@@ -145,7 +146,7 @@ class OrderAddForm(forms.ModelForm):
     """Placing an order: an active client's copy (its default address is copied) and notes."""
 
     client = forms.ModelChoiceField(
-        label=_("client"),
+        label=capfirst(_("client")),
         queryset=ClientSnapshot.objects.filter(is_active=True),
         widget=AutocompleteSelect(Order._meta.get_field("client"), admin.site),
     )
@@ -158,7 +159,7 @@ class OrderAddForm(forms.ModelForm):
 class OrderChangeForm(forms.ModelForm):
     """An open order's notes and shipping address (one of the client copy's addresses)."""
 
-    shipping_address_id = forms.ChoiceField(label=_("shipping address"), required=False)
+    shipping_address_id = forms.ChoiceField(label=capfirst(_("shipping address")), required=False)
 
     class Meta:
         model = Order

@@ -198,7 +198,7 @@ class OrderItem(VersionedModel):
         verbose_name=_("product"),
     )
     sku = models.CharField(_("SKU"), max_length=40)
-    product_name = models.CharField(_("product"), max_length=200)
+    product_name = models.CharField(_("product name"), max_length=200)
     quantity = models.PositiveIntegerField(_("quantity"))
     unit_price = models.DecimalField(_("unit price"), **MONEY)
     total = models.DecimalField(_("total"), **MONEY)
