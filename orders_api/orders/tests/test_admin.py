@@ -226,9 +226,11 @@ def test_the_page_shows_address_creator_shortages_and_links(admin_signed_in, set
 
 
 @pytest.mark.default_language
-def test_the_admin_speaks_portuguese_by_default(admin_signed_in):
+def test_the_admin_speaks_portuguese_by_default(admin_signed_in, admin_api):
     clerk = admin_signed_in(*CLERK)
     order = _order((ProductSnapshotFactory(price=Decimal("1234.56")), 1))
+    api = admin_api.get(f"/api/v1/orders/{order.pk}/").json()
+    assert api["status"] == "open" and api["created_at"].endswith("Z")  # the JSON stays
     listing = clerk.get("/admin/orders/order/").content.decode()
     assert "Aberto" in listing and "R$\u00a01.234,56" in listing
     page = clerk.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
