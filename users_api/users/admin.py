@@ -11,6 +11,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from django.contrib.auth.models import Group
 from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
 
 from users.models import Permission, Role, User
 
@@ -19,13 +20,13 @@ admin.site.unregister(Group)  # roles replace Django's groups
 
 class UserCreationForm(forms.ModelForm):
     password1 = forms.CharField(
-        label="Password",
+        label=_("Password"),
         strip=False,
         widget=forms.PasswordInput,
         help_text=password_validation.password_validators_help_text_html(),
     )
     password2 = forms.CharField(
-        label="Password confirmation", strip=False, widget=forms.PasswordInput
+        label=_("Password confirmation"), strip=False, widget=forms.PasswordInput
     )
 
     class Meta:
@@ -36,7 +37,7 @@ class UserCreationForm(forms.ModelForm):
         cleaned = super().clean()
         password1, password2 = cleaned.get("password1"), cleaned.get("password2")
         if password1 and password1 != password2:
-            self.add_error("password2", "The two passwords differ.")
+            self.add_error("password2", _("The two passwords differ."))
         elif password1:
             self.instance.username = cleaned.get("username", "")
             self.instance.email = cleaned.get("email", "")
@@ -82,9 +83,12 @@ class UserAdmin(DjangoUserAdmin):
     readonly_fields = ("last_login", "created_at", "updated_at", "version")
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        ("Personal info", {"fields": ("first_name", "last_name", "email")}),
-        ("Access", {"fields": ("is_active", "is_staff", "is_superuser", "roles", "permissions")}),
-        ("History", {"fields": ("last_login", "created_at", "updated_at", "version")}),
+        (_("Personal info"), {"fields": ("first_name", "last_name", "email")}),
+        (
+            _("Access"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "roles", "permissions")},
+        ),
+        (_("History"), {"fields": ("last_login", "created_at", "updated_at", "version")}),
     )
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("username", "email", "password1", "password2")}),
@@ -102,7 +106,7 @@ class RoleAdmin(admin.ModelAdmin):
     def get_queryset(self, request: Any) -> Any:
         return super().get_queryset(request).annotate(code_count=Count("permissions"))
 
-    @admin.display(description="Codes", ordering="code_count")
+    @admin.display(description=_("Codes"), ordering="code_count")
     def permission_count(self, role: Role) -> int:
         return role.code_count
 
