@@ -352,6 +352,7 @@ def service_defaults(
         "LANGUAGE_CODE": "pt-br",
         "LANGUAGES": [("pt-br", "Português (Brasil)"), ("en", "English")],
         "TIME_ZONE": "America/Sao_Paulo",
+        "FORMAT_MODULE_PATH": ["common.formats_by_language"],
         "USE_I18N": True,
         "USE_TZ": True,
         "STATIC_URL": "static/",

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from clients import brazil, services
 from clients.models import Address, Client
 from common.admin import ServiceWritesAdmin
-from common.formats import format_cep
+from common.formats import format_cep, format_document
 
 
 class ClientForm(forms.ModelForm):
@@ -23,6 +23,11 @@ class ClientForm(forms.ModelForm):
     class Meta:
         model = Client
         fields = ["kind", "name", "document", "email", "phone", "is_active"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.document:
+            self.initial["document"] = format_document(self.instance.document)
 
     def clean_phone(self) -> str:
         try:
@@ -92,6 +97,22 @@ class AddressInline(admin.StackedInline):
         "district",
         ("city", "state", "postal_code", "country"),
     ]
+    readonly_fields = ["cep"]
+
+    @admin.display(description=_("CEP"))
+    def cep(self, address: Address) -> str:
+        return format_cep(address.postal_code)
+
+    def get_fields(self, request: Any, obj: Any = None) -> Any:
+        if self.has_change_permission(request, obj) or self.has_add_permission(request, obj):
+            return self.fields
+        # Read only: the CEP with its mask.
+        return [
+            tuple("cep" if name == "postal_code" else name for name in row)
+            if isinstance(row, tuple)
+            else row
+            for row in self.fields
+        ]
 
     def has_view_permission(self, request: Any, obj: Any = None) -> bool:
         return request.user.has_perm("clients.view_client") or self.has_change_permission(request)
@@ -128,6 +149,13 @@ class ClientAdmin(ServiceWritesAdmin):
     @admin.display(description=_("document"), ordering="document")
     def document_formatted(self, client: Client) -> str:
         return client.formatted_document
+
+    def get_fields(self, request: Any, obj: Client | None = None) -> Any:
+        fields = super().get_fields(request, obj)
+        if obj is None or self.has_change_permission(request, obj):
+            return fields
+        # Read only: the document with its mask.
+        return ["document_formatted" if name == "document" else name for name in fields]
 
     def get_search_results(self, request: Any, queryset: Any, search_term: str) -> Any:
         # 390.533.447-05 finds the client stored as 39053344705.

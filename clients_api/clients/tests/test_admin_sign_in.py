@@ -148,6 +148,11 @@ def test_the_form_normalizes_and_refuses_phones_like_the_api(admin_signed_in):
     assert Client.objects.get().phone == "84998765432"
 
 
+def brazil_cep(client):
+    cep = client.addresses.get().postal_code
+    return f"{cep[:5]}-{cep[5:]}"
+
+
 def test_search_by_formatted_document_and_by_city(admin_signed_in):
     browser = admin_signed_in("clients.view_client")
     AddressFactory(client=ClientFactory(name="Maria", document="39053344705"), city="Mossoró")
@@ -156,6 +161,12 @@ def test_search_by_formatted_document_and_by_city(admin_signed_in):
     assert "Maria" in by_document and "João" not in by_document
     by_city = browser.get(CLIENTS, {"q": "Mossoró"}).content.decode()
     assert "Maria" in by_city and "João" not in by_city
+    maria = Client.objects.get(name="Maria")
+    page = browser.get(f"{CLIENTS}{maria.pk}/change/").content.decode()
+    assert "390.533.447-05" in page and brazil_cep(maria) in page  # masks, read only
+    editor = admin_signed_in("clients.view_client", "clients.change_client", username="caio")
+    form = editor.get(f"{CLIENTS}{maria.pk}/change/").content.decode()
+    assert 'value="390.533.447-05"' in form and f'value="{brazil_cep(maria)}"' in form
 
 
 def test_local_users_and_groups_are_not_offered(admin_signed_in):

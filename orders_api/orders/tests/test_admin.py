@@ -249,3 +249,16 @@ def test_the_api_status_filter_takes_the_portuguese_words(admin_api, word, statu
     assert [order["status"] for order in listed] == [status]
     assert {open_order.number, finished.number} >= {order["number"] for order in listed}
     assert admin_api.get("/api/v1/orders/?status=fechado").status_code == 400
+
+
+@pytest.mark.default_language
+def test_times_show_in_sao_paulo_as_dd_mm_yyyy(admin_signed_in):
+    import datetime as dt
+
+    clerk = admin_signed_in(*CLERK)
+    order = _order((ProductSnapshotFactory(), 1))
+    Order.objects.filter(pk=order.pk).update(
+        created_at=dt.datetime(2026, 12, 1, 2, 30, tzinfo=dt.UTC)
+    )
+    listing = clerk.get("/admin/orders/order/").content.decode()
+    assert "30/11/2026 23:30" in listing  # 02:30 UTC is 23:30 of the day before in São Paulo
