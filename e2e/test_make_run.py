@@ -1,5 +1,5 @@
-"""`make run` (scripts/run.py under honcho) on the embedded defaults: everything comes up,
-everything goes down, and nothing is left behind."""
+"""`make run` (scripts/run.py under honcho) on the embedded defaults and on RabbitMQ:
+everything comes up and stays up, everything goes down, and nothing is left behind."""
 
 import contextlib
 import os
@@ -24,8 +24,11 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def running(tmp_path):
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _start(tmp_path, **extra_env):
+    """scripts/run.py with its own ports and var/; waits until every API is ready."""
     ports = {service: _free_port() for service in SERVICES}
     env = {
         key: value
@@ -35,6 +38,7 @@ def running(tmp_path):
     env.update(
         VAR_DIR=str(tmp_path / "var"),
         **{f"{service.upper()}_PORT": str(port) for service, port in ports.items()},
+        **extra_env,
     )
     log = tmp_path / "run.log"
     process = subprocess.Popen(
@@ -58,12 +62,36 @@ def running(tmp_path):
         time.sleep(0.5)
     assert not waiting, f"not ready: {waiting}\n{log.read_text()}"
     family = psutil.Process(process.pid).children(recursive=True)
-    yield process, family, log
+    return process, family, log, ports
+
+
+def _stop(process, family):
     if process.poll() is None:
         process.kill()
     for member in family:  # whatever a failure left running
         with contextlib.suppress(psutil.NoSuchProcess):
             member.kill()
+
+
+@pytest.fixture
+def running(tmp_path):
+    process, family, log, _ = _start(tmp_path)
+    yield process, family, log
+    _stop(process, family)
+
+
+@pytest.fixture
+def running_on_rabbitmq(tmp_path):
+    """`BROKER_URL=amqp://... make run`, in a virtual host of its own (E2E_AMQP_URL)."""
+    url = os.environ.get("E2E_AMQP_URL", "")
+    if not url:
+        message = "E2E_AMQP_URL is not set: `make test` sets it when RabbitMQ answers"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    process, family, log, ports = _start(tmp_path, BROKER_URL=url)
+    yield process, family, log, ports
+    _stop(process, family)
 
 
 def _all_gone(family, timeout=30.0):
@@ -107,3 +135,28 @@ def test_a_crashed_process_stops_the_others_and_is_named(running):
     assert process.wait(60) != 0
     assert _all_gone(family) == []
     assert "clients_api.1 stopped" in log.read_text()
+
+
+def test_on_rabbitmq_no_embedded_broker_starts_and_both_workers_stay_up(running_on_rabbitmq):
+    process, family, log, ports = running_on_rabbitmq
+    commands = " ".join(" ".join(p.cmdline()) for p in family)
+    assert "redis-server" not in commands and "embedded_broker" not in commands
+    for expected in ("relay_outbox", "orders_api.celery", "products_api.celery"):
+        assert expected in commands, expected
+    deadline = time.monotonic() + 60
+    while log.read_text().count(" ready.") < 2:  # each worker logs "<node name> ready."
+        assert process.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.5)
+    time.sleep(10)  # a worker whose node name clashed dies within a second or two
+    output = log.read_text()
+    assert process.poll() is None, output
+    assert "RESOURCE_LOCKED" not in output
+    assert all(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in family), output
+    assert "broker (BROKER_URL)  amqp://guest:***@" in output  # no embedded broker announced
+    ready = requests.get(f"http://127.0.0.1:{ports['orders_api']}/readyz", timeout=10).json()
+    assert ready["components"]["broker"] == "up"
+    assert ready["components"]["consumer"] == "up"
+    process.send_signal(signal.SIGTERM)
+    process.wait(60)
+    assert _all_gone(family) == []

@@ -1,7 +1,8 @@
 """`make run`: migrate every service, print where everything is, start them all.
 
 Processes run under honcho (Procfile); Ctrl-C or SIGTERM stops every one of them,
-and when one dies honcho stops the others and names it.
+and when one dies honcho stops the others and names it. With ``BROKER_URL`` set
+(Redis or RabbitMQ) the services use that broker and the embedded one is not started.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -27,8 +29,35 @@ SERVICES = [
 ]
 
 
+#: The Procfile's process that runs the embedded broker.
+EMBEDDED_BROKER = "broker"
+
+
 def _manage(service: str, *args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=REPO / service, check=True)
+
+
+def procfile_processes(procfile: Path) -> list[str]:
+    """The process names of ``procfile``, in order."""
+    names = []
+    for line in procfile.read_text().splitlines():
+        name, colon, _ = line.partition(":")
+        if colon and name.strip() and not name.lstrip().startswith("#"):
+            names.append(name.strip())
+    return names
+
+
+def processes_to_start(procfile: Path, broker_url: str) -> list[str]:
+    """Every process, less the embedded broker when ``broker_url`` names another one."""
+    names = procfile_processes(procfile)
+    return [name for name in names if name != EMBEDDED_BROKER] if broker_url else names
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return url.replace(f":{parts.password}@", ":***@", 1)
 
 
 def main() -> int:
@@ -51,7 +80,11 @@ def main() -> int:
             f"    admin    {base}/admin/",
             f"    health   {base}/healthz  {base}/readyz",
         ]
-    lines.append(f"  embedded broker (Redis)  {embedded_broker.url()}")
+    broker_url = env.get("BROKER_URL", "").strip()
+    if broker_url:
+        lines.append(f"  broker (BROKER_URL)  {_without_password(broker_url)}")
+    else:
+        lines.append(f"  embedded broker (Redis)  {embedded_broker.url()}")
     print("\nSistema Multi-APIs is starting:\n" + "\n".join(lines), flush=True)
     print(
         "\nFirst admin (once):\n"
@@ -74,6 +107,7 @@ def main() -> int:
             "--app-root",
             str(REPO),
             "start",
+            *processes_to_start(REPO / "Procfile", broker_url),
         ],
         env,
     )
