@@ -1,13 +1,71 @@
-"""Read-only views of the event tables, and replaying dead letters from the admin."""
+"""What every service's admin shares: writes through the services, read-only views of the
+event tables, and replaying dead letters."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import APIException
 
 from common.events.consumer import replay_dead_letters
 from common.models import DeadLetter, InboxEvent, OutboxEvent
+
+
+def refusal_message(error: APIException | ValidationError) -> str:
+    """A service's refusal (DomainError, NotFound, ValidationError) as one line for people."""
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    errors = getattr(error, "extra", {}).get("errors")
+    if errors:
+        return " ".join(str(message) for found in errors.values() for message in found)
+    return str(error.detail)
+
+
+class ServiceWritesAdmin(admin.ModelAdmin):
+    """An admin whose saves call the service's use-cases (in ``save_model`` and
+    ``save_formset``), as the API does.
+
+    A refusal the form could not foresee (a rule, a row changed meanwhile) undoes the
+    whole save; the page comes back with what was typed and the refusal as its error.
+    """
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except (APIException, ValidationError) as error:
+            # Again, with a form that shows the refusal and so writes nothing.
+            request.service_refusal = refusal_message(error)
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request: Any, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        refusal = getattr(request, "service_refusal", None)
+        if refusal is None:
+            return form
+
+        class Refused(form):
+            def clean(self) -> dict[str, Any]:
+                super().clean()
+                raise forms.ValidationError(refusal, code="refused")
+
+        return Refused
+
+    @staticmethod
+    def show_written(obj: Any, written: Any) -> None:
+        """Makes the admin's object the row the service wrote, for the pages that follow."""
+        obj.pk = written.pk
+        obj.refresh_from_db()
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -22,11 +80,11 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 class PendingFilter(admin.SimpleListFilter):
-    title = "state"
+    title = _("state")
     parameter_name = "state"
 
     def lookups(self, request: Any, model_admin: Any) -> list[tuple[str, str]]:
-        return [("pending", "Pending"), ("sent", "Sent")]
+        return [("pending", _("Pending")), ("sent", _("Sent"))]
 
     def queryset(self, request: Any, queryset: Any) -> Any:
         if self.value() == "pending":
@@ -66,8 +124,9 @@ class DeadLetterAdmin(ReadOnlyAdmin):
     def get_readonly_fields(self, request: Any, obj: Any = None) -> list[str]:
         return [field.name for field in self.model._meta.fields]
 
-    @admin.action(description="Replay the selected events")
+    @admin.action(description=_("Replay the selected events"))
     def replay(self, request: Any, queryset: Any) -> None:
         replayed, failed = replay_dead_letters(letters=queryset)
         level = messages.WARNING if failed else messages.SUCCESS
-        self.message_user(request, f"Replayed {replayed}; still failing {failed}.", level)
+        message = _("Replayed %(replayed)d; still failing %(failed)d.")
+        self.message_user(request, message % {"replayed": replayed, "failed": failed}, level)

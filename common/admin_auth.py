@@ -40,6 +40,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from rest_framework.throttling import BaseThrottle
 from rest_framework_simplejwt.exceptions import TokenError
 
@@ -51,9 +52,13 @@ logger = logging.getLogger(__name__)
 SESSION_CODES_KEY = "_users_api_permissions"
 _CODES_ATTR = "users_api_permissions"
 
-UNREACHABLE = "users_api cannot be reached; try again shortly."
-INACTIVE = "This account is deactivated in users_api."
-UNVERIFIED = (
+UNREACHABLE = _("users_api cannot be reached; try again shortly.")
+INACTIVE = _("This account is deactivated in users_api.")
+NOT_STAFF = _(
+    "This account may not use the back office: it is not a staff member. "
+    "Ask an administrator to mark it as staff in users_api."
+)
+UNVERIFIED = _(
     "users_api's token could not be verified here; this service's JWT_PUBLIC_KEY, "
     "JWT_ISSUER and JWT_AUDIENCE must match users_api's."
 )
@@ -172,8 +177,9 @@ def users_api_claims(
         return None
     if status == 429:
         raise ValidationError(
-            f"Too many sign-in attempts; try again in {retry_after or 'a few'} seconds.",
+            _("Too many sign-in attempts; try again in %(seconds)s seconds."),
             code="throttled",
+            params={"seconds": retry_after or _("a few")},
         )
     if status != 200 or not isinstance(body.get("access"), str):
         logger.warning("admin sign-in: users_api at %s answered %s", url, status)
@@ -216,6 +222,11 @@ class UsersApiBackend(BaseBackend):
         password: str | None = None,
         **kwargs: Any,
     ) -> AbstractBaseUser | None:
+        """The staff user users_api vouches for; None for refused credentials.
+
+        Raises ValidationError (shown on the login page) as ``users_api_claims``
+        does, and ``not_staff`` for a right password of an account that is not staff.
+        """
         if username is None or password is None:
             return None
         claims = users_api_claims(
@@ -224,10 +235,12 @@ class UsersApiBackend(BaseBackend):
             # The browser's address as this service sees it (NUM_PROXIES applies).
             client_address=BaseThrottle().get_ident(request) if request is not None else None,
         )
-        if claims is None or not claims.get("is_staff"):
-            # Non-staff get the admin's usual "correct username and password for a
-            # staff account" message, as Django does for local users.
+        if claims is None:
             return None
+        if not claims.get("is_staff"):
+            # The password was right, so say what is wrong: the admin's own message
+            # ("correct username and password for a staff account") reads as a typo.
+            raise ValidationError(NOT_STAFF, code="not_staff")
         user = admin_user_from_claims(claims=claims)
         # remember_codes() moves them into the session once login() has settled it.
         setattr(user, _CODES_ATTR, frozenset(claims.get("permissions", ())))

@@ -14,6 +14,11 @@ from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+#: The backend of the admin sites whose accounts live in users_api.
+USERS_API_BACKEND = "common.admin_auth.UsersApiBackend"
 
 
 class BackOfficeSite(admin.AdminSite):
@@ -23,8 +28,8 @@ class BackOfficeSite(admin.AdminSite):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.site_header = f"Sistema Multi-APIs — {settings.SERVICE_NAME}"
-        self.site_title = f"{settings.SERVICE_NAME} admin"
-        self.index_title = "Back office"
+        self.site_title = format_lazy(_("{service} admin"), service=settings.SERVICE_NAME)
+        self.index_title = _("Back office")
         self.site_url = None  # the services have no site at "/" to go back to
 
     def each_context(self, request: HttpRequest) -> dict[str, Any]:
@@ -41,3 +46,14 @@ class BackOfficeSite(admin.AdminSite):
 
 class BackOfficeAdminConfig(AdminConfig):
     default_site = "common.admin_site.BackOfficeSite"
+
+    def ready(self) -> None:
+        super().ready()
+        if settings.AUTHENTICATION_BACKENDS == [USERS_API_BACKEND]:
+            # Accounts, roles and grants are users_api's: a local user or group made
+            # here could never sign in, so these admins do not offer them.
+            from django.contrib.auth.models import Group, User
+
+            for model in (User, Group):
+                if admin.site.is_registered(model):
+                    admin.site.unregister(model)

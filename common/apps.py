@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CommonConfig(AppConfig):
     name = "common"
-    verbose_name = "Common"
+    verbose_name = _("Common")
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in

@@ -19,12 +19,33 @@ from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "urn:sistema-multi-apis:problem:"
+
+#: Titles in the request's language (DESIGN §4); other statuses keep HTTP's English phrase.
+TITLES = {
+    400: _("Bad Request"),
+    401: _("Unauthorized"),
+    403: _("Forbidden"),
+    404: _("Not Found"),
+    405: _("Method Not Allowed"),
+    406: _("Not Acceptable"),
+    409: _("Conflict"),
+    412: _("Precondition Failed"),
+    413: _("Request Entity Too Large"),
+    415: _("Unsupported Media Type"),
+    422: _("Unprocessable Entity"),
+    428: _("Precondition Required"),
+    429: _("Too Many Requests"),
+    500: _("Internal Server Error"),
+    503: _("Service Unavailable"),
+}
 
 #: Seconds a client is asked to wait (Retry-After) while the database is unreachable.
 DATABASE_RETRY_AFTER = 5
@@ -83,7 +104,7 @@ class DatabaseUnavailable(exceptions.APIException):
 
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_code = "database_unavailable"
-    default_detail = "The service cannot reach its database right now; try again shortly."
+    default_detail = _("The service cannot reach its database right now; try again shortly.")
     wait = DATABASE_RETRY_AFTER  # DRF's handler turns it into Retry-After
 
 
@@ -116,6 +137,8 @@ def problem(
 
 
 def _title(status_code: int) -> str:
+    if status_code in TITLES:
+        return str(TITLES[status_code])
     try:
         return HTTPStatus(status_code).phrase
     except ValueError:
@@ -195,7 +218,7 @@ def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Res
         body = problem(
             status_code,
             code="validation_error",
-            detail="The request has invalid fields.",
+            detail=gettext("The request has invalid fields."),
             errors=flatten_errors(exc.detail),
         )
     else:
@@ -224,7 +247,9 @@ def problem_response(
 
 
 def handler400(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return problem_response(request, 400, "bad_request", "The request could not be understood.")
+    return problem_response(
+        request, 400, "bad_request", gettext("The request could not be understood.")
+    )
 
 
 def handler403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -232,13 +257,13 @@ def handler403(request: HttpRequest, exception: Exception | None = None) -> Http
     from django.contrib import admin
 
     if request.path.startswith(reverse("admin:index")):
-        context = {**admin.site.each_context(request), "title": "Not allowed"}
+        context = {**admin.site.each_context(request), "title": gettext("Not allowed")}
         return TemplateResponse(request, "admin/permission_denied.html", context, status=403)
-    return problem_response(request, 403, "permission_denied", "You may not do this.")
+    return problem_response(request, 403, "permission_denied", gettext("You may not do this."))
 
 
 def handler404(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return problem_response(request, 404, "not_found", "Nothing lives at this address.")
+    return problem_response(request, 404, "not_found", gettext("Nothing lives at this address."))
 
 
 def handler500(request: HttpRequest) -> JsonResponse:
@@ -257,5 +282,8 @@ def handler500(request: HttpRequest) -> JsonResponse:
             headers={"Retry-After": str(unavailable.wait)},
         )
     return problem_response(
-        request, 500, "server_error", "Something went wrong on our side; it has been logged."
+        request,
+        500,
+        "server_error",
+        gettext("Something went wrong on our side; it has been logged."),
     )

@@ -332,6 +332,8 @@ def service_defaults(
             "django.middleware.security.SecurityMiddleware",
             "whitenoise.middleware.WhiteNoiseMiddleware",
             "django.contrib.sessions.middleware.SessionMiddleware",
+            # After sessions (the admin's language switch), before common (DESIGN §4).
+            "django.middleware.locale.LocaleMiddleware",
             "django.middleware.common.CommonMiddleware",
             "django.middleware.csrf.CsrfViewMiddleware",
             "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -362,8 +364,13 @@ def service_defaults(
         "DATABASES": {"default": database(service)},
         "CACHES": {"default": cache()},
         "DEFAULT_AUTO_FIELD": "django.db.models.BigAutoField",
-        "LANGUAGE_CODE": "en-us",
-        "TIME_ZONE": "UTC",
+        # DESIGN §4: Brazilian Portuguese unless the request asks for English
+        # (Accept-Language, or the admin's switch). Times are stored and sent in UTC and
+        # shown in São Paulo's time.
+        "LANGUAGE_CODE": "pt-br",
+        "LANGUAGES": [("pt-br", "Português (Brasil)"), ("en", "English")],
+        "TIME_ZONE": "America/Sao_Paulo",
+        "FORMAT_MODULE_PATH": ["common.formats_by_language"],
         "USE_I18N": True,
         "USE_TZ": True,
         "STATIC_URL": "static/",

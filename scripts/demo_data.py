@@ -2,7 +2,8 @@
 
 Run it while `make run` is up. It logs in as the admin (created first when the
 login fails and ``--create-admin`` is given), then adds two roles and two
-users, clients with addresses, products with stock and a few orders. Every
+staff users (clerks who sign in to the back office with their role's codes),
+clients with addresses, products with stock and a few orders. Every
 create carries an Idempotency-Key, so running it again adds nothing.
 """
 
@@ -76,10 +77,12 @@ class Api:
     def get(self, path: str) -> requests.Response:
         return requests.get(f"{self.base}{path}", headers=self.headers, timeout=30)
 
-    def put(self, path: str, body: dict[str, Any]) -> None:
-        response = requests.put(f"{self.base}{path}", json=body, headers=self.headers, timeout=30)
+    def put(self, path: str, body: dict[str, Any], method: str = "PUT") -> None:
+        response = requests.request(
+            method, f"{self.base}{path}", json=body, headers=self.headers, timeout=30
+        )
         if response.status_code >= 400:
-            raise SystemExit(f"PUT {path} answered {response.status_code}: {response.text}")
+            raise SystemExit(f"{method} {path} answered {response.status_code}: {response.text}")
 
 
 def _login(users_url: str, username: str, password: str) -> str | None:
@@ -178,6 +181,8 @@ def main() -> int:
             key=f"demo-user-{username}",
         )
         users.put(f"/api/v1/users/{user['id']}/roles", {"roles": [role_ids[role]]})
+        # Clerks work in the back office: staff, with their role's codes there.
+        users.put(f"/api/v1/users/{user['id']}/", {"is_staff": True}, method="PATCH")
 
     print("==> clients with addresses", flush=True)
     client_ids = []

@@ -91,15 +91,6 @@ def normalize_cnpj(value: str) -> str:
     return cnpj
 
 
-def format_document(document: str) -> str:
-    """123.456.789-09 for a CPF, 12.345.678/0001-95 for a CNPJ; anything else as is."""
-    if len(document) == 11:
-        return f"{document[:3]}.{document[3:6]}.{document[6:9]}-{document[9:]}"
-    if len(document) == 14:
-        return f"{document[:2]}.{document[2:5]}.{document[5:8]}/{document[8:12]}-{document[12:]}"
-    return document
-
-
 def normalize_cep(value: str) -> str:
     """The 8 digits of a CEP (12345-678 or 12345678). Raises ValueError."""
     cep = _strip(value)

@@ -7,32 +7,43 @@ import uuid
 from django.db import models
 from django.db.models.functions import Length
 from django.db.models.lookups import Exact
+from django.utils.translation import gettext_lazy as _
 
-from clients.brazil import UFS, format_document
+from clients.brazil import UFS
+from common.formats import format_document
 from common.versioning import VersionedModel
 
 
 class Client(VersionedModel):
     class Kind(models.TextChoices):
-        INDIVIDUAL = "individual", "Individual (CPF)"
-        COMPANY = "company", "Company (CNPJ)"
+        INDIVIDUAL = "individual", _("Individual (CPF)")
+        COMPANY = "company", _("Company (CNPJ)")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    name = models.CharField(max_length=200)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=200)
     document = models.CharField(
+        _("document"),
         max_length=14,
         unique=True,
-        help_text="CPF (11 digits) for individuals, CNPJ (14 characters) for companies; "
-        "stored without punctuation.",
+        help_text=_(
+            "CPF (11 digits) for individuals, CNPJ (14 characters) for companies; "
+            "stored without punctuation."
+        ),
     )
-    email = models.EmailField(blank=True)
-    phone = models.CharField(max_length=20, blank=True, help_text="Digits only, with area code.")
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(
+        _("phone"), max_length=20, blank=True, help_text=_("Digits only, with area code.")
+    )
     is_active = models.BooleanField(
-        default=True, help_text="Deactivated clients stay for history and take no new orders."
+        _("active"),
+        default=True,
+        help_text=_("Deactivated clients stay for history and take no new orders."),
     )
 
     class Meta:
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
@@ -53,21 +64,33 @@ class Client(VersionedModel):
 
 class Address(VersionedModel):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="addresses")
-    label = models.CharField(max_length=50, blank=True, help_text="e.g. Home, Billing, Store")
-    street = models.CharField(max_length=200)
-    number = models.CharField(max_length=20, help_text='House number, or "S/N".')
-    complement = models.CharField(max_length=100, blank=True)
-    district = models.CharField(max_length=100, help_text="Bairro")
-    city = models.CharField(max_length=100)
-    state = models.CharField(max_length=2, choices=[(uf, name) for uf, name in UFS.items()])
-    postal_code = models.CharField(max_length=8, help_text="CEP, 8 digits.")
-    country = models.CharField(max_length=2, default="BR", help_text="ISO 3166-1 alpha-2.")
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="addresses", verbose_name=_("client")
+    )
+    label = models.CharField(
+        _("label"), max_length=50, blank=True, help_text=_("e.g. Home, Billing, Store")
+    )
+    street = models.CharField(_("street"), max_length=200)
+    number = models.CharField(_("number"), max_length=20, help_text=_('House number, or "S/N".'))
+    complement = models.CharField(_("complement"), max_length=100, blank=True)
+    district = models.CharField(_("district"), max_length=100, help_text=_("Bairro"))
+    city = models.CharField(_("city"), max_length=100)
+    state = models.CharField(
+        _("state"), max_length=2, choices=[(uf, name) for uf, name in UFS.items()]
+    )
+    postal_code = models.CharField(_("CEP"), max_length=8, help_text=_("CEP, 8 digits."))
+    country = models.CharField(
+        _("country"), max_length=2, default="BR", help_text=_("ISO 3166-1 alpha-2.")
+    )
     is_default = models.BooleanField(
-        default=False, help_text="At most one per client; setting it unsets the previous one."
+        _("default"),
+        default=False,
+        help_text=_("At most one per client; setting it unsets the previous one."),
     )
 
     class Meta:
+        verbose_name = _("address")
+        verbose_name_plural = _("addresses")
         ordering = ["-is_default", "created_at"]
         constraints = [
             models.UniqueConstraint(

@@ -54,7 +54,8 @@ def _document_for(kind: str, document: str) -> str:
     raise ValidationError({"kind": [f"Use one of: {', '.join(Client.Kind.values)}."]})
 
 
-def _phone(value: str) -> str:
+def normalize_phone(value: str) -> str:
+    """The digits of a phone with its area code. Raises ValidationError keyed ``phone``."""
     phone = _PHONE_SEPARATORS.sub("", value)
     if phone and (not phone.isdigit() or not 10 <= len(phone) <= 13):
         raise ValidationError(
@@ -94,7 +95,7 @@ def client_create(
         name=name.strip(),
         document=_document_for(kind, document),
         email=email.strip(),
-        phone=_phone(phone),
+        phone=normalize_phone(phone),
     )
     _save_client(client)
     return client
@@ -112,7 +113,7 @@ def client_update(*, client_id: uuid.UUID, expected_version: int | None, **chang
     if "name" in changes:
         changes["name"] = changes["name"].strip()
     if "phone" in changes:
-        changes["phone"] = _phone(changes["phone"])
+        changes["phone"] = normalize_phone(changes["phone"])
     if "email" in changes:
         changes["email"] = changes["email"].strip()
     kind = changes.get("kind", client.kind)

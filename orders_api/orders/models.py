@@ -7,27 +7,45 @@ from typing import Any
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from common.versioning import VersionedModel
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
+class _CopyRel(models.ForeignObjectRel):
+    def set_field_name(self) -> None:
+        # One column to the copy's primary key: named, as a ForeignKey's relation is, so
+        # the admin's autocomplete (which looks it up) works over the relation.
+        self.field_name = self.model._meta.pk.name
+
+
+class CopyReference(models.ForeignObject):
+    """The local copy an id column names: a relation without a column of its own and
+    without a database constraint (the copy is a cache of another service's row, which
+    may arrive after the id does)."""
+
+    rel_class = _CopyRel
+
+
 class ClientSnapshot(models.Model):
     """clients_api's client as its events last described it (read only here)."""
 
     id = models.UUIDField(primary_key=True)
-    kind = models.CharField(max_length=10)
-    name = models.CharField(max_length=200)
-    document = models.CharField(max_length=14)
-    email = models.CharField(max_length=254, blank=True)
-    phone = models.CharField(max_length=20, blank=True)
-    is_active = models.BooleanField()
-    addresses = models.JSONField(default=list)
-    version = models.PositiveIntegerField()
-    synced_at = models.DateTimeField(auto_now=True)
+    kind = models.CharField(_("kind"), max_length=10)
+    name = models.CharField(_("name"), max_length=200)
+    document = models.CharField(_("document"), max_length=14)
+    email = models.CharField(_("email"), max_length=254, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    is_active = models.BooleanField(_("active"))
+    addresses = models.JSONField(_("addresses"), default=list)
+    version = models.PositiveIntegerField(_("version"))
+    synced_at = models.DateTimeField(_("synced at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("client copy")
+        verbose_name_plural = _("client copies")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -44,17 +62,19 @@ class ProductSnapshot(models.Model):
     """products_api's product as its events last described it (read only here)."""
 
     id = models.UUIDField(primary_key=True)
-    sku = models.CharField(max_length=40)
-    name = models.CharField(max_length=200)
-    price = models.DecimalField(**MONEY)
-    is_active = models.BooleanField()
-    stock_quantity = models.PositiveIntegerField()
-    min_quantity = models.PositiveIntegerField()
-    max_quantity = models.PositiveIntegerField()
-    version = models.PositiveIntegerField()
-    synced_at = models.DateTimeField(auto_now=True)
+    sku = models.CharField(_("SKU"), max_length=40)
+    name = models.CharField(_("name"), max_length=200)
+    price = models.DecimalField(_("price"), **MONEY)
+    is_active = models.BooleanField(_("active"))
+    stock_quantity = models.PositiveIntegerField(_("stock quantity"))
+    min_quantity = models.PositiveIntegerField(_("minimum quantity"))
+    max_quantity = models.PositiveIntegerField(_("maximum quantity"))
+    version = models.PositiveIntegerField(_("version"))
+    synced_at = models.DateTimeField(_("synced at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("product copy")
+        verbose_name_plural = _("product copies")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -73,39 +93,67 @@ class OrderNumber(models.Model):
 
 class Order(VersionedModel):
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        FINISHED = "finished", "Finished"
-        CANCELLED = "cancelled", "Cancelled"
+        OPEN = "open", _("Open")
+        FINISHED = "finished", _("Finished")
+        CANCELLED = "cancelled", _("Cancelled")
 
     class StockStatus(models.TextChoices):
-        NONE = "none", "None (not finished)"
-        PENDING = "pending", "Pending"
-        ISSUED = "issued", "Issued"
-        REJECTED = "rejected", "Rejected"
+        NONE = "none", _("None (not finished)")
+        PENDING = "pending", _("Pending")
+        ISSUED = "issued", _("Issued")
+        REJECTED = "rejected", _("Rejected")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    number = models.PositiveBigIntegerField(unique=True, help_text="Sequential, for people.")
-    client_id = models.UUIDField(db_index=True)
-    client_name = models.CharField(max_length=200, help_text="Copied when the order was placed.")
+    number = models.PositiveBigIntegerField(
+        _("number"), unique=True, help_text=_("Sequential, for people.")
+    )
+    client_id = models.UUIDField(_("client id"), db_index=True)
+    #: The client's copy, for the admin's autocomplete.
+    client = CopyReference(
+        ClientSnapshot,
+        on_delete=models.DO_NOTHING,
+        from_fields=["client_id"],
+        to_fields=["id"],
+        related_name="+",
+        null=True,  # the copy may be missing: joins over it are outer joins
+        limit_choices_to={"is_active": True},
+        verbose_name=_("client"),
+    )
+    client_name = models.CharField(
+        _("client"), max_length=200, help_text=_("Copied when the order was placed.")
+    )
     shipping_address = models.JSONField(
-        null=True, blank=True, help_text="Copied when chosen; later edits don't move it."
+        _("shipping address"),
+        null=True,
+        blank=True,
+        help_text=_("Copied when chosen; later edits don't move it."),
     )
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
     stock_status = models.CharField(
-        max_length=10, choices=StockStatus.choices, default=StockStatus.NONE
+        _("stock status"), max_length=10, choices=StockStatus.choices, default=StockStatus.NONE
     )
-    notes = models.TextField(blank=True)
-    total = models.DecimalField(**MONEY, default=0)
-    cancel_reason = models.CharField(max_length=200, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    total = models.DecimalField(_("total"), **MONEY, default=0)
+    cancel_reason = models.CharField(_("cancellation reason"), max_length=200, blank=True)
     stock_reason = models.CharField(
-        max_length=500, blank=True, help_text="Why products_api rejected the stock, if it did."
+        _("stock refusal reason"),
+        max_length=500,
+        blank=True,
+        help_text=_("Why products_api rejected the stock, if it did."),
     )
     stock_shortages = models.JSONField(
-        default=list, blank=True, help_text="The short items: sku, requested, available."
+        _("stock shortages"),
+        default=list,
+        blank=True,
+        help_text=_("The short items: sku, requested, available."),
     )
-    created_by = models.CharField(max_length=64, blank=True)
+    created_by = models.CharField(_("created by"), max_length=64, blank=True)
 
     class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
         ordering = ["-number"]
         constraints = [
             models.CheckConstraint(condition=Q(total__gte=0), name="orders_total_not_negative"),
@@ -134,15 +182,30 @@ class OrderItem(VersionedModel):
     """A line: the product's sku, name and price as they were when the line was added."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
-    product_id = models.UUIDField()
-    sku = models.CharField(max_length=40)
-    product_name = models.CharField(max_length=200)
-    quantity = models.PositiveIntegerField()
-    unit_price = models.DecimalField(**MONEY)
-    total = models.DecimalField(**MONEY)
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="items", verbose_name=_("order")
+    )
+    product_id = models.UUIDField(_("product id"))
+    #: The product's copy, for the admin's autocomplete.
+    product = CopyReference(
+        ProductSnapshot,
+        on_delete=models.DO_NOTHING,
+        from_fields=["product_id"],
+        to_fields=["id"],
+        related_name="+",
+        null=True,  # the copy may be missing: joins over it are outer joins
+        limit_choices_to={"is_active": True},
+        verbose_name=_("product"),
+    )
+    sku = models.CharField(_("SKU"), max_length=40)
+    product_name = models.CharField(_("product name"), max_length=200)
+    quantity = models.PositiveIntegerField(_("quantity"))
+    unit_price = models.DecimalField(_("unit price"), **MONEY)
+    total = models.DecimalField(_("total"), **MONEY)
 
     class Meta:
+        verbose_name = _("item")
+        verbose_name_plural = _("items")
         ordering = ["created_at", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gte=1), name="orders_item_quantity_min_1"),
@@ -158,16 +221,22 @@ class OrderItem(VersionedModel):
 class OrderStatusChange(models.Model):
     """Who moved an order to which status, when, and why."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="status_changes")
-    from_status = models.CharField(max_length=10, blank=True)
-    to_status = models.CharField(max_length=10)
-    reason = models.CharField(max_length=200, blank=True)
-    changed_by = models.CharField(max_length=64, blank=True)
-    changed_by_username = models.CharField(max_length=150, blank=True)
-    changed_at = models.DateTimeField(auto_now_add=True)
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="status_changes", verbose_name=_("order")
+    )
+    from_status = models.CharField(
+        _("from"), max_length=10, blank=True, choices=Order.Status.choices
+    )
+    to_status = models.CharField(_("to"), max_length=10, choices=Order.Status.choices)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    changed_by = models.CharField(_("changed by (id)"), max_length=64, blank=True)
+    changed_by_username = models.CharField(_("changed by"), max_length=150, blank=True)
+    changed_at = models.DateTimeField(_("when"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("status change")
+        verbose_name_plural = _("status history")
         ordering = ["changed_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.from_status or '—'} → {self.to_status}"
+        return f"{self.get_from_status_display() or '—'} → {self.get_to_status_display()}"

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
+from django.utils.translation import gettext
 from rest_framework import status
 from rest_framework.exceptions import NotFound
 
@@ -189,7 +190,8 @@ def _lock_open_order(order_id: uuid.UUID, expected_version: int | None) -> Order
     check_version(order, expected_version)
     if order.status != Order.Status.OPEN:
         raise DomainError(
-            f"Order #{order.number} is {order.status}; only open orders change.",
+            gettext("Order #%(number)s is %(status)s; only open orders change.")
+            % {"number": order.number, "status": order.get_status_display()},
             code="order_not_open",
             extra={"order_status": order.status},
         )
@@ -274,7 +276,9 @@ def order_finish(*, order_id: uuid.UUID, actor: Actor, expected_version: int | N
     order = _lock_open_order(order_id, expected_version)
     if not order.items.exists():
         raise DomainError(
-            f"Order #{order.number} has no items; add one before finishing.", code="order_empty"
+            gettext("Order #%(number)s has no items; add one before finishing.")
+            % {"number": order.number},
+            code="order_empty",
         )
     _refuse_known_shortages(order)
     order.status = Order.Status.FINISHED
@@ -305,7 +309,8 @@ def _refuse_known_shortages(order: Order) -> None:
     ]
     if short:
         raise DomainError(
-            "Not enough stock for " + ", ".join(item["sku"] for item in short) + ".",
+            gettext("Not enough stock for %(skus)s.")
+            % {"skus": ", ".join(item["sku"] for item in short)},
             code="insufficient_stock",
             extra={"shortages": short},
         )
@@ -347,10 +352,18 @@ def order_cancel(
         order.status == Order.Status.FINISHED and order.stock_status == Order.StockStatus.REJECTED
     )
     if not cancellable:
+        message = (
+            gettext("Order #%(number)s is %(status)s with stock %(stock)s; it cannot be cancelled.")
+            if order.status == Order.Status.FINISHED
+            else gettext("Order #%(number)s is %(status)s; it cannot be cancelled.")
+        )
         raise DomainError(
-            f"Order #{order.number} is {order.status}"
-            + (f" with stock {order.stock_status}" if order.status == Order.Status.FINISHED else "")
-            + "; it cannot be cancelled.",
+            message
+            % {
+                "number": order.number,
+                "status": order.get_status_display(),
+                "stock": order.get_stock_status_display(),
+            },
             code="order_not_cancellable",
             extra={"order_status": order.status, "stock_status": order.stock_status},
         )

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 
 from common.auth import HasPermission, MethodPermission, model_permissions
 from common.fields import UTCDateTimeField
-from common.filters import UTCIsoDateTimeFilter
+from common.filters import UTCIsoDateTimeFilter, ValueOrLabelFilter
 from common.idempotency import idempotent_create
 from common.pagination import paginated
 from common.versioning import expected_version, with_etag
@@ -87,6 +87,8 @@ def _item_response(item: OrderItem, status_code: int = status.HTTP_200_OK) -> Re
 
 
 class OrderFilter(django_filters.FilterSet):
+    status = ValueOrLabelFilter(choices=Order.Status.choices)
+    stock_status = ValueOrLabelFilter(choices=Order.StockStatus.choices)
     created_after = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 

@@ -1,15 +1,19 @@
-"""products_api's admin: products with their recent movements; stock moves only through
-the same service as the API."""
+"""products_api's admin: products with their recent movements, written through
+products.services as the API writes them; stock moves only through movements, and
+"delete" deactivates."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import F
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
-from common.errors import DomainError
+from common.admin import ServiceWritesAdmin
+from common.formats import brl
 from products import services
 from products.models import Product, StockMovement
 
@@ -26,11 +30,11 @@ MOVEMENT_COLUMNS = (
 
 
 class LowStockFilter(admin.SimpleListFilter):
-    title = "low stock"
+    title = _("low stock")
     parameter_name = "low_stock"
 
     def lookups(self, request: Any, model_admin: Any) -> list[tuple[str, str]]:
-        return [("yes", "Low (at or below minimum)"), ("no", "Above minimum")]
+        return [("yes", _("Low (at or below minimum)")), ("no", _("Above minimum"))]
 
     def queryset(self, request: Any, queryset: Any) -> Any:
         low = {"stock_quantity__lte": F("min_quantity")}
@@ -55,7 +59,7 @@ class RecentMovementInline(admin.TabularInline):
     readonly_fields = MOVEMENT_COLUMNS
     extra = 0
     can_delete = False
-    verbose_name_plural = "Recent stock movements (newest first)"
+    verbose_name_plural = _("Recent stock movements (newest first)")
 
     def has_add_permission(self, request: Any, obj: Any = None) -> bool:
         return False
@@ -82,13 +86,13 @@ class ProductForm(forms.ModelForm):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(ServiceWritesAdmin):
     form = ProductForm
     inlines = [RecentMovementInline]
     list_display = (
         "sku",
         "name",
-        "price",
+        "price_brl",
         "stock_quantity",
         "min_quantity",
         "max_quantity",
@@ -99,42 +103,52 @@ class ProductAdmin(admin.ModelAdmin):
     search_fields = ("sku", "name")
     readonly_fields = ("stock_quantity", "version", "created_at", "updated_at")
     ordering = ("name",)
+    actions = ["deactivate_selected"]
 
-    @admin.display(boolean=True, description="Low stock")
+    @admin.display(boolean=True, description=_("low stock"))
     def is_low(self, product: Product) -> bool:
         return product.low_stock
 
+    @admin.display(description=_("price"), ordering="price")
+    def price_brl(self, product: Product) -> str:
+        return brl(product.price)
 
-class StockMovementForm(forms.ModelForm):
-    """Moves stock with the API's service: same locks, same bounds, same ledger and event."""
+    # Deleting a product deactivates it, as DELETE does in the API (it stays for history).
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
 
-    class Meta:
-        model = StockMovement
-        fields = ["product", "kind", "quantity", "reason", "reference"]
+    def has_deactivate_permission(self, request: Any) -> bool:
+        return request.user.has_perm("products.delete_product")
 
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        if self.errors:
-            return cleaned
-        try:
-            # Runs inside the admin's transaction: a later failure undoes it too.
-            self.movement = services.stock_movement_create(
-                product_id=cleaned["product"].pk,
-                kind=cleaned["kind"],
-                quantity=cleaned["quantity"],
-                reason=cleaned["reason"],
-                reference=cleaned.get("reference", ""),
-                actor_id=str(self.request_user.pk),
-                actor_username=self.request_user.get_username(),
+    @admin.action(description=_("Deactivate the selected products"), permissions=["deactivate"])
+    def deactivate_selected(self, request: Any, queryset: Any) -> None:
+        for product in queryset:
+            services.product_deactivate(product_id=product.pk, expected_version=None)
+        message = gettext("%(count)d product(s) deactivated; they stay for history.")
+        self.message_user(request, message % {"count": len(queryset)}, messages.SUCCESS)
+
+    def save_model(self, request: Any, obj: Product, form: Any, change: bool) -> None:
+        values = {field: form.cleaned_data[field] for field in ProductForm.Meta.fields}
+        if change:
+            changed = {field: values[field] for field in form.changed_data if field in values}
+            if not changed:
+                return
+            product = services.product_update(product_id=obj.pk, expected_version=None, **changed)
+        else:
+            product = services.product_create(
+                **values,
+                actor_id=str(request.user.pk),
+                actor_username=request.user.get_username(),
             )
-        except DomainError as error:
-            raise forms.ValidationError(str(error.detail)) from error
-        return cleaned
+        self.show_written(obj, product)
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(admin.ModelAdmin):
-    form = StockMovementForm
+class StockMovementAdmin(ServiceWritesAdmin):
+    """Moves stock with the API's service: same locks, same bounds, same ledger and event."""
+
+    fields = ["product", "kind", "quantity", "reason", "reference"]
+    autocomplete_fields = ["product"]
     list_display = (
         "created_at",
         "product",
@@ -151,11 +165,6 @@ class StockMovementAdmin(admin.ModelAdmin):
     list_select_related = ("product",)
     date_hierarchy = "created_at"
 
-    def get_form(self, request: Any, obj: Any = None, **kwargs: Any) -> Any:
-        form = super().get_form(request, obj, **kwargs)
-        form.request_user = request.user
-        return form
-
     def get_readonly_fields(self, request: Any, obj: Any = None) -> Any:
         return [field.name for field in StockMovement._meta.fields] if obj else []
 
@@ -165,9 +174,17 @@ class StockMovementAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
         return False
 
-    def save_model(self, request: Any, obj: Any, form: Any, change: bool) -> None:
-        # The service already wrote the movement in form.clean(); show that one.
-        obj.pk = form.movement.pk
-        obj._state.adding = False
-        for field in StockMovement._meta.fields:
-            setattr(obj, field.attname, getattr(form.movement, field.attname))
+    def get_fields(self, request: Any, obj: Any = None) -> Any:
+        return [field.name for field in StockMovement._meta.fields] if obj else self.fields
+
+    def save_model(self, request: Any, obj: StockMovement, form: Any, change: bool) -> None:
+        movement = services.stock_movement_create(
+            product_id=obj.product_id,
+            kind=obj.kind,
+            quantity=obj.quantity,
+            reason=obj.reason,
+            reference=obj.reference,
+            actor_id=str(request.user.pk),
+            actor_username=request.user.get_username(),
+        )
+        self.show_written(obj, movement)

@@ -6,40 +6,55 @@ import uuid
 
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from common.versioning import VersionedModel
 
 
 class Product(VersionedModel):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    sku = models.CharField(max_length=40, unique=True, help_text="Unique, stored upper case.")
-    name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
-    price = models.DecimalField(max_digits=12, decimal_places=2, help_text="BRL, 2 decimals.")
-    is_active = models.BooleanField(default=True)
-    stock_quantity = models.PositiveIntegerField(
-        default=0, editable=False, help_text="Changes only through stock movements."
+    sku = models.CharField(
+        _("SKU"), max_length=40, unique=True, help_text=_("Unique, stored upper case.")
     )
-    min_quantity = models.PositiveIntegerField(default=0, help_text="Low stock at or below this.")
-    max_quantity = models.PositiveIntegerField(help_text="Stock can never exceed this.")
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    price = models.DecimalField(
+        _("price"), max_digits=12, decimal_places=2, help_text=_("BRL, 2 decimals.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    stock_quantity = models.PositiveIntegerField(
+        _("stock quantity"),
+        default=0,
+        editable=False,
+        help_text=_("Changes only through stock movements."),
+    )
+    min_quantity = models.PositiveIntegerField(
+        _("minimum quantity"), default=0, help_text=_("Low stock at or below this.")
+    )
+    max_quantity = models.PositiveIntegerField(
+        _("maximum quantity"), help_text=_("Stock can never exceed this.")
+    )
 
     class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(price__gte=0),
                 name="products_price_not_negative",
-                violation_error_message="The price cannot be negative.",
+                violation_error_message=_("The price cannot be negative."),
             ),
             models.CheckConstraint(
                 condition=Q(min_quantity__lte=F("max_quantity")),
                 name="products_min_not_above_max",
-                violation_error_message="The minimum quantity cannot be above the maximum.",
+                violation_error_message=_("The minimum quantity cannot be above the maximum."),
             ),
             models.CheckConstraint(
                 condition=Q(stock_quantity__gte=0) & Q(stock_quantity__lte=F("max_quantity")),
                 name="products_stock_within_bounds",
-                violation_error_message="The stock must stay between 0 and the maximum.",
+                violation_error_message=_("The stock must stay between 0 and the maximum."),
             ),
             models.CheckConstraint(
                 condition=Q(sku=models.functions.Upper("sku")), name="products_sku_upper_case"
@@ -61,28 +76,36 @@ class StockMovement(models.Model):
     """
 
     class Kind(models.TextChoices):
-        IN = "in", "In (received)"
-        OUT = "out", "Out (issued)"
-        ADJUSTMENT = "adjustment", "Adjustment (counted quantity)"
+        IN = "in", _("In (received)")
+        OUT = "out", _("Out (issued)")
+        ADJUSTMENT = "adjustment", _("Adjustment (counted quantity)")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="movements")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="movements", verbose_name=_("product")
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     quantity = models.PositiveIntegerField(
-        help_text="Units in or out; for an adjustment, the counted quantity."
+        _("quantity"), help_text=_("Units in or out; for an adjustment, the counted quantity.")
     )
-    delta = models.IntegerField(help_text="Signed change of the stock.")
-    quantity_before = models.PositiveIntegerField()
-    quantity_after = models.PositiveIntegerField()
-    reason = models.CharField(max_length=200)
+    delta = models.IntegerField(
+        pgettext_lazy("stock", "change"), help_text=_("Signed change of the stock.")
+    )
+    quantity_before = models.PositiveIntegerField(_("quantity before"))
+    quantity_after = models.PositiveIntegerField(_("quantity after"))
+    reason = models.CharField(_("reason"), max_length=200)
     reference = models.CharField(
-        max_length=100, blank=True, help_text="e.g. an invoice or order number."
+        _("reference"), max_length=100, blank=True, help_text=_("e.g. an invoice or order number.")
     )
-    created_by = models.CharField(max_length=64, blank=True, help_text="User id.")
-    created_by_username = models.CharField(max_length=150, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_by = models.CharField(
+        _("created by"), max_length=64, blank=True, help_text=_("User id.")
+    )
+    created_by_username = models.CharField(_("by"), max_length=150, blank=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
 
     class Meta:
+        verbose_name = _("stock movement")
+        verbose_name_plural = _("stock movements")
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
@@ -101,7 +124,12 @@ class StockMovement(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.quantity} of {self.product_id}"
+        # Titles the admin's pages and messages: the product by sku, not by id.
+        return gettext("{kind}: {quantity} x {sku}").format(
+            kind=self.get_kind_display(),
+            quantity=self.quantity,
+            sku=self.product.sku,
+        )
 
 
 class StockIssue(VersionedModel):
@@ -112,18 +140,26 @@ class StockIssue(VersionedModel):
     """
 
     class Status(models.TextChoices):
-        ISSUED = "issued", "Issued"
-        REJECTED = "rejected", "Rejected"
+        ISSUED = "issued", _("Issued")
+        REJECTED = "rejected", _("Rejected")
 
-    id = models.UUIDField(primary_key=True, help_text="The order's id.")
-    order_number = models.PositiveBigIntegerField()
-    status = models.CharField(max_length=10, choices=Status.choices)
-    reason = models.CharField(max_length=500, blank=True)
-    lines = models.JSONField(default=list, help_text="What left the stock, per product.")
-    shortages = models.JSONField(default=list, help_text="What was missing, per product.")
+    id = models.UUIDField(primary_key=True, help_text=_("The order's id."))
+    order_number = models.PositiveBigIntegerField(_("order number"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    lines = models.JSONField(
+        _("lines"), default=list, help_text=_("What left the stock, per product.")
+    )
+    shortages = models.JSONField(
+        _("shortages"), default=list, help_text=_("What was missing, per product.")
+    )
 
     class Meta:
+        verbose_name = _("stock issue")
+        verbose_name_plural = _("stock issues")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"order #{self.order_number}: {self.status}"
+        return gettext("order #{number}: {status}").format(
+            number=self.order_number, status=self.get_status_display()
+        )

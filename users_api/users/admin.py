@@ -25,6 +25,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import APIException
 
 from users import services
@@ -74,9 +75,9 @@ class ServiceModelForm(forms.ModelForm):
 
 
 class UserCreationForm(ServiceModelForm):
-    password1 = forms.CharField(label="Password", strip=False, widget=forms.PasswordInput)
+    password1 = forms.CharField(label=_("Password"), strip=False, widget=forms.PasswordInput)
     password2 = forms.CharField(
-        label="Password confirmation", strip=False, widget=forms.PasswordInput
+        label=_("Password confirmation"), strip=False, widget=forms.PasswordInput
     )
     field_names = {"password": "password1"}
 
@@ -87,7 +88,7 @@ class UserCreationForm(ServiceModelForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         if cleaned.get("password1") != cleaned.get("password2"):
-            self.add_error("password2", "The two passwords differ.")
+            self.add_error("password2", _("The two passwords differ."))
         return cleaned
 
     def apply(self) -> User:
@@ -194,9 +195,12 @@ class UserAdmin(ServiceAdminMixin, DjangoUserAdmin):
     readonly_fields = ("last_login", "created_at", "updated_at", "version")
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        ("Personal info", {"fields": ("first_name", "last_name", "email")}),
-        ("Access", {"fields": ("is_active", "is_staff", "is_superuser", "roles", "permissions")}),
-        ("History", {"fields": ("last_login", "created_at", "updated_at", "version")}),
+        (_("Personal info"), {"fields": ("first_name", "last_name", "email")}),
+        (
+            _("Access"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "roles", "permissions")},
+        ),
+        (_("History"), {"fields": ("last_login", "created_at", "updated_at", "version")}),
     )
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("username", "email", "password1", "password2")}),
@@ -267,7 +271,7 @@ class RoleAdmin(ServiceAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request: Any) -> Any:
         return super().get_queryset(request).annotate(code_count=Count("permissions"))
 
-    @admin.display(description="Codes", ordering="code_count")
+    @admin.display(description=_("Codes"), ordering="code_count")
     def permission_count(self, role: Role) -> int:
         return role.code_count
 

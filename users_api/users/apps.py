@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 def _sync_permission_catalogue(sender: AppConfig, **kwargs: object) -> None:
@@ -11,7 +12,7 @@ def _sync_permission_catalogue(sender: AppConfig, **kwargs: object) -> None:
 class UsersConfig(AppConfig):
     name = "users"
     label = "users"
-    verbose_name = "Users and permissions"
+    verbose_name = _("Users and permissions")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

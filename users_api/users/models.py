@@ -11,6 +11,7 @@ from django.contrib.auth.models import _user_has_module_perms, _user_has_perm
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 from common.versioning import VersionedModel
 
@@ -18,11 +19,13 @@ from common.versioning import VersionedModel
 class Permission(models.Model):
     """One code of ``common.permission_catalogue``; synced after every migrate."""
 
-    code = models.CharField(primary_key=True, max_length=100)
-    service = models.CharField(max_length=50, db_index=True)
-    description = models.CharField(max_length=200)
+    code = models.CharField(_("code"), primary_key=True, max_length=100)
+    service = models.CharField(_("service"), max_length=50, db_index=True)
+    description = models.CharField(_("description"), max_length=200)
 
     class Meta:
+        verbose_name = _("permission code")
+        verbose_name_plural = _("permission codes")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -33,11 +36,15 @@ class Role(VersionedModel):
     """A named set of permission codes that can be granted to users at once."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    name = models.CharField(max_length=80, help_text="Unique, case-insensitively.")
-    description = models.TextField(blank=True)
-    permissions = models.ManyToManyField(Permission, blank=True, related_name="roles")
+    name = models.CharField(_("name"), max_length=80, help_text=_("Unique, case-insensitively."))
+    description = models.TextField(_("description"), blank=True)
+    permissions = models.ManyToManyField(
+        Permission, blank=True, related_name="roles", verbose_name=_("permission codes")
+    )
 
     class Meta:
+        verbose_name = _("role")
+        verbose_name_plural = _("roles")
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(Lower("name"), name="users_role_name_ci_unique"),
@@ -70,27 +77,33 @@ class User(AbstractBaseUser, VersionedModel):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     username = models.CharField(
+        _("username"),
         max_length=150,
         unique=True,
         validators=[UnicodeUsernameValidator()],
-        help_text="Letters, digits and @/./+/-/_ only; 150 characters at most.",
+        help_text=_("Letters, digits and @/./+/-/_ only; 150 characters at most."),
     )
-    email = models.EmailField(help_text="Unique, case-insensitively.")
-    first_name = models.CharField(max_length=150, blank=True)
-    last_name = models.CharField(max_length=150, blank=True)
+    email = models.EmailField(_("email"), help_text=_("Unique, case-insensitively."))
+    first_name = models.CharField(_("first name"), max_length=150, blank=True)
+    last_name = models.CharField(_("last name"), max_length=150, blank=True)
     is_active = models.BooleanField(
-        default=True, help_text="Inactive users cannot log in or refresh tokens."
+        _("active"), default=True, help_text=_("Inactive users cannot log in or refresh tokens.")
     )
-    is_staff = models.BooleanField(default=False, help_text="May sign in to the admin sites.")
+    is_staff = models.BooleanField(
+        _("staff"), default=False, help_text=_("May sign in to the admin sites.")
+    )
     is_superuser = models.BooleanField(
-        default=False, help_text="Passes every permission check of every service."
+        _("superuser"),
+        default=False,
+        help_text=_("Passes every permission check of every service."),
     )
-    roles = models.ManyToManyField(Role, blank=True, related_name="users")
+    roles = models.ManyToManyField(Role, blank=True, related_name="users", verbose_name=_("roles"))
     permissions = models.ManyToManyField(
         Permission,
         blank=True,
         related_name="granted_users",
-        help_text="Codes granted directly, on top of those of the user's roles.",
+        verbose_name=_("permission codes"),
+        help_text=_("Codes granted directly, on top of those of the user's roles."),
     )
 
     objects = UserManager()
@@ -100,6 +113,8 @@ class User(AbstractBaseUser, VersionedModel):
     REQUIRED_FIELDS = ["email"]
 
     class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         ordering = ["username"]
         constraints = [
             models.UniqueConstraint(Lower("email"), name="users_user_email_ci_unique"),

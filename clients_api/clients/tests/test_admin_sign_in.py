@@ -5,6 +5,7 @@ from django.test import Client as Browser
 
 from clients.models import Client
 from clients.tests.factories import AddressFactory, ClientFactory
+from common.models import OutboxEvent
 from common.testing import ADMIN_PASSWORD as PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -116,6 +117,60 @@ def test_wrong_password_non_staff_and_deactivated_are_messages_on_the_login_page
     users_api.add("bia", PASSWORD, is_staff=False, permissions=["clients.view_client"])
     staff_only = "Please enter the correct username and password for a staff account"
     assert staff_only in _login_page_message(password="wrong")
-    assert staff_only in _login_page_message(username="bia")
+    not_staff = _login_page_message(username="bia")
+    assert "it is not a staff member" in not_staff and staff_only not in not_staff
     users_api.answer = (401, {"status": 401, "code": "user_inactive"}, {})
     assert "This account is deactivated in users_api." in _login_page_message()
+
+
+def test_delete_deactivates_through_the_service_and_needs_the_delete_code(admin_signed_in):
+    client = ClientFactory(name="Padaria")
+    changer = admin_signed_in("clients.view_client", "clients.change_client")
+    action = {"action": "deactivate_selected", "_selected_action": [str(client.pk)]}
+    assert "deactivate_selected" not in changer.get(CLIENTS).content.decode()
+    changer.post(CLIENTS, action)
+    assert Client.objects.get().is_active
+    deleter = admin_signed_in("clients.view_client", "clients.delete_client", username="caio")
+    assert deleter.get(f"{CLIENTS}{client.pk}/delete/").status_code == 403  # no real delete
+    answer = deleter.post(CLIENTS, action, follow=True).content.decode()
+    assert "1 client(s) deactivated" in answer
+    client.refresh_from_db()
+    assert not client.is_active and client.version == 2  # kept, for history
+    assert OutboxEvent.objects.filter(type="clients.client.deleted").count() == 1
+
+
+def test_the_form_normalizes_and_refuses_phones_like_the_api(admin_signed_in):
+    browser = admin_signed_in("clients.view_client", "clients.add_client")
+    refused = browser.post(f"{CLIENTS}add/", {**NEW_CLIENT, "phone": "12-34"})
+    assert refused.status_code == 200 and "A phone has 10 to 13 digits" in refused.content.decode()
+    added = browser.post(f"{CLIENTS}add/", {**NEW_CLIENT, "phone": "(84) 99876-5432"})
+    assert added.status_code == 302
+    assert Client.objects.get().phone == "84998765432"
+
+
+def brazil_cep(client):
+    cep = client.addresses.get().postal_code
+    return f"{cep[:5]}-{cep[5:]}"
+
+
+def test_search_by_formatted_document_and_by_city(admin_signed_in):
+    browser = admin_signed_in("clients.view_client")
+    AddressFactory(client=ClientFactory(name="Maria", document="39053344705"), city="Mossoró")
+    ClientFactory(name="João")
+    by_document = browser.get(CLIENTS, {"q": "390.533.447-05"}).content.decode()
+    assert "Maria" in by_document and "João" not in by_document
+    by_city = browser.get(CLIENTS, {"q": "Mossoró"}).content.decode()
+    assert "Maria" in by_city and "João" not in by_city
+    maria = Client.objects.get(name="Maria")
+    page = browser.get(f"{CLIENTS}{maria.pk}/change/").content.decode()
+    assert "390.533.447-05" in page and brazil_cep(maria) in page  # masks, read only
+    editor = admin_signed_in("clients.view_client", "clients.change_client", username="caio")
+    form = editor.get(f"{CLIENTS}{maria.pk}/change/").content.decode()
+    assert 'value="390.533.447-05"' in form and f'value="{brazil_cep(maria)}"' in form
+
+
+def test_local_users_and_groups_are_not_offered(admin_signed_in):
+    browser = admin_signed_in(is_superuser=True)
+    index = browser.get("/admin/").content.decode()
+    assert "/admin/auth/user/" not in index and "/admin/auth/group/" not in index
+    assert browser.get("/admin/auth/user/add/").status_code == 404

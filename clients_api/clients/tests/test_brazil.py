@@ -2,6 +2,7 @@ import pytest
 
 from clients import brazil
 from clients.tests.factories import cnpj, cpf
+from common import formats
 
 
 @pytest.mark.parametrize("value", ["529.982.247-25", "52998224725", " 529 982 247 25 "])
@@ -61,8 +62,21 @@ def test_factories_make_valid_documents():
 
 
 def test_formatting():
-    assert brazil.format_document("52998224725") == "529.982.247-25"
-    assert brazil.format_document("11222333000181") == "11.222.333/0001-81"
+    assert formats.format_document("52998224725") == "529.982.247-25"
+    assert formats.format_document("11222333000181") == "11.222.333/0001-81"
+    assert formats.format_cep("01310100") == "01310-100"
+
+
+def test_reais_and_addresses_follow_the_language():
+    from django.utils import translation
+
+    with translation.override("pt-br"):
+        assert formats.brl(1234.5) == "R$\u00a01.234,50"
+        address = {"street": "Rua A", "number": "10", "complement": "", "district": "Centro"}
+        address.update({"city": "Natal", "state": "RN", "postal_code": "59010000"})
+        assert formats.format_address(address) == "Rua A, 10 — Centro — Natal/RN — CEP 59010-000"
+    with translation.override("en"):
+        assert formats.brl(1234.5) == "R$\u00a01,234.50"
 
 
 @pytest.mark.parametrize("value", ["01310-100", "01310100", "01.310-100"])

@@ -142,3 +142,51 @@ def test_with_users_api_sign_in_movements_need_their_own_codes(admin_signed_in):
     assert "Recent stock movements" in page and "Compra NF 12" in page
     assert stock_clerk.get("/admin/products/stockmovement/add/").status_code == 403
     assert stock_clerk.get("/admin/products/product/add/").status_code == 403
+
+
+def test_admin_products_are_written_and_deactivated_through_the_service(admin_signed_in):
+    clerk = admin_signed_in("products.view_product", "products.add_product")
+    form = {"sku": "cafe-500", "name": " Café 500 g ", "description": "", "price": "18.90"}
+    form.update({"is_active": "on", "min_quantity": "9", "max_quantity": "5"})
+    refused = clerk.post("/admin/products/product/add/", form)
+    assert refused.status_code == 200 and not Product.objects.exists()
+    added = clerk.post("/admin/products/product/add/", {**form, "max_quantity": "50"})
+    assert added.status_code == 302
+    product = Product.objects.get()
+    assert (product.sku, product.name) == ("CAFE-500", "Café 500 g")
+    assert _events(product) == [("products.product.created", 1)]
+    action = {"action": "deactivate_selected", "_selected_action": [str(product.pk)]}
+    clerk.post("/admin/products/product/", action)
+    assert Product.objects.get().is_active  # needs products.delete_product
+    assert clerk.get(f"/admin/products/product/{product.pk}/delete/").status_code == 403
+    deleter = admin_signed_in("products.view_product", "products.delete_product", username="caio")
+    deleter.post("/admin/products/product/", action)
+    product.refresh_from_db()
+    assert not product.is_active
+    assert _events(product)[-1] == ("products.product.deleted", 2)
+
+
+def test_movement_form_finds_products_by_autocomplete_and_rows_have_titles(admin_signed_in):
+    product = ProductFactory(sku="ARROZ-5", name="Arroz 5 kg", stock_quantity=0)
+    ProductFactory(sku="FEIJAO-1", name="Feijão 1 kg")
+    clerk = admin_signed_in(
+        "products.view_product", "products.view_stockmovement", "products.add_stockmovement"
+    )
+    form = clerk.get("/admin/products/stockmovement/add/").content.decode()
+    assert "admin-autocomplete" in form and "ARROZ-5" not in form  # not a 1,000-row list
+    found = clerk.get(
+        "/admin/autocomplete/",
+        {
+            "app_label": "products",
+            "model_name": "stockmovement",
+            "field_name": "product",
+            "term": "arroz",
+        },
+    ).json()
+    assert [row["text"] for row in found["results"]] == ["ARROZ-5 — Arroz 5 kg"]
+    answer = clerk.post(
+        "/admin/products/stockmovement/add/",
+        {"product": str(product.pk), "kind": "in", "quantity": "4", "reason": "Compra"},
+        follow=True,
+    ).content.decode()
+    assert "In (received): 4 x ARROZ-5" in answer
