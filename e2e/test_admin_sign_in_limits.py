@@ -31,6 +31,7 @@ class _FromAddress(HTTPAdapter):
 def _browser(address: str) -> requests.Session:
     session = requests.Session()
     session.mount("http://", _FromAddress(address))
+    session.headers["Accept-Language"] = "en"  # the admin speaks pt-BR unless asked
     return session
 
 
