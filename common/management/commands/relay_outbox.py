@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from common import metrics
 from common.events import relay
 
 
@@ -50,6 +51,7 @@ class Command(BaseCommand):
                 total += published
             self.stdout.write(f"relayed {total} events")
             return
+        metrics.serve_from_settings()
         stop = threading.Event()
 
         def request_stop(signum: int, frame: object) -> None:
