@@ -1,5 +1,6 @@
-"""`make run` (scripts/run.py under honcho) on the embedded defaults: everything comes up,
-everything goes down, and nothing is left behind."""
+"""`make run` (scripts/run.py, which supervises the Procfile's processes) on the embedded
+defaults: everything comes up, a crashed process comes back, everything goes down, and
+nothing is left behind."""
 
 import contextlib
 import os
@@ -58,8 +59,9 @@ def running(tmp_path):
         time.sleep(0.5)
     assert not waiting, f"not ready: {waiting}\n{log.read_text()}"
     family = psutil.Process(process.pid).children(recursive=True)
-    yield process, family, log
+    yield process, family, log, ports
     if process.poll() is None:
+        family += psutil.Process(process.pid).children(recursive=True)  # restarted ones too
         process.kill()
     for member in family:  # whatever a failure left running
         with contextlib.suppress(psutil.NoSuchProcess):
@@ -77,7 +79,7 @@ def _all_gone(family, timeout=30.0):
 
 
 def test_everything_starts_and_sigterm_stops_everything(running):
-    process, family, log = running
+    process, family, log, _ports = running
     commands = " ".join(" ".join(p.cmdline()) for p in family)
     for expected in (
         "redis-server",
@@ -94,16 +96,54 @@ def test_everything_starts_and_sigterm_stops_everything(running):
     assert _all_gone(family) == []
 
 
-def test_a_crashed_process_stops_the_others_and_is_named(running):
-    process, family, log = running
-    api = next(
-        p
-        for p in family
-        if "clients_api.wsgi" in " ".join(p.cmdline())
-        and p.parent().pid
-        not in {c.pid for c in family if "clients_api.wsgi" in " ".join(c.cmdline())}
+def _main_process(family, needle):
+    """The process running ``needle`` whose parent does not (a gunicorn or celery master)."""
+    matching = [p for p in family if needle in " ".join(p.cmdline())]
+    pids = {p.pid for p in matching}
+    return next(p for p in matching if p.parent().pid not in pids)
+
+
+def _wait_for(condition, timeout, message):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.3)
+    raise AssertionError(message)
+
+
+def test_a_killed_worker_is_restarted_and_logged_while_the_rest_stays_up(running):
+    process, family, log, ports = running
+    worker = _main_process(family, "orders_api.celery")
+    worker.kill()
+    _wait_for(
+        lambda: (
+            f"orders_worker (pid {worker.pid}) exited with signal SIGKILL; restarting"
+            in log.read_text()
+        ),
+        30,
+        f"the crash is logged:\n{log.read_text()}",
     )
-    api.kill()
-    assert process.wait(60) != 0
-    assert _all_gone(family) == []
-    assert "clients_api.1 stopped" in log.read_text()
+
+    def restarted():
+        current = psutil.Process(process.pid).children(recursive=True)
+        commands = [" ".join(p.cmdline()) for p in current if p.is_running()]
+        return any("orders_api.celery" in c for c in commands)
+
+    _wait_for(restarted, 30, f"a new orders worker runs:\n{log.read_text()}")
+    new_worker = _main_process(
+        psutil.Process(process.pid).children(recursive=True), "orders_api.celery"
+    )
+    assert new_worker.pid != worker.pid
+    _wait_for(
+        lambda: log.read_text().count("orders_api/worker celery.apps.worker: celery@") >= 2,
+        60,
+        f"the new worker is ready:\n{log.read_text()}",
+    )
+    assert process.poll() is None  # the supervisor and everything else stayed up
+    for service, port in ports.items():
+        assert requests.get(f"http://127.0.0.1:{port}/readyz", timeout=10).ok, service
+    family_now = psutil.Process(process.pid).children(recursive=True)
+    process.send_signal(signal.SIGTERM)
+    process.wait(60)
+    assert _all_gone(family + family_now) == []

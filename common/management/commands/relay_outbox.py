@@ -55,7 +55,7 @@ class Command(BaseCommand):
         stop = threading.Event()
 
         def request_stop(signum: int, frame: object) -> None:
-            self.stdout.write(f"signal {signal.Signals(signum).name}: stopping after this batch")
+            relay.logger.info("signal %s: stopping after this batch", signal.Signals(signum).name)
             stop.set()
 
         signal.signal(signal.SIGTERM, request_stop)
@@ -66,5 +66,4 @@ class Command(BaseCommand):
             poll_interval=options["poll_interval"],
             max_backoff=options["max_backoff"],
             report_every=options["report_every"],
-            log=lambda line: self.stdout.write(line),
         )
