@@ -38,7 +38,7 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR") and os.environ.get("METRICS_PO
 from celery import signals  # after the multi-process directory is chosen
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import now
 from prometheus_client import (
@@ -54,6 +54,8 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+from common.errors import handler404, problem_response
 
 logger = logging.getLogger("common.metrics")
 
@@ -137,12 +139,20 @@ class _QueryCounter:
 
 class MetricsMiddleware:
     """Counts and times every request by its route template (``api/v1/orders/<uuid:pk>/``,
-    never the raw path, so ids do not become labels) and counts its database queries."""
+    never the raw path, so ids do not become labels) and counts its database queries.
+
+    Answers ``GET /metrics`` itself, before the host check of CommonMiddleware:
+    Prometheus scrapes by address (a pod's IP, a compose service name with ``_``),
+    which ALLOWED_HOSTS does not list, and nothing on that page is built from the
+    Host header. METRICS_ALLOWED_CIDRS guards it instead.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info == "/metrics":
+            return metrics_view(request)
         started = time.perf_counter()
         queries = _QueryCounter()
         with connection.execute_wrapper(queries):
@@ -180,12 +190,15 @@ def _process_registry() -> CollectorRegistry:
 
 
 def metrics_view(request: HttpRequest) -> HttpResponse:
-    """``GET /metrics``: this service's metrics, only to METRICS_ALLOWED_CIDRS (else 404).
+    """``GET /metrics``: this service's metrics, only to METRICS_ALLOWED_CIDRS (else 404,
+    as for any unknown page).
 
     The peer address is REMOTE_ADDR (never X-Forwarded-For, which a client writes).
     """
     if not _allowed(request.META.get("REMOTE_ADDR", "")):
-        raise Http404
+        return handler404(request)
+    if request.method not in ("GET", "HEAD"):
+        return problem_response(request, 405, "method_not_allowed", "Only GET is allowed here.")
     state = CollectorRegistry()
     state.register(StateCollector())
     body = generate_latest(_process_registry()) + generate_latest(state)

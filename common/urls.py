@@ -11,7 +11,6 @@ from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from common.health import HealthView, ReadyView
-from common.metrics import metrics_view
 
 # Django reads these from the root urlconf; services re-export them.
 handler400 = "common.errors.handler400"
@@ -22,7 +21,6 @@ handler500 = "common.errors.handler500"
 urlpatterns = [
     path("healthz", HealthView.as_view(), name="healthz"),
     path("readyz", ReadyView.as_view(), name="readyz"),
-    path("metrics", metrics_view, name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),

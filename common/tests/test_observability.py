@@ -144,6 +144,19 @@ def test_metrics_are_served_to_loopback_only(api_client):
         assert api_client.get("/metrics").status_code == 404
 
 
+def test_metrics_answer_scrapes_by_address_whatever_the_host_header(api_client):
+    # Prometheus scrapes a pod's IP or a compose service name, which ALLOWED_HOSTS lacks.
+    assert api_client.get("/api/v1/widgets/", HTTP_HOST="orders_api:8004").status_code == 400
+    scraped = api_client.get("/metrics", HTTP_HOST="orders_api:8004")
+    assert scraped.status_code == 200
+    assert scraped["Content-Type"].startswith("text/plain")
+    assert "http_requests_total" in scraped.content.decode()
+    assert api_client.post("/metrics").status_code == 405
+    refused = api_client.get("/metrics", REMOTE_ADDR="10.1.2.3", HTTP_HOST="orders_api:8004")
+    assert refused.status_code == 404
+    assert refused["Content-Type"] == "application/problem+json"
+
+
 def test_bad_allowed_cidrs_are_refused_at_start(monkeypatch):
     from django.core.exceptions import ImproperlyConfigured
 
