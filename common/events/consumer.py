@@ -68,6 +68,7 @@ def process_event(envelope: dict[str, Any]) -> bool:
             logger.info("event %s already applied; duplicate dropped", envelope["id"])
             return False
         handler(envelope)
+    logger.info("applied %s version %s", envelope["type"], envelope.get("version"))
     metrics.event_applied(envelope)
     return True
 

@@ -105,6 +105,7 @@ def relay_pending(*, ids: Iterable[int] | None = None, limit: int = 100) -> int:
             try:
                 with bind_event(row.envelope), tracing.event_span(row.envelope, "publish"):
                     publisher().publish(row.envelope)
+                    logger.info("published %s", row.envelope["type"])
             except BrokerUnavailable as exc:
                 failure = exc
                 OutboxEvent.objects.filter(pk=row.pk).update(

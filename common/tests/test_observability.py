@@ -118,6 +118,26 @@ def test_the_consumers_log_lines_name_the_event_and_its_correlation_id(captured_
     assert parked[0]["event_type"] == "testapp.widget.created"
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("broker_url", ["redis"], indirect=True)
+def test_the_relays_and_the_consumers_lines_for_an_event_carry_its_correlation_id(
+    broker_url, captured_logs, settings
+):
+    settings.EVENTS_FAST_PATH = False
+    with transaction.atomic():
+        Widget.objects.create(name="followed", quantity=1)
+    row = OutboxEvent.objects.get(sent_at__isnull=True)
+    row.envelope["correlation_id"] = "req-followed"  # what recording writes inside a request
+    row.save(update_fields=["envelope"])
+    while relay.relay_pending():
+        pass
+    handle_event.apply(args=[row.envelope])
+    lines = [line for line in captured_logs() if line.get("correlation_id") == "req-followed"]
+    assert {line["message"].split()[0] for line in lines} >= {"published", "applied"}
+    assert all(line["event_id"] == row.envelope["id"] for line in lines)
+    assert {line["logger"] for line in lines} >= {"common.events.relay", "common.events.consumer"}
+
+
 def test_correlation_id_of_new_events_is_the_request_or_the_event_being_handled():
     assert logging_setup.correlation_id() is None
     with logging_setup.bind(request_id="req-1"):
