@@ -3,6 +3,7 @@ defaults: everything comes up, a crashed process comes back, everything goes dow
 nothing is left behind."""
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -78,7 +79,7 @@ def _all_gone(family, timeout=30.0):
     return [(p.pid, " ".join(p.cmdline())) for p in alive]
 
 
-def test_everything_starts_and_sigterm_stops_everything(running):
+def test_everything_starts_and_sigterm_stops_everything(running, tmp_path):
     process, family, log, _ports = running
     commands = " ".join(" ".join(p.cmdline()) for p in family)
     for expected in (
@@ -91,6 +92,20 @@ def test_everything_starts_and_sigterm_stops_everything(running):
         assert expected in commands, expected
     output = log.read_text()
     assert "users_api" in output and "http://127.0.0.1:" in output  # the URLs were printed
+    # Every API, relay and worker serves metrics, each on a port of its own, listed for
+    # Prometheus (deploy/prometheus/run.yml reads this file).
+    groups = json.loads((tmp_path / "var" / "prometheus" / "targets.json").read_text())
+    targets = {group["labels"]["job"]: group["targets"][0] for group in groups}
+    assert set(targets) >= {*SERVICES, "clients_relay", "orders_worker", "products_worker"}
+    assert len(set(targets.values())) == len(targets)
+
+    def serving(target):
+        try:
+            return requests.get(f"http://{target}/metrics", timeout=5).status_code == 200
+        except requests.ConnectionError:
+            return False
+
+    _wait_for(lambda: all(serving(t) for t in targets.values()), 60, f"metrics:\n{targets}")
     process.send_signal(signal.SIGTERM)
     process.wait(60)
     assert _all_gone(family) == []

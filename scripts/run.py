@@ -49,7 +49,7 @@ SERVICES = [
 GRACE_SECONDS = 20.0
 BACKOFF_FIRST, BACKOFF_MAX, STABLE_AFTER = 1.0, 30.0, 60.0
 # Procfile lines whose process serves its metrics on a port of its own.
-_METRICS_ROLES = re.compile(r"_(relay|worker|scheduler)$")
+_METRICS_ROLES = re.compile(r"(?:^|_)(relay|worker|scheduler)$")
 
 logger = logging.getLogger("run")
 
