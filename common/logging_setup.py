@@ -157,7 +157,11 @@ def formatter_class() -> str:
 
 
 def logging_config(service: str) -> dict[str, Any]:
-    """Django's LOGGING: everything to stdout through one handler, in LOG_FORMAT."""
+    """Django's LOGGING: everything to stdout through one handler, in LOG_FORMAT.
+
+    Python warnings are routed through logging too, so they come out in the same shape.
+    """
+    logging.captureWarnings(True)
     return {
         "version": 1,
         "disable_existing_loggers": False,

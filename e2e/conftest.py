@@ -302,6 +302,7 @@ def start_worker(service: Service, log_dir: Path) -> subprocess.Popen:
     worker = subprocess.Popen(
         [
             str(BIN / "celery"),
+            "--quiet",  # no start-up banner: every line of the log is a JSON object
             "-A",
             f"{service.name}.celery",
             "worker",
