@@ -9,6 +9,7 @@ import time
 
 import requests
 
+from e2e.conftest import new_cpf
 from e2e.test_orders_story import _auth
 
 REQUIRED = {"timestamp", "level", "service", "role", "logger", "message"}
@@ -49,7 +50,7 @@ def test_the_worker_and_relay_lines_of_an_event_name_it_in_json(users_api, clien
         f"{clients_api.url}/api/v1/clients/",
         headers={**auth, "X-Request-ID": "e2e-follow-me"},
         timeout=10,
-        json={"kind": "individual", "name": "Chaves", "document": "529.982.247-25"},
+        json={"kind": "individual", "name": "Chaves", "document": new_cpf()},
     )
     assert created.status_code == 201, created.text
     relay_log = clients_api.log.with_name("clients_api-relay.log")

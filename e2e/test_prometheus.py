@@ -22,7 +22,7 @@ import pytest
 import requests
 import yaml
 
-from e2e.conftest import REPO
+from e2e.conftest import REPO, new_cpf
 from e2e.test_orders_story import _auth
 
 RULES_DIR = REPO / "deploy" / "prometheus"
@@ -148,7 +148,7 @@ def test_a_stopped_worker_turns_the_backlog_alert_on_and_resuming_clears_it(
         f"{clients_api.url}/api/v1/clients/",
         headers=auth,
         timeout=10,
-        json={"kind": "individual", "name": "Dona Florinda", "document": "111.444.777-35"},
+        json={"kind": "individual", "name": "Dona Florinda", "document": new_cpf()},
     )
     assert client.status_code == 201, client.text
     worker = _worker_of("orders_api")
