@@ -162,3 +162,11 @@ def test_a_killed_worker_is_restarted_and_logged_while_the_rest_stays_up(running
     process.send_signal(signal.SIGTERM)
     process.wait(60)
     assert _all_gone(family + family_now) == []
+
+
+def test_a_killed_supervisor_leaves_nothing_behind(running):
+    # SIGKILL cannot be handled: the children learn of it from the kernel (PDEATHSIG).
+    process, family, _log, _ports = running
+    process.kill()
+    process.wait(10)
+    assert _all_gone(family, timeout=60) == []
