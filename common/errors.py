@@ -7,12 +7,15 @@ Each problem has ``type``, ``title``, ``status``, ``detail`` and a stable
 
 from __future__ import annotations
 
+import logging
+import sys
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -22,6 +25,11 @@ from rest_framework.views import exception_handler
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "urn:sistema-multi-apis:problem:"
+
+#: Seconds a client is asked to wait (Retry-After) while the database is unreachable.
+DATABASE_RETRY_AFTER = 5
+
+logger = logging.getLogger(__name__)
 
 
 #: Members every problem has; a domain error's extras may not replace them.
@@ -65,6 +73,27 @@ class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_code = "payload_too_large"
     default_detail = "The request body is too large."
+
+
+class DatabaseUnavailable(exceptions.APIException):
+    """The database could not be reached: 503 with Retry-After, not a 500.
+
+    Django reconnects on the next request, so the service recovers by itself.
+    """
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "database_unavailable"
+    default_detail = "The service cannot reach its database right now; try again shortly."
+    wait = DATABASE_RETRY_AFTER  # DRF's handler turns it into Retry-After
+
+
+def is_database_outage(exc: BaseException | None) -> bool:
+    """Whether ``exc`` says the database is unreachable or the connection broke.
+
+    OperationalError also covers the transient refusals a retry cures (a lock
+    timeout, a deadlock victim, SQLite's "database is locked").
+    """
+    return isinstance(exc, OperationalError | InterfaceError)
 
 
 def problem(
@@ -128,6 +157,9 @@ def _as_drf_exception(exc: Exception) -> Exception:
         return exceptions.NotFound()
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied()
+    if is_database_outage(exc):
+        logger.error("database unavailable: %s: %s", exc.__class__.__name__, exc)
+        return DatabaseUnavailable()
     return exc
 
 
@@ -176,12 +208,18 @@ def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Res
 
 
 def problem_response(
-    request: HttpRequest, status_code: int, code: str, detail: str
+    request: HttpRequest,
+    status_code: int,
+    code: str,
+    detail: str,
+    *,
+    headers: Mapping[str, str] | None = None,
 ) -> JsonResponse:
     return JsonResponse(
         problem(status_code, code=code, detail=detail),
         status=status_code,
         content_type=PROBLEM_CONTENT_TYPE,
+        headers=headers,
     )
 
 
@@ -204,6 +242,20 @@ def handler404(request: HttpRequest, exception: Exception | None = None) -> Json
 
 
 def handler500(request: HttpRequest) -> JsonResponse:
+    """A problem without a trace; 503 with Retry-After when the database is what failed.
+
+    Django calls it while handling the exception (also one raised by a middleware,
+    e.g. loading a session), so ``sys.exc_info()`` names the error.
+    """
+    if is_database_outage(sys.exc_info()[1]):
+        unavailable = DatabaseUnavailable()
+        return problem_response(
+            request,
+            unavailable.status_code,
+            unavailable.default_code,
+            str(unavailable.default_detail),
+            headers={"Retry-After": str(unavailable.wait)},
+        )
     return problem_response(
         request, 500, "server_error", "Something went wrong on our side; it has been logged."
     )

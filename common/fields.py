@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 
 class UTCDateTimeField(serializers.DateTimeField):
-    """A timestamp in ISO 8601, UTC (``2026-11-29T05:38:37.587101Z``), as DESIGN §4 asks.
+    """A timestamp in ISO 8601, UTC (``2026-11-29T05:38:37.587101Z``), as docs/api.md promises.
 
     DRF's field looks up the active time zone for every value it writes (a
     context-local read that costs more than the formatting); a fixed UTC zone

@@ -1,4 +1,4 @@
-"""``Idempotency-Key`` for POSTs that create (DESIGN §4).
+"""``Idempotency-Key`` for POSTs that create (docs/api.md).
 
 The same key with the same body returns the first response again and creates
 nothing; the same key with another body is refused with 422. The key's record

@@ -52,7 +52,7 @@ PROBLEM_SCHEMA = {
     "additionalProperties": True,
 }
 
-#: The problems any operation may answer with (DESIGN §4), beside its own success.
+#: The problems any operation may answer with (docs/api.md), beside its own success.
 PROBLEM_STATUSES = {
     "400": "Malformed JSON, wrong types or invalid fields",
     "401": "No token, or a token that is not valid",

@@ -241,6 +241,7 @@ def events(service: str, *, consumer_queue: str | None) -> dict[str, Any]:
             "common.health.database_check",
             "common.health.broker_check",
             "common.health.outbox_check",
+            *(["common.health.consumer_check"] if consumer_queue else []),
         ],
     }
 
@@ -261,7 +262,7 @@ def observability() -> dict[str, Any]:
     }
 
 
-# Dev defaults of where each service answers (DESIGN §4's ports).
+# Dev defaults of where each service answers (the ports in docs/api.md).
 SERVICE_PORTS = {"users_api": 8001, "clients_api": 8002, "products_api": 8003, "orders_api": 8004}
 
 
@@ -372,6 +373,8 @@ def service_defaults(
         "STATIC_ROOT": str(static_root),
         "MAX_REQUEST_BODY_BYTES": env_int("MAX_REQUEST_BODY_BYTES", 1024 * 1024),
         "DATA_UPLOAD_MAX_MEMORY_SIZE": env_int("MAX_REQUEST_BODY_BYTES", 1024 * 1024),
+        # Deeper JSON is refused with 400 (common.parsers): the json module recurses per level.
+        "MAX_JSON_DEPTH": env_int("MAX_JSON_DEPTH", 32),
         "SECURE_CONTENT_TYPE_NOSNIFF": True,
         # TLS usually ends at a proxy in front of gunicorn; these follow it.
         "SECURE_SSL_REDIRECT": env_bool("SECURE_SSL_REDIRECT", False),
@@ -394,7 +397,7 @@ def service_defaults(
                 "common.renderers.FastJSONRenderer",
                 "rest_framework.renderers.BrowsableAPIRenderer",
             ],
-            "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+            "DEFAULT_PARSER_CLASSES": ["common.parsers.DepthLimitedJSONParser"],
             "DEFAULT_SCHEMA_CLASS": "common.schema.AutoSchema",
             "EXCEPTION_HANDLER": "common.errors.problem_exception_handler",
             "DEFAULT_METADATA_CLASS": "common.metadata.ViewMetadata",
@@ -415,6 +418,8 @@ def service_defaults(
         },
         "SIMPLE_JWT": simple_jwt(signing=jwt_signing),
         "READINESS_CHECKS": ["common.health.database_check"],
+        # /readyz answers within this many seconds whatever hangs (DESIGN §8: under 2 s).
+        "READINESS_TIMEOUT": env_float("READINESS_TIMEOUT", 1.5),
         "LOGGING": logging_config(service),
         **observability(),
     }

@@ -26,6 +26,7 @@ import requests
 from kombu import Connection, Exchange, Queue, binding
 
 from common import embedded_broker, jwt_keys
+from common.events import topology
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -179,7 +180,7 @@ def start_service(name: str, *, env: dict[str, str], database_url: str, log_dir:
             if requests.get(f"{service.url}/readyz", timeout=2).status_code == 200:
                 return service
         except (requests.ConnectionError, requests.Timeout):
-            pass  # not listening yet, or a first request slow on a loaded machine: ask again
+            pass  # not listening yet, or still loading on a busy machine
         time.sleep(0.2)
     service.stop()
     raise RuntimeError(f"{name} was not ready in 30 s:\n{log.read_text()}")
@@ -199,12 +200,26 @@ def _observe(url: str) -> None:
         )(conn.default_channel).declare()
 
 
+def _empty(url: str) -> None:
+    """No messages or queues left from an earlier run on this broker."""
+    if url.startswith("redis"):
+        redis.Redis.from_url(url).flushdb()
+        return
+    # AMQP cannot be flushed; `make test` gives each run a fresh virtual host, and a
+    # reused one loses the queues the services and the tests declare.
+    with Connection(url, connect_timeout=5) as conn:
+        channel = conn.default_channel
+        for queue in (OBSERVER, *topology.TOPOLOGY):
+            channel.queue_delete(queue)
+
+
 @pytest.fixture(scope="session")
 def broker_url(tmp_path_factory) -> Iterator[str]:
-    """Redis as deployed (``E2E_BROKER_URL``, emptied first), else the embedded broker."""
+    """The broker as deployed (``E2E_BROKER_URL``: Redis or RabbitMQ, emptied first),
+    else the embedded broker."""
     url = os.environ.get("E2E_BROKER_URL", "")
     if url:
-        redis.Redis.from_url(url).flushdb()
+        _empty(url)
         _observe(url)
         yield url
         return
@@ -323,6 +338,10 @@ def start_worker(service: Service, log_dir: Path) -> subprocess.Popen:
             "info",
             "--without-gossip",
             "--without-mingle",
+            # Celery's default name is the same for every worker on a host; on RabbitMQ the
+            # second one then dies on the exclusive pidbox queue.
+            "-n",
+            f"{service.name}-{uuid.uuid4().hex[:8]}@%h",
         ],
         cwd=REPO / service.name,
         env=service.env,

@@ -5,20 +5,27 @@ every service gets the configuration production settings demand, and that
 configuration really boots Django's deployment checks.
 """
 
+import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import psycopg
 import pytest
 import yaml
+from cryptography.hazmat.primitives import serialization
 
 REPO = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
 DJANGO_PROJECTS = ["users_api", "clients_api", "products_api", "orders_api"]
 VARIABLE = re.compile(r"\$\{(\w+)(?::?[-?][^}]*)?\}")
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
 def _env_file_values() -> dict[str, str]:
@@ -118,12 +125,103 @@ def test_each_project_is_migrated_once_then_served_with_a_healthcheck(project):
 
 
 @pytest.mark.parametrize("project", DJANGO_PROJECTS)
-def test_each_project_gets_its_own_database(project):
-    init_sql = (REPO / "deploy" / "postgres-init.sql").read_text()
-    for name in (project, f"{project}-migrate"):
-        url = SERVICES[name]["environment"]["DATABASE_URL"]
-        assert url.endswith(f"@postgres:5432/{project}")
-    assert f"CREATE DATABASE {project};" in init_sql
+def test_each_project_connects_as_its_own_role_to_its_own_database(project):
+    own = f"postgres://{project}:${{{project.upper()}_DB_PASSWORD}}@postgres:5432/{project}"
+    processes = [name for name in SERVICES if name == project or name.startswith(f"{project}-")]
+    assert {f"{project}-migrate", project} <= set(processes)
+    for name in processes:
+        assert SERVICES[name]["environment"]["DATABASE_URL"] == own, name
+    # The role is made by the database's init script, with the password compose passes it.
+    postgres = SERVICES["postgres"]
+    assert f"{project.upper()}_DB_PASSWORD" in postgres["environment"]
+    assert project in (REPO / "deploy" / "postgres-init.sh").read_text()
+
+
+def test_no_service_connects_as_the_postgres_superuser():
+    for name, service in SERVICES.items():
+        url = service.get("environment", {}).get("DATABASE_URL", "")
+        assert not url.startswith("postgres://postgres:"), name
+
+
+def test_the_database_init_files_are_mounted_and_sound():
+    volumes = SERVICES["postgres"]["volumes"]
+    assert "./deploy/postgres-init.sh:/docker-entrypoint-initdb.d/10-databases.sh:ro" in volumes
+    assert "./deploy/service-database.sql:/deploy/service-database.sql:ro" in volumes
+    script = REPO / "deploy" / "postgres-init.sh"
+    assert os.access(script, os.X_OK)  # run, not sourced into the image's entrypoint
+    assert subprocess.run([shutil.which("sh") or "/bin/sh", "-n", str(script)]).returncode == 0
+    assert "/deploy/service-database.sql" in script.read_text()
+    sql = (REPO / "deploy" / "service-database.sql").read_text()
+    assert "REVOKE CONNECT, TEMPORARY ON DATABASE" in sql and "FROM PUBLIC" in sql
+
+
+def _postgres_server() -> tuple[str, str]:
+    """(server URL, psql) for tests that need a real PostgreSQL."""
+    server = os.environ.get("E2E_POSTGRES_URL", "").rstrip("/")
+    psql = shutil.which("psql")
+    if not server or not psql:
+        message = "the role isolation test needs PostgreSQL (E2E_POSTGRES_URL) and psql"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return server, psql
+
+
+def test_a_services_role_reaches_its_own_database_and_no_other():
+    """deploy/service-database.sql for real, on the test server, under unique names."""
+    server, psql = _postgres_server()
+    suffix = uuid.uuid4().hex[:8]
+    role_a, role_b = f"e2e_role_a_{suffix}", f"e2e_role_b_{suffix}"
+    passwords = {role_a: secrets.token_urlsafe(16), role_b: secrets.token_urlsafe(16)}
+    address = urlsplit(server)
+    try:
+        for role, password in passwords.items():
+            subprocess.run(
+                [
+                    psql,
+                    f"{server}/postgres",
+                    "-q",
+                    "-v",
+                    "ON_ERROR_STOP=1",
+                    "-v",
+                    f"database={role}",
+                    "-v",
+                    f"role={role}",
+                    "-v",
+                    f"password={password}",
+                    "-f",
+                    str(REPO / "deploy" / "service-database.sql"),
+                ],
+                check=True,
+                capture_output=True,
+            )
+
+        def connect_as_a(database: str) -> psycopg.Connection:
+            return psycopg.connect(
+                host=address.hostname,
+                port=address.port or 5432,
+                user=role_a,
+                password=passwords[role_a],
+                dbname=database,
+                connect_timeout=5,
+            )
+
+        with connect_as_a(role_a) as conn:  # its own: it connects and, as owner, migrates
+            conn.execute("CREATE TABLE t (id int)")
+            assert conn.execute("SELECT current_user").fetchone() == (role_a,)
+        with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
+            connect_as_a(role_b)
+        with psycopg.connect(f"{server}/postgres") as conn:
+            flags = conn.execute(
+                "SELECT rolsuper, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname = %s",
+                [role_a],
+            ).fetchone()
+            assert flags == (False, False, False)
+    finally:
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+            for role in passwords:
+                conn.execute(f'DROP DATABASE IF EXISTS "{role}" WITH (FORCE)')
+                conn.execute(f'DROP ROLE IF EXISTS "{role}"')
 
 
 @pytest.mark.parametrize("project", DJANGO_PROJECTS)
@@ -164,6 +262,12 @@ def test_each_consuming_project_has_a_worker_on_its_own_queue(project):
     worker = SERVICES[f"{project}-worker"]
     command = _command_text(worker)
     assert command.startswith(f"celery -A {project}.celery worker -Q {project}.events")
+    # A node name of its own (the container's host name tells replicas apart): on RabbitMQ
+    # workers sharing Celery's default name clash on the exclusive pidbox queue.
+    assert command.endswith(f"-n {project}@%h")
+    procfile = (REPO / "Procfile").read_text()
+    assert f"-Q {project}.events" in procfile
+    assert f"-n {project}-$$@%h" in procfile  # and the shell's pid, which exec hands on
     assert worker["working_dir"] == f"/app/{project}"
     assert (REPO / project / project / "celery.py").exists()
     assert worker["environment"]["DATABASE_URL"].endswith(f"/{project}")
@@ -185,3 +289,94 @@ def test_dockerfile_installs_the_pinned_runtime_requirements():
     assert "pip install -r requirements/base.txt" in dockerfile
     assert "ENVIRONMENT=production" in dockerfile
     assert "USER app" in dockerfile
+
+
+def _dockerignored(path: str, patterns: list[str]) -> bool:
+    """Whether Docker leaves ``path`` out of the build context: a pattern matches the
+    path or one of its parent directories (``**`` spans directories, ``*`` does not)."""
+    parts = path.split("/")
+    candidates = ["/".join(parts[: index + 1]) for index in range(len(parts))]
+    for pattern in patterns:
+        regex = re.escape(pattern).replace(r"\*\*/", "(?:.*/)?").replace(r"\*", "[^/]*")
+        if any(re.fullmatch(regex, candidate) for candidate in candidates):
+            return True
+    return False
+
+
+def test_secrets_and_local_state_stay_out_of_the_image():
+    patterns = [
+        line.strip()
+        for line in (REPO / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    for left_out in (
+        ".git/config",
+        ".venv/bin/python",
+        "var/jwt/private.pem",
+        "var/users_api/secret_key",
+        "var/broker/appendonly.aof",
+        ".env",
+        "deploy/.env.production",
+        "users_api/db.sqlite3",
+        "keys/jwt.pem",
+        "common/__pycache__/settings.cpython-311.pyc",
+    ):
+        assert _dockerignored(left_out, patterns), left_out
+    for kept in (
+        "users_api/manage.py",
+        "common/settings.py",
+        "requirements/base.txt",
+        "deploy/service-database.sql",
+        "common/templates/admin/base_site.html",
+    ):
+        assert not _dockerignored(kept, patterns), kept
+    assert "COPY . ." in (REPO / "Dockerfile").read_text()  # what the ignore file guards
+
+
+def test_secrets_are_ignored_by_git():
+    for path in (".env", "var/jwt/private.pem", "keys/jwt.pem", "db.sqlite3"):
+        ignored = subprocess.run([shutil.which("git"), "check-ignore", "-q", path], cwd=REPO)
+        assert ignored.returncode == 0, path
+
+
+def _system_python() -> str:
+    """A Python outside the virtualenv, as a fresh checkout has."""
+    for candidate in ("/usr/bin/python3", "/usr/local/bin/python3"):
+        if Path(candidate).exists():
+            return candidate
+    message = "no system python3 outside the virtualenv"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def test_make_env_runs_with_the_system_python_and_writes_a_sound_env():
+    """The README's `python3 scripts/make_env.py > .env`, before any `make install`."""
+    result = subprocess.run(
+        [_system_python(), "-I", "scripts/make_env.py"],  # -I: no site-packages of ours
+        cwd=REPO,
+        env={"PATH": "/usr/local/bin:/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    values = {}
+    for line in result.stdout.splitlines():
+        name, _, value = line.partition("=")
+        values[name] = value.strip('"').replace("\\n", "\n")
+    secrets_made = [
+        "POSTGRES_PASSWORD",
+        *(f"{project.upper()}_SECRET_KEY" for project in DJANGO_PROJECTS),
+        *(f"{project.upper()}_DB_PASSWORD" for project in DJANGO_PROJECTS),
+    ]
+    assert set(values) == {*secrets_made, "JWT_PRIVATE_KEY", "JWT_PUBLIC_KEY"}
+    assert len({values[name] for name in secrets_made}) == len(secrets_made)
+    assert all(len(values[name]) >= 32 for name in secrets_made)
+    private_key = serialization.load_pem_private_key(
+        values["JWT_PRIVATE_KEY"].encode(), password=None
+    )
+    assert private_key.key_size == 2048
+    public_pem = private_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    assert public_pem.decode().strip() == values["JWT_PUBLIC_KEY"].strip()

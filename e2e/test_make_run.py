@@ -1,6 +1,6 @@
 """`make run` (scripts/run.py, which supervises the Procfile's processes) on the embedded
-defaults: everything comes up, a crashed process comes back, everything goes down, and
-nothing is left behind."""
+defaults and on RabbitMQ: everything comes up and stays up, a crashed process comes back,
+everything goes down, and nothing is left behind."""
 
 import contextlib
 import json
@@ -26,8 +26,11 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def running(tmp_path):
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _start(tmp_path, **extra_env):
+    """scripts/run.py with its own ports and var/; waits until every API is ready."""
     ports = {service: _free_port() for service in SERVICES}
     env = {
         key: value
@@ -37,6 +40,7 @@ def running(tmp_path):
     env.update(
         VAR_DIR=str(tmp_path / "var"),
         **{f"{service.upper()}_PORT": str(port) for service, port in ports.items()},
+        **extra_env,
     )
     log = tmp_path / "run.log"
     process = subprocess.Popen(
@@ -60,13 +64,37 @@ def running(tmp_path):
         time.sleep(0.5)
     assert not waiting, f"not ready: {waiting}\n{log.read_text()}"
     family = psutil.Process(process.pid).children(recursive=True)
-    yield process, family, log, ports
+    return process, family, log, ports
+
+
+def _stop(process, family):
     if process.poll() is None:
         family += psutil.Process(process.pid).children(recursive=True)  # restarted ones too
         process.kill()
     for member in family:  # whatever a failure left running
         with contextlib.suppress(psutil.NoSuchProcess):
             member.kill()
+
+
+@pytest.fixture
+def running(tmp_path):
+    process, family, log, ports = _start(tmp_path)
+    yield process, family, log, ports
+    _stop(process, family)
+
+
+@pytest.fixture
+def running_on_rabbitmq(tmp_path):
+    """`BROKER_URL=amqp://... make run`, in a virtual host of its own (E2E_AMQP_URL)."""
+    url = os.environ.get("E2E_AMQP_URL", "")
+    if not url:
+        message = "E2E_AMQP_URL is not set: `make test` sets it when RabbitMQ answers"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    process, family, log, ports = _start(tmp_path, BROKER_URL=url)
+    yield process, family, log, ports
+    _stop(process, family)
 
 
 def _all_gone(family, timeout=30.0):
@@ -151,7 +179,13 @@ def test_a_killed_worker_is_restarted_and_logged_while_the_rest_stays_up(running
     )
     assert new_worker.pid != worker.pid
     _wait_for(
-        lambda: log.read_text().count("orders_api/worker celery.apps.worker: celery@") >= 2,
+        lambda: (
+            sum(
+                "orders_api/worker celery.apps.worker:" in line and line.endswith(" ready.")
+                for line in log.read_text().splitlines()
+            )
+            >= 2
+        ),
         60,
         f"the new worker is ready:\n{log.read_text()}",
     )
@@ -170,3 +204,28 @@ def test_a_killed_supervisor_leaves_nothing_behind(running):
     process.kill()
     process.wait(10)
     assert _all_gone(family, timeout=60) == []
+
+
+def test_on_rabbitmq_no_embedded_broker_starts_and_both_workers_stay_up(running_on_rabbitmq):
+    process, family, log, ports = running_on_rabbitmq
+    commands = " ".join(" ".join(p.cmdline()) for p in family)
+    assert "redis-server" not in commands and "embedded_broker" not in commands
+    for expected in ("relay_outbox", "orders_api.celery", "products_api.celery"):
+        assert expected in commands, expected
+    deadline = time.monotonic() + 60
+    while log.read_text().count(" ready.") < 2:  # each worker logs "<node name> ready."
+        assert process.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.5)
+    time.sleep(10)  # a worker whose node name clashed dies within a second or two
+    output = log.read_text()
+    assert process.poll() is None, output
+    assert "RESOURCE_LOCKED" not in output
+    assert all(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in family), output
+    assert "broker (BROKER_URL)  amqp://guest:***@" in output  # no embedded broker announced
+    ready = requests.get(f"http://127.0.0.1:{ports['orders_api']}/readyz", timeout=10).json()
+    assert ready["components"]["broker"] == "up"
+    assert ready["components"]["consumer"] == "up"
+    process.send_signal(signal.SIGTERM)
+    process.wait(60)
+    assert _all_gone(family) == []

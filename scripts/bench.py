@@ -258,6 +258,8 @@ class System:
                     "--without-gossip",
                     "--without-mingle",
                     "--without-heartbeat",
+                    "-n",
+                    f"{name}-{os.getpid()}@%h",
                 ],
                 env=self.env(name),
                 cwd=REPO / name,

@@ -141,6 +141,8 @@ class Bench:
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",
+            "-n",
+            f"bench-{uuid.uuid4().hex[:8]}@%h",  # unique: RabbitMQ refuses a second pidbox
         ]
 
     def setup(self) -> None:

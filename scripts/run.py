@@ -10,7 +10,8 @@ from the kernel if this supervisor itself is killed (PR_SET_PDEATHSIG).
 
 Relays, workers and the scheduler serve their Prometheus metrics on free ports
 chosen here (METRICS_PORT); var/prometheus/targets.json lists every endpoint
-for deploy/prometheus/run.yml.
+for deploy/prometheus/run.yml. With ``BROKER_URL`` set (Redis or RabbitMQ) the
+services use that broker and the embedded one is not started.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -52,6 +54,9 @@ BACKOFF_FIRST, BACKOFF_MAX, STABLE_AFTER = 1.0, 30.0, 60.0
 _METRICS_ROLES = re.compile(r"(?:^|_)(relay|worker|scheduler)$")
 
 logger = logging.getLogger("run")
+
+#: The Procfile's process that runs the embedded broker.
+EMBEDDED_BROKER = "broker"
 
 
 def _manage(service: str, *args: str) -> None:
@@ -79,6 +84,19 @@ try:
     _libc = ctypes.CDLL("libc.so.6", use_errno=True)  # loaded here, not in the forked child
 except OSError:
     _libc = None  # not Linux: Ctrl-C and SIGTERM still stop everything
+
+
+def processes_to_start(procfile: Path, broker_url: str) -> list[tuple[str, str]]:
+    """Every (name, command), less the embedded broker when ``broker_url`` names another."""
+    entries = read_procfile(procfile)
+    return [e for e in entries if e[0] != EMBEDDED_BROKER] if broker_url else entries
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return url.replace(f":{parts.password}@", ":***@", 1)
 
 
 def _die_with_parent() -> None:
@@ -262,14 +280,18 @@ def main() -> int:
         ]
     programs = []
     metrics_ports = {}
-    for name, command in read_procfile(REPO / "Procfile"):
+    broker_url = env.get("BROKER_URL", "").strip()
+    for name, command in processes_to_start(REPO / "Procfile", broker_url):
         program_env = dict(env)
         if _METRICS_ROLES.search(name):
             metrics_ports[name] = _free_port()
             program_env["METRICS_PORT"] = str(metrics_ports[name])
         programs.append(Program(name, command, program_env))
     targets = _write_targets(apis, metrics_ports)
-    lines.append(f"  embedded broker (Redis)  {embedded_broker.url()}")
+    if broker_url:
+        lines.append(f"  broker (BROKER_URL)  {_without_password(broker_url)}")
+    else:
+        lines.append(f"  embedded broker (Redis)  {embedded_broker.url()}")
     lines.append(
         "  metrics of relays and workers  "
         + "  ".join(f"{name} :{port}" for name, port in metrics_ports.items())

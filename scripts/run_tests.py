@@ -3,7 +3,9 @@
 PostgreSQL (127.0.0.1:5432, user postgres), Redis (127.0.0.1:6379) and
 RabbitMQ (127.0.0.1:5672) are used when they answer; otherwise the tests run on
 SQLite, the in-process cache and the embedded broker, and the RabbitMQ tests
-are skipped with a message. On CI (``CI=true``) all three are required: a
+are skipped with a message. With RabbitMQ, the end-to-end stories run a second
+time on it (``e2e-rabbitmq``), each run in a fresh virtual host made with
+``rabbitmqctl`` and deleted afterwards. On CI (``CI=true``) all three are required: a
 missing service fails the run instead of silently testing less.
 ``TEST_DATABASE=sqlite`` forces SQLite locally. ``TEST_SLOT=1..`` gives a second
 checkout (a git worktree) databases and Redis databases of its own, so two
@@ -17,12 +19,15 @@ otherwise those tests are skipped with the reason, except on CI, where they fail
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import uuid
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,16 +60,25 @@ class Project:
     name: str
     directory: Path
     settings: str | None  # None: the project starts its services as processes
-    tests: str
+    tests: tuple[str, ...]
+    on_rabbitmq: bool = False  # the end-to-end services' broker is RabbitMQ, not Redis
 
 
 PROJECTS = [
-    Project("common", REPO, "common.tests.settings", "common/tests"),
-    Project("users_api", REPO / "users_api", "users_api.settings", "users"),
-    Project("clients_api", REPO / "clients_api", "clients_api.settings", "clients"),
-    Project("products_api", REPO / "products_api", "products_api.settings", "products"),
-    Project("orders_api", REPO / "orders_api", "orders_api.settings", "orders"),
-    Project("e2e", REPO, None, "e2e"),
+    Project("common", REPO, "common.tests.settings", ("common/tests",)),
+    Project("users_api", REPO / "users_api", "users_api.settings", ("users",)),
+    Project("clients_api", REPO / "clients_api", "clients_api.settings", ("clients",)),
+    Project("products_api", REPO / "products_api", "products_api.settings", ("products",)),
+    Project("orders_api", REPO / "orders_api", "orders_api.settings", ("orders",)),
+    Project("e2e", REPO, None, ("e2e",)),
+    # The stories whose events cross every service, again with RabbitMQ as the broker.
+    Project(
+        "e2e-rabbitmq",
+        REPO,
+        None,
+        ("e2e/test_orders_story.py", "e2e/test_clients_story.py", "e2e/test_products_story.py"),
+        on_rabbitmq=True,
+    ),
 ]
 
 
@@ -103,6 +117,35 @@ def _rabbitmq_answers() -> bool:
             return True
     except OSError:
         return False
+
+
+@contextlib.contextmanager
+def _rabbitmq_vhost(label: str) -> Iterator[str]:
+    """The URL of a new, empty RabbitMQ virtual host, deleted afterwards.
+
+    An AMQP broker cannot be flushed like a Redis database: a fresh virtual host
+    is the empty broker each run needs. Raises CalledProcessError when
+    ``rabbitmqctl`` refuses (it needs to run where the broker does, as root).
+    """
+    name = f"test-s{SLOT}-{label}-{uuid.uuid4().hex[:8]}"
+    rabbitmqctl = shutil.which("rabbitmqctl") or "rabbitmqctl"
+    quiet = {"check": True, "stdout": subprocess.DEVNULL}
+    subprocess.run([rabbitmqctl, "add_vhost", name], **quiet)
+    try:
+        subprocess.run(
+            [rabbitmqctl, "set_permissions", "-p", name, "guest", ".*", ".*", ".*"], **quiet
+        )
+        yield f"amqp://guest:guest@{RABBITMQ[0]}:{RABBITMQ[1]}/{name}"
+    finally:
+        subprocess.run([rabbitmqctl, "delete_vhost", name], check=False, stdout=subprocess.DEVNULL)
+
+
+def _rabbitmqctl_works() -> bool:
+    rabbitmqctl = shutil.which("rabbitmqctl")
+    if rabbitmqctl is None:
+        return False
+    listing = subprocess.run([rabbitmqctl, "list_vhosts"], capture_output=True, timeout=60)
+    return listing.returncode == 0
 
 
 def _ensure_debian_packages(what: str, packages: tuple[str, ...], files: tuple[Path, ...]) -> None:
@@ -157,6 +200,13 @@ def main() -> int:
         missing = [name for name, up in services if not up]
         print(f"error: CI needs {' and '.join(missing)}, which did not answer.", flush=True)
         return 2
+    rabbitmq_e2e = use_rabbitmq and _rabbitmqctl_works()
+    if use_rabbitmq and not rabbitmq_e2e:
+        message = "RabbitMQ answers but `rabbitmqctl` cannot make virtual hosts here (root?)"
+        if ci:
+            print(f"error: {message}.", flush=True)
+            return 2
+        print(f"==> {message}: the end-to-end runs on RabbitMQ are skipped", flush=True)
 
     print("==> lint (ruff)", flush=True)
     for command in (["ruff", "check", "."], ["ruff", "format", "--check", "--quiet", "."]):
@@ -179,6 +229,8 @@ def main() -> int:
     REPORTS.mkdir(parents=True, exist_ok=True)
     totals = [0, 0, 0]
     for project in PROJECTS:
+        if project.on_rabbitmq and not rabbitmq_e2e:
+            continue
         env = dict(os.environ, ENVIRONMENT="development")
         # Nothing from the developer's shell decides where the tests write.
         for name in [*env]:
@@ -188,6 +240,7 @@ def main() -> int:
                 "BROKER_URL",
                 "E2E_POSTGRES_URL",
                 "E2E_BROKER_URL",
+                "E2E_AMQP_URL",
             ):
                 del env[name]
         if project.settings:
@@ -204,19 +257,26 @@ def main() -> int:
             env["CACHE_KEY_PREFIX"] = f"test-{project.name}"
         report = REPORTS / f"{project.name}.xml"
         report.unlink(missing_ok=True)
-        print(f"==> {project.name}: pytest {project.tests}", flush=True)
-        result = subprocess.run(
-            [
-                str(VENV_BIN / "pytest"),
-                project.tests,
-                f"--junitxml={report}",
-                "-p",
-                "no:cacheprovider",
-                *sys.argv[1:],
-            ],
-            cwd=project.directory,
-            env=env,
-        )
+        with contextlib.ExitStack() as vhosts:
+            if rabbitmq_e2e and project.settings is None:
+                if project.on_rabbitmq:
+                    env["E2E_BROKER_URL"] = vhosts.enter_context(_rabbitmq_vhost("e2e"))
+                else:  # `make run` on RabbitMQ (e2e/test_make_run.py), apart from the rest
+                    env["E2E_AMQP_URL"] = vhosts.enter_context(_rabbitmq_vhost("make-run"))
+            broker = f" (broker {env['E2E_BROKER_URL']})" if project.on_rabbitmq else ""
+            print(f"==> {project.name}: pytest {' '.join(project.tests)}{broker}", flush=True)
+            result = subprocess.run(
+                [
+                    str(VENV_BIN / "pytest"),
+                    *project.tests,
+                    f"--junitxml={report}",
+                    "-p",
+                    "no:cacheprovider",
+                    *sys.argv[1:],
+                ],
+                cwd=project.directory,
+                env=env,
+            )
         passed, failed, skipped = _count(report)
         if result.returncode not in (0, 5) and failed == 0:
             failed = 1  # pytest failed outside any test (collection, internal error)

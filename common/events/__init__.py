@@ -1,1 +1,1 @@
-"""Change events between services (DESIGN §6): outbox, relay, transport, consumer."""
+"""Change events between services (docs/events.md): outbox, relay, transport, consumer."""

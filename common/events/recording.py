@@ -53,7 +53,7 @@ def publications() -> list[Publication]:
 
 
 def envelope(publication: Publication, instance: Any, event_type: str) -> dict[str, Any]:
-    """The event of DESIGN §6: full state after the change, with the aggregate's version."""
+    """The event of docs/events.md: full state after the change, with the aggregate's version."""
     return {
         "id": str(uuid.uuid4()),
         "type": event_type,

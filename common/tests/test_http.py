@@ -4,7 +4,6 @@ import json
 
 import pytest
 from django.db import connection
-from django.test import override_settings
 
 from common.errors import flatten_errors
 from common.testing import access_token
@@ -165,29 +164,6 @@ def test_get_returns_the_version_as_etag_and_if_match_guards_writes(client_with)
         412,
         "precondition_failed",
     )
-
-
-@override_settings(READINESS_CHECKS=["common.health.database_check"])
-def test_healthz_and_readyz_need_no_token(api_client):
-    assert api_client.get("/healthz").json()["status"] == "ok"
-    response = api_client.get("/readyz")
-    assert response.status_code == 200
-    assert response.json()["checks"][0] == {
-        "name": "database",
-        "ok": True,
-        "vendor": response.json()["checks"][0]["vendor"],
-    }
-
-
-@override_settings(READINESS_CHECKS=["common.tests.test_http.failing_check"])
-def test_readyz_is_503_when_a_check_fails(api_client):
-    response = api_client.get("/readyz")
-    assert response.status_code == 503
-    assert response.json()["status"] == "not ready"
-
-
-def failing_check():
-    return {"name": "broker", "ok": False, "error": "ConnectionRefusedError"}
 
 
 def test_schema_and_docs_are_public_and_work_offline(api_client):
