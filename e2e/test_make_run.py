@@ -155,8 +155,16 @@ def _wait_for(condition, timeout, message):
     raise AssertionError(message)
 
 
+def _orders_worker_ready_lines(log) -> int:
+    return sum(
+        "orders_api/worker celery.apps.worker:" in line and line.endswith(" ready.")
+        for line in log.read_text().splitlines()
+    )
+
+
 def test_a_killed_worker_is_restarted_and_logged_while_the_rest_stays_up(running):
     process, family, log, ports = running
+    _wait_for(lambda: _orders_worker_ready_lines(log) == 1, 60, f"worker ready:\n{log.read_text()}")
     worker = _main_process(family, "orders_api.celery")
     worker.kill()
     _wait_for(
@@ -179,13 +187,7 @@ def test_a_killed_worker_is_restarted_and_logged_while_the_rest_stays_up(running
     )
     assert new_worker.pid != worker.pid
     _wait_for(
-        lambda: (
-            sum(
-                "orders_api/worker celery.apps.worker:" in line and line.endswith(" ready.")
-                for line in log.read_text().splitlines()
-            )
-            >= 2
-        ),
+        lambda: _orders_worker_ready_lines(log) == 2,
         60,
         f"the new worker is ready:\n{log.read_text()}",
     )
