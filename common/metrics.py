@@ -37,7 +37,7 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR") and os.environ.get("METRICS_PO
 
 from celery import signals  # after the multi-process directory is chosen
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import now
@@ -290,16 +290,16 @@ def _read_database(timeout: float) -> dict[str, float]:
     from common.events.relay import pending_stats
     from common.models import DeadLetter
 
-    close_old_connections()
+    # A thread of its own has a connection of its own, closed at the end, so a session
+    # setting stays on it. No transaction: on SQLite one would take the write lock.
     try:
-        with transaction.atomic():
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL statement_timeout = %s", [int(timeout * 1000)])
-            stats = pending_stats()
-            dead = DeadLetter.objects.filter(replayed_at__isnull=True).count()
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET statement_timeout = %s", [int(timeout * 1000)])
+        stats = pending_stats()
+        dead = DeadLetter.objects.filter(replayed_at__isnull=True).count()
     finally:
-        connection.close()  # this thread's own connection; a scrape is rare enough
+        connection.close()
     return {
         "pending": float(stats["pending"]),
         "oldest_pending_seconds": float(stats["oldest_pending_seconds"]),
