@@ -10,12 +10,23 @@ working while users_api is down and role changes apply at the next sign-in.
 The session ends ``ADMIN_SESSION_MAX_AGE`` seconds after signing in.
 
 users_api's own admin signs in its users directly (``users.backends``).
+
+users_api limits sign-in attempts per address. The request it gets comes from
+this service, so the backend hands over the browser's address in
+``CLIENT_ADDRESS_HEADER``, signed with ``ADMIN_SIGN_IN_SECRET`` (HMAC-SHA256
+over the address, the time and the username); users_api believes the header
+only when the proof verifies (``verified_client_address``), so nobody else
+can choose the address they are counted under.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import ipaddress
 import json
 import logging
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
@@ -29,6 +40,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from rest_framework.throttling import BaseThrottle
 from rest_framework_simplejwt.exceptions import TokenError
 
 from common.auth import AccessToken
@@ -47,7 +59,53 @@ UNVERIFIED = (
 )
 
 
-def _post_json(url: str, body: Mapping[str, str]) -> tuple[int, Mapping[str, Any], str]:
+CLIENT_ADDRESS_HEADER = "X-Sign-In-Client-Address"
+# A proof older or newer than this is ignored, so a copied header soon stops working.
+CLIENT_ADDRESS_MAX_AGE = 60
+
+
+def _client_address_proof(secret: str, *, address: str, timestamp: int, username: str) -> str:
+    message = f"sign-in-client-address\n{address}\n{timestamp}\n{username}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def signed_client_address(*, address: str, username: str) -> str:
+    """``CLIENT_ADDRESS_HEADER``'s value: ``<address> <unix time> <HMAC-SHA256 proof>``."""
+    timestamp = int(time.time())
+    proof = _client_address_proof(
+        settings.ADMIN_SIGN_IN_SECRET, address=address, timestamp=timestamp, username=username
+    )
+    return f"{address} {timestamp} {proof}"
+
+
+def verified_client_address(value: str, *, username: str) -> str | None:
+    """The address a service handed over in ``value``, or None unless it is proven.
+
+    Proven means: ``ADMIN_SIGN_IN_SECRET`` is set, the address is an IP
+    address, the time is within ``CLIENT_ADDRESS_MAX_AGE`` seconds of now, and
+    the HMAC over address, time and ``username`` matches.
+    """
+    secret = settings.ADMIN_SIGN_IN_SECRET
+    parts = value.split(" ")
+    if not secret or len(parts) != 3:
+        return None
+    address, timestamp, proof = parts
+    try:
+        ipaddress.ip_address(address)
+        fresh = abs(time.time() - int(timestamp)) <= CLIENT_ADDRESS_MAX_AGE
+    except ValueError:
+        return None
+    expected = _client_address_proof(
+        secret, address=address, timestamp=int(timestamp), username=username
+    )
+    if not fresh or not hmac.compare_digest(proof, expected):
+        return None
+    return address
+
+
+def _post_json(
+    url: str, body: Mapping[str, str], extra_headers: Mapping[str, str]
+) -> tuple[int, Mapping[str, Any], str]:
     """(status, JSON body, Retry-After) of a POST; HTTP errors are answers, not exceptions."""
     # USERS_API_URL comes from settings, which accept only http(s) URLs.
     request = urllib.request.Request(  # noqa: S310
@@ -58,6 +116,7 @@ def _post_json(url: str, body: Mapping[str, str]) -> tuple[int, Mapping[str, Any
             "Accept": "application/json",
             # users_api records it on the login session it starts.
             "User-Agent": f"sistema-multi-apis/{settings.SERVICE_NAME} admin",
+            **extra_headers,
         },
         method="POST",
     )
@@ -74,8 +133,13 @@ def _post_json(url: str, body: Mapping[str, str]) -> tuple[int, Mapping[str, Any
     return status, payload if isinstance(payload, dict) else {}, retry_after
 
 
-def users_api_claims(*, username: str, password: str) -> Mapping[str, Any] | None:
+def users_api_claims(
+    *, username: str, password: str, client_address: str | None = None
+) -> Mapping[str, Any] | None:
     """The verified access-token claims users_api issues for these credentials.
+
+    ``client_address`` (the signing-in browser's) is handed over signed when
+    ``ADMIN_SIGN_IN_SECRET`` is set, so users_api counts the attempt against it.
 
     None when users_api refuses the credentials (unknown user, wrong password,
     or values it cannot take). Raises ValidationError with a message for the login page when
@@ -86,7 +150,17 @@ def users_api_claims(*, username: str, password: str) -> Mapping[str, Any] | Non
     """
     url = f"{settings.USERS_API_URL.rstrip('/')}/api/v1/auth/token"
     try:
-        status, body, retry_after = _post_json(url, {"username": username, "password": password})
+        status, body, retry_after = _post_json(
+            url,
+            {"username": username, "password": password},
+            {
+                CLIENT_ADDRESS_HEADER: signed_client_address(
+                    address=client_address, username=username
+                )
+            }
+            if client_address and settings.ADMIN_SIGN_IN_SECRET
+            else {},
+        )
     except (OSError, ValueError) as error:  # refused, timed out, DNS, not JSON
         logger.warning("admin sign-in: users_api at %s cannot be reached: %s", url, error)
         raise ValidationError(UNREACHABLE, code="users_api_unreachable") from error
@@ -144,7 +218,12 @@ class UsersApiBackend(BaseBackend):
     ) -> AbstractBaseUser | None:
         if username is None or password is None:
             return None
-        claims = users_api_claims(username=username, password=password)
+        claims = users_api_claims(
+            username=username,
+            password=password,
+            # The browser's address as this service sees it (NUM_PROXIES applies).
+            client_address=BaseThrottle().get_ident(request) if request is not None else None,
+        )
         if claims is None or not claims.get("is_staff"):
             # Non-staff get the admin's usual "correct username and password for a
             # staff account" message, as Django does for local users.

@@ -10,6 +10,7 @@ from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 
 class BearerJWTScheme(OpenApiAuthenticationExtension):
     target_class = "common.auth.JWTAuthentication"
+    match_subclasses = True  # users_api's adds an account check, same scheme
     name = "bearerAuth"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:

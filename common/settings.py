@@ -286,7 +286,24 @@ def back_office() -> dict[str, Any]:
         # A users_api sign-in ends this long after it began; until then it needs no call
         # to users_api (its permission codes are in the session).
         "ADMIN_SESSION_MAX_AGE": env_int("ADMIN_SESSION_HOURS", 8) * 3600,
+        "ADMIN_SIGN_IN_SECRET": admin_sign_in_secret(),
     }
+
+
+def admin_sign_in_secret() -> str:
+    """The key users_api and the services' admins share to hand over a signing-in
+    browser's address (common.admin_auth), so users_api throttles that address
+    rather than the service's.
+
+    Development: generated once under var/ and shared by every service there.
+    Production: ``ADMIN_SIGN_IN_SECRET``, the same value in users_api and every
+    service; unset, no address is handed over and users_api counts admin
+    sign-ins against the calling service's address.
+    """
+    secret = env_str("ADMIN_SIGN_IN_SECRET").strip()
+    if secret or is_production():
+        return secret
+    return _read_or_create_secret(var_dir() / "admin_sign_in_secret")
 
 
 def service_defaults(

@@ -128,6 +128,7 @@ def deployment_env(tmp_path_factory) -> dict[str, str]:
         ALLOWED_HOSTS="127.0.0.1,localhost",
         JWT_PRIVATE_KEY=keys.private_pem,
         JWT_PUBLIC_KEY=keys.public_pem,
+        ADMIN_SIGN_IN_SECRET=secrets.token_urlsafe(50),
         VAR_DIR=str(tmp_path_factory.mktemp("var")),
     )
     return env

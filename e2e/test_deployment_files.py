@@ -368,6 +368,7 @@ def test_make_env_runs_with_the_system_python_and_writes_a_sound_env():
         "POSTGRES_PASSWORD",
         *(f"{project.upper()}_SECRET_KEY" for project in DJANGO_PROJECTS),
         *(f"{project.upper()}_DB_PASSWORD" for project in DJANGO_PROJECTS),
+        "ADMIN_SIGN_IN_SECRET",
     ]
     assert set(values) == {*secrets_made, "JWT_PRIVATE_KEY", "JWT_PUBLIC_KEY"}
     assert len({values[name] for name in secrets_made}) == len(secrets_made)

@@ -45,6 +45,8 @@ def main() -> None:
         lines.append(f"{service.upper()}_SECRET_KEY={secrets.token_urlsafe(50)}")
         # The password of the service's own PostgreSQL role (deploy/service-database.sql).
         lines.append(f"{service.upper()}_DB_PASSWORD={secrets.token_urlsafe(24)}")
+    # Shared by users_api and every admin: signs the address of a browser signing in.
+    lines.append(f"ADMIN_SIGN_IN_SECRET={secrets.token_urlsafe(50)}")
     lines.append(f"JWT_PRIVATE_KEY={_quoted(private_pem)}")
     lines.append(f"JWT_PUBLIC_KEY={_quoted(public_pem)}")
     sys.stdout.write("\n".join(lines) + "\n")

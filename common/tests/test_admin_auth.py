@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.test import Client as Browser
 
-from common.admin_auth import UsersApiBackend
+from common.admin_auth import CLIENT_ADDRESS_HEADER, UsersApiBackend, verified_client_address
 from common.permission_catalogue import CATALOGUE
 from common.testing import FakeUsersApi, users_api
 
@@ -41,6 +41,31 @@ def test_a_staff_account_gets_a_local_user_with_exactly_the_tokens_codes(users_a
     assert sent["path"] == "/api/v1/auth/token"
     assert sent["body"] == {"username": "ana", "password": PASSWORD}
     assert sent["headers"]["User-Agent"] == "sistema-multi-apis/common_tests admin"
+
+
+def _sign_in_page(address):
+    return Browser().post(
+        "/admin/login/?next=/admin/",
+        {"username": "ana", "password": PASSWORD},
+        REMOTE_ADDR=address,
+    )
+
+
+def test_the_browsers_address_is_handed_over_signed(users_api):
+    users_api.add("ana", PASSWORD)
+    assert _sign_in_page("203.0.113.5").status_code == 302
+    handed_over = users_api.requests[0]["headers"][CLIENT_ADDRESS_HEADER]
+    assert handed_over.startswith("203.0.113.5 ")
+    # users_api believes it for this account only.
+    assert verified_client_address(handed_over, username="ana") == "203.0.113.5"
+    assert verified_client_address(handed_over, username="bia") is None
+
+
+def test_without_a_shared_secret_no_address_is_handed_over(users_api, settings):
+    settings.ADMIN_SIGN_IN_SECRET = ""
+    users_api.add("ana", PASSWORD)
+    assert _sign_in_page("203.0.113.5").status_code == 302
+    assert CLIENT_ADDRESS_HEADER not in users_api.requests[0]["headers"]
 
 
 def test_signing_in_again_follows_users_api_and_keeps_no_local_password(users_api):

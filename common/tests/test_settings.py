@@ -99,6 +99,27 @@ def test_production_never_writes_generated_secrets(monkeypatch, tmp_path):
     assert not (tmp_path / "svc" / "secret_key").exists()
 
 
+def test_the_admin_sign_in_secret_is_shared_in_development_and_explicit_in_production(
+    monkeypatch, tmp_path
+):
+    monkeypatch.setenv("VAR_DIR", str(tmp_path))
+    monkeypatch.delenv("ADMIN_SIGN_IN_SECRET", raising=False)
+    # Development: one generated secret under var/, the same for every service there.
+    users = common_settings.service_defaults("users_api", domain_apps=[])
+    clients = common_settings.service_defaults("clients_api", domain_apps=[])
+    secret_file = tmp_path / "admin_sign_in_secret"
+    assert users["ADMIN_SIGN_IN_SECRET"] == clients["ADMIN_SIGN_IN_SECRET"]
+    assert users["ADMIN_SIGN_IN_SECRET"] == secret_file.read_text().strip()
+    assert stat.S_IMODE(os.stat(secret_file).st_mode) == 0o600
+    # Production: only what the operator sets; unset, nothing is handed over.
+    secret_file.unlink()
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    assert common_settings.admin_sign_in_secret() == ""
+    assert not secret_file.exists()
+    monkeypatch.setenv("ADMIN_SIGN_IN_SECRET", "operator-chosen")
+    assert common_settings.admin_sign_in_secret() == "operator-chosen"
+
+
 def test_unknown_environment_is_refused(monkeypatch):
     monkeypatch.setenv("ENVIRONMENT", "staging")
     with pytest.raises(ImproperlyConfigured, match="ENVIRONMENT"):

@@ -1,7 +1,9 @@
 """Django authentication backend for users_api's own admin site.
 
 Permissions are the user's effective codes (roles plus direct grants), the same
-codes the access token carries, so the admin and the API agree.
+codes the access token carries, so the admin and the API agree. Sign-ins are
+held to the API login's failure limits (``users.throttling.LoginGuard``), so
+the admin's login page is no way around them.
 """
 
 from __future__ import annotations
@@ -9,15 +11,42 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
+from django.core.exceptions import ValidationError
+from rest_framework.exceptions import Throttled
+from rest_framework.throttling import BaseThrottle
 
 from common.permission_catalogue import CATALOGUE
 from users.models import User
 from users.selectors import user_effective_permission_codes
+from users.throttling import LoginGuard
 
 _CACHE_ATTR = "_effective_permission_codes"
 
 
 class PermissionCodeBackend(ModelBackend):
+    def authenticate(
+        self,
+        request: Any,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
+    ) -> User | None:
+        """Raises ValidationError (``throttled``, shown on the login form) past the limits."""
+        if request is None or username is None or password is None:
+            return super().authenticate(request, username, password, **kwargs)
+        guard = LoginGuard(username=username, address=BaseThrottle().get_ident(request))
+        try:
+            guard.check()
+        except Throttled as refused:
+            raise ValidationError(
+                f"Too many sign-in attempts; try again in {refused.wait:.0f} seconds.",
+                code="throttled",
+            ) from refused
+        user = super().authenticate(request, username, password, **kwargs)
+        if user is not None:
+            guard.succeeded()
+        return user
+
     def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
         if not isinstance(user_obj, User) or not user_obj.is_active or obj is not None:
             return set()

@@ -19,12 +19,13 @@ from rest_framework import exceptions, status
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
-from common.auth import TokenUser
 from common.errors import DomainError
 from common.permission_catalogue import CATALOGUE, service_of
 from common.versioning import check_version
+from users.actors import Actor
 from users.models import IssuedRefreshToken, LoginSession, Permission, Role, User
 from users.selectors import user_effective_permission_codes
+from users.throttling import LoginGuard
 from users.tokens import RefreshToken, TokenPair
 
 
@@ -69,17 +70,32 @@ def _catalogue_permissions(codes: Iterable[str], *, field: str) -> list[Permissi
     return list(Permission.objects.filter(code__in=wanted))
 
 
-def _ensure_actor_holds(actor: TokenUser, codes: Iterable[str]) -> None:
-    """Nobody grants what they do not hold, so managing users never escalates privileges."""
+def _ensure_actor_holds(actor: Actor, codes: Iterable[str]) -> None:
+    """Nobody grants or removes what they do not hold.
+
+    Granting is how an escalation would happen; removing is how a user could
+    silently downgrade others (strip a code from an admin, cut down a role many
+    people hold). Callers pass every code that would be added or removed.
+    """
     if actor.is_superuser:
         return
     missing = sorted(set(codes) - actor.permissions)
     if missing:
         raise _refused(
-            "You can only grant permission codes you hold yourself.",
+            "You can only grant or remove permission codes you hold yourself.",
             "grant_exceeds_own_permissions",
             permissions=missing,
         )
+
+
+def _ensure_may_set_flags(actor: Actor, *, staff_changes: bool, superuser_changes: bool) -> None:
+    """Staff access opens every admin site and superuser passes every check: superusers only."""
+    if actor.is_superuser:
+        return
+    if superuser_changes:
+        raise _refused("Only a superuser can grant or remove superuser.", "superuser_required")
+    if staff_changes:
+        raise _refused("Only a superuser can grant or remove staff access.", "superuser_required")
 
 
 # --- users ----------------------------------------------------------------------------
@@ -136,7 +152,7 @@ def user_register(
 @transaction.atomic
 def user_create(
     *,
-    actor: TokenUser,
+    actor: Actor,
     username: str,
     email: str,
     password: str,
@@ -146,9 +162,9 @@ def user_create(
     is_staff: bool = False,
     is_superuser: bool = False,
 ) -> User:
-    """Creates a user; only a superuser may create another superuser."""
-    if is_superuser and not actor.is_superuser:
-        raise _refused("Only a superuser can create a superuser.", "superuser_required")
+    """Creates a user; only a superuser may create a staff member or a superuser (403)."""
+    # A new user's flags start false: setting one is a change.
+    _ensure_may_set_flags(actor, staff_changes=is_staff, superuser_changes=is_superuser)
     user = User(
         username=username,
         email=User.objects.normalize_email(email),
@@ -172,7 +188,7 @@ def _lock_user(user_id: uuid.UUID, expected_version: int | None) -> User:
     return user
 
 
-def _ensure_may_manage(actor: TokenUser, user: User) -> None:
+def _ensure_may_manage(actor: Actor, user: User) -> None:
     if user.is_superuser and not actor.is_superuser:
         raise _refused("Only a superuser can change a superuser.", "superuser_required")
 
@@ -196,21 +212,24 @@ USER_MANAGED_FIELDS = frozenset(
 
 @transaction.atomic
 def user_update(
-    *, actor: TokenUser, user_id: uuid.UUID, expected_version: int | None, **changes: Any
+    *, actor: Actor, user_id: uuid.UUID, expected_version: int | None, **changes: Any
 ) -> User:
     """Changes the given fields of a user (see USER_MANAGED_FIELDS).
 
-    Refused (403) when a non-superuser touches a superuser or ``is_superuser``,
-    and (409) when a user deactivates themselves. Deactivation ends every login.
+    Refused (403, ``superuser_required``) when a non-superuser touches a
+    superuser, ``is_superuser`` or ``is_staff``, and (409) when a user
+    deactivates themselves. Deactivation ends every login.
     """
     unknown = set(changes) - USER_MANAGED_FIELDS
     if unknown:
         raise ValueError(f"user_update cannot change {sorted(unknown)}")
     user = _lock_user(user_id, expected_version)
     _ensure_may_manage(actor, user)
-    changes_superuser = changes.get("is_superuser", user.is_superuser) != user.is_superuser
-    if changes_superuser and not actor.is_superuser:
-        raise _refused("Only a superuser can grant or remove superuser.", "superuser_required")
+    _ensure_may_set_flags(
+        actor,
+        staff_changes=changes.get("is_staff", user.is_staff) != user.is_staff,
+        superuser_changes=changes.get("is_superuser", user.is_superuser) != user.is_superuser,
+    )
     deactivating = changes.get("is_active") is False and user.is_active
     if deactivating and str(user.pk) == str(actor.id):
         raise DomainError("You cannot deactivate your own account.", code="cannot_deactivate_self")
@@ -224,7 +243,7 @@ def user_update(
     return user
 
 
-def user_deactivate(*, actor: TokenUser, user_id: uuid.UUID, expected_version: int | None) -> User:
+def user_deactivate(*, actor: Actor, user_id: uuid.UUID, expected_version: int | None) -> User:
     """DELETE of a user: deactivates it and ends its logins; the record stays for history."""
     return user_update(
         actor=actor, user_id=user_id, expected_version=expected_version, is_active=False
@@ -264,14 +283,38 @@ def user_password_change(*, user_id: uuid.UUID, current_password: str, new_passw
 
 
 @transaction.atomic
+def user_password_set(*, actor: Actor, user_id: uuid.UUID, password: str | None) -> User:
+    """Sets another user's password as an administrator (None disables password sign-in).
+
+    Refused (403 ``superuser_required``) unless the actor is a superuser:
+    whoever sets a password can sign in as that user and use every code they
+    hold. Validates the password and ends every login of the user.
+    """
+    if not actor.is_superuser:
+        raise _refused("Only a superuser can set another user's password.", "superuser_required")
+    user = _lock_user(user_id, None)
+    if password is None:
+        user.set_unusable_password()
+    else:
+        _validate_new_password(password, user)
+        user.set_password(password)
+    user.save()
+    _revoke_sessions(user, "password_set")
+    return user
+
+
+@transaction.atomic
 def user_roles_set(
     *,
-    actor: TokenUser,
+    actor: Actor,
     user_id: uuid.UUID,
     role_ids: Iterable[uuid.UUID],
     expected_version: int | None,
 ) -> User:
-    """Replaces the user's roles. Refused (403) for roles carrying codes the actor lacks."""
+    """Replaces the user's roles.
+
+    Refused (403) when a role added or removed carries a code the actor lacks.
+    """
     user = _lock_user(user_id, expected_version)
     _ensure_may_manage(actor, user)
     wanted = list(dict.fromkeys(role_ids))
@@ -279,7 +322,10 @@ def user_roles_set(
     missing = sorted(str(role_id) for role_id in set(wanted) - {role.pk for role in roles})
     if missing:
         raise ValidationError({"roles": [f"No role has id {role_id}." for role_id in missing]})
-    _ensure_actor_holds(actor, (p.code for role in roles for p in role.permissions.all()))
+    current = list(user.roles.prefetch_related("permissions"))
+    kept = {role.pk for role in roles} & {role.pk for role in current}
+    added_or_removed = [role for role in [*roles, *current] if role.pk not in kept]
+    _ensure_actor_holds(actor, (p.code for r in added_or_removed for p in r.permissions.all()))
     user.roles.set(roles)
     user.save()
     return user
@@ -287,13 +333,17 @@ def user_roles_set(
 
 @transaction.atomic
 def user_permissions_set(
-    *, actor: TokenUser, user_id: uuid.UUID, codes: Iterable[str], expected_version: int | None
+    *, actor: Actor, user_id: uuid.UUID, codes: Iterable[str], expected_version: int | None
 ) -> User:
-    """Replaces the user's direct grants. Refused (403) for codes the actor lacks."""
+    """Replaces the user's direct grants.
+
+    Refused (403) when a code added or removed is one the actor lacks.
+    """
     user = _lock_user(user_id, expected_version)
     _ensure_may_manage(actor, user)
     permissions = _catalogue_permissions(codes, field="permissions")
-    _ensure_actor_holds(actor, (p.code for p in permissions))
+    current = set(user.permissions.values_list("code", flat=True))
+    _ensure_actor_holds(actor, current ^ {p.code for p in permissions})
     user.permissions.set(permissions)
     user.save()
     return user
@@ -310,7 +360,7 @@ def _ensure_role_name_free(name: str, exclude: uuid.UUID | None) -> None:
 
 @transaction.atomic
 def role_create(
-    *, actor: TokenUser, name: str, description: str = "", permission_codes: Iterable[str] = ()
+    *, actor: Actor, name: str, description: str = "", permission_codes: Iterable[str] = ()
 ) -> Role:
     permissions = _catalogue_permissions(permission_codes, field="permissions")
     _ensure_actor_holds(actor, (p.code for p in permissions))
@@ -325,14 +375,18 @@ def role_create(
 @transaction.atomic
 def role_update(
     *,
-    actor: TokenUser,
+    actor: Actor,
     role_id: uuid.UUID,
     expected_version: int | None,
     name: str | None = None,
     description: str | None = None,
     permission_codes: Iterable[str] | None = None,
 ) -> Role:
-    """Changes a role; its users get the new codes with their next token."""
+    """Changes a role; its users get the new codes with their next token.
+
+    Refused (403) when a code added or removed is one the actor lacks: a role
+    is shared, so removing a code downgrades everyone holding it.
+    """
     role = Role.objects.select_for_update().filter(pk=role_id).first()
     if role is None:
         raise exceptions.NotFound("No role has this id.")
@@ -345,7 +399,7 @@ def role_update(
     if permission_codes is not None:
         permissions = _catalogue_permissions(permission_codes, field="permissions")
         current = set(role.permissions.values_list("code", flat=True))
-        _ensure_actor_holds(actor, {p.code for p in permissions} - current)
+        _ensure_actor_holds(actor, current ^ {p.code for p in permissions})
         role.permissions.set(permissions)
     role.full_clean(validate_constraints=False)
     role.save()
@@ -353,12 +407,16 @@ def role_update(
 
 
 @transaction.atomic
-def role_delete(*, role_id: uuid.UUID, expected_version: int | None) -> None:
-    """Deletes a role; its users simply stop having its codes."""
+def role_delete(*, actor: Actor, role_id: uuid.UUID, expected_version: int | None) -> None:
+    """Deletes a role; its users simply stop having its codes.
+
+    Refused (403) when the role carries a code the actor lacks (that would remove it).
+    """
     role = Role.objects.select_for_update().filter(pk=role_id).first()
     if role is None:
         raise exceptions.NotFound("No role has this id.")
     check_version(role, expected_version)
+    _ensure_actor_holds(actor, role.permissions.values_list("code", flat=True))
     role.delete()
 
 
@@ -389,19 +447,23 @@ def _issue_pair(user: User, session: LoginSession) -> TokenPair:
 
 
 @transaction.atomic
-def auth_login(
-    *, username: str, password: str, ip_address: str | None = None, user_agent: str = ""
-) -> TokenPair:
+def auth_login(*, username: str, password: str, ip_address: str, user_agent: str = "") -> TokenPair:
     """Checks the password and starts a login (a new refresh-token family).
 
-    Raises InvalidCredentials for an unknown user, a wrong password or an inactive user.
+    ``ip_address`` is where the attempt comes from; failures are limited per
+    account and address and per account (``users.throttling.LoginGuard``).
+    Raises Throttled (429) past those limits, before checking the password, and
+    InvalidCredentials for an unknown user, a wrong password or an inactive user.
     """
+    guard = LoginGuard(username=username, address=ip_address)
+    guard.check()
     user = User.objects.filter(username=username).first()
     if user is None:
         User().set_password(password)  # same work as a real check: no timing oracle
         raise InvalidCredentials()
     if not user.check_password(password):
         raise InvalidCredentials()
+    guard.succeeded()
     if not user.is_active:
         raise InvalidCredentials("This account is deactivated.", code="user_inactive")
     session = LoginSession.objects.create(
@@ -455,7 +517,7 @@ def auth_refresh(*, refresh: str) -> TokenPair:
 
 
 @transaction.atomic
-def auth_logout(*, actor: TokenUser, refresh: str) -> None:
+def auth_logout(*, actor: Actor, refresh: str) -> None:
     """Ends the login the refresh token belongs to. Only its owner can do so."""
     try:
         token = RefreshToken(refresh)

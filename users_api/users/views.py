@@ -25,7 +25,7 @@ from common.pagination import paginated
 from common.versioning import expected_version, with_etag
 from users import selectors, services
 from users.models import Role, User
-from users.throttling import LoginPerAccountThrottle, LoginPerIPThrottle, RegisterPerIPThrottle
+from users.throttling import LoginPerIPThrottle, RegisterPerIPThrottle, login_address
 from users.tokens import TokenPair
 
 # --- output shapes --------------------------------------------------------------------
@@ -134,7 +134,7 @@ class TokenView(APIView):
 
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
-    throttle_classes = [LoginPerIPThrottle, LoginPerAccountThrottle]
+    throttle_classes = [LoginPerIPThrottle]
 
     class InputSerializer(serializers.Serializer):
         username = serializers.CharField(max_length=150)
@@ -148,7 +148,7 @@ class TokenView(APIView):
         serializer.is_valid(raise_exception=True)
         pair = services.auth_login(
             **serializer.validated_data,
-            ip_address=LoginPerIPThrottle().get_ident(request),
+            ip_address=login_address(request),
             user_agent=request.headers.get("User-Agent", ""),
         )
         return _pair_response(pair)
@@ -453,7 +453,9 @@ class RoleDetailView(APIView):
 
     @extend_schema(responses={204: None}, tags=["roles"])
     def delete(self, request: Request, pk: uuid.UUID) -> Response:
-        services.role_delete(role_id=pk, expected_version=expected_version(request))
+        services.role_delete(
+            actor=request.user, role_id=pk, expected_version=expected_version(request)
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -1,6 +1,6 @@
 """users_api: users, roles, permission grants and login (the JWT issuer)."""
 
-from common.settings import env_str, service_defaults
+from common.settings import env_int, env_str, service_defaults
 
 globals().update(service_defaults("users_api", domain_apps=["users"], jwt_signing=True))
 
@@ -19,8 +19,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Attempts on POST /api/v1/auth/token, counted in the cache (share it between processes
+# Login limits (users.throttling), counted in the cache (share it between processes
 # with CACHE_URL in any deployment with more than one process).
-LOGIN_RATE_PER_ACCOUNT = env_str("LOGIN_RATE_PER_ACCOUNT", "10/min")
 LOGIN_RATE_PER_IP = env_str("LOGIN_RATE_PER_IP", "30/min")
+LOGIN_FAILURES_PER_ACCOUNT_AND_IP = env_str("LOGIN_FAILURES_PER_ACCOUNT_AND_IP", "10/15min")
+LOGIN_FAILURES_PER_ACCOUNT = env_str("LOGIN_FAILURES_PER_ACCOUNT", "100/hour")
+LOGIN_KNOWN_ADDRESS_DAYS = env_int("LOGIN_KNOWN_ADDRESS_DAYS", 30)
 REGISTER_RATE_PER_IP = env_str("REGISTER_RATE_PER_IP", "20/hour")
+
+# users_api has the accounts: every bearer request also checks the account is still active.
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,  # noqa: F821 - from service_defaults()
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "users.authentication.ActiveAccountJWTAuthentication"
+        if name == "common.auth.JWTAuthentication"
+        else name
+        for name in REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"]  # noqa: F821
+    ],
+}

@@ -18,7 +18,9 @@ def tokens_for() -> Callable:
     """Logs a user in through the real service and returns its token pair."""
 
     def issue(user):
-        return services.auth_login(username=user.username, password=PASSWORD)
+        return services.auth_login(
+            username=user.username, password=PASSWORD, ip_address="127.0.0.1"
+        )
 
     return issue
 

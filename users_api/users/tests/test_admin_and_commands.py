@@ -87,3 +87,22 @@ def test_non_staff_cannot_enter_the_admin():
 
 def test_schema_generates_without_warnings():
     call_command("spectacular", "--fail-on-warn", "--validate", "--file", "/dev/null")
+
+
+def test_the_admin_login_page_is_held_to_the_login_limits(settings):
+    settings.LOGIN_FAILURES_PER_ACCOUNT_AND_IP = "2/15min"
+    root = UserFactory(is_superuser=True, is_staff=True)
+
+    def sign_in(password, address):
+        return Client().post(
+            "/admin/login/?next=/admin/",
+            {"username": root.username, "password": password},
+            REMOTE_ADDR=address,
+        )
+
+    for _ in range(2):
+        assert "correct username and password" in sign_in("guess", "203.0.113.7").content.decode()
+    refused = sign_in(PASSWORD, "203.0.113.7")
+    assert refused.status_code == 200
+    assert "Too many sign-in attempts; try again in" in refused.content.decode()
+    assert sign_in(PASSWORD, "198.51.100.20").status_code == 302

@@ -9,6 +9,7 @@ import pytest
 from common.permission_catalogue import CATALOGUE
 from common.testing import PermissionCase as Case
 from common.testing import uncovered_routes
+from users.models import User
 from users.tests.factories import RoleFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -88,6 +89,25 @@ def test_a_superuser_passes(client_with, tokens_for, case):
     client = client_with(superuser=True)
     response = _call(client, case, _url(case), tokens_for)
     assert response.status_code == case.expected, response.content
+
+
+@pytest.mark.parametrize("gone", ["deactivated", "deleted"])
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_a_token_of_an_account_no_longer_active_is_401_at_once(client_with, tokens_for, case, gone):
+    # users_api has the accounts, so it does not wait for the token to expire.
+    client = client_with(superuser=True)
+    body = case.body
+    if body == "refresh":
+        body = {"refresh": tokens_for(client.user).refresh}
+    accounts = User.objects.filter(pk=client.user.pk)
+    if gone == "deactivated":
+        accounts.update(is_active=False)
+    else:
+        accounts.delete()
+    url = _url(case)
+    response = getattr(client, case.method)(url, body, format="json")
+    assert response.status_code == 401
+    assert response.json()["code"] == "user_inactive"
 
 
 def test_every_route_is_in_the_matrix():

@@ -52,6 +52,39 @@ def test_role_codes_must_exist_and_be_held_by_the_author(client_with):
     assert ok.status_code == 201
 
 
+def test_nobody_changes_a_role_by_codes_they_do_not_hold(client_with):
+    client = client_with("users.change_role", "users.delete_role", "clients.view_client")
+    role = RoleFactory(codes=["clients.view_client", "products.add_product"])
+    url = f"{ROLES}{role.pk}/"
+    for method, body in [
+        (client.patch, {"permissions": ["clients.view_client"]}),  # removes products.add_product
+        (client.put, {"name": "Cut", "permissions": []}),
+        (client.patch, {"permissions": ["clients.view_client", "orders.add_order"]}),
+    ]:
+        refused = method(url, body, format="json")
+        assert refused.status_code == 403, body
+        assert refused.json()["code"] == "grant_exceeds_own_permissions"
+    refused = client.delete(url)
+    assert refused.status_code == 403
+    assert refused.json()["permissions"] == ["products.add_product"]
+    role.refresh_from_db()
+    assert role.version == 1
+    assert set(role.permissions.values_list("code", flat=True)) == {
+        "clients.view_client",
+        "products.add_product",
+    }
+    # Changes within the actor's codes, and anything by a superuser, go through.
+    assert client.patch(url, {"description": "renamed only"}, format="json").status_code == 200
+    assert client.patch(url, {"permissions": ["products.add_product"]}, format="json").json()[
+        "permissions"
+    ] == ["products.add_product"]
+    own = RoleFactory(codes=["clients.view_client"])
+    assert client.delete(f"{ROLES}{own.pk}/").status_code == 204
+    root = client_with(superuser=True)
+    assert root.patch(url, {"permissions": []}, format="json").json()["permissions"] == []
+    assert root.delete(url).status_code == 204
+
+
 def test_put_patch_and_delete_role(client_with):
     client = client_with(superuser=True)
     role = RoleFactory(codes=["clients.view_client"])
@@ -96,9 +129,10 @@ def test_role_list_query_count_is_flat(client_with, django_assert_num_queries):
     client = client_with("users.view_role")
     for _ in range(15):
         RoleFactory(codes=["clients.view_client", "orders.view_order"])
-    with django_assert_num_queries(3):
+    # the caller's account is active, count, page, codes
+    with django_assert_num_queries(4):
         client.get(f"{ROLES}?limit=2")
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         assert len(client.get(f"{ROLES}?limit=15").json()["results"]) == 15
 
 

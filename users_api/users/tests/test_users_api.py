@@ -8,6 +8,7 @@ from users.tests.factories import PASSWORD, RoleFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 USERS = "/api/v1/users/"
+ME = "/api/v1/users/me"
 
 
 def _detail(user):
@@ -87,31 +88,51 @@ def test_create_user(client_with):
     client = client_with("users.add_user")
     response = client.post(
         USERS,
-        {
-            "username": "caio",
-            "email": "caio@example.com",
-            "password": "Sabia-2-Laranjeira",
-            "is_staff": True,
-        },
+        {"username": "caio", "email": "caio@example.com", "password": "Sabia-2-Laranjeira"},
         format="json",
     )
     assert response.status_code == 201, response.json()
-    assert response.json()["is_staff"] is True
+    assert response.json()["is_staff"] is False
     assert User.objects.get(username="caio").check_password("Sabia-2-Laranjeira")
 
 
-def test_only_a_superuser_creates_a_superuser(client_with):
+@pytest.mark.parametrize("flag", ["is_staff", "is_superuser"])
+def test_only_a_superuser_creates_a_staff_member_or_a_superuser(client_with, flag):
     payload = {
-        "username": "root2",
-        "email": "r@example.com",
+        "username": "caio",
+        "email": "caio@example.com",
         "password": "Sabia-2-Laranjeira",
-        "is_superuser": True,
+        flag: True,
     }
     refused = client_with("users.add_user").post(USERS, payload, format="json")
     assert refused.status_code == 403
     assert refused.json()["code"] == "superuser_required"
+    assert not User.objects.filter(username="caio").exists()
     allowed = client_with(superuser=True).post(USERS, payload, format="json")
     assert allowed.status_code == 201
+    assert allowed.json()[flag] is True
+
+
+@pytest.mark.parametrize("whose", ["own", "other"])
+@pytest.mark.parametrize("is_staff", [True, False])
+def test_only_a_superuser_changes_is_staff(client_with, whose, is_staff):
+    client = client_with("users.change_user", "users.view_user")
+    target = client.user if whose == "own" else UserFactory()
+    User.objects.filter(pk=target.pk).update(is_staff=not is_staff)
+    refused = client.patch(_detail(target), {"is_staff": is_staff}, format="json")
+    assert refused.status_code == 403
+    assert refused["Content-Type"] == "application/problem+json"
+    assert refused.json()["code"] == "superuser_required"
+    target.refresh_from_db()
+    assert target.is_staff is not is_staff
+    # Sending the value it already has is no change, so it is not refused.
+    unchanged = client.patch(_detail(target), {"is_staff": not is_staff}, format="json")
+    assert unchanged.status_code == 200
+    allowed = client_with(superuser=True).patch(
+        _detail(target), {"is_staff": is_staff}, format="json"
+    )
+    assert allowed.status_code == 200
+    assert allowed.json()["is_staff"] is is_staff
 
 
 def test_list_filters_searches_and_orders(client_with):
@@ -138,10 +159,10 @@ def test_list_query_count_does_not_grow_with_the_page(client_with, django_assert
     for _ in range(30):
         user = UserFactory(grants=["products.view_product"])
         user.roles.add(role)
-    # count, page, roles, roles' codes, direct codes
-    with django_assert_num_queries(5):
+    # the caller's account is active, count, page, roles, roles' codes, direct codes
+    with django_assert_num_queries(6):
         assert len(client.get(f"{USERS}?limit=2").json()["results"]) == 2
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         body = client.get(f"{USERS}?limit=31").json()
     assert len(body["results"]) == 31
     assert body["results"][0]["effective_permissions"]
@@ -196,6 +217,27 @@ def test_delete_deactivates_and_ends_logins(client_with, tokens_for, api_client)
         ).status_code
         == 401
     )
+
+
+def test_a_deactivated_users_access_token_stops_working_here_at_once(client_with):
+    target = client_with()
+    assert target.patch(ME, {"first_name": "Ana"}, format="json").status_code == 200
+    assert client_with("users.delete_user").delete(_detail(target.user)).status_code == 204
+    # The access token is still unexpired and validly signed, but the account is inactive.
+    for response in (
+        target.get(ME),
+        target.patch(ME, {"first_name": "Still here"}, format="json"),
+        target.post(
+            f"{ME}/password",
+            {"current_password": PASSWORD, "new_password": "Nova-Senha-42x"},
+            format="json",
+        ),
+    ):
+        assert response.status_code == 401
+        assert response["Content-Type"] == "application/problem+json"
+        assert response.json()["code"] == "user_inactive"
+    target.user.refresh_from_db()
+    assert target.user.first_name == "Ana" and target.user.check_password(PASSWORD)
 
 
 def test_you_cannot_deactivate_yourself(client_with):
@@ -262,3 +304,54 @@ def test_nobody_grants_codes_they_do_not_hold(client_with):
         f"{_detail(client.user)}permissions", {"permissions": ["users.add_user"]}, format="json"
     )
     assert refused.status_code == 403
+
+
+def test_nobody_removes_codes_they_do_not_hold(client_with):
+    client = client_with("users.change_user", "clients.view_client")
+    user = UserFactory(grants=["products.add_product", "clients.view_client"])
+    refused = client.put(
+        f"{_detail(user)}permissions", {"permissions": ["clients.view_client"]}, format="json"
+    )
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "grant_exceeds_own_permissions"
+    assert refused.json()["permissions"] == ["products.add_product"]
+    assert set(user.permissions.values_list("code", flat=True)) == {
+        "products.add_product",
+        "clients.view_client",
+    }
+    # Codes the actor holds come and go; the ones it lacks stay untouched.
+    allowed = client.put(
+        f"{_detail(user)}permissions", {"permissions": ["products.add_product"]}, format="json"
+    )
+    assert allowed.status_code == 200
+    assert allowed.json()["permissions"] == ["products.add_product"]
+    root = client_with(superuser=True)
+    assert (
+        root.put(f"{_detail(user)}permissions", {"permissions": []}, format="json").json()[
+            "permissions"
+        ]
+        == []
+    )
+
+
+def test_nobody_adds_or_removes_a_role_whose_codes_they_do_not_all_hold(client_with):
+    client = client_with("users.change_user", "clients.view_client")
+    strong = RoleFactory(codes=["clients.view_client", "products.add_product"])
+    weak = RoleFactory(codes=["clients.view_client"])
+    user = UserFactory()
+    user.roles.add(strong)
+    refused = client.put(f"{_detail(user)}roles", {"roles": [str(weak.pk)]}, format="json")
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "grant_exceeds_own_permissions"
+    assert refused.json()["permissions"] == ["products.add_product"]
+    assert list(user.roles.all()) == [strong]
+    # Keeping the strong role while adding and removing a role within one's codes is fine.
+    allowed = client.put(
+        f"{_detail(user)}roles", {"roles": [str(strong.pk), str(weak.pk)]}, format="json"
+    )
+    assert allowed.status_code == 200
+    allowed = client.put(f"{_detail(user)}roles", {"roles": [str(strong.pk)]}, format="json")
+    assert [role["id"] for role in allowed.json()["roles"]] == [str(strong.pk)]
+    root = client_with(superuser=True)
+    assert root.put(f"{_detail(user)}roles", {"roles": []}, format="json").status_code == 200
+    assert not user.roles.exists()
