@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 
@@ -9,6 +10,7 @@ class CommonConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
-        from common import admin_auth, schema  # noqa: F401 - schema registers the OpenAPI auth extension
+        from common import admin_auth, schema, tracing  # noqa: F401 - schema registers the OpenAPI auth extension
 
         user_logged_in.connect(admin_auth.remember_codes, dispatch_uid="common.remember_codes")
+        tracing.setup(service=settings.SERVICE_NAME)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from common import logging_setup
 from common.errors import problem_response
 
 
@@ -35,3 +36,23 @@ class RequestSizeLimitMiddleware:
                 f"The request body has {length} bytes; the limit is {limit}.",
             )
         return self.get_response(request)
+
+
+class RequestIdMiddleware:
+    """Gives every request an id: the client's ``X-Request-ID`` when it is safe to echo
+    (bounded length, no spaces or control characters), else a new one.
+
+    The id is on ``request.request_id``, in every log line written while the
+    request is handled, in the events it records (``correlation_id``), and on
+    the response's ``X-Request-ID``. Goes first, so even a refused request has one.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.request_id = logging_setup.request_id_from(request.headers.get("X-Request-ID"))
+        with logging_setup.bind(request_id=request.request_id):
+            response = self.get_response(request)
+        response["X-Request-ID"] = request.request_id
+        return response

@@ -8,6 +8,7 @@ deployment into a hard error instead.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from datetime import timedelta
@@ -18,6 +19,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from common import jwt_keys
+from common.logging_setup import logging_config
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 
@@ -244,6 +246,22 @@ def events(service: str, *, consumer_queue: str | None) -> dict[str, Any]:
     }
 
 
+def observability() -> dict[str, Any]:
+    """Where metrics are served: an API's /metrics answers only METRICS_ALLOWED_CIDRS
+    (loopback by default); a relay, worker or scheduler serves METRICS_PORT (0: off)."""
+    cidrs = env_list("METRICS_ALLOWED_CIDRS", ["127.0.0.0/8", "::1/128"])
+    try:
+        networks = [ipaddress.ip_network(cidr, strict=False) for cidr in cidrs]
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"METRICS_ALLOWED_CIDRS: {exc}") from exc
+    return {
+        "METRICS_ALLOWED_NETWORKS": networks,
+        "METRICS_PORT": env_int("METRICS_PORT", 0),
+        "METRICS_ADDRESS": env_str("METRICS_ADDRESS", "127.0.0.1"),
+        "METRICS_READ_TIMEOUT": env_float("METRICS_READ_TIMEOUT", 1.5),
+    }
+
+
 # Dev defaults of where each service answers (the ports in docs/api.md).
 SERVICE_PORTS = {"users_api": 8001, "clients_api": 8002, "products_api": 8003, "orders_api": 8004}
 
@@ -328,6 +346,8 @@ def service_defaults(
             *domain_apps,
         ],
         "MIDDLEWARE": [
+            "common.middleware.RequestIdMiddleware",
+            "common.metrics.MetricsMiddleware",
             "common.middleware.RequestSizeLimitMiddleware",
             "django.middleware.security.SecurityMiddleware",
             "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -424,13 +444,6 @@ def service_defaults(
         "READINESS_CHECKS": ["common.health.database_check"],
         # /readyz answers within this many seconds whatever hangs (DESIGN §8: under 2 s).
         "READINESS_TIMEOUT": env_float("READINESS_TIMEOUT", 1.5),
-        "LOGGING": {
-            "version": 1,
-            "disable_existing_loggers": False,
-            "formatters": {
-                "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
-            },
-            "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-            "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-        },
+        "LOGGING": logging_config(service),
+        **observability(),
     }

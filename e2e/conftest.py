@@ -38,6 +38,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.module.__name__.endswith("test_api_fuzzing"))
 
 
+def new_cpf() -> str:
+    """A valid CPF no other test uses (the services are shared by the whole session)."""
+    digits = [secrets.randbelow(10) for _ in range(9)]
+    for _ in range(2):
+        weighted = sum(d * w for d, w in zip(digits, range(len(digits) + 1, 1, -1), strict=True))
+        digits.append(weighted * 10 % 11 % 10)
+    return "".join(map(str, digits)) if len(set(digits)) > 1 else new_cpf()
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -318,6 +327,7 @@ def start_worker(service: Service, log_dir: Path) -> subprocess.Popen:
     worker = subprocess.Popen(
         [
             str(BIN / "celery"),
+            "--quiet",  # no start-up banner: every line of the log is a JSON object
             "-A",
             f"{service.name}.celery",
             "worker",

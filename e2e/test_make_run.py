@@ -1,7 +1,9 @@
-"""`make run` (scripts/run.py under honcho) on the embedded defaults and on RabbitMQ:
-everything comes up and stays up, everything goes down, and nothing is left behind."""
+"""`make run` (scripts/run.py, which supervises the Procfile's processes) on the embedded
+defaults and on RabbitMQ: everything comes up and stays up, a crashed process comes back,
+everything goes down, and nothing is left behind."""
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -67,6 +69,7 @@ def _start(tmp_path, **extra_env):
 
 def _stop(process, family):
     if process.poll() is None:
+        family += psutil.Process(process.pid).children(recursive=True)  # restarted ones too
         process.kill()
     for member in family:  # whatever a failure left running
         with contextlib.suppress(psutil.NoSuchProcess):
@@ -75,8 +78,8 @@ def _stop(process, family):
 
 @pytest.fixture
 def running(tmp_path):
-    process, family, log, _ = _start(tmp_path)
-    yield process, family, log
+    process, family, log, ports = _start(tmp_path)
+    yield process, family, log, ports
     _stop(process, family)
 
 
@@ -104,8 +107,8 @@ def _all_gone(family, timeout=30.0):
     return [(p.pid, " ".join(p.cmdline())) for p in alive]
 
 
-def test_everything_starts_and_sigterm_stops_everything(running):
-    process, family, log = running
+def test_everything_starts_and_sigterm_stops_everything(running, tmp_path):
+    process, family, log, _ports = running
     commands = " ".join(" ".join(p.cmdline()) for p in family)
     for expected in (
         "redis-server",
@@ -117,24 +120,92 @@ def test_everything_starts_and_sigterm_stops_everything(running):
         assert expected in commands, expected
     output = log.read_text()
     assert "users_api" in output and "http://127.0.0.1:" in output  # the URLs were printed
+    # Every API, relay and worker serves metrics, each on a port of its own, listed for
+    # Prometheus (deploy/prometheus/run.yml reads this file).
+    groups = json.loads((tmp_path / "var" / "prometheus" / "targets.json").read_text())
+    targets = {group["labels"]["job"]: group["targets"][0] for group in groups}
+    assert set(targets) >= {*SERVICES, "clients_relay", "orders_worker", "products_worker"}
+    assert len(set(targets.values())) == len(targets)
+
+    def serving(target):
+        try:
+            return requests.get(f"http://{target}/metrics", timeout=5).status_code == 200
+        except requests.ConnectionError:
+            return False
+
+    _wait_for(lambda: all(serving(t) for t in targets.values()), 60, f"metrics:\n{targets}")
     process.send_signal(signal.SIGTERM)
     process.wait(60)
     assert _all_gone(family) == []
 
 
-def test_a_crashed_process_stops_the_others_and_is_named(running):
-    process, family, log = running
-    api = next(
-        p
-        for p in family
-        if "clients_api.wsgi" in " ".join(p.cmdline())
-        and p.parent().pid
-        not in {c.pid for c in family if "clients_api.wsgi" in " ".join(c.cmdline())}
+def _main_process(family, needle):
+    """The process running ``needle`` whose parent does not (a gunicorn or celery master)."""
+    matching = [p for p in family if needle in " ".join(p.cmdline())]
+    pids = {p.pid for p in matching}
+    return next(p for p in matching if p.parent().pid not in pids)
+
+
+def _wait_for(condition, timeout, message):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.3)
+    raise AssertionError(message)
+
+
+def _orders_worker_ready_lines(log) -> int:
+    return sum(
+        "orders_api/worker celery.apps.worker:" in line and line.endswith(" ready.")
+        for line in log.read_text().splitlines()
     )
-    api.kill()
-    assert process.wait(60) != 0
-    assert _all_gone(family) == []
-    assert "clients_api.1 stopped" in log.read_text()
+
+
+def test_a_killed_worker_is_restarted_and_logged_while_the_rest_stays_up(running):
+    process, family, log, ports = running
+    _wait_for(lambda: _orders_worker_ready_lines(log) == 1, 60, f"worker ready:\n{log.read_text()}")
+    worker = _main_process(family, "orders_api.celery")
+    worker.kill()
+    _wait_for(
+        lambda: (
+            f"orders_worker (pid {worker.pid}) exited with signal SIGKILL; restarting"
+            in log.read_text()
+        ),
+        30,
+        f"the crash is logged:\n{log.read_text()}",
+    )
+
+    def restarted():
+        current = psutil.Process(process.pid).children(recursive=True)
+        commands = [" ".join(p.cmdline()) for p in current if p.is_running()]
+        return any("orders_api.celery" in c for c in commands)
+
+    _wait_for(restarted, 30, f"a new orders worker runs:\n{log.read_text()}")
+    new_worker = _main_process(
+        psutil.Process(process.pid).children(recursive=True), "orders_api.celery"
+    )
+    assert new_worker.pid != worker.pid
+    _wait_for(
+        lambda: _orders_worker_ready_lines(log) == 2,
+        60,
+        f"the new worker is ready:\n{log.read_text()}",
+    )
+    assert process.poll() is None  # the supervisor and everything else stayed up
+    for service, port in ports.items():
+        assert requests.get(f"http://127.0.0.1:{port}/readyz", timeout=10).ok, service
+    family_now = psutil.Process(process.pid).children(recursive=True)
+    process.send_signal(signal.SIGTERM)
+    process.wait(60)
+    assert _all_gone(family + family_now) == []
+
+
+def test_a_killed_supervisor_leaves_nothing_behind(running):
+    # SIGKILL cannot be handled: the children learn of it from the kernel (PDEATHSIG).
+    process, family, _log, _ports = running
+    process.kill()
+    process.wait(10)
+    assert _all_gone(family, timeout=60) == []
 
 
 def test_on_rabbitmq_no_embedded_broker_starts_and_both_workers_stay_up(running_on_rabbitmq):

@@ -11,9 +11,10 @@ missing service fails the run instead of silently testing less.
 checkout (a git worktree) databases and Redis databases of its own, so two
 suites can run on one machine at once.
 
-The browser tests need Debian's ``chromium`` and ``chromium-driver``: installed
-with apt-get when missing and this runs as root; otherwise those tests are
-skipped with the reason, except on CI, where they fail.
+The browser tests need Debian's ``chromium`` and ``chromium-driver``, and the
+alerting tests (``promtool check rules``, a real Prometheus) Debian's
+``prometheus``: installed with apt-get when missing and this runs as root;
+otherwise those tests are skipped with the reason, except on CI, where they fail.
 """
 
 from __future__ import annotations
@@ -49,6 +50,9 @@ EVENTS_REDIS_URL = f"{_REDIS_SERVER}/{12 - 3 * _N if SLOT else 14}"
 RABBITMQ = ("127.0.0.1", 5672)
 CHROMIUM_PACKAGES = ("chromium", "chromium-driver")
 CHROMIUM_FILES = (Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver"))
+# Prometheus and promtool: the alert rules are checked, and e2e/test_prometheus.py runs one.
+PROMETHEUS_PACKAGES = ("prometheus",)
+PROMETHEUS_FILES = (Path("/usr/bin/prometheus"), Path("/usr/bin/promtool"))
 
 
 @dataclass(frozen=True)
@@ -144,29 +148,30 @@ def _rabbitmqctl_works() -> bool:
     return listing.returncode == 0
 
 
-def _ensure_chromium() -> None:
-    """Installs Debian's Chromium and its driver for the browser tests when they are
-    missing and apt-get can (root); says what it did either way."""
-    if all(path.exists() for path in CHROMIUM_FILES):
-        print(f"==> browser: Chromium at {CHROMIUM_FILES[0]}", flush=True)
+def _ensure_debian_packages(what: str, packages: tuple[str, ...], files: tuple[Path, ...]) -> None:
+    """Installs Debian ``packages`` (which provide ``files``) for ``what`` when they are
+    missing and apt-get can (root); says what it did either way. The tests that need them
+    skip with the reason when they are still missing, except on CI, where they fail."""
+    if all(path.exists() for path in files):
+        print(f"==> {what}: {files[0]}", flush=True)
         return
     apt_get = shutil.which("apt-get")
     if os.geteuid() != 0 or apt_get is None:
         print(
-            "==> browser: Chromium is missing and cannot be installed here (needs root and "
-            f"apt-get): the browser tests will be skipped; `apt-get install "
-            f"{' '.join(CHROMIUM_PACKAGES)}` enables them",
+            f"==> {what}: {' '.join(packages)} missing and cannot be installed here (needs root "
+            f"and apt-get): those tests will be skipped; `apt-get install {' '.join(packages)}` "
+            "enables them",
             flush=True,
         )
         return
-    print(f"==> browser: installing {' '.join(CHROMIUM_PACKAGES)} with apt-get", flush=True)
+    print(f"==> {what}: installing {' '.join(packages)} with apt-get", flush=True)
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    for command in (
-        [apt_get, "update", "-qq"],
-        [apt_get, "install", "-y", "-qq", "--no-install-recommends", *CHROMIUM_PACKAGES],
-    ):
+    install = [apt_get, "install", "-y", "-qq", "--no-install-recommends", *packages]
+    if subprocess.run(install, env=env).returncode == 0:
+        return
+    for command in ([apt_get, "update", "-qq"], install):
         if subprocess.run(command, env=env).returncode:
-            print(f"==> browser: `{' '.join(command)}` failed: see above", flush=True)
+            print(f"==> {what}: `{' '.join(command)}` failed: see above", flush=True)
             return
 
 
@@ -218,7 +223,8 @@ def main() -> int:
     else:
         print("==> database: SQLite (PostgreSQL did not answer)", flush=True)
     print(f"==> cache: {'Redis at ' + REDIS_URL if use_redis else 'in-process memory'}", flush=True)
-    _ensure_chromium()
+    _ensure_debian_packages("browser", CHROMIUM_PACKAGES, CHROMIUM_FILES)
+    _ensure_debian_packages("prometheus", PROMETHEUS_PACKAGES, PROMETHEUS_FILES)
 
     REPORTS.mkdir(parents=True, exist_ok=True)
     totals = [0, 0, 0]

@@ -21,6 +21,8 @@ from django.db import close_old_connections, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from common import metrics, tracing
+from common.logging_setup import bind_event
 from common.models import DeadLetter, InboxEvent
 
 logger = logging.getLogger("common.events.consumer")
@@ -66,6 +68,8 @@ def process_event(envelope: dict[str, Any]) -> bool:
             logger.info("event %s already applied; duplicate dropped", envelope["id"])
             return False
         handler(envelope)
+    logger.info("applied %s version %s", envelope["type"], envelope.get("version"))
+    metrics.event_applied(envelope)
     return True
 
 
@@ -115,6 +119,7 @@ def park(envelope: dict[str, Any], error: BaseException, attempts: int) -> DeadL
     logger.error(
         "event %s (%s) parked after %s attempts", envelope["id"], envelope["type"], attempts
     )
+    metrics.event_parked(envelope)
     return letter
 
 
@@ -144,19 +149,21 @@ def _fresh_connections(task: Any = None, **kwargs: Any) -> None:
 )
 def handle_event(task: Any, envelope: dict[str, Any]) -> None:
     attempt = task.request.retries + 1
-    try:
-        process_event(envelope)
-    except Exception as exc:
-        if attempt >= settings.EVENTS_MAX_ATTEMPTS:
-            park(envelope, exc, attempt)
-            return
-        queue = settings.EVENTS_CONSUMER_QUEUE
-        logger.warning("event %s failed (attempt %s): %r", envelope["id"], attempt, exc)
-        # Back to this service's own queue only: re-publishing on the topic exchange
-        # would deliver the event again to every other service bound to it.
-        raise task.retry(
-            exc=exc, countdown=retry_delay(attempt), queue=queue, exchange="", routing_key=queue
-        ) from exc
+    with bind_event(envelope), tracing.event_span(envelope, "apply"):
+        try:
+            process_event(envelope)
+        except Exception as exc:
+            if attempt >= settings.EVENTS_MAX_ATTEMPTS:
+                park(envelope, exc, attempt)
+                return
+            queue = settings.EVENTS_CONSUMER_QUEUE
+            logger.warning("event %s failed (attempt %s): %r", envelope["id"], attempt, exc)
+            metrics.event_retried(envelope)
+            # Back to this service's own queue only: re-publishing on the topic exchange
+            # would deliver the event again to every other service bound to it.
+            raise task.retry(
+                exc=exc, countdown=retry_delay(attempt), queue=queue, exchange="", routing_key=queue
+            ) from exc
 
 
 def replay_dead_letters(

@@ -23,6 +23,7 @@ from django.db import models, router, transaction
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.utils import timezone
 
+from common import tracing
 from common.models import OutboxEvent
 
 
@@ -61,6 +62,7 @@ def envelope(publication: Publication, instance: Any, event_type: str) -> dict[s
         "version": instance.version,
         "occurred_at": timezone.now().isoformat().replace("+00:00", "Z"),
         "data": publication.to_data(instance),
+        **tracing.envelope_context(),
     }
 
 

@@ -22,7 +22,9 @@ from django.db import DatabaseError, close_old_connections, connection, transact
 from django.db.models import Exists, F, Min, OuterRef, QuerySet
 from django.utils import timezone
 
+from common import metrics, tracing
 from common.events.transport import BrokerUnavailable, CircuitBreaker, publisher
+from common.logging_setup import bind_event
 from common.models import OutboxEvent
 
 logger = logging.getLogger("common.events.relay")
@@ -101,13 +103,16 @@ def relay_pending(*, ids: Iterable[int] | None = None, limit: int = 100) -> int:
         rows = _claim_ids(list(ids)) if ids is not None else _claim_oldest(limit)
         for row in rows:
             try:
-                publisher().publish(row.envelope)
+                with bind_event(row.envelope), tracing.event_span(row.envelope, "publish"):
+                    publisher().publish(row.envelope)
+                    logger.info("published %s", row.envelope["type"])
             except BrokerUnavailable as exc:
                 failure = exc
                 OutboxEvent.objects.filter(pk=row.pk).update(
                     attempts=F("attempts") + 1, last_error=str(exc)[:2000]
                 )
                 break
+            metrics.event_published(row.envelope)
             sent.append(row.pk)
         if sent:
             _mark_sent(sent)

@@ -1,5 +1,6 @@
 """`manage.py relay_outbox` as the process it runs as: progress, and a clean SIGTERM stop."""
 
+import json
 import signal
 import subprocess
 import sys
@@ -51,7 +52,9 @@ def test_relay_outbox_publishes_reports_and_stops_on_sigterm(broker_url, setting
     output = log.read_text()
     assert "relay started" in output
     assert "signal SIGTERM: stopping after this batch" in output
-    assert output.rstrip().endswith("relay stopped after relaying 30 events")
+    last = json.loads(output.rstrip().splitlines()[-1])  # one JSON object a line (LOG_FORMAT)
+    assert last["message"] == "relay stopped after relaying 30 events"
+    assert last["role"] == "relay" and last["logger"] == "common.events.relay"
 
 
 def test_relay_outbox_once_drains_and_exits(broker_url, settings):
@@ -69,5 +72,6 @@ def test_relay_outbox_once_drains_and_exits(broker_url, settings):
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "relayed 3 events"
+    # Each event's log line comes first (JSON), the summary last.
+    assert result.stdout.strip().splitlines()[-1] == "relayed 3 events"
     assert queued_messages(broker_url) == 3

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from common import metrics
 from common.events import relay
 
 
@@ -50,10 +51,11 @@ class Command(BaseCommand):
                 total += published
             self.stdout.write(f"relayed {total} events")
             return
+        metrics.serve_from_settings()
         stop = threading.Event()
 
         def request_stop(signum: int, frame: object) -> None:
-            self.stdout.write(f"signal {signal.Signals(signum).name}: stopping after this batch")
+            relay.logger.info("signal %s: stopping after this batch", signal.Signals(signum).name)
             stop.set()
 
         signal.signal(signal.SIGTERM, request_stop)
@@ -64,5 +66,4 @@ class Command(BaseCommand):
             poll_interval=options["poll_interval"],
             max_backoff=options["max_backoff"],
             report_every=options["report_every"],
-            log=lambda line: self.stdout.write(line),
         )
