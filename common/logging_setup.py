@@ -20,6 +20,7 @@ import logging
 import os
 import re
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from contextvars import ContextVar
@@ -117,7 +118,7 @@ class ContextFilter(logging.Filter):
 
 
 class JsonFormatter(_LibraryJsonFormatter):
-    """python-json-logger with the field names of DESIGN §8 and UTC ISO timestamps."""
+    """python-json-logger with the field names of the README's "Operating it", UTC times."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("rename_fields", {"levelname": "level", "name": "logger"})
@@ -129,6 +130,11 @@ class TextFormatter(logging.Formatter):
     """One readable line: time, level, service/role, logger, message, then bound ids."""
 
     _CONTEXT = ("request_id", "correlation_id", "event_id", "event_type")
+    # UTC, as the JSON lines: Django sets the process's local time zone to TIME_ZONE
+    # (America/Sao_Paulo) once settings load, which would shift half the lines.
+    converter = time.gmtime
+    default_time_format = "%Y-%m-%dT%H:%M:%S"
+    default_msec_format = "%s.%03dZ"
 
     def format(self, record: logging.LogRecord) -> str:
         line = (
