@@ -20,6 +20,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from common.error_pages import prefers_html, problem_page
+
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "urn:sistema-multi-apis:problem:"
 
@@ -171,21 +173,24 @@ def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Res
         if isinstance(exc, DomainError):
             body.update(exc.extra)
     response.data = body
-    response.content_type = PROBLEM_CONTENT_TYPE
+    # The browsable API renders the problem as its page (text/html) for a browser.
+    renderer = getattr(context["request"], "accepted_renderer", None)
+    if renderer is None or renderer.format == "json":
+        response.content_type = PROBLEM_CONTENT_TYPE
     return response
 
 
 def problem_response(
     request: HttpRequest, status_code: int, code: str, detail: str
-) -> JsonResponse:
-    return JsonResponse(
-        problem(status_code, code=code, detail=detail),
-        status=status_code,
-        content_type=PROBLEM_CONTENT_TYPE,
-    )
+) -> HttpResponse:
+    """The problem as problem+json, or as an HTML page for a browser."""
+    body = problem(status_code, code=code, detail=detail)
+    if prefers_html(request):
+        return problem_page(body)
+    return JsonResponse(body, status=status_code, content_type=PROBLEM_CONTENT_TYPE)
 
 
-def handler400(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return problem_response(request, 400, "bad_request", "The request could not be understood.")
 
 
@@ -199,11 +204,11 @@ def handler403(request: HttpRequest, exception: Exception | None = None) -> Http
     return problem_response(request, 403, "permission_denied", "You may not do this.")
 
 
-def handler404(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return problem_response(request, 404, "not_found", "Nothing lives at this address.")
 
 
-def handler500(request: HttpRequest) -> JsonResponse:
+def handler500(request: HttpRequest) -> HttpResponse:
     return problem_response(
         request, 500, "server_error", "Something went wrong on our side; it has been logged."
     )

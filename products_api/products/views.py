@@ -103,6 +103,7 @@ class ProductListView(GenericAPIView):
     search_fields = ["name", "sku"]
     ordering_fields = ["name", "sku", "price", "stock_quantity", "created_at", "updated_at"]
     ordering = ["name"]
+    serializer_class = ProductCreateSerializer  # the browsable API's form
 
     def get_queryset(self) -> Any:
         return selectors.product_list()
@@ -130,6 +131,7 @@ class ProductListView(GenericAPIView):
 
 class ProductDetailView(GenericAPIView):
     permission_classes = [model_permissions("products.product")]
+    serializer_class = ProductInputSerializer
 
     @extend_schema(responses={200: ProductOutputSerializer}, tags=["products"])
     def get(self, request: Request, pk: uuid.UUID) -> Response:
@@ -193,6 +195,8 @@ class StockMovementListView(GenericAPIView):
     class CreatedSerializer(StockMovementOutputSerializer):
         stock_quantity = serializers.IntegerField(help_text="The product's stock after it.")
         product_version = serializers.IntegerField()
+
+    serializer_class = InputSerializer
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no product
