@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 class ListWithBlankItem(serializers.ListSerializer):
     """A nested list whose blank form shows one blank item, so the raw-data form's
-    initial body shows the item's shape (``"items": [{"product_id": "", "quantity": 1}]``).
+    initial body shows the item's shape (``"items": [{"product_id": null, "quantity": 1}]``).
 
     Use it as the item serializer's ``Meta.list_serializer_class``.
     """

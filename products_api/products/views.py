@@ -86,7 +86,8 @@ class ProductInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True)
     price = serializers.DecimalField(**MONEY, min_value=0)
-    is_active = serializers.BooleanField(required=False)
+    # initial: the browsable API's checkbox starts ticked, as a JSON body without it does.
+    is_active = serializers.BooleanField(required=False, initial=True)
     min_quantity = serializers.IntegerField(min_value=0, required=False)
     max_quantity = serializers.IntegerField(min_value=0, max_value=2_000_000_000)
 

@@ -9,6 +9,7 @@ from django.test import Client as Browser
 
 from clients.models import Client
 from clients.tests.factories import AddressFactory, ClientFactory
+from common.admin_auth import SESSION_USER_ID_KEY
 from common.testing import HTML, walk_as_html
 
 pytestmark = pytest.mark.django_db
@@ -234,3 +235,12 @@ def test_cors_is_closed_unless_an_origin_is_configured(api_client, settings):
     assert "Access-Control-Allow-Origin" not in other
     # The admin is not an API: no CORS there.
     assert "Access-Control-Allow-Origin" not in api_client.get("/admin/login/", HTTP_ORIGIN=origin)
+
+
+def test_a_sign_in_whose_session_has_no_users_api_id_must_sign_in_again(admin_signed_in):
+    browser = admin_signed_in("clients.view_client")
+    assert browser.get(CLIENTS, **HTML).status_code == 200
+    session = browser.session
+    del session[SESSION_USER_ID_KEY]  # as kept by the admin before the API read sessions
+    session.save()
+    assert browser.get(CLIENTS, **HTML).status_code == 401
