@@ -75,6 +75,10 @@ class BrowsableAPIRenderer(renderers.BrowsableAPIRenderer):
     ) -> dict[str, Any]:
         context = super().get_context(data, accepted_media_type, renderer_context)
         problem = _problem(data, renderer_context["response"])
+        if problem is not None:  # what a JSON client gets, in the headers shown
+            from common.errors import PROBLEM_CONTENT_TYPE  # errors -> DRF -> renderers
+
+            context["response_headers"]["Content-Type"] = PROBLEM_CONTENT_TYPE
         context["problem"] = problem
         # A list of pairs: the template would read errors.items as a field named "items".
         context["problem_errors"] = list((problem or {}).get("errors", {}).items())

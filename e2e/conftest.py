@@ -24,8 +24,10 @@ import pytest
 import redis
 import requests
 from kombu import Connection, Exchange, Queue, binding
+from selenium import webdriver
 
 from common import embedded_broker, jwt_keys
+from e2e.browser import start_chromium
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -169,7 +171,7 @@ def start_service(name: str, *, env: dict[str, str], database_url: str, log_dir:
         try:
             if requests.get(f"{service.url}/readyz", timeout=2).status_code == 200:
                 return service
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # still starting (or loaded)
             pass
         time.sleep(0.2)
     service.stop()
@@ -365,3 +367,12 @@ def products_api(
         broker_url,
         tmp_path_factory.mktemp("products-logs"),
     )
+
+
+# Session scope, so that a missing Chromium is found before the services start.
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory) -> Iterator[webdriver.Chrome]:
+    """Debian's Chromium (e2e.browser), one for every browser test."""
+    driver = start_chromium(tmp_path_factory.mktemp("chromium-profile"))
+    yield driver
+    driver.quit()

@@ -117,6 +117,7 @@ def test_a_refused_form_shows_the_field_errors_and_keeps_what_was_typed(admin_si
     assert refused["Content-Type"] == "text/html; charset=utf-8"
     html = refused.content.decode()
     assert "400 Bad Request" in html and "The request has invalid fields." in html
+    assert "application/problem+json" in html  # the headers shown are a JSON client's
     assert "<dt>document</dt>" in html and "<dd>This field is required.</dd>" in html
     assert 'value="Maria"' in html  # the HTML form, filled again
     assert 'class="help-block">This field is required.' in html  # beside the field
