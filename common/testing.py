@@ -240,14 +240,19 @@ def admin_signed_in(users_api: FakeUsersApi) -> Callable[..., Any]:
     return sign_in
 
 
-HTML = {"HTTP_ACCEPT": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+#: A browser's request headers: HTML first, and English (the tests read its messages).
+HTML = {
+    "HTTP_ACCEPT": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "HTTP_ACCEPT_LANGUAGE": "en",
+}
 
 
 def walk_as_html(
     browser: Any, path_values: dict[str, dict[str, Any]]
 ) -> dict[str, tuple[int, str]]:
     """GETs every URL pattern of the service but the admin's as a browser does (HTML
-    first); returns ``{path: (status, content type)}``.
+    first), and asks it OPTIONS (the page's button); returns ``{path: (status, content
+    type)}`` (``{"OPTIONS <path>": ...}`` for the latter).
 
     ``path_values`` gives, by URL name, the values of the pattern's converters
     (``{"client-detail": {"pk": ...}}``). A pattern with converters and no values
@@ -280,4 +285,6 @@ def walk_as_html(
         for path in paths:
             response = browser.get(path, **HTML)
             answers[path] = (response.status_code, response.get("Content-Type", ""))
+            response = browser.options(path, **HTML)
+            answers[f"OPTIONS {path}"] = (response.status_code, response.get("Content-Type", ""))
     return answers

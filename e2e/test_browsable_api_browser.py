@@ -44,7 +44,7 @@ def seeded(users_api, clients_api, products_api, orders_api):
     client = _created(
         f"{clients_api.url}/api/v1/clients/",
         admin,
-        {"kind": "company", "name": "Armazém Boa Vista", "document": "11.222.333/0001-81"},
+        {"kind": "company", "name": "Armazém Boa Vista", "document": "45.997.418/0001-53"},
     )
     _created(
         f"{clients_api.url}/api/v1/clients/{client['id']}/addresses/",

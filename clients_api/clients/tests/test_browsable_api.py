@@ -49,7 +49,7 @@ def test_every_url_renders_as_html_for_a_signed_in_person(admin_signed_in):
         },
     )
     assert {path: answer for path, answer in answers.items() if answer[0] >= 500} == {}
-    api_pages = {path: answer for path, answer in answers.items() if path != "/api/schema/"}
+    api_pages = {path: answer for path, answer in answers.items() if "/api/schema/" not in path}
     assert {answer[1] for answer in api_pages.values()} == {"text/html; charset=utf-8"}
     assert answers[f"{CLIENTS}{address.client_id}/"][0] == 200
 
@@ -245,3 +245,15 @@ def test_a_sign_in_whose_session_has_no_users_api_id_must_sign_in_again(admin_si
     del session[SESSION_USER_ID_KEY]  # as kept by the admin before the API read sessions
     session.save()
     assert browser.get(CLIENTS, **HTML).status_code == 401
+
+
+def test_the_schema_documents_bearer_tokens_and_json_bodies_only(api_client):
+    schema = api_client.get("/api/schema/", {"format": "json"}).json()
+    assert list(schema["components"]["securitySchemes"]) == ["bearerAuth"]
+    bodies = {
+        media_type
+        for operations in schema["paths"].values()
+        for operation in operations.values()
+        for media_type in operation.get("requestBody", {}).get("content", {})
+    }
+    assert bodies == {"application/json"}
