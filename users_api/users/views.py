@@ -287,7 +287,8 @@ class UserListView(GenericAPIView):
         password = serializers.CharField(max_length=128, trim_whitespace=False)
         first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
         last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-        is_active = serializers.BooleanField(required=False)
+        # initial: the browsable API's checkbox starts ticked, as a JSON body without it does.
+        is_active = serializers.BooleanField(required=False, initial=True)
         is_staff = serializers.BooleanField(required=False)
         is_superuser = serializers.BooleanField(required=False)
 

@@ -86,3 +86,10 @@ def test_me_is_the_signed_in_account():
     assert json.loads(page.context["content"])["username"] == "joana"
     raw = json.loads(page.context["raw_data_put_or_patch_form"]["_content"].initial)
     assert raw == {"email": "joana@example.com", "first_name": "Ana", "last_name": "Silva"}
+
+
+def test_the_html_form_starts_with_an_active_account():
+    browser = _signed_in(grants=["users.view_user", "users.add_user"])
+    form = browser.get("/api/v1/users/", **HTML).content.decode()
+    assert 'name="is_active" value="true" checked' in form
+    assert 'name="is_staff" value="true" checked' not in form
