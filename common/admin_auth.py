@@ -34,7 +34,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_backends, get_user_model
 from django.contrib.auth.backends import BaseBackend
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -50,7 +50,9 @@ from common.permission_catalogue import CATALOGUE
 logger = logging.getLogger(__name__)
 
 SESSION_CODES_KEY = "_users_api_permissions"
+SESSION_USER_ID_KEY = "_users_api_user_id"
 _CODES_ATTR = "users_api_permissions"
+_USER_ID_ATTR = "users_api_user_id"
 
 UNREACHABLE = _("users_api cannot be reached; try again shortly.")
 INACTIVE = _("This account is deactivated in users_api.")
@@ -244,6 +246,7 @@ class UsersApiBackend(BaseBackend):
         user = admin_user_from_claims(claims=claims)
         # remember_codes() moves them into the session once login() has settled it.
         setattr(user, _CODES_ATTR, frozenset(claims.get("permissions", ())))
+        setattr(user, _USER_ID_ATTR, str(claims["user_id"]))
         return user
 
     def get_user(self, user_id: Any) -> AbstractBaseUser | None:
@@ -261,12 +264,14 @@ class UsersApiBackend(BaseBackend):
 
 
 def remember_codes(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
-    """``user_logged_in`` receiver: keeps a users_api sign-in's codes in the session,
-    which ends ``ADMIN_SESSION_MAX_AGE`` seconds later whatever happens in between."""
+    """``user_logged_in`` receiver: keeps a users_api sign-in's codes and users_api user id
+    in the session, which ends ``ADMIN_SESSION_MAX_AGE`` seconds later whatever happens in
+    between."""
     codes = getattr(user, _CODES_ATTR, None)
     if codes is None:  # signed in by another backend (users_api's own admin, tests)
         return
     request.session[SESSION_CODES_KEY] = sorted(codes)
+    request.session[SESSION_USER_ID_KEY] = getattr(user, _USER_ID_ATTR)
     request.session.set_expiry(timezone.now() + timedelta(seconds=settings.ADMIN_SESSION_MAX_AGE))
 
 
@@ -285,3 +290,35 @@ class SessionPermissionsMiddleware:
         if codes is not None and request.user.is_authenticated:
             setattr(request.user, _CODES_ATTR, frozenset(codes))
         return self.get_response(request)
+
+
+def session_claims(request: HttpRequest) -> dict[str, Any] | None:
+    """The signed-in admin user as the claims of an access token, for the API's session
+    authentication (``common.auth.SessionAuthentication``).
+
+    The id is users_api's (kept at sign-in; for an account of this service's own,
+    as in users_api's admin, the account's id) and the codes are those the admin
+    gives the user, so the API and the admin agree. None for a users_api sign-in
+    whose session holds no id (one made before the id was kept): sign in again.
+    """
+    user = request.user
+    if SESSION_CODES_KEY in request.session:
+        user_id = request.session.get(SESSION_USER_ID_KEY)
+        if user_id is None:
+            return None
+    else:
+        user_id = str(user.pk)
+    return {
+        "user_id": user_id,
+        "sub": user_id,
+        "username": user.get_username(),
+        "is_staff": user.is_staff,
+        "is_superuser": user.is_superuser,
+        "roles": [],
+        "permissions": sorted(
+            code
+            for backend in get_backends()
+            if hasattr(backend, "get_all_permissions")
+            for code in backend.get_all_permissions(user)
+        ),
+    }

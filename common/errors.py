@@ -25,6 +25,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from common.error_pages import prefers_html, problem_page
+
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "urn:sistema-multi-apis:problem:"
 
@@ -226,7 +228,10 @@ def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Res
         if isinstance(exc, DomainError):
             body.update(exc.extra)
     response.data = body
-    response.content_type = PROBLEM_CONTENT_TYPE
+    # The browsable API renders the problem as its page (text/html) for a browser.
+    renderer = getattr(context["request"], "accepted_renderer", None)
+    if renderer is None or renderer.format == "json":
+        response.content_type = PROBLEM_CONTENT_TYPE
     return response
 
 
@@ -237,16 +242,20 @@ def problem_response(
     detail: str,
     *,
     headers: Mapping[str, str] | None = None,
-) -> JsonResponse:
+) -> HttpResponse:
+    """The problem as problem+json, or as an HTML page for a browser."""
+    body = problem(status_code, code=code, detail=detail)
+    if prefers_html(request):
+        response = problem_page(body)
+        for name, value in (headers or {}).items():
+            response[name] = value
+        return response
     return JsonResponse(
-        problem(status_code, code=code, detail=detail),
-        status=status_code,
-        content_type=PROBLEM_CONTENT_TYPE,
-        headers=headers,
+        body, status=status_code, content_type=PROBLEM_CONTENT_TYPE, headers=headers
     )
 
 
-def handler400(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return problem_response(
         request, 400, "bad_request", gettext("The request could not be understood.")
     )
@@ -262,11 +271,11 @@ def handler403(request: HttpRequest, exception: Exception | None = None) -> Http
     return problem_response(request, 403, "permission_denied", gettext("You may not do this."))
 
 
-def handler404(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return problem_response(request, 404, "not_found", gettext("Nothing lives at this address."))
 
 
-def handler500(request: HttpRequest) -> JsonResponse:
+def handler500(request: HttpRequest) -> HttpResponse:
     """A problem without a trace; 503 with Retry-After when the database is what failed.
 
     Django calls it while handling the exception (also one raised by a middleware,

@@ -13,6 +13,8 @@ from typing import Any
 from rest_framework.metadata import BaseMetadata
 from rest_framework.request import Request
 
+from common.negotiation import api_media_types
+
 
 class ViewMetadata(BaseMetadata):
     def determine_metadata(self, request: Request, view: Any) -> dict[str, Any]:
@@ -20,7 +22,7 @@ class ViewMetadata(BaseMetadata):
             "name": view.get_view_name(),
             "description": view.get_view_description(),
             "renders": [renderer.media_type for renderer in view.renderer_classes],
-            "parses": [parser.media_type for parser in view.parser_classes],
+            "parses": api_media_types(view.parser_classes),
             "allowed_methods": view.allowed_methods,
             "schema": "/api/schema/",
         }

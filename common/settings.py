@@ -306,6 +306,32 @@ def admin_sign_in_secret() -> str:
     return _read_or_create_secret(var_dir() / "admin_sign_in_secret")
 
 
+def cors() -> dict[str, Any]:
+    """CORS for a front end served from another origin (django-cors-headers).
+
+    Closed by default: no origin is allowed until ``CORS_ALLOWED_ORIGINS`` (a comma
+    separated list such as ``https://app.example.com``) names it. Only the API answers
+    cross-origin, and without credentials: a front end sends its bearer token, never
+    the admin's session cookie.
+    """
+    return {
+        "CORS_ALLOWED_ORIGINS": env_list("CORS_ALLOWED_ORIGINS", []),
+        "CORS_URLS_REGEX": r"^/api/",
+        "CORS_ALLOW_CREDENTIALS": False,
+        "CORS_ALLOW_HEADERS": [
+            "accept",
+            "accept-language",
+            "authorization",
+            "content-type",
+            "idempotency-key",
+            "if-match",
+            "x-request-id",
+        ],
+        "CORS_EXPOSE_HEADERS": ["ETag", "Location", "Retry-After", "X-Request-ID"],
+        "CORS_PREFLIGHT_MAX_AGE": env_int("CORS_PREFLIGHT_MAX_AGE", 3600),
+    }
+
+
 def service_defaults(
     service: str,
     *,
@@ -338,6 +364,7 @@ def service_defaults(
             "django.contrib.messages",
             "whitenoise.runserver_nostatic",
             "django.contrib.staticfiles",
+            "corsheaders",
             "rest_framework",
             "django_filters",
             "drf_spectacular",
@@ -348,6 +375,9 @@ def service_defaults(
         "MIDDLEWARE": [
             "common.middleware.RequestIdMiddleware",
             "common.metrics.MetricsMiddleware",
+            # Before anything that may answer an API request, errors included, so that
+            # every such answer carries the CORS headers.
+            "corsheaders.middleware.CorsMiddleware",
             "common.middleware.RequestSizeLimitMiddleware",
             "django.middleware.security.SecurityMiddleware",
             "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -409,7 +439,11 @@ def service_defaults(
         "SESSION_COOKIE_SECURE": production,
         "CSRF_COOKIE_SECURE": production,
         "REST_FRAMEWORK": {
-            "DEFAULT_AUTHENTICATION_CLASSES": ["common.auth.JWTAuthentication"],
+            # JWT first: a request with neither is challenged for a bearer token (401).
+            "DEFAULT_AUTHENTICATION_CLASSES": [
+                "common.auth.JWTAuthentication",
+                "common.auth.SessionAuthentication",
+            ],
             "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
             "DEFAULT_PAGINATION_CLASS": "common.pagination.LimitOffsetPagination",
             "DEFAULT_FILTER_BACKENDS": [
@@ -419,9 +453,15 @@ def service_defaults(
             ],
             "DEFAULT_RENDERER_CLASSES": [
                 "common.renderers.FastJSONRenderer",
-                "rest_framework.renderers.BrowsableAPIRenderer",
+                "common.renderers.BrowsableAPIRenderer",
             ],
-            "DEFAULT_PARSER_CLASSES": ["common.parsers.DepthLimitedJSONParser"],
+            # Forms only for the browsable API's signed-in people (common.negotiation).
+            "DEFAULT_PARSER_CLASSES": [
+                "common.parsers.DepthLimitedJSONParser",
+                "rest_framework.parsers.FormParser",
+                "rest_framework.parsers.MultiPartParser",
+            ],
+            "DEFAULT_CONTENT_NEGOTIATION_CLASS": "common.negotiation.BrowserFormNegotiation",
             "DEFAULT_SCHEMA_CLASS": "common.schema.AutoSchema",
             "EXCEPTION_HANDLER": "common.errors.problem_exception_handler",
             "DEFAULT_METADATA_CLASS": "common.metadata.ViewMetadata",
@@ -435,12 +475,17 @@ def service_defaults(
             "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
             "REDOC_DIST": "SIDECAR",
             "COMPONENT_SPLIT_REQUEST": True,
+            # The API's contract is for JWT clients: bearer tokens and JSON bodies. The
+            # browsable API's session and forms are for people in a browser.
+            "AUTHENTICATION_WHITELIST": ["common.auth.JWTAuthentication"],
+            "PARSER_WHITELIST": ["common.parsers.DepthLimitedJSONParser"],
             "POSTPROCESSING_HOOKS": [
                 "drf_spectacular.hooks.postprocess_schema_enums",
                 "common.schema.document_problems",
             ],
         },
         "SIMPLE_JWT": simple_jwt(signing=jwt_signing),
+        **cors(),
         "READINESS_CHECKS": ["common.health.database_check"],
         # /readyz answers within this many seconds whatever hangs (DESIGN §8: under 2 s).
         "READINESS_TIMEOUT": env_float("READINESS_TIMEOUT", 1.5),

@@ -238,3 +238,53 @@ def admin_signed_in(users_api: FakeUsersApi) -> Callable[..., Any]:
         return browser
 
     return sign_in
+
+
+#: A browser's request headers: HTML first, and English (the tests read its messages).
+HTML = {
+    "HTTP_ACCEPT": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "HTTP_ACCEPT_LANGUAGE": "en",
+}
+
+
+def walk_as_html(
+    browser: Any, path_values: dict[str, dict[str, Any]]
+) -> dict[str, tuple[int, str]]:
+    """GETs every URL pattern of the service but the admin's as a browser does (HTML
+    first), and asks it OPTIONS (the page's button); returns ``{path: (status, content
+    type)}`` (``{"OPTIONS <path>": ...}`` for the latter).
+
+    ``path_values`` gives, by URL name, the values of the pattern's converters
+    (``{"client-detail": {"pk": ...}}``). A pattern with converters and no values
+    fails the test, so a new endpoint is walked as soon as it exists. Each such
+    pattern is also walked with fresh UUIDs, where nothing lives.
+    """
+    from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+    def patterns(resolver: URLResolver) -> Iterator[URLPattern]:
+        for pattern in resolver.url_patterns:
+            if isinstance(pattern, URLResolver):
+                if str(pattern.pattern) != "admin/":
+                    yield from patterns(pattern)
+            else:
+                yield pattern
+
+    answers = {}
+    for pattern in patterns(get_resolver()):
+        converters = pattern.pattern.converters
+        if not converters:
+            paths = [reverse(pattern.name)]
+        elif pattern.name not in path_values:
+            pytest.fail(f"walk_as_html: no values for {pattern.name} ({pattern.pattern})")
+        else:
+            nowhere = {name: uuid.uuid4() for name in converters}
+            paths = [
+                reverse(pattern.name, kwargs=path_values[pattern.name]),
+                reverse(pattern.name, kwargs=nowhere),
+            ]
+        for path in paths:
+            response = browser.get(path, **HTML)
+            answers[path] = (response.status_code, response.get("Content-Type", ""))
+            response = browser.options(path, **HTML)
+            answers[f"OPTIONS {path}"] = (response.status_code, response.get("Content-Type", ""))
+    return answers

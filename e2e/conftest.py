@@ -24,9 +24,11 @@ import pytest
 import redis
 import requests
 from kombu import Connection, Exchange, Queue, binding
+from selenium import webdriver
 
 from common import embedded_broker, jwt_keys
 from common.events import topology
+from e2e.browser import start_chromium
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -395,3 +397,20 @@ def products_api(
         broker_url,
         tmp_path_factory.mktemp("products-logs"),
     )
+
+
+# Session scope, so that a missing Chromium is found before the services start.
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory) -> Iterator[webdriver.Chrome]:
+    """Debian's Chromium (e2e.browser) asking for pt-BR, as a clerk's does."""
+    driver = start_chromium(tmp_path_factory.mktemp("chromium-profile"))
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="session")
+def english_browser(tmp_path_factory) -> Iterator[webdriver.Chrome]:
+    """Debian's Chromium asking for English: tests that read the source messages."""
+    driver = start_chromium(tmp_path_factory.mktemp("chromium-profile-en"), language="en")
+    yield driver
+    driver.quit()

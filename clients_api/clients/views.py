@@ -128,6 +128,7 @@ class ClientListView(GenericAPIView):
     search_fields = ["name", "document", "email"]
     ordering_fields = ["name", "created_at", "updated_at", "kind"]
     ordering = ["name"]
+    serializer_class = ClientInputSerializer  # the browsable API's form
 
     def get_queryset(self) -> Any:
         return selectors.client_list()
@@ -151,6 +152,7 @@ class ClientListView(GenericAPIView):
 
 class ClientDetailView(GenericAPIView):
     permission_classes = [model_permissions("clients.client")]
+    serializer_class = ClientUpdateSerializer
 
     @extend_schema(responses={200: ClientOutputSerializer}, tags=["clients"])
     def get(self, request: Request, pk: uuid.UUID) -> Response:
@@ -202,6 +204,7 @@ class AddressListView(GenericAPIView):
     # Addresses follow their client's codes.
     permission_classes = [model_permissions("clients.client", methods=("GET", "POST"))]
     filter_backends: list[type] = []
+    serializer_class = AddressInputSerializer
 
     def get_queryset(self) -> Any:
         return selectors.address_list(client_id=self.kwargs["pk"])
@@ -225,6 +228,7 @@ class AddressListView(GenericAPIView):
 
 class AddressDetailView(GenericAPIView):
     permission_classes = [model_permissions("clients.client")]
+    serializer_class = AddressInputSerializer
 
     @extend_schema(responses={200: AddressOutputSerializer}, tags=["addresses"])
     def get(self, request: Request, pk: uuid.UUID, aid: uuid.UUID) -> Response:

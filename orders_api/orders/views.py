@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from common.auth import HasPermission, MethodPermission, model_permissions
+from common.browsable import ListWithBlankItem, NoBody
 from common.fields import UTCDateTimeField
 from common.filters import UTCIsoDateTimeFilter, ValueOrLabelFilter
 from common.idempotency import idempotent_create
@@ -99,7 +100,10 @@ class OrderFilter(django_filters.FilterSet):
 
 class ItemInputSerializer(serializers.Serializer):
     product_id = serializers.UUIDField()
-    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
+    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000, initial=1)
+
+    class Meta:
+        list_serializer_class = ListWithBlankItem
 
 
 class OrderListView(GenericAPIView):
@@ -114,6 +118,8 @@ class OrderListView(GenericAPIView):
         items = ItemInputSerializer(many=True, allow_empty=True, max_length=500)
         notes = serializers.CharField(required=False, allow_blank=True, max_length=2000)
         shipping_address_id = serializers.UUIDField(required=False, allow_null=True)
+
+    serializer_class = InputSerializer  # the browsable API's form
 
     def get_queryset(self) -> Any:
         return selectors.order_list()
@@ -150,6 +156,8 @@ class OrderDetailView(GenericAPIView):
         notes = serializers.CharField(required=False, allow_blank=True, max_length=2000)
         shipping_address_id = serializers.UUIDField(required=False)
 
+    serializer_class = InputSerializer
+
     @extend_schema(responses={200: OrderOutputSerializer}, tags=["orders"])
     def get(self, request: Request, pk: uuid.UUID) -> Response:
         return _order_response(selectors.order_get(order_id=pk))
@@ -166,6 +174,7 @@ class OrderDetailView(GenericAPIView):
 
 class OrderItemListView(GenericAPIView):
     permission_classes = [HasPermission(CHANGE)]
+    serializer_class = ItemInputSerializer
 
     @idempotent_create
     @extend_schema(
@@ -187,6 +196,8 @@ class OrderItemDetailView(GenericAPIView):
 
     class InputSerializer(serializers.Serializer):
         quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
+
+    serializer_class = InputSerializer
 
     @extend_schema(
         request=InputSerializer, responses={200: OrderItemOutputSerializer}, tags=["orders"]
@@ -214,6 +225,7 @@ class OrderFinishView(GenericAPIView):
     """Close an open order that has items; stock leaves products_api afterwards."""
 
     permission_classes = [HasPermission(CHANGE)]
+    serializer_class = NoBody
 
     @extend_schema(request=None, responses={200: OrderOutputSerializer}, tags=["orders"])
     def post(self, request: Request, pk: uuid.UUID) -> Response:
@@ -228,6 +240,8 @@ class OrderCancelView(GenericAPIView):
 
     class InputSerializer(serializers.Serializer):
         reason = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+    serializer_class = InputSerializer
 
     @extend_schema(request=InputSerializer, responses={200: OrderOutputSerializer}, tags=["orders"])
     def post(self, request: Request, pk: uuid.UUID) -> Response:

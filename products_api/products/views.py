@@ -86,7 +86,8 @@ class ProductInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True)
     price = serializers.DecimalField(**MONEY, min_value=0)
-    is_active = serializers.BooleanField(required=False)
+    # initial: the browsable API's checkbox starts ticked, as a JSON body without it does.
+    is_active = serializers.BooleanField(required=False, initial=True)
     min_quantity = serializers.IntegerField(min_value=0, required=False)
     max_quantity = serializers.IntegerField(min_value=0, max_value=2_000_000_000)
 
@@ -103,6 +104,7 @@ class ProductListView(GenericAPIView):
     search_fields = ["name", "sku"]
     ordering_fields = ["name", "sku", "price", "stock_quantity", "created_at", "updated_at"]
     ordering = ["name"]
+    serializer_class = ProductCreateSerializer  # the browsable API's form
 
     def get_queryset(self) -> Any:
         return selectors.product_list()
@@ -130,6 +132,7 @@ class ProductListView(GenericAPIView):
 
 class ProductDetailView(GenericAPIView):
     permission_classes = [model_permissions("products.product")]
+    serializer_class = ProductInputSerializer
 
     @extend_schema(responses={200: ProductOutputSerializer}, tags=["products"])
     def get(self, request: Request, pk: uuid.UUID) -> Response:
@@ -193,6 +196,8 @@ class StockMovementListView(GenericAPIView):
     class CreatedSerializer(StockMovementOutputSerializer):
         stock_quantity = serializers.IntegerField(help_text="The product's stock after it.")
         product_version = serializers.IntegerField()
+
+    serializer_class = InputSerializer
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no product

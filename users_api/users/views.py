@@ -120,6 +120,8 @@ class RegisterView(APIView):
             max_length=150, required=False, default="", allow_blank=True
         )
 
+    serializer_class = InputSerializer  # the browsable API's form
+
     @idempotent_create
     @extend_schema(request=InputSerializer, responses={201: UserOutputSerializer}, tags=["auth"])
     def post(self, request: Request) -> Response:
@@ -139,6 +141,8 @@ class TokenView(APIView):
     class InputSerializer(serializers.Serializer):
         username = serializers.CharField(max_length=150)
         password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+    serializer_class = InputSerializer
 
     @extend_schema(
         request=InputSerializer, responses={200: TokenPairOutputSerializer}, tags=["auth"]
@@ -163,6 +167,8 @@ class TokenRefreshView(APIView):
     class InputSerializer(serializers.Serializer):
         refresh = serializers.CharField()
 
+    serializer_class = InputSerializer
+
     @extend_schema(
         request=InputSerializer, responses={200: TokenPairOutputSerializer}, tags=["auth"]
     )
@@ -179,6 +185,8 @@ class LogoutView(APIView):
 
     class InputSerializer(serializers.Serializer):
         refresh = serializers.CharField()
+
+    serializer_class = InputSerializer
 
     @extend_schema(request=InputSerializer, responses={204: None}, tags=["auth"])
     def post(self, request: Request) -> Response:
@@ -218,6 +226,8 @@ class MeView(APIView):
         first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
         last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
 
+    serializer_class = InputSerializer
+
     @extend_schema(responses={200: UserOutputSerializer}, tags=["me"])
     def get(self, request: Request) -> Response:
         return _user_response(selectors.user_get(user_id=request.user.id))
@@ -242,6 +252,8 @@ class MePasswordView(APIView):
     class InputSerializer(serializers.Serializer):
         current_password = serializers.CharField(max_length=128, trim_whitespace=False)
         new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+    serializer_class = InputSerializer
 
     @extend_schema(request=InputSerializer, responses={204: None}, tags=["me"])
     def post(self, request: Request) -> Response:
@@ -275,9 +287,12 @@ class UserListView(GenericAPIView):
         password = serializers.CharField(max_length=128, trim_whitespace=False)
         first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
         last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-        is_active = serializers.BooleanField(required=False)
+        # initial: the browsable API's checkbox starts ticked, as a JSON body without it does.
+        is_active = serializers.BooleanField(required=False, initial=True)
         is_staff = serializers.BooleanField(required=False)
         is_superuser = serializers.BooleanField(required=False)
+
+    serializer_class = InputSerializer
 
     def get_queryset(self) -> Any:
         return selectors.user_list()
@@ -308,6 +323,8 @@ class UserDetailView(APIView):
         is_active = serializers.BooleanField(required=False)
         is_staff = serializers.BooleanField(required=False)
         is_superuser = serializers.BooleanField(required=False)
+
+    serializer_class = InputSerializer
 
     @extend_schema(responses={200: UserOutputSerializer}, tags=["users"])
     def get(self, request: Request, pk: uuid.UUID) -> Response:
@@ -341,6 +358,8 @@ class UserRolesView(APIView):
     class InputSerializer(serializers.Serializer):
         roles = serializers.ListField(child=serializers.UUIDField(), max_length=200)
 
+    serializer_class = InputSerializer
+
     @extend_schema(request=InputSerializer, responses={200: UserOutputSerializer}, tags=["users"])
     def put(self, request: Request, pk: uuid.UUID) -> Response:
         serializer = self.InputSerializer(data=request.data)
@@ -363,6 +382,8 @@ class UserPermissionsView(APIView):
         permissions = serializers.ListField(
             child=serializers.CharField(max_length=100), max_length=500
         )
+
+    serializer_class = InputSerializer
 
     @extend_schema(request=InputSerializer, responses={200: UserOutputSerializer}, tags=["users"])
     def put(self, request: Request, pk: uuid.UUID) -> Response:
@@ -393,6 +414,7 @@ class RoleListView(GenericAPIView):
     search_fields = ["name", "description"]
     ordering_fields = ["name", "created_at"]
     ordering = ["name"]
+    serializer_class = RoleInputSerializer
 
     def get_queryset(self) -> Any:
         return selectors.role_list()
@@ -420,6 +442,7 @@ class RoleListView(GenericAPIView):
 
 class RoleDetailView(APIView):
     permission_classes = [model_permissions("users.role")]
+    serializer_class = RoleInputSerializer
 
     @extend_schema(responses={200: RoleOutputSerializer}, tags=["roles"])
     def get(self, request: Request, pk: uuid.UUID) -> Response:
