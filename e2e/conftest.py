@@ -141,20 +141,15 @@ def start_service(name: str, *, env: dict[str, str], database_url: str, log_dir:
     port = _free_port()
     service_env = dict(env, DATABASE_URL=database_url, SECRET_KEY=secrets.token_urlsafe(50))
     log = log_dir / f"{name}.log"
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput"],
-        cwd=REPO / name,
-        env=service_env,
-        check=True,
-        capture_output=True,
-    )
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput"],
-        cwd=REPO / name,
-        env=service_env,
-        check=True,
-        capture_output=True,
-    )
+    for command in ("migrate", "collectstatic"):
+        done = subprocess.run(
+            [sys.executable, "manage.py", command, "--noinput"],
+            cwd=REPO / name,
+            env=service_env,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, f"{name}: manage.py {command} failed:\n{done.stderr}"
     process = subprocess.Popen(
         [
             str(BIN / "gunicorn"),
