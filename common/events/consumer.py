@@ -9,6 +9,7 @@ table, from which ``manage.py replay_dead_letters`` re-runs it.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import traceback
 import uuid
@@ -27,6 +28,9 @@ logger = logging.getLogger("common.events.consumer")
 
 Handler = Callable[[dict[str, Any]], None]
 _handlers: dict[str, Handler] = {}
+_current: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "current_event", default=None
+)
 
 
 def handles(*event_types: str) -> Callable[[Handler], Handler]:
@@ -52,6 +56,11 @@ def handled_types() -> frozenset[str]:
     return frozenset(_handlers)
 
 
+def current_event() -> dict[str, Any] | None:
+    """The envelope whose handler is running, if any."""
+    return _current.get()
+
+
 def process_event(envelope: dict[str, Any]) -> bool:
     """Applies an event once. Returns False for a duplicate or an event nobody handles.
 
@@ -65,7 +74,11 @@ def process_event(envelope: dict[str, Any]) -> bool:
         if not _record_in_inbox(envelope):
             logger.info("event %s already applied; duplicate dropped", envelope["id"])
             return False
-        handler(envelope)
+        token = _current.set(envelope)
+        try:
+            handler(envelope)
+        finally:
+            _current.reset(token)
     return True
 
 

@@ -33,6 +33,8 @@ class Publication:
     to_data: Callable[[Any], dict[str, Any]]
     deleted_when: Callable[[Any], bool] | None
     action: Callable[[Any, bool], str] | None
+    repeat_action: Callable[[Any], str] | None = None
+    unsettled: models.Q | None = None
 
     def event_type(self, instance: Any, *, created: bool, deleted: bool) -> str:
         if deleted or (self.deleted_when is not None and self.deleted_when(instance)):
@@ -43,6 +45,14 @@ class Publication:
             action = "created" if created else "updated"
         return f"{self.type_prefix}.{action}"
 
+    def repeat_type(self, instance: Any) -> str:
+        """The type of a re-publication of ``instance``'s current state (not a change)."""
+        if self.deleted_when is not None and self.deleted_when(instance):
+            return f"{self.type_prefix}.deleted"
+        if self.repeat_action is not None:
+            return f"{self.type_prefix}.{self.repeat_action(instance)}"
+        return f"{self.type_prefix}.updated"
+
 
 _publications: dict[type[models.Model], Publication] = {}
 
@@ -51,17 +61,30 @@ def publications() -> list[Publication]:
     return list(_publications.values())
 
 
-def envelope(publication: Publication, instance: Any, event_type: str) -> dict[str, Any]:
-    """The event of DESIGN §6: full state after the change, with the aggregate's version."""
-    return {
+def envelope(
+    publication: Publication, instance: Any, event_type: str, *, repeat: bool = False
+) -> dict[str, Any]:
+    """The event of DESIGN §6: full state after the change, with the aggregate's version.
+
+    A repeat (``repeat: true``) carries the current state again, not a change: its
+    ``occurred_at`` is when that state was reached (the aggregate's ``updated_at``), so
+    a consumer that a repeat moves forward knows how long its copy lagged.
+    """
+    occurred_at = timezone.now()
+    if repeat:
+        occurred_at = getattr(instance, "updated_at", None) or occurred_at
+    data = {
         "id": str(uuid.uuid4()),
         "type": event_type,
         "source": settings.SERVICE_NAME,
         "aggregate_id": str(instance.pk),
         "version": instance.version,
-        "occurred_at": timezone.now().isoformat().replace("+00:00", "Z"),
+        "occurred_at": occurred_at.isoformat().replace("+00:00", "Z"),
         "data": publication.to_data(instance),
     }
+    if repeat:
+        data["repeat"] = True
+    return data
 
 
 def _require_transaction(sender: type[models.Model], **kwargs: Any) -> None:
@@ -81,13 +104,16 @@ def _guard(model: type[models.Model], uid: str) -> None:
     pre_delete.connect(_require_transaction, sender=model, dispatch_uid=uid, weak=False)
 
 
-def record(publication: Publication, instance: Any, event_type: str) -> OutboxEvent:
+def record(
+    publication: Publication, instance: Any, event_type: str, *, repeat: bool = False
+) -> OutboxEvent:
     """Writes the outbox row; the relay publishes it once the transaction commits.
 
     Must run inside the change's transaction (the pre_save guard makes sure).
+    A repeat is left to the relay: sweeps record many at once.
     """
     using = router.db_for_write(publication.model)
-    data = envelope(publication, instance, event_type)
+    data = envelope(publication, instance, event_type, repeat=repeat)
     event = OutboxEvent.objects.using(using).create(
         event_id=data["id"],
         type=event_type,
@@ -95,11 +121,28 @@ def record(publication: Publication, instance: Any, event_type: str) -> OutboxEv
         aggregate_id=data["aggregate_id"],
         version=data["version"],
         envelope=data,
+        repeat=repeat,
     )
-    from common.events import relay  # late: relay imports the transport stack
+    if not repeat:
+        from common.events import relay  # late: relay imports the transport stack
 
-    transaction.on_commit(lambda: relay.publish_after_commit(event.pk), using=using)
+        transaction.on_commit(lambda: relay.publish_after_commit(event.pk), using=using)
     return event
+
+
+def republish(instance: Any) -> OutboxEvent:
+    """Records ``instance``'s current state again, as a repeat at its current version.
+
+    Consumers that have that version drop it (version gate); one whose copy is
+    behind, because an event was lost, catches up. Must run inside a transaction.
+    """
+    publication = publication_of(type(instance))
+    return record(publication, instance, publication.repeat_type(instance), repeat=True)
+
+
+def publication_of(model: type[models.Model]) -> Publication:
+    """What ``model`` publishes; raises KeyError when it publishes nothing."""
+    return _publications[model]
 
 
 def _on_save(
@@ -123,6 +166,8 @@ def publishes(
     to_data: Callable[[Any], dict[str, Any]],
     deleted_when: Callable[[Any], bool] | None = None,
     action: Callable[[Any, bool], str] | None = None,
+    repeat_action: Callable[[Any], str] | None = None,
+    unsettled: models.Q | None = None,
 ) -> None:
     """Publishes ``<type_prefix>.created|updated|deleted`` for every save and delete.
 
@@ -130,10 +175,16 @@ def publishes(
     (``common.versioning.VersionedModel``). ``deleted_when`` turns a save into
     ``deleted`` (a soft delete, like deactivation); ``action(instance, created)``
     names the event of a save otherwise (e.g. ``finished`` for a status change).
+    ``repeat_action(instance)`` names a re-publication of the current state
+    (``updated`` by default). ``unsettled`` selects aggregates that wait on another
+    service's answer: every anti-entropy sweep re-publishes them, however old their
+    last change, until they settle.
     """
     if not hasattr(model, "version"):
         raise TypeError(f"{model.__name__} needs a version field to publish events")
-    _publications[model] = Publication(model, type_prefix, to_data, deleted_when, action)
+    _publications[model] = Publication(
+        model, type_prefix, to_data, deleted_when, action, repeat_action, unsettled
+    )
     uid = f"common.events.publishes:{model._meta.label}"
     _guard(model, uid)
     post_save.connect(_on_save, sender=model, dispatch_uid=uid, weak=False)
@@ -173,15 +224,10 @@ def snapshot_events(
     already have that version ignore it, a new or wiped consumer rebuilds from it.
     Returns how many events were recorded.
     """
-    publication = _publications[model]
     count = 0
     for instance in model._default_manager.order_by("pk").iterator(chunk_size=500):
         with transaction.atomic(using=router.db_for_write(model)):
-            record(
-                publication,
-                instance,
-                publication.event_type(instance, created=False, deleted=False),
-            )
+            republish(instance)
         count += 1
         if progress is not None and count % 1000 == 0:
             progress(count)

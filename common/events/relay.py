@@ -99,6 +99,12 @@ def relay_pending(*, ids: Iterable[int] | None = None, limit: int = 100) -> int:
     sent: list[int] = []
     with transaction.atomic():
         rows = _claim_ids(list(ids)) if ids is not None else _claim_oldest(limit)
+        if rows:
+            try:
+                publisher().ensure_topology()
+            except BrokerUnavailable as exc:
+                failure = exc
+                rows = []
         for row in rows:
             try:
                 publisher().publish(row.envelope)

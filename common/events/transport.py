@@ -99,6 +99,29 @@ class Publisher:
                 self._close()
                 raise BrokerUnavailable(f"{exc.__class__.__name__}: {exc}") from exc
 
+    def ensure_topology(self) -> None:
+        """Declares the topology again when the broker has lost it.
+
+        A Redis restarted without its data has no bindings, and kombu then drops
+        every message silently; one ``EXISTS`` per batch finds that out first.
+        Raises BrokerUnavailable.
+        """
+        with self._lock:
+            try:
+                self._connect()
+                if self._connection.transport.driver_type == "redis":
+                    channel = self._connection.default_channel
+                    table = channel.keyprefix_queue % topology.EXCHANGE_NAME
+                    if not channel.client.exists(table):
+                        logger.warning("the broker lost the event bindings; declaring them")
+                        # A new connection: kombu remembers the bindings it declared per
+                        # connection and would not write them again on this one.
+                        self._close()
+                        self._connect()
+            except Exception as exc:
+                self._close()
+                raise BrokerUnavailable(f"{exc.__class__.__name__}: {exc}") from exc
+
     def ping(self) -> None:
         """Raises BrokerUnavailable when the broker does not answer."""
         with self._lock:
