@@ -82,7 +82,7 @@ class InboxEvent(models.Model):
     source = models.CharField(max_length=50)
     aggregate_id = models.CharField(max_length=64)
     version = models.PositiveIntegerField()
-    received_at = models.DateTimeField(auto_now_add=True)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)  # pruning
 
     def __str__(self) -> str:
         return f"{self.type} v{self.version} of {self.aggregate_id}"

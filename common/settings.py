@@ -205,7 +205,6 @@ def events(service: str, *, consumer_queue: str | None) -> dict[str, Any]:
     return {
         "BROKER_URL": url,
         "EVENTS_CONSUMER_QUEUE": consumer_queue,
-        "EVENTS_FAST_PATH": env_bool("EVENTS_FAST_PATH", True),
         "EVENTS_MAX_ATTEMPTS": env_int("EVENTS_MAX_ATTEMPTS", 5),
         "EVENTS_RETRY_BASE_SECONDS": env_float("EVENTS_RETRY_BASE_SECONDS", 1.0),
         "EVENTS_RETRY_MAX_SECONDS": env_float("EVENTS_RETRY_MAX_SECONDS", 30.0),
@@ -213,6 +212,10 @@ def events(service: str, *, consumer_queue: str | None) -> dict[str, Any]:
         # Every copy reaches its source's version within this many seconds, whatever the
         # broker loses: the anti-entropy sweep runs every third of it (common.events.convergence).
         "EVENTS_CONVERGENCE_SECONDS": convergence,
+        # Pruned by the scheduler: sent outbox rows, then inbox ids (longer than any
+        # redelivery could come back).
+        "EVENTS_OUTBOX_KEEP_DAYS": env_float("EVENTS_OUTBOX_KEEP_DAYS", 7.0),
+        "EVENTS_INBOX_KEEP_DAYS": env_float("EVENTS_INBOX_KEEP_DAYS", 30.0),
         "CELERY_BROKER_URL": url,
         "CELERY_BROKER_TRANSPORT_OPTIONS": {
             # A message held by a worker that died comes back after this (Redis), found by

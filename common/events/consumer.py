@@ -1,10 +1,14 @@
-"""Consuming events: a registry of handlers and the Celery task ``events.handle``.
+"""Consuming events: a registry of handlers and the Celery tasks ``events.handle``
+(one event) and ``events.handle_batch`` (several, in publish order).
 
 A handler runs inside one transaction together with the inbox row that
 records the event's id, so an event is applied at most once in effect however
-often the broker delivers it. A failing handler is retried with exponential
-backoff; after ``EVENTS_MAX_ATTEMPTS`` the event is parked in the dead-letter
-table, from which ``manage.py replay_dead_letters`` re-runs it.
+often the broker delivers it. A batch is applied in one transaction (its inbox
+rows in one statement); if anything in it fails, it is rolled back and its
+events are applied one at a time, so a poison event fails alone. A failing
+event is retried with exponential backoff; after ``EVENTS_MAX_ATTEMPTS`` it is
+parked in the dead-letter table, from which ``manage.py replay_dead_letters``
+re-runs it.
 """
 
 from __future__ import annotations
@@ -66,50 +70,79 @@ def process_event(envelope: dict[str, Any]) -> bool:
 
     Raises whatever the handler raises; nothing of it (inbox row included) commits.
     """
-    handler = handler_for(envelope["type"])
-    if handler is None:
-        logger.info("no handler for %s; event %s ignored", envelope["type"], envelope["id"])
-        return False
-    with transaction.atomic():
-        if not _record_in_inbox(envelope):
-            logger.info("event %s already applied; duplicate dropped", envelope["id"])
-            return False
-        token = _current.set(envelope)
-        try:
-            handler(envelope)
-        finally:
-            _current.reset(token)
-    return True
+    return process_batch([envelope]) == 1
 
 
-def _record_in_inbox(envelope: dict[str, Any]) -> bool:
-    """Inserts the inbox row; False when the event id is already there.
+def process_batch(envelopes: list[dict[str, Any]]) -> int:
+    """Applies events in one transaction, in order, each once. Returns how many were
+    applied (not duplicates, not events nobody handles).
 
-    ``INSERT ... ON CONFLICT DO NOTHING`` (PostgreSQL, SQLite): one round trip, no
-    savepoint. A concurrent delivery of the same event waits on the primary key
-    until the first transaction ends, then finds the row.
+    Raises whatever a handler raises; nothing of the batch commits then.
     """
-    values = {
-        "event_id": uuid.UUID(str(envelope["id"])),
-        "type": envelope["type"],
-        "source": envelope.get("source", ""),
-        "aggregate_id": str(envelope.get("aggregate_id", "")),
-        "version": envelope.get("version", 0),
-        "received_at": timezone.now(),
+    handled = []
+    for envelope in envelopes:
+        if handler_for(envelope["type"]) is None:
+            logger.info("no handler for %s; event %s ignored", envelope["type"], envelope["id"])
+        else:
+            handled.append(envelope)
+    if not handled:
+        return 0
+    applied = 0
+    with transaction.atomic():
+        new = _record_in_inbox(handled)
+        for envelope in handled:
+            event_id = uuid.UUID(str(envelope["id"]))
+            if event_id not in new:
+                logger.info("event %s already applied; duplicate dropped", envelope["id"])
+                continue
+            new.discard(event_id)  # the same event twice in one batch: once
+            token = _current.set(envelope)
+            try:
+                handler_for(envelope["type"])(envelope)
+            finally:
+                _current.reset(token)
+            applied += 1
+    return applied
+
+
+def _record_in_inbox(envelopes: list[dict[str, Any]]) -> set[uuid.UUID]:
+    """Inserts the inbox rows in one statement; returns the ids that were not there.
+
+    ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` (PostgreSQL, SQLite 3.35+):
+    one round trip, no savepoint. A concurrent delivery of the same event waits
+    on the primary key until the first transaction ends, then finds the row.
+    """
+    now = timezone.now()
+    rows = {
+        uuid.UUID(str(envelope["id"])): {
+            "event_id": uuid.UUID(str(envelope["id"])),
+            "type": envelope["type"],
+            "source": envelope.get("source", ""),
+            "aggregate_id": str(envelope.get("aggregate_id", "")),
+            "version": envelope.get("version", 0),
+            "received_at": now,
+        }
+        for envelope in envelopes
     }
-    fields = [InboxEvent._meta.get_field(name) for name in values]
+    fields = [InboxEvent._meta.get_field(name) for name in next(iter(rows.values()))]
     quote = connection.ops.quote_name
+    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
     # Identifiers come from the model's metadata; every value is a parameter.
     sql = (
         f"INSERT INTO {quote(InboxEvent._meta.db_table)} "  # noqa: S608
         f"({', '.join(quote(field.column) for field in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))}) "
-        f"ON CONFLICT ({quote(fields[0].column)}) DO NOTHING"
+        f"VALUES {', '.join([placeholders] * len(rows))} "
+        f"ON CONFLICT ({quote(fields[0].column)}) DO NOTHING "
+        f"RETURNING {quote(fields[0].column)}"
     )
-    params = [field.get_db_prep_save(values[field.name], connection) for field in fields]
+    params = [
+        field.get_db_prep_save(values[field.name], connection)
+        for values in rows.values()
+        for field in fields
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.rowcount == 1
+        return {uuid.UUID(str(value)) for (value,) in cursor.fetchall()}
 
 
 def park(envelope: dict[str, Any], error: BaseException, attempts: int) -> DeadLetter:
@@ -170,6 +203,48 @@ def handle_event(task: Any, envelope: dict[str, Any]) -> None:
         raise task.retry(
             exc=exc, countdown=retry_delay(attempt), queue=queue, exchange="", routing_key=queue
         ) from exc
+
+
+@shared_task(
+    name="events.handle_batch",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+)
+def handle_batch(envelopes: list[dict[str, Any]]) -> None:
+    """Applies a batch in one transaction; on any failure, its events one at a time.
+
+    An event that fails alone is sent back to this service's queue as an
+    ``events.handle`` on its second attempt (or parked, when one attempt is all
+    there is); its neighbours apply. The message is acknowledged only after all
+    that, so a worker killed meanwhile has the whole batch delivered again, and
+    the inbox drops what had already committed.
+    """
+    try:
+        process_batch(envelopes)
+        return
+    except Exception as exc:
+        logger.warning(
+            "batch of %s events failed (%r); applying them one at a time", len(envelopes), exc
+        )
+    for envelope in envelopes:
+        try:
+            process_event(envelope)
+        except Exception as exc:
+            if settings.EVENTS_MAX_ATTEMPTS <= 1:
+                park(envelope, exc, 1)
+                continue
+            queue = settings.EVENTS_CONSUMER_QUEUE
+            logger.warning("event %s failed (attempt 1): %r", envelope["id"], exc)
+            handle_event.apply_async(
+                args=[envelope],
+                task_id=envelope["id"],
+                retries=1,
+                countdown=retry_delay(1),
+                queue=queue,
+                exchange="",
+                routing_key=queue,
+            )
 
 
 def replay_dead_letters(

@@ -101,7 +101,7 @@ def run_sweep(*, started_at: datetime, before_previous: datetime | None) -> dict
     }
 
 
-def note_repair(envelope: dict[str, Any], *, from_version: int | None) -> None:
+def note_repair(envelope: dict[str, Any], *, from_version: int) -> None:
     """Records that a repeat moved a copy forward: an event had been lost.
 
     Runs inside the handler's transaction, so it commits with the repair.

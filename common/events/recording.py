@@ -19,11 +19,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import models, router, transaction
+from django.db import connections, models, router, transaction
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.utils import timezone
 
 from common.models import OutboxEvent
+
+#: The channel an outbox write notifies; ``relay_outbox`` LISTENs on it.
+NOTIFY_CHANNEL = "common_outbox"
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,8 @@ def record(
     """Writes the outbox row; the relay publishes it once the transaction commits.
 
     Must run inside the change's transaction (the pre_save guard makes sure).
-    A repeat is left to the relay: sweeps record many at once.
+    On PostgreSQL it also sends ``NOTIFY``, which reaches the relay only when
+    (and if) the transaction commits; nothing is published from here.
     """
     using = router.db_for_write(publication.model)
     data = envelope(publication, instance, event_type, repeat=repeat)
@@ -123,10 +127,11 @@ def record(
         envelope=data,
         repeat=repeat,
     )
-    if not repeat:
-        from common.events import relay  # late: relay imports the transport stack
-
-        transaction.on_commit(lambda: relay.publish_after_commit(event.pk), using=using)
+    database = connections[using]
+    if database.vendor == "postgresql":
+        # PostgreSQL folds identical notifications of one transaction into one.
+        with database.cursor() as cursor:
+            cursor.execute(f"NOTIFY {NOTIFY_CHANNEL}")
     return event
 
 

@@ -1,4 +1,6 @@
-"""The scheduler of a service's periodic event jobs (``manage.py run_scheduler``).
+"""The scheduler of a service's periodic jobs (``manage.py run_scheduler``): the
+anti-entropy sweep (common.events.convergence) and housekeeping (pruning sent
+outbox rows, inbox ids and idempotency keys, common.events.housekeeping).
 
 Each job's lease is a row of ``EventsStatus``, locked to claim a run: any
 number of schedulers may run at once (replicas, or two started by mistake) and
@@ -19,11 +21,15 @@ from django.db import DatabaseError, close_old_connections, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from common.events import convergence
+from common.events import convergence, housekeeping
+from common.events.consumer import handled_types
 from common.events.recording import publications
 from common.models import EventsStatus
 
 logger = logging.getLogger("common.events.scheduler")
+
+#: How often the pruning jobs run.
+HOUSEKEEPING_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -34,11 +40,25 @@ class Job:
     run: Callable[..., dict[str, Any]]
 
 
+def _hourly() -> float:
+    return HOUSEKEEPING_SECONDS
+
+
 def jobs() -> list[Job]:
-    """The jobs this service needs: what it publishes decides."""
+    """The jobs this service needs: what it publishes, consumes and keeps decides."""
     found = []
     if publications():
         found.append(Job(convergence.SWEEP_JOB, convergence.sweep_interval, convergence.run_sweep))
+        found.append(Job("prune_outbox", _hourly, housekeeping.job(housekeeping.prune_outbox)))
+    if handled_types():
+        found.append(Job("prune_inbox", _hourly, housekeeping.job(housekeeping.prune_inbox)))
+    found.append(
+        Job(
+            "prune_idempotency_keys",
+            _hourly,
+            housekeeping.job(housekeeping.prune_idempotency_keys),
+        )
+    )
     return found
 
 

@@ -1,17 +1,17 @@
-import signal
 import threading
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
 from common.events import scheduler
+from common.events.stopping import stop_on_signals
 
 
 class Command(BaseCommand):
     help = (
-        "Run this service's periodic event jobs (the anti-entropy sweep) until SIGTERM "
-        "or Ctrl-C. Safe to run several at once: each run of a job is claimed in the "
-        "database."
+        "Run this service's periodic jobs (the anti-entropy sweep, pruning sent outbox "
+        "rows, inbox ids and idempotency keys) until SIGTERM or Ctrl-C. Safe to run "
+        "several at once: each run of a job is claimed in the database."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -24,11 +24,5 @@ class Command(BaseCommand):
             log(f"ran: {', '.join(ran) or 'nothing was due'}")
             return
         stop = threading.Event()
-
-        def request_stop(signum: int, frame: object) -> None:
-            log(f"signal {signal.Signals(signum).name}: stopping")
-            stop.set()
-
-        signal.signal(signal.SIGTERM, request_stop)
-        signal.signal(signal.SIGINT, request_stop)
+        stop_on_signals(stop, log, "stopping")
         scheduler.run(stop=stop, log=log)
