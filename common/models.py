@@ -45,10 +45,17 @@ class OutboxEvent(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    repeat = models.BooleanField(
+        default=False,
+        help_text="A re-publication of the aggregate's current state (sweep or snapshots), "
+        "not a change.",
+    )
 
     class Meta:
         ordering = ["id"]
         indexes = [
+            # The anti-entropy sweep asks which aggregates were sent within its window.
+            models.Index(fields=["sent_at"], name="common_outbox_sent_at_idx"),
             models.Index(
                 fields=["id"],
                 condition=models.Q(sent_at__isnull=True),
@@ -75,7 +82,7 @@ class InboxEvent(models.Model):
     source = models.CharField(max_length=50)
     aggregate_id = models.CharField(max_length=64)
     version = models.PositiveIntegerField()
-    received_at = models.DateTimeField(auto_now_add=True)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)  # pruning
 
     def __str__(self) -> str:
         return f"{self.type} v{self.version} of {self.aggregate_id}"
@@ -98,3 +105,23 @@ class DeadLetter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
+
+
+class EventsStatus(models.Model):
+    """Small named records of the event machinery that several processes share.
+
+    ``job:<name>`` rows are the scheduler's leases and last results (locked to
+    claim a run, so two schedulers never run a job at once); ``repairs`` is the
+    consumer's record of copies that a repeat found behind their source.
+    """
+
+    name = models.CharField(primary_key=True, max_length=100)
+    started_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    data = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+
+    class Meta:
+        verbose_name_plural = "events status"
+
+    def __str__(self) -> str:
+        return self.name

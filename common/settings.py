@@ -200,15 +200,24 @@ def events(service: str, *, consumer_queue: str | None) -> dict[str, Any]:
             _require("BROKER_URL")
         url = embedded_broker.url()
     visibility_timeout = env_int("EVENTS_VISIBILITY_TIMEOUT", 60)
+    convergence = env_float("EVENTS_CONVERGENCE_SECONDS", 300.0)
+    if convergence <= 0:
+        raise ImproperlyConfigured(f"EVENTS_CONVERGENCE_SECONDS must be > 0, got {convergence}")
     soft_limit = env_int("EVENTS_HANDLER_TIME_LIMIT", 30)
     return {
         "BROKER_URL": url,
         "EVENTS_CONSUMER_QUEUE": consumer_queue,
-        "EVENTS_FAST_PATH": env_bool("EVENTS_FAST_PATH", True),
         "EVENTS_MAX_ATTEMPTS": env_int("EVENTS_MAX_ATTEMPTS", 5),
         "EVENTS_RETRY_BASE_SECONDS": env_float("EVENTS_RETRY_BASE_SECONDS", 1.0),
         "EVENTS_RETRY_MAX_SECONDS": env_float("EVENTS_RETRY_MAX_SECONDS", 30.0),
         "EVENTS_BROKER_CONNECT_TIMEOUT": env_float("EVENTS_BROKER_CONNECT_TIMEOUT", 2.0),
+        # Every copy reaches its source's version within this many seconds, whatever the
+        # broker loses: the anti-entropy sweep runs every third of it (common.events.convergence).
+        "EVENTS_CONVERGENCE_SECONDS": convergence,
+        # Pruned by the scheduler: sent outbox rows, then inbox ids (longer than any
+        # redelivery could come back).
+        "EVENTS_OUTBOX_KEEP_DAYS": env_float("EVENTS_OUTBOX_KEEP_DAYS", 7.0),
+        "EVENTS_INBOX_KEEP_DAYS": env_float("EVENTS_INBOX_KEEP_DAYS", 30.0),
         "CELERY_BROKER_URL": url,
         "CELERY_BROKER_TRANSPORT_OPTIONS": {
             # A message held by a worker that died comes back after this (Redis), found by
@@ -216,6 +225,10 @@ def events(service: str, *, consumer_queue: str | None) -> dict[str, Any]:
             "visibility_timeout": visibility_timeout,
             "unacked_restore_interval": 5,
             "unacked_restore_throttle": 1,
+            # A worker killed while restoring holds kombu's restore lock until it expires
+            # (300 s by default), and nothing is restored meanwhile; a restore takes
+            # milliseconds.
+            "unacked_mutex_expire": 10,
             "socket_timeout": 10,
             "socket_connect_timeout": 3,
             # AMQP: publish returns only once the broker has the message.
@@ -242,6 +255,7 @@ def events(service: str, *, consumer_queue: str | None) -> dict[str, Any]:
             "common.health.broker_check",
             "common.health.outbox_check",
             *(["common.health.consumer_check"] if consumer_queue else []),
+            "common.events.convergence.readiness_check",
         ],
     }
 

@@ -91,8 +91,6 @@ def uncovered_routes(cases: Iterable[PermissionCase], public: set[str] = frozens
 def sign_like_users_api(settings: Any) -> None:
     """For services that only verify tokens: sign test tokens with the development key
     pair users_api signs with, so every signature the tests send is a real RS256 one.
-
-    Event services' tests read the outbox rather than a broker, so the fast path is off.
     """
     pair = jwt_keys.ensure_dev_key_pair(var_dir() / "jwt")
     settings.SIMPLE_JWT = {
@@ -100,7 +98,6 @@ def sign_like_users_api(settings: Any) -> None:
         "SIGNING_KEY": pair.private_pem,
         "VERIFYING_KEY": pair.public_pem,
     }
-    settings.EVENTS_FAST_PATH = False
 
 
 @pytest.fixture

@@ -229,7 +229,8 @@ def broker_url(tmp_path_factory) -> Iterator[str]:
 
 
 def drain_events(broker_url: str, queue: str = OBSERVER) -> list[dict]:
-    """Takes every event waiting in the tests' observer queue, oldest first."""
+    """Takes every event waiting in the tests' observer queue, oldest first (a batch
+    message, ``events.handle_batch``, carries several)."""
     events = []
     with Connection(broker_url) as conn:
         simple = conn.SimpleQueue(queue)
@@ -240,7 +241,8 @@ def drain_events(broker_url: str, queue: str = OBSERVER) -> list[dict]:
                 except simple.Empty:
                     return events
                 args, _kwargs, _embed = message.decode()  # Celery task protocol 2
-                events.append(args[0])
+                batch = message.headers["task"] == "events.handle_batch"
+                events.extend(args[0] if batch else [args[0]])
                 message.ack()
         finally:
             simple.close()

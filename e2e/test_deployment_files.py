@@ -257,6 +257,16 @@ def test_each_publishing_project_has_a_relay_on_its_own_database(project):
     assert relay["depends_on"]["redis"]["condition"] == "service_healthy"
 
 
+@pytest.mark.parametrize("project", ["users_api", "clients_api", "products_api", "orders_api"])
+def test_each_project_has_a_scheduler_on_its_own_database(project):
+    scheduler = SERVICES[f"{project}-scheduler"]
+    assert _command_text(scheduler) == f"python {project}/manage.py run_scheduler"
+    assert (
+        scheduler["environment"]["DATABASE_URL"] == SERVICES[project]["environment"]["DATABASE_URL"]
+    )
+    assert scheduler["restart"] == "unless-stopped"
+
+
 @pytest.mark.parametrize("project", ["orders_api", "products_api"])
 def test_each_consuming_project_has_a_worker_on_its_own_queue(project):
     worker = SERVICES[f"{project}-worker"]

@@ -113,6 +113,7 @@ def test_everything_starts_and_sigterm_stops_everything(running, tmp_path):
     for expected in (
         "redis-server",
         "relay_outbox",
+        "run_scheduler",
         "orders_api.celery",
         "products_api.celery",
         *(f"{service}.wsgi" for service in SERVICES),

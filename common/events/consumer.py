@@ -1,14 +1,19 @@
-"""Consuming events: a registry of handlers and the Celery task ``events.handle``.
+"""Consuming events: a registry of handlers and the Celery tasks ``events.handle``
+(one event) and ``events.handle_batch`` (several, in publish order).
 
 A handler runs inside one transaction together with the inbox row that
 records the event's id, so an event is applied at most once in effect however
-often the broker delivers it. A failing handler is retried with exponential
-backoff; after ``EVENTS_MAX_ATTEMPTS`` the event is parked in the dead-letter
-table, from which ``manage.py replay_dead_letters`` re-runs it.
+often the broker delivers it. A batch is applied in one transaction (its inbox
+rows in one statement); if anything in it fails, it is rolled back and its
+events are applied one at a time, so a poison event fails alone. A failing
+event is retried with exponential backoff; after ``EVENTS_MAX_ATTEMPTS`` it is
+parked in the dead-letter table, from which ``manage.py replay_dead_letters``
+re-runs it.
 """
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import traceback
 import uuid
@@ -29,6 +34,9 @@ logger = logging.getLogger("common.events.consumer")
 
 Handler = Callable[[dict[str, Any]], None]
 _handlers: dict[str, Handler] = {}
+_current: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "current_event", default=None
+)
 
 
 def handles(*event_types: str) -> Callable[[Handler], Handler]:
@@ -54,53 +62,94 @@ def handled_types() -> frozenset[str]:
     return frozenset(_handlers)
 
 
+def current_event() -> dict[str, Any] | None:
+    """The envelope whose handler is running, if any."""
+    return _current.get()
+
+
 def process_event(envelope: dict[str, Any]) -> bool:
     """Applies an event once. Returns False for a duplicate or an event nobody handles.
 
     Raises whatever the handler raises; nothing of it (inbox row included) commits.
     """
-    handler = handler_for(envelope["type"])
-    if handler is None:
-        logger.info("no handler for %s; event %s ignored", envelope["type"], envelope["id"])
-        return False
-    with transaction.atomic():
-        if not _record_in_inbox(envelope):
-            logger.info("event %s already applied; duplicate dropped", envelope["id"])
-            return False
-        handler(envelope)
-    logger.info("applied %s version %s", envelope["type"], envelope.get("version"))
-    metrics.event_applied(envelope)
-    return True
+    return process_batch([envelope]) == 1
 
 
-def _record_in_inbox(envelope: dict[str, Any]) -> bool:
-    """Inserts the inbox row; False when the event id is already there.
+def process_batch(envelopes: list[dict[str, Any]]) -> int:
+    """Applies events in one transaction, in order, each once. Returns how many were
+    applied (not duplicates, not events nobody handles).
 
-    ``INSERT ... ON CONFLICT DO NOTHING`` (PostgreSQL, SQLite): one round trip, no
-    savepoint. A concurrent delivery of the same event waits on the primary key
-    until the first transaction ends, then finds the row.
+    Raises whatever a handler raises; nothing of the batch commits then.
     """
-    values = {
-        "event_id": uuid.UUID(str(envelope["id"])),
-        "type": envelope["type"],
-        "source": envelope.get("source", ""),
-        "aggregate_id": str(envelope.get("aggregate_id", "")),
-        "version": envelope.get("version", 0),
-        "received_at": timezone.now(),
+    handled = []
+    for envelope in envelopes:
+        if handler_for(envelope["type"]) is None:
+            logger.info("no handler for %s; event %s ignored", envelope["type"], envelope["id"])
+        else:
+            handled.append(envelope)
+    if not handled:
+        return 0
+    applied: list[dict[str, Any]] = []
+    with transaction.atomic():
+        new = _record_in_inbox(handled)
+        for envelope in handled:
+            event_id = uuid.UUID(str(envelope["id"]))
+            if event_id not in new:
+                logger.info("event %s already applied; duplicate dropped", envelope["id"])
+                continue
+            new.discard(event_id)  # the same event twice in one batch: once
+            token = _current.set(envelope)
+            try:
+                with bind_event(envelope), tracing.event_span(envelope, "apply"):
+                    handler_for(envelope["type"])(envelope)
+            finally:
+                _current.reset(token)
+            applied.append(envelope)
+    for envelope in applied:  # committed: now they count
+        with bind_event(envelope):
+            logger.info("applied %s version %s", envelope["type"], envelope.get("version"))
+        metrics.event_applied(envelope)
+    return len(applied)
+
+
+def _record_in_inbox(envelopes: list[dict[str, Any]]) -> set[uuid.UUID]:
+    """Inserts the inbox rows in one statement; returns the ids that were not there.
+
+    ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` (PostgreSQL, SQLite 3.35+):
+    one round trip, no savepoint. A concurrent delivery of the same event waits
+    on the primary key until the first transaction ends, then finds the row.
+    """
+    now = timezone.now()
+    rows = {
+        uuid.UUID(str(envelope["id"])): {
+            "event_id": uuid.UUID(str(envelope["id"])),
+            "type": envelope["type"],
+            "source": envelope.get("source", ""),
+            "aggregate_id": str(envelope.get("aggregate_id", "")),
+            "version": envelope.get("version", 0),
+            "received_at": now,
+        }
+        for envelope in envelopes
     }
-    fields = [InboxEvent._meta.get_field(name) for name in values]
+    fields = [InboxEvent._meta.get_field(name) for name in next(iter(rows.values()))]
     quote = connection.ops.quote_name
+    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
     # Identifiers come from the model's metadata; every value is a parameter.
     sql = (
         f"INSERT INTO {quote(InboxEvent._meta.db_table)} "  # noqa: S608
         f"({', '.join(quote(field.column) for field in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))}) "
-        f"ON CONFLICT ({quote(fields[0].column)}) DO NOTHING"
+        f"VALUES {', '.join([placeholders] * len(rows))} "
+        f"ON CONFLICT ({quote(fields[0].column)}) DO NOTHING "
+        f"RETURNING {quote(fields[0].column)}"
     )
-    params = [field.get_db_prep_save(values[field.name], connection) for field in fields]
+    params = [
+        field.get_db_prep_save(values[field.name], connection)
+        for values in rows.values()
+        for field in fields
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.rowcount == 1
+        return {uuid.UUID(str(value)) for (value,) in cursor.fetchall()}
 
 
 def park(envelope: dict[str, Any], error: BaseException, attempts: int) -> DeadLetter:
@@ -149,7 +198,7 @@ def _fresh_connections(task: Any = None, **kwargs: Any) -> None:
 )
 def handle_event(task: Any, envelope: dict[str, Any]) -> None:
     attempt = task.request.retries + 1
-    with bind_event(envelope), tracing.event_span(envelope, "apply"):
+    with bind_event(envelope):
         try:
             process_event(envelope)
         except Exception as exc:
@@ -164,6 +213,50 @@ def handle_event(task: Any, envelope: dict[str, Any]) -> None:
             raise task.retry(
                 exc=exc, countdown=retry_delay(attempt), queue=queue, exchange="", routing_key=queue
             ) from exc
+
+
+@shared_task(
+    name="events.handle_batch",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+)
+def handle_batch(envelopes: list[dict[str, Any]]) -> None:
+    """Applies a batch in one transaction; on any failure, its events one at a time.
+
+    An event that fails alone is sent back to this service's queue as an
+    ``events.handle`` on its second attempt (or parked, when one attempt is all
+    there is); its neighbours apply. The message is acknowledged only after all
+    that, so a worker killed meanwhile has the whole batch delivered again, and
+    the inbox drops what had already committed.
+    """
+    try:
+        process_batch(envelopes)
+        return
+    except Exception as exc:
+        logger.warning(
+            "batch of %s events failed (%r); applying them one at a time", len(envelopes), exc
+        )
+    for envelope in envelopes:
+        try:
+            process_event(envelope)
+        except Exception as exc:
+            if settings.EVENTS_MAX_ATTEMPTS <= 1:
+                park(envelope, exc, 1)
+                continue
+            queue = settings.EVENTS_CONSUMER_QUEUE
+            with bind_event(envelope):
+                logger.warning("event %s failed (attempt 1): %r", envelope["id"], exc)
+            metrics.event_retried(envelope)
+            handle_event.apply_async(
+                args=[envelope],
+                task_id=envelope["id"],
+                retries=1,
+                countdown=retry_delay(1),
+                queue=queue,
+                exchange="",
+                routing_key=queue,
+            )
 
 
 def replay_dead_letters(

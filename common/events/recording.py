@@ -19,12 +19,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import models, router, transaction
+from django.db import connections, models, router, transaction
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.utils import timezone
 
 from common import tracing
+from common.logging_setup import correlation_id
 from common.models import OutboxEvent
+
+#: The channel an outbox write notifies; ``relay_outbox`` LISTENs on it.
+NOTIFY_CHANNEL = "common_outbox"
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,8 @@ class Publication:
     to_data: Callable[[Any], dict[str, Any]]
     deleted_when: Callable[[Any], bool] | None
     action: Callable[[Any, bool], str] | None
+    repeat_action: Callable[[Any], str] | None = None
+    unsettled: models.Q | None = None
 
     def event_type(self, instance: Any, *, created: bool, deleted: bool) -> str:
         if deleted or (self.deleted_when is not None and self.deleted_when(instance)):
@@ -44,6 +50,14 @@ class Publication:
             action = "created" if created else "updated"
         return f"{self.type_prefix}.{action}"
 
+    def repeat_type(self, instance: Any) -> str:
+        """The type of a re-publication of ``instance``'s current state (not a change)."""
+        if self.deleted_when is not None and self.deleted_when(instance):
+            return f"{self.type_prefix}.deleted"
+        if self.repeat_action is not None:
+            return f"{self.type_prefix}.{self.repeat_action(instance)}"
+        return f"{self.type_prefix}.updated"
+
 
 _publications: dict[type[models.Model], Publication] = {}
 
@@ -52,18 +66,33 @@ def publications() -> list[Publication]:
     return list(_publications.values())
 
 
-def envelope(publication: Publication, instance: Any, event_type: str) -> dict[str, Any]:
-    """The event of docs/events.md: full state after the change, with the aggregate's version."""
-    return {
+def envelope(
+    publication: Publication, instance: Any, event_type: str, *, repeat: bool = False
+) -> dict[str, Any]:
+    """The event of docs/events.md: full state after the change, with the aggregate's version.
+
+    A repeat (``repeat: true``) carries the current state again, not a change: its
+    ``occurred_at`` is when that state was reached (the aggregate's ``updated_at``), so
+    a consumer that a repeat moves forward knows how long its copy lagged.
+    """
+    occurred_at = timezone.now()
+    if repeat:
+        occurred_at = getattr(instance, "updated_at", None) or occurred_at
+    data = {
         "id": str(uuid.uuid4()),
         "type": event_type,
         "source": settings.SERVICE_NAME,
         "aggregate_id": str(instance.pk),
         "version": instance.version,
-        "occurred_at": timezone.now().isoformat().replace("+00:00", "Z"),
+        "occurred_at": occurred_at.isoformat().replace("+00:00", "Z"),
+        # The request (or the event being handled) that caused it: one grep follows it.
+        "correlation_id": correlation_id(),
         "data": publication.to_data(instance),
         **tracing.envelope_context(),
     }
+    if repeat:
+        data["repeat"] = True
+    return data
 
 
 def _require_transaction(sender: type[models.Model], **kwargs: Any) -> None:
@@ -83,13 +112,17 @@ def _guard(model: type[models.Model], uid: str) -> None:
     pre_delete.connect(_require_transaction, sender=model, dispatch_uid=uid, weak=False)
 
 
-def record(publication: Publication, instance: Any, event_type: str) -> OutboxEvent:
+def record(
+    publication: Publication, instance: Any, event_type: str, *, repeat: bool = False
+) -> OutboxEvent:
     """Writes the outbox row; the relay publishes it once the transaction commits.
 
     Must run inside the change's transaction (the pre_save guard makes sure).
+    On PostgreSQL it also sends ``NOTIFY``, which reaches the relay only when
+    (and if) the transaction commits; nothing is published from here.
     """
     using = router.db_for_write(publication.model)
-    data = envelope(publication, instance, event_type)
+    data = envelope(publication, instance, event_type, repeat=repeat)
     event = OutboxEvent.objects.using(using).create(
         event_id=data["id"],
         type=event_type,
@@ -97,11 +130,29 @@ def record(publication: Publication, instance: Any, event_type: str) -> OutboxEv
         aggregate_id=data["aggregate_id"],
         version=data["version"],
         envelope=data,
+        repeat=repeat,
     )
-    from common.events import relay  # late: relay imports the transport stack
-
-    transaction.on_commit(lambda: relay.publish_after_commit(event.pk), using=using)
+    database = connections[using]
+    if database.vendor == "postgresql":
+        # PostgreSQL folds identical notifications of one transaction into one.
+        with database.cursor() as cursor:
+            cursor.execute(f"NOTIFY {NOTIFY_CHANNEL}")
     return event
+
+
+def republish(instance: Any) -> OutboxEvent:
+    """Records ``instance``'s current state again, as a repeat at its current version.
+
+    Consumers that have that version drop it (version gate); one whose copy is
+    behind, because an event was lost, catches up. Must run inside a transaction.
+    """
+    publication = publication_of(type(instance))
+    return record(publication, instance, publication.repeat_type(instance), repeat=True)
+
+
+def publication_of(model: type[models.Model]) -> Publication:
+    """What ``model`` publishes; raises KeyError when it publishes nothing."""
+    return _publications[model]
 
 
 def _on_save(
@@ -125,6 +176,8 @@ def publishes(
     to_data: Callable[[Any], dict[str, Any]],
     deleted_when: Callable[[Any], bool] | None = None,
     action: Callable[[Any, bool], str] | None = None,
+    repeat_action: Callable[[Any], str] | None = None,
+    unsettled: models.Q | None = None,
 ) -> None:
     """Publishes ``<type_prefix>.created|updated|deleted`` for every save and delete.
 
@@ -132,10 +185,16 @@ def publishes(
     (``common.versioning.VersionedModel``). ``deleted_when`` turns a save into
     ``deleted`` (a soft delete, like deactivation); ``action(instance, created)``
     names the event of a save otherwise (e.g. ``finished`` for a status change).
+    ``repeat_action(instance)`` names a re-publication of the current state
+    (``updated`` by default). ``unsettled`` selects aggregates that wait on another
+    service's answer: every anti-entropy sweep re-publishes them, however old their
+    last change, until they settle.
     """
     if not hasattr(model, "version"):
         raise TypeError(f"{model.__name__} needs a version field to publish events")
-    _publications[model] = Publication(model, type_prefix, to_data, deleted_when, action)
+    _publications[model] = Publication(
+        model, type_prefix, to_data, deleted_when, action, repeat_action, unsettled
+    )
     uid = f"common.events.publishes:{model._meta.label}"
     _guard(model, uid)
     post_save.connect(_on_save, sender=model, dispatch_uid=uid, weak=False)
@@ -175,15 +234,10 @@ def snapshot_events(
     already have that version ignore it, a new or wiped consumer rebuilds from it.
     Returns how many events were recorded.
     """
-    publication = _publications[model]
     count = 0
     for instance in model._default_manager.order_by("pk").iterator(chunk_size=500):
         with transaction.atomic(using=router.db_for_write(model)):
-            record(
-                publication,
-                instance,
-                publication.event_type(instance, created=False, deleted=False),
-            )
+            republish(instance)
         count += 1
         if progress is not None and count % 1000 == 0:
             progress(count)

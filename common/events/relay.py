@@ -1,58 +1,49 @@
-"""Moving recorded events from the outbox to the broker.
+"""Moving recorded events from the outbox to the broker: ``manage.py relay_outbox``.
 
-Two paths publish, and both go through ``relay_pending``: right after a commit
-(fast path, in the process that made the change) and the ``relay_outbox`` loop,
-which re-sends whatever is still pending. Rows are claimed with
-``SELECT ... FOR UPDATE SKIP LOCKED`` where the database has it, and an event is
-published only when no earlier event of its aggregate is still pending, so an
-aggregate's events leave in order even with several publishers at once.
-Delivery is at least once: a crash after publishing and before marking sent
-publishes again, and consumers drop the duplicate by event id.
+The request that commits a change does not publish it. On PostgreSQL the
+transaction that writes an outbox row also sends ``NOTIFY`` (delivered only on
+commit); the relay LISTENs and wakes at once, and polls about once a second so
+a lost notification delays little. On SQLite it polls about every 50 ms.
+
+Each pass claims up to 100 pending rows, oldest first (``SELECT ... FOR UPDATE
+SKIP LOCKED`` on PostgreSQL, so several relays share the work), keeps only the
+rows whose aggregate has no earlier event still pending elsewhere (an
+aggregate's events leave in version order, also with two relays), publishes
+them as one message per run of events of one type (``events.handle_batch``, at
+most 100 events and 256 KiB), and marks them sent in one statement. Delivery is
+at least once: a crash after publishing and before marking sent publishes
+again, and consumers drop the duplicate by event id.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
 
-from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection, transaction
-from django.db.models import Exists, F, Min, OuterRef, QuerySet
+from django.db.models import F, Min, QuerySet
 from django.utils import timezone
 
 from common import metrics, tracing
-from common.events.transport import BrokerUnavailable, CircuitBreaker, publisher
+from common.events.recording import NOTIFY_CHANNEL
+from common.events.transport import BrokerUnavailable, publisher
 from common.logging_setup import bind_event
 from common.models import OutboxEvent
 
 logger = logging.getLogger("common.events.relay")
 
-_fast_path_breaker = CircuitBreaker(cooldown=5.0)
+#: At most this many events per message, and at most this many bytes of envelopes.
+BATCH_EVENTS = 100
+BATCH_BYTES = 256 * 1024
 
 
 def _lock(rows: QuerySet[OutboxEvent]) -> QuerySet[OutboxEvent]:
     if connection.features.has_select_for_update_skip_locked:
         return rows.select_for_update(skip_locked=True)
     return rows  # SQLite: IMMEDIATE transactions already serialize writers
-
-
-def _claim_ids(ids: list[int]) -> list[OutboxEvent]:
-    """The given pending events that no earlier pending event of their aggregate precedes.
-
-    One query: the fast path runs it after every commit.
-    """
-    earlier_pending = OutboxEvent.objects.filter(
-        aggregate_type=OuterRef("aggregate_type"),
-        aggregate_id=OuterRef("aggregate_id"),
-        sent_at__isnull=True,
-        id__lt=OuterRef("id"),
-    ).exclude(pk__in=ids)
-    rows = OutboxEvent.objects.filter(pk__in=ids, sent_at__isnull=True).filter(
-        ~Exists(earlier_pending)
-    )
-    return list(_lock(rows.order_by("id")))
 
 
 def _claim_oldest(limit: int) -> list[OutboxEvent]:
@@ -91,54 +82,59 @@ def _mark_sent(ids: list[int]) -> None:
     OutboxEvent.objects.filter(pk__in=ids).update(sent_at=timezone.now())
 
 
-def relay_pending(*, ids: Iterable[int] | None = None, limit: int = 100) -> int:
-    """Publishes the ``ids`` given, or up to ``limit`` pending events, oldest first.
+def batches(rows: list[OutboxEvent]) -> Iterator[list[OutboxEvent]]:
+    """``rows`` in order, cut into runs of one event type (the message's routing key)
+    of at most BATCH_EVENTS events and BATCH_BYTES bytes of envelopes."""
+    batch: list[OutboxEvent] = []
+    size = 0
+    for row in rows:
+        row_size = len(json.dumps(row.envelope, separators=(",", ":")))
+        if batch and (
+            row.type != batch[0].type or len(batch) == BATCH_EVENTS or size + row_size > BATCH_BYTES
+        ):
+            yield batch
+            batch, size = [], 0
+        batch.append(row)
+        size += row_size
+    if batch:
+        yield batch
+
+
+def relay_pending(*, limit: int = BATCH_EVENTS) -> int:
+    """Publishes up to ``limit`` pending events, oldest first.
 
     Returns how many were published. Raises BrokerUnavailable after marking
-    what did go out; the failed event and those after it stay pending.
+    what did go out; the failed batch and those after it stay pending.
     """
     failure: BrokerUnavailable | None = None
     sent: list[int] = []
     with transaction.atomic():
-        rows = _claim_ids(list(ids)) if ids is not None else _claim_oldest(limit)
-        for row in rows:
+        rows = _claim_oldest(limit)
+        if rows:
             try:
-                with bind_event(row.envelope), tracing.event_span(row.envelope, "publish"):
-                    publisher().publish(row.envelope)
-                    logger.info("published %s", row.envelope["type"])
+                publisher().ensure_topology()
             except BrokerUnavailable as exc:
                 failure = exc
-                OutboxEvent.objects.filter(pk=row.pk).update(
+                rows = []
+        for batch in batches(rows):
+            try:
+                publisher().publish([row.envelope for row in batch])
+            except BrokerUnavailable as exc:
+                failure = exc
+                OutboxEvent.objects.filter(pk__in=[row.pk for row in batch]).update(
                     attempts=F("attempts") + 1, last_error=str(exc)[:2000]
                 )
                 break
-            metrics.event_published(row.envelope)
-            sent.append(row.pk)
+            for row in batch:
+                with bind_event(row.envelope), tracing.event_span(row.envelope, "publish"):
+                    logger.info("published %s", row.envelope["type"])
+                metrics.event_published(row.envelope)
+            sent.extend(row.pk for row in batch)
         if sent:
             _mark_sent(sent)
     if failure is not None:
         raise failure
     return len(sent)
-
-
-def publish_after_commit(event_pk: int) -> None:
-    """The fast path: publish a just-committed event now; the relay loop covers failures.
-
-    Never raises: the change is committed and its event is safe in the outbox.
-    While the broker is failing, it stays away for a few seconds so requests
-    do not wait on connection timeouts.
-    """
-    if not settings.EVENTS_FAST_PATH or not _fast_path_breaker.allows():
-        return
-    try:
-        relay_pending(ids=[event_pk], limit=1)
-    except BrokerUnavailable as exc:
-        _fast_path_breaker.trip()
-        logger.warning("broker unavailable, event %s left to the relay: %s", event_pk, exc)
-    except DatabaseError:
-        logger.exception("could not publish event %s now; the relay will", event_pk)
-    else:
-        _fast_path_breaker.reset()
 
 
 def pending_stats() -> dict[str, object]:
@@ -157,11 +153,42 @@ def pending_stats() -> dict[str, object]:
     }
 
 
+class Wakeup:
+    """Waits for the next outbox commit: LISTEN/NOTIFY on PostgreSQL, a sleep elsewhere.
+
+    Listens on this thread's database connection (autocommit between passes);
+    psycopg keeps notifications that arrive during other queries for the next wait.
+    """
+
+    def __init__(self) -> None:
+        self._listening: object | None = None
+
+    def wait(self, seconds: float, stop: threading.Event) -> None:
+        if connection.vendor != "postgresql":
+            stop.wait(seconds)
+            return
+        connection.ensure_connection()
+        raw = connection.connection
+        with connection.wrap_database_errors:  # a lost connection is a DatabaseError
+            if self._listening is not raw:  # a new connection: LISTEN again
+                raw.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                self._listening = raw
+            for _ in raw.notifies(timeout=seconds, stop_after=1):
+                break
+            for _ in raw.notifies(timeout=0):  # the rest of this burst: one pass covers it
+                pass
+
+
+def default_poll_interval() -> float:
+    """About 1 s where commits notify the relay (PostgreSQL), 50 ms elsewhere."""
+    return 1.0 if connection.vendor == "postgresql" else 0.05
+
+
 def run(
     *,
     stop: threading.Event,
-    batch_size: int = 100,
-    poll_interval: float = 0.5,
+    batch_size: int = BATCH_EVENTS,
+    poll_interval: float | None = None,
     max_backoff: float = 30.0,
     report_every: float = 30.0,
     log: Callable[[str], None] = logger.info,
@@ -171,6 +198,8 @@ def run(
     Broker or database failures never end the loop; it waits with exponential
     backoff (0.5 s doubling up to ``max_backoff``) and tries again.
     """
+    poll = poll_interval if poll_interval is not None else default_poll_interval()
+    wakeup = Wakeup()
     delay = 0.5
     total = reported = 0
     last_report = time.monotonic()
@@ -182,6 +211,8 @@ def run(
     while not stop.is_set():
         try:
             published = relay_pending(limit=batch_size)
+            if published < batch_size:
+                wakeup.wait(poll, stop)
         except BrokerUnavailable as exc:
             log(f"broker unavailable ({exc}); retrying in {delay:.1f} s")
             stop.wait(delay)
@@ -198,7 +229,5 @@ def run(
         if total != reported and time.monotonic() - last_report >= report_every:
             log(f"relayed {total} events so far; {pending_stats()['pending']} pending")
             reported, last_report = total, time.monotonic()
-        if published < batch_size:
-            stop.wait(poll_interval)
     log(f"relay stopped after relaying {total} events")
     return total

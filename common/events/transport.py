@@ -1,4 +1,5 @@
-"""Publishing events to the broker as Celery ``events.handle`` task messages.
+"""Publishing events to the broker as Celery task messages: ``events.handle`` (one
+event) or ``events.handle_batch`` (up to 100 events of one type, in publish order).
 
 One connection per process, guarded by a lock (gunicorn threads share it).
 Every failure closes the connection and raises BrokerUnavailable; the next
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from typing import Any
 
 from celery import Celery
@@ -21,6 +21,7 @@ from common.events import topology
 logger = logging.getLogger(__name__)
 
 TASK_NAME = "events.handle"
+BATCH_TASK_NAME = "events.handle_batch"
 
 # Builds task messages only; it never connects on its own (each publish passes a producer).
 _message_app = Celery("events-publisher", set_as_current=False)
@@ -72,29 +73,60 @@ class Publisher:
         self._connection = None
         self._producer = None
 
-    def publish(self, envelope: dict[str, Any]) -> None:
-        """Sends one event; returns once the broker has accepted it.
+    def publish(self, envelopes: list[dict[str, Any]]) -> None:
+        """Sends events of one type as one message; returns once the broker accepted it.
 
-        Raises BrokerUnavailable; the caller keeps the event pending.
+        One event travels as ``events.handle`` (what consumers of every version
+        accept), several as ``events.handle_batch``. Raises BrokerUnavailable; the
+        caller keeps the events pending.
         """
+        first = envelopes[0]
+        if len(envelopes) == 1:
+            task, args, summary = TASK_NAME, [first], f"({first['type']} {first['id']})"
+        else:
+            task, args = BATCH_TASK_NAME, [envelopes]
+            summary = f"({len(envelopes)} x {first['type']} from {first['id']})"
         with self._lock:
             try:
-                producer = self._connect()
                 _message_app.send_task(
-                    TASK_NAME,
-                    args=[envelope],
-                    task_id=envelope["id"],
-                    producer=producer,
+                    task,
+                    args=args,
+                    # One event: its id, so a message is traceable to its outbox row.
+                    task_id=first["id"] if len(envelopes) == 1 else None,
+                    producer=self._connect(),
                     exchange=topology.EXCHANGE,
                     exchange_type="topic",
-                    routing_key=envelope["type"],
+                    routing_key=first["type"],
                     declare=[topology.EXCHANGE],
                     retry=False,
                     add_to_parent=False,
-                    # Celery would otherwise render the whole envelope into a header.
-                    argsrepr=f"({envelope['type']} {envelope['id']})",
+                    # Celery would otherwise render the whole payload into a header.
+                    argsrepr=summary,
                     kwargsrepr="{}",
                 )
+            except Exception as exc:
+                self._close()
+                raise BrokerUnavailable(f"{exc.__class__.__name__}: {exc}") from exc
+
+    def ensure_topology(self) -> None:
+        """Declares the topology again when the broker has lost it.
+
+        A Redis restarted without its data has no bindings, and kombu then drops
+        every message silently; one ``EXISTS`` per batch finds that out first.
+        Raises BrokerUnavailable.
+        """
+        with self._lock:
+            try:
+                self._connect()
+                if self._connection.transport.driver_type == "redis":
+                    channel = self._connection.default_channel
+                    table = channel.keyprefix_queue % topology.EXCHANGE_NAME
+                    if not channel.client.exists(table):
+                        logger.warning("the broker lost the event bindings; declaring them")
+                        # A new connection: kombu remembers the bindings it declared per
+                        # connection and would not write them again on this one.
+                        self._close()
+                        self._connect()
             except Exception as exc:
                 self._close()
                 raise BrokerUnavailable(f"{exc.__class__.__name__}: {exc}") from exc
@@ -123,20 +155,3 @@ def publisher() -> Publisher:
                 _publisher.close()
             _publisher = Publisher()
         return _publisher
-
-
-class CircuitBreaker:
-    """After a failure, tells callers to stay away for ``cooldown`` seconds."""
-
-    def __init__(self, cooldown: float) -> None:
-        self.cooldown = cooldown
-        self._open_until = 0.0
-
-    def allows(self) -> bool:
-        return time.monotonic() >= self._open_until
-
-    def trip(self) -> None:
-        self._open_until = time.monotonic() + self.cooldown
-
-    def reset(self) -> None:
-        self._open_until = 0.0

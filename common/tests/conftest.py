@@ -23,9 +23,10 @@ from urllib.parse import urlsplit
 import pytest
 from django.db import connection
 from kombu import Connection
+from kombu.message import Message
 
 from common import embedded_broker
-from common.events import relay, topology, transport
+from common.events import topology, transport
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -51,12 +52,6 @@ def wait_until(condition: Callable[[], bool], timeout: float, message: str) -> N
             return
         time.sleep(0.05)
     raise AssertionError(f"timed out after {timeout} s: {message}")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_fast_path() -> None:
-    # A broker failure in one test must not keep the next test's fast path closed.
-    relay._fast_path_breaker.reset()
 
 
 @pytest.fixture(scope="session")
@@ -104,6 +99,20 @@ def queued_messages(url: str, queue: str = QUEUE) -> int:
             return conn.default_channel.client.llen(queue)
         _, count, _ = conn.default_channel.queue_declare(queue, passive=True)
         return count
+
+
+def drain_events(url: str, queue: str = QUEUE) -> list[tuple[str, list[dict]]]:
+    """Takes every ready message off ``queue``: (task name, the envelopes it carries)."""
+    taken = []
+    with Connection(url, connect_timeout=3) as conn:
+        channel = conn.default_channel
+        while (message := channel.basic_get(queue, no_ack=True)) is not None:
+            if not isinstance(message, Message):  # py-amqp hands over its own kind
+                message = channel.message_to_python(message)
+            task = message.headers["task"]
+            first = message.decode()[0][0]
+            taken.append((task, first if task == "events.handle_batch" else [first]))
+    return taken
 
 
 class CuttableProxy:
@@ -274,7 +283,6 @@ def start_worker(tmp_path) -> Iterator[Callable[..., Worker]]:
         env = process_env(
             broker,
             TESTAPP_MARKER_DIR=str(tmp_path),
-            EVENTS_FAST_PATH="false",
             **extra_env,
         )
         worker = Worker(env, tmp_path / f"worker-{len(workers)}.log")

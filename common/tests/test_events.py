@@ -75,8 +75,11 @@ def test_rolled_back_change_publishes_nothing_committed_one_is_delivered_once(
         raise RuntimeError("the request failed after the write")
     assert not OutboxEvent.objects.exists()
 
-    widget = _create("real")  # the fast path publishes on commit
+    widget = _create("real")
     event = OutboxEvent.objects.get()
+    assert event.sent_at is None  # nothing is published inside the request
+    assert _relay_all() == 1
+    event.refresh_from_db()
     assert event.sent_at is not None
     assert event.envelope["type"] == "testapp.widget.created"
     assert queued_messages(broker_url) == 1
@@ -156,7 +159,6 @@ def test_broker_down_during_500_writes_loses_nothing(cuttable, settings, start_w
 def test_the_relay_loop_keeps_going_through_an_outage(cuttable, settings):
     proxy, through_proxy = cuttable
     settings.BROKER_URL = through_proxy
-    settings.EVENTS_FAST_PATH = False
     lines: list[str] = []
     stop = threading.Event()
     loop = threading.Thread(
@@ -204,7 +206,6 @@ relay.relay_pending()
 
 
 def test_relay_killed_between_publishing_and_marking_sent(broker_url, settings, start_worker):
-    settings.EVENTS_FAST_PATH = False
     widget = _create("once")
     env = process_env(broker_url)
     result = subprocess.run(
@@ -237,6 +238,7 @@ def test_worker_killed_while_handling_redelivers_and_applies_once(
     broker_url, start_worker, tmp_path
 ):
     widget = _create("slow")
+    _relay_all()
     worker = start_worker(broker_url, EVENTS_VISIBILITY_TIMEOUT="3")
     wait_until(lambda: (tmp_path / "slow-started").exists(), 20, "the handler started")
     worker.kill()
@@ -250,7 +252,6 @@ def test_worker_killed_while_handling_redelivers_and_applies_once(
 
 
 def test_versions_out_of_order_end_at_the_newest(settings):
-    settings.EVENTS_FAST_PATH = False
     widget = _create("v1")
     for name in ("v2", "v3"):
         with transaction.atomic():
@@ -283,6 +284,7 @@ def test_an_event_nobody_handles_is_ignored():
 
 def test_a_handler_that_keeps_failing_is_parked_then_replayed_once_fixed(broker_url, start_worker):
     widget = _create("explode")
+    _relay_all()
     start_worker(broker_url, EVENTS_MAX_ATTEMPTS="3", EVENTS_RETRY_BASE_SECONDS="0.1")
     wait_until(lambda: DeadLetter.objects.exists(), 30, "parked after 3 attempts")
     letter = DeadLetter.objects.get()
@@ -314,6 +316,7 @@ def test_retries_go_back_to_the_service_queue_only(broker_url, start_worker, set
         topology.declare(conn)
     try:
         _create("explode")
+        _relay_all()
         start_worker(broker_url, EVENTS_MAX_ATTEMPTS="3", EVENTS_RETRY_BASE_SECONDS="0.1")
         wait_until(lambda: DeadLetter.objects.exists(), 30, "parked")
         # The original publication only, none of the retries.
@@ -329,7 +332,7 @@ def test_retries_go_back_to_the_service_queue_only(broker_url, start_worker, set
 def test_an_event_published_before_the_consumer_ever_ran_is_delivered(broker_url, start_worker):
     # _reset() deleted the queue; publishing declares the whole topology first.
     widget = _create("early")
-    assert OutboxEvent.objects.get().sent_at is not None
+    assert _relay_all() == 1
     assert queued_messages(broker_url) == 1
     start_worker(broker_url)
     wait_until(lambda: _applied(widget) == [1], 20, "delivered to the late consumer")
@@ -346,13 +349,14 @@ def test_redis_restart_with_persistence_loses_nothing_pending(tmp_path, settings
     server = embedded_broker.start(base)
     settings.BROKER_URL = url
     try:
-        queued = [_create(f"queued{n}") for n in range(20)]  # published, waiting in Redis
-        assert queued_messages(url) == 20
+        queued = [_create(f"queued{n}") for n in range(20)]
+        assert _relay_all() == 20  # published, waiting in Redis
+        assert queued_messages(url) == 1  # one batch
         embedded_broker.stop(server)
         waiting = [_create(f"outbox{n}") for n in range(20)]  # broker down: outbox only
         assert OutboxEvent.objects.filter(sent_at__isnull=True).count() == 20
         server = embedded_broker.start(base)  # same data directory: the AOF is replayed
-        assert queued_messages(url) == 20
+        assert queued_messages(url) == 1
         assert _relay_all() == 20
         start_worker(url)
         wait_until(lambda: WidgetApplication.objects.count() == 40, 60, "all 40 applied")
@@ -370,22 +374,36 @@ def test_redis_restart_with_persistence_loses_nothing_pending(tmp_path, settings
 
 
 def test_an_aggregates_later_event_waits_for_its_earlier_one(settings, broker_url):
-    settings.EVENTS_FAST_PATH = False
+    if connections["default"].vendor != "postgresql":
+        pytest.skip("two relays claim rows at once only on PostgreSQL (SKIP LOCKED)")
     widget = _create("a")
     with transaction.atomic():
         widget.name = "b"
         widget.save()
-    _first, second = OutboxEvent.objects.order_by("id")
-    other = _create("other")
-    # Ask for the second event alone, as the fast path of its commit would: it must wait.
-    assert relay.relay_pending(ids=[second.pk]) == 0
-    assert relay.relay_pending(ids=[OutboxEvent.objects.get(aggregate_id=str(other.pk)).pk]) == 1
+    first, second = OutboxEvent.objects.order_by("id")
+    _create("other")
+    claimed, release = threading.Event(), threading.Event()
+
+    def another_relay() -> None:  # holds the first event, as a relay publishing it would
+        with transaction.atomic():
+            list(OutboxEvent.objects.select_for_update().filter(pk=first.pk))
+            claimed.set()
+            release.wait(20)
+
+    holder = threading.Thread(target=_in_thread(another_relay))
+    holder.start()
+    try:
+        assert claimed.wait(10)
+        assert relay.relay_pending() == 1  # the other aggregate's; the second one waits
+        assert OutboxEvent.objects.get(pk=second.pk).sent_at is None
+    finally:
+        release.set()
+        holder.join()
     assert relay.relay_pending() == 2
     assert not OutboxEvent.objects.filter(sent_at__isnull=True).exists()
 
 
 def test_publish_snapshots_republishes_current_state(settings):
-    settings.EVENTS_FAST_PATH = False
     widget = _create("snap", 9)
     call_command("publish_snapshots")
     latest = OutboxEvent.objects.order_by("id").last()

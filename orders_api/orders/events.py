@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Q
+
 from common.events.consumer import handles
 from common.events.recording import publishes
 from common.events.snapshots import apply_if_newer
@@ -59,8 +61,22 @@ def _order_action(order: Order, created: bool) -> str:
     return "updated"
 
 
+def _order_repeat_action(order: Order) -> str:
+    # Re-published while its stock is pending, a finished order is a `finished` again:
+    # products_api, bound to that type only, answers it (again, if its answer was lost).
+    return "finished" if order.stock_status == Order.StockStatus.PENDING else "updated"
+
+
 def register() -> None:
-    publishes(Order, type_prefix="orders.order", to_data=order_data, action=_order_action)
+    publishes(
+        Order,
+        type_prefix="orders.order",
+        to_data=order_data,
+        action=_order_action,
+        repeat_action=_order_repeat_action,
+        # Until products_api's answer arrives, every sweep re-publishes the order.
+        unsettled=Q(status=Order.Status.FINISHED, stock_status=Order.StockStatus.PENDING),
+    )
 
 
 @handles("clients.client.created", "clients.client.updated", "clients.client.deleted")

@@ -50,6 +50,7 @@ def register() -> None:
         type_prefix="products.stock",
         to_data=stock_issue_data,
         action=lambda issue, created: issue.status,
+        repeat_action=lambda issue: issue.status,
     )
 
 

@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from rest_framework.exceptions import NotFound
 
 from common.errors import DomainError
+from common.events.recording import republish
 from common.versioning import check_version
 from products.models import Product, StockIssue, StockMovement
 
@@ -286,11 +287,13 @@ def stock_issue_for_order(
     Products are locked in a fixed order (by id) so concurrent orders cannot
     deadlock. Publishes ``products.stock.issued`` (and one
     ``products.product.updated`` per product) or ``products.stock.rejected``
-    naming the short items. Idempotent per order: a second call returns the
-    first answer and moves nothing.
+    naming the short items. Idempotent per order: a second call moves nothing
+    and publishes the first answer again (orders_api asks again only while it
+    has no answer: the first one was lost on the way).
     """
     answered = StockIssue.objects.filter(pk=order_id).first()
     if answered is not None:
+        republish(answered)
         return answered
     requested: dict[str, int] = {}
     for item in items:

@@ -1,21 +1,14 @@
-from datetime import timedelta
-
-from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.utils import timezone
 
-from common.models import IdempotencyRecord
+from common.events.housekeeping import prune_idempotency_keys
 
 
 class Command(BaseCommand):
     help = (
         "Delete remembered Idempotency-Key responses older than IDEMPOTENCY_KEY_HOURS "
-        "(24 by default). Safe to run at any time, e.g. daily from cron."
+        "(24 by default), in small chunks. `manage.py run_scheduler` does it every hour."
     )
 
     def handle(self, *args: object, **options: object) -> None:
-        cutoff = timezone.now() - timedelta(hours=getattr(settings, "IDEMPOTENCY_KEY_HOURS", 24))
-        deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
-        self.stdout.write(
-            f"Deleted {deleted} idempotency records older than {cutoff:%Y-%m-%d %H:%M}."
-        )
+        deleted = prune_idempotency_keys()
+        self.stdout.write(f"Deleted {deleted} idempotency records.")

@@ -290,8 +290,9 @@ def test_creating_an_order_reads_nothing_back(admin_api, django_assert_num_queri
     client = ClientSnapshotFactory()
     first, second, third = (ProductSnapshotFactory() for _ in range(3))
     _order(admin_api, client, (first, 1))  # the counter row exists from here on
-    # savepoint, client, products, items, status, number, order, outbox event, release
-    with django_assert_num_queries(9):
+    # savepoint, client, products, items, status, number, order, outbox event, NOTIFY (wakes
+    # the relay on commit), release
+    with django_assert_num_queries(10):
         response = _order(admin_api, client, (first, 1), (second, 2), (third, 3))
     assert response.status_code == 201, response.json()
     order = Order.objects.get(pk=response.json()["id"])

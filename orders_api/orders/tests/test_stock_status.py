@@ -105,3 +105,35 @@ def test_finish_is_refused_when_the_copies_already_show_too_little(admin_api):
         {"product_id": str(product.pk), "sku": "POUCO", "requested": 4, "available": 3}
     ]
     assert Order.objects.get(pk=order.pk).status == "open"
+
+
+def test_the_sweep_asks_again_for_a_pending_order_however_old_and_stops_once_answered():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from common.events.convergence import sweep
+
+    order, _ = _finished_order()
+    open_order = services.order_create(
+        actor=services.Actor("u", "u"),
+        client_id=order.client_id,
+        items=[services.ItemRequest(order.items.get().product_id, 1)],
+    )
+    OutboxEvent.objects.update(sent_at=timezone.now() - timedelta(days=1))  # long sent
+    since = timezone.now() - timedelta(minutes=5)
+    assert sweep(since=since) == 1  # the pending order only; the open one is settled
+    repeat = OutboxEvent.objects.filter(repeat=True).get()
+    assert (repeat.type, repeat.aggregate_id, repeat.version) == (
+        "orders.order.finished",
+        str(order.pk),
+        order.version,
+    )
+    assert repeat.envelope["repeat"] is True
+    assert repeat.envelope["data"]["stock_status"] == "pending"
+    assert str(open_order.pk) != repeat.aggregate_id
+
+    OutboxEvent.objects.update(sent_at=timezone.now() - timedelta(days=1))
+    _answer(order, "issued")
+    OutboxEvent.objects.update(sent_at=timezone.now() - timedelta(days=1))
+    assert sweep(since=since) == 0  # answered: settled

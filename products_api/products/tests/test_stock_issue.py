@@ -105,12 +105,27 @@ def test_a_redelivered_finish_issues_once():
     event = _finished(order_id, 44, (product, 4))
     _deliver(event)
     _deliver(event)  # the same message again: the inbox drops it
-    _deliver(_finished(order_id, 44, (product, 4)))  # another event id, same order
+    product.refresh_from_db()
+    assert product.stock_quantity == 6
+    assert len(_answers(order_id)) == 1
+    # orders_api asks again (a repeat: its answer was lost): answered again, issued once.
+    _deliver(_finished(order_id, 44, (product, 4)))
     product.refresh_from_db()
     assert product.stock_quantity == 6
     assert StockMovement.objects.filter(kind="out").count() == 1
-    assert len(_answers(order_id)) == 1
+    first, again = OutboxEvent.objects.filter(aggregate_id=str(order_id)).order_by("id")
+    assert (again.type, again.version, again.repeat) == ("products.stock.issued", 1, True)
+    assert again.envelope["data"] == first.envelope["data"]
     assert InboxEvent.objects.count() == 2
+
+
+def test_a_rejected_order_asked_again_is_rejected_again_and_nothing_moves():
+    product = ProductFactory(stock_quantity=1)
+    order_id = uuid.uuid4()
+    _deliver(_finished(order_id, 46, (product, 4)))
+    _deliver(_finished(order_id, 46, (product, 4)))
+    assert [kind for kind, _ in _answers(order_id)] == ["products.stock.rejected"] * 2
+    assert not StockMovement.objects.filter(kind="out").exists()
 
 
 def test_other_order_events_move_nothing():

@@ -1,0 +1,166 @@
+"""Copies converge whatever the transport does: the anti-entropy sweep.
+
+A broker can lose a message the relay has already marked sent (kombu's Redis
+transport pops a message before recording it as unacknowledged, so a worker
+killed in between loses it; a broker restarted without its data loses its
+queues). The outbox cannot see that, so each publishing service repairs it
+itself, on a schedule (``manage.py run_scheduler``):
+
+- every sweep re-publishes, as repeats at their current version, the current
+  state of every aggregate with an event sent since the start of the sweep
+  before the previous one (so each sent event is covered by at least two
+  sweeps, however late the scheduler runs), and of every *unsettled* aggregate
+  (waiting on another service's answer, like a finished order whose stock is
+  pending), however old;
+- consumers drop a repeat whose version they have (the version gate), and a
+  copy that was behind catches up, logged as a repair with how long it lagged.
+
+Sweeps run every third of ``EVENTS_CONVERGENCE_SECONDS`` (the bound, 300 s by
+default): a lost event is repaired by the next sweep, and a repair that is
+lost too by the one after, both within the bound.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, router, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from common.events.recording import Publication, publications, republish
+from common.models import EventsStatus, OutboxEvent
+
+logger = logging.getLogger("common.events.convergence")
+
+SWEEP_JOB = "sweep"
+REPAIRS = "repairs"
+_CHUNK = 100
+
+
+def bound() -> float:
+    """Seconds within which every copy reaches its source's version."""
+    return float(settings.EVENTS_CONVERGENCE_SECONDS)
+
+
+def sweep_interval() -> float:
+    return bound() / 3
+
+
+def sweep(*, since: datetime) -> int:
+    """Re-publishes every aggregate with an event (not a repeat) sent at or after
+    ``since``, and every unsettled one. Returns how many repeats were recorded.
+
+    An aggregate being changed right now (its row locked) is skipped: its change
+    publishes a newer event anyway.
+    """
+    return sum(_sweep_publication(publication, since) for publication in publications())
+
+
+def _sweep_publication(publication: Publication, since: datetime) -> int:
+    model = publication.model
+    pk = model._meta.pk
+    sent = (
+        OutboxEvent.objects.filter(
+            aggregate_type=publication.type_prefix, repeat=False, sent_at__gte=since
+        )
+        .values_list("aggregate_id", flat=True)
+        .distinct()
+    )
+    wanted = {pk.to_python(aggregate_id) for aggregate_id in sent}
+    if publication.unsettled is not None:
+        wanted |= set(
+            model._default_manager.filter(publication.unsettled).values_list("pk", flat=True)
+        )
+    ordered = sorted(wanted, key=str)
+    count = 0
+    for start in range(0, len(ordered), _CHUNK):
+        with transaction.atomic(using=router.db_for_write(model)):
+            rows = model._default_manager.filter(pk__in=ordered[start : start + _CHUNK])
+            if connection.features.has_select_for_update_skip_locked:
+                rows = rows.select_for_update(skip_locked=True)
+            for instance in rows.order_by("pk"):
+                republish(instance)
+                count += 1
+    return count
+
+
+def run_sweep(*, started_at: datetime, before_previous: datetime | None) -> dict[str, Any]:
+    """The scheduler's sweep job: covers events sent since the start of the run
+    before the previous one (two runs back), or two intervals when there is none."""
+    since = before_previous or started_at - timedelta(seconds=2 * sweep_interval())
+    from common.events.relay import pending_stats
+
+    return {
+        "since": since.isoformat(),
+        "republished": sweep(since=since),
+        "oldest_known_lag_seconds": pending_stats()["oldest_pending_seconds"],
+    }
+
+
+def note_repair(envelope: dict[str, Any], *, from_version: int) -> None:
+    """Records that a repeat moved a copy forward: an event had been lost.
+
+    Runs inside the handler's transaction, so it commits with the repair.
+    """
+    occurred_at = parse_datetime(str(envelope.get("occurred_at", "")))
+    now = timezone.now()
+    lagged = round((now - occurred_at).total_seconds(), 3) if occurred_at else None
+    last = {
+        "at": now.isoformat(),
+        "type": envelope["type"],
+        "aggregate_id": str(envelope["aggregate_id"]),
+        "from_version": from_version,
+        "to_version": envelope["version"],
+        "lagged_seconds": lagged,
+    }
+    logger.warning(
+        "copy of %s %s repaired from v%s to v%s; it lagged its source %s s",
+        envelope["type"],
+        envelope["aggregate_id"],
+        from_version,
+        envelope["version"],
+        lagged,
+    )
+    EventsStatus.objects.get_or_create(name=REPAIRS)
+    status = EventsStatus.objects.select_for_update().get(name=REPAIRS)
+    status.data = {"count": status.data.get("count", 0) + 1, "last": last}
+    status.updated_at = now
+    status.save()
+
+
+def readiness_check() -> dict[str, Any]:
+    """Staleness for ``/readyz``: informative, never makes the service unready.
+
+    ``oldest_known_lag_seconds`` is the age of the oldest event not yet
+    published: every copy of that aggregate lags its source at least that much.
+    ``sweep_overdue`` says the scheduler has not swept for two intervals.
+    """
+    from common.events.relay import pending_stats
+
+    sweep_key = job_key(SWEEP_JOB)
+    rows = {row.name: row for row in EventsStatus.objects.filter(name__in=[sweep_key, REPAIRS])}
+    now = timezone.now()
+    sweep_row = rows.get(sweep_key)
+    last_run = sweep_row.started_at if sweep_row else None
+    age = round((now - last_run).total_seconds(), 3) if last_run else None
+    repairs = rows[REPAIRS].data if REPAIRS in rows else {}
+    return {
+        "name": "convergence",
+        "ok": True,
+        "bound_seconds": bound(),
+        "oldest_known_lag_seconds": pending_stats()["oldest_pending_seconds"],
+        "sweep_last_run_at": last_run.isoformat() if last_run else None,
+        "sweep_age_seconds": age,
+        "sweep_overdue": bool(publications()) and (age is None or age > 2 * sweep_interval()),
+        "repairs": repairs.get("count", 0),
+        "last_repair": repairs.get("last"),
+    }
+
+
+def job_key(name: str) -> str:
+    """The EventsStatus row of scheduler job ``name``."""
+    return f"job:{name}"

@@ -1,0 +1,320 @@
+"""Events at scale: the relay wakes on commit, events travel and apply in batches,
+competing relays and workers keep every effect once and newest-wins, housekeeping."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, connections, transaction
+from django.db.models import Count
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from common.events import housekeeping, recording, relay, scheduler, transport
+from common.events.consumer import process_batch
+from common.models import DeadLetter, IdempotencyRecord, InboxEvent, OutboxEvent
+from common.tests.conftest import drain_events, queued_messages, wait_until
+from common.tests.testapp.models import Switch, Widget, WidgetApplication, WidgetCopy
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _create(name: str) -> Widget:
+    with transaction.atomic():
+        return Widget.objects.create(name=name)
+
+
+def _relay_all() -> int:
+    total = 0
+    while published := relay.relay_pending():
+        total += published
+    return total
+
+
+def _relay_loop(stop: threading.Event, **kwargs: object) -> threading.Thread:
+    def run() -> None:
+        try:
+            relay.run(stop=stop, log=lambda line: None, **kwargs)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def _sent(widget: Widget) -> bool:
+    return OutboxEvent.objects.filter(aggregate_id=str(widget.pk), sent_at__isnull=False).exists()
+
+
+def _applied_twice() -> list[dict]:
+    return list(
+        WidgetApplication.objects.values("widget_id", "version")
+        .annotate(times=Count("id"))
+        .filter(times__gt=1)
+    )
+
+
+needs_postgres = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="LISTEN/NOTIFY is PostgreSQL's"
+)
+
+
+# the relay wakes on commit -------------------------------------------------------------
+
+
+@needs_postgres
+def test_a_commit_wakes_the_relay_at_once(broker_url):
+    stop = threading.Event()
+    loop = _relay_loop(stop, poll_interval=30.0)  # only a notification can be quick
+    try:
+        time.sleep(0.5)  # listening, idle
+        started = time.monotonic()
+        widget = _create("notified")
+        wait_until(lambda: _sent(widget), 5, "published on the notification")
+        assert time.monotonic() - started < 5
+    finally:
+        stop.set()
+        loop.join(35)
+
+
+@needs_postgres
+def test_a_lost_notification_costs_one_poll(broker_url, monkeypatch):
+    stop = threading.Event()
+    loop = _relay_loop(stop, poll_interval=1.0)
+    try:
+        time.sleep(0.5)
+        monkeypatch.setattr(recording, "NOTIFY_CHANNEL", "nobody_listens_here")
+        widget = _create("unnotified")
+        wait_until(lambda: _sent(widget), 4, "published by the poll")
+    finally:
+        stop.set()
+        loop.join(10)
+
+
+def test_the_request_publishes_nothing_and_notifies_only_on_commit(broker_url):
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        Widget.objects.create(name="quiet")
+    assert OutboxEvent.objects.get().sent_at is None
+    assert queued_messages(broker_url) == 0
+    notified = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("NOTIFY")]
+    assert notified == (
+        [f"NOTIFY {recording.NOTIFY_CHANNEL}"] if connection.vendor == "postgresql" else []
+    )
+
+
+# batches on the way ---------------------------------------------------------------------
+
+
+def test_a_pass_claims_100_and_sends_runs_of_one_type_as_one_message(broker_url):
+    widgets = [_create(f"b{n}") for n in range(150)]
+    with transaction.atomic():
+        widgets[0].name = "b0-renamed"
+        widgets[0].save()
+    with CaptureQueriesContext(connection) as queries:
+        assert relay.relay_pending() == 100
+    marks = [q for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+    assert len(marks) == 1  # marked sent in one statement
+    assert relay.relay_pending() == 51
+    sent = [(task, len(events)) for task, events in drain_events(broker_url)]
+    assert sent == [("events.handle_batch", 100), ("events.handle_batch", 50), ("events.handle", 1)]
+
+
+def test_a_batch_stays_under_256_kib():
+    rows = [
+        OutboxEvent(type="t.x.updated", envelope={"id": str(n), "data": "x" * 100_000})
+        for n in range(5)
+    ]
+    assert [len(batch) for batch in relay.batches(rows)] == [2, 2, 1]
+
+
+# batches at the consumer ----------------------------------------------------------------
+
+
+def test_a_batch_applies_in_one_transaction_with_its_inbox_rows_in_one_statement():
+    for n in range(20):
+        _create(f"c{n}")
+    envelopes = [event.envelope for event in OutboxEvent.objects.order_by("id")]
+    with CaptureQueriesContext(connection) as queries:
+        assert process_batch(envelopes) == 20
+    inbox_inserts = [q for q in queries.captured_queries if "common_inboxevent" in q["sql"]]
+    assert len(inbox_inserts) == 1
+    assert WidgetCopy.objects.count() == 20
+    # Delivered again (a worker died before acknowledging): nothing applies twice.
+    assert process_batch(envelopes) == 0
+    assert WidgetApplication.objects.count() == 20
+
+
+def test_a_failing_batch_rolls_back_whole():
+    envelopes = [OutboxEvent.objects.get(aggregate_id=str(_create(n).pk)).envelope for n in "ab"]
+    envelopes.insert(1, OutboxEvent.objects.get(aggregate_id=str(_create("explode").pk)).envelope)
+    with pytest.raises(Exception, match="exploded"):
+        process_batch(envelopes)
+    assert not InboxEvent.objects.exists()
+    assert not WidgetCopy.objects.exists()
+
+
+def test_a_poison_event_in_a_batch_of_50_is_parked_alone_and_replayed(broker_url, start_worker):
+    widgets = [_create("explode" if n == 25 else f"p{n}") for n in range(50)]
+    assert _relay_all() == 50
+    assert [(task, len(batch)) for task, batch in _peek(broker_url)] == [
+        ("events.handle_batch", 50)
+    ]
+    start_worker(broker_url, EVENTS_MAX_ATTEMPTS="3", EVENTS_RETRY_BASE_SECONDS="0.1")
+    wait_until(lambda: DeadLetter.objects.exists(), 30, "the poison event is parked")
+    wait_until(lambda: WidgetApplication.objects.count() == 49, 30, "its neighbours apply")
+    letter = DeadLetter.objects.get()
+    assert (letter.attempts, letter.envelope["data"]["name"]) == (3, "explode")
+    Switch.objects.create(name="explode-fixed")
+    call_command("replay_dead_letters")
+    assert WidgetApplication.objects.count() == 50
+    assert set(WidgetCopy.objects.values_list("pk", flat=True)) == {w.pk for w in widgets}
+    assert _applied_twice() == []
+
+
+def _peek(url: str) -> list[tuple[str, list[dict]]]:
+    """What is queued, put back for the worker: taken off and published again as is."""
+    taken = drain_events(url)
+    for _task, envelopes in taken:
+        transport.publisher().publish(envelopes)
+    return taken
+
+
+def test_a_worker_killed_in_the_middle_of_a_batch_applies_each_event_once(
+    broker_url, start_worker, tmp_path
+):
+    for n in range(30):
+        _create("slow" if n == 15 else f"k{n}")
+    assert _relay_all() == 30
+    worker = start_worker(broker_url, EVENTS_VISIBILITY_TIMEOUT="3")
+    wait_until(lambda: (tmp_path / "slow-started").exists(), 20, "the batch is half applied")
+    worker.kill()
+    assert WidgetApplication.objects.count() == 0  # one transaction: nothing committed
+    start_worker(broker_url, EVENTS_VISIBILITY_TIMEOUT="3")
+    wait_until(lambda: WidgetApplication.objects.count() == 30, 60, "redelivered and applied")
+    assert _applied_twice() == []
+    assert InboxEvent.objects.count() == 30
+
+
+def test_an_old_publisher_and_a_new_one_side_by_side(broker_url, start_worker):
+    old = [_create(f"old{n}") for n in range(3)]
+    for widget in old:  # a publisher of before batches: one events.handle per event
+        event = OutboxEvent.objects.get(aggregate_id=str(widget.pk))
+        transport.publisher().publish([event.envelope])
+        OutboxEvent.objects.filter(pk=event.pk).update(sent_at=timezone.now())
+    new = [_create(f"new{n}") for n in range(5)]
+    assert _relay_all() == 5
+    assert [task for task, _ in _peek(broker_url)] == ["events.handle"] * 3 + [
+        "events.handle_batch"
+    ]
+    start_worker(broker_url)
+    wait_until(lambda: WidgetApplication.objects.count() == 8, 30, "both kinds applied")
+    assert set(WidgetCopy.objects.values_list("pk", flat=True)) == {w.pk for w in old + new}
+
+
+# competing relays and workers ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("broker_url", ["redis"], indirect=True)
+def test_two_relays_and_two_workers_on_2000_changes_to_50_aggregates(broker_url, start_worker):
+    widgets = [_create(f"c{n}").pk for n in range(50)]
+    start_worker(broker_url)
+    start_worker(broker_url)
+    stops = [threading.Event(), threading.Event()]
+    loops = [_relay_loop(stop, poll_interval=0.05) for stop in stops]
+
+    def change(share: list[int]) -> None:
+        try:
+            for n in range(1000):
+                with transaction.atomic():
+                    widget = Widget.objects.select_for_update().get(pk=share[n % len(share)])
+                    widget.quantity += 1
+                    widget.save()
+        finally:
+            connections.close_all()
+
+    producers = [threading.Thread(target=change, args=(widgets[half::2],)) for half in range(2)]
+    try:
+        for thread in producers:
+            thread.start()
+        for thread in producers:
+            thread.join()
+
+        def converged() -> bool:
+            copies = dict(WidgetCopy.objects.values_list("pk", "version"))
+            return all(
+                copies.get(pk) == version
+                for pk, version in Widget.objects.values_list("pk", "version")
+            )
+
+        wait_until(converged, 120, "every copy at its widget's newest version")
+    finally:
+        for stop in stops:
+            stop.set()
+        for loop in loops:
+            loop.join(10)
+    assert Widget.objects.filter(version=41).count() == 50  # created + 40 changes each
+    assert _applied_twice() == []
+    assert InboxEvent.objects.count() == OutboxEvent.objects.count() == 2050
+
+
+# housekeeping -----------------------------------------------------------------------------
+
+
+def test_pruning_deletes_old_rows_in_chunks_and_keeps_the_rest(settings):
+    settings.EVENTS_OUTBOX_KEEP_DAYS = 7
+    settings.EVENTS_INBOX_KEEP_DAYS = 30
+    settings.IDEMPOTENCY_KEY_HOURS = 24
+    now = timezone.now()
+    for n in range(5):
+        _create(f"h{n}")
+    rows = list(OutboxEvent.objects.order_by("id"))
+    OutboxEvent.objects.filter(pk__in=[r.pk for r in rows[:3]]).update(
+        sent_at=now - timedelta(days=8)
+    )
+    OutboxEvent.objects.filter(pk=rows[3].pk).update(sent_at=now - timedelta(days=6))
+    old_pending = rows[4]  # never sent, however old: kept
+    OutboxEvent.objects.filter(pk=old_pending.pk).update(created_at=now - timedelta(days=60))
+    for days in (31, 31, 1):
+        event_id = uuid.uuid4()
+        InboxEvent.objects.create(
+            event_id=event_id, type="t", source="s", aggregate_id="1", version=1
+        )
+        InboxEvent.objects.filter(pk=event_id).update(received_at=now - timedelta(days=days))
+    for hours in (25, 2):
+        record = IdempotencyRecord.objects.create(
+            principal="p", path=f"/{hours}", key="k", fingerprint="f"
+        )
+        IdempotencyRecord.objects.filter(pk=record.pk).update(
+            created_at=now - timedelta(hours=hours)
+        )
+    with CaptureQueriesContext(connection) as queries:
+        assert (
+            housekeeping.delete_in_chunks(
+                OutboxEvent.objects.filter(sent_at__lt=now - timedelta(days=7)), chunk=2
+            )
+            == 3
+        )
+    assert sum(q["sql"].startswith("DELETE") for q in queries.captured_queries) == 2
+    assert set(OutboxEvent.objects.values_list("pk", flat=True)) == {rows[3].pk, old_pending.pk}
+    assert housekeeping.prune_inbox() == 2
+    assert InboxEvent.objects.count() == 1
+    assert housekeeping.prune_idempotency_keys() == 1
+    assert IdempotencyRecord.objects.get().path == "/2"
+    assert housekeeping.prune_outbox() == 0
+
+
+def test_the_scheduler_runs_the_sweep_and_the_housekeeping_of_what_the_service_has():
+    assert [job.name for job in scheduler.jobs()] == [
+        "sweep",
+        "prune_outbox",
+        "prune_inbox",
+        "prune_idempotency_keys",
+    ]
+    assert scheduler.run_due(log=lambda line: None) == [job.name for job in scheduler.jobs()]
+    assert scheduler.run_due(log=lambda line: None) == []  # each once per interval
