@@ -1,0 +1,121 @@
+"""Settings for running beyond one machine: PgBouncer's transaction mode, the relay's
+direct connection, quorum queues (DESIGN §8)."""
+
+import pytest
+from amqp.exceptions import PreconditionFailed
+from django.core.exceptions import ImproperlyConfigured
+from kombu import Connection
+from kombu.exceptions import OperationalError
+
+from common import settings as common_settings
+from common.events import topology
+from common.tests.conftest import AMQP_URL, IN_CI, _answers
+
+POSTGRES = "postgres://app@db.example:5432/orders_api"
+POOLED = "postgres://app@pgbouncer.example:6432/orders_api"
+
+
+@pytest.fixture
+def clean_env(monkeypatch, tmp_path):
+    monkeypatch.setenv("VAR_DIR", str(tmp_path))
+    for name in (
+        "DATABASE_URL",
+        "ORDERS_API_DATABASE_URL",
+        "ORDERS_API_DIRECT_DATABASE_URL",
+        "DATABASE_POOL_MODE",
+        "BROKER_URL",
+        "BROKER_QUEUE_TYPE",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_transaction_pooling_turns_off_what_outlives_a_transaction(clean_env):
+    clean_env.setenv("DATABASE_URL", POOLED)
+    clean_env.setenv("DATABASE_POOL_MODE", "transaction")
+    config = common_settings.database("orders_api")
+    assert config["DISABLE_SERVER_SIDE_CURSORS"] is True
+    assert config["OPTIONS"]["prepare_threshold"] is None
+
+
+def test_session_mode_keeps_server_side_cursors(clean_env):
+    clean_env.setenv("DATABASE_URL", POSTGRES)
+    config = common_settings.database("orders_api")
+    assert not config.get("DISABLE_SERVER_SIDE_CURSORS")
+    assert "prepare_threshold" not in config.get("OPTIONS", {})
+
+
+def test_an_unknown_pool_mode_is_refused(clean_env):
+    clean_env.setenv("DATABASE_URL", POSTGRES)
+    clean_env.setenv("DATABASE_POOL_MODE", "statement")
+    with pytest.raises(ImproperlyConfigured, match="DATABASE_POOL_MODE"):
+        common_settings.database("orders_api")
+
+
+def test_the_relay_listens_on_the_direct_url_past_the_pooler(clean_env):
+    clean_env.setenv("DATABASE_URL", POOLED)
+    clean_env.setenv("DATABASE_POOL_MODE", "transaction")
+    assert common_settings.listen_database_url("orders_api") is None
+    clean_env.setenv("ORDERS_API_DIRECT_DATABASE_URL", POSTGRES)
+    assert common_settings.listen_database_url("orders_api") == POSTGRES
+
+
+def test_without_a_pooler_the_relay_listens_on_the_service_database(clean_env):
+    clean_env.setenv("ORDERS_API_DATABASE_URL", POSTGRES)
+    assert common_settings.listen_database_url("orders_api") == POSTGRES
+    clean_env.setenv("ORDERS_API_DATABASE_URL", "sqlite:////tmp/db.sqlite3")
+    assert common_settings.listen_database_url("orders_api") is None
+
+
+def test_quorum_queues_are_declared_with_their_type(clean_env, settings):
+    clean_env.setenv("BROKER_URL", "amqp://guest:guest@rabbitmq:5672//")
+    clean_env.setenv("BROKER_QUEUE_TYPE", "quorum")
+    values = common_settings.events("orders_api", consumer_queue="orders_api.events")
+    assert values["EVENTS_QUEUE_ARGUMENTS"] == {"x-queue-type": "quorum"}
+    assert values["CELERY_BROKER_TRANSPORT_OPTIONS"]["confirm_publish"] is True
+    settings.EVENTS_QUEUE_ARGUMENTS = values["EVENTS_QUEUE_ARGUMENTS"]
+    assert topology.queue("common_tests.events").queue_arguments == {"x-queue-type": "quorum"}
+
+
+def test_classic_queues_are_the_default(clean_env, settings):
+    clean_env.setenv("BROKER_URL", "amqp://guest:guest@rabbitmq:5672//")
+    values = common_settings.events("orders_api", consumer_queue="orders_api.events")
+    assert values["EVENTS_QUEUE_ARGUMENTS"] == {}
+    settings.EVENTS_QUEUE_ARGUMENTS = values["EVENTS_QUEUE_ARGUMENTS"]
+    assert topology.queue("common_tests.events").queue_arguments is None
+
+
+@pytest.mark.parametrize(
+    ("broker", "queue_type", "message"),
+    [
+        ("amqp://guest:guest@rabbitmq:5672//", "stream", "classic or quorum"),
+        ("redis://127.0.0.1:6379/0", "quorum", "needs a RabbitMQ"),
+    ],
+)
+def test_a_queue_type_the_broker_cannot_give_is_refused(clean_env, broker, queue_type, message):
+    clean_env.setenv("BROKER_URL", broker)
+    clean_env.setenv("BROKER_QUEUE_TYPE", queue_type)
+    with pytest.raises(ImproperlyConfigured, match=message):
+        common_settings.events("orders_api", consumer_queue="orders_api.events")
+
+
+def test_rabbitmq_declares_the_consuming_queue_as_a_quorum_queue(settings):
+    """RabbitMQ refuses to redeclare a queue with another type, so a classic declaration
+    of the queue just declared is refused exactly when the first made it a quorum queue."""
+    if not _answers(AMQP_URL):
+        message = f"RabbitMQ does not answer at {AMQP_URL}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    settings.EVENTS_TOPOLOGY = {"common_tests.quorum": ("testapp.#",)}
+    with Connection(AMQP_URL, connect_timeout=3) as conn:
+        conn.default_channel.queue_delete("common_tests.quorum")
+        try:
+            settings.EVENTS_QUEUE_ARGUMENTS = {"x-queue-type": "quorum"}
+            topology.declare(conn)
+            settings.EVENTS_QUEUE_ARGUMENTS = {}
+            with pytest.raises((PreconditionFailed, OperationalError), match="x-queue-type"):
+                topology.declare(conn)
+        finally:
+            with Connection(AMQP_URL, connect_timeout=3) as cleanup:
+                cleanup.default_channel.queue_delete("common_tests.quorum")
