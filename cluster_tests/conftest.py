@@ -1,6 +1,7 @@
 """The deployment of DESIGN §8 on this machine (cluster.py), once for the session.
 
-Needs PostgreSQL (``E2E_POSTGRES_URL``, set by `make test` when it answers) and the
+Needs PostgreSQL (``E2E_POSTGRES_URL``) and Redis (``CACHE_URL``, the replicas' shared
+cache), both set by `make test` when they answer, and the
 binaries of HAProxy, PgBouncer and RabbitMQ (scripts/run_tests.py installs Debian's
 when it can). Without them the tests are skipped with the reason; under ``CI=true``
 they fail instead.
@@ -40,6 +41,8 @@ def cluster(tmp_path_factory) -> Iterator[Cluster]:
     server = os.environ.get("E2E_POSTGRES_URL", "")
     if not server:
         _unavailable("the cluster tests need PostgreSQL (E2E_POSTGRES_URL)")
+    if not os.environ.get("CACHE_URL"):
+        _unavailable("the cluster tests need Redis (CACHE_URL): replicas share its cache")
     running = deployment.start(tmp_path_factory.mktemp("cluster"), server)
     yield running
     running.stop()

@@ -9,9 +9,11 @@ missing service fails the run instead of silently testing less.
 checkout (a git worktree) databases and Redis databases of its own, so two
 suites can run on one machine at once.
 
-The browser tests need Debian's ``chromium`` and ``chromium-driver``: installed
-with apt-get when missing and this runs as root; otherwise those tests are
-skipped with the reason, except on CI, where they fail.
+The browser tests need Debian's ``chromium`` and ``chromium-driver``, the cluster
+tests (cluster_tests/, the multi-node drill) ``haproxy``, ``pgbouncer`` and
+``rabbitmq-server``: installed with apt-get when missing and this runs as root;
+otherwise those tests are skipped with the reason, except on CI, where they fail.
+``TEST_PROJECTS=cluster`` (`make test-cluster`) runs only the named projects.
 """
 
 from __future__ import annotations
@@ -42,8 +44,16 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", f"{_REDIS_SERVER}/{14 - 3 * _N if S
 E2E_REDIS_URL = f"{_REDIS_SERVER}/{13 - 3 * _N if SLOT else 12}"
 EVENTS_REDIS_URL = f"{_REDIS_SERVER}/{12 - 3 * _N if SLOT else 14}"
 RABBITMQ = ("127.0.0.1", 5672)
+# TEST_PROJECTS=cluster,e2e runs those projects only (`make test-cluster`).
+ONLY = {name.strip() for name in os.environ.get("TEST_PROJECTS", "").split(",") if name.strip()}
 CHROMIUM_PACKAGES = ("chromium", "chromium-driver")
 CHROMIUM_FILES = (Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver"))
+CLUSTER_PACKAGES = ("haproxy", "pgbouncer", "rabbitmq-server")
+CLUSTER_FILES = (
+    Path("/usr/sbin/haproxy"),
+    Path("/usr/sbin/pgbouncer"),
+    Path("/usr/lib/rabbitmq/bin/rabbitmq-server"),
+)
 
 
 @dataclass(frozen=True)
@@ -61,6 +71,7 @@ PROJECTS = [
     Project("products_api", REPO / "products_api", "products_api.settings", "products"),
     Project("orders_api", REPO / "orders_api", "orders_api.settings", "orders"),
     Project("e2e", REPO, None, "e2e"),
+    Project("cluster", REPO, None, "cluster_tests"),
 ]
 
 
@@ -101,29 +112,31 @@ def _rabbitmq_answers() -> bool:
         return False
 
 
-def _ensure_chromium() -> None:
-    """Installs Debian's Chromium and its driver for the browser tests when they are
-    missing and apt-get can (root); says what it did either way."""
-    if all(path.exists() for path in CHROMIUM_FILES):
-        print(f"==> browser: Chromium at {CHROMIUM_FILES[0]}", flush=True)
+def _ensure_debian_packages(
+    purpose: str, packages: tuple[str, ...], files: tuple[Path, ...]
+) -> None:
+    """Installs Debian ``packages`` when one of ``files`` is missing and apt-get can (root);
+    says what it did either way. The tests that need them skip, or fail on CI, without."""
+    if all(path.exists() for path in files):
+        print(f"==> {purpose}: {', '.join(map(str, files))}", flush=True)
         return
     apt_get = shutil.which("apt-get")
     if os.geteuid() != 0 or apt_get is None:
         print(
-            "==> browser: Chromium is missing and cannot be installed here (needs root and "
-            f"apt-get): the browser tests will be skipped; `apt-get install "
-            f"{' '.join(CHROMIUM_PACKAGES)}` enables them",
+            f"==> {purpose}: {' '.join(packages)} missing and cannot be installed here (needs "
+            f"root and apt-get): those tests will be skipped; `apt-get install "
+            f"{' '.join(packages)}` enables them",
             flush=True,
         )
         return
-    print(f"==> browser: installing {' '.join(CHROMIUM_PACKAGES)} with apt-get", flush=True)
+    print(f"==> {purpose}: installing {' '.join(packages)} with apt-get", flush=True)
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     for command in (
         [apt_get, "update", "-qq"],
-        [apt_get, "install", "-y", "-qq", "--no-install-recommends", *CHROMIUM_PACKAGES],
+        [apt_get, "install", "-y", "-qq", "--no-install-recommends", *packages],
     ):
         if subprocess.run(command, env=env).returncode:
-            print(f"==> browser: `{' '.join(command)}` failed: see above", flush=True)
+            print(f"==> {purpose}: `{' '.join(command)}` failed: see above", flush=True)
             return
 
 
@@ -168,11 +181,15 @@ def main() -> int:
     else:
         print("==> database: SQLite (PostgreSQL did not answer)", flush=True)
     print(f"==> cache: {'Redis at ' + REDIS_URL if use_redis else 'in-process memory'}", flush=True)
-    _ensure_chromium()
+    projects = [p for p in PROJECTS if not ONLY or p.name in ONLY]
+    if any(p.name == "e2e" for p in projects):
+        _ensure_debian_packages("browser", CHROMIUM_PACKAGES, CHROMIUM_FILES)
+    if any(p.name == "cluster" for p in projects):
+        _ensure_debian_packages("cluster", CLUSTER_PACKAGES, CLUSTER_FILES)
 
     REPORTS.mkdir(parents=True, exist_ok=True)
     totals = [0, 0, 0]
-    for project in PROJECTS:
+    for project in projects:
         env = dict(os.environ, ENVIRONMENT="development")
         # Nothing from the developer's shell decides where the tests write.
         for name in [*env]:
