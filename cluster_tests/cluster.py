@@ -345,6 +345,7 @@ class Cluster:
     apis: dict[str, Api] = field(default_factory=dict)
     relays: dict[str, list[Process]] = field(default_factory=dict)
     workers: dict[str, list[Process]] = field(default_factory=dict)
+    schedulers: list[Process] = field(default_factory=list)
     infrastructure: list[Process] = field(default_factory=list)
     stats_url: str = ""
     pgbouncer_port: int = 0
@@ -387,7 +388,7 @@ class Cluster:
         }
 
     def stop(self) -> None:
-        for processes in (*self.workers.values(), *self.relays.values()):
+        for processes in (*self.workers.values(), *self.relays.values(), self.schedulers):
             for process in processes:
                 process.stop()
         for api in self.apis.values():
@@ -457,6 +458,20 @@ def _worker(service: str, index: int, env: dict[str, str], logs: Path) -> Proces
         REPO / service,
         logs / f"{service}-worker-{index}.log",
     )
+
+
+def _scheduler(service: str, index: int, env: dict[str, str], logs: Path) -> Process:
+    return Process(
+        f"{service}-scheduler-{index}",
+        [sys.executable, "manage.py", "run_scheduler"],
+        env,
+        REPO / service,
+        logs / f"{service}-scheduler-{index}.log",
+    )
+
+
+#: The scheduler of periodic event jobs (issue #15), once it exists in the tree.
+HAS_SCHEDULER = (REPO / "common" / "management" / "commands" / "run_scheduler.py").exists()
 
 
 def worker_ready(process: Process, since: int = 0) -> bool:
@@ -584,6 +599,14 @@ def start(base: Path, postgres_server: str) -> Cluster:
             cluster.relays[service] = [
                 _relay(service, index, cluster.service_env(service), logs).start()
                 for index in (1, 2)
+            ]
+        if HAS_SCHEDULER:
+            # One per publishing service, and orders_api's twice, as if started by mistake:
+            # each run of a job is claimed in the database, so the second only waits.
+            cluster.schedulers = [
+                _scheduler(service, index, cluster.service_env(service), logs).start()
+                for service in PUBLISHERS
+                for index in ((1, 2) if service == "orders_api" else (1,))
             ]
         for service in CONSUMERS:
             cluster.workers[service] = [

@@ -24,7 +24,15 @@ from dataclasses import dataclass, field
 
 import requests
 
-from cluster_tests.cluster import REPO, Cluster, Process, replica_ready, wait_until, worker_ready
+from cluster_tests.cluster import (
+    HAS_SCHEDULER,
+    REPO,
+    Cluster,
+    Process,
+    replica_ready,
+    wait_until,
+    worker_ready,
+)
 from cluster_tests.conftest import INITIAL_STOCK
 
 THREADS = 4
@@ -227,8 +235,13 @@ class Supervisor:
 
 
 def test_the_drill(cluster, token, catalog):
-    report: list[str] = []
+    report: list[str] = [
+        f"schedulers: {', '.join(p.name for p in cluster.schedulers)}"
+        if HAS_SCHEDULER
+        else "schedulers: none (manage.py run_scheduler is not in this tree yet)"
+    ]
     supervised = [p for ps in (*cluster.relays.values(), *cluster.workers.values()) for p in ps]
+    supervised += cluster.schedulers
     supervisor = Supervisor(supervised)
     probe = Probe(cluster, token, catalog.clients[-1])
     load = Load(cluster, token, catalog)
