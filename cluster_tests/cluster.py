@@ -196,7 +196,7 @@ def haproxy_config(backends: dict[str, list[int]]) -> str:
 
     def servers(match: re.Match) -> str:
         indent, prefix, count, host, options = match.groups()
-        backend = host.removesuffix("-replica")
+        backend = host.removesuffix("-replica").replace("-", "_")
         ports = backends[backend]
         assert len(ports) == int(count), f"{backend}: {len(ports)} replicas, config has {count}"
         options = options.replace("resolvers docker", "").replace("init-addr none", "").split()

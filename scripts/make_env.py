@@ -30,6 +30,11 @@ def main() -> None:
     print(f"POSTGRES_PASSWORD={secrets.token_urlsafe(24)}")
     for service in SERVICES:
         print(f"{service.upper()}_SECRET_KEY={secrets.token_urlsafe(50)}")
+    # The `cluster` profile: each service's database role, the RabbitMQ cluster.
+    for service in SERVICES:
+        print(f"{service.upper()}_DB_PASSWORD={secrets.token_urlsafe(24)}")
+    print(f"RABBITMQ_PASSWORD={secrets.token_urlsafe(24)}")
+    print(f"RABBITMQ_ERLANG_COOKIE={secrets.token_hex(32)}")
     print(f"JWT_PRIVATE_KEY={_quoted(keys.private_pem)}")
     print(f"JWT_PUBLIC_KEY={_quoted(keys.public_pem)}")
 
