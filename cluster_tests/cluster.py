@@ -33,7 +33,7 @@ from pathlib import Path
 import psycopg
 import requests
 
-from common import jwt_keys
+from e2e.conftest import production_env
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -363,8 +363,8 @@ class Cluster:
             VAR_DIR=str(self.base / "var" / service),
         )
 
-    def manage(self, service: str, *args: str, direct: bool = False) -> str:
-        env = self.service_env(service)
+    def manage(self, service: str, *args: str, direct: bool = False, **extra_env: str) -> str:
+        env = dict(self.service_env(service), **extra_env)
         if direct:
             env["DATABASE_URL"] = self.postgres.direct_url(service)
             env["DATABASE_POOL_MODE"] = "session"
@@ -425,13 +425,14 @@ def _gunicorn(service: str, port: int, env: dict[str, str], log: Path) -> Proces
     )
 
 
-def _relay(service: str, index: int, env: dict[str, str], logs: Path) -> Process:
+def _command(service: str, command: str, index: int, env: dict[str, str], logs: Path) -> Process:
+    """``manage.py <command>`` of ``service``: a relay (relay_outbox) or a scheduler."""
     return Process(
-        f"{service}-relay-{index}",
-        [sys.executable, "manage.py", "relay_outbox", "--report-every", "5"],
+        f"{service}-{command}-{index}",
+        [sys.executable, "manage.py", command],
         env,
         REPO / service,
-        logs / f"{service}-relay-{index}.log",
+        logs / f"{service}-{command}-{index}.log",
     )
 
 
@@ -460,16 +461,6 @@ def _worker(service: str, index: int, env: dict[str, str], logs: Path) -> Proces
     )
 
 
-def _scheduler(service: str, index: int, env: dict[str, str], logs: Path) -> Process:
-    return Process(
-        f"{service}-scheduler-{index}",
-        [sys.executable, "manage.py", "run_scheduler"],
-        env,
-        REPO / service,
-        logs / f"{service}-scheduler-{index}.log",
-    )
-
-
 #: The scheduler of periodic event jobs (issue #15), once it exists in the tree.
 HAS_SCHEDULER = (REPO / "common" / "management" / "commands" / "run_scheduler.py").exists()
 
@@ -492,26 +483,17 @@ def start(base: Path, postgres_server: str) -> Cluster:
     logs = base / "logs"
     logs.mkdir(parents=True)
     suffix = uuid.uuid4().hex[:8]
-    keys = jwt_keys.ensure_dev_key_pair(base / "keys")
     postgres = Postgres(postgres_server, suffix)
     rabbitmq = RabbitMQCluster(base / "rabbitmq", f"cluster{suffix}")
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DATABASE_", "PYTEST_", "BROKER_"))
-        and not key.endswith("DATABASE_URL")
-    }
-    env.update(
-        ENVIRONMENT="production",
-        DEBUG="false",
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        JWT_PRIVATE_KEY=keys.private_pem,
-        JWT_PUBLIC_KEY=keys.public_pem,
+    env = production_env(
+        base / "keys",
         JWT_ACCESS_MINUTES="60",
         BROKER_URL=rabbitmq.url(),
         BROKER_QUEUE_TYPE="quorum",
         CACHE_KEY_PREFIX=f"cluster-{suffix}",
     )
+    for name in [name for name in env if name.endswith("DATABASE_URL")]:
+        del env[name]
     cluster = Cluster(base, postgres, rabbitmq, env)
     try:
         postgres.create()
@@ -547,22 +529,11 @@ def start(base: Path, postgres_server: str) -> Cluster:
         for service in APIS:
             cluster.manage(service, "migrate", "--noinput", direct=True)
             cluster.manage(service, "collectstatic", "--noinput", "-v", "0")
-        users_env = dict(cluster.service_env("users_api"), DJANGO_SUPERUSER_PASSWORD=ADMIN_PASSWORD)
-        subprocess.run(
-            [
-                sys.executable,
-                "manage.py",
-                "createsuperuser",
-                "--noinput",
-                "--username",
-                "admin",
-                "--email",
-                "admin@example.com",
-            ],
-            cwd=REPO / "users_api",
-            env=users_env,
-            check=True,
-            capture_output=True,
+        cluster.manage(
+            "users_api",
+            *("createsuperuser", "--noinput", "--username", "admin"),
+            *("--email", "admin@example.com"),
+            DJANGO_SUPERUSER_PASSWORD=ADMIN_PASSWORD,
         )
 
         frontends = {service: free_port() for service in APIS}
@@ -597,14 +568,16 @@ def start(base: Path, postgres_server: str) -> Cluster:
         cluster.stats_url = f"http://127.0.0.1:{stats_port}/stats"
         for service in PUBLISHERS:
             cluster.relays[service] = [
-                _relay(service, index, cluster.service_env(service), logs).start()
+                _command(service, "relay_outbox", index, cluster.service_env(service), logs).start()
                 for index in (1, 2)
             ]
         if HAS_SCHEDULER:
             # One per publishing service, and orders_api's twice, as if started by mistake:
             # each run of a job is claimed in the database, so the second only waits.
             cluster.schedulers = [
-                _scheduler(service, index, cluster.service_env(service), logs).start()
+                _command(
+                    service, "run_scheduler", index, cluster.service_env(service), logs
+                ).start()
                 for service in PUBLISHERS
                 for index in ((1, 2) if service == "orders_api" else (1,))
             ]

@@ -96,20 +96,12 @@ class Load:
                 self._order(rng)
             elif choice < 0.85:
                 client = rng.choice(self.catalog.clients)
-                self.call(
-                    "clients_api",
-                    "PATCH",
-                    f"/api/v1/clients/{client}/",
-                    json={"phone": f"11{rng.randrange(10**8, 10**9)}"},
-                )
+                change = {"phone": f"11{rng.randrange(10**8, 10**9)}"}
+                self.call("clients_api", "PATCH", f"/api/v1/clients/{client}/", json=change)
             else:
                 product = rng.choice(self.catalog.products)
-                self.call(
-                    "products_api",
-                    "PATCH",
-                    f"/api/v1/products/{product}/",
-                    json={"description": f"drill {rng.random()}"},
-                )
+                change = {"description": f"drill {rng.random()}"}
+                self.call("products_api", "PATCH", f"/api/v1/products/{product}/", json=change)
 
     def _read(self, rng: random.Random) -> None:
         service, path = rng.choice(

@@ -34,6 +34,16 @@ def _create_order(url: str, token: str, catalog, key: str | None = None) -> requ
     )
 
 
+def _orders_of(url: str, token: str, client: str) -> int:
+    response = requests.get(
+        f"{url}/api/v1/orders/",
+        params={"client_id": client, "limit": 1},
+        headers=_auth(token),
+        timeout=10,
+    )
+    return response.json()["count"]
+
+
 def test_the_pieces_are_the_real_ones(cluster):
     """Three RabbitMQ nodes in one cluster with quorum queues; two replicas of each API UP
     behind HAProxy; every service's role reaches only its own database."""
@@ -54,12 +64,7 @@ def test_the_pieces_are_the_real_ones(cluster):
 def test_one_idempotency_key_on_two_replicas_creates_one_order(cluster, token, catalog):
     api = cluster.apis["orders_api"]
     key = str(uuid.uuid4())
-    before = requests.get(
-        f"{api.url}/api/v1/orders/",
-        params={"client_id": catalog.clients[0], "limit": 1},
-        headers=_auth(token),
-        timeout=10,
-    ).json()["count"]
+    before = _orders_of(api.url, token, catalog.clients[0])
     with ThreadPoolExecutor(4) as pool:
         responses = list(
             pool.map(
@@ -70,13 +75,7 @@ def test_one_idempotency_key_on_two_replicas_creates_one_order(cluster, token, c
     assert [r.status_code for r in responses] == [201] * 4, [r.text for r in responses]
     assert len({r.json()["id"] for r in responses}) == 1
     assert sum(r.headers.get("Idempotent-Replayed") == "true" for r in responses) == 3
-    after = requests.get(
-        f"{api.url}/api/v1/orders/",
-        params={"client_id": catalog.clients[0], "limit": 1},
-        headers=_auth(token),
-        timeout=10,
-    ).json()["count"]
-    assert after == before + 1
+    assert _orders_of(api.url, token, catalog.clients[0]) == before + 1
 
 
 def test_order_numbers_are_unique_and_increase_across_replicas(cluster, token, catalog):

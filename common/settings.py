@@ -265,6 +265,11 @@ def events(service: str, *, consumer_queue: str | None) -> dict[str, Any]:
             "confirm_publish": True,
         },
         "CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP": True,
+        **(
+            {"CELERY_WORKER_CONSUMER": "common.events.quorum:QuorumQueueConsumer"}
+            if queue_type == "quorum"
+            else {}
+        ),
         "CELERY_TASK_ACKS_LATE": True,
         "CELERY_TASK_REJECT_ON_WORKER_LOST": True,
         "CELERY_WORKER_PREFETCH_MULTIPLIER": 1,

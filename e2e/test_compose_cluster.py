@@ -8,12 +8,17 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from e2e.test_deployment_files import COMPOSE, DJANGO_PROJECTS, REPO, _env_file_values, _substitute
+from e2e.test_deployment_files import (
+    COMPOSE,
+    DJANGO_PROJECTS,
+    REPO,
+    _env_file_values,
+    _substitute,
+    check_deploy,
+)
 
 SERVICES = COMPOSE["services"]
 PROFILE = {name: s for name, s in SERVICES.items() if "cluster" in s.get("profiles", [])}
@@ -144,14 +149,4 @@ def test_the_profile_environment_boots_production_settings(project, tmp_path):
         name: _substitute(str(value), values)
         for name, value in PROFILE[f"{_dashed(project)}-replica"]["environment"].items()
     }
-    environment["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"
-    environment["VAR_DIR"] = str(tmp_path)
-    environment["PATH"] = str(Path(sys.executable).parent)
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "ERROR"],
-        cwd=REPO / project,
-        env=environment,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stderr
+    check_deploy(project, environment, tmp_path)

@@ -135,8 +135,13 @@ def test_the_compose_environment_boots_production_settings(project, tmp_path):
         for name, value in SERVICES[project]["environment"].items()
     }
     assert environment["ENVIRONMENT"] == "production"
+    check_deploy(project, environment, tmp_path)
+
+
+def check_deploy(project: str, environment: dict[str, str], tmp_path: Path) -> None:
+    """`manage.py check --deploy` passes with ``environment`` and generates no secret."""
     # Point the database at SQLite: the check needs settings, not a server.
-    environment["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    environment = dict(environment, DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
     environment["VAR_DIR"] = str(tmp_path)
     environment["PATH"] = str(Path(sys.executable).parent)
     result = subprocess.run(

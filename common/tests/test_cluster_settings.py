@@ -3,13 +3,18 @@ direct connection, quorum queues (DESIGN §8)."""
 
 import pytest
 from amqp.exceptions import PreconditionFailed
+from celery.worker.consumer import Consumer
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Connection
 from kombu.exceptions import OperationalError
+from kombu.utils.imports import symbol_by_name
 
 from common import settings as common_settings
-from common.events import topology
-from common.tests.conftest import AMQP_URL, IN_CI, _answers
+from common.events import topology, transport
+from common.events.quorum import DELAYED_DELIVERY
+from common.models import DeadLetter
+from common.tests.conftest import AMQP_URL, IN_CI, QUEUE, _answers, queued_messages, wait_until
+from common.tests.test_events import _applied, _create
 
 POSTGRES = "postgres://app@db.example:5432/orders_api"
 POOLED = "postgres://app@pgbouncer.example:6432/orders_api"
@@ -119,3 +124,50 @@ def test_rabbitmq_declares_the_consuming_queue_as_a_quorum_queue(settings):
         finally:
             with Connection(AMQP_URL, connect_timeout=3) as cleanup:
                 cleanup.default_channel.queue_delete("common_tests.quorum")
+
+
+def test_quorum_queue_workers_skip_celery_delayed_delivery(clean_env):
+    """Its setup retries every dead node of BROKER_URL for seconds at each reconnection,
+    and the events' retries never use it (they go to the default exchange)."""
+    clean_env.setenv("BROKER_URL", "amqp://guest:guest@rabbitmq:5672//")
+    clean_env.setenv("BROKER_QUEUE_TYPE", "quorum")
+    values = common_settings.events("orders_api", consumer_queue="orders_api.events")
+    consumer = symbol_by_name(values["CELERY_WORKER_CONSUMER"])
+    assert DELAYED_DELIVERY in Consumer.Blueprint.default_steps
+    assert DELAYED_DELIVERY not in consumer.Blueprint.default_steps
+    clean_env.setenv("BROKER_QUEUE_TYPE", "classic")
+    values = common_settings.events("orders_api", consumer_queue="orders_api.events")
+    assert "CELERY_WORKER_CONSUMER" not in values
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_on_a_quorum_queue_retries_applies_and_parks(settings, start_worker):
+    """A real worker on a quorum queue: a failing handler is retried with its backoff and
+    parked; a good event is applied."""
+    if not _answers(AMQP_URL):
+        message = f"RabbitMQ does not answer at {AMQP_URL}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    settings.BROKER_URL = AMQP_URL
+    settings.EVENTS_QUEUE_ARGUMENTS = {"x-queue-type": "quorum"}
+    with Connection(AMQP_URL, connect_timeout=3) as conn:
+        conn.default_channel.queue_delete(QUEUE)
+        topology.declare(conn)
+    try:
+        failing, good = _create("explode"), _create("fine")
+        start_worker(
+            AMQP_URL,
+            BROKER_QUEUE_TYPE="quorum",
+            EVENTS_MAX_ATTEMPTS="3",
+            EVENTS_RETRY_BASE_SECONDS="0.1",
+        )
+        wait_until(lambda: _applied(good) == [1], 30, "the good event applied")
+        wait_until(lambda: DeadLetter.objects.exists(), 30, "parked after 3 attempts")
+        assert DeadLetter.objects.get().attempts == 3
+        assert _applied(failing) == []
+        assert queued_messages(AMQP_URL) == 0
+    finally:
+        transport.publisher().close()
+        with Connection(AMQP_URL, connect_timeout=3) as conn:
+            conn.default_channel.queue_delete(QUEUE)
