@@ -4,6 +4,7 @@ direct connection, quorum queues (DESIGN §8)."""
 import pytest
 from amqp.exceptions import PreconditionFailed
 from celery.worker.consumer import Consumer
+from django.core.checks import run_checks
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Connection
 from kombu.exceptions import OperationalError
@@ -171,3 +172,17 @@ def test_a_worker_on_a_quorum_queue_retries_applies_and_parks(settings, start_wo
         transport.publisher().close()
         with Connection(AMQP_URL, connect_timeout=3) as conn:
             conn.default_channel.queue_delete(QUEUE)
+
+
+def test_deployment_checks_warn_when_the_cache_is_one_process_memory(settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    found = [m.id for m in run_checks(include_deployment_checks=True, tags=["caches"])]
+    assert "common.W001" in found
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/0",
+        }
+    }
+    found = [m.id for m in run_checks(include_deployment_checks=True, tags=["caches"])]
+    assert "common.W001" not in found
