@@ -127,6 +127,15 @@ def test_haproxy_sends_each_api_to_its_replicas_and_the_config_is_valid(tmp_path
     assert published == {str(port) for port in PORTS.values()}
     for project, port in PORTS.items():
         assert haproxy["environment"][f"{project.upper()}_BIND"] == f":{port}"
+    # Django answers the health checks only if their Host is allowed, whatever the
+    # operator puts in ALLOWED_HOSTS.
+    host = re.search(r"http-check send .* hdr Host (\S+)", config).group(1)
+    for project in DJANGO_PROJECTS:
+        allowed = _substitute(
+            PROFILE[f"{_dashed(project)}-replica"]["environment"]["ALLOWED_HOSTS"],
+            {"ALLOWED_HOSTS": "shop.example.com"},
+        )
+        assert host in allowed.split(","), allowed
     binary = shutil.which("haproxy")
     if binary is None:
         pytest.skip("haproxy is not installed: the syntax check needs it")
