@@ -176,8 +176,8 @@ def start_service(name: str, *, env: dict[str, str], database_url: str, log_dir:
         try:
             if requests.get(f"{service.url}/readyz", timeout=2).status_code == 200:
                 return service
-        except requests.ConnectionError:
-            pass
+        except (requests.ConnectionError, requests.Timeout):
+            pass  # not listening yet, or its first request (loading Django) is slow
         time.sleep(0.2)
     service.stop()
     raise RuntimeError(f"{name} was not ready in 30 s:\n{log.read_text()}")
