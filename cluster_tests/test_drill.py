@@ -2,9 +2,10 @@
 and one RabbitMQ node are SIGKILLed and brought back.
 
 What it asserts:
-- failed client requests: only requests in flight on the killed API replica, and only
-  those HAProxy may not retry (PATCH, POST without Idempotency-Key); an order creation
-  the client retries with the same Idempotency-Key is one order;
+- failed client requests: only requests in flight on the killed API replica; of those
+  HAProxy may resend (GET, PUT, DELETE, POST with Idempotency-Key) only one whose
+  answer was already on the way; an order creation the client retries with the same
+  Idempotency-Key is one order;
 - events lost: 0 — every copy in orders_api reaches its source's version, every
   finished order gets products_api's answer;
 - effects applied twice: 0 — one stock movement per product line of each finished order,
@@ -320,12 +321,14 @@ def test_the_drill(cluster, token, catalog):
     for call in failed:
         report.append(f"  failed: {call}")
     assert all(
-        call.service == "orders_api"
-        and call.started <= api_killed_at <= call.ended
-        and not call.retryable
+        call.service == "orders_api" and call.started <= api_killed_at <= call.ended
         for call in failed
     ), f"failures beyond the killed replica's in-flight requests: {failed}"
     assert len(failed) <= THREADS
+    # HAProxy resends what is safe to send twice: such a request never gets an error
+    # status from it; it fails only when the replica died while its answer was already
+    # on the way (a cut response, no status: nothing left to resend).
+    assert not [c for c in failed if c.retryable and c.status is not None], failed
     assert all(
         c.status is not None and c.status < 500 for c in load.calls if c.ended > api_settled_at
     )
