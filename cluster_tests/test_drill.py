@@ -366,6 +366,27 @@ def test_the_drill(cluster, token, catalog):
         converged = wait_until(lambda: not stale(), CONVERGENCE_BOUND, "every copy to converge")
     except AssertionError:
         report.append(f"NOT CONVERGED after {CONVERGENCE_BOUND} s: {stale()}")
+        # Which leg lost it: products_api never issued the stock (the finished event
+        # was lost), or it did and orders_api never heard the answer.
+        references = {
+            m["reference"]
+            for product in catalog.products
+            for m in _all(
+                cluster, token, "products_api", f"/api/v1/products/{product}/stock-movements/"
+            )
+        }
+        for id_ in ids:
+            order = _api(cluster, token, "orders_api", f"/api/v1/orders/{id_}/")
+            if order["stock_status"] == "pending":
+                issued_there = f"order #{order['number']}" in references
+                report.append(
+                    f"  order #{order['number']} ({order['updated_at']}): products_api "
+                    + (
+                        "issued its stock; the answer never reached orders_api"
+                        if issued_there
+                        else "never issued its stock: orders.order.finished lost"
+                    )
+                )
         raise
     finally:
         report.append(f"unexpected exits restarted by the supervisor: {supervisor.exits}")
