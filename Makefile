@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test lint format clean bench bench-events demo-data
+.PHONY: install run test test-cluster lint format clean bench bench-events demo-data
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ run: install
 ## test: run the whole suite (PostgreSQL and Redis when reachable, SQLite otherwise)
 test: install
 	$(PY) scripts/run_tests.py
+
+## test-cluster: the multi-node drill alone (HAProxy, PgBouncer, a RabbitMQ cluster; part of make test)
+test-cluster: install
+	TEST_PROJECTS=cluster $(PY) scripts/run_tests.py
 
 ## demo-data: with `make run` up, load a small data set through the APIs (safe to repeat)
 demo-data: install

@@ -10,7 +10,12 @@ class CommonConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
-        from common import admin_auth, schema, tracing  # noqa: F401 - schema registers the OpenAPI auth extension
+        from common import (  # noqa: F401 - checks and schema register themselves
+            admin_auth,
+            checks,
+            schema,
+            tracing,
+        )
 
         user_logged_in.connect(admin_auth.remember_codes, dispatch_uid="common.remember_codes")
         tracing.setup(service=settings.SERVICE_NAME)

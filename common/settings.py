@@ -125,6 +125,13 @@ def database(service: str) -> dict[str, Any]:
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
         conn_health_checks=True,
     )
+    if _pool_mode() == "transaction" and config["ENGINE"].endswith("postgresql"):
+        # PgBouncer in transaction mode hands each transaction to any server connection:
+        # nothing may outlive a transaction on the server. Named cursors (iterator()) and
+        # prepared statements would, so both are off (Django's psycopg default is already
+        # no prepared statements; stated here so no OPTIONS override turns them back on).
+        config["DISABLE_SERVER_SIDE_CURSORS"] = True
+        config.setdefault("OPTIONS", {})["prepare_threshold"] = None
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # Tests get a file too, not Django's in-memory default: concurrent tests and the
         # processes some tests start need the same locking as the real thing.
@@ -138,6 +145,33 @@ def database(service: str) -> dict[str, Any]:
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     return config
+
+
+def _pool_mode() -> str:
+    """``DATABASE_POOL_MODE``: ``session`` (a direct connection or a session pooler, the
+    default) or ``transaction`` (PgBouncer's transaction pooling)."""
+    mode = env_str("DATABASE_POOL_MODE", "session").strip().lower()
+    if mode not in {"session", "transaction"}:
+        raise ImproperlyConfigured(
+            f"DATABASE_POOL_MODE must be session or transaction, got {mode!r}"
+        )
+    return mode
+
+
+def listen_database_url(service: str) -> str | None:
+    """Where a process that needs a database session of its own (the relay's ``LISTEN``)
+    connects: ``<SERVICE>_DIRECT_DATABASE_URL``, past any transaction pooler; else the
+    service's database URL when that is PostgreSQL reached directly or through a session
+    pooler. None when no such connection exists (SQLite; a transaction pooler with no
+    direct URL): the relay then polls only.
+    """
+    direct = env_str(f"{service.upper()}_DIRECT_DATABASE_URL").strip()
+    if direct:
+        return direct
+    url = env_str(f"{service.upper()}_DATABASE_URL").strip() or env_str("DATABASE_URL").strip()
+    if not url.startswith(("postgres://", "postgresql://")) or _pool_mode() == "transaction":
+        return None
+    return url
 
 
 def cache() -> dict[str, Any]:
@@ -199,6 +233,13 @@ def events(service: str, *, consumer_queue: str | None) -> dict[str, Any]:
         if is_production():
             _require("BROKER_URL")
         url = embedded_broker.url()
+    queue_type = env_str("BROKER_QUEUE_TYPE", "classic").strip().lower()
+    if queue_type not in {"classic", "quorum"}:
+        raise ImproperlyConfigured(
+            f"BROKER_QUEUE_TYPE must be classic or quorum, got {queue_type!r}"
+        )
+    if queue_type == "quorum" and not url.startswith(("amqp://", "amqps://", "pyamqp://")):
+        raise ImproperlyConfigured("BROKER_QUEUE_TYPE=quorum needs a RabbitMQ BROKER_URL (amqp://)")
     visibility_timeout = env_int("EVENTS_VISIBILITY_TIMEOUT", 60)
     convergence = env_float("EVENTS_CONVERGENCE_SECONDS", 300.0)
     if convergence <= 0:
@@ -207,6 +248,12 @@ def events(service: str, *, consumer_queue: str | None) -> dict[str, Any]:
     return {
         "BROKER_URL": url,
         "EVENTS_CONSUMER_QUEUE": consumer_queue,
+        # Arguments every consuming queue is declared with: quorum queues are replicated
+        # over the RabbitMQ cluster's nodes and survive losing a minority of them.
+        "EVENTS_QUEUE_ARGUMENTS": {"x-queue-type": "quorum"} if queue_type == "quorum" else {},
+        # Behind a transaction pooler the relay LISTENs on a direct connection of its own.
+        "DATABASE_POOL_MODE": _pool_mode(),
+        "EVENTS_LISTEN_DATABASE_URL": listen_database_url(service),
         "EVENTS_MAX_ATTEMPTS": env_int("EVENTS_MAX_ATTEMPTS", 5),
         "EVENTS_RETRY_BASE_SECONDS": env_float("EVENTS_RETRY_BASE_SECONDS", 1.0),
         "EVENTS_RETRY_MAX_SECONDS": env_float("EVENTS_RETRY_MAX_SECONDS", 30.0),
@@ -235,6 +282,11 @@ def events(service: str, *, consumer_queue: str | None) -> dict[str, Any]:
             "confirm_publish": True,
         },
         "CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP": True,
+        **(
+            {"CELERY_WORKER_CONSUMER": "common.events.quorum:QuorumQueueConsumer"}
+            if queue_type == "quorum"
+            else {}
+        ),
         "CELERY_TASK_ACKS_LATE": True,
         "CELERY_TASK_REJECT_ON_WORKER_LOST": True,
         "CELERY_WORKER_PREFETCH_MULTIPLIER": 1,

@@ -115,10 +115,10 @@ def databases(tmp_path_factory) -> Iterator[Databases]:
     databases.drop_all()
 
 
-@pytest.fixture(scope="session")
-def deployment_env(tmp_path_factory) -> dict[str, str]:
-    """What an operator sets in production: keys, secrets, hosts; nothing generated."""
-    keys = jwt_keys.ensure_dev_key_pair(tmp_path_factory.mktemp("keys"))
+def production_env(keys_dir: Path, **settings: str) -> dict[str, str]:
+    """What an operator sets in production: keys, secrets, hosts; nothing generated.
+    Nothing from the shell says which settings or database to use."""
+    keys = jwt_keys.ensure_dev_key_pair(keys_dir)
     env = {
         key: value
         for key, value in os.environ.items()
@@ -131,9 +131,16 @@ def deployment_env(tmp_path_factory) -> dict[str, str]:
         JWT_PRIVATE_KEY=keys.private_pem,
         JWT_PUBLIC_KEY=keys.public_pem,
         ADMIN_SIGN_IN_SECRET=secrets.token_urlsafe(50),
-        VAR_DIR=str(tmp_path_factory.mktemp("var")),
+        **settings,
     )
     return env
+
+
+@pytest.fixture(scope="session")
+def deployment_env(tmp_path_factory) -> dict[str, str]:
+    return production_env(
+        tmp_path_factory.mktemp("keys"), VAR_DIR=str(tmp_path_factory.mktemp("var"))
+    )
 
 
 def start_service(name: str, *, env: dict[str, str], database_url: str, log_dir: Path) -> Service:

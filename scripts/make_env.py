@@ -47,6 +47,9 @@ def main() -> None:
         lines.append(f"{service.upper()}_DB_PASSWORD={secrets.token_urlsafe(24)}")
     # Shared by users_api and every admin: signs the address of a browser signing in.
     lines.append(f"ADMIN_SIGN_IN_SECRET={secrets.token_urlsafe(50)}")
+    # The `cluster` profile's RabbitMQ nodes.
+    lines.append(f"RABBITMQ_PASSWORD={secrets.token_urlsafe(24)}")
+    lines.append(f"RABBITMQ_ERLANG_COOKIE={secrets.token_hex(32)}")
     lines.append(f"JWT_PRIVATE_KEY={_quoted(private_pem)}")
     lines.append(f"JWT_PUBLIC_KEY={_quoted(public_pem)}")
     sys.stdout.write("\n".join(lines) + "\n")

@@ -11,10 +11,13 @@ missing service fails the run instead of silently testing less.
 checkout (a git worktree) databases and Redis databases of its own, so two
 suites can run on one machine at once.
 
-The browser tests need Debian's ``chromium`` and ``chromium-driver``, and the
+The browser tests need Debian's ``chromium`` and ``chromium-driver``, the
 alerting tests (``promtool check rules``, a real Prometheus) Debian's
-``prometheus``: installed with apt-get when missing and this runs as root;
-otherwise those tests are skipped with the reason, except on CI, where they fail.
+``prometheus``, the cluster tests (cluster_tests/, the multi-node drill)
+``haproxy``, ``pgbouncer`` and ``rabbitmq-server``: installed with apt-get when
+missing and this runs as root; otherwise those tests are skipped with the reason,
+except on CI, where they fail. ``TEST_PROJECTS=cluster`` (`make test-cluster`)
+runs only the named projects.
 """
 
 from __future__ import annotations
@@ -48,11 +51,19 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", f"{_REDIS_SERVER}/{14 - 3 * _N if S
 E2E_REDIS_URL = f"{_REDIS_SERVER}/{13 - 3 * _N if SLOT else 12}"
 EVENTS_REDIS_URL = f"{_REDIS_SERVER}/{12 - 3 * _N if SLOT else 14}"
 RABBITMQ = ("127.0.0.1", 5672)
+# TEST_PROJECTS=cluster,e2e runs those projects only (`make test-cluster`).
+ONLY = {name.strip() for name in os.environ.get("TEST_PROJECTS", "").split(",") if name.strip()}
 CHROMIUM_PACKAGES = ("chromium", "chromium-driver")
 CHROMIUM_FILES = (Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver"))
 # Prometheus and promtool: the alert rules are checked, and e2e/test_prometheus.py runs one.
 PROMETHEUS_PACKAGES = ("prometheus",)
 PROMETHEUS_FILES = (Path("/usr/bin/prometheus"), Path("/usr/bin/promtool"))
+CLUSTER_PACKAGES = ("haproxy", "pgbouncer", "rabbitmq-server")
+CLUSTER_FILES = (
+    Path("/usr/sbin/haproxy"),
+    Path("/usr/sbin/pgbouncer"),
+    Path("/usr/lib/rabbitmq/bin/rabbitmq-server"),
+)
 
 
 @dataclass(frozen=True)
@@ -79,6 +90,7 @@ PROJECTS = [
         ("e2e/test_orders_story.py", "e2e/test_clients_story.py", "e2e/test_products_story.py"),
         on_rabbitmq=True,
     ),
+    Project("cluster", REPO, None, ("cluster_tests",)),
 ]
 
 
@@ -223,12 +235,16 @@ def main() -> int:
     else:
         print("==> database: SQLite (PostgreSQL did not answer)", flush=True)
     print(f"==> cache: {'Redis at ' + REDIS_URL if use_redis else 'in-process memory'}", flush=True)
-    _ensure_debian_packages("browser", CHROMIUM_PACKAGES, CHROMIUM_FILES)
-    _ensure_debian_packages("prometheus", PROMETHEUS_PACKAGES, PROMETHEUS_FILES)
+    projects = [p for p in PROJECTS if not ONLY or p.name in ONLY]
+    if any(p.name.startswith("e2e") for p in projects):
+        _ensure_debian_packages("browser", CHROMIUM_PACKAGES, CHROMIUM_FILES)
+        _ensure_debian_packages("prometheus", PROMETHEUS_PACKAGES, PROMETHEUS_FILES)
+    if any(p.name == "cluster" for p in projects):
+        _ensure_debian_packages("cluster", CLUSTER_PACKAGES, CLUSTER_FILES)
 
     REPORTS.mkdir(parents=True, exist_ok=True)
     totals = [0, 0, 0]
-    for project in PROJECTS:
+    for project in projects:
         if project.on_rabbitmq and not rabbitmq_e2e:
             continue
         env = dict(os.environ, ENVIRONMENT="development")

@@ -22,7 +22,10 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
+import psycopg
+from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.db.models import F, Min, QuerySet
 from django.utils import timezone
@@ -158,25 +161,60 @@ class Wakeup:
 
     Listens on this thread's database connection (autocommit between passes);
     psycopg keeps notifications that arrive during other queries for the next wait.
+    Behind a transaction pooler (``DATABASE_POOL_MODE=transaction``), where a
+    session's LISTEN means nothing, it listens on a direct connection of its own
+    (``EVENTS_LISTEN_DATABASE_URL``), or only sleeps when there is none.
     """
 
     def __init__(self) -> None:
         self._listening: object | None = None
+        self._direct: psycopg.Connection | None = None
+
+    def _listener(self) -> Any:
+        """The raw connection to wait on, or None to sleep instead."""
+        if connection.vendor != "postgresql":
+            return None
+        if settings.DATABASE_POOL_MODE != "transaction":
+            connection.ensure_connection()
+            return connection.connection
+        url = settings.EVENTS_LISTEN_DATABASE_URL
+        if url is None:
+            return None
+        if self._direct is None or self._direct.closed:
+            self._direct = psycopg.connect(url, autocommit=True, connect_timeout=5)
+        return self._direct
 
     def wait(self, seconds: float, stop: threading.Event) -> None:
-        if connection.vendor != "postgresql":
+        try:
+            raw = self._listener()
+        except psycopg.Error as exc:
+            raise DatabaseError(str(exc)) from exc
+        if raw is None:
             stop.wait(seconds)
-            return
-        connection.ensure_connection()
-        raw = connection.connection
-        with connection.wrap_database_errors:  # a lost connection is a DatabaseError
-            if self._listening is not raw:  # a new connection: LISTEN again
-                raw.execute(f"LISTEN {NOTIFY_CHANNEL}")
-                self._listening = raw
-            for _ in raw.notifies(timeout=seconds, stop_after=1):
-                break
-            for _ in raw.notifies(timeout=0):  # the rest of this burst: one pass covers it
-                pass
+        elif raw is self._direct:
+            try:
+                self._listen(raw, seconds)
+            except psycopg.Error as exc:
+                self._direct = None  # reconnect at the next wait
+                raise DatabaseError(str(exc)) from exc
+        else:
+            with connection.wrap_database_errors:  # a lost connection is a DatabaseError
+                self._listen(raw, seconds)
+
+    def close(self) -> None:
+        """Closes the direct connection, if one was opened."""
+        if self._direct is not None:
+            self._direct.close()
+            self._direct = None
+
+    def _listen(self, raw: Any, seconds: float) -> None:
+        if self._listening is not raw:  # a new connection: LISTEN again
+            raw.execute(f"LISTEN {NOTIFY_CHANNEL}")
+            self._listening = raw
+        for _ in raw.notifies(timeout=seconds, stop_after=1):
+            break
+        for _ in raw.notifies(timeout=0):  # the rest of this burst: one pass covers it
+            pass
 
 
 def default_poll_interval() -> float:
@@ -229,5 +267,6 @@ def run(
         if total != reported and time.monotonic() - last_report >= report_every:
             log(f"relayed {total} events so far; {pending_stats()['pending']} pending")
             reported, last_report = total, time.monotonic()
+    wakeup.close()
     log(f"relay stopped after relaying {total} events")
     return total

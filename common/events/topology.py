@@ -35,6 +35,7 @@ def queue(name: str) -> Queue:
         name,
         bindings=[binding(EXCHANGE, routing_key=pattern) for pattern in patterns],
         durable=True,
+        queue_arguments=getattr(settings, "EVENTS_QUEUE_ARGUMENTS", None) or None,
     )
 
 

@@ -50,7 +50,7 @@ class Publisher:
                 connect_timeout=settings.EVENTS_BROKER_CONNECT_TIMEOUT,
                 transport_options=transport_options(),
             )
-            # One quick retry, no backoff: callers (a request's fast path, /readyz, the relay
+            # One quick retry, no backoff: callers (/readyz, the relay
             # loop with its own backoff) must not hang on a broker that is down.
             connection.ensure_connection(
                 max_retries=1, interval_start=0, interval_step=0, interval_max=0

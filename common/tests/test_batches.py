@@ -97,6 +97,41 @@ def test_a_lost_notification_costs_one_poll(broker_url, monkeypatch):
         loop.join(10)
 
 
+def _direct_url() -> str:
+    """A URL of the test database, as <SERVICE>_DIRECT_DATABASE_URL would name it."""
+    params = connection.settings_dict
+    return (
+        f"postgres://{params['USER']}@{params['HOST'] or '127.0.0.1'}:{params['PORT'] or 5432}"
+        f"/{params['NAME']}"
+    )
+
+
+@needs_postgres
+def test_behind_a_transaction_pooler_the_relay_listens_on_its_direct_url(settings):
+    settings.DATABASE_POOL_MODE = "transaction"
+    settings.EVENTS_LISTEN_DATABASE_URL = _direct_url()
+    wakeup, stop = relay.Wakeup(), threading.Event()
+    wakeup.wait(0.01, stop)  # listening from now on, on a connection of its own
+    threading.Timer(0.3, lambda: _create("pooled")).start()
+    started = time.monotonic()
+    try:
+        wakeup.wait(10, stop)
+    finally:
+        wakeup.close()
+    assert time.monotonic() - started < 5  # woken by the commit, not the 10 s poll
+
+
+@needs_postgres
+def test_behind_a_transaction_pooler_without_a_direct_url_the_relay_only_polls(settings):
+    settings.DATABASE_POOL_MODE = "transaction"
+    settings.EVENTS_LISTEN_DATABASE_URL = None
+    wakeup, stop = relay.Wakeup(), threading.Event()
+    threading.Timer(0.1, lambda: _create("unheard")).start()
+    started = time.monotonic()
+    wakeup.wait(1.0, stop)
+    assert time.monotonic() - started >= 1.0  # no LISTEN through the pooler
+
+
 def test_the_request_publishes_nothing_and_notifies_only_on_commit(broker_url):
     with transaction.atomic(), CaptureQueriesContext(connection) as queries:
         Widget.objects.create(name="quiet")

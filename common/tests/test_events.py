@@ -101,8 +101,10 @@ def test_the_envelope_is_designs():
         "aggregate_id",
         "version",
         "occurred_at",
+        "correlation_id",
         "data",
     }
+    assert created.envelope["correlation_id"] is None  # made outside any request
     assert created.envelope["source"] == "common_tests"
     assert created.envelope["aggregate_id"] == str(widget.pk)
     assert created.envelope["occurred_at"].endswith("Z")

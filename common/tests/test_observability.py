@@ -123,7 +123,6 @@ def test_the_consumers_log_lines_name_the_event_and_its_correlation_id(captured_
 def test_the_relays_and_the_consumers_lines_for_an_event_carry_its_correlation_id(
     broker_url, captured_logs, settings
 ):
-    settings.EVENTS_FAST_PATH = False
     with transaction.atomic():
         Widget.objects.create(name="followed", quantity=1)
     row = OutboxEvent.objects.get(sent_at__isnull=True)
@@ -214,7 +213,6 @@ def test_requests_are_counted_by_route_template_with_their_queries(
 
 @pytest.mark.django_db(transaction=True)
 def test_outbox_backlog_and_dead_letters_are_read_at_scrape_time(api_client, settings):
-    settings.EVENTS_FAST_PATH = False  # committed events stay pending (no relay runs)
     event = _widget_envelope("pending")
     DeadLetter.objects.create(
         event_id=event["id"], type=event["type"], envelope=event, error="x", attempts=5
@@ -254,7 +252,8 @@ def test_queue_depth_and_published_events_are_counted(broker_url, api_client):
         pass
     assert _sample("events_published_total", **labels) == before + 3
     body = api_client.get("/metrics").content.decode()
-    assert 'events_queue_depth{queue="common_tests.events",service="common_tests"} 3.0' in body
+    # The depth counts messages: three events of one type travel as one batch.
+    assert 'events_queue_depth{queue="common_tests.events",service="common_tests"} 1.0' in body
 
 
 def test_applied_retried_and_parked_events_are_counted_with_their_lag(settings):
@@ -320,7 +319,6 @@ def test_nothing_is_traced_without_an_endpoint(monkeypatch):
 def test_one_trace_spans_the_request_and_the_consumer_that_applied_its_event(traced, settings):
     from rest_framework.test import APIClient
 
-    settings.EVENTS_FAST_PATH = False  # the event waits in the outbox, as for the relay
     client = APIClient()  # a new client loads the middleware with the tracing one in it
     client.credentials(
         HTTP_AUTHORIZATION=f"Bearer {access_token(permissions=['clients.add_client'])}"

@@ -43,7 +43,6 @@ def hung_server() -> Iterator[int]:
 def test_with_everything_up_it_is_ready_and_reports_backlog_and_lag(
     api_client, broker_url, settings
 ):
-    settings.EVENTS_FAST_PATH = False
     _create_widget()  # one event waits in the outbox
     status, body, _ = _ready(api_client)
     assert status == 200
@@ -53,6 +52,7 @@ def test_with_everything_up_it_is_ready_and_reports_backlog_and_lag(
         "broker": "up",
         "outbox": "up",
         "consumer": "up",
+        "convergence": "up",
     }
     checks = {check["name"]: check for check in body["checks"]}
     assert checks["outbox"]["pending"] == 1
@@ -75,7 +75,6 @@ def test_with_everything_up_it_is_ready_and_reports_backlog_and_lag(
 def test_broker_stopped_is_ready_but_degraded_at_once(api_client, cuttable, settings):
     proxy, through_proxy = cuttable
     settings.BROKER_URL = through_proxy
-    settings.EVENTS_FAST_PATH = False
     assert _ready(api_client)[1]["components"]["broker"] == "up"
     proxy.cut()
     _create_widget()
