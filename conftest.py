@@ -24,7 +24,7 @@ def pytest_configure(config: Any) -> None:
 def _english_unless_asked(request: Any) -> Iterator[None]:
     """The tests read the services' messages in English, as a client sending
     ``Accept-Language: en`` would; tests marked ``default_language`` see what a request
-    without a preference gets (DESIGN §4: Brazilian Portuguese)."""
+    without a preference gets (docs/api.md: Brazilian Portuguese)."""
     if not settings.configured or request.node.get_closest_marker("default_language"):
         yield
         return

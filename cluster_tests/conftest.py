@@ -1,4 +1,4 @@
-"""The deployment of DESIGN §8 on this machine (cluster.py), once for the session.
+"""The multi-node deployment on this machine (cluster.py), once for the session.
 
 Needs PostgreSQL (``E2E_POSTGRES_URL``) and Redis (``CACHE_URL``, the replicas' shared
 cache), both set by `make test` when they answer, and the

@@ -30,7 +30,7 @@ from common.error_pages import prefers_html, problem_page
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "urn:sistema-multi-apis:problem:"
 
-#: Titles in the request's language (DESIGN §4); other statuses keep HTTP's English phrase.
+#: Titles in the request's language (docs/api.md); other statuses keep HTTP's English phrase.
 TITLES = {
     400: _("Bad Request"),
     401: _("Unauthorized"),

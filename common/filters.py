@@ -56,6 +56,6 @@ class ValueOrLabelField(django_filters.fields.ChoiceField):
 
 class ValueOrLabelFilter(django_filters.ChoiceFilter):
     """``?status=aberto`` is ``?status=open``: the JSON keeps the English value, people may
-    type the label they see (DESIGN §4)."""
+    type the label they see (docs/api.md)."""
 
     field_class = ValueOrLabelField

@@ -6,7 +6,7 @@ nothing about the server now), and answers within ``READINESS_TIMEOUT``
 seconds whatever hangs: a check still running then counts as down. Each check
 is a callable returning a JSON-able dict with ``name`` and an ``ok`` boolean.
 
-The answer (DESIGN §8): 503 ``not ready`` when a required check (the database)
+The answer (docs/api.md): 503 ``not ready`` when a required check (the database)
 fails, so a load balancer stops sending traffic; 200 ``degraded`` when only
 another one fails (the broker: the outbox keeps the events until it returns);
 200 ``ready`` otherwise.

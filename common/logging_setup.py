@@ -1,4 +1,4 @@
-"""Logs: one JSON object per line on stdout (DESIGN §8), or plain text for a terminal.
+"""Logs: one JSON object per line on stdout (README: "Operating it"), or plain text for a terminal.
 
 Every line carries the service, the process role (api, relay, worker,
 scheduler, command) and whatever the code handling it has bound: the

@@ -448,7 +448,7 @@ def service_defaults(
             "django.middleware.security.SecurityMiddleware",
             "whitenoise.middleware.WhiteNoiseMiddleware",
             "django.contrib.sessions.middleware.SessionMiddleware",
-            # After sessions (the admin's language switch), before common (DESIGN §4).
+            # After sessions (the admin's language switch), before common (docs/api.md).
             "django.middleware.locale.LocaleMiddleware",
             "django.middleware.common.CommonMiddleware",
             "django.middleware.csrf.CsrfViewMiddleware",
@@ -480,7 +480,7 @@ def service_defaults(
         "DATABASES": {"default": database(service)},
         "CACHES": {"default": cache()},
         "DEFAULT_AUTO_FIELD": "django.db.models.BigAutoField",
-        # DESIGN §4: Brazilian Portuguese unless the request asks for English
+        # docs/api.md: Brazilian Portuguese unless the request asks for English
         # (Accept-Language, or the admin's switch). Times are stored and sent in UTC and
         # shown in São Paulo's time.
         "LANGUAGE_CODE": "pt-br",
@@ -553,7 +553,7 @@ def service_defaults(
         "SIMPLE_JWT": simple_jwt(signing=jwt_signing),
         **cors(),
         "READINESS_CHECKS": ["common.health.database_check"],
-        # /readyz answers within this many seconds whatever hangs (DESIGN §8: under 2 s).
+        # /readyz answers within this many seconds whatever hangs (under 2 s).
         "READINESS_TIMEOUT": env_float("READINESS_TIMEOUT", 1.5),
         "LOGGING": logging_config(service),
         **observability(),

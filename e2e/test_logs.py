@@ -1,4 +1,4 @@
-"""Every process logs one JSON object per line (DESIGN §8), and a request's id follows
+"""Every process logs one JSON object per line (README: "Operating it"), and a request's id follows
 it: in the API's lines, on the response, and through the event into the relay's and
 the other service's worker's lines."""
 

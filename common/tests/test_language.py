@@ -1,4 +1,4 @@
-"""DESIGN §4's language: Brazilian Portuguese unless the request asks for English; the JSON's
+"""The language of docs/api.md: Brazilian Portuguese unless the request asks for English; the JSON's
 field names, codes and values stay English either way."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""What an operator sees (DESIGN §4 X-Request-ID, §8): request ids, JSON log lines that
+"""What an operator sees (README: "Operating it"): request ids (X-Request-ID), JSON log lines that
 name the request or the event, Prometheus metrics and one trace across services."""
 
 from __future__ import annotations

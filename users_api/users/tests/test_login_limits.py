@@ -122,7 +122,7 @@ def test_an_address_known_long_ago_is_not_known(api_client, settings):
 
 def test_wrong_passwords_through_one_admin_do_not_lock_out_another_address(api_client, settings):
     UserFactory(username="admin", is_staff=True)
-    # 32 wrong passwords from one browser through one admin (DESIGN defaults: 30/min per
+    # 32 wrong passwords from one browser through one admin (the defaults: 30/min per
     # address, 10 failures per account and address).
     statuses = [
         _through_admin(api_client, "admin", "guess", "203.0.113.66").status_code for _ in range(32)
