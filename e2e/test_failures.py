@@ -11,6 +11,7 @@ import psycopg
 import pytest
 import requests
 
+from e2e.browser import token
 from e2e.conftest import ADMIN_PASSWORD, start_service
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -27,16 +28,6 @@ PARSING_ENDPOINTS = [
 ]
 
 
-def _admin_token(users_api) -> str:
-    response = requests.post(
-        f"{users_api.url}/api/v1/auth/token",
-        json={"username": "admin", "password": ADMIN_PASSWORD},
-        timeout=10,
-    )
-    assert response.status_code == 200, response.text
-    return response.json()["access"]
-
-
 @pytest.mark.parametrize(("service_name", "path", "needs_token"), PARSING_ENDPOINTS)
 def test_deeply_nested_json_is_a_400_problem_everywhere(
     request, users_api, service_name, path, needs_token
@@ -44,7 +35,7 @@ def test_deeply_nested_json_is_a_400_problem_everywhere(
     service = request.getfixturevalue(service_name)
     headers = {"Content-Type": "application/json"}
     if needs_token:
-        headers["Authorization"] = f"Bearer {_admin_token(users_api)}"
+        headers.update(token(users_api, "admin", ADMIN_PASSWORD))
     response = requests.post(f"{service.url}{path}", data=NESTED, headers=headers, timeout=10)
     assert response.status_code == 400, response.text
     assert response.headers["Content-Type"] == "application/problem+json"
