@@ -2,6 +2,10 @@
 directory it starts in (the repository root for `make run`, the tests and the image).
 
 - Logs: gunicorn's own lines in the project's JSON (or ``LOG_FORMAT=text``) format.
+- Workers: threaded (``gthread``), ``GUNICORN_THREADS`` (default 4) each. Browsers open
+  connections ahead of need and leave them idle; a sync worker waits on such a
+  connection until its timeout, so a few of them stopped a two-worker API for 30 s.
+  A threaded worker waits for a request without holding a thread.
 - Metrics: prometheus-client's multi-process mode, so ``/metrics`` counts every
   worker. Each gunicorn gets its own directory (``PROMETHEUS_MULTIPROC_DIR``, or a
   new temporary one), emptied at start and when a worker exits.
@@ -15,6 +19,8 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 logger_class = "common.logging_gunicorn.GunicornLogger"
+# More than one thread makes gunicorn use its gthread worker; `--threads` still overrides.
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 
 _created_dir = None
 

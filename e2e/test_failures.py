@@ -4,6 +4,7 @@ that heals, never a 500."""
 from __future__ import annotations
 
 import os
+import socket
 import time
 import uuid
 
@@ -109,3 +110,19 @@ def test_a_database_outage_is_a_503_with_retry_after_and_heals(databases, deploy
     finally:
         _admin_sql(server, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
         assert service.stop() == 0, service.log.read_text()
+
+
+def test_connections_a_browser_opens_and_leaves_idle_do_not_stall_an_api(users_api):
+    # Browsers open connections ahead of need and keep them open between pages. A
+    # gunicorn sync worker accepting one waits on it, request-less, until its timeout
+    # (30 s): with as many idle connections as workers, the API answered nobody.
+    host, port = users_api.url.removeprefix("http://").split(":")
+    idle = [socket.create_connection((host, int(port)), timeout=5) for _ in range(8)]
+    try:
+        started = time.monotonic()
+        response = requests.get(f"{users_api.url}/readyz", timeout=5)
+        assert response.status_code == 200, response.text
+        assert time.monotonic() - started < 2
+    finally:
+        for connection in idle:
+            connection.close()
