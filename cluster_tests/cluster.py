@@ -20,7 +20,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,7 @@ from pathlib import Path
 import psycopg
 import requests
 
+from common.ports import free_port
 from e2e.conftest import production_env
 
 REPO = Path(__file__).resolve().parent.parent
@@ -52,12 +52,6 @@ TOOLS = {
 
 def missing_tools() -> list[str]:
     return [name for name, path in TOOLS.items() if not shutil.which(path)]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> float:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ from selenium import webdriver
 
 from common import embedded_broker, jwt_keys
 from common.events import topology
+from common.ports import free_port
 from e2e.browser import start_chromium
 
 REPO = Path(__file__).resolve().parent.parent
@@ -47,12 +47,6 @@ def new_cpf() -> str:
         weighted = sum(d * w for d, w in zip(digits, range(len(digits) + 1, 1, -1), strict=True))
         digits.append(weighted * 10 % 11 % 10)
     return "".join(map(str, digits)) if len(set(digits)) > 1 else new_cpf()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -145,7 +139,7 @@ def deployment_env(tmp_path_factory) -> dict[str, str]:
 
 def start_service(name: str, *, env: dict[str, str], database_url: str, log_dir: Path) -> Service:
     """Migrate ``name``'s database and serve it with gunicorn; waits until /readyz is 200."""
-    port = _free_port()
+    port = free_port()
     service_env = dict(env, DATABASE_URL=database_url, SECRET_KEY=secrets.token_urlsafe(50))
     log = log_dir / f"{name}.log"
     for command in ("migrate", "collectstatic"):

@@ -6,7 +6,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,14 +15,10 @@ import psutil
 import pytest
 import requests
 
+from common.ports import free_port
+
 REPO = Path(__file__).resolve().parent.parent
 SERVICES = ["users_api", "clients_api", "products_api", "orders_api"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -31,7 +26,7 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 def _start(tmp_path, **extra_env):
     """scripts/run.py with its own ports and var/; waits until every API is ready."""
-    ports = {service: _free_port() for service in SERVICES}
+    ports = {service: free_port() for service in SERVICES}
     env = {
         key: value
         for key, value in os.environ.items()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ import pytest
 import requests
 import yaml
 
+from common.ports import free_port
 from e2e.conftest import REPO, new_cpf
 from e2e.test_orders_story import _auth
 
@@ -62,12 +62,6 @@ def test_the_alert_rules_and_configs_pass_promtool():
         )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def prometheus(orders_api, tmp_path) -> Iterator[str]:
     """Prometheus scraping orders_api every second, with the project's rules."""
@@ -89,7 +83,7 @@ def prometheus(orders_api, tmp_path) -> Iterator[str]:
             }
         )
     )
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "prometheus.log"
     process = subprocess.Popen(
         [

@@ -36,7 +36,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -48,6 +47,9 @@ from pathlib import Path
 from bench_events import commit_label, percentile, record
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from common.ports import free_port  # noqa: E402
+
 BIN = Path(sys.executable).parent
 SCRIPTS = REPO / "scripts" / "bench"
 PG = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
@@ -102,12 +104,6 @@ for n in range(count):
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _sql(database_url: str, statement: str, params: tuple = ()) -> list[tuple]:
     import psycopg
 
@@ -142,7 +138,6 @@ class System:
         self.processes: dict[str, subprocess.Popen] = {}
         self.urls: dict[str, str] = {}
         self.databases = {name: f"{PG}/bench_{name}_{self.suffix}" for name in SERVICES}
-        sys.path.insert(0, str(REPO))
         from common import jwt_keys
 
         keys = jwt_keys.ensure_dev_key_pair(self.logs / "keys")
@@ -191,7 +186,7 @@ class System:
         )
 
     def gunicorn(self, name: str, wsgi: str, *, env: dict[str, str], chdir: Path) -> str:
-        port = _free_port()
+        port = free_port()
         self.spawn(
             name,
             [

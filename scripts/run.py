@@ -23,7 +23,6 @@ import logging
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -36,6 +35,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from common import embedded_broker, logging_setup  # noqa: E402
+from common.ports import free_port  # noqa: E402
 from common.settings import var_dir  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
@@ -61,12 +61,6 @@ EMBEDDED_BROKER = "broker"
 
 def _manage(service: str, *args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=REPO / service, check=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def read_procfile(path: Path) -> list[tuple[str, str]]:
@@ -284,7 +278,7 @@ def main() -> int:
     for name, command in processes_to_start(REPO / "Procfile", broker_url):
         program_env = dict(env)
         if _METRICS_ROLES.search(name):
-            metrics_ports[name] = _free_port()
+            metrics_ports[name] = free_port()
             program_env["METRICS_PORT"] = str(metrics_ports[name])
         programs.append(Program(name, command, program_env))
     targets = _write_targets(apis, metrics_ports)
