@@ -461,11 +461,14 @@ def worker_ready(process: Process, since: int = 0) -> bool:
     return "ready." in process.log_text()[since:]
 
 
-def replica_ready(url: str) -> bool:
+def replica_ready(url: str, service: str) -> bool:
+    """``service`` answers ready at ``url``: the port's owner is checked, so a replica that
+    could not bind its port is not mistaken for whatever process holds it."""
     try:
-        return requests.get(f"{url}/readyz", timeout=2).status_code == 200
+        response = requests.get(f"{url}/readyz", timeout=2)
     except requests.RequestException:
         return False
+    return response.status_code == 200 and response.json()["service"] == service
 
 
 def start(base: Path, postgres_server: str) -> Cluster:
@@ -576,8 +579,15 @@ def start(base: Path, postgres_server: str) -> Cluster:
                 for index in (1, 2)
             ]
         for api in cluster.apis.values():
-            for url in (api.replica_url(0), api.replica_url(1)):
-                wait_until(lambda url=url: replica_ready(url), 60, f"{api.name} at {url}")
+            for index, replica in enumerate(api.replicas):
+                url = api.replica_url(index)
+                wait_until(
+                    lambda replica=replica, url=url, name=api.name: (
+                        replica.alive() and replica_ready(url, name)
+                    ),
+                    60,
+                    f"{api.name} at {url}",
+                )
         for workers in cluster.workers.values():
             for worker in workers:
                 wait_until(lambda worker=worker: worker_ready(worker), 60, f"{worker.name} ready")

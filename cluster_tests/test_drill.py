@@ -255,7 +255,7 @@ def test_the_drill(cluster, token, catalog):
         time.sleep(2)
         restarted = time.monotonic()
         replica.start()
-        wait_until(lambda: replica_ready(api.replica_url(0)), 60, "the replica to start")
+        wait_until(lambda: replica_ready(api.replica_url(0), api.name), 60, "the replica to start")
         up = wait_until(
             lambda: cluster.haproxy_servers()[("orders_api", "replica1")] == "UP",
             30,
