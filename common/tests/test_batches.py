@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from common.events import housekeeping, recording, relay, scheduler, transport
 from common.events.consumer import process_batch
+from common.events.snapshots import CopyChange, _upsert_newer
 from common.models import DeadLetter, IdempotencyRecord, InboxEvent, OutboxEvent
 from common.tests.conftest import drain_events, queued_messages, wait_until
 from common.tests.testapp.models import Switch, Widget, WidgetApplication, WidgetCopy
@@ -183,6 +184,57 @@ def test_a_batch_applies_in_one_transaction_with_its_inbox_rows_in_one_statement
     # Delivered again (a worker died before acknowledging): nothing applies twice.
     assert process_batch(envelopes) == 0
     assert WidgetApplication.objects.count() == 20
+
+
+def test_a_run_of_copies_costs_the_same_few_statements_whatever_its_length():
+    def statements(count: int, prefix: str) -> int:
+        for n in range(count):
+            _create(f"{prefix}{n}")
+        envelopes = [
+            event.envelope
+            for event in OutboxEvent.objects.filter(
+                envelope__data__name__startswith=prefix
+            ).order_by("id")
+        ]
+        with CaptureQueriesContext(connection) as queries:
+            assert process_batch(envelopes) == count
+        return len(queries.captured_queries)
+
+    # inbox, lock the copies, upsert them, the handler's own effect; and the transaction
+    few, many = statements(2, "few"), statements(100, "many")
+    assert few == many <= 6, (few, many)
+    assert WidgetCopy.objects.count() == WidgetApplication.objects.count() == 102
+
+
+def test_a_batch_moves_each_copy_only_forward_as_one_event_at_a_time_would():
+    widget = _create("first")
+    for quantity in (1, 2, 3):
+        widget.quantity = quantity
+        with transaction.atomic():
+            widget.save()
+    v1, v2, v3, v4 = [e.envelope for e in OutboxEvent.objects.order_by("version", "id")]
+    assert [v1["version"], v4["version"]] == [1, 4]
+    assert process_batch([v2]) == 1
+    # v1 and v2 late, v4 before v3: each event once, the copy at v4, effects of v2 and v4.
+    assert process_batch([v1, v4, v2, v3]) == 3
+    copy = WidgetCopy.objects.get(pk=widget.pk)
+    assert (copy.version, copy.quantity) == (4, 3)
+    assert sorted(WidgetApplication.objects.values_list("version", flat=True)) == [2, 4]
+
+
+def test_a_copy_written_meanwhile_at_a_newer_version_is_not_overwritten():
+    # Another worker creates the copy between this one's lock (none to lock) and its
+    # upsert: the version guard in the statement keeps the newer one.
+    widget = _create("raced")
+    envelope = OutboxEvent.objects.get(aggregate_id=str(widget.pk)).envelope
+    WidgetCopy.objects.create(pk=widget.pk, name="newer", quantity=9, version=7)
+    change = CopyChange(widget.pk, 1, {"name": "raced", "quantity": 0}, envelope)
+    assert _upsert_newer(WidgetCopy, [change]) == set()
+    assert WidgetCopy.objects.get(pk=widget.pk).name == "newer"
+    assert _upsert_newer(
+        WidgetCopy, [CopyChange(widget.pk, 8, {"name": "x", "quantity": 1}, envelope)]
+    ) == {widget.pk}
+    assert WidgetCopy.objects.get(pk=widget.pk).name == "x"
 
 
 def test_a_failing_batch_rolls_back_whole():

@@ -9,7 +9,7 @@ from django.db.models import Q
 
 from common.events.consumer import handles
 from common.events.recording import publishes
-from common.events.snapshots import apply_if_newer
+from common.events.snapshots import copies
 from orders import services
 from orders.models import ClientSnapshot, Order, ProductSnapshot
 
@@ -79,42 +79,39 @@ def register() -> None:
     )
 
 
-@handles("clients.client.created", "clients.client.updated", "clients.client.deleted")
-def copy_client(event: dict[str, Any]) -> None:
+@copies(
+    ClientSnapshot, "clients.client.created", "clients.client.updated", "clients.client.deleted"
+)
+def copy_client(event: dict[str, Any]) -> dict[str, Any]:
     data = event["data"]
-    apply_if_newer(
-        ClientSnapshot,
-        aggregate_id=event["aggregate_id"],
-        version=event["version"],
-        values={
-            "kind": data["kind"],
-            "name": data["name"],
-            "document": data["document"],
-            "email": data.get("email", ""),
-            "phone": data.get("phone", ""),
-            "is_active": data["is_active"] and not event["type"].endswith(".deleted"),
-            "addresses": data.get("addresses", []),
-        },
-    )
+    return {
+        "kind": data["kind"],
+        "name": data["name"],
+        "document": data["document"],
+        "email": data.get("email", ""),
+        "phone": data.get("phone", ""),
+        "is_active": data["is_active"] and not event["type"].endswith(".deleted"),
+        "addresses": data.get("addresses", []),
+    }
 
 
-@handles("products.product.created", "products.product.updated", "products.product.deleted")
-def copy_product(event: dict[str, Any]) -> None:
+@copies(
+    ProductSnapshot,
+    "products.product.created",
+    "products.product.updated",
+    "products.product.deleted",
+)
+def copy_product(event: dict[str, Any]) -> dict[str, Any]:
     data = event["data"]
-    apply_if_newer(
-        ProductSnapshot,
-        aggregate_id=event["aggregate_id"],
-        version=event["version"],
-        values={
-            "sku": data["sku"],
-            "name": data["name"],
-            "price": Decimal(data["price"]),
-            "is_active": data["is_active"] and not event["type"].endswith(".deleted"),
-            "stock_quantity": data["stock_quantity"],
-            "min_quantity": data["min_quantity"],
-            "max_quantity": data["max_quantity"],
-        },
-    )
+    return {
+        "sku": data["sku"],
+        "name": data["name"],
+        "price": Decimal(data["price"]),
+        "is_active": data["is_active"] and not event["type"].endswith(".deleted"),
+        "stock_quantity": data["stock_quantity"],
+        "min_quantity": data["min_quantity"],
+        "max_quantity": data["max_quantity"],
+    }
 
 
 @handles("products.stock.issued", "products.stock.rejected")
