@@ -36,10 +36,9 @@ def client_data(client: Client) -> dict[str, Any]:
         "is_active": client.is_active,
         "created_at": client.created_at.isoformat(),
         "updated_at": client.updated_at.isoformat(),
-        "addresses": [
-            address_data(address)
-            for address in client.addresses.order_by("-is_default", "created_at")
-        ],
+        # all(): the default first, then by creation (Address.Meta.ordering); prefetched
+        # when many clients are re-published at once.
+        "addresses": [address_data(address) for address in client.addresses.all()],
     }
 
 
@@ -49,5 +48,6 @@ def register() -> None:
         type_prefix="clients.client",
         to_data=client_data,
         deleted_when=lambda client: not client.is_active,
+        prefetch=("addresses",),
     )
     part_of(Address, aggregate=lambda address: address.client)

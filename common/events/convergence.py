@@ -31,7 +31,7 @@ from django.db import connection, router, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from common.events.recording import Publication, publications, republish
+from common.events.recording import Publication, publications, republish_all
 from common.models import EventsStatus, OutboxEvent
 
 logger = logging.getLogger("common.events.convergence")
@@ -82,9 +82,9 @@ def _sweep_publication(publication: Publication, since: datetime) -> int:
             rows = model._default_manager.filter(pk__in=ordered[start : start + _CHUNK])
             if connection.features.has_select_for_update_skip_locked:
                 rows = rows.select_for_update(skip_locked=True)
-            for instance in rows.order_by("pk"):
-                republish(instance)
-                count += 1
+            count += len(
+                republish_all(list(rows.order_by("pk").prefetch_related(*publication.prefetch)))
+            )
     return count
 
 

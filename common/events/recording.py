@@ -13,6 +13,7 @@ aggregate is saved (its version bumps) and publishes ``updated``.
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ from common.models import OutboxEvent
 
 #: The channel an outbox write notifies; ``relay_outbox`` LISTENs on it.
 NOTIFY_CHANNEL = "common_outbox"
+#: Aggregates per transaction when re-publishing many (publish_snapshots).
+SNAPSHOT_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class Publication:
     action: Callable[[Any, bool], str] | None
     repeat_action: Callable[[Any], str] | None = None
     unsettled: models.Q | None = None
+    prefetch: tuple[str, ...] = ()
 
     def event_type(self, instance: Any, *, created: bool, deleted: bool) -> str:
         if deleted or (self.deleted_when is not None and self.deleted_when(instance)):
@@ -121,23 +125,35 @@ def record(
     On PostgreSQL it also sends ``NOTIFY``, which reaches the relay only when
     (and if) the transaction commits; nothing is published from here.
     """
+    return _record_all(publication, [(instance, event_type)], repeat=repeat)[0]
+
+
+def _record_all(
+    publication: Publication, changes: list[tuple[Any, str]], *, repeat: bool
+) -> list[OutboxEvent]:
+    """``record`` of several (instance, event type) pairs: one INSERT, one NOTIFY."""
     using = router.db_for_write(publication.model)
-    data = envelope(publication, instance, event_type, repeat=repeat)
-    event = OutboxEvent.objects.using(using).create(
-        event_id=data["id"],
-        type=event_type,
-        aggregate_type=publication.type_prefix,
-        aggregate_id=data["aggregate_id"],
-        version=data["version"],
-        envelope=data,
-        repeat=repeat,
-    )
+    events = []
+    for instance, event_type in changes:
+        data = envelope(publication, instance, event_type, repeat=repeat)
+        events.append(
+            OutboxEvent(
+                event_id=data["id"],
+                type=event_type,
+                aggregate_type=publication.type_prefix,
+                aggregate_id=data["aggregate_id"],
+                version=data["version"],
+                envelope=data,
+                repeat=repeat,
+            )
+        )
+    events = OutboxEvent.objects.using(using).bulk_create(events)
     database = connections[using]
     if database.vendor == "postgresql":
         # PostgreSQL folds identical notifications of one transaction into one.
         with database.cursor() as cursor:
             cursor.execute(f"NOTIFY {NOTIFY_CHANNEL}")
-    return event
+    return events
 
 
 def republish(instance: Any) -> OutboxEvent:
@@ -146,8 +162,20 @@ def republish(instance: Any) -> OutboxEvent:
     Consumers that have that version drop it (version gate); one whose copy is
     behind, because an event was lost, catches up. Must run inside a transaction.
     """
-    publication = publication_of(type(instance))
-    return record(publication, instance, publication.repeat_type(instance), repeat=True)
+    return republish_all([instance])[0]
+
+
+def republish_all(instances: list[Any]) -> list[OutboxEvent]:
+    """``republish`` of several aggregates of one model, in one statement.
+
+    Load them with ``publication_of(model).prefetch`` prefetched, so that their
+    events' data costs no query per aggregate.
+    """
+    if not instances:
+        return []
+    publication = publication_of(type(instances[0]))
+    changes = [(instance, publication.repeat_type(instance)) for instance in instances]
+    return _record_all(publication, changes, repeat=True)
 
 
 def publication_of(model: type[models.Model]) -> Publication:
@@ -178,6 +206,7 @@ def publishes(
     action: Callable[[Any, bool], str] | None = None,
     repeat_action: Callable[[Any], str] | None = None,
     unsettled: models.Q | None = None,
+    prefetch: tuple[str, ...] = (),
 ) -> None:
     """Publishes ``<type_prefix>.created|updated|deleted`` for every save and delete.
 
@@ -188,12 +217,13 @@ def publishes(
     ``repeat_action(instance)`` names a re-publication of the current state
     (``updated`` by default). ``unsettled`` selects aggregates that wait on another
     service's answer: every anti-entropy sweep re-publishes them, however old their
-    last change, until they settle.
+    last change, until they settle. ``prefetch`` names the relations ``to_data``
+    reads (through ``.all()``), prefetched when many aggregates are re-published.
     """
     if not hasattr(model, "version"):
         raise TypeError(f"{model.__name__} needs a version field to publish events")
     _publications[model] = Publication(
-        model, type_prefix, to_data, deleted_when, action, repeat_action, unsettled
+        model, type_prefix, to_data, deleted_when, action, repeat_action, unsettled, prefetch
     )
     uid = f"common.events.publishes:{model._meta.label}"
     _guard(model, uid)
@@ -228,17 +258,23 @@ def part_of(child: type[models.Model], *, aggregate: Callable[[Any], models.Mode
 def snapshot_events(
     model: type[models.Model], *, progress: Callable[[int], None] | None = None
 ) -> int:
-    """Re-records the current state of every ``model`` row (``publish_snapshots``).
+    """Re-records the current state of every ``model`` row (``publish_snapshots``), in
+    chunks of ``SNAPSHOT_CHUNK`` aggregates, one transaction and one statement each.
 
     Each aggregate gets a new event at its current version; consumers that
     already have that version ignore it, a new or wiped consumer rebuilds from it.
     Returns how many events were recorded.
     """
+    rows = (
+        model._default_manager.order_by("pk")
+        .prefetch_related(*publication_of(model).prefetch)
+        .iterator(chunk_size=SNAPSHOT_CHUNK)
+    )
     count = 0
-    for instance in model._default_manager.order_by("pk").iterator(chunk_size=500):
+    while chunk := list(itertools.islice(rows, SNAPSHOT_CHUNK)):
         with transaction.atomic(using=router.db_for_write(model)):
-            republish(instance)
-        count += 1
-        if progress is not None and count % 1000 == 0:
+            republish_all(chunk)
+        count += len(chunk)
+        if progress is not None:
             progress(count)
     return count

@@ -14,7 +14,8 @@ import uuid
 
 import pytest
 from django.core.management import call_command
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
 
 from common.events import relay, topology
 from common.events.consumer import process_event
@@ -413,6 +414,26 @@ def test_publish_snapshots_republishes_current_state(settings):
     assert latest.version == widget.version
     assert latest.event_id != OutboxEvent.objects.order_by("id").first().event_id
     assert [p.type_prefix for p in publications()] == ["testapp.widget"]
+
+
+def test_publish_snapshots_costs_a_few_statements_per_chunk_not_per_aggregate():
+    from common.events import recording
+
+    def statements(count: int) -> int:
+        OutboxEvent.objects.all().delete()
+        Widget.objects.all().delete()
+        for n in range(count):
+            with transaction.atomic():
+                WidgetPart.objects.create(widget=Widget.objects.create(name=f"s{n}"), label="a")
+        with CaptureQueriesContext(connection) as queries:
+            assert recording.snapshot_events(Widget) == count
+        assert OutboxEvent.objects.filter(repeat=True).count() == count
+        return len(queries.captured_queries)
+
+    # read the widgets and their parts, one INSERT and one NOTIFY per chunk
+    assert statements(3) == statements(recording.SNAPSHOT_CHUNK) <= 8
+    events = OutboxEvent.objects.filter(repeat=True).order_by("id")
+    assert [e.envelope["data"]["parts"] for e in events[:2]] == [["a"], ["a"]]
 
 
 def test_envelope_helper_uses_the_instance_version():

@@ -76,6 +76,7 @@ def register() -> None:
         repeat_action=_order_repeat_action,
         # Until products_api's answer arrives, every sweep re-publishes the order.
         unsettled=Q(status=Order.Status.FINISHED, stock_status=Order.StockStatus.PENDING),
+        prefetch=("items",),
     )
 
 

@@ -39,6 +39,7 @@ def register() -> None:
         type_prefix="testapp.widget",
         to_data=widget_data,
         deleted_when=lambda widget: not widget.is_active,
+        prefetch=("parts",),
     )
     part_of(WidgetPart, aggregate=lambda part: part.widget)
 
