@@ -146,6 +146,8 @@ class Bench:
             *options,
             "-c",
             str(self.args.workers),
+            "--prefetch-multiplier",
+            str(self.args.prefetch),
             "-l",
             "warning",
             "--without-gossip",
@@ -351,7 +353,7 @@ def _write(result: dict[str, float], args: argparse.Namespace) -> None:
             f"make bench-events   # python scripts/bench_events.py --events {args.events} "
             f"--producers {args.producers} --per-transaction {args.per_transaction} "
             f"--rate {args.rate:.0f} --seconds {args.seconds} "
-            f"--workers {args.workers} --write",
+            f"--workers {args.workers} --prefetch {args.prefetch} --write",
             "```",
             "",
             "| measure | result | target |",
@@ -387,6 +389,9 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2, help="consumer concurrency")
+    parser.add_argument(
+        "--prefetch", type=int, default=1, help="messages each worker process reserves (1 deployed)"
+    )
     parser.add_argument("--write", action="store_true", help="record in docs/performance.md")
     args = parser.parse_args()
     bench = Bench(args)

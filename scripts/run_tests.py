@@ -4,8 +4,8 @@ PostgreSQL (127.0.0.1:5432, user postgres), Redis (127.0.0.1:6379) and
 RabbitMQ (127.0.0.1:5672) are used when they answer; otherwise the tests run on
 SQLite, the in-process cache and the embedded broker, and the RabbitMQ tests
 are skipped with a message. With RabbitMQ, the end-to-end stories run a second
-time on it (``e2e-rabbitmq``), each run in a fresh virtual host made with
-``rabbitmqctl`` and deleted afterwards. On CI (``CI=true``) all three are required: a
+time on it (``e2e-rabbitmq``); those and common's event tests each run in a fresh
+virtual host made with ``rabbitmqctl`` and deleted afterwards. On CI (``CI=true``) all three are required: a
 missing service fails the run instead of silently testing less.
 ``TEST_DATABASE=sqlite`` forces SQLite locally. ``TEST_SLOT=1..`` gives a second
 checkout (a git worktree) databases and Redis databases of its own, so two
@@ -274,6 +274,10 @@ def main() -> int:
         report = REPORTS / f"{project.name}.xml"
         report.unlink(missing_ok=True)
         with contextlib.ExitStack() as vhosts:
+            if rabbitmq_e2e and project.name == "common":
+                # Its event tests leave queues behind; another run (a second checkout, an
+                # aborted one) on the same virtual host would read their messages.
+                env["TEST_EVENTS_AMQP_URL"] = vhosts.enter_context(_rabbitmq_vhost("events"))
             if rabbitmq_e2e and project.settings is None:
                 if project.on_rabbitmq:
                     env["E2E_BROKER_URL"] = vhosts.enter_context(_rabbitmq_vhost("e2e"))
