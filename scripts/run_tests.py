@@ -5,8 +5,9 @@ RabbitMQ (127.0.0.1:5672) are used when they answer; otherwise the tests run on
 SQLite, the in-process cache and the embedded broker, and the RabbitMQ tests
 are skipped with a message. With RabbitMQ, the end-to-end stories run a second
 time on it (``e2e-rabbitmq``); those and common's event tests each run in a fresh
-virtual host made with ``rabbitmqctl`` and deleted afterwards. On CI (``CI=true``) all three are required: a
-missing service fails the run instead of silently testing less.
+virtual host made with ``rabbitmqctl`` and deleted afterwards. On CI (``CI=true``)
+all three are required: a missing service fails the run instead of silently
+testing less.
 ``TEST_DATABASE=sqlite`` forces SQLite locally. ``TEST_SLOT=1..`` gives a second
 checkout (a git worktree) databases and Redis databases of its own, so two
 suites can run on one machine at once.
