@@ -82,9 +82,7 @@ def _sweep_publication(publication: Publication, since: datetime) -> int:
             rows = model._default_manager.filter(pk__in=ordered[start : start + _CHUNK])
             if connection.features.has_select_for_update_skip_locked:
                 rows = rows.select_for_update(skip_locked=True)
-            count += len(
-                republish_all(list(rows.order_by("pk").prefetch_related(*publication.prefetch)))
-            )
+            count += len(republish_all(list(rows.order_by("pk"))))
     return count
 
 

@@ -156,6 +156,26 @@ def _record_all(
     return events
 
 
+def record_saved(instances: list[Any], *, created: bool) -> list[OutboxEvent]:
+    """The events of a bulk write (``bulk_create``/``bulk_update`` send no ``post_save``)
+    of aggregates of one model: one INSERT and one NOTIFY for all of them.
+
+    Call it in the write's transaction, after the write, with the instances as saved
+    (primary keys set, versions bumped). Raises RuntimeError outside a transaction.
+    """
+    if not instances:
+        return []
+    model = type(instances[0])
+    _require_transaction(model)
+    publication = publication_of(model)
+    models.prefetch_related_objects(instances, *publication.prefetch)
+    changes = [
+        (instance, publication.event_type(instance, created=created, deleted=False))
+        for instance in instances
+    ]
+    return _record_all(publication, changes, repeat=False)
+
+
 def republish(instance: Any) -> OutboxEvent:
     """Records ``instance``'s current state again, as a repeat at its current version.
 
@@ -166,14 +186,12 @@ def republish(instance: Any) -> OutboxEvent:
 
 
 def republish_all(instances: list[Any]) -> list[OutboxEvent]:
-    """``republish`` of several aggregates of one model, in one statement.
-
-    Load them with ``publication_of(model).prefetch`` prefetched, so that their
-    events' data costs no query per aggregate.
-    """
+    """``republish`` of several aggregates of one model, in one statement; what their
+    events' data reads (the publication's ``prefetch``) is read in one query each."""
     if not instances:
         return []
     publication = publication_of(type(instances[0]))
+    models.prefetch_related_objects(instances, *publication.prefetch)
     changes = [(instance, publication.repeat_type(instance)) for instance in instances]
     return _record_all(publication, changes, repeat=True)
 
@@ -265,11 +283,7 @@ def snapshot_events(
     already have that version ignore it, a new or wiped consumer rebuilds from it.
     Returns how many events were recorded.
     """
-    rows = (
-        model._default_manager.order_by("pk")
-        .prefetch_related(*publication_of(model).prefetch)
-        .iterator(chunk_size=SNAPSHOT_CHUNK)
-    )
+    rows = model._default_manager.order_by("pk").iterator(chunk_size=SNAPSHOT_CHUNK)
     count = 0
     while chunk := list(itertools.islice(rows, SNAPSHOT_CHUNK)):
         with transaction.atomic(using=router.db_for_write(model)):

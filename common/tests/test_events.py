@@ -436,6 +436,25 @@ def test_publish_snapshots_costs_a_few_statements_per_chunk_not_per_aggregate():
     assert [e.envelope["data"]["parts"] for e in events[:2]] == [["a"], ["a"]]
 
 
+def test_a_bulk_write_records_its_events_in_one_statement():
+    from common.events.recording import record_saved
+
+    with transaction.atomic():
+        widgets = Widget.objects.bulk_create(Widget(name=f"b{n}", quantity=n) for n in range(3))
+        with CaptureQueriesContext(connection) as queries:
+            record_saved(widgets, created=True)
+    # the parts of all three (what the events' data reads), the events, the notification
+    notify = ["NOTIFY"] if connection.vendor == "postgresql" else []
+    statements = [q["sql"].split()[0] for q in queries.captured_queries]
+    assert statements == ["SELECT", "INSERT", *notify]
+    events = OutboxEvent.objects.order_by("id")
+    assert [(e.type, e.version, e.envelope["data"]["quantity"]) for e in events] == [
+        ("testapp.widget.created", 1, n) for n in range(3)
+    ]
+    with pytest.raises(RuntimeError, match=r"outside transaction\.atomic"):
+        record_saved(widgets, created=False)
+
+
 def test_envelope_helper_uses_the_instance_version():
     widget = _create("x")
     publication = publications()[0]
