@@ -1,7 +1,7 @@
 """Write use-cases of clients_api. Each runs in one transaction and publishes one event.
 
 Errors: ``django.core.exceptions.ValidationError`` keyed by field (400),
-``rest_framework.exceptions.NotFound`` (404), ``common.errors.PreconditionFailed``
+``common.errors.NotFound`` (404), ``common.errors.PreconditionFailed``
 when ``If-Match`` names an old version (412).
 """
 
@@ -15,10 +15,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from rest_framework.exceptions import NotFound
 
 from clients import brazil
 from clients.models import Address, Client
+from common.errors import NotFound
 from common.versioning import check_version
 
 CLIENT_FIELDS = frozenset({"kind", "name", "document", "email", "phone", "is_active"})

@@ -24,9 +24,9 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
-from rest_framework.exceptions import APIException
 
 from common.admin import ReadOnlyAdmin, ServiceWritesAdmin, refusal_message
+from common.errors import DomainError
 from common.formats import brl, format_address, format_document
 from orders import services
 from orders.models import ClientSnapshot, Order, OrderItem, OrderStatusChange, ProductSnapshot
@@ -412,7 +412,7 @@ class OrderAdmin(ServiceWritesAdmin):
             order = use_case(
                 order_id=order.pk, actor=_actor(request), expected_version=None, **kwargs
             )
-        except APIException as error:
+        except DomainError as error:
             self.message_user(request, refusal_message(error), messages.ERROR)
         else:
             self.message_user(
@@ -435,7 +435,7 @@ class OrderAdmin(ServiceWritesAdmin):
         for order in queryset.order_by("number"):
             try:
                 use_case(order_id=order.pk, actor=_actor(request), expected_version=None)
-            except APIException as error:
+            except DomainError as error:
                 self.message_user(request, refusal_message(error), messages.ERROR)
             else:
                 done += 1

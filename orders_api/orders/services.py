@@ -19,11 +19,10 @@ from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext
-from rest_framework import status
-from rest_framework.exceptions import NotFound
 
-from common.errors import DomainError
+from common.errors import DomainError, NotFound
 from common.versioning import check_version
+from orders.errors import InvalidReference, OrderErrorCode
 from orders.models import (
     ClientSnapshot,
     Order,
@@ -34,18 +33,6 @@ from orders.models import (
 )
 
 NOT_ARRIVED = "its copy may not have arrived here yet; try again in a moment"
-
-
-class InvalidReference(DomainError):
-    """422: the request names a client, product or address this service cannot use."""
-
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    default_code = "invalid_reference"
-
-    def __init__(self, errors: dict[str, list[str]]) -> None:
-        super().__init__(
-            "The request refers to something that cannot be used.", extra={"errors": errors}
-        )
 
 
 @dataclass(frozen=True)
@@ -192,7 +179,7 @@ def _lock_open_order(order_id: uuid.UUID, expected_version: int | None) -> Order
         raise DomainError(
             gettext("Order #%(number)s is %(status)s; only open orders change.")
             % {"number": order.number, "status": order.get_status_display()},
-            code="order_not_open",
+            code=OrderErrorCode.ORDER_NOT_OPEN,
             extra={"order_status": order.status},
         )
     return order
@@ -278,7 +265,7 @@ def order_finish(*, order_id: uuid.UUID, actor: Actor, expected_version: int | N
         raise DomainError(
             gettext("Order #%(number)s has no items; add one before finishing.")
             % {"number": order.number},
-            code="order_empty",
+            code=OrderErrorCode.ORDER_EMPTY,
         )
     _refuse_known_shortages(order)
     order.status = Order.Status.FINISHED
@@ -311,7 +298,7 @@ def _refuse_known_shortages(order: Order) -> None:
         raise DomainError(
             gettext("Not enough stock for %(skus)s.")
             % {"skus": ", ".join(item["sku"] for item in short)},
-            code="insufficient_stock",
+            code=OrderErrorCode.INSUFFICIENT_STOCK,
             extra={"shortages": short},
         )
 
@@ -364,7 +351,7 @@ def order_cancel(
                 "status": order.get_status_display(),
                 "stock": order.get_stock_status_display(),
             },
-            code="order_not_cancellable",
+            code=OrderErrorCode.ORDER_NOT_CANCELLABLE,
             extra={"order_status": order.status, "stock_status": order.stock_status},
         )
     previous = order.status

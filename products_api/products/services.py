@@ -18,11 +18,11 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from rest_framework.exceptions import NotFound
 
-from common.errors import DomainError
+from common.errors import DomainError, NotFound
 from common.events.recording import republish
 from common.versioning import check_version
+from products.errors import ProductErrorCode
 from products.models import Product, StockIssue, StockMovement
 
 PRODUCT_FIELDS = frozenset(
@@ -223,14 +223,14 @@ def _refusal(product: Product, kind: str, quantity: int) -> DomainError | None:
     if after < 0:
         return DomainError(
             f"Only {before} units of {product.sku} in stock; {quantity} requested.",
-            code="stock_below_zero",
+            code=ProductErrorCode.STOCK_BELOW_ZERO,
             extra=facts,
         )
     if after > product.max_quantity:
         return DomainError(
             f"Stock of {product.sku} would be {after}, above its maximum of "
             f"{product.max_quantity} (room for {product.max_quantity - before} more).",
-            code="stock_above_maximum",
+            code=ProductErrorCode.STOCK_ABOVE_MAXIMUM,
             extra=facts,
         )
     return None

@@ -26,8 +26,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import APIException
 
+from common.errors import DomainError
 from users import services
 from users.actors import Actor, actor_from_user
 from users.models import Permission, Role, User
@@ -38,9 +38,9 @@ admin.site.unregister(Group)  # roles replace Django's groups
 SUPERUSER_ONLY_FIELDS = ("is_staff", "is_superuser")
 
 
-def _refusal_message(error: APIException) -> str:
-    codes = getattr(error, "extra", {}).get("permissions")
-    return f"{error.detail} ({', '.join(codes)})" if codes else str(error.detail)
+def _refusal_message(error: DomainError) -> str:
+    codes = error.extra.get("permissions")
+    return f"{error.message} ({', '.join(codes)})" if codes else str(error.message)
 
 
 class ServiceModelForm(forms.ModelForm):
@@ -70,7 +70,7 @@ class ServiceModelForm(forms.ModelForm):
             for field, messages in error.message_dict.items():
                 name = self.field_names.get(field, field)
                 self.add_error(name if name in self.fields else None, messages)
-        except APIException as error:
+        except DomainError as error:
             self.add_error(None, _refusal_message(error))
 
 
