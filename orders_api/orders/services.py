@@ -21,6 +21,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext
 
 from common.errors import DomainError, NotFound
+from common.services import lock
 from common.versioning import check_version
 from orders.errors import InvalidReference, OrderErrorCode
 from orders.models import (
@@ -171,10 +172,7 @@ def order_create(
 
 
 def _lock_open_order(order_id: uuid.UUID, expected_version: int | None) -> Order:
-    order = Order.objects.select_for_update().filter(pk=order_id).first()
-    if order is None:
-        raise NotFound("No order has this id.")
-    check_version(order, expected_version)
+    order = lock(Order, order_id, expected_version=expected_version)
     if order.status != Order.Status.OPEN:
         raise DomainError(
             gettext("Order #%(number)s is %(status)s; only open orders change.")
@@ -331,10 +329,7 @@ def order_cancel(
 ) -> Order:
     """Cancels an open order, or a finished one whose stock was rejected (nothing was
     taken). Publishes ``orders.order.cancelled``."""
-    order = Order.objects.select_for_update().filter(pk=order_id).first()
-    if order is None:
-        raise NotFound("No order has this id.")
-    check_version(order, expected_version)
+    order = lock(Order, order_id, expected_version=expected_version)
     cancellable = order.status == Order.Status.OPEN or (
         order.status == Order.Status.FINISHED and order.stock_status == Order.StockStatus.REJECTED
     )

@@ -17,11 +17,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
-from common.errors import DomainError, NotFound
+from common.errors import DomainError
 from common.events.recording import republish
-from common.versioning import check_version
+from common.services import lock, model_update, save_unique
 from products.errors import ProductErrorCode
 from products.models import Product, StockIssue, StockMovement
 
@@ -53,24 +53,11 @@ def _check_bounds(product: Product) -> None:
 
 def _save_product(product: Product) -> None:
     product.sku = normalize_sku(product.sku)
-    product.full_clean(validate_unique=False, validate_constraints=False)
-    _check_bounds(product)
-    if Product.objects.filter(sku=product.sku).exclude(pk=product.pk).exists():
-        raise ValidationError({"sku": [f"A product with SKU {product.sku} already exists."]})
-    try:
-        with transaction.atomic():
-            product.save()
-    except IntegrityError as exc:
-        raise ValidationError(
-            {"sku": [f"A product with SKU {product.sku} already exists."]}
-        ) from exc
-
-
-def _lock_product(product_id: uuid.UUID) -> Product:
-    product = Product.objects.select_for_update().filter(pk=product_id).first()
-    if product is None:
-        raise NotFound("No product has this id.")
-    return product
+    save_unique(
+        product,
+        unique={"sku": f"A product with SKU {product.sku} already exists."},
+        validate=_check_bounds,
+    )
 
 
 def _movement(
@@ -146,13 +133,10 @@ def product_update(
     *, product_id: uuid.UUID, expected_version: int | None, **changes: Any
 ) -> Product:
     """Changes catalogue fields (PRODUCT_FIELDS); never the stock. Publishes one event."""
-    unknown = set(changes) - PRODUCT_FIELDS
-    if unknown:
-        raise ValueError(f"product_update cannot change {sorted(unknown)}")
-    product = _lock_product(product_id)
-    check_version(product, expected_version)
-    for field, value in changes.items():
-        setattr(product, field, value.strip() if field == "name" else value)
+    product = lock(Product, product_id, expected_version=expected_version)
+    if "name" in changes:
+        changes["name"] = changes["name"].strip()
+    model_update(product, fields=PRODUCT_FIELDS, data=changes)
     _save_product(product)
     return product
 
@@ -160,8 +144,7 @@ def product_update(
 @transaction.atomic
 def product_deactivate(*, product_id: uuid.UUID, expected_version: int | None) -> Product:
     """DELETE of a product: deactivates it (publishes ``deleted``); a no-op when inactive."""
-    product = _lock_product(product_id)
-    check_version(product, expected_version)
+    product = lock(Product, product_id, expected_version=expected_version)
     if product.is_active:
         product.is_active = False
         product.save()
@@ -200,7 +183,7 @@ def stock_movement_create(
     if not reason.strip():
         raise ValidationError({"reason": ["Say why the stock moves."]})
     return _apply_movement(
-        _lock_product(product_id),
+        lock(Product, product_id),
         kind=kind,
         quantity=quantity,
         reason=reason.strip(),

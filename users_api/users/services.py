@@ -14,14 +14,14 @@ from typing import Any
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
-from common.errors import DomainError, ErrorCode, Forbidden, NotFound
+from common.errors import DomainError, ErrorCode, Forbidden
 from common.permission_catalogue import CATALOGUE, service_of
-from common.versioning import check_version
+from common.services import lock, model_update, save_unique
 from users.actors import Actor
 from users.errors import InvalidCredentials, UserErrorCode
 from users.models import IssuedRefreshToken, LoginSession, Permission, Role, User
@@ -100,28 +100,17 @@ def _validate_new_password(password: str, user: User) -> None:
         raise ValidationError({"password": exc.messages}) from exc
 
 
-def _ensure_unique_identity(*, username: str, email: str, exclude: uuid.UUID | None) -> None:
-    others = User.objects.exclude(pk=exclude) if exclude else User.objects.all()
-    errors: dict[str, list[str]] = {}
-    if others.filter(username=username).exists():
-        errors["username"] = ["A user with this username already exists."]
-    if others.filter(email__iexact=email).exists():
-        errors["email"] = ["A user with this email already exists."]
-    if errors:
-        raise ValidationError(errors)
-
-
 def _save_user(user: User) -> None:
     """Full validation, then save; a concurrent duplicate is still refused by the constraints."""
-    user.full_clean(exclude=["password"], validate_unique=False, validate_constraints=False)
-    _ensure_unique_identity(username=user.username, email=user.email, exclude=user.pk)
-    try:
-        with transaction.atomic():
-            user.save()
-    except IntegrityError as exc:
-        raise ValidationError(
-            {"username": ["A user with this username or email already exists."]}
-        ) from exc
+    save_unique(
+        user,
+        unique={
+            "username": "A user with this username already exists.",
+            "email__iexact": "A user with this email already exists.",
+        },
+        conflict=("username", "A user with this username or email already exists."),
+        exclude=["password"],
+    )
 
 
 @transaction.atomic
@@ -172,14 +161,6 @@ def user_create(
     return user
 
 
-def _lock_user(user_id: uuid.UUID, expected_version: int | None) -> User:
-    user = User.objects.select_for_update().filter(pk=user_id).first()
-    if user is None:
-        raise NotFound("No user has this id.")
-    check_version(user, expected_version)
-    return user
-
-
 def _ensure_may_manage(actor: Actor, user: User) -> None:
     if user.is_superuser and not actor.is_superuser:
         raise Forbidden(
@@ -214,10 +195,7 @@ def user_update(
     superuser, ``is_superuser`` or ``is_staff``, and (409) when a user
     deactivates themselves. Deactivation ends every login.
     """
-    unknown = set(changes) - USER_MANAGED_FIELDS
-    if unknown:
-        raise ValueError(f"user_update cannot change {sorted(unknown)}")
-    user = _lock_user(user_id, expected_version)
+    user = lock(User, user_id, expected_version=expected_version)
     _ensure_may_manage(actor, user)
     _ensure_may_set_flags(
         actor,
@@ -231,8 +209,7 @@ def user_update(
         )
     if "email" in changes:
         changes["email"] = User.objects.normalize_email(changes["email"])
-    for field, value in changes.items():
-        setattr(user, field, value)
+    model_update(user, fields=USER_MANAGED_FIELDS, data=changes)
     _save_user(user)
     if deactivating:
         _revoke_sessions(user, "user_deactivated")
@@ -254,14 +231,10 @@ def user_profile_update(
     *, user_id: uuid.UUID, expected_version: int | None, **changes: Any
 ) -> User:
     """What users may change about themselves: email and names."""
-    unknown = set(changes) - PROFILE_FIELDS
-    if unknown:
-        raise ValueError(f"user_profile_update cannot change {sorted(unknown)}")
-    user = _lock_user(user_id, expected_version)
+    user = lock(User, user_id, expected_version=expected_version)
     if "email" in changes:
         changes["email"] = User.objects.normalize_email(changes["email"])
-    for field, value in changes.items():
-        setattr(user, field, value)
+    model_update(user, fields=PROFILE_FIELDS, data=changes)
     _save_user(user)
     return user
 
@@ -269,7 +242,7 @@ def user_profile_update(
 @transaction.atomic
 def user_password_change(*, user_id: uuid.UUID, current_password: str, new_password: str) -> None:
     """Checks the current password, validates the new one, and ends every login of the user."""
-    user = _lock_user(user_id, None)
+    user = lock(User, user_id)
     if not user.check_password(current_password):
         raise ValidationError({"current_password": ["The current password is not correct."]})
     _validate_new_password(new_password, user)
@@ -291,7 +264,7 @@ def user_password_set(*, actor: Actor, user_id: uuid.UUID, password: str | None)
             "Only a superuser can set another user's password.",
             code=UserErrorCode.SUPERUSER_REQUIRED,
         )
-    user = _lock_user(user_id, None)
+    user = lock(User, user_id)
     if password is None:
         user.set_unusable_password()
     else:
@@ -314,7 +287,7 @@ def user_roles_set(
 
     Refused (403) when a role added or removed carries a code the actor lacks.
     """
-    user = _lock_user(user_id, expected_version)
+    user = lock(User, user_id, expected_version=expected_version)
     _ensure_may_manage(actor, user)
     wanted = list(dict.fromkeys(role_ids))
     roles = list(Role.objects.prefetch_related("permissions").filter(pk__in=wanted))
@@ -338,7 +311,7 @@ def user_permissions_set(
 
     Refused (403) when a code added or removed is one the actor lacks.
     """
-    user = _lock_user(user_id, expected_version)
+    user = lock(User, user_id, expected_version=expected_version)
     _ensure_may_manage(actor, user)
     permissions = _catalogue_permissions(codes, field="permissions")
     current = set(user.permissions.values_list("code", flat=True))
@@ -386,10 +359,7 @@ def role_update(
     Refused (403) when a code added or removed is one the actor lacks: a role
     is shared, so removing a code downgrades everyone holding it.
     """
-    role = Role.objects.select_for_update().filter(pk=role_id).first()
-    if role is None:
-        raise NotFound("No role has this id.")
-    check_version(role, expected_version)
+    role = lock(Role, role_id, expected_version=expected_version)
     if name is not None:
         _ensure_role_name_free(name, role.pk)
         role.name = name
@@ -411,10 +381,7 @@ def role_delete(*, actor: Actor, role_id: uuid.UUID, expected_version: int | Non
 
     Refused (403) when the role carries a code the actor lacks (that would remove it).
     """
-    role = Role.objects.select_for_update().filter(pk=role_id).first()
-    if role is None:
-        raise NotFound("No role has this id.")
-    check_version(role, expected_version)
+    role = lock(Role, role_id, expected_version=expected_version)
     _ensure_actor_holds(actor, role.permissions.values_list("code", flat=True))
     role.delete()
 
