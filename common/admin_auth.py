@@ -316,10 +316,15 @@ def session_claims(request: HttpRequest) -> dict[str, Any] | None:
         "is_staff": user.is_staff,
         "is_superuser": user.is_superuser,
         "roles": [],
-        "permissions": sorted(
-            code
-            for backend in get_backends()
-            if hasattr(backend, "get_all_permissions")
-            for code in backend.get_all_permissions(user)
-        ),
+        "permissions": sorted(account_permissions(user)),
     }
+
+
+def account_permissions(user: Any) -> frozenset[str]:
+    """The codes this service's authentication backends give a signed-in account."""
+    return frozenset(
+        code
+        for backend in get_backends()
+        if hasattr(backend, "get_all_permissions")
+        for code in backend.get_all_permissions(user)
+    )

@@ -1,4 +1,8 @@
-"""Write use-cases of clients_api. Each runs in one transaction and publishes one event.
+"""Write use-cases of clients_api. Each runs in one transaction; the client's save
+records its event (``clients.events``) in that transaction.
+
+Each takes the ``actor`` (``common.actors.Actor``; None for the system, e.g. a seed),
+as every service's writes do; clients_api records no author yet.
 
 Errors: ``django.core.exceptions.ValidationError`` keyed by field (400),
 ``common.errors.NotFound`` (404), ``common.errors.PreconditionFailed``
@@ -18,6 +22,7 @@ from django.utils import timezone
 
 from clients import brazil
 from clients.models import Address, Client
+from common.actors import Actor
 from common.errors import NotFound
 from common.services import lock, model_update, save_unique
 from common.versioning import check_version
@@ -72,7 +77,13 @@ def _save_client(client: Client) -> None:
 
 @transaction.atomic
 def client_create(
-    *, kind: str, name: str, document: str, email: str = "", phone: str = ""
+    *,
+    actor: Actor | None,
+    kind: str,
+    name: str,
+    document: str,
+    email: str = "",
+    phone: str = "",
 ) -> Client:
     """Registers a client; publishes ``clients.client.created``."""
     client = Client(
@@ -87,7 +98,9 @@ def client_create(
 
 
 @transaction.atomic
-def client_update(*, client_id: uuid.UUID, expected_version: int | None, **changes: Any) -> Client:
+def client_update(
+    *, actor: Actor | None, client_id: uuid.UUID, expected_version: int | None, **changes: Any
+) -> Client:
     """Changes the given fields (see CLIENT_FIELDS); publishes one ``updated`` (or ``deleted``
     when it deactivates the client)."""
     client = lock(Client, client_id, expected_version=expected_version)
@@ -106,7 +119,9 @@ def client_update(*, client_id: uuid.UUID, expected_version: int | None, **chang
 
 
 @transaction.atomic
-def client_deactivate(*, client_id: uuid.UUID, expected_version: int | None) -> Client:
+def client_deactivate(
+    *, actor: Actor | None, client_id: uuid.UUID, expected_version: int | None
+) -> Client:
     """DELETE of a client: deactivates it (it stays for history) and publishes ``deleted``.
 
     Deactivating an inactive client changes nothing and publishes nothing.
@@ -153,7 +168,7 @@ def _save_address(address: Address) -> None:
 
 
 @transaction.atomic
-def address_create(*, client_id: uuid.UUID, **values: Any) -> Address:
+def address_create(*, actor: Actor | None, client_id: uuid.UUID, **values: Any) -> Address:
     """Adds an address; a client's first address becomes its default.
 
     Publishes one ``clients.client.updated``.
@@ -180,7 +195,12 @@ def _lock_address(
 
 @transaction.atomic
 def address_update(
-    *, client_id: uuid.UUID, address_id: uuid.UUID, expected_version: int | None, **changes: Any
+    *,
+    actor: Actor | None,
+    client_id: uuid.UUID,
+    address_id: uuid.UUID,
+    expected_version: int | None,
+    **changes: Any,
 ) -> Address:
     """Changes an address; making it the default unsets the previous default.
 
@@ -194,7 +214,11 @@ def address_update(
 
 @transaction.atomic
 def address_delete(
-    *, client_id: uuid.UUID, address_id: uuid.UUID, expected_version: int | None
+    *,
+    actor: Actor | None,
+    client_id: uuid.UUID,
+    address_id: uuid.UUID,
+    expected_version: int | None,
 ) -> None:
     """Removes an address; publishes one ``clients.client.updated``."""
     _lock_address(client_id, address_id, expected_version).delete()

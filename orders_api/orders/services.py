@@ -20,6 +20,7 @@ from decimal import Decimal
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext
 
+from common.actors import Actor
 from common.errors import DomainError, NotFound
 from common.services import lock
 from common.versioning import check_version
@@ -34,12 +35,6 @@ from orders.models import (
 )
 
 NOT_ARRIVED = "its copy may not have arrived here yet; try again in a moment"
-
-
-@dataclass(frozen=True)
-class Actor:
-    id: str
-    username: str
 
 
 @dataclass(frozen=True)
@@ -186,6 +181,7 @@ def _lock_open_order(order_id: uuid.UUID, expected_version: int | None) -> Order
 @transaction.atomic
 def order_update(
     *,
+    actor: Actor,
     order_id: uuid.UUID,
     expected_version: int | None,
     notes: str | None = None,
@@ -207,6 +203,7 @@ def order_update(
 @transaction.atomic
 def order_item_add(
     *,
+    actor: Actor,
     order_id: uuid.UUID,
     product_id: uuid.UUID,
     quantity: int,
@@ -232,7 +229,12 @@ def _order_item(order: Order, item_id: uuid.UUID, expected_version: int | None) 
 
 @transaction.atomic
 def order_item_update(
-    *, order_id: uuid.UUID, item_id: uuid.UUID, quantity: int, expected_version: int | None
+    *,
+    actor: Actor,
+    order_id: uuid.UUID,
+    item_id: uuid.UUID,
+    quantity: int,
+    expected_version: int | None,
 ) -> OrderItem:
     """Changes a line's quantity; its unit price stays the one it was added at."""
     order = _lock_open_order(order_id, None)
@@ -247,7 +249,7 @@ def order_item_update(
 
 @transaction.atomic
 def order_item_remove(
-    *, order_id: uuid.UUID, item_id: uuid.UUID, expected_version: int | None
+    *, actor: Actor, order_id: uuid.UUID, item_id: uuid.UUID, expected_version: int | None
 ) -> None:
     order = _lock_open_order(order_id, None)
     _order_item(order, item_id, expected_version).delete()

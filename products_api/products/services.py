@@ -19,6 +19,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from common.actors import Actor
 from common.errors import DomainError
 from common.events.recording import republish
 from common.services import lock, model_update, save_unique
@@ -68,8 +69,7 @@ def _movement(
     before: int,
     reason: str,
     reference: str,
-    actor_id: str,
-    actor_username: str,
+    actor: Actor | None,
 ) -> StockMovement:
     return StockMovement.objects.create(
         product=product,
@@ -80,14 +80,15 @@ def _movement(
         quantity_after=product.stock_quantity,
         reason=reason,
         reference=reference,
-        created_by=actor_id,
-        created_by_username=actor_username,
+        created_by=actor.id if actor else "",
+        created_by_username=actor.username if actor else "",
     )
 
 
 @transaction.atomic
 def product_create(
     *,
+    actor: Actor | None,
     sku: str,
     name: str,
     price: Decimal,
@@ -96,8 +97,6 @@ def product_create(
     description: str = "",
     is_active: bool = True,
     stock_quantity: int = 0,
-    actor_id: str = "",
-    actor_username: str = "",
 ) -> Product:
     """Creates a product; an initial stock is recorded as its first movement.
 
@@ -122,15 +121,14 @@ def product_create(
             before=0,
             reason="Initial stock",
             reference="",
-            actor_id=actor_id,
-            actor_username=actor_username,
+            actor=actor,
         )
     return product
 
 
 @transaction.atomic
 def product_update(
-    *, product_id: uuid.UUID, expected_version: int | None, **changes: Any
+    *, actor: Actor | None, product_id: uuid.UUID, expected_version: int | None, **changes: Any
 ) -> Product:
     """Changes catalogue fields (PRODUCT_FIELDS); never the stock. Publishes one event."""
     product = lock(Product, product_id, expected_version=expected_version)
@@ -142,7 +140,9 @@ def product_update(
 
 
 @transaction.atomic
-def product_deactivate(*, product_id: uuid.UUID, expected_version: int | None) -> Product:
+def product_deactivate(
+    *, actor: Actor | None, product_id: uuid.UUID, expected_version: int | None
+) -> Product:
     """DELETE of a product: deactivates it (publishes ``deleted``); a no-op when inactive."""
     product = lock(Product, product_id, expected_version=expected_version)
     if product.is_active:
@@ -162,13 +162,12 @@ def _new_quantity(product: Product, kind: str, quantity: int) -> int:
 @transaction.atomic
 def stock_movement_create(
     *,
+    actor: Actor | None,
     product_id: uuid.UUID,
     kind: str,
     quantity: int,
     reason: str,
     reference: str = "",
-    actor_id: str = "",
-    actor_username: str = "",
 ) -> StockMovement:
     """Moves stock in, out, or to a counted quantity (adjustment).
 
@@ -188,8 +187,7 @@ def stock_movement_create(
         quantity=quantity,
         reason=reason.strip(),
         reference=reference.strip(),
-        actor_id=actor_id,
-        actor_username=actor_username,
+        actor=actor,
     )
 
 
@@ -226,8 +224,7 @@ def _apply_movement(
     quantity: int,
     reason: str,
     reference: str,
-    actor_id: str,
-    actor_username: str,
+    actor: Actor | None,
 ) -> StockMovement:
     """Moves the stock of a product the caller has locked. Raises DomainError 409."""
     refusal = _refusal(product, kind, quantity)
@@ -243,8 +240,7 @@ def _apply_movement(
         before=before,
         reason=reason,
         reference=reference,
-        actor_id=actor_id,
-        actor_username=actor_username,
+        actor=actor,
     )
 
 
@@ -305,8 +301,7 @@ def stock_issue_for_order(
                 quantity=quantity,
                 reason=f"Order #{order_number} finished",
                 reference=f"order #{order_number}",
-                actor_id="",
-                actor_username="",
+                actor=None,
             )
             issue.lines.append(
                 {

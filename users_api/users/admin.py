@@ -27,9 +27,9 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
+from common.actors import Actor, actor_of
 from common.errors import DomainError
 from users import services
-from users.actors import Actor, actor_from_user
 from users.models import Permission, Role, User
 
 admin.site.unregister(Group)  # roles replace Django's groups
@@ -161,7 +161,7 @@ class ServiceAdminMixin:
 
     def get_form(self, request: Any, obj: Any = None, **kwargs: Any) -> Any:
         form = super().get_form(request, obj, **kwargs)  # a new class per call
-        form.actor = actor_from_user(user=request.user)
+        form.actor = actor_of(request.user)
         return form
 
     def save_model(self, request: Any, obj: Any, form: Any, change: bool) -> None:
@@ -230,7 +230,7 @@ class UserAdmin(ServiceAdminMixin, DjangoUserAdmin):
         # request carries the actor without sharing it between threads.
         bound = copy.copy(self)
         bound.change_password_form = functools.partial(
-            PasswordSetForm, actor=actor_from_user(user=request.user)
+            PasswordSetForm, actor=actor_of(request.user)
         )
         return super(UserAdmin, bound).user_change_password(request, id, form_url)
 
@@ -281,7 +281,7 @@ class RoleAdmin(ServiceAdminMixin, admin.ModelAdmin):
             return False
         if obj is None or request.user.is_superuser:
             return True
-        held = actor_from_user(user=request.user).permissions
+        held = actor_of(request.user).permissions
         return set(obj.permissions.values_list("code", flat=True)) <= held
 
     def get_actions(self, request: Any) -> Any:
@@ -292,12 +292,10 @@ class RoleAdmin(ServiceAdminMixin, admin.ModelAdmin):
         return actions
 
     def delete_model(self, request: Any, obj: Role) -> None:
-        services.role_delete(
-            actor=actor_from_user(user=request.user), role_id=obj.pk, expected_version=None
-        )
+        services.role_delete(actor=actor_of(request.user), role_id=obj.pk, expected_version=None)
 
     def delete_queryset(self, request: Any, queryset: Any) -> None:
-        actor = actor_from_user(user=request.user)
+        actor = actor_of(request.user)
         for role in queryset:
             services.role_delete(actor=actor, role_id=role.pk, expected_version=None)
 

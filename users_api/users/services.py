@@ -19,10 +19,10 @@ from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
+from common.actors import Actor
 from common.errors import DomainError, ErrorCode, Forbidden
 from common.permission_catalogue import CATALOGUE, service_of
 from common.services import lock, model_update, save_unique
-from users.actors import Actor
 from users.errors import InvalidCredentials, UserErrorCode
 from users.models import IssuedRefreshToken, LoginSession, Permission, Role, User
 from users.selectors import user_effective_permission_codes
@@ -227,11 +227,9 @@ PROFILE_FIELDS = frozenset({"email", "first_name", "last_name"})
 
 
 @transaction.atomic
-def user_profile_update(
-    *, user_id: uuid.UUID, expected_version: int | None, **changes: Any
-) -> User:
-    """What users may change about themselves: email and names."""
-    user = lock(User, user_id, expected_version=expected_version)
+def user_profile_update(*, actor: Actor, expected_version: int | None, **changes: Any) -> User:
+    """What users may change about themselves (``actor``'s account): email and names."""
+    user = lock(User, actor.id, expected_version=expected_version)
     if "email" in changes:
         changes["email"] = User.objects.normalize_email(changes["email"])
     model_update(user, fields=PROFILE_FIELDS, data=changes)
@@ -240,9 +238,10 @@ def user_profile_update(
 
 
 @transaction.atomic
-def user_password_change(*, user_id: uuid.UUID, current_password: str, new_password: str) -> None:
-    """Checks the current password, validates the new one, and ends every login of the user."""
-    user = lock(User, user_id)
+def user_password_change(*, actor: Actor, current_password: str, new_password: str) -> None:
+    """Checks ``actor``'s current password, validates the new one, and ends every login
+    of the account."""
+    user = lock(User, actor.id)
     if not user.check_password(current_password):
         raise ValidationError({"current_password": ["The current password is not correct."]})
     _validate_new_password(new_password, user)
