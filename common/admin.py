@@ -10,20 +10,20 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import APIException
 
+from common.errors import DomainError
 from common.events.consumer import replay_dead_letters
 from common.models import DeadLetter, InboxEvent, OutboxEvent
 
 
-def refusal_message(error: APIException | ValidationError) -> str:
-    """A service's refusal (DomainError, NotFound, ValidationError) as one line for people."""
+def refusal_message(error: DomainError | ValidationError) -> str:
+    """A service's refusal (a DomainError or a ValidationError) as one line for people."""
     if isinstance(error, ValidationError):
         return " ".join(error.messages)
-    errors = getattr(error, "extra", {}).get("errors")
+    errors = error.extra.get("errors")
     if errors:
         return " ".join(str(message) for found in errors.values() for message in found)
-    return str(error.detail)
+    return str(error.message)
 
 
 class ServiceWritesAdmin(admin.ModelAdmin):
@@ -43,7 +43,7 @@ class ServiceWritesAdmin(admin.ModelAdmin):
     ) -> HttpResponse:
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except (APIException, ValidationError) as error:
+        except (DomainError, ValidationError) as error:
             # Again, with a form that shows the refusal and so writes nothing.
             request.service_refusal = refusal_message(error)
             return super().changeform_view(request, object_id, form_url, extra_context)

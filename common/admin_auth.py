@@ -45,6 +45,7 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework_simplejwt.exceptions import TokenError
 
 from common.auth import AccessToken
+from common.errors import ErrorCode
 from common.permission_catalogue import CATALOGUE
 
 logger = logging.getLogger(__name__)
@@ -171,11 +172,11 @@ def users_api_claims(
     except (OSError, ValueError) as error:  # refused, timed out, DNS, not JSON
         logger.warning("admin sign-in: users_api at %s cannot be reached: %s", url, error)
         raise ValidationError(UNREACHABLE, code="users_api_unreachable") from error
-    if status == 401 and body.get("code") == "user_inactive":
+    if status == 401 and body.get("code") == ErrorCode.USER_INACTIVE:
         raise ValidationError(INACTIVE, code="inactive")
     # A 400 other than invalid fields (a username or password it cannot take) is not
     # about the credentials: e.g. users_api refusing this service's Host header.
-    if status == 401 or (status == 400 and body.get("code") == "validation_error"):
+    if status == 401 or (status == 400 and body.get("code") == ErrorCode.VALIDATION_ERROR):
         return None
     if status == 429:
         raise ValidationError(
@@ -315,10 +316,15 @@ def session_claims(request: HttpRequest) -> dict[str, Any] | None:
         "is_staff": user.is_staff,
         "is_superuser": user.is_superuser,
         "roles": [],
-        "permissions": sorted(
-            code
-            for backend in get_backends()
-            if hasattr(backend, "get_all_permissions")
-            for code in backend.get_all_permissions(user)
-        ),
+        "permissions": sorted(account_permissions(user)),
     }
+
+
+def account_permissions(user: Any) -> frozenset[str]:
+    """The codes this service's authentication backends give a signed-in account."""
+    return frozenset(
+        code
+        for backend in get_backends()
+        if hasattr(backend, "get_all_permissions")
+        for code in backend.get_all_permissions(user)
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Mapping
+from enum import StrEnum
 from http import HTTPStatus
 from typing import Any
 
@@ -23,7 +24,6 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
 
 from common.error_pages import prefers_html, problem_page
 
@@ -59,43 +59,106 @@ logger = logging.getLogger(__name__)
 RESERVED_MEMBERS = frozenset({"type", "title", "status", "detail", "code"})
 
 
-class DomainError(exceptions.APIException):
-    """A business rule said no. Raised by services; the view layer turns it into a problem.
+class ErrorCode(StrEnum):
+    """Problem codes more than one service answers with (docs/api.md).
 
-    ``code`` is stable and documented; ``detail`` is for humans.
+    Each service keeps its own codes in ``<app>.errors``; a code another
+    service reads (``USER_INACTIVE``, matched by the admin sign-in) lives here.
     """
 
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
-    default_detail = "The request conflicts with the current state of the resource."
+    BAD_REQUEST = "bad_request"
+    VALIDATION_ERROR = "validation_error"
+    PERMISSION_DENIED = "permission_denied"
+    NOT_FOUND = "not_found"
+    CONFLICT = "conflict"
+    PRECONDITION_FAILED = "precondition_failed"
+    INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    USER_INACTIVE = "user_inactive"
+    DATABASE_UNAVAILABLE = "database_unavailable"
+    SERVER_ERROR = "server_error"
+
+
+class DomainError(Exception):
+    """A business rule said no. Raised by services; knows nothing of HTTP.
+
+    ``code`` is stable and documented, ``message`` is for people, ``extra``
+    adds facts to the problem (never a member every problem has: ValueError).
+    The subclass says what kind of refusal it is; ``problem_exception_handler``
+    alone maps that kind to a status (``DOMAIN_ERROR_STATUS``). A bare
+    DomainError is a conflict with the resource's state.
+    """
+
+    default_code: str = ErrorCode.CONFLICT
+    default_message: str = "The request conflicts with the current state of the resource."
 
     def __init__(
         self,
-        detail: str | None = None,
+        message: str | None = None,
         *,
         code: str | None = None,
-        status_code: int | None = None,
         extra: Mapping[str, Any] | None = None,
     ) -> None:
-        super().__init__(detail=detail, code=code)
-        if status_code is not None:
-            self.status_code = status_code
+        self.message = self.default_message if message is None else message
+        self.code = code or self.default_code
         self.extra = dict(extra or {})
         clashes = RESERVED_MEMBERS & set(self.extra)
         if clashes:
             raise ValueError(f"problem members {sorted(clashes)} are not extras")
+        super().__init__(self.message)
+
+
+class InvalidInput(DomainError):
+    """The request itself is malformed in a way a serializer cannot see (a header)."""
+
+    default_code = ErrorCode.BAD_REQUEST
+
+
+class Unauthenticated(DomainError):
+    """The credentials presented do not identify anyone (wrong password, bad token)."""
+
+
+class Forbidden(DomainError):
+    """The caller is known but may not do this."""
+
+    default_code = ErrorCode.PERMISSION_DENIED
+
+
+class NotFound(DomainError):
+    default_code = ErrorCode.NOT_FOUND
+    # DRF's wording and message id, so the problem reads as it always has (translated).
+    default_message = _("Not found.")
 
 
 class PreconditionFailed(DomainError):
-    status_code = status.HTTP_412_PRECONDITION_FAILED
-    default_code = "precondition_failed"
-    default_detail = "The resource changed since you read it (If-Match does not match)."
+    default_code = ErrorCode.PRECONDITION_FAILED
+    default_message = "The resource changed since you read it (If-Match does not match)."
 
 
-class PayloadTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_code = "payload_too_large"
-    default_detail = "The request body is too large."
+class Unprocessable(DomainError):
+    """The request is well formed but names something that cannot be used."""
+
+
+#: Each kind of domain error's HTTP status: the one place a refusal meets HTTP.
+DOMAIN_ERROR_STATUS: Mapping[type[DomainError], int] = {
+    InvalidInput: status.HTTP_400_BAD_REQUEST,
+    Unauthenticated: status.HTTP_401_UNAUTHORIZED,
+    Forbidden: status.HTTP_403_FORBIDDEN,
+    NotFound: status.HTTP_404_NOT_FOUND,
+    PreconditionFailed: status.HTTP_412_PRECONDITION_FAILED,
+    Unprocessable: status.HTTP_422_UNPROCESSABLE_ENTITY,
+    DomainError: status.HTTP_409_CONFLICT,
+}
+
+#: The challenge of a 401: the APIs take bearer tokens (common.auth.JWTAuthentication).
+BEARER_CHALLENGE = 'Bearer realm="api"'
+
+
+def domain_error_status(error: DomainError) -> int:
+    """The HTTP status of ``error``'s kind (its nearest class in ``DOMAIN_ERROR_STATUS``)."""
+    return next(
+        DOMAIN_ERROR_STATUS[kind] for kind in type(error).__mro__ if kind in DOMAIN_ERROR_STATUS
+    )
 
 
 class DatabaseUnavailable(exceptions.APIException):
@@ -105,7 +168,7 @@ class DatabaseUnavailable(exceptions.APIException):
     """
 
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_code = "database_unavailable"
+    default_code = ErrorCode.DATABASE_UNAVAILABLE
     default_detail = _("The service cannot reach its database right now; try again shortly.")
     wait = DATABASE_RETRY_AFTER  # DRF's handler turns it into Retry-After
 
@@ -127,6 +190,7 @@ def problem(
     title: str | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
+    code = str(code)
     body = {
         "type": f"{PROBLEM_TYPE_BASE}{code}",
         "title": title or _title(status_code),
@@ -204,30 +268,46 @@ def _code_of(exc: exceptions.APIException) -> str:
     return str(code or exc.default_code)
 
 
+def _domain_error_response(error: DomainError) -> Response:
+    """The problem for a refusal; like DRF's handler, it rolls back ATOMIC_REQUESTS."""
+    from rest_framework.views import set_rollback  # see problem_exception_handler
+
+    set_rollback()
+    status_code = domain_error_status(error)
+    body = problem(status_code, code=error.code, detail=str(error.message), **error.extra)
+    headers = {"WWW-Authenticate": BEARER_CHALLENGE} if isinstance(error, Unauthenticated) else None
+    return Response(body, status=status_code, headers=headers)
+
+
 def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | None:
     """DRF EXCEPTION_HANDLER: every handled error becomes a problem.
 
-    DRF's own handler, which this one wraps, marks an ATOMIC_REQUESTS transaction
+    A domain error gets its kind's status here; DRF's errors go through DRF's
+    own handler, which this one wraps. Both mark an ATOMIC_REQUESTS transaction
     for rollback, so nothing a refused request wrote is committed.
     """
-    exc = _as_drf_exception(exc)
-    response = exception_handler(exc, context)
-    if response is None:
-        # Unhandled: let Django's handler500 answer (a problem without a trace) and log it.
-        return None
-    status_code = response.status_code
-    if isinstance(exc, exceptions.ValidationError):
-        body = problem(
-            status_code,
-            code="validation_error",
-            detail=gettext("The request has invalid fields."),
-            errors=flatten_errors(exc.detail),
-        )
+    # Imported here: DRF's views module loads the renderers, which read ErrorCode.
+    from rest_framework.views import exception_handler
+
+    if isinstance(exc, DomainError):
+        response = _domain_error_response(exc)
     else:
-        body = problem(status_code, code=_code_of(exc), detail=_detail_text(exc.detail))
-        if isinstance(exc, DomainError):
-            body.update(exc.extra)
-    response.data = body
+        exc = _as_drf_exception(exc)
+        response = exception_handler(exc, context)
+        if response is None:
+            # Unhandled: let Django's handler500 answer (a problem without a trace) and log it.
+            return None
+        if isinstance(exc, exceptions.ValidationError):
+            response.data = problem(
+                response.status_code,
+                code=ErrorCode.VALIDATION_ERROR,
+                detail=gettext("The request has invalid fields."),
+                errors=flatten_errors(exc.detail),
+            )
+        else:
+            response.data = problem(
+                response.status_code, code=_code_of(exc), detail=_detail_text(exc.detail)
+            )
     # The browsable API renders the problem as its page (text/html) for a browser.
     renderer = getattr(context["request"], "accepted_renderer", None)
     if renderer is None or renderer.format == "json":
@@ -257,7 +337,7 @@ def problem_response(
 
 def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return problem_response(
-        request, 400, "bad_request", gettext("The request could not be understood.")
+        request, 400, ErrorCode.BAD_REQUEST, gettext("The request could not be understood.")
     )
 
 
@@ -268,11 +348,15 @@ def handler403(request: HttpRequest, exception: Exception | None = None) -> Http
     if request.path.startswith(reverse("admin:index")):
         context = {**admin.site.each_context(request), "title": gettext("Not allowed")}
         return TemplateResponse(request, "admin/permission_denied.html", context, status=403)
-    return problem_response(request, 403, "permission_denied", gettext("You may not do this."))
+    return problem_response(
+        request, 403, ErrorCode.PERMISSION_DENIED, gettext("You may not do this.")
+    )
 
 
 def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return problem_response(request, 404, "not_found", gettext("Nothing lives at this address."))
+    return problem_response(
+        request, 404, ErrorCode.NOT_FOUND, gettext("Nothing lives at this address.")
+    )
 
 
 def handler500(request: HttpRequest) -> HttpResponse:
@@ -293,6 +377,6 @@ def handler500(request: HttpRequest) -> HttpResponse:
     return problem_response(
         request,
         500,
-        "server_error",
+        ErrorCode.SERVER_ERROR,
         gettext("Something went wrong on our side; it has been logged."),
     )

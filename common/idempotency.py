@@ -26,7 +26,7 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from common.errors import DomainError
+from common.errors import ErrorCode, InvalidInput, Unprocessable
 from common.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -76,10 +76,9 @@ def _read_key(request: Request) -> str | None:
         return None
     key = key.strip()
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise DomainError(
+        raise InvalidInput(
             f"{HEADER} must be 1 to {MAX_KEY_LENGTH} printable characters.",
-            code="invalid_idempotency_key",
-            status_code=status.HTTP_400_BAD_REQUEST,
+            code=ErrorCode.INVALID_IDEMPOTENCY_KEY,
         )
     return key
 
@@ -87,8 +86,8 @@ def _read_key(request: Request) -> str | None:
 def idempotent_create(handler: Callable[..., Response]) -> Callable[..., Response]:
     """Decorates a view's ``post`` so that it honours ``Idempotency-Key``.
 
-    Raises DomainError 422 (``idempotency_key_reused``) when the key was used
-    with another body, 400 (``invalid_idempotency_key``) for a malformed key.
+    Raises Unprocessable (422 ``idempotency_key_reused``) when the key was used
+    with another body, InvalidInput (400 ``invalid_idempotency_key``) for a malformed key.
     Only 2xx responses are remembered; an error leaves the key free to retry.
     """
 
@@ -110,10 +109,9 @@ def idempotent_create(handler: Callable[..., Response]) -> Callable[..., Respons
                 # The first request committed (a concurrent one waited on the unique index).
                 record = IdempotencyRecord.objects.get(**scope)
                 if record.fingerprint != fingerprint:
-                    raise DomainError(
+                    raise Unprocessable(
                         f"This {HEADER} was already used with a different request body.",
-                        code="idempotency_key_reused",
-                        status_code=status.HTTP_422_UNPROCESSABLE_ENTITY,
+                        code=ErrorCode.IDEMPOTENCY_KEY_REUSED,
                     ) from None
                 return _replay(record)
             response = handler(view, request, *args, **kwargs)

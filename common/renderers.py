@@ -25,6 +25,7 @@ from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.utils.serializer_helpers import ReturnDict
 
 from common.auth import signed_in_by_session
+from common.errors import ErrorCode
 
 _ENCODER = JSONEncoder()
 # Datetimes and dataclasses through DRF's encoder too, for byte-for-byte the same output.
@@ -119,7 +120,10 @@ class BrowsableAPIRenderer(renderers.BrowsableAPIRenderer):
         if not isinstance(data, Mapping):
             return data
         serializer = None
-        if self._refused_submission(method, request) and data.get("code") == "validation_error":
+        if (
+            self._refused_submission(method, request)
+            and data.get("code") == ErrorCode.VALIDATION_ERROR
+        ):
             serializer = self._input(view, request, data=_submitted(request))
         elif method in _UPDATE_METHODS and _is_resource(data):
             serializer = self._input(view, request, instance=dict(data))

@@ -75,13 +75,14 @@ def cpf(n):
 count = int(os.environ["BENCH_SEED"])
 for n in range(count):
     client = client_create(
-        kind="individual", name=f"Cliente Bench {n:04d}", document=cpf(100000000 + n * 7919),
-        email=f"cliente{n:04d}@example.com", phone="11987654321",
+        actor=None, kind="individual", name=f"Cliente Bench {n:04d}",
+        document=cpf(100000000 + n * 7919), email=f"cliente{n:04d}@example.com",
+        phone="11987654321",
     )
     for label, street in (("Casa", "Rua das Flores"), ("Trabalho", "Avenida Paulista")):
         address_create(
-            client_id=client.pk, label=label, street=street, number=str(n + 1), complement="",
-            district="Centro", city="São Paulo", state="SP", postal_code="01310100",
+            actor=None, client_id=client.pk, label=label, street=street, number=str(n + 1),
+            complement="", district="Centro", city="São Paulo", state="SP", postal_code="01310100",
         )
     if n % 250 == 249:
         print(f"    clients_api: {n + 1} clients", flush=True)
@@ -95,7 +96,7 @@ from products.services import product_create
 count = int(os.environ["BENCH_SEED"])
 for n in range(count):
     product_create(
-        sku=f"BENCH-{n:04d}", name=f"Produto Bench {n:04d}",
+        actor=None, sku=f"BENCH-{n:04d}", name=f"Produto Bench {n:04d}",
         price=Decimal(10 + n % 90) + Decimal("0.90"),
         max_quantity=10_000_000, min_quantity=10, stock_quantity=1_000_000,
     )

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clients import brazil, services
 from clients.models import Address, Client
+from common.actors import actor_of
 from common.admin import ServiceWritesAdmin
 from common.formats import format_cep, format_document
 
@@ -172,8 +173,9 @@ class ClientAdmin(ServiceWritesAdmin):
 
     @admin.action(description=_("Deactivate the selected clients"), permissions=["deactivate"])
     def deactivate_selected(self, request: Any, queryset: Any) -> None:
+        actor = actor_of(request.user)
         for client in queryset:
-            services.client_deactivate(client_id=client.pk, expected_version=None)
+            services.client_deactivate(actor=actor, client_id=client.pk, expected_version=None)
         message = gettext("%(count)d client(s) deactivated; they stay for history.")
         self.message_user(request, message % {"count": len(queryset)}, messages.SUCCESS)
 
@@ -183,21 +185,29 @@ class ClientAdmin(ServiceWritesAdmin):
             changed = {field: values[field] for field in form.changed_data if field in values}
             if not changed:
                 return
-            client = services.client_update(client_id=obj.pk, expected_version=None, **changed)
+            client = services.client_update(
+                actor=actor_of(request.user), client_id=obj.pk, expected_version=None, **changed
+            )
         else:
             is_active = values.pop("is_active")
-            client = services.client_create(**values)
+            client = services.client_create(actor=actor_of(request.user), **values)
             if not is_active:
-                client = services.client_deactivate(client_id=client.pk, expected_version=None)
+                client = services.client_deactivate(
+                    actor=actor_of(request.user), client_id=client.pk, expected_version=None
+                )
         self.show_written(obj, client)
 
     def save_formset(self, request: Any, form: Any, formset: Any, change: bool) -> None:
         client_id = form.instance.pk
+        actor = actor_of(request.user)
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for address_form in formset.deleted_forms:
             if address_form in formset.initial_forms:
                 services.address_delete(
-                    client_id=client_id, address_id=address_form.instance.pk, expected_version=None
+                    actor=actor,
+                    client_id=client_id,
+                    address_id=address_form.instance.pk,
+                    expected_version=None,
                 )
                 formset.deleted_objects.append(address_form.instance)
         # The new default last: the service unsets the previous one when it is saved.
@@ -209,6 +219,7 @@ class ClientAdmin(ServiceWritesAdmin):
             if address_form in formset.initial_forms:
                 changed = {f: values[f] for f in address_form.changed_data if f in values}
                 address = services.address_update(
+                    actor=actor,
                     client_id=client_id,
                     address_id=address_form.instance.pk,
                     expected_version=None,
@@ -216,4 +227,6 @@ class ClientAdmin(ServiceWritesAdmin):
                 )
                 formset.changed_objects.append((address, list(changed)))
             else:
-                formset.new_objects.append(services.address_create(client_id=client_id, **values))
+                formset.new_objects.append(
+                    services.address_create(actor=actor, client_id=client_id, **values)
+                )

@@ -1,7 +1,11 @@
-"""Write use-cases of clients_api. Each runs in one transaction and publishes one event.
+"""Write use-cases of clients_api. Each runs in one transaction; the client's save
+records its event (``clients.events``) in that transaction.
+
+Each takes the ``actor`` (``common.actors.Actor``; None for the system, e.g. a seed),
+as every service's writes do; clients_api records no author yet.
 
 Errors: ``django.core.exceptions.ValidationError`` keyed by field (400),
-``rest_framework.exceptions.NotFound`` (404), ``common.errors.PreconditionFailed``
+``common.errors.NotFound`` (404), ``common.errors.PreconditionFailed``
 when ``If-Match`` names an old version (412).
 """
 
@@ -12,13 +16,15 @@ import uuid
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from rest_framework.exceptions import NotFound
 
 from clients import brazil
 from clients.models import Address, Client
+from common.actors import Actor
+from common.errors import NotFound
+from common.services import lock, model_update, save_unique
 from common.versioning import check_version
 
 CLIENT_FIELDS = frozenset({"kind", "name", "document", "email", "phone", "is_active"})
@@ -66,28 +72,18 @@ def normalize_phone(value: str) -> str:
 
 def _save_client(client: Client) -> None:
     """Validates and saves; the unique index still refuses a concurrent duplicate document."""
-    client.full_clean(validate_unique=False, validate_constraints=False)
-    if Client.objects.filter(document=client.document).exclude(pk=client.pk).exists():
-        raise ValidationError({"document": ["A client with this document already exists."]})
-    try:
-        with transaction.atomic():
-            client.save()
-    except IntegrityError as exc:
-        raise ValidationError(
-            {"document": ["A client with this document already exists."]}
-        ) from exc
-
-
-def _lock_client(client_id: uuid.UUID) -> Client:
-    client = Client.objects.select_for_update().filter(pk=client_id).first()
-    if client is None:
-        raise NotFound("No client has this id.")
-    return client
+    save_unique(client, unique={"document": "A client with this document already exists."})
 
 
 @transaction.atomic
 def client_create(
-    *, kind: str, name: str, document: str, email: str = "", phone: str = ""
+    *,
+    actor: Actor | None,
+    kind: str,
+    name: str,
+    document: str,
+    email: str = "",
+    phone: str = "",
 ) -> Client:
     """Registers a client; publishes ``clients.client.created``."""
     client = Client(
@@ -102,14 +98,12 @@ def client_create(
 
 
 @transaction.atomic
-def client_update(*, client_id: uuid.UUID, expected_version: int | None, **changes: Any) -> Client:
+def client_update(
+    *, actor: Actor | None, client_id: uuid.UUID, expected_version: int | None, **changes: Any
+) -> Client:
     """Changes the given fields (see CLIENT_FIELDS); publishes one ``updated`` (or ``deleted``
     when it deactivates the client)."""
-    unknown = set(changes) - CLIENT_FIELDS
-    if unknown:
-        raise ValueError(f"client_update cannot change {sorted(unknown)}")
-    client = _lock_client(client_id)
-    check_version(client, expected_version)
+    client = lock(Client, client_id, expected_version=expected_version)
     if "name" in changes:
         changes["name"] = changes["name"].strip()
     if "phone" in changes:
@@ -119,20 +113,20 @@ def client_update(*, client_id: uuid.UUID, expected_version: int | None, **chang
     kind = changes.get("kind", client.kind)
     if "kind" in changes or "document" in changes:
         changes["document"] = _document_for(kind, changes.get("document", client.document))
-    for field, value in changes.items():
-        setattr(client, field, value)
+    model_update(client, fields=CLIENT_FIELDS, data=changes)
     _save_client(client)
     return client
 
 
 @transaction.atomic
-def client_deactivate(*, client_id: uuid.UUID, expected_version: int | None) -> Client:
+def client_deactivate(
+    *, actor: Actor | None, client_id: uuid.UUID, expected_version: int | None
+) -> Client:
     """DELETE of a client: deactivates it (it stays for history) and publishes ``deleted``.
 
     Deactivating an inactive client changes nothing and publishes nothing.
     """
-    client = _lock_client(client_id)
-    check_version(client, expected_version)
+    client = lock(Client, client_id, expected_version=expected_version)
     if client.is_active:
         client.is_active = False
         client.save()
@@ -174,17 +168,14 @@ def _save_address(address: Address) -> None:
 
 
 @transaction.atomic
-def address_create(*, client_id: uuid.UUID, **values: Any) -> Address:
+def address_create(*, actor: Actor | None, client_id: uuid.UUID, **values: Any) -> Address:
     """Adds an address; a client's first address becomes its default.
 
     Publishes one ``clients.client.updated``.
     """
-    unknown = set(values) - ADDRESS_FIELDS
-    if unknown:
-        raise ValueError(f"address_create cannot set {sorted(unknown)}")
-    client = _lock_client(client_id)
-    values = _clean_address_values(values)
-    address = Address(client=client, **values)
+    client = lock(Client, client_id)
+    address = Address(client=client)
+    model_update(address, fields=ADDRESS_FIELDS, data=_clean_address_values(values))
     if not client.addresses.exists():
         address.is_default = True
     _save_address(address)
@@ -194,7 +185,7 @@ def address_create(*, client_id: uuid.UUID, **values: Any) -> Address:
 def _lock_address(
     client_id: uuid.UUID, address_id: uuid.UUID, expected_version: int | None
 ) -> Address:
-    _lock_client(client_id)  # serializes default swaps of one client
+    lock(Client, client_id)  # serializes default swaps of one client
     address = Address.objects.filter(pk=address_id, client_id=client_id).first()
     if address is None:
         raise NotFound("This client has no address with this id.")
@@ -204,25 +195,30 @@ def _lock_address(
 
 @transaction.atomic
 def address_update(
-    *, client_id: uuid.UUID, address_id: uuid.UUID, expected_version: int | None, **changes: Any
+    *,
+    actor: Actor | None,
+    client_id: uuid.UUID,
+    address_id: uuid.UUID,
+    expected_version: int | None,
+    **changes: Any,
 ) -> Address:
     """Changes an address; making it the default unsets the previous default.
 
     Publishes one ``clients.client.updated``.
     """
-    unknown = set(changes) - ADDRESS_FIELDS
-    if unknown:
-        raise ValueError(f"address_update cannot change {sorted(unknown)}")
     address = _lock_address(client_id, address_id, expected_version)
-    for field, value in _clean_address_values(changes).items():
-        setattr(address, field, value)
+    model_update(address, fields=ADDRESS_FIELDS, data=_clean_address_values(changes))
     _save_address(address)
     return address
 
 
 @transaction.atomic
 def address_delete(
-    *, client_id: uuid.UUID, address_id: uuid.UUID, expected_version: int | None
+    *,
+    actor: Actor | None,
+    client_id: uuid.UUID,
+    address_id: uuid.UUID,
+    expected_version: int | None,
 ) -> None:
     """Removes an address; publishes one ``clients.client.updated``."""
     _lock_address(client_id, address_id, expected_version).delete()

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from clients import brazil, selectors, services
 from clients.models import Address, Client
+from common.actors import actor_of
 from common.auth import model_permissions
 from common.fields import UTCDateTimeField
 from common.idempotency import idempotent_create
@@ -144,7 +145,7 @@ class ClientListView(GenericAPIView):
     def post(self, request: Request) -> Response:
         serializer = ClientInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        client = services.client_create(**serializer.validated_data)
+        client = services.client_create(actor=actor_of(request.user), **serializer.validated_data)
         response = _client_response(client, status.HTTP_201_CREATED)
         response["Location"] = reverse("client-detail", kwargs={"pk": client.pk})
         return response
@@ -162,7 +163,10 @@ class ClientDetailView(GenericAPIView):
         serializer = ClientUpdateSerializer(data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         client = services.client_update(
-            client_id=pk, expected_version=expected_version(request), **serializer.validated_data
+            actor=actor_of(request.user),
+            client_id=pk,
+            expected_version=expected_version(request),
+            **serializer.validated_data,
         )
         return _client_response(client)
 
@@ -180,7 +184,9 @@ class ClientDetailView(GenericAPIView):
 
     @extend_schema(responses={204: None}, tags=["clients"])
     def delete(self, request: Request, pk: uuid.UUID) -> Response:
-        services.client_deactivate(client_id=pk, expected_version=expected_version(request))
+        services.client_deactivate(
+            actor=actor_of(request.user), client_id=pk, expected_version=expected_version(request)
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -220,7 +226,9 @@ class AddressListView(GenericAPIView):
     def post(self, request: Request, pk: uuid.UUID) -> Response:
         serializer = AddressInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        address = services.address_create(client_id=pk, **serializer.validated_data)
+        address = services.address_create(
+            actor=actor_of(request.user), client_id=pk, **serializer.validated_data
+        )
         response = _address_response(address, status.HTTP_201_CREATED)
         response["Location"] = reverse("address-detail", kwargs={"pk": pk, "aid": address.pk})
         return response
@@ -240,6 +248,7 @@ class AddressDetailView(GenericAPIView):
         serializer = AddressInputSerializer(data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         address = services.address_update(
+            actor=actor_of(request.user),
             client_id=pk,
             address_id=aid,
             expected_version=expected_version(request),
@@ -262,6 +271,9 @@ class AddressDetailView(GenericAPIView):
     @extend_schema(responses={204: None}, tags=["addresses"])
     def delete(self, request: Request, pk: uuid.UUID, aid: uuid.UUID) -> Response:
         services.address_delete(
-            client_id=pk, address_id=aid, expected_version=expected_version(request)
+            actor=actor_of(request.user),
+            client_id=pk,
+            address_id=aid,
+            expected_version=expected_version(request),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)

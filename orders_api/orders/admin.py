@@ -24,9 +24,10 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
-from rest_framework.exceptions import APIException
 
+from common.actors import actor_of
 from common.admin import ReadOnlyAdmin, ServiceWritesAdmin, refusal_message
+from common.errors import DomainError
 from common.formats import brl, format_address, format_document
 from orders import services
 from orders.models import ClientSnapshot, Order, OrderItem, OrderStatusChange, ProductSnapshot
@@ -35,10 +36,6 @@ VIEW = "orders.view_order"
 ADD = "orders.add_order"
 CHANGE = "orders.change_order"
 CANCEL = "orders.cancel_order"
-
-
-def _actor(request: HttpRequest) -> services.Actor:
-    return services.Actor(id=str(request.user.pk), username=request.user.get_username())
 
 
 def _other_admin(service: str, path_: str) -> str:
@@ -305,7 +302,7 @@ class OrderAdmin(ServiceWritesAdmin):
     def save_model(self, request: Any, obj: Order, form: Any, change: bool) -> None:
         if not change:
             order = services.order_create(
-                actor=_actor(request),
+                actor=actor_of(request.user),
                 client_id=form.cleaned_data["client"].pk,
                 items=[],
                 notes=form.cleaned_data.get("notes", ""),
@@ -313,6 +310,7 @@ class OrderAdmin(ServiceWritesAdmin):
         elif {"notes", "shipping_address_id"} & set(form.changed_data):
             address_id = form.cleaned_data.get("shipping_address_id")
             order = services.order_update(
+                actor=actor_of(request.user),
                 order_id=obj.pk,
                 expected_version=None,
                 notes=form.cleaned_data.get("notes"),
@@ -327,10 +325,14 @@ class OrderAdmin(ServiceWritesAdmin):
         if formset.model is not OrderItem:
             return  # the status history is read only
         order = form.instance
+        actor = actor_of(request.user)
         for item_form in formset.deleted_forms:
             if item_form in formset.initial_forms:
                 services.order_item_remove(
-                    order_id=order.pk, item_id=item_form.instance.pk, expected_version=None
+                    actor=actor,
+                    order_id=order.pk,
+                    item_id=item_form.instance.pk,
+                    expected_version=None,
                 )
                 formset.deleted_objects.append(item_form.instance)
         for item_form in formset.forms:
@@ -339,6 +341,7 @@ class OrderAdmin(ServiceWritesAdmin):
             quantity = item_form.cleaned_data["quantity"]
             if item_form in formset.initial_forms:
                 item = services.order_item_update(
+                    actor=actor,
                     order_id=order.pk,
                     item_id=item_form.instance.pk,
                     quantity=quantity,
@@ -347,6 +350,7 @@ class OrderAdmin(ServiceWritesAdmin):
                 formset.changed_objects.append((item, ["quantity"]))
             else:
                 item = services.order_item_add(
+                    actor=actor,
                     order_id=order.pk,
                     product_id=item_form.cleaned_data["product"].pk,
                     quantity=quantity,
@@ -410,9 +414,9 @@ class OrderAdmin(ServiceWritesAdmin):
         order = get_object_or_404(Order, pk=order_id)
         try:
             order = use_case(
-                order_id=order.pk, actor=_actor(request), expected_version=None, **kwargs
+                order_id=order.pk, actor=actor_of(request.user), expected_version=None, **kwargs
             )
-        except APIException as error:
+        except DomainError as error:
             self.message_user(request, refusal_message(error), messages.ERROR)
         else:
             self.message_user(
@@ -431,11 +435,11 @@ class OrderAdmin(ServiceWritesAdmin):
         return self._transition(request, order_id, CANCEL, services.order_cancel, reason=reason)
 
     def _each(self, request: Any, queryset: Any, use_case: Any) -> None:
-        done = 0
+        done, actor = 0, actor_of(request.user)
         for order in queryset.order_by("number"):
             try:
-                use_case(order_id=order.pk, actor=_actor(request), expected_version=None)
-            except APIException as error:
+                use_case(order_id=order.pk, actor=actor, expected_version=None)
+            except DomainError as error:
                 self.message_user(request, refusal_message(error), messages.ERROR)
             else:
                 done += 1

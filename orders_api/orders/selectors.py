@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 
 from django.db.models import QuerySet
-from django.http import Http404
 
+from common.selectors import get_or_not_found
 from orders.models import ClientSnapshot, Order, OrderItem, ProductSnapshot
 
 
@@ -16,18 +16,13 @@ def order_list() -> QuerySet[Order]:
 
 
 def order_get(*, order_id: uuid.UUID) -> Order:
-    """Raises Http404 when no order has this id."""
-    try:
-        return order_list().get(pk=order_id)
-    except Order.DoesNotExist as exc:
-        raise Http404 from exc
+    """Raises common.errors.NotFound when no order has this id."""
+    return get_or_not_found(order_list(), pk=order_id)
 
 
 def order_item_get(*, item_id: uuid.UUID) -> OrderItem:
-    try:
-        return OrderItem.objects.get(pk=item_id)
-    except OrderItem.DoesNotExist as exc:
-        raise Http404 from exc
+    """Raises common.errors.NotFound when no order item has this id."""
+    return get_or_not_found(OrderItem.objects, pk=item_id)
 
 
 def client_snapshot_list() -> QuerySet[ClientSnapshot]:

@@ -19,11 +19,12 @@ from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext
-from rest_framework import status
-from rest_framework.exceptions import NotFound
 
-from common.errors import DomainError
+from common.actors import Actor
+from common.errors import DomainError, NotFound
+from common.services import lock
 from common.versioning import check_version
+from orders.errors import InvalidReference, OrderErrorCode
 from orders.models import (
     ClientSnapshot,
     Order,
@@ -34,24 +35,6 @@ from orders.models import (
 )
 
 NOT_ARRIVED = "its copy may not have arrived here yet; try again in a moment"
-
-
-class InvalidReference(DomainError):
-    """422: the request names a client, product or address this service cannot use."""
-
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    default_code = "invalid_reference"
-
-    def __init__(self, errors: dict[str, list[str]]) -> None:
-        super().__init__(
-            "The request refers to something that cannot be used.", extra={"errors": errors}
-        )
-
-
-@dataclass(frozen=True)
-class Actor:
-    id: str
-    username: str
 
 
 @dataclass(frozen=True)
@@ -184,15 +167,12 @@ def order_create(
 
 
 def _lock_open_order(order_id: uuid.UUID, expected_version: int | None) -> Order:
-    order = Order.objects.select_for_update().filter(pk=order_id).first()
-    if order is None:
-        raise NotFound("No order has this id.")
-    check_version(order, expected_version)
+    order = lock(Order, order_id, expected_version=expected_version)
     if order.status != Order.Status.OPEN:
         raise DomainError(
             gettext("Order #%(number)s is %(status)s; only open orders change.")
             % {"number": order.number, "status": order.get_status_display()},
-            code="order_not_open",
+            code=OrderErrorCode.ORDER_NOT_OPEN,
             extra={"order_status": order.status},
         )
     return order
@@ -201,6 +181,7 @@ def _lock_open_order(order_id: uuid.UUID, expected_version: int | None) -> Order
 @transaction.atomic
 def order_update(
     *,
+    actor: Actor,
     order_id: uuid.UUID,
     expected_version: int | None,
     notes: str | None = None,
@@ -222,6 +203,7 @@ def order_update(
 @transaction.atomic
 def order_item_add(
     *,
+    actor: Actor,
     order_id: uuid.UUID,
     product_id: uuid.UUID,
     quantity: int,
@@ -247,7 +229,12 @@ def _order_item(order: Order, item_id: uuid.UUID, expected_version: int | None) 
 
 @transaction.atomic
 def order_item_update(
-    *, order_id: uuid.UUID, item_id: uuid.UUID, quantity: int, expected_version: int | None
+    *,
+    actor: Actor,
+    order_id: uuid.UUID,
+    item_id: uuid.UUID,
+    quantity: int,
+    expected_version: int | None,
 ) -> OrderItem:
     """Changes a line's quantity; its unit price stays the one it was added at."""
     order = _lock_open_order(order_id, None)
@@ -262,7 +249,7 @@ def order_item_update(
 
 @transaction.atomic
 def order_item_remove(
-    *, order_id: uuid.UUID, item_id: uuid.UUID, expected_version: int | None
+    *, actor: Actor, order_id: uuid.UUID, item_id: uuid.UUID, expected_version: int | None
 ) -> None:
     order = _lock_open_order(order_id, None)
     _order_item(order, item_id, expected_version).delete()
@@ -278,7 +265,7 @@ def order_finish(*, order_id: uuid.UUID, actor: Actor, expected_version: int | N
         raise DomainError(
             gettext("Order #%(number)s has no items; add one before finishing.")
             % {"number": order.number},
-            code="order_empty",
+            code=OrderErrorCode.ORDER_EMPTY,
         )
     _refuse_known_shortages(order)
     order.status = Order.Status.FINISHED
@@ -311,7 +298,7 @@ def _refuse_known_shortages(order: Order) -> None:
         raise DomainError(
             gettext("Not enough stock for %(skus)s.")
             % {"skus": ", ".join(item["sku"] for item in short)},
-            code="insufficient_stock",
+            code=OrderErrorCode.INSUFFICIENT_STOCK,
             extra={"shortages": short},
         )
 
@@ -344,10 +331,7 @@ def order_cancel(
 ) -> Order:
     """Cancels an open order, or a finished one whose stock was rejected (nothing was
     taken). Publishes ``orders.order.cancelled``."""
-    order = Order.objects.select_for_update().filter(pk=order_id).first()
-    if order is None:
-        raise NotFound("No order has this id.")
-    check_version(order, expected_version)
+    order = lock(Order, order_id, expected_version=expected_version)
     cancellable = order.status == Order.Status.OPEN or (
         order.status == Order.Status.FINISHED and order.stock_status == Order.StockStatus.REJECTED
     )
@@ -364,7 +348,7 @@ def order_cancel(
                 "status": order.get_status_display(),
                 "stock": order.get_stock_status_display(),
             },
-            code="order_not_cancellable",
+            code=OrderErrorCode.ORDER_NOT_CANCELLABLE,
             extra={"order_status": order.status, "stock_status": order.stock_status},
         )
     previous = order.status

@@ -14,6 +14,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from common.actors import actor_of
 from common.auth import HasPermission, MethodPermission, model_permissions
 from common.browsable import ListWithBlankItem, NoBody
 from common.fields import UTCDateTimeField
@@ -27,10 +28,6 @@ from orders.models import ClientSnapshot, Order, OrderItem, ProductSnapshot
 MONEY = {"max_digits": 14, "decimal_places": 2}
 VIEW = "orders.view_order"
 CHANGE = "orders.change_order"
-
-
-def _actor(request: Request) -> services.Actor:
-    return services.Actor(id=str(request.user.id), username=request.user.username)
 
 
 # --- output shapes --------------------------------------------------------------------
@@ -135,7 +132,7 @@ class OrderListView(GenericAPIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         order = services.order_create(
-            actor=_actor(request),
+            actor=actor_of(request.user),
             client_id=data["client_id"],
             items=[services.ItemRequest(**item) for item in data["items"]],
             notes=data.get("notes", ""),
@@ -167,7 +164,10 @@ class OrderDetailView(GenericAPIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         order = services.order_update(
-            order_id=pk, expected_version=expected_version(request), **serializer.validated_data
+            actor=actor_of(request.user),
+            order_id=pk,
+            expected_version=expected_version(request),
+            **serializer.validated_data,
         )
         return _order_response(order)
 
@@ -184,7 +184,10 @@ class OrderItemListView(GenericAPIView):
         serializer = ItemInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         item = services.order_item_add(
-            order_id=pk, expected_version=expected_version(request), **serializer.validated_data
+            actor=actor_of(request.user),
+            order_id=pk,
+            expected_version=expected_version(request),
+            **serializer.validated_data,
         )
         response = _item_response(item, status.HTTP_201_CREATED)
         response["Location"] = reverse("order-item-detail", kwargs={"pk": pk, "iid": item.pk})
@@ -206,6 +209,7 @@ class OrderItemDetailView(GenericAPIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         item = services.order_item_update(
+            actor=actor_of(request.user),
             order_id=pk,
             item_id=iid,
             expected_version=expected_version(request),
@@ -216,7 +220,10 @@ class OrderItemDetailView(GenericAPIView):
     @extend_schema(responses={204: None}, tags=["orders"])
     def delete(self, request: Request, pk: uuid.UUID, iid: uuid.UUID) -> Response:
         services.order_item_remove(
-            order_id=pk, item_id=iid, expected_version=expected_version(request)
+            actor=actor_of(request.user),
+            order_id=pk,
+            item_id=iid,
+            expected_version=expected_version(request),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -230,7 +237,7 @@ class OrderFinishView(GenericAPIView):
     @extend_schema(request=None, responses={200: OrderOutputSerializer}, tags=["orders"])
     def post(self, request: Request, pk: uuid.UUID) -> Response:
         order = services.order_finish(
-            order_id=pk, actor=_actor(request), expected_version=expected_version(request)
+            order_id=pk, actor=actor_of(request.user), expected_version=expected_version(request)
         )
         return _order_response(order)
 
@@ -249,7 +256,7 @@ class OrderCancelView(GenericAPIView):
         serializer.is_valid(raise_exception=True)
         order = services.order_cancel(
             order_id=pk,
-            actor=_actor(request),
+            actor=actor_of(request.user),
             expected_version=expected_version(request),
             reason=serializer.validated_data.get("reason", ""),
         )

@@ -12,6 +12,7 @@ from django.db.models import F
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from common.actors import actor_of
 from common.admin import ServiceWritesAdmin
 from common.formats import brl
 from products import services
@@ -122,8 +123,9 @@ class ProductAdmin(ServiceWritesAdmin):
 
     @admin.action(description=_("Deactivate the selected products"), permissions=["deactivate"])
     def deactivate_selected(self, request: Any, queryset: Any) -> None:
+        actor = actor_of(request.user)
         for product in queryset:
-            services.product_deactivate(product_id=product.pk, expected_version=None)
+            services.product_deactivate(actor=actor, product_id=product.pk, expected_version=None)
         message = gettext("%(count)d product(s) deactivated; they stay for history.")
         self.message_user(request, message % {"count": len(queryset)}, messages.SUCCESS)
 
@@ -133,13 +135,11 @@ class ProductAdmin(ServiceWritesAdmin):
             changed = {field: values[field] for field in form.changed_data if field in values}
             if not changed:
                 return
-            product = services.product_update(product_id=obj.pk, expected_version=None, **changed)
-        else:
-            product = services.product_create(
-                **values,
-                actor_id=str(request.user.pk),
-                actor_username=request.user.get_username(),
+            product = services.product_update(
+                actor=actor_of(request.user), product_id=obj.pk, expected_version=None, **changed
             )
+        else:
+            product = services.product_create(actor=actor_of(request.user), **values)
         self.show_written(obj, product)
 
 
@@ -179,12 +179,11 @@ class StockMovementAdmin(ServiceWritesAdmin):
 
     def save_model(self, request: Any, obj: StockMovement, form: Any, change: bool) -> None:
         movement = services.stock_movement_create(
+            actor=actor_of(request.user),
             product_id=obj.product_id,
             kind=obj.kind,
             quantity=obj.quantity,
             reason=obj.reason,
             reference=obj.reference,
-            actor_id=str(request.user.pk),
-            actor_username=request.user.get_username(),
         )
         self.show_written(obj, movement)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 
 from django.db.models import QuerySet
-from django.http import Http404
 
+from common.selectors import ensure_exists, get_or_not_found
 from products.models import Product, StockMovement
 
 
@@ -15,15 +15,12 @@ def product_list() -> QuerySet[Product]:
 
 
 def product_get(*, product_id: uuid.UUID) -> Product:
-    """Raises Http404 when no product has this id."""
-    try:
-        return Product.objects.get(pk=product_id)
-    except Product.DoesNotExist as exc:
-        raise Http404 from exc
+    """Raises common.errors.NotFound when no product has this id."""
+    return get_or_not_found(Product.objects, pk=product_id)
 
 
 def movement_list(*, product_id: uuid.UUID) -> QuerySet[StockMovement]:
-    """The product's ledger, newest first. Raises Http404 for an unknown product."""
-    if not Product.objects.filter(pk=product_id).exists():
-        raise Http404
+    """The product's ledger, newest first. Raises common.errors.NotFound for an unknown
+    product."""
+    ensure_exists(Product.objects, pk=product_id)
     return StockMovement.objects.filter(product_id=product_id).order_by("-created_at", "-id")

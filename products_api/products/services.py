@@ -17,12 +17,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from rest_framework.exceptions import NotFound
+from django.db import transaction
 
+from common.actors import Actor
 from common.errors import DomainError
 from common.events.recording import republish
-from common.versioning import check_version
+from common.services import lock, model_update, save_unique
+from products.errors import ProductErrorCode
 from products.models import Product, StockIssue, StockMovement
 
 PRODUCT_FIELDS = frozenset(
@@ -53,24 +54,11 @@ def _check_bounds(product: Product) -> None:
 
 def _save_product(product: Product) -> None:
     product.sku = normalize_sku(product.sku)
-    product.full_clean(validate_unique=False, validate_constraints=False)
-    _check_bounds(product)
-    if Product.objects.filter(sku=product.sku).exclude(pk=product.pk).exists():
-        raise ValidationError({"sku": [f"A product with SKU {product.sku} already exists."]})
-    try:
-        with transaction.atomic():
-            product.save()
-    except IntegrityError as exc:
-        raise ValidationError(
-            {"sku": [f"A product with SKU {product.sku} already exists."]}
-        ) from exc
-
-
-def _lock_product(product_id: uuid.UUID) -> Product:
-    product = Product.objects.select_for_update().filter(pk=product_id).first()
-    if product is None:
-        raise NotFound("No product has this id.")
-    return product
+    save_unique(
+        product,
+        unique={"sku": f"A product with SKU {product.sku} already exists."},
+        validate=_check_bounds,
+    )
 
 
 def _movement(
@@ -81,8 +69,7 @@ def _movement(
     before: int,
     reason: str,
     reference: str,
-    actor_id: str,
-    actor_username: str,
+    actor: Actor | None,
 ) -> StockMovement:
     return StockMovement.objects.create(
         product=product,
@@ -93,14 +80,15 @@ def _movement(
         quantity_after=product.stock_quantity,
         reason=reason,
         reference=reference,
-        created_by=actor_id,
-        created_by_username=actor_username,
+        created_by=actor.id if actor else "",
+        created_by_username=actor.username if actor else "",
     )
 
 
 @transaction.atomic
 def product_create(
     *,
+    actor: Actor | None,
     sku: str,
     name: str,
     price: Decimal,
@@ -109,8 +97,6 @@ def product_create(
     description: str = "",
     is_active: bool = True,
     stock_quantity: int = 0,
-    actor_id: str = "",
-    actor_username: str = "",
 ) -> Product:
     """Creates a product; an initial stock is recorded as its first movement.
 
@@ -135,33 +121,30 @@ def product_create(
             before=0,
             reason="Initial stock",
             reference="",
-            actor_id=actor_id,
-            actor_username=actor_username,
+            actor=actor,
         )
     return product
 
 
 @transaction.atomic
 def product_update(
-    *, product_id: uuid.UUID, expected_version: int | None, **changes: Any
+    *, actor: Actor | None, product_id: uuid.UUID, expected_version: int | None, **changes: Any
 ) -> Product:
     """Changes catalogue fields (PRODUCT_FIELDS); never the stock. Publishes one event."""
-    unknown = set(changes) - PRODUCT_FIELDS
-    if unknown:
-        raise ValueError(f"product_update cannot change {sorted(unknown)}")
-    product = _lock_product(product_id)
-    check_version(product, expected_version)
-    for field, value in changes.items():
-        setattr(product, field, value.strip() if field == "name" else value)
+    product = lock(Product, product_id, expected_version=expected_version)
+    if "name" in changes:
+        changes["name"] = changes["name"].strip()
+    model_update(product, fields=PRODUCT_FIELDS, data=changes)
     _save_product(product)
     return product
 
 
 @transaction.atomic
-def product_deactivate(*, product_id: uuid.UUID, expected_version: int | None) -> Product:
+def product_deactivate(
+    *, actor: Actor | None, product_id: uuid.UUID, expected_version: int | None
+) -> Product:
     """DELETE of a product: deactivates it (publishes ``deleted``); a no-op when inactive."""
-    product = _lock_product(product_id)
-    check_version(product, expected_version)
+    product = lock(Product, product_id, expected_version=expected_version)
     if product.is_active:
         product.is_active = False
         product.save()
@@ -179,13 +162,12 @@ def _new_quantity(product: Product, kind: str, quantity: int) -> int:
 @transaction.atomic
 def stock_movement_create(
     *,
+    actor: Actor | None,
     product_id: uuid.UUID,
     kind: str,
     quantity: int,
     reason: str,
     reference: str = "",
-    actor_id: str = "",
-    actor_username: str = "",
 ) -> StockMovement:
     """Moves stock in, out, or to a counted quantity (adjustment).
 
@@ -200,13 +182,12 @@ def stock_movement_create(
     if not reason.strip():
         raise ValidationError({"reason": ["Say why the stock moves."]})
     return _apply_movement(
-        _lock_product(product_id),
+        lock(Product, product_id),
         kind=kind,
         quantity=quantity,
         reason=reason.strip(),
         reference=reference.strip(),
-        actor_id=actor_id,
-        actor_username=actor_username,
+        actor=actor,
     )
 
 
@@ -223,14 +204,14 @@ def _refusal(product: Product, kind: str, quantity: int) -> DomainError | None:
     if after < 0:
         return DomainError(
             f"Only {before} units of {product.sku} in stock; {quantity} requested.",
-            code="stock_below_zero",
+            code=ProductErrorCode.STOCK_BELOW_ZERO,
             extra=facts,
         )
     if after > product.max_quantity:
         return DomainError(
             f"Stock of {product.sku} would be {after}, above its maximum of "
             f"{product.max_quantity} (room for {product.max_quantity - before} more).",
-            code="stock_above_maximum",
+            code=ProductErrorCode.STOCK_ABOVE_MAXIMUM,
             extra=facts,
         )
     return None
@@ -243,8 +224,7 @@ def _apply_movement(
     quantity: int,
     reason: str,
     reference: str,
-    actor_id: str,
-    actor_username: str,
+    actor: Actor | None,
 ) -> StockMovement:
     """Moves the stock of a product the caller has locked. Raises DomainError 409."""
     refusal = _refusal(product, kind, quantity)
@@ -260,8 +240,7 @@ def _apply_movement(
         before=before,
         reason=reason,
         reference=reference,
-        actor_id=actor_id,
-        actor_username=actor_username,
+        actor=actor,
     )
 
 
@@ -322,8 +301,7 @@ def stock_issue_for_order(
                 quantity=quantity,
                 reason=f"Order #{order_number} finished",
                 reference=f"order #{order_number}",
-                actor_id="",
-                actor_username="",
+                actor=None,
             )
             issue.lines.append(
                 {

@@ -14,6 +14,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from common.actors import actor_of
 from common.auth import MethodPermission, model_permissions
 from common.fields import UTCDateTimeField
 from common.idempotency import idempotent_create
@@ -120,11 +121,7 @@ class ProductListView(GenericAPIView):
     def post(self, request: Request) -> Response:
         serializer = ProductCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        product = services.product_create(
-            **serializer.validated_data,
-            actor_id=str(request.user.id),
-            actor_username=request.user.username,
-        )
+        product = services.product_create(actor=actor_of(request.user), **serializer.validated_data)
         response = _product_response(product, status.HTTP_201_CREATED)
         response["Location"] = reverse("product-detail", kwargs={"pk": product.pk})
         return response
@@ -142,6 +139,7 @@ class ProductDetailView(GenericAPIView):
         serializer = ProductInputSerializer(data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         product = services.product_update(
+            actor=actor_of(request.user),
             product_id=pk,
             expected_version=expected_version(request),
             **serializer.validated_data,
@@ -162,7 +160,9 @@ class ProductDetailView(GenericAPIView):
 
     @extend_schema(responses={204: None}, tags=["products"])
     def delete(self, request: Request, pk: uuid.UUID) -> Response:
-        services.product_deactivate(product_id=pk, expected_version=expected_version(request))
+        services.product_deactivate(
+            actor=actor_of(request.user), product_id=pk, expected_version=expected_version(request)
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -214,10 +214,7 @@ class StockMovementListView(GenericAPIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         movement = services.stock_movement_create(
-            product_id=pk,
-            **serializer.validated_data,
-            actor_id=str(request.user.id),
-            actor_username=request.user.username,
+            actor=actor_of(request.user), product_id=pk, **serializer.validated_data
         )
         movement.stock_quantity = movement.product.stock_quantity
         movement.product_version = movement.product.version

@@ -26,10 +26,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import APIException
 
+from common.actors import Actor, actor_of
+from common.errors import DomainError
 from users import services
-from users.actors import Actor, actor_from_user
 from users.models import Permission, Role, User
 
 admin.site.unregister(Group)  # roles replace Django's groups
@@ -38,9 +38,9 @@ admin.site.unregister(Group)  # roles replace Django's groups
 SUPERUSER_ONLY_FIELDS = ("is_staff", "is_superuser")
 
 
-def _refusal_message(error: APIException) -> str:
-    codes = getattr(error, "extra", {}).get("permissions")
-    return f"{error.detail} ({', '.join(codes)})" if codes else str(error.detail)
+def _refusal_message(error: DomainError) -> str:
+    codes = error.extra.get("permissions")
+    return f"{error.message} ({', '.join(codes)})" if codes else str(error.message)
 
 
 class ServiceModelForm(forms.ModelForm):
@@ -70,7 +70,7 @@ class ServiceModelForm(forms.ModelForm):
             for field, messages in error.message_dict.items():
                 name = self.field_names.get(field, field)
                 self.add_error(name if name in self.fields else None, messages)
-        except APIException as error:
+        except DomainError as error:
             self.add_error(None, _refusal_message(error))
 
 
@@ -161,7 +161,7 @@ class ServiceAdminMixin:
 
     def get_form(self, request: Any, obj: Any = None, **kwargs: Any) -> Any:
         form = super().get_form(request, obj, **kwargs)  # a new class per call
-        form.actor = actor_from_user(user=request.user)
+        form.actor = actor_of(request.user)
         return form
 
     def save_model(self, request: Any, obj: Any, form: Any, change: bool) -> None:
@@ -230,7 +230,7 @@ class UserAdmin(ServiceAdminMixin, DjangoUserAdmin):
         # request carries the actor without sharing it between threads.
         bound = copy.copy(self)
         bound.change_password_form = functools.partial(
-            PasswordSetForm, actor=actor_from_user(user=request.user)
+            PasswordSetForm, actor=actor_of(request.user)
         )
         return super(UserAdmin, bound).user_change_password(request, id, form_url)
 
@@ -281,7 +281,7 @@ class RoleAdmin(ServiceAdminMixin, admin.ModelAdmin):
             return False
         if obj is None or request.user.is_superuser:
             return True
-        held = actor_from_user(user=request.user).permissions
+        held = actor_of(request.user).permissions
         return set(obj.permissions.values_list("code", flat=True)) <= held
 
     def get_actions(self, request: Any) -> Any:
@@ -292,12 +292,10 @@ class RoleAdmin(ServiceAdminMixin, admin.ModelAdmin):
         return actions
 
     def delete_model(self, request: Any, obj: Role) -> None:
-        services.role_delete(
-            actor=actor_from_user(user=request.user), role_id=obj.pk, expected_version=None
-        )
+        services.role_delete(actor=actor_of(request.user), role_id=obj.pk, expected_version=None)
 
     def delete_queryset(self, request: Any, queryset: Any) -> None:
-        actor = actor_from_user(user=request.user)
+        actor = actor_of(request.user)
         for role in queryset:
             services.role_delete(actor=actor, role_id=role.pk, expected_version=None)
 

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from rest_framework.exceptions import AuthenticationFailed
 
 from common.auth import JWTAuthentication
+from common.errors import ErrorCode
 
 
 class ActiveAccountJWTAuthentication(JWTAuthentication):
@@ -29,6 +30,6 @@ class ActiveAccountJWTAuthentication(JWTAuthentication):
             active = False
         if not active:
             raise AuthenticationFailed(
-                "This account is deactivated or no longer exists.", code="user_inactive"
+                "This account is deactivated or no longer exists.", code=ErrorCode.USER_INACTIVE
             )
         return user

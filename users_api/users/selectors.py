@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 
 from django.db.models import Prefetch, QuerySet
-from django.http import Http404
 
+from common.selectors import get_or_not_found
 from users.models import Permission, Role, User
 
 
@@ -19,11 +19,8 @@ def user_list() -> QuerySet[User]:
 
 
 def user_get(*, user_id: uuid.UUID) -> User:
-    """Raises Http404 when no user has this id."""
-    try:
-        return user_list().get(pk=user_id)
-    except User.DoesNotExist as exc:
-        raise Http404 from exc
+    """Raises common.errors.NotFound when no user has this id."""
+    return get_or_not_found(user_list(), pk=user_id)
 
 
 def user_effective_permission_codes(*, user: User) -> list[str]:
@@ -39,11 +36,8 @@ def role_list() -> QuerySet[Role]:
 
 
 def role_get(*, role_id: uuid.UUID) -> Role:
-    """Raises Http404 when no role has this id."""
-    try:
-        return role_list().get(pk=role_id)
-    except Role.DoesNotExist as exc:
-        raise Http404 from exc
+    """Raises common.errors.NotFound when no role has this id."""
+    return get_or_not_found(role_list(), pk=role_id)
 
 
 def permission_list() -> QuerySet[Permission]:

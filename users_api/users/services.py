@@ -1,8 +1,9 @@
 """Write use-cases of users_api. Each runs in one transaction.
 
 Errors: ``django.core.exceptions.ValidationError`` for bad field values (400,
-keyed by field), ``common.errors.DomainError`` subclasses for refused rules
-(403/409/412 with a stable code), ``InvalidCredentials`` for login failures (401).
+keyed by field), ``common.errors`` domain errors for refused rules (``Forbidden``,
+``DomainError`` conflicts, ``NotFound``, ``PreconditionFailed``) with the codes of
+``users.errors.UserErrorCode``, ``InvalidCredentials`` for login failures (401).
 """
 
 from __future__ import annotations
@@ -13,34 +14,20 @@ from typing import Any
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
-from rest_framework import exceptions, status
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
-from common.errors import DomainError
+from common.actors import Actor
+from common.errors import DomainError, ErrorCode, Forbidden
 from common.permission_catalogue import CATALOGUE, service_of
-from common.versioning import check_version
-from users.actors import Actor
+from common.services import lock, model_update, save_unique
+from users.errors import InvalidCredentials, UserErrorCode
 from users.models import IssuedRefreshToken, LoginSession, Permission, Role, User
 from users.selectors import user_effective_permission_codes
 from users.throttling import LoginGuard
 from users.tokens import RefreshToken, TokenPair
-
-
-class InvalidCredentials(exceptions.APIException):
-    """401 that DRF does not turn into 403 on views without authenticators."""
-
-    status_code = status.HTTP_401_UNAUTHORIZED
-    default_code = "invalid_credentials"
-    default_detail = "No active account was found with these credentials."
-    auth_header = 'Bearer realm="api"'
-
-
-def _refused(detail: str, code: str, **extra: Any) -> DomainError:
-    return DomainError(detail, code=code, status_code=status.HTTP_403_FORBIDDEN, extra=extra)
-
 
 # --- permission catalogue -------------------------------------------------------------
 
@@ -81,10 +68,10 @@ def _ensure_actor_holds(actor: Actor, codes: Iterable[str]) -> None:
         return
     missing = sorted(set(codes) - actor.permissions)
     if missing:
-        raise _refused(
+        raise Forbidden(
             "You can only grant or remove permission codes you hold yourself.",
-            "grant_exceeds_own_permissions",
-            permissions=missing,
+            code=UserErrorCode.GRANT_EXCEEDS_OWN_PERMISSIONS,
+            extra={"permissions": missing},
         )
 
 
@@ -93,9 +80,14 @@ def _ensure_may_set_flags(actor: Actor, *, staff_changes: bool, superuser_change
     if actor.is_superuser:
         return
     if superuser_changes:
-        raise _refused("Only a superuser can grant or remove superuser.", "superuser_required")
+        raise Forbidden(
+            "Only a superuser can grant or remove superuser.", code=UserErrorCode.SUPERUSER_REQUIRED
+        )
     if staff_changes:
-        raise _refused("Only a superuser can grant or remove staff access.", "superuser_required")
+        raise Forbidden(
+            "Only a superuser can grant or remove staff access.",
+            code=UserErrorCode.SUPERUSER_REQUIRED,
+        )
 
 
 # --- users ----------------------------------------------------------------------------
@@ -108,28 +100,17 @@ def _validate_new_password(password: str, user: User) -> None:
         raise ValidationError({"password": exc.messages}) from exc
 
 
-def _ensure_unique_identity(*, username: str, email: str, exclude: uuid.UUID | None) -> None:
-    others = User.objects.exclude(pk=exclude) if exclude else User.objects.all()
-    errors: dict[str, list[str]] = {}
-    if others.filter(username=username).exists():
-        errors["username"] = ["A user with this username already exists."]
-    if others.filter(email__iexact=email).exists():
-        errors["email"] = ["A user with this email already exists."]
-    if errors:
-        raise ValidationError(errors)
-
-
 def _save_user(user: User) -> None:
     """Full validation, then save; a concurrent duplicate is still refused by the constraints."""
-    user.full_clean(exclude=["password"], validate_unique=False, validate_constraints=False)
-    _ensure_unique_identity(username=user.username, email=user.email, exclude=user.pk)
-    try:
-        with transaction.atomic():
-            user.save()
-    except IntegrityError as exc:
-        raise ValidationError(
-            {"username": ["A user with this username or email already exists."]}
-        ) from exc
+    save_unique(
+        user,
+        unique={
+            "username": "A user with this username already exists.",
+            "email__iexact": "A user with this email already exists.",
+        },
+        conflict=("username", "A user with this username or email already exists."),
+        exclude=["password"],
+    )
 
 
 @transaction.atomic
@@ -180,17 +161,11 @@ def user_create(
     return user
 
 
-def _lock_user(user_id: uuid.UUID, expected_version: int | None) -> User:
-    user = User.objects.select_for_update().filter(pk=user_id).first()
-    if user is None:
-        raise exceptions.NotFound("No user has this id.")
-    check_version(user, expected_version)
-    return user
-
-
 def _ensure_may_manage(actor: Actor, user: User) -> None:
     if user.is_superuser and not actor.is_superuser:
-        raise _refused("Only a superuser can change a superuser.", "superuser_required")
+        raise Forbidden(
+            "Only a superuser can change a superuser.", code=UserErrorCode.SUPERUSER_REQUIRED
+        )
 
 
 def _revoke(session: LoginSession, reason: str) -> None:
@@ -220,10 +195,7 @@ def user_update(
     superuser, ``is_superuser`` or ``is_staff``, and (409) when a user
     deactivates themselves. Deactivation ends every login.
     """
-    unknown = set(changes) - USER_MANAGED_FIELDS
-    if unknown:
-        raise ValueError(f"user_update cannot change {sorted(unknown)}")
-    user = _lock_user(user_id, expected_version)
+    user = lock(User, user_id, expected_version=expected_version)
     _ensure_may_manage(actor, user)
     _ensure_may_set_flags(
         actor,
@@ -232,11 +204,12 @@ def user_update(
     )
     deactivating = changes.get("is_active") is False and user.is_active
     if deactivating and str(user.pk) == str(actor.id):
-        raise DomainError("You cannot deactivate your own account.", code="cannot_deactivate_self")
+        raise DomainError(
+            "You cannot deactivate your own account.", code=UserErrorCode.CANNOT_DEACTIVATE_SELF
+        )
     if "email" in changes:
         changes["email"] = User.objects.normalize_email(changes["email"])
-    for field, value in changes.items():
-        setattr(user, field, value)
+    model_update(user, fields=USER_MANAGED_FIELDS, data=changes)
     _save_user(user)
     if deactivating:
         _revoke_sessions(user, "user_deactivated")
@@ -254,26 +227,21 @@ PROFILE_FIELDS = frozenset({"email", "first_name", "last_name"})
 
 
 @transaction.atomic
-def user_profile_update(
-    *, user_id: uuid.UUID, expected_version: int | None, **changes: Any
-) -> User:
-    """What users may change about themselves: email and names."""
-    unknown = set(changes) - PROFILE_FIELDS
-    if unknown:
-        raise ValueError(f"user_profile_update cannot change {sorted(unknown)}")
-    user = _lock_user(user_id, expected_version)
+def user_profile_update(*, actor: Actor, expected_version: int | None, **changes: Any) -> User:
+    """What users may change about themselves (``actor``'s account): email and names."""
+    user = lock(User, actor.id, expected_version=expected_version)
     if "email" in changes:
         changes["email"] = User.objects.normalize_email(changes["email"])
-    for field, value in changes.items():
-        setattr(user, field, value)
+    model_update(user, fields=PROFILE_FIELDS, data=changes)
     _save_user(user)
     return user
 
 
 @transaction.atomic
-def user_password_change(*, user_id: uuid.UUID, current_password: str, new_password: str) -> None:
-    """Checks the current password, validates the new one, and ends every login of the user."""
-    user = _lock_user(user_id, None)
+def user_password_change(*, actor: Actor, current_password: str, new_password: str) -> None:
+    """Checks ``actor``'s current password, validates the new one, and ends every login
+    of the account."""
+    user = lock(User, actor.id)
     if not user.check_password(current_password):
         raise ValidationError({"current_password": ["The current password is not correct."]})
     _validate_new_password(new_password, user)
@@ -291,8 +259,11 @@ def user_password_set(*, actor: Actor, user_id: uuid.UUID, password: str | None)
     hold. Validates the password and ends every login of the user.
     """
     if not actor.is_superuser:
-        raise _refused("Only a superuser can set another user's password.", "superuser_required")
-    user = _lock_user(user_id, None)
+        raise Forbidden(
+            "Only a superuser can set another user's password.",
+            code=UserErrorCode.SUPERUSER_REQUIRED,
+        )
+    user = lock(User, user_id)
     if password is None:
         user.set_unusable_password()
     else:
@@ -315,7 +286,7 @@ def user_roles_set(
 
     Refused (403) when a role added or removed carries a code the actor lacks.
     """
-    user = _lock_user(user_id, expected_version)
+    user = lock(User, user_id, expected_version=expected_version)
     _ensure_may_manage(actor, user)
     wanted = list(dict.fromkeys(role_ids))
     roles = list(Role.objects.prefetch_related("permissions").filter(pk__in=wanted))
@@ -339,7 +310,7 @@ def user_permissions_set(
 
     Refused (403) when a code added or removed is one the actor lacks.
     """
-    user = _lock_user(user_id, expected_version)
+    user = lock(User, user_id, expected_version=expected_version)
     _ensure_may_manage(actor, user)
     permissions = _catalogue_permissions(codes, field="permissions")
     current = set(user.permissions.values_list("code", flat=True))
@@ -387,10 +358,7 @@ def role_update(
     Refused (403) when a code added or removed is one the actor lacks: a role
     is shared, so removing a code downgrades everyone holding it.
     """
-    role = Role.objects.select_for_update().filter(pk=role_id).first()
-    if role is None:
-        raise exceptions.NotFound("No role has this id.")
-    check_version(role, expected_version)
+    role = lock(Role, role_id, expected_version=expected_version)
     if name is not None:
         _ensure_role_name_free(name, role.pk)
         role.name = name
@@ -412,10 +380,7 @@ def role_delete(*, actor: Actor, role_id: uuid.UUID, expected_version: int | Non
 
     Refused (403) when the role carries a code the actor lacks (that would remove it).
     """
-    role = Role.objects.select_for_update().filter(pk=role_id).first()
-    if role is None:
-        raise exceptions.NotFound("No role has this id.")
-    check_version(role, expected_version)
+    role = lock(Role, role_id, expected_version=expected_version)
     _ensure_actor_holds(actor, role.permissions.values_list("code", flat=True))
     role.delete()
 
@@ -465,7 +430,7 @@ def auth_login(*, username: str, password: str, ip_address: str, user_agent: str
         raise InvalidCredentials()
     guard.succeeded()
     if not user.is_active:
-        raise InvalidCredentials("This account is deactivated.", code="user_inactive")
+        raise InvalidCredentials("This account is deactivated.", code=ErrorCode.USER_INACTIVE)
     session = LoginSession.objects.create(
         user=user, ip_address=ip_address, user_agent=user_agent[:300]
     )
@@ -484,7 +449,7 @@ def auth_refresh(*, refresh: str) -> TokenPair:
         token = RefreshToken(refresh)
     except TokenError as exc:
         raise InvalidCredentials(
-            "The refresh token is invalid or expired.", code="token_not_valid"
+            "The refresh token is invalid or expired.", code=UserErrorCode.TOKEN_NOT_VALID
         ) from exc
     reused = False
     with transaction.atomic():
@@ -495,15 +460,19 @@ def auth_refresh(*, refresh: str) -> TokenPair:
             .first()
         )
         if record is None:
-            raise InvalidCredentials("The refresh token is not known.", code="token_not_valid")
+            raise InvalidCredentials(
+                "The refresh token is not known.", code=UserErrorCode.TOKEN_NOT_VALID
+            )
         session = record.session
         if session.revoked_at is not None:
-            raise InvalidCredentials("This login has ended; log in again.", code="token_revoked")
+            raise InvalidCredentials(
+                "This login has ended; log in again.", code=UserErrorCode.TOKEN_REVOKED
+            )
         if record.used_at is not None:
             _revoke(session, "refresh_token_reused")
             reused = True
         elif not session.user.is_active:
-            raise InvalidCredentials("This account is deactivated.", code="user_inactive")
+            raise InvalidCredentials("This account is deactivated.", code=ErrorCode.USER_INACTIVE)
         else:
             record.used_at = timezone.now()
             record.save(update_fields=["used_at"])
@@ -511,7 +480,7 @@ def auth_refresh(*, refresh: str) -> TokenPair:
     if reused:
         raise InvalidCredentials(
             "This refresh token was already used; the login has been revoked.",
-            code="token_reused",
+            code=UserErrorCode.TOKEN_REUSED,
         )
     return pair
 

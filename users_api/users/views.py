@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common import jwt_keys
+from common.actors import actor_of
 from common.auth import HasPermission, model_permissions
 from common.fields import UTCDateTimeField
 from common.idempotency import idempotent_create
@@ -192,7 +193,7 @@ class LogoutView(APIView):
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.auth_logout(actor=request.user, **serializer.validated_data)
+        services.auth_logout(actor=actor_of(request.user), **serializer.validated_data)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -237,7 +238,7 @@ class MeView(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = services.user_profile_update(
-            user_id=request.user.id,
+            actor=actor_of(request.user),
             expected_version=expected_version(request),
             **serializer.validated_data,
         )
@@ -259,7 +260,7 @@ class MePasswordView(APIView):
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.user_password_change(user_id=request.user.id, **serializer.validated_data)
+        services.user_password_change(actor=actor_of(request.user), **serializer.validated_data)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -306,7 +307,7 @@ class UserListView(GenericAPIView):
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = services.user_create(actor=request.user, **serializer.validated_data)
+        user = services.user_create(actor=actor_of(request.user), **serializer.validated_data)
         return _created(_user_response(user, status.HTTP_201_CREATED), "user-detail", user.pk)
 
 
@@ -335,7 +336,7 @@ class UserDetailView(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = services.user_update(
-            actor=request.user,
+            actor=actor_of(request.user),
             user_id=pk,
             expected_version=expected_version(request),
             **serializer.validated_data,
@@ -345,7 +346,7 @@ class UserDetailView(APIView):
     @extend_schema(responses={204: None}, tags=["users"])
     def delete(self, request: Request, pk: uuid.UUID) -> Response:
         services.user_deactivate(
-            actor=request.user, user_id=pk, expected_version=expected_version(request)
+            actor=actor_of(request.user), user_id=pk, expected_version=expected_version(request)
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -365,7 +366,7 @@ class UserRolesView(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = services.user_roles_set(
-            actor=request.user,
+            actor=actor_of(request.user),
             user_id=pk,
             role_ids=serializer.validated_data["roles"],
             expected_version=expected_version(request),
@@ -390,7 +391,7 @@ class UserPermissionsView(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = services.user_permissions_set(
-            actor=request.user,
+            actor=actor_of(request.user),
             user_id=pk,
             codes=serializer.validated_data["permissions"],
             expected_version=expected_version(request),
@@ -432,7 +433,7 @@ class RoleListView(GenericAPIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         role = services.role_create(
-            actor=request.user,
+            actor=actor_of(request.user),
             name=data["name"],
             description=data["description"],
             permission_codes=data["permissions"],
@@ -453,7 +454,7 @@ class RoleDetailView(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         role = services.role_update(
-            actor=request.user,
+            actor=actor_of(request.user),
             role_id=pk,
             expected_version=expected_version(request),
             name=data.get("name"),
@@ -477,7 +478,7 @@ class RoleDetailView(APIView):
     @extend_schema(responses={204: None}, tags=["roles"])
     def delete(self, request: Request, pk: uuid.UUID) -> Response:
         services.role_delete(
-            actor=request.user, role_id=pk, expected_version=expected_version(request)
+            actor=actor_of(request.user), role_id=pk, expected_version=expected_version(request)
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -124,8 +124,8 @@ def test_a_rolled_back_change_publishes_nothing():
     client = ClientFactory()
     before = _ids()
     with pytest.raises(RuntimeError), transaction.atomic():
-        services.client_update(client_id=client.pk, expected_version=None, name="Nope")
-        services.address_create(client_id=client.pk, **ADDRESS)
+        services.client_update(actor=None, client_id=client.pk, expected_version=None, name="Nope")
+        services.address_create(actor=None, client_id=client.pk, **ADDRESS)
         raise RuntimeError("something after the writes failed")
     assert _ids() == before
     client.refresh_from_db()
@@ -136,8 +136,8 @@ def test_versions_increase_strictly_per_client():
     client = ClientFactory()
     other = ClientFactory()
     for n in range(3):
-        services.address_create(client_id=client.pk, **dict(ADDRESS, number=str(n)))
-        services.client_update(client_id=other.pk, expected_version=None, name=f"o{n}")
+        services.address_create(actor=None, client_id=client.pk, **dict(ADDRESS, number=str(n)))
+        services.client_update(actor=None, client_id=other.pk, expected_version=None, name=f"o{n}")
     for aggregate in (client, other):
         versions = [event.version for event in _events() if event.aggregate_id == str(aggregate.pk)]
         assert versions == sorted(set(versions))

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from common.actors import Actor
 from common.models import OutboxEvent
 from orders import services
 from orders.models import Order, OrderItem
@@ -13,7 +14,7 @@ from orders.tests.factories import ClientSnapshotFactory, ProductSnapshotFactory
 pytestmark = pytest.mark.django_db
 
 CLERK = ("orders.view_order", "orders.add_order", "orders.change_order", "orders.cancel_order")
-ACTOR = services.Actor("u1", "someone")
+ACTOR = Actor("u1", "someone")
 
 
 def _inline(prefix, forms=(), initial=0):

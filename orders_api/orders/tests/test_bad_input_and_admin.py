@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client as Browser
 
+from common.actors import Actor
 from orders import services
 from orders.tests.factories import ClientSnapshotFactory, ProductSnapshotFactory
 
@@ -70,7 +71,7 @@ def test_admin_lists_orders_and_shows_the_copies_read_only():
     browser.force_login(root)
     client, product = ClientSnapshotFactory(name="Dona Benta"), ProductSnapshotFactory()
     order = services.order_create(
-        actor=services.Actor("u", "u"),
+        actor=Actor("u", "u"),
         client_id=client.pk,
         items=[services.ItemRequest(product.pk, 3)],
     )
@@ -88,11 +89,11 @@ def test_admin_lists_orders_and_shows_the_copies_read_only():
 def test_a_refusal_keeps_the_http_status_in_status(admin_api):
     client, product = ClientSnapshotFactory(), ProductSnapshotFactory()
     order = services.order_create(
-        actor=services.Actor("u", "u"),
+        actor=Actor("u", "u"),
         client_id=client.pk,
         items=[services.ItemRequest(product.pk, 1)],
     )
-    services.order_finish(order_id=order.pk, actor=services.Actor("u", "u"), expected_version=None)
+    services.order_finish(order_id=order.pk, actor=Actor("u", "u"), expected_version=None)
     problem = admin_api.post(f"/api/v1/orders/{order.pk}/finish").json()
     assert (problem["status"], problem["order_status"]) == (409, "finished")
 
@@ -114,7 +115,7 @@ def test_with_users_api_sign_in_view_order_shows_orders_items_history_and_copies
 ):
     client, product = ClientSnapshotFactory(name="Dona Benta"), ProductSnapshotFactory()
     order = services.order_create(
-        actor=services.Actor("u", "u"),
+        actor=Actor("u", "u"),
         client_id=client.pk,
         items=[services.ItemRequest(product.pk, 3)],
     )

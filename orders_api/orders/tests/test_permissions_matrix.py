@@ -2,6 +2,7 @@
 
 import pytest
 
+from common.actors import Actor
 from common.permission_catalogue import CATALOGUE
 from common.testing import PermissionCase as Case
 from common.testing import uncovered_routes
@@ -37,7 +38,7 @@ CASES = [
 def _request(case):
     client, product = ClientSnapshotFactory(), ProductSnapshotFactory()
     order = services.order_create(
-        actor=services.Actor("u", "u"),
+        actor=Actor("u", "u"),
         client_id=client.pk,
         items=[services.ItemRequest(product.pk, 1)],
     )

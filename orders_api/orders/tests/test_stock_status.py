@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from common.actors import Actor
 from common.events.consumer import handle_event
 from common.models import OutboxEvent
 from orders import services
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.django_db
 def _finished_order(quantity=2, stock=10):
     client = ClientSnapshotFactory()
     product = ProductSnapshotFactory(stock_quantity=stock, price=Decimal("2.00"))
-    actor = services.Actor("u", "u")
+    actor = Actor("u", "u")
     order = services.order_create(
         actor=actor, client_id=client.pk, items=[services.ItemRequest(product.pk, quantity)]
     )
@@ -93,7 +94,7 @@ def test_finish_is_refused_when_the_copies_already_show_too_little(admin_api):
     client = ClientSnapshotFactory()
     product = ProductSnapshotFactory(sku="POUCO", stock_quantity=3)
     order = services.order_create(
-        actor=services.Actor("u", "u"),
+        actor=Actor("u", "u"),
         client_id=client.pk,
         items=[services.ItemRequest(product.pk, 2), services.ItemRequest(product.pk, 2)],
     )
@@ -116,7 +117,7 @@ def test_the_sweep_asks_again_for_a_pending_order_however_old_and_stops_once_ans
 
     order, _ = _finished_order()
     open_order = services.order_create(
-        actor=services.Actor("u", "u"),
+        actor=Actor("u", "u"),
         client_id=order.client_id,
         items=[services.ItemRequest(order.items.get().product_id, 1)],
     )

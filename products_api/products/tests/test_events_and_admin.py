@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import Client as Browser
 
+from common.actors import Actor
 from common.models import OutboxEvent
 from products import services
 from products.models import Product, StockMovement
@@ -123,13 +124,12 @@ def test_admin_moves_stock_through_the_service(browser):
 def test_with_users_api_sign_in_movements_need_their_own_codes(admin_signed_in):
     product = ProductFactory(sku="CAFE", stock_quantity=0)
     services.stock_movement_create(
+        actor=Actor(id="u", username="u"),
         product_id=product.pk,
         kind="in",
         quantity=5,
         reason="Compra NF 12",
         reference="",
-        actor_id="u",
-        actor_username="u",
     )
     catalogue_only = admin_signed_in("products.view_product")
     page = catalogue_only.get(f"/admin/products/product/{product.pk}/change/")

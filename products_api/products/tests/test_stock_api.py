@@ -143,6 +143,7 @@ def test_a_movement_publishes_one_updated_event(admin_api):
 )
 def test_the_ledger_always_adds_up_to_the_stock(moves, initial):
     product = services.product_create(
+        actor=None,
         sku=f"P{Product.objects.count()}",
         name="p",
         price=1,
@@ -153,7 +154,7 @@ def test_the_ledger_always_adds_up_to_the_stock(moves, initial):
         # A refused move (out of bounds, zero units) must leave the ledger as it was.
         with contextlib.suppress(ValidationError, DomainError):
             services.stock_movement_create(
-                product_id=product.pk, kind=kind, quantity=quantity, reason="property"
+                actor=None, product_id=product.pk, kind=kind, quantity=quantity, reason="property"
             )
     product.refresh_from_db()
     ledger = list(product.movements.values_list("delta", flat=True))

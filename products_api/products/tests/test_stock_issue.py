@@ -140,7 +140,9 @@ def test_other_order_events_move_nothing():
 @pytest.mark.django_db(transaction=True)
 def test_ten_concurrent_orders_never_oversell():
     first, second = (
-        services.product_create(sku=sku, name=sku, price=1, max_quantity=100, stock_quantity=25)
+        services.product_create(
+            actor=None, sku=sku, name=sku, price=1, max_quantity=100, stock_quantity=25
+        )
         for sku in ("RACE-A", "RACE-B")
     )
     # 40 units of each asked for in all, the lines in both orders (locks go by id).
