@@ -20,8 +20,8 @@ class BearerJWTScheme(OpenApiAuthenticationExtension):
 class AutoSchema(SpectacularAutoSchema):
     """Names a view's nested ``InputSerializer`` after the view (``RegisterInputRequest``).
 
-    Every view has its own nested Input/OutputSerializer (HackSoft style), which
-    would otherwise all be called ``Input`` in the schema and collide.
+    Views nest their own InputSerializer (HackSoft style) where no other view shares
+    it; those would otherwise all be called ``Input`` in the schema and collide.
     """
 
     def _get_serializer_name(

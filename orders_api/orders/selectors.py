@@ -7,7 +7,7 @@ import uuid
 from django.db.models import QuerySet
 
 from common.selectors import get_or_not_found
-from orders.models import ClientSnapshot, Order, OrderItem, ProductSnapshot
+from orders.models import Order, OrderItem
 
 
 def order_list() -> QuerySet[Order]:
@@ -23,11 +23,3 @@ def order_get(*, order_id: uuid.UUID) -> Order:
 def order_item_get(*, item_id: uuid.UUID) -> OrderItem:
     """Raises common.errors.NotFound when no order item has this id."""
     return get_or_not_found(OrderItem.objects, pk=item_id)
-
-
-def client_snapshot_list() -> QuerySet[ClientSnapshot]:
-    return ClientSnapshot.objects.all()
-
-
-def product_snapshot_list() -> QuerySet[ProductSnapshot]:
-    return ProductSnapshot.objects.all()

@@ -1,4 +1,5 @@
-"""Write use-cases of orders_api. Each runs in one transaction and publishes one event.
+"""Write use-cases of orders_api. Each runs in one transaction; saving the order records
+its event (``orders.events``) in that transaction, published after commit by the relay.
 
 Orders are built only from the local copies of clients and products; prices,
 names and SKUs are copied into the items when they are added, so later

@@ -1,4 +1,5 @@
-"""Write use-cases of products_api. Each runs in one transaction and publishes one event.
+"""Write use-cases of products_api. Each runs in one transaction; saving a product (or a
+stock issue) records its event in that transaction, published after commit by the relay.
 
 Stock changes only here, through ``stock_movement_create``: the product row is
 locked (``select_for_update``), the bounds are checked, the product is saved

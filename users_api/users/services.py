@@ -403,12 +403,7 @@ def _issue_pair(user: User, session: LoginSession) -> TokenPair:
     IssuedRefreshToken.objects.create(
         jti=refresh["jti"], session=session, expires_at=datetime_from_epoch(refresh["exp"])
     )
-    return TokenPair(
-        access=str(access),
-        refresh=str(refresh),
-        refresh_jti=refresh["jti"],
-        refresh_expires_at=refresh["exp"],
-    )
+    return TokenPair(access=str(access), refresh=str(refresh))
 
 
 @transaction.atomic

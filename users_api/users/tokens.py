@@ -17,5 +17,3 @@ class RefreshToken(KeyIdBackendMixin, tokens.RefreshToken):
 class TokenPair:
     access: str
     refresh: str
-    refresh_jti: str
-    refresh_expires_at: int  # epoch seconds
