@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import prefetch_related_objects
 from django.utils.translation import gettext
 
 from common.actors import Actor
@@ -125,15 +126,6 @@ def _next_number() -> int:
     return row[0]
 
 
-def _with_items(order: Order, items: list[OrderItem]) -> None:
-    """Makes ``order.items.all()`` the items just written, as ``prefetch_related`` does,
-    so the order's event and the response need not read them back."""
-    written = order.items.all()
-    written._result_cache = items  # what prefetch_related_objects() sets, too
-    written._prefetch_done = True
-    order._prefetched_objects_cache = {"items": written}
-
-
 @transaction.atomic
 def order_create(
     *,
@@ -160,7 +152,8 @@ def order_create(
     # Lines and history first, so the order's one save records an event that already
     # carries them; foreign keys are checked at commit (Django creates them deferred).
     OrderItem.objects.bulk_create(lines)
-    _with_items(order, lines)
+    # One indexed read, so the event and the response share the items as written.
+    prefetch_related_objects([order], "items")
     _record_status(order, "", actor)
     order.number = _next_number()
     order.save()
