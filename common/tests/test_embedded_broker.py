@@ -12,10 +12,13 @@ import pytest
 from common import embedded_broker
 from common.tests.conftest import REPO, wait_until
 
+# The parent handles Ctrl-C as one started from a terminal does, even when the test run
+# itself was started in the background (which hands its children SIGINT ignored).
 STARTS_AND_WAITS = """
-import sys, time
+import signal, sys, time
 from pathlib import Path
 from common import embedded_broker
+signal.signal(signal.SIGINT, signal.default_int_handler)
 process = embedded_broker.start(Path(sys.argv[1]))
 print(process.pid, flush=True)
 time.sleep(600)
