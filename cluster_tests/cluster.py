@@ -11,7 +11,6 @@ own RabbitMQ and PostgreSQL keep running untouched.
 from __future__ import annotations
 
 import configparser
-import contextlib
 import csv
 import io
 import json
@@ -19,13 +18,10 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,14 +29,11 @@ import psycopg
 import requests
 
 from common.ports import free_port
-from e2e.conftest import production_env
+from scripts import harness
+from scripts.harness import CONSUMERS, PUBLISHERS, REPO, Process, wait_until
+from scripts.harness import SERVICES as APIS
 
-REPO = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 DEPLOY = REPO / "deploy"
-APIS = ("users_api", "clients_api", "products_api", "orders_api")
-PUBLISHERS = ("clients_api", "products_api", "orders_api")
-CONSUMERS = ("products_api", "orders_api")
 RABBITMQ_BIN = Path("/usr/lib/rabbitmq/bin")
 ADMIN_PASSWORD = "Cluster-Admin-Pass-2026"
 TOOLS = {
@@ -52,64 +45,6 @@ TOOLS = {
 
 def missing_tools() -> list[str]:
     return [name for name, path in TOOLS.items() if not shutil.which(path)]
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> float:
-    """Seconds it took ``condition`` to hold; AssertionError naming ``what`` after ``timeout``."""
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        if condition():
-            return time.monotonic() - start
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
-@dataclass
-class Process:
-    """A program we start, stop, SIGKILL and start again; its whole process group goes."""
-
-    name: str
-    command: list[str]
-    env: dict[str, str]
-    cwd: Path
-    log: Path
-    popen: subprocess.Popen | None = None
-    restarts: int = 0
-
-    def start(self) -> Process:
-        self.popen = subprocess.Popen(
-            self.command,
-            cwd=self.cwd,
-            env=self.env,
-            stdout=self.log.open("a"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        return self
-
-    def alive(self) -> bool:
-        return self.popen is not None and self.popen.poll() is None
-
-    def kill(self) -> None:
-        """SIGKILL, as a crash or a lost machine would."""
-        self._signal(signal.SIGKILL)
-        self.popen.wait()
-
-    def stop(self) -> None:
-        if self.popen is None:
-            return
-        self._signal(signal.SIGTERM)
-        try:
-            self.popen.wait(20)
-        except subprocess.TimeoutExpired:
-            self.kill()
-
-    def _signal(self, signum: int) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.popen.pid, signum)
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace")
 
 
 @dataclass
@@ -357,20 +292,12 @@ class Cluster:
             VAR_DIR=str(self.base / "var" / service),
         )
 
-    def manage(self, service: str, *args: str, direct: bool = False, **extra_env: str) -> str:
-        env = dict(self.service_env(service), **extra_env)
+    def manage(self, service: str, *args: str, direct: bool = False) -> str:
+        env = self.service_env(service)
         if direct:
             env["DATABASE_URL"] = self.postgres.direct_url(service)
             env["DATABASE_POOL_MODE"] = "session"
-        result = subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=REPO / service,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        assert result.returncode == 0, f"{service} {args}: {result.stderr}"
-        return result.stdout
+        return harness.manage(service, *args, env=env)
 
     def haproxy_servers(self) -> dict[tuple[str, str], str]:
         """(backend, server) -> status (UP, DOWN, ...), from HAProxy's stats page."""
@@ -395,80 +322,10 @@ class Cluster:
             shutil.rmtree(directory, ignore_errors=True)
 
 
-def _gunicorn(service: str, port: int, env: dict[str, str], log: Path) -> Process:
-    return Process(
-        f"{service}@{port}",
-        [
-            str(BIN / "gunicorn"),
-            "--chdir",
-            service,
-            f"{service}.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-            "--threads",
-            "4",
-            "--no-control-socket",
-            "--graceful-timeout",
-            "5",
-        ],
-        env,
-        REPO,
-        log,
-    )
-
-
 def _command(service: str, command: str, index: int, env: dict[str, str], logs: Path) -> Process:
-    """``manage.py <command>`` of ``service``: a relay (relay_outbox) or a scheduler."""
-    return Process(
-        f"{service}-{command}-{index}",
-        [sys.executable, "manage.py", command],
-        env,
-        REPO / service,
-        logs / f"{service}-{command}-{index}.log",
-    )
-
-
-def _worker(service: str, index: int, env: dict[str, str], logs: Path) -> Process:
-    return Process(
-        f"{service}-worker-{index}",
-        [
-            str(BIN / "celery"),
-            "-A",
-            f"{service}.celery",
-            "worker",
-            "-Q",
-            f"{service}.events",
-            "-c",
-            "1",
-            "-l",
-            "info",
-            "--without-gossip",
-            "--without-mingle",
-            "-n",
-            f"{service}-{index}-{uuid.uuid4().hex[:6]}@%h",
-        ],
-        env,
-        REPO / service,
-        logs / f"{service}-worker-{index}.log",
-    )
-
-
-def worker_ready(process: Process, since: int = 0) -> bool:
-    if not process.alive():
-        raise AssertionError(f"{process.name} exited:\n{process.log_text()[-3000:]}")
-    return "ready." in process.log_text()[since:]
-
-
-def replica_ready(url: str, service: str) -> bool:
-    """``service`` answers ready at ``url``: the port's owner is checked, so a replica that
-    could not bind its port is not mistaken for whatever process holds it."""
-    try:
-        response = requests.get(f"{url}/readyz", timeout=2)
-    except requests.RequestException:
-        return False
-    return response.status_code == 200 and response.json()["service"] == service
+    """``manage.py <command>`` of ``service`` (a relay or a scheduler), started."""
+    name = f"{service}-{command}-{index}"
+    return harness.command(service, command, env=env, log=logs / f"{name}.log", name=name).start()
 
 
 def start(base: Path, postgres_server: str) -> Cluster:
@@ -478,7 +335,7 @@ def start(base: Path, postgres_server: str) -> Cluster:
     suffix = uuid.uuid4().hex[:8]
     postgres = Postgres(postgres_server, suffix)
     rabbitmq = RabbitMQCluster(base / "rabbitmq", f"cluster{suffix}")
-    env = production_env(
+    env = harness.production_env(
         base / "keys",
         JWT_ACCESS_MINUTES="60",
         BROKER_URL=rabbitmq.url(),
@@ -524,11 +381,11 @@ def start(base: Path, postgres_server: str) -> Cluster:
         for service in APIS:
             cluster.manage(service, "migrate", "--noinput", direct=True)
             cluster.manage(service, "collectstatic", "--noinput", "-v", "0")
-        cluster.manage(
-            "users_api",
-            *("createsuperuser", "--noinput", "--username", "admin"),
-            *("--email", "admin@example.com"),
-            DJANGO_SUPERUSER_PASSWORD=ADMIN_PASSWORD,
+        harness.create_superuser(
+            cluster.service_env("users_api"),
+            username="admin",
+            password=ADMIN_PASSWORD,
+            email="admin@example.com",
         )
 
         frontends = {service: free_port() for service in APIS}
@@ -538,7 +395,14 @@ def start(base: Path, postgres_server: str) -> Cluster:
             ports = [free_port(), free_port()]
             service_env = dict(cluster.service_env(service), USERS_API_URL=users_url)
             replicas = [
-                _gunicorn(service, port, service_env, logs / f"{service}-{port}.log").start()
+                harness.api(
+                    service,
+                    port=port,
+                    env=service_env,
+                    log=logs / f"{service}-{port}.log",
+                    workers=1,
+                    threads=4,
+                ).start()
                 for port in ports
             ]
             cluster.apis[service] = Api(
@@ -563,34 +427,36 @@ def start(base: Path, postgres_server: str) -> Cluster:
         cluster.stats_url = f"http://127.0.0.1:{stats_port}/stats"
         for service in PUBLISHERS:
             cluster.relays[service] = [
-                _command(service, "relay_outbox", index, cluster.service_env(service), logs).start()
+                _command(service, "relay_outbox", index, cluster.service_env(service), logs)
                 for index in (1, 2)
             ]
         # One per publishing service, and orders_api's twice, as if started by mistake:
         # each run of a job is claimed in the database, so the second only waits.
         cluster.schedulers = [
-            _command(service, "run_scheduler", index, cluster.service_env(service), logs).start()
+            _command(service, "run_scheduler", index, cluster.service_env(service), logs)
             for service in PUBLISHERS
             for index in ((1, 2) if service == "orders_api" else (1,))
         ]
         for service in CONSUMERS:
             cluster.workers[service] = [
-                _worker(service, index, cluster.service_env(service), logs).start()
+                harness.worker(
+                    service,
+                    env=cluster.service_env(service),
+                    log=logs / f"{service}-worker-{index}.log",
+                    concurrency=1,
+                    name=f"{service}-worker-{index}",
+                ).start()
                 for index in (1, 2)
             ]
         for api in cluster.apis.values():
             for index, replica in enumerate(api.replicas):
                 url = api.replica_url(index)
-                wait_until(
-                    lambda replica=replica, url=url, name=api.name: (
-                        replica.alive() and replica_ready(url, name)
-                    ),
-                    60,
-                    f"{api.name} at {url}",
-                )
+                harness.wait_ready(replica, url, api.name)
         for workers in cluster.workers.values():
             for worker in workers:
-                wait_until(lambda worker=worker: worker_ready(worker), 60, f"{worker.name} ready")
+                wait_until(
+                    lambda worker=worker: harness.worker_ready(worker), 60, f"{worker.name} ready"
+                )
         wait_until(lambda: set(cluster.haproxy_servers().values()) == {"UP"}, 30, "HAProxy: all UP")
     except BaseException:
         cluster.stop()

@@ -18,7 +18,8 @@ import pytest
 import requests
 
 from cluster_tests import cluster as deployment
-from cluster_tests.cluster import ADMIN_PASSWORD, Cluster, wait_until
+from cluster_tests.cluster import ADMIN_PASSWORD, Cluster
+from scripts.harness import wait_until
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 INITIAL_STOCK = 100_000

@@ -25,15 +25,10 @@ from dataclasses import dataclass, field
 
 import requests
 
-from cluster_tests.cluster import (
-    REPO,
-    Cluster,
-    Process,
-    replica_ready,
-    wait_until,
-    worker_ready,
-)
+from cluster_tests.cluster import Cluster
 from cluster_tests.conftest import INITIAL_STOCK
+from scripts import harness
+from scripts.harness import REPO, Process, wait_until, worker_ready
 
 THREADS = 4
 CONVERGENCE_BOUND = (
@@ -255,7 +250,7 @@ def test_the_drill(cluster, token, catalog):
         time.sleep(2)
         restarted = time.monotonic()
         replica.start()
-        wait_until(lambda: replica_ready(api.replica_url(0), api.name), 60, "the replica to start")
+        wait_until(lambda: harness.ready(api.replica_url(0), api.name), 60, "the replica to start")
         up = wait_until(
             lambda: cluster.haproxy_servers()[("orders_api", "replica1")] == "UP",
             30,

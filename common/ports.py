@@ -1,7 +1,12 @@
-"""Free TCP ports for the processes `make run`, the benches and the tests start."""
+"""Where each service answers by default, and free TCP ports for the processes
+`make run`, the benches and the tests start."""
 
 import socket
 import threading
+
+#: Each service's port in development (`make run`, docs/api.md) and in the compose and
+#: Kubernetes files; ``<SERVICE>_PORT`` moves one under `make run`.
+SERVICE_PORTS = {"users_api": 8001, "clients_api": 8002, "products_api": 8003, "orders_api": 8004}
 
 _handed_out: set[int] = set()
 _lock = threading.Lock()

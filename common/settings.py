@@ -20,6 +20,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from common import jwt_keys
 from common.logging_setup import logging_config
+from common.ports import SERVICE_PORTS
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 
@@ -326,10 +327,6 @@ def observability() -> dict[str, Any]:
         "METRICS_ADDRESS": env_str("METRICS_ADDRESS", "127.0.0.1"),
         "METRICS_READ_TIMEOUT": env_float("METRICS_READ_TIMEOUT", 1.5),
     }
-
-
-# Dev defaults of where each service answers (the ports in docs/api.md).
-SERVICE_PORTS = {"users_api": 8001, "clients_api": 8002, "products_api": 8003, "orders_api": 8004}
 
 
 def back_office() -> dict[str, Any]:

@@ -1,7 +1,16 @@
-"""Helpers and fixtures for the services' tests.
+"""The pytest plugin every project's tests load (``pytest_plugins`` in the root
+conftest.py), and helpers they import.
 
-Tokens shaped exactly as users_api issues them, the permission-matrix helpers,
-and fixtures a service's conftest imports (``from common.testing import ...``).
+Fixtures: English messages unless a test is marked ``default_language``, an empty
+cache per test, ``api_client``; for the services that only verify tokens, test
+tokens signed like users_api's, ``client_with``/``admin_api`` clients holding given
+permission codes, and a fake users_api their admin signs in against (a project's
+own conftest or module overrides any of them by name). Helpers: tokens shaped
+exactly as users_api issues them, the permission-matrix helpers, ``run_together``
+and ``walk_as_html``.
+
+The end-to-end suite runs without Django settings (its services are separate
+processes), so nothing here touches Django or DRF until settings exist.
 """
 
 from __future__ import annotations
@@ -15,10 +24,48 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 
 from common import jwt_keys
-from common.auth import AccessToken
 from common.settings import var_dir
+
+
+def pytest_configure(config: Any) -> None:
+    config.addinivalue_line(
+        "markers",
+        "default_language: run in the services' default language (pt-br), not in English",
+    )
+
+
+@pytest.fixture(autouse=True)
+def _english_unless_asked(request: Any) -> Iterator[None]:
+    """The tests read the services' messages in English, as a client sending
+    ``Accept-Language: en`` would; tests marked ``default_language`` see what a request
+    without a preference gets (docs/api.md: Brazilian Portuguese)."""
+    if not django_settings.configured or request.node.get_closest_marker("default_language"):
+        yield
+        return
+    from django.test import override_settings
+    from django.utils import translation
+
+    with override_settings(LANGUAGE_CODE="en"), translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    # Throttle counters live in the cache; each test starts from zero.
+    if django_settings.configured:
+        from django.core.cache import cache
+
+        cache.clear()
+
+
+@pytest.fixture
+def api_client() -> Any:
+    from rest_framework.test import APIClient
+
+    return APIClient()
 
 
 def access_token(
@@ -30,6 +77,8 @@ def access_token(
     **claims: Any,
 ) -> str:
     """A signed access token with users_api's claims, for services that only verify."""
+    from common.auth import AccessToken
+
     token = AccessToken()
     subject = str(user_id or uuid.uuid4())
     token["user_id"] = subject
@@ -88,10 +137,14 @@ def uncovered_routes(cases: Iterable[PermissionCase], public: set[str] = frozens
 
 
 @pytest.fixture(autouse=True)
-def sign_like_users_api(settings: Any) -> None:
-    """For services that only verify tokens: sign test tokens with the development key
-    pair users_api signs with, so every signature the tests send is a real RS256 one.
+def sign_like_users_api(request: Any) -> None:
+    """For services that only verify tokens (no signing key of their own): sign test
+    tokens with the development key pair users_api signs with, so every signature the
+    tests send is a real RS256 one. Projects that sign (users_api, common's) keep theirs.
     """
+    if not django_settings.configured or django_settings.SIMPLE_JWT["SIGNING_KEY"]:
+        return
+    settings = request.getfixturevalue("settings")
     pair = jwt_keys.ensure_dev_key_pair(var_dir() / "jwt")
     settings.SIMPLE_JWT = {
         **settings.SIMPLE_JWT,

@@ -9,29 +9,22 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psycopg
 import pytest
 import redis
-import requests
 from kombu import Connection, Exchange, Queue, binding
 from selenium import webdriver
 
-from common import embedded_broker, jwt_keys
+from common import embedded_broker
 from common.events import topology
 from common.ports import free_port
 from e2e.browser import start_chromium
+from scripts import harness
 
-REPO = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 ADMIN_PASSWORD = "E2e-Admin-Pass-2026"
 
 
@@ -53,29 +46,15 @@ def new_cpf() -> str:
 class Service:
     name: str
     url: str
-    process: subprocess.Popen
-    log: Path
+    process: harness.Process
     env: dict[str, str] = field(repr=False)
 
-    def manage(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=REPO / self.name,
-            env=self.env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
+    @property
+    def log(self) -> Path:
+        return self.process.log
 
     def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
+        return self.process.stop(15)
 
 
 class Databases:
@@ -91,15 +70,12 @@ class Databases:
         if not self.server:
             return f"sqlite:///{self.tmp / f'{service}.sqlite3'}"
         name = f"e2e_{service}_{self.suffix}"
-        with psycopg.connect(f"{self.server}/postgres", autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
         self.created.append(name)
-        return f"{self.server}/{name}"
+        return harness.create_database(self.server, name)
 
     def drop_all(self) -> None:
         for name in self.created:
-            with psycopg.connect(f"{self.server}/postgres", autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            harness.drop_database(self.server, name)
 
 
 @pytest.fixture(scope="session")
@@ -109,30 +85,9 @@ def databases(tmp_path_factory) -> Iterator[Databases]:
     databases.drop_all()
 
 
-def production_env(keys_dir: Path, **settings: str) -> dict[str, str]:
-    """What an operator sets in production: keys, secrets, hosts; nothing generated.
-    Nothing from the shell says which settings or database to use."""
-    keys = jwt_keys.ensure_dev_key_pair(keys_dir)
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DATABASE_", "PYTEST_"))
-    }
-    env.update(
-        ENVIRONMENT="production",
-        DEBUG="false",
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        JWT_PRIVATE_KEY=keys.private_pem,
-        JWT_PUBLIC_KEY=keys.public_pem,
-        ADMIN_SIGN_IN_SECRET=secrets.token_urlsafe(50),
-        **settings,
-    )
-    return env
-
-
 @pytest.fixture(scope="session")
 def deployment_env(tmp_path_factory) -> dict[str, str]:
-    return production_env(
+    return harness.production_env(
         tmp_path_factory.mktemp("keys"), VAR_DIR=str(tmp_path_factory.mktemp("var"))
     )
 
@@ -141,48 +96,18 @@ def start_service(name: str, *, env: dict[str, str], database_url: str, log_dir:
     """Migrate ``name``'s database and serve it with gunicorn; waits until /readyz is 200."""
     port = free_port()
     service_env = dict(env, DATABASE_URL=database_url, SECRET_KEY=secrets.token_urlsafe(50))
-    log = log_dir / f"{name}.log"
     for command in ("migrate", "collectstatic"):
-        done = subprocess.run(
-            [sys.executable, "manage.py", command, "--noinput"],
-            cwd=REPO / name,
-            env=service_env,
-            capture_output=True,
-            text=True,
-        )
-        assert done.returncode == 0, f"{name}: manage.py {command} failed:\n{done.stderr}"
-    process = subprocess.Popen(
-        [
-            str(BIN / "gunicorn"),
-            "--chdir",
-            name,
-            f"{name}.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--no-control-socket",
-            "--graceful-timeout",
-            "5",
-        ],
-        cwd=REPO,
-        env=service_env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-    )
-    service = Service(name, f"http://127.0.0.1:{port}", process, log, service_env)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{name} exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            if requests.get(f"{service.url}/readyz", timeout=2).status_code == 200:
-                return service
-        except (requests.ConnectionError, requests.Timeout):
-            pass  # not listening yet, or still loading on a busy machine
-        time.sleep(0.2)
-    service.stop()
-    raise RuntimeError(f"{name} was not ready in 30 s:\n{log.read_text()}")
+        harness.manage(name, command, "--noinput", env=service_env)
+    process = harness.api(
+        name, port=port, env=service_env, log=log_dir / f"{name}.log", workers=2
+    ).start()
+    service = Service(name, f"http://127.0.0.1:{port}", process, service_env)
+    try:
+        harness.wait_ready(process, service.url, name, timeout=30)
+    except AssertionError:
+        service.stop()
+        raise
+    return service
 
 
 OBSERVER = "e2e.observer"
@@ -249,15 +174,13 @@ def drain_events(broker_url: str, queue: str = OBSERVER) -> list[dict]:
             simple.close()
 
 
-def start_relay(service: Service, log_dir: Path) -> subprocess.Popen:
-    log = log_dir / f"{service.name}-relay.log"
-    return subprocess.Popen(
-        [sys.executable, "manage.py", "relay_outbox", "--report-every", "5"],
-        cwd=REPO / service.name,
+def start_relay(service: Service, log_dir: Path) -> harness.Process:
+    return harness.command(
+        service.name,
+        *("relay_outbox", "--report-every", "5"),
         env=service.env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-    )
+        log=log_dir / f"{service.name}-relay.log",
+    ).start()
 
 
 @pytest.fixture(scope="session")
@@ -268,22 +191,8 @@ def users_api(databases, deployment_env, tmp_path_factory) -> Iterator[Service]:
         database_url=databases.create("users_api"),
         log_dir=tmp_path_factory.mktemp("logs"),
     )
-    env = dict(service.env, DJANGO_SUPERUSER_PASSWORD=ADMIN_PASSWORD)
-    subprocess.run(
-        [
-            sys.executable,
-            "manage.py",
-            "createsuperuser",
-            "--noinput",
-            "--username",
-            "admin",
-            "--email",
-            "admin@example.com",
-        ],
-        cwd=REPO / "users_api",
-        env=env,
-        check=True,
-        capture_output=True,
+    harness.create_superuser(
+        service.env, username="admin", password=ADMIN_PASSWORD, email="admin@example.com"
     )
     yield service
     assert service.stop() == 0, service.log.read_text()
@@ -298,8 +207,7 @@ def _publishing_service(
     )
     relay = start_relay(service, logs)
     yield service
-    relay.send_signal(signal.SIGTERM)
-    assert relay.wait(15) == 0, (logs / f"{name}-relay.log").read_text()
+    assert relay.stop(15) == 0, relay.log_text()
     assert service.stop() == 0, service.log.read_text()
 
 
@@ -321,40 +229,12 @@ def clients_api(
     )
 
 
-def start_worker(service: Service, log_dir: Path) -> subprocess.Popen:
+def start_worker(service: Service, log_dir: Path) -> harness.Process:
     """The service's Celery worker on its own queue; returns once it is ready."""
-    log = log_dir / f"{service.name}-worker.log"
-    worker = subprocess.Popen(
-        [
-            str(BIN / "celery"),
-            "--quiet",  # no start-up banner: every line of the log is a JSON object
-            "-A",
-            f"{service.name}.celery",
-            "worker",
-            "-Q",
-            f"{service.name}.events",
-            "-c",
-            "2",
-            "-l",
-            "info",
-            "--without-gossip",
-            "--without-mingle",
-            # Celery's default name is the same for every worker on a host; on RabbitMQ the
-            # second one then dies on the exclusive pidbox queue.
-            "-n",
-            f"{service.name}-{uuid.uuid4().hex[:8]}@%h",
-        ],
-        cwd=REPO / service.name,
-        env=service.env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 30
-    while "ready." not in log.read_text():
-        if worker.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"{service.name} worker did not start:\n{log.read_text()}")
-        time.sleep(0.2)
+    worker = harness.worker(
+        service.name, env=service.env, log=log_dir / f"{service.name}-worker.log", concurrency=2
+    ).start()
+    harness.wait_until(lambda: harness.worker_ready(worker), 30, f"{service.name} worker")
     return worker
 
 
@@ -366,8 +246,7 @@ def _consuming_service(
     service = next(services)
     worker = start_worker(service, logs)
     yield service
-    os.killpg(worker.pid, signal.SIGTERM)
-    assert worker.wait(20) == 0, (logs / f"{name}-worker.log").read_text()
+    assert worker.stop(20) == 0, worker.log_text()
     next(services, None)
 
 

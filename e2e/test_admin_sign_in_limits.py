@@ -15,6 +15,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from e2e.conftest import ADMIN_PASSWORD, Service, start_service
+from scripts import harness
 
 
 class _FromAddress(HTTPAdapter):
@@ -53,15 +54,11 @@ def _sign_in(browser: requests.Session, admin: Service, password: str) -> reques
 def signing_in(databases, deployment_env, broker_url, tmp_path_factory) -> Iterator[Service]:
     """users_api and clients_api sharing ADMIN_SIGN_IN_SECRET; yields clients_api."""
     logs = tmp_path_factory.mktemp("sign-in-logs")
-    env = dict(
-        deployment_env,
-        ADMIN_SIGN_IN_SECRET=secrets.token_urlsafe(32),
-        DJANGO_SUPERUSER_PASSWORD=ADMIN_PASSWORD,
-    )
+    env = dict(deployment_env, ADMIN_SIGN_IN_SECRET=secrets.token_urlsafe(32))
     users = start_service(
         "users_api", env=env, database_url=databases.create("users_api_sign_in"), log_dir=logs
     )
-    users.manage("createsuperuser", "--noinput", "--username", "admin", "--email", "a@b.com")
+    harness.create_superuser(users.env, username="admin", password=ADMIN_PASSWORD, email="a@b.com")
     clients = start_service(
         "clients_api",
         env=dict(env, USERS_API_URL=users.url, BROKER_URL=broker_url),

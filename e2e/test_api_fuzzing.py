@@ -10,7 +10,8 @@ import subprocess
 import pytest
 import requests
 
-from e2e.conftest import ADMIN_PASSWORD, BIN
+from e2e.conftest import ADMIN_PASSWORD
+from scripts.harness import BIN
 
 CHECKS = ",".join(
     [

@@ -11,6 +11,7 @@ import subprocess
 
 import pytest
 
+from common.ports import SERVICE_PORTS
 from e2e.test_deployment_files import (
     COMPOSE,
     DJANGO_PROJECTS,
@@ -22,7 +23,7 @@ from e2e.test_deployment_files import (
 
 SERVICES = COMPOSE["services"]
 PROFILE = {name: s for name, s in SERVICES.items() if "cluster" in s.get("profiles", [])}
-PORTS = {"users_api": 8001, "clients_api": 8002, "products_api": 8003, "orders_api": 8004}
+
 RABBITMQ_NODES = ["rabbitmq-1", "rabbitmq-2", "rabbitmq-3"]
 
 
@@ -57,7 +58,7 @@ def test_up_haproxy_starts_the_whole_profile_and_nothing_of_the_single_machine_s
 def test_two_replicas_of_each_api_and_of_its_relays_and_workers(project):
     replica = PROFILE[f"{_dashed(project)}-replica"]
     assert replica["deploy"]["replicas"] == 2
-    assert f"{project}.wsgi --bind 0.0.0.0:{PORTS[project]}" in replica["command"]
+    assert f"{project}.wsgi --bind 0.0.0.0:{SERVICE_PORTS[project]}" in replica["command"]
     assert "readyz" in " ".join(replica["healthcheck"]["test"])
     relay = PROFILE.get(f"{_dashed(project)}-cluster-relay")
     worker = PROFILE.get(f"{_dashed(project)}-cluster-worker")
@@ -119,13 +120,13 @@ def test_haproxy_sends_each_api_to_its_replicas_and_the_config_is_valid(tmp_path
     config = (REPO / "deploy" / "haproxy" / "haproxy.cfg").read_text()
     templates = re.findall(r"server-template \S+ (\d+) ([\w-]+):(\d+) ", config)
     assert {(host, int(port)) for _, host, port in templates} == {
-        (f"{_dashed(p)}-replica", PORTS[p]) for p in DJANGO_PROJECTS
+        (f"{_dashed(p)}-replica", SERVICE_PORTS[p]) for p in DJANGO_PROJECTS
     }
     assert all(int(count) == 2 for count, _, _ in templates)
     haproxy = PROFILE["haproxy"]
     published = {entry.split(":")[1] for entry in haproxy["ports"]}
-    assert published == {str(port) for port in PORTS.values()}
-    for project, port in PORTS.items():
+    assert published == {str(port) for port in SERVICE_PORTS.values()}
+    for project, port in SERVICE_PORTS.items():
         assert haproxy["environment"][f"{project.upper()}_BIND"] == f":{port}"
     # Django answers the health checks only if their Host is allowed, whatever the
     # operator puts in ALLOWED_HOSTS.

@@ -5,7 +5,8 @@ import sys
 
 import requests
 
-from e2e.conftest import ADMIN_PASSWORD, REPO
+from e2e.conftest import ADMIN_PASSWORD
+from scripts.harness import REPO
 
 
 def _count(url, token, path):

@@ -48,16 +48,21 @@ def _start(tmp_path, **extra_env):
     )
     deadline = time.monotonic() + 120
     waiting = dict(ports)
-    while waiting and time.monotonic() < deadline:
-        assert process.poll() is None, log.read_text()
-        for service, port in list(waiting.items()):
-            try:
-                if requests.get(f"http://127.0.0.1:{port}/readyz", timeout=10).ok:
-                    del waiting[service]
-            except requests.ConnectionError:
-                pass  # not listening yet
-        time.sleep(0.5)
-    assert not waiting, f"not ready: {waiting}\n{log.read_text()}"
+    try:
+        while waiting and time.monotonic() < deadline:
+            assert process.poll() is None, log.read_text()
+            for service, port in list(waiting.items()):
+                try:
+                    if requests.get(f"http://127.0.0.1:{port}/readyz", timeout=10).ok:
+                        del waiting[service]
+                except (requests.ConnectionError, requests.Timeout):
+                    pass  # not listening yet, or still booting on a busy machine
+            time.sleep(0.5)
+        assert not waiting, f"not ready: {waiting}\n{log.read_text()}"
+    except BaseException:
+        # The fixture never yields: nothing else would stop what did start.
+        _stop(process, [])
+        raise
     family = psutil.Process(process.pid).children(recursive=True)
     return process, family, log, ports
 

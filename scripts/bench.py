@@ -44,65 +44,19 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import harness
 from bench_events import commit_label, percentile, record
+from harness import CONSUMERS, PUBLISHERS, REPO, SERVICES
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-from common.ports import free_port  # noqa: E402
+from common.ports import free_port
 
-BIN = Path(sys.executable).parent
 SCRIPTS = REPO / "scripts" / "bench"
 PG = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
-SERVICES = ("users_api", "clients_api", "products_api", "orders_api")
-PUBLISHERS = ("clients_api", "products_api", "orders_api")
-CONSUMERS = ("products_api", "orders_api")
 MARK_BEGIN = "<!-- bench:begin -->"
 MARK_END = "<!-- bench:end -->"
 ADMIN = ("bench-admin", "Bench-Admin-Pass-2026")
-
-SEED_CLIENTS = r"""
-import os
-from clients.services import address_create, client_create
-
-def cpf(n):
-    digits = [int(c) for c in f"{n:09d}"]
-    for width in (10, 11):
-        total = sum(d * w for d, w in zip(digits, range(width, 1, -1)))
-        digits.append(0 if total % 11 < 2 else 11 - total % 11)
-    return "".join(map(str, digits))
-
-count = int(os.environ["BENCH_SEED"])
-for n in range(count):
-    client = client_create(
-        actor=None, kind="individual", name=f"Cliente Bench {n:04d}",
-        document=cpf(100000000 + n * 7919), email=f"cliente{n:04d}@example.com",
-        phone="11987654321",
-    )
-    for label, street in (("Casa", "Rua das Flores"), ("Trabalho", "Avenida Paulista")):
-        address_create(
-            actor=None, client_id=client.pk, label=label, street=street, number=str(n + 1),
-            complement="", district="Centro", city="São Paulo", state="SP", postal_code="01310100",
-        )
-    if n % 250 == 249:
-        print(f"    clients_api: {n + 1} clients", flush=True)
-"""
-
-SEED_PRODUCTS = r"""
-import os
-from decimal import Decimal
-from products.services import product_create
-
-count = int(os.environ["BENCH_SEED"])
-for n in range(count):
-    product_create(
-        actor=None, sku=f"BENCH-{n:04d}", name=f"Produto Bench {n:04d}",
-        price=Decimal(10 + n % 90) + Decimal("0.90"),
-        max_quantity=10_000_000, min_quantity=10, stock_quantity=1_000_000,
-    )
-    if n % 250 == 249:
-        print(f"    products_api: {n + 1} products", flush=True)
-"""
 
 
 def _sql(database_url: str, statement: str, params: tuple = ()) -> list[tuple]:
@@ -136,24 +90,11 @@ class System:
         self.logs.mkdir(parents=True)
         self.data = self.logs / "data"
         self.data.mkdir()
-        self.processes: dict[str, subprocess.Popen] = {}
+        self.processes: dict[str, harness.Process] = {}
         self.urls: dict[str, str] = {}
-        self.databases = {name: f"{PG}/bench_{name}_{self.suffix}" for name in SERVICES}
-        from common import jwt_keys
-
-        keys = jwt_keys.ensure_dev_key_pair(self.logs / "keys")
-        self.base_env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("DJANGO_", "DATABASE_", "PYTEST_"))
-            and key not in ("CACHE_URL", "BROKER_URL")
-        }
-        self.base_env.update(
-            ENVIRONMENT="production",
-            DEBUG="false",
-            ALLOWED_HOSTS="127.0.0.1,localhost",
-            JWT_PRIVATE_KEY=keys.private_pem,
-            JWT_PUBLIC_KEY=keys.public_pem,
+        self.databases: dict[str, str] = {}
+        self.base_env = harness.production_env(
+            self.logs / "keys",
             VAR_DIR=str(self.logs / "var"),
             BROKER_URL=REDIS,
             CACHE_URL=REDIS,
@@ -167,47 +108,20 @@ class System:
             SECRET_KEY=f"bench-{service}-{secrets.token_urlsafe(40)}",
         )
 
-    def manage(self, service: str, *args: str, **extra_env: str) -> None:
-        subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=REPO / service,
-            env=dict(self.env(service), **extra_env),
-            check=True,
-        )
-
-    def spawn(self, name: str, command: list[str], *, env: dict[str, str], cwd: Path) -> None:
-        log = (self.logs / f"{name}.log").open("w")
-        self.processes[name] = subprocess.Popen(
-            command,
-            cwd=cwd,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    def manage(self, service: str, *args: str) -> None:
+        print(harness.manage(service, *args, env=self.env(service)), end="", flush=True)
 
     def gunicorn(self, name: str, wsgi: str, *, env: dict[str, str], chdir: Path) -> str:
         port = free_port()
-        self.spawn(
-            name,
-            [
-                str(BIN / "gunicorn"),
-                wsgi,
-                "--chdir",
-                str(chdir),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(self.args.gunicorn_workers),
-                "--threads",
-                str(self.args.gunicorn_threads),
-                "--no-control-socket",
-                "--graceful-timeout",
-                "5",
-            ],
+        self.processes[name] = harness.gunicorn(
+            wsgi,
+            chdir=chdir,
+            port=port,
             env=env,
-            cwd=REPO,
-        )
+            log=self.logs / f"{name}.log",
+            workers=self.args.gunicorn_workers,
+            threads=self.args.gunicorn_threads,
+        ).start()
         return f"http://127.0.0.1:{port}"
 
     def start(self) -> None:
@@ -215,9 +129,8 @@ class System:
 
         print(f"==> databases bench_*_{self.suffix} on {PG}, broker and cache {REDIS}", flush=True)
         redis.Redis.from_url(REDIS).flushdb()
-        for database in self.databases.values():
-            server, name = database.rsplit("/", 1)
-            _sql(f"{server}/postgres", f'CREATE DATABASE "{name}"')
+        for name in SERVICES:
+            self.databases[name] = harness.create_database(PG, f"bench_{name}_{self.suffix}")
         print("==> migrating", flush=True)
         with concurrent.futures.ThreadPoolExecutor(len(SERVICES)) as pool:
             list(pool.map(lambda name: self.manage(name, "migrate", "-v", "0"), SERVICES))
@@ -231,35 +144,21 @@ class System:
                 name, f"{name}.wsgi", env=self.env(name), chdir=REPO / name
             )
         for name in PUBLISHERS:
-            self.spawn(
-                f"{name}-relay",
-                [sys.executable, "manage.py", "relay_outbox", "--report-every", "3600"],
+            self.processes[f"{name}-relay"] = harness.command(
+                name,
+                *("relay_outbox", "--report-every", "3600"),
                 env=self.env(name),
-                cwd=REPO / name,
-            )
+                log=self.logs / f"{name}-relay.log",
+            ).start()
         for name in CONSUMERS:
-            self.spawn(
-                f"{name}-worker",
-                [
-                    str(BIN / "celery"),
-                    "-A",
-                    f"{name}.celery",
-                    "worker",
-                    "-Q",
-                    f"{name}.events",
-                    "-c",
-                    str(self.args.celery_workers),
-                    "-l",
-                    "warning",
-                    "--without-gossip",
-                    "--without-mingle",
-                    "--without-heartbeat",
-                    "-n",
-                    f"{name}-{os.getpid()}@%h",
-                ],
+            self.processes[f"{name}-worker"] = harness.worker(
+                name,
                 env=self.env(name),
-                cwd=REPO / name,
-            )
+                log=self.logs / f"{name}-worker.log",
+                concurrency=self.args.celery_workers,
+                level="warning",
+                heartbeat=False,
+            ).start()
         floor_env = dict(
             self.base_env,
             **{f"BENCH_{name.upper()}_URL": self.databases[name] for name in SERVICES},
@@ -267,37 +166,16 @@ class System:
         self.urls["floor"] = self.gunicorn(
             "floor", "bench_floor:application", env=floor_env, chdir=REPO / "scripts"
         )
-        for name, url in self.urls.items():
-            self._wait_ready(name, url)
-
-    def _wait_ready(self, name: str, url: str) -> None:
-        import requests
-
-        path = "/healthz" if name == "floor" else "/readyz"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.processes[name].poll() is not None:
-                raise SystemExit(f"{name} exited; see {self.logs / name}.log")
-            try:
-                if requests.get(url + path, timeout=5).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.3)
-        raise SystemExit(f"{name} was not ready in 60 s; see {self.logs / name}.log")
+        for name in SERVICES:
+            harness.wait_ready(self.processes[name], self.urls[name], name)
+        harness.wait_until(lambda: _healthy(self.urls["floor"]), 60, "the floor app")
 
     def stop(self) -> None:
         for process in self.processes.values():
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in self.processes.values():
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+            process.stop()
         for database in self.databases.values():
             server, name = database.rsplit("/", 1)
-            _sql(f"{server}/postgres", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            harness.drop_database(server, name)
 
     def token(self) -> str:
         """A fresh superuser access token (they live minutes; each scenario takes a new one)."""
@@ -314,30 +192,13 @@ class System:
     def seed(self) -> None:
         count = self.args.seed
         print(f"==> seeding {count} clients (2 addresses each) and {count} products", flush=True)
-        subprocess.run(
-            [
-                sys.executable,
-                "manage.py",
-                "createsuperuser",
-                "--noinput",
-                "--username",
-                ADMIN[0],
-                "--email",
-                "bench@example.com",
-            ],
-            cwd=REPO / "users_api",
-            env=dict(self.env("users_api"), DJANGO_SUPERUSER_PASSWORD=ADMIN[1]),
-            check=True,
-            stdout=subprocess.DEVNULL,
+        harness.create_superuser(
+            self.env("users_api"), username=ADMIN[0], password=ADMIN[1], email="bench@example.com"
         )
         with concurrent.futures.ThreadPoolExecutor(2) as pool:
             seeds = [
-                pool.submit(
-                    self.manage, "clients_api", "shell", "-c", SEED_CLIENTS, BENCH_SEED=f"{count}"
-                ),
-                pool.submit(
-                    self.manage, "products_api", "shell", "-c", SEED_PRODUCTS, BENCH_SEED=f"{count}"
-                ),
+                pool.submit(self.manage, service, "seed_bench", f"{count}")
+                for service in ("clients_api", "products_api")
             ]
             for seed in seeds:
                 seed.result()
@@ -414,11 +275,20 @@ class System:
         Celery's worker processes (not their masters), and the relays."""
         found: dict[str, list[tuple[float, float]]] = {}
         for name, process in self.processes.items():
-            if name == "floor" or process.poll() is not None:
+            if name == "floor" or not process.alive():
                 continue
             pids = [process.pid] if name.endswith("-relay") else _children(process.pid)
             found[name] = [_rss_mb(pid) for pid in pids]
         return found
+
+
+def _healthy(url: str) -> bool:
+    import requests
+
+    try:
+        return requests.get(f"{url}/healthz", timeout=5).status_code == 200
+    except requests.RequestException:
+        return False
 
 
 def _children(pid: int) -> list[int]:

@@ -48,30 +48,6 @@ REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 MARK_BEGIN = "<!-- bench-events:begin -->"
 MARK_END = "<!-- bench-events:end -->"
 
-PRODUCER = r"""
-import os, sys, time, django
-django.setup()
-from django.db import transaction
-from common.events.recording import record_saved
-from common.tests.testapp.models import Widget
-count, rate, prefix, per = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3], int(sys.argv[4])
-start = time.monotonic()
-for first in range(0, count, per):
-    if rate:
-        delay = start + first / rate - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-    names = range(first, min(count, first + per))
-    with transaction.atomic():
-        if per == 1:  # through the ORM's save and its post_save, as a request does
-            Widget.objects.create(name=f"{prefix}{first}", quantity=first)
-        else:  # a bulk write and its events, as publish_snapshots records them
-            widgets = Widget.objects.bulk_create(
-                Widget(name=f"{prefix}{n}", quantity=n) for n in names
-            )
-            record_saved(widgets, created=True)
-"""
-
 
 def _env(database_url: str) -> dict[str, str]:
     return dict(
@@ -205,8 +181,7 @@ class Bench:
             subprocess.Popen(
                 [
                     sys.executable,
-                    "-c",
-                    PRODUCER,
+                    str(REPO / "scripts" / "bench" / "widget_producer.py"),
                     str(share),
                     str(rate / producers),
                     f"{prefix}{index}-",

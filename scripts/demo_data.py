@@ -20,6 +20,8 @@ from typing import Any
 import requests
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from common.ports import SERVICE_PORTS  # noqa: E402
 
 ROLES = {
     "Vendas": [
@@ -143,9 +145,10 @@ def _wait_for(api: Api, path: str, timeout: float = 60) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for service, port in (("users", 8001), ("clients", 8002), ("products", 8003), ("orders", 8004)):
-        env_port = os.environ.get(f"{service.upper()}_API_PORT", str(port))
-        parser.add_argument(f"--{service}-url", default=f"http://127.0.0.1:{env_port}")
+    for service, port in SERVICE_PORTS.items():
+        env_port = os.environ.get(f"{service.upper()}_PORT", str(port))
+        option = service.removesuffix("_api")
+        parser.add_argument(f"--{option}-url", default=f"http://127.0.0.1:{env_port}")
     parser.add_argument("--admin", default=os.environ.get("DEMO_ADMIN_USERNAME", "admin"))
     parser.add_argument(
         "--password", default=os.environ.get("DEMO_ADMIN_PASSWORD", "Admin-Demo-2026")

@@ -35,18 +35,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from common import embedded_broker, logging_setup  # noqa: E402
-from common.ports import free_port  # noqa: E402
+from common.ports import SERVICE_PORTS, free_port  # noqa: E402
 from common.settings import var_dir  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
-
-# (service, default port); the port can be changed with <SERVICE>_PORT.
-SERVICES = [
-    ("users_api", 8001),
-    ("clients_api", 8002),
-    ("products_api", 8003),
-    ("orders_api", 8004),
-]
 
 GRACE_SECONDS = 20.0
 BACKOFF_FIRST, BACKOFF_MAX, STABLE_AFTER = 1.0, 30.0, 60.0
@@ -253,7 +245,7 @@ def main() -> int:
     _configure_logging()
     lines = []
     apis = {}
-    for service, default_port in SERVICES:
+    for service, default_port in SERVICE_PORTS.items():
         port = int(env.setdefault(f"{service.upper()}_PORT", str(default_port)))
         apis[service] = port
         print(f"==> {service}: migrating its database", flush=True)
