@@ -13,7 +13,6 @@ re-runs it.
 
 from __future__ import annotations
 
-import contextvars
 import itertools
 import logging
 import traceback
@@ -36,9 +35,6 @@ logger = logging.getLogger("common.events.consumer")
 
 Handler = Callable[[dict[str, Any]], None]
 _handlers: dict[str, Handler] = {}
-_current: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
-    "current_event", default=None
-)
 
 
 def handles(*event_types: str) -> Callable[[Handler], Handler]:
@@ -62,11 +58,6 @@ def handler_for(event_type: str) -> Handler | None:
 def handled_types() -> frozenset[str]:
     """The event types this process has handlers for."""
     return frozenset(_handlers)
-
-
-def current_event() -> dict[str, Any] | None:
-    """The envelope whose handler is running, if any."""
-    return _current.get()
 
 
 def process_event(envelope: dict[str, Any]) -> bool:
@@ -111,12 +102,8 @@ def process_batch(envelopes: list[dict[str, Any]]) -> int:
                 apply_many(run)
                 continue
             for envelope in run:
-                token = _current.set(envelope)
-                try:
-                    with bind_event(envelope), tracing.event_span(envelope, "apply"):
-                        handler(envelope)
-                finally:
-                    _current.reset(token)
+                with bind_event(envelope), tracing.event_span(envelope, "apply"):
+                    handler(envelope)
     for envelope in fresh:  # committed: now they count
         with bind_event(envelope):
             logger.info("applied %s version %s", envelope["type"], envelope.get("version"))
