@@ -91,14 +91,12 @@ def _upsert_newer(model: type[models.Model], changes: list[CopyChange]) -> set[A
     rows = [{field.name: field.pre_save(copy, add=True) for field in fields} for copy in instances]
     quote = connection.ops.quote_name
     assignments = ", ".join(f"{quote(f.column)} = EXCLUDED.{quote(f.column)}" for f in updated)
+    version = quote(model._meta.get_field("version").column)
     return insert_returning_keys(
         model,
         fields,
         rows,
-        on_conflict=(
-            f"DO UPDATE SET {assignments} "
-            f"WHERE {{table}}.{quote('version')} < EXCLUDED.{quote('version')}"
-        ),
+        on_conflict=f"DO UPDATE SET {assignments} WHERE {{table}}.{version} < EXCLUDED.{version}",
     )
 
 
