@@ -98,7 +98,9 @@ class PermissionCase:
     """One endpoint and method of a service's permission matrix.
 
     ``code`` None means any authenticated caller; ``body`` is the request body
-    (or a marker the service's test resolves); ``expected`` the success status.
+    (or a marker the service's test resolves); ``expected`` the success status;
+    ``queries`` the most SQL queries the successful request may run (its budget:
+    a second fetch of the same row shows up as a failure).
     """
 
     method: str
@@ -106,6 +108,7 @@ class PermissionCase:
     code: str | None
     body: Any = None
     expected: int = 200
+    queries: int | None = None
 
     def __str__(self) -> str:
         return f"{self.method} {self.route}"
