@@ -128,6 +128,8 @@ class Bench:
             app,
             "worker",
             *options,
+            "-P",
+            self.args.pool,
             "-c",
             str(self.args.workers),
             "--prefetch-multiplier",
@@ -375,6 +377,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="consumer concurrency")
     parser.add_argument(
         "--prefetch", type=int, default=1, help="messages each worker process reserves (1 deployed)"
+    )
+    parser.add_argument(
+        "--pool", default="prefork", help="the consumers' Celery pool (prefork deployed)"
     )
     parser.add_argument("--write", action="store_true", help="record in docs/performance.md")
     args = parser.parse_args()

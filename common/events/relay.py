@@ -5,14 +5,15 @@ transaction that writes an outbox row also sends ``NOTIFY`` (delivered only on
 commit); the relay LISTENs and wakes at once, and polls about once a second so
 a lost notification delays little. On SQLite it polls about every 50 ms.
 
-Each pass claims up to 100 pending rows, oldest first (``SELECT ... FOR UPDATE
-SKIP LOCKED`` on PostgreSQL, so several relays share the work), keeps only the
-rows whose aggregate has no earlier event still pending elsewhere (an
-aggregate's events leave in version order, also with two relays), publishes
-them as one message per run of events of one type (``events.handle_batch``, at
-most 100 events and 256 KiB), and marks them sent in one statement. Delivery is
-at least once: a crash after publishing and before marking sent publishes
-again, and consumers drop the duplicate by event id.
+Each pass claims up to 100 pending rows, oldest first, and marks them sent in
+one statement (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several relays
+share the work), keeping only the rows whose aggregate has no earlier event
+still pending elsewhere (an aggregate's events leave in version order, also
+with two relays); then it publishes them as one message per run of events of
+one type (``events.handle_batch``, at most 100 events and 256 KiB) and commits.
+Delivery is at least once: a crash after publishing and before the commit
+leaves the rows pending, they are published again, and consumers drop the
+duplicate by event id.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any
 import psycopg
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection, transaction
-from django.db.models import F, Min, QuerySet
+from django.db.models import F
 from django.utils import timezone
 
 from common import metrics, tracing
@@ -43,46 +44,41 @@ BATCH_EVENTS = 100
 BATCH_BYTES = 256 * 1024
 
 
-def _lock(rows: QuerySet[OutboxEvent]) -> QuerySet[OutboxEvent]:
-    if connection.features.has_select_for_update_skip_locked:
-        return rows.select_for_update(skip_locked=True)
-    return rows  # SQLite: IMMEDIATE transactions already serialize writers
+#: Claims the oldest pending rows and marks them sent, in one statement, inside the
+#: transaction that publishes them: a crash before the commit leaves them pending. A
+#: row is taken only when no earlier event of its aggregate is pending outside the
+#: claim (held by another relay), so an aggregate's events leave in version order.
+_CLAIM = """
+WITH claimed AS (
+    SELECT id, aggregate_type, aggregate_id FROM {table}
+    WHERE sent_at IS NULL ORDER BY id LIMIT %s {lock}
+)
+UPDATE {table} SET sent_at = %s
+WHERE id IN (
+    SELECT claimed.id FROM claimed WHERE NOT EXISTS (
+        SELECT 1 FROM {table} earlier
+        WHERE earlier.sent_at IS NULL
+          AND earlier.aggregate_type = claimed.aggregate_type
+          AND earlier.aggregate_id = claimed.aggregate_id
+          AND earlier.id < claimed.id
+          AND earlier.id NOT IN (SELECT id FROM claimed)
+    )
+)
+RETURNING id, type, envelope
+"""
 
 
 def _claim_oldest(limit: int) -> list[OutboxEvent]:
-    return _in_order(
-        list(_lock(OutboxEvent.objects.filter(sent_at__isnull=True).order_by("id"))[:limit])
-    )
+    """Up to ``limit`` pending rows, oldest first, marked sent in this transaction.
 
-
-def _in_order(rows: list[OutboxEvent]) -> list[OutboxEvent]:
-    """The claimed rows whose aggregate has no earlier event still pending elsewhere."""
-    if not rows:
-        return rows
-    claimed = {row.pk for row in rows}
-    pending_elsewhere = (
-        OutboxEvent.objects.filter(
-            sent_at__isnull=True,
-            id__lt=max(claimed),
-            aggregate_id__in={row.aggregate_id for row in rows},
-        )
-        .exclude(pk__in=claimed)
-        .values("aggregate_type", "aggregate_id")
-        .annotate(first_id=Min("id"))
-    )
-    earliest_elsewhere = {
-        (item["aggregate_type"], item["aggregate_id"]): item["first_id"]
-        for item in pending_elsewhere
-    }
-    return [
-        row
-        for row in rows
-        if earliest_elsewhere.get((row.aggregate_type, row.aggregate_id), row.pk + 1) > row.pk
-    ]
-
-
-def _mark_sent(ids: list[int]) -> None:
-    OutboxEvent.objects.filter(pk__in=ids).update(sent_at=timezone.now())
+    ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several relays share the work; on
+    SQLite the IMMEDIATE transaction already serializes writers.
+    """
+    lock = "FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    table = connection.ops.quote_name(OutboxEvent._meta.db_table)
+    statement = _CLAIM.format(table=table, lock=lock)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    return sorted(OutboxEvent.objects.raw(statement, [limit, now]), key=lambda row: row.pk)
 
 
 def batches(rows: list[OutboxEvent]) -> Iterator[list[OutboxEvent]]:
@@ -110,7 +106,7 @@ def relay_pending(*, limit: int = BATCH_EVENTS) -> int:
     what did go out; the failed batch and those after it stay pending.
     """
     failure: BrokerUnavailable | None = None
-    sent: list[int] = []
+    sent = 0
     with transaction.atomic():
         rows = _claim_oldest(limit)
         if rows:
@@ -118,8 +114,7 @@ def relay_pending(*, limit: int = BATCH_EVENTS) -> int:
                 publisher().ensure_topology()
             except BrokerUnavailable as exc:
                 failure = exc
-                rows = []
-        for batch in batches(rows):
+        for batch in batches(rows) if failure is None else ():
             try:
                 publisher().publish([row.envelope for row in batch])
             except BrokerUnavailable as exc:
@@ -132,12 +127,12 @@ def relay_pending(*, limit: int = BATCH_EVENTS) -> int:
                 with bind_event(row.envelope), tracing.event_span(row.envelope, "publish"):
                     logger.info("published %s", row.envelope["type"])
                 metrics.event_published(row.envelope)
-            sent.extend(row.pk for row in batch)
-        if sent:
-            _mark_sent(sent)
+            sent += len(batch)
+        if failure is not None:  # what did not go out is pending again
+            OutboxEvent.objects.filter(pk__in=[row.pk for row in rows[sent:]]).update(sent_at=None)
     if failure is not None:
         raise failure
-    return len(sent)
+    return sent
 
 
 def pending_stats() -> dict[str, object]:

@@ -202,13 +202,17 @@ def test_the_relay_loop_keeps_going_through_an_outage(cuttable, settings):
 RELAY_DIES_AFTER_PUBLISHING = """
 import os, signal, django
 django.setup()
-from common.events import relay
-relay._mark_sent = lambda ids: os.kill(os.getpid(), signal.SIGKILL)
+from common.events import relay, transport
+publish = transport.Publisher.publish
+def publish_then_die(self, envelopes):
+    publish(self, envelopes)
+    os.kill(os.getpid(), signal.SIGKILL)
+transport.Publisher.publish = publish_then_die
 relay.relay_pending()
 """
 
 
-def test_relay_killed_between_publishing_and_marking_sent(broker_url, settings, start_worker):
+def test_relay_killed_between_publishing_and_committing(broker_url, settings, start_worker):
     widget = _create("once")
     env = process_env(broker_url)
     result = subprocess.run(
@@ -431,7 +435,12 @@ def test_publish_snapshots_costs_a_few_statements_per_chunk_not_per_aggregate():
         return len(queries.captured_queries)
 
     # read the widgets and their parts, one INSERT and one NOTIFY per chunk
-    assert statements(3) == statements(recording.SNAPSHOT_CHUNK) <= 8
+    few, chunk = statements(3), statements(recording.SNAPSHOT_CHUNK)
+    assert few <= 8
+    if connection.vendor == "postgresql":
+        assert chunk == few
+    else:  # SQLite cuts a statement at 999 parameters: a few more, still not per aggregate
+        assert chunk <= few + 10
     events = OutboxEvent.objects.filter(repeat=True).order_by("id")
     assert [e.envelope["data"]["parts"] for e in events[:2]] == [["a"], ["a"]]
 
