@@ -156,7 +156,11 @@ class Bench:
             check=True,
         )
         self._spawn(
-            "relay", [sys.executable, "-m", "django", "relay_outbox", "--report-every", "3600"]
+            "relay",
+            [
+                *(sys.executable, "-m", "django", "relay_outbox", "--report-every", "3600"),
+                *(("--linger", str(self.args.linger)) if self.args.linger is not None else ()),
+            ],
         )
         self._spawn(
             "worker",
@@ -377,6 +381,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="consumer concurrency")
     parser.add_argument(
         "--prefetch", type=int, default=1, help="messages each worker process reserves (1 deployed)"
+    )
+    parser.add_argument(
+        "--linger", type=float, default=None, help="the relay's --linger (its default if unset)"
     )
     parser.add_argument(
         "--pool", default="prefork", help="the consumers' Celery pool (prefork deployed)"

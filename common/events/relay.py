@@ -42,6 +42,8 @@ logger = logging.getLogger("common.events.relay")
 #: At most this many events per message, and at most this many bytes of envelopes.
 BATCH_EVENTS = 100
 BATCH_BYTES = 256 * 1024
+#: See ``run``'s ``linger``.
+LINGER_SECONDS = 0.005
 
 
 #: Claims the oldest pending rows and marks them sent, in one statement, inside the
@@ -222,6 +224,7 @@ def run(
     stop: threading.Event,
     batch_size: int = BATCH_EVENTS,
     poll_interval: float | None = None,
+    linger: float = LINGER_SECONDS,
     max_backoff: float = 30.0,
     report_every: float = 30.0,
     log: Callable[[str], None] = logger.info,
@@ -230,6 +233,12 @@ def run(
 
     Broker or database failures never end the loop; it waits with exponential
     backoff (0.5 s doubling up to ``max_backoff``) and tries again.
+
+    ``linger``: when the last pass published something (events keep coming), a
+    wakeup waits this long before claiming, so the commits right behind the one
+    that woke the relay travel in the same message: fewer passes and messages per
+    event, which under steady load costs less latency than it saves. After a quiet
+    pass the first commit leaves at once.
     """
     poll = poll_interval if poll_interval is not None else default_poll_interval()
     wakeup = Wakeup()
@@ -246,6 +255,8 @@ def run(
             published = relay_pending(limit=batch_size)
             if published < batch_size:
                 wakeup.wait(poll, stop)
+                if published and linger:
+                    stop.wait(linger)
         except BrokerUnavailable as exc:
             log(f"broker unavailable ({exc}); retrying in {delay:.1f} s")
             stop.wait(delay)

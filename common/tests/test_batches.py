@@ -85,6 +85,27 @@ def test_a_commit_wakes_the_relay_at_once(broker_url):
 
 
 @needs_postgres
+def test_while_events_keep_coming_the_relay_lingers_so_they_share_a_message(broker_url):
+    stop = threading.Event()
+    loop = _relay_loop(stop, poll_interval=30.0, linger=0.5)
+    try:
+        time.sleep(0.5)  # listening, idle
+        started = time.monotonic()
+        first = _create("first")
+        wait_until(lambda: _sent(first), 5, "the first commit after a quiet spell")
+        assert time.monotonic() - started < 0.45  # it did not linger
+        second = _create("second")  # wakes the relay, which lingers for ...
+        time.sleep(0.1)
+        third = _create("third")  # ... this one
+        wait_until(lambda: _sent(second) and _sent(third), 5, "both published")
+    finally:
+        stop.set()
+        loop.join(35)
+    sent = [(task, len(events)) for task, events in drain_events(broker_url)]
+    assert sent == [("events.handle", 1), ("events.handle_batch", 2)]
+
+
+@needs_postgres
 def test_a_lost_notification_costs_one_poll(broker_url, monkeypatch):
     stop = threading.Event()
     loop = _relay_loop(stop, poll_interval=1.0)

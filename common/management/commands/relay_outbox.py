@@ -30,6 +30,14 @@ class Command(BaseCommand):
             "commits wake the relay at once, and 0.05 s elsewhere).",
         )
         parser.add_argument(
+            "--linger",
+            type=float,
+            default=relay.LINGER_SECONDS,
+            help="While events keep coming, how long to wait after a commit wakes the relay, "
+            "so that the commits right behind it travel in the same message "
+            f"(default {relay.LINGER_SECONDS * 1000:.0f} ms; 0 sends each commit at once).",
+        )
+        parser.add_argument(
             "--max-backoff",
             type=float,
             default=30.0,
@@ -60,6 +68,7 @@ class Command(BaseCommand):
             stop=stop,
             batch_size=options["batch_size"],
             poll_interval=options["poll_interval"],
+            linger=options["linger"],
             max_backoff=options["max_backoff"],
             report_every=options["report_every"],
         )
