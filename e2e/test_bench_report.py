@@ -1,0 +1,47 @@
+"""`make bench`'s verdict: every target has a "met" cell, and only a miss beyond the
+measured noise makes the run fail (the figures themselves are measured, not tested)."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+
+import bench
+
+ORDERS_CREATE = next(s for s in bench.SCENARIOS if s.name == "orders_create")
+
+
+def _result(**figures: float) -> bench.Result:
+    return bench.Result("POST /api/v1/orders/ (3 items)", targets=ORDERS_CREATE.targets, **figures)
+
+
+def test_every_scenario_has_targets_with_a_floor_ratio():
+    for scenario in bench.SCENARIOS:
+        assert any(target.measure == "floor_ratio" for target in scenario.targets), scenario.name
+
+
+def test_targets_met_say_yes_and_pass():
+    result = _result(throughput=260, floor=380, p99=80)
+    assert result.met == "yes"
+    assert not result.failed
+
+
+def test_a_miss_within_the_noise_is_reported_but_passes():
+    result = _result(throughput=195, floor=290, p99=105)  # 2.5 % and 5 % short
+    assert result.met == "no: ≥ 200 req/s (within noise), p99 ≤ 100 ms (within noise)"
+    assert not result.failed
+
+
+def test_a_miss_beyond_the_noise_fails_the_run():
+    result = _result(throughput=150, floor=300, p99=90)  # 50 % of the floor against 65 %
+    assert result.met.startswith("no: ≥ 200 req/s, ≥ 65% of the floor")
+    assert result.failed
+
+
+def test_the_report_has_a_met_column():
+    result = _result(throughput=260, floor=380, p99=80, p50=10, p95=40, ceiling=900)
+    args = type("Args", (), {"connections": 8, "seconds": 10, "rate": 100.0})()
+    table = bench.report([result], {"orders_api": [(95.0, 100.0)]}, args)
+    assert "| target | met |" in table
+    assert "| ≥ 200 req/s · ≥ 65% of the floor · p99 ≤ 100 ms | yes |" in table
+    assert "| orders_api | 95 | 100 | ≤ 120 MB | yes |" in table
