@@ -13,6 +13,8 @@ browsable API with that session (``SessionAuthentication``): the same
 from __future__ import annotations
 
 import functools
+import threading
+import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -101,9 +103,37 @@ class TokenUser(models.TokenUser):
 
 
 class JWTAuthentication(authentication.JWTStatelessUserAuthentication):
-    """Bearer access tokens, verified without touching the database."""
+    """Bearer access tokens, verified without touching the database.
+
+    A token this process has verified is not verified again until it expires: a
+    client sends the same token with every request of its few minutes, and the
+    signature check with PyJWT's parsing cost more than the rest of a small
+    request's authentication. The cache is keyed by the token's exact text and
+    the verifying key, holds at most ``VERIFIED_TOKENS`` tokens, and a hit still
+    refuses a token past its ``exp``.
+    """
 
     www_authenticate_realm = "api"
+
+    def get_validated_token(self, raw_token: bytes) -> tokens.Token:
+        key = (raw_token, token_backend().verifying_key)
+        with _verified_lock:
+            cached = _verified.get(key)
+        if cached is not None and time.time() < cached[1]:
+            return cached[0]
+        token = super().get_validated_token(raw_token)  # raises InvalidToken
+        with _verified_lock:
+            _verified.pop(key, None)
+            while len(_verified) >= VERIFIED_TOKENS:
+                del _verified[next(iter(_verified))]  # the oldest
+            _verified[key] = (token, float(token["exp"]))
+        return token
+
+
+#: Tokens each process remembers as verified (see JWTAuthentication).
+VERIFIED_TOKENS = 1024
+_verified: dict[tuple[bytes, str], tuple[tokens.Token, float]] = {}
+_verified_lock = threading.Lock()
 
 
 class SessionAuthentication(drf_authentication.SessionAuthentication):

@@ -167,3 +167,43 @@ def test_issued_tokens_carry_the_key_id_of_the_jwks():
     header = jwt.get_unverified_header(token)
     assert header["alg"] == "RS256"
     assert header["kid"] == public_jwk(settings.SIMPLE_JWT["VERIFYING_KEY"])["kid"]
+
+
+def test_a_token_is_verified_once_while_it_lives(api_client, monkeypatch):
+    from common.auth import KeyIdTokenBackend
+
+    decoded = []
+    decode = KeyIdTokenBackend.decode
+    monkeypatch.setattr(
+        KeyIdTokenBackend,
+        "decode",
+        lambda self, *a, **k: decoded.append(1) or decode(self, *a, **k),
+    )
+    token = _sign(_claims())
+    assert [_get(api_client, token).status_code for _ in range(3)] == [200, 200, 200]
+    assert len(decoded) == 1
+    assert _get(api_client, _sign(_claims())).status_code == 200  # another token: verified
+    assert len(decoded) == 2
+
+
+def test_a_remembered_token_is_refused_once_it_expires(api_client):
+    now = int(time.time())
+    token = _sign(_claims(exp=now - 4, iat=now - 300))  # within the 5 s leeway, for a moment
+    assert _get(api_client, token).status_code == 200
+    time.sleep(2)
+    assert _get(api_client, token).status_code == 401  # verified again, and expired
+
+
+def test_a_remembered_token_is_verified_again_under_another_key(api_client, settings):
+    token = _sign(_claims())
+    assert _get(api_client, token).status_code == 200
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    from cryptography.hazmat.primitives import serialization
+
+    settings.SIMPLE_JWT = dict(
+        settings.SIMPLE_JWT,
+        VERIFYING_KEY=other.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode(),
+    )
+    assert _get(api_client, token).status_code == 401
