@@ -1,9 +1,8 @@
-"""Write use-cases of users_api. Each runs in one transaction.
+"""Managing accounts: users, their roles and direct grants, roles, and the permission
+catalogue. Each use-case runs in one transaction.
 
-Errors: ``django.core.exceptions.ValidationError`` for bad field values (400,
-keyed by field), ``common.errors`` domain errors for refused rules (``Forbidden``,
-``DomainError`` conflicts, ``NotFound``, ``PreconditionFailed``) with the codes of
-``users.errors.UserErrorCode``, ``InvalidCredentials`` for login failures (401).
+Nobody grants or removes a code they do not hold, and only a superuser touches the
+staff and superuser flags, a superuser's account, or another user's password.
 """
 
 from __future__ import annotations
@@ -12,22 +11,16 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
-from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from common.actors import Actor
-from common.errors import DomainError, ErrorCode, Forbidden
+from common.errors import DomainError, Forbidden
 from common.permission_catalogue import CATALOGUE, service_of
-from common.services import lock, model_update, save_unique
-from users.errors import InvalidCredentials, UserErrorCode
-from users.models import IssuedRefreshToken, LoginSession, Permission, Role, User
-from users.selectors import user_effective_permission_codes
-from users.throttling import LoginGuard
-from users.tokens import RefreshToken, TokenPair
+from common.services import lock, model_update
+from users.errors import UserErrorCode
+from users.models import Permission, Role, User
+from users.services.accounts import end_logins, save_user, validate_new_password
 
 # --- permission catalogue -------------------------------------------------------------
 
@@ -93,43 +86,6 @@ def _ensure_may_set_flags(actor: Actor, *, staff_changes: bool, superuser_change
 # --- users ----------------------------------------------------------------------------
 
 
-def _validate_new_password(password: str, user: User) -> None:
-    try:
-        password_validation.validate_password(password, user=user)
-    except ValidationError as exc:
-        raise ValidationError({"password": exc.messages}) from exc
-
-
-def _save_user(user: User) -> None:
-    """Full validation, then save; a concurrent duplicate is still refused by the constraints."""
-    save_unique(
-        user,
-        unique={
-            "username": "A user with this username already exists.",
-            "email__iexact": "A user with this email already exists.",
-        },
-        conflict=("username", "A user with this username or email already exists."),
-        exclude=["password"],
-    )
-
-
-@transaction.atomic
-def user_register(
-    *, username: str, email: str, password: str, first_name: str = "", last_name: str = ""
-) -> User:
-    """Self-service sign-up: an active user with no roles, no grants, no staff access."""
-    user = User(
-        username=username,
-        email=User.objects.normalize_email(email),
-        first_name=first_name,
-        last_name=last_name,
-    )
-    _validate_new_password(password, user)
-    user.set_password(password)
-    _save_user(user)
-    return user
-
-
 @transaction.atomic
 def user_create(
     *,
@@ -155,9 +111,9 @@ def user_create(
         is_staff=is_staff,
         is_superuser=is_superuser,
     )
-    _validate_new_password(password, user)
+    validate_new_password(password, user)
     user.set_password(password)
-    _save_user(user)
+    save_user(user)
     return user
 
 
@@ -166,18 +122,6 @@ def _ensure_may_manage(actor: Actor, user: User) -> None:
         raise Forbidden(
             "Only a superuser can change a superuser.", code=UserErrorCode.SUPERUSER_REQUIRED
         )
-
-
-def _revoke(session: LoginSession, reason: str) -> None:
-    """Ends a login: none of its refresh tokens works any more."""
-    session.revoked_at = timezone.now()
-    session.revoked_reason = reason
-    session.save(update_fields=["revoked_at", "revoked_reason"])
-
-
-def _revoke_sessions(user: User, reason: str) -> None:
-    for session in LoginSession.objects.filter(user=user, revoked_at__isnull=True):
-        _revoke(session, reason)
 
 
 USER_MANAGED_FIELDS = frozenset(
@@ -210,9 +154,9 @@ def user_update(
     if "email" in changes:
         changes["email"] = User.objects.normalize_email(changes["email"])
     model_update(user, fields=USER_MANAGED_FIELDS, data=changes)
-    _save_user(user)
+    save_user(user)
     if deactivating:
-        _revoke_sessions(user, "user_deactivated")
+        end_logins(user, "user_deactivated")
     return user
 
 
@@ -221,33 +165,6 @@ def user_deactivate(*, actor: Actor, user_id: uuid.UUID, expected_version: int |
     return user_update(
         actor=actor, user_id=user_id, expected_version=expected_version, is_active=False
     )
-
-
-PROFILE_FIELDS = frozenset({"email", "first_name", "last_name"})
-
-
-@transaction.atomic
-def user_profile_update(*, actor: Actor, expected_version: int | None, **changes: Any) -> User:
-    """What users may change about themselves (``actor``'s account): email and names."""
-    user = lock(User, actor.id, expected_version=expected_version)
-    if "email" in changes:
-        changes["email"] = User.objects.normalize_email(changes["email"])
-    model_update(user, fields=PROFILE_FIELDS, data=changes)
-    _save_user(user)
-    return user
-
-
-@transaction.atomic
-def user_password_change(*, actor: Actor, current_password: str, new_password: str) -> None:
-    """Checks ``actor``'s current password, validates the new one, and ends every login
-    of the account."""
-    user = lock(User, actor.id)
-    if not user.check_password(current_password):
-        raise ValidationError({"current_password": ["The current password is not correct."]})
-    _validate_new_password(new_password, user)
-    user.set_password(new_password)
-    user.save()
-    _revoke_sessions(user, "password_changed")
 
 
 @transaction.atomic
@@ -267,10 +184,10 @@ def user_password_set(*, actor: Actor, user_id: uuid.UUID, password: str | None)
     if password is None:
         user.set_unusable_password()
     else:
-        _validate_new_password(password, user)
+        validate_new_password(password, user)
         user.set_password(password)
     user.save()
-    _revoke_sessions(user, "password_set")
+    end_logins(user, "password_set")
     return user
 
 
@@ -383,120 +300,3 @@ def role_delete(*, actor: Actor, role_id: uuid.UUID, expected_version: int | Non
     role = lock(Role, role_id, expected_version=expected_version)
     _ensure_actor_holds(actor, role.permissions.values_list("code", flat=True))
     role.delete()
-
-
-# --- login ----------------------------------------------------------------------------
-
-
-def _issue_pair(user: User, session: LoginSession) -> TokenPair:
-    user = User.objects.prefetch_related("roles__permissions", "permissions").get(pk=user.pk)
-    refresh = RefreshToken()
-    refresh["user_id"] = str(user.pk)
-    refresh["sub"] = str(user.pk)
-    refresh["sid"] = str(session.pk)
-    access = refresh.access_token
-    access["username"] = user.username
-    access["is_superuser"] = user.is_superuser
-    access["is_staff"] = user.is_staff
-    access["roles"] = sorted(role.name for role in user.roles.all())
-    access["permissions"] = user_effective_permission_codes(user=user)
-    IssuedRefreshToken.objects.create(
-        jti=refresh["jti"], session=session, expires_at=datetime_from_epoch(refresh["exp"])
-    )
-    return TokenPair(access=str(access), refresh=str(refresh))
-
-
-@transaction.atomic
-def auth_login(*, username: str, password: str, ip_address: str, user_agent: str = "") -> TokenPair:
-    """Checks the password and starts a login (a new refresh-token family).
-
-    ``ip_address`` is where the attempt comes from; failures are limited per
-    account and address and per account (``users.throttling.LoginGuard``).
-    Raises Throttled (429) past those limits, before checking the password, and
-    InvalidCredentials for an unknown user, a wrong password or an inactive user.
-    """
-    guard = LoginGuard(username=username, address=ip_address)
-    guard.check()
-    user = User.objects.filter(username=username).first()
-    if user is None:
-        User().set_password(password)  # same work as a real check: no timing oracle
-        raise InvalidCredentials()
-    if not user.check_password(password):
-        raise InvalidCredentials()
-    guard.succeeded()
-    if not user.is_active:
-        raise InvalidCredentials("This account is deactivated.", code=ErrorCode.USER_INACTIVE)
-    session = LoginSession.objects.create(
-        user=user, ip_address=ip_address, user_agent=user_agent[:300]
-    )
-    user.last_login = timezone.now()
-    user.save(update_fields=["last_login"])
-    return _issue_pair(user, session)
-
-
-def auth_refresh(*, refresh: str) -> TokenPair:
-    """Rotates a refresh token: the presented one is spent, a new pair is issued.
-
-    Presenting a spent refresh token again is taken as theft: its whole login
-    family is revoked (committed), then InvalidCredentials is raised.
-    """
-    try:
-        token = RefreshToken(refresh)
-    except TokenError as exc:
-        raise InvalidCredentials(
-            "The refresh token is invalid or expired.", code=UserErrorCode.TOKEN_NOT_VALID
-        ) from exc
-    reused = False
-    with transaction.atomic():
-        record = (
-            IssuedRefreshToken.objects.select_for_update()
-            .select_related("session__user")
-            .filter(jti=token["jti"])
-            .first()
-        )
-        if record is None:
-            raise InvalidCredentials(
-                "The refresh token is not known.", code=UserErrorCode.TOKEN_NOT_VALID
-            )
-        session = record.session
-        if session.revoked_at is not None:
-            raise InvalidCredentials(
-                "This login has ended; log in again.", code=UserErrorCode.TOKEN_REVOKED
-            )
-        if record.used_at is not None:
-            _revoke(session, "refresh_token_reused")
-            reused = True
-        elif not session.user.is_active:
-            raise InvalidCredentials("This account is deactivated.", code=ErrorCode.USER_INACTIVE)
-        else:
-            record.used_at = timezone.now()
-            record.save(update_fields=["used_at"])
-            pair = _issue_pair(session.user, session)
-    if reused:
-        raise InvalidCredentials(
-            "This refresh token was already used; the login has been revoked.",
-            code=UserErrorCode.TOKEN_REUSED,
-        )
-    return pair
-
-
-@transaction.atomic
-def auth_logout(*, actor: Actor, refresh: str) -> None:
-    """Ends the login the refresh token belongs to. Only its owner can do so."""
-    try:
-        token = RefreshToken(refresh)
-    except TokenError as exc:
-        raise ValidationError({"refresh": ["The refresh token is invalid or expired."]}) from exc
-    if str(token.get("user_id")) != str(actor.id):
-        raise ValidationError({"refresh": ["This refresh token belongs to another user."]})
-    record = (
-        IssuedRefreshToken.objects.select_for_update()
-        .select_related("session")
-        .filter(jti=token["jti"])
-        .first()
-    )
-    if record is None:
-        raise ValidationError({"refresh": ["The refresh token is not known."]})
-    session = record.session
-    if session.revoked_at is None:
-        _revoke(session, "logout")
