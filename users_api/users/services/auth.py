@@ -15,9 +15,9 @@ from rest_framework_simplejwt.utils import datetime_from_epoch
 from common.actors import Actor
 from common.errors import ErrorCode
 from common.services import lock, model_update
+from users import selectors
 from users.errors import InvalidCredentials, UserErrorCode
 from users.models import IssuedRefreshToken, LoginSession, User
-from users.selectors import user_effective_permission_codes
 from users.services.accounts import end_login, end_logins, save_user, validate_new_password
 from users.throttling import LoginGuard
 from users.tokens import RefreshToken, TokenPair
@@ -29,7 +29,12 @@ from users.tokens import RefreshToken, TokenPair
 def user_register(
     *, username: str, email: str, password: str, first_name: str = "", last_name: str = ""
 ) -> User:
-    """Self-service sign-up: an active user with no roles, no grants, no staff access."""
+    """Self-service sign-up: an active user with no roles, no grants, no staff access,
+    returned with its (empty) grants loaded, as the API shows it.
+
+    Raises ValidationError for a refused password or field value, or a username or
+    email (case-insensitively) already taken.
+    """
     user = User(
         username=username,
         email=User.objects.normalize_email(email),
@@ -39,7 +44,7 @@ def user_register(
     validate_new_password(password, user)
     user.set_password(password)
     save_user(user)
-    return user
+    return selectors.user_grants_load(user=user)
 
 
 PROFILE_FIELDS = frozenset({"email", "first_name", "last_name"})
@@ -47,19 +52,28 @@ PROFILE_FIELDS = frozenset({"email", "first_name", "last_name"})
 
 @transaction.atomic
 def user_profile_update(*, actor: Actor, expected_version: int | None, **changes: Any) -> User:
-    """What users may change about themselves (``actor``'s account): email and names."""
+    """What users may change about themselves (``actor``'s account): email and names.
+    Returns the account with its grants loaded, as the API shows it.
+
+    Raises PreconditionFailed when ``expected_version`` is not the account's, and
+    ValidationError for a bad value or an email another user has.
+    """
     user = lock(User, actor.id, expected_version=expected_version)
     if "email" in changes:
         changes["email"] = User.objects.normalize_email(changes["email"])
     model_update(user, fields=PROFILE_FIELDS, data=changes)
     save_user(user)
-    return user
+    return selectors.user_grants_load(user=user)
 
 
 @transaction.atomic
 def user_password_change(*, actor: Actor, current_password: str, new_password: str) -> None:
     """Checks ``actor``'s current password, validates the new one, and ends every login
-    of the account."""
+    of the account.
+
+    Raises ValidationError keyed ``current_password`` when it is wrong, keyed
+    ``password`` when Django's validators refuse the new one.
+    """
     user = lock(User, actor.id)
     if not user.check_password(current_password):
         raise ValidationError({"current_password": ["The current password is not correct."]})
@@ -73,7 +87,7 @@ def user_password_change(*, actor: Actor, current_password: str, new_password: s
 
 
 def _issue_pair(user: User, session: LoginSession) -> TokenPair:
-    user = User.objects.prefetch_related("roles__permissions", "permissions").get(pk=user.pk)
+    selectors.user_grants_load(user=user)  # the claims name every code
     refresh = RefreshToken()
     refresh["user_id"] = str(user.pk)
     refresh["sub"] = str(user.pk)
@@ -83,7 +97,7 @@ def _issue_pair(user: User, session: LoginSession) -> TokenPair:
     access["is_superuser"] = user.is_superuser
     access["is_staff"] = user.is_staff
     access["roles"] = sorted(role.name for role in user.roles.all())
-    access["permissions"] = user_effective_permission_codes(user=user)
+    access["permissions"] = selectors.user_effective_permission_codes(user=user)
     IssuedRefreshToken.objects.create(
         jti=refresh["jti"], session=session, expires_at=datetime_from_epoch(refresh["exp"])
     )
@@ -122,7 +136,10 @@ def auth_refresh(*, refresh: str) -> TokenPair:
     """Rotates a refresh token: the presented one is spent, a new pair is issued.
 
     Presenting a spent refresh token again is taken as theft: its whole login
-    family is revoked (committed), then InvalidCredentials is raised.
+    family is revoked (committed), then InvalidCredentials (``token_reused``) is
+    raised. Also raises InvalidCredentials for a token that is invalid, expired or
+    unknown (``token_not_valid``), of an ended login (``token_revoked``) or of a
+    deactivated account (``user_inactive``).
     """
     try:
         token = RefreshToken(refresh)
@@ -166,7 +183,11 @@ def auth_refresh(*, refresh: str) -> TokenPair:
 
 @transaction.atomic
 def auth_logout(*, actor: Actor, refresh: str) -> None:
-    """Ends the login the refresh token belongs to. Only its owner can do so."""
+    """Ends the login the refresh token belongs to. Only its owner can do so.
+
+    Raises ValidationError keyed ``refresh`` for a token that is invalid, expired,
+    unknown or another user's.
+    """
     try:
         token = RefreshToken(refresh)
     except TokenError as exc:

@@ -18,6 +18,7 @@ from common.actors import Actor
 from common.errors import DomainError, Forbidden
 from common.permission_catalogue import CATALOGUE, service_of
 from common.services import lock, model_update
+from users import selectors
 from users.errors import UserErrorCode
 from users.models import Permission, Role, User
 from users.services.accounts import end_logins, save_user, validate_new_password
@@ -26,7 +27,10 @@ from users.services.accounts import end_logins, save_user, validate_new_password
 
 
 def permission_catalogue_sync(*, using: str = "default") -> None:
-    """Makes the Permission table equal to ``common.permission_catalogue.CATALOGUE``."""
+    """Makes the Permission table equal to ``common.permission_catalogue.CATALOGUE``.
+
+    Runs after every migrate; raises nothing of its own.
+    """
     with transaction.atomic(using=using):
         existing = {p.code: p for p in Permission.objects.using(using).all()}
         for code, description in CATALOGUE.items():
@@ -43,6 +47,7 @@ def permission_catalogue_sync(*, using: str = "default") -> None:
 
 
 def _catalogue_permissions(codes: Iterable[str], *, field: str) -> list[Permission]:
+    """The Permission rows of ``codes``; ValidationError keyed ``field`` for unknown ones."""
     wanted = list(dict.fromkeys(codes))
     unknown = sorted(set(wanted) - set(CATALOGUE))
     if unknown:
@@ -99,7 +104,12 @@ def user_create(
     is_staff: bool = False,
     is_superuser: bool = False,
 ) -> User:
-    """Creates a user; only a superuser may create a staff member or a superuser (403)."""
+    """Creates a user and returns it with its (empty) grants loaded, as the API shows it.
+
+    Raises Forbidden (``superuser_required``) unless a superuser creates a staff
+    member or a superuser, and ValidationError for a refused password or field
+    value, or a username or email (case-insensitively) already taken.
+    """
     # A new user's flags start false: setting one is a change.
     _ensure_may_set_flags(actor, staff_changes=is_staff, superuser_changes=is_superuser)
     user = User(
@@ -114,7 +124,7 @@ def user_create(
     validate_new_password(password, user)
     user.set_password(password)
     save_user(user)
-    return user
+    return selectors.user_grants_load(user=user)
 
 
 def _ensure_may_manage(actor: Actor, user: User) -> None:
@@ -133,12 +143,24 @@ USER_MANAGED_FIELDS = frozenset(
 def user_update(
     *, actor: Actor, user_id: uuid.UUID, expected_version: int | None, **changes: Any
 ) -> User:
-    """Changes the given fields of a user (see USER_MANAGED_FIELDS).
+    """Changes the given fields of a user (see USER_MANAGED_FIELDS) and returns it with
+    its grants loaded, as the API shows it. Deactivation ends every login.
 
-    Refused (403, ``superuser_required``) when a non-superuser touches a
-    superuser, ``is_superuser`` or ``is_staff``, and (409) when a user
-    deactivates themselves. Deactivation ends every login.
+    Raises NotFound for an unknown id, PreconditionFailed when ``expected_version``
+    is not the user's, Forbidden (``superuser_required``) when a non-superuser
+    touches a superuser, ``is_superuser`` or ``is_staff``, DomainError
+    (``cannot_deactivate_self``) when a user deactivates themselves, and
+    ValidationError for a bad value or a username or email already taken.
     """
+    return selectors.user_grants_load(
+        user=_user_change(actor, user_id, expected_version=expected_version, changes=changes)
+    )
+
+
+def _user_change(
+    actor: Actor, user_id: uuid.UUID, *, expected_version: int | None, changes: dict[str, Any]
+) -> User:
+    """``user_update`` without loading what the API shows (a DELETE shows nothing)."""
     user = lock(User, user_id, expected_version=expected_version)
     _ensure_may_manage(actor, user)
     _ensure_may_set_flags(
@@ -160,20 +182,25 @@ def user_update(
     return user
 
 
-def user_deactivate(*, actor: Actor, user_id: uuid.UUID, expected_version: int | None) -> User:
-    """DELETE of a user: deactivates it and ends its logins; the record stays for history."""
-    return user_update(
-        actor=actor, user_id=user_id, expected_version=expected_version, is_active=False
-    )
+@transaction.atomic
+def user_deactivate(*, actor: Actor, user_id: uuid.UUID, expected_version: int | None) -> None:
+    """DELETE of a user: deactivates it and ends its logins; the record stays for history.
+
+    Raises as ``user_update`` does (NotFound, PreconditionFailed, Forbidden,
+    DomainError ``cannot_deactivate_self``).
+    """
+    _user_change(actor, user_id, expected_version=expected_version, changes={"is_active": False})
 
 
 @transaction.atomic
 def user_password_set(*, actor: Actor, user_id: uuid.UUID, password: str | None) -> User:
-    """Sets another user's password as an administrator (None disables password sign-in).
+    """Sets another user's password as an administrator (None disables password sign-in)
+    and ends every login of the user.
 
-    Refused (403 ``superuser_required``) unless the actor is a superuser:
+    Raises Forbidden (``superuser_required``) unless the actor is a superuser:
     whoever sets a password can sign in as that user and use every code they
-    hold. Validates the password and ends every login of the user.
+    hold. Raises NotFound for an unknown id and ValidationError (keyed
+    ``password``) when Django's password validators refuse it.
     """
     if not actor.is_superuser:
         raise Forbidden(
@@ -199,9 +226,13 @@ def user_roles_set(
     role_ids: Iterable[uuid.UUID],
     expected_version: int | None,
 ) -> User:
-    """Replaces the user's roles.
+    """Replaces the user's roles; returns the user with its grants loaded.
 
-    Refused (403) when a role added or removed carries a code the actor lacks.
+    Raises NotFound for an unknown user, PreconditionFailed when
+    ``expected_version`` is not the user's, Forbidden (``superuser_required``)
+    when a non-superuser changes a superuser, Forbidden
+    (``grant_exceeds_own_permissions``) when a role added or removed carries a
+    code the actor lacks, and ValidationError (keyed ``roles``) for an unknown role id.
     """
     user = lock(User, user_id, expected_version=expected_version)
     _ensure_may_manage(actor, user)
@@ -216,16 +247,20 @@ def user_roles_set(
     _ensure_actor_holds(actor, (p.code for r in added_or_removed for p in r.permissions.all()))
     user.roles.set(roles)
     user.save()
-    return user
+    return selectors.user_grants_load(user=user)
 
 
 @transaction.atomic
 def user_permissions_set(
     *, actor: Actor, user_id: uuid.UUID, codes: Iterable[str], expected_version: int | None
 ) -> User:
-    """Replaces the user's direct grants.
+    """Replaces the user's direct grants; returns the user with its grants loaded.
 
-    Refused (403) when a code added or removed is one the actor lacks.
+    Raises NotFound for an unknown user, PreconditionFailed when
+    ``expected_version`` is not the user's, Forbidden (``superuser_required``)
+    when a non-superuser changes a superuser, Forbidden
+    (``grant_exceeds_own_permissions``) when a code added or removed is one the
+    actor lacks, and ValidationError (keyed ``permissions``) for an unknown code.
     """
     user = lock(User, user_id, expected_version=expected_version)
     _ensure_may_manage(actor, user)
@@ -234,13 +269,14 @@ def user_permissions_set(
     _ensure_actor_holds(actor, current ^ {p.code for p in permissions})
     user.permissions.set(permissions)
     user.save()
-    return user
+    return selectors.user_grants_load(user=user)
 
 
 # --- roles ----------------------------------------------------------------------------
 
 
 def _ensure_role_name_free(name: str, exclude: uuid.UUID | None) -> None:
+    """ValidationError keyed ``name`` when another role has ``name``, case-insensitively."""
     others = Role.objects.exclude(pk=exclude) if exclude else Role.objects.all()
     if others.filter(name__iexact=name).exists():
         raise ValidationError({"name": ["A role with this name already exists."]})
@@ -250,14 +286,21 @@ def _ensure_role_name_free(name: str, exclude: uuid.UUID | None) -> None:
 def role_create(
     *, actor: Actor, name: str, description: str = "", permission_codes: Iterable[str] = ()
 ) -> Role:
+    """Creates a role; returns it with its codes loaded.
+
+    Raises Forbidden (``grant_exceeds_own_permissions``) when it carries a code
+    the actor lacks, and ValidationError for an unknown code, a name another
+    role has (case-insensitively) or a bad field value.
+    """
     permissions = _catalogue_permissions(permission_codes, field="permissions")
     _ensure_actor_holds(actor, (p.code for p in permissions))
     _ensure_role_name_free(name, None)
     role = Role(name=name, description=description)
-    role.full_clean(validate_constraints=False)
+    # The name was checked above; the new id is a fresh UUID.
+    role.full_clean(validate_unique=False, validate_constraints=False)
     role.save()
-    role.permissions.set(permissions)
-    return role
+    role.permissions.add(*permissions)  # a new role has none to replace
+    return selectors.role_permissions_load(role=role)
 
 
 @transaction.atomic
@@ -270,10 +313,15 @@ def role_update(
     description: str | None = None,
     permission_codes: Iterable[str] | None = None,
 ) -> Role:
-    """Changes a role; its users get the new codes with their next token.
+    """Changes a role (None leaves a field as it is); returns it with its codes loaded.
+    Its users get the new codes with their next token.
 
-    Refused (403) when a code added or removed is one the actor lacks: a role
-    is shared, so removing a code downgrades everyone holding it.
+    Raises NotFound for an unknown id, PreconditionFailed when
+    ``expected_version`` is not the role's, Forbidden
+    (``grant_exceeds_own_permissions``) when a code added or removed is one the
+    actor lacks (a role is shared, so removing a code downgrades everyone
+    holding it), and ValidationError for an unknown code, a name another role
+    has or a bad field value.
     """
     role = lock(Role, role_id, expected_version=expected_version)
     if name is not None:
@@ -288,14 +336,17 @@ def role_update(
         role.permissions.set(permissions)
     role.full_clean(validate_constraints=False)
     role.save()
-    return role
+    return selectors.role_permissions_load(role=role)
 
 
 @transaction.atomic
 def role_delete(*, actor: Actor, role_id: uuid.UUID, expected_version: int | None) -> None:
     """Deletes a role; its users simply stop having its codes.
 
-    Refused (403) when the role carries a code the actor lacks (that would remove it).
+    Raises NotFound for an unknown id, PreconditionFailed when
+    ``expected_version`` is not the role's, and Forbidden
+    (``grant_exceeds_own_permissions``) when the role carries a code the actor
+    lacks (deleting would remove it from its users).
     """
     role = lock(Role, role_id, expected_version=expected_version)
     _ensure_actor_holds(actor, role.permissions.values_list("code", flat=True))

@@ -10,18 +10,17 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from common.versioning import with_etag
-from users import selectors
 from users.models import Role, User
 from users.serializers import RoleOutputSerializer, UserOutputSerializer
 
 
 def user_response(user: User, status_code: int = status.HTTP_200_OK) -> Response:
-    user = selectors.user_get(user_id=user.pk)
+    """``user`` as loaded by a selector or a service (grants included): nothing is read again."""
     return with_etag(Response(UserOutputSerializer(user).data, status=status_code), user.version)
 
 
 def role_response(role: Role, status_code: int = status.HTTP_200_OK) -> Response:
-    role = selectors.role_get(role_id=role.pk)
+    """``role`` as loaded by a selector or a service (codes included): nothing is read again."""
     return with_etag(Response(RoleOutputSerializer(role).data, status=status_code), role.version)
 
 
