@@ -45,8 +45,13 @@ class ServiceWritesAdmin(admin.ModelAdmin):
             return super().changeform_view(request, object_id, form_url, extra_context)
         except (DomainError, ValidationError) as error:
             # Again, with a form that shows the refusal and so writes nothing.
-            request.service_refusal = refusal_message(error)
+            request.service_refusal = self.describe_refusal(error)
             return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def describe_refusal(self, error: DomainError | ValidationError) -> str:
+        """The refusal as the page shows it; an admin adds here what its service's
+        errors carry beyond the message."""
+        return refusal_message(error)
 
     def get_form(self, request: Any, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         form = super().get_form(request, obj, change=change, **kwargs)

@@ -20,7 +20,7 @@ from typing import Any
 
 import jwt
 from rest_framework import authentication as drf_authentication
-from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework_simplejwt import authentication, models, tokens
 from rest_framework_simplejwt import settings as simplejwt_settings
@@ -195,10 +195,17 @@ class HasPermission(BasePermission):
 
 
 class MethodPermission(BasePermission):
-    """One permission code per HTTP method; a method without a code is refused."""
+    """One permission code per HTTP method; a method without a code is refused.
+
+    HEAD and OPTIONS read what GET reads: they need GET's code unless ``codes``
+    names one of their own, so a map lists only the methods its view implements.
+    """
 
     def __init__(self, codes: Mapping[str, str]) -> None:
         self.codes = {method.upper(): _known(code) for method, code in codes.items()}
+        if "GET" in self.codes:
+            for method in ("HEAD", "OPTIONS"):
+                self.codes.setdefault(method, self.codes["GET"])
 
     def __call__(self) -> MethodPermission:
         return self
@@ -216,15 +223,20 @@ def model_permissions(
 ) -> MethodPermission:
     """Django's view/add/change/delete mapping for ``"<app_label>.<model>"``.
 
-    GET, HEAD and OPTIONS need ``view``, POST ``add``, PUT and PATCH ``change``,
-    DELETE ``delete``. Only the methods listed get a code.
+    GET (and with it HEAD and OPTIONS) needs ``view``, POST ``add``, PUT and PATCH
+    ``change``, DELETE ``delete``. Only the methods listed get a code.
     """
     app_label, model = model_code.split(".")
-    action_by_method = {"POST": "add", "PUT": "change", "PATCH": "change", "DELETE": "delete"}
-    action_by_method.update({method: "view" for method in SAFE_METHODS})
-    wanted = {method.upper() for method in methods}
-    if "GET" in wanted:
-        wanted |= set(SAFE_METHODS)
+    action_by_method = {
+        "GET": "view",
+        "POST": "add",
+        "PUT": "change",
+        "PATCH": "change",
+        "DELETE": "delete",
+    }
     return MethodPermission(
-        {method: f"{app_label}.{action_by_method[method]}_{model}" for method in wanted}
+        {
+            method: f"{app_label}.{action_by_method[method]}_{model}"
+            for method in (method.upper() for method in methods)
+        }
     )

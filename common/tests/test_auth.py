@@ -155,6 +155,21 @@ def test_model_permissions_mapping_is_djangos():
     }
 
 
+def test_head_and_options_need_gets_code_unless_given_their_own():
+    read_and_change = MethodPermission(
+        {"GET": "clients.view_client", "PATCH": "clients.change_client"}
+    )
+    assert read_and_change.codes == {
+        "GET": "clients.view_client",
+        "HEAD": "clients.view_client",
+        "OPTIONS": "clients.view_client",
+        "PATCH": "clients.change_client",
+    }
+    own = MethodPermission({"GET": "clients.view_client", "OPTIONS": "orders.view_order"})
+    assert own.codes["OPTIONS"] == "orders.view_order"
+    assert set(MethodPermission({"POST": "clients.add_client"}).codes) == {"POST"}
+
+
 def test_unknown_codes_fail_at_import_time():
     with pytest.raises(ValueError, match="catalogue"):
         HasPermission("clients.fly_client")

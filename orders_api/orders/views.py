@@ -145,9 +145,7 @@ class OrderListView(GenericAPIView):
 
 
 class OrderDetailView(GenericAPIView):
-    permission_classes = [
-        MethodPermission({"GET": VIEW, "HEAD": VIEW, "OPTIONS": VIEW, "PATCH": CHANGE})
-    ]
+    permission_classes = [MethodPermission({"GET": VIEW, "PATCH": CHANGE})]
 
     class InputSerializer(serializers.Serializer):
         notes = serializers.CharField(required=False, allow_blank=True, max_length=2000)

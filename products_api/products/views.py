@@ -173,8 +173,6 @@ class StockMovementListView(GenericAPIView):
         MethodPermission(
             {
                 "GET": "products.view_stockmovement",
-                "HEAD": "products.view_stockmovement",
-                "OPTIONS": "products.view_stockmovement",
                 "POST": "products.add_stockmovement",
             }
         )

@@ -5,9 +5,9 @@ actor, so the admin refuses exactly what the API refuses: codes the actor does
 not hold (to grant or to remove), superuser and staff flags unless the actor is
 a superuser, a superuser's account unless the actor is one, deactivating
 oneself, and setting another user's password unless the actor is a superuser.
-The forms call the services once the form is otherwise valid, inside a
-savepoint, so a refusal is a form error and leaves nothing half-written.
-Fields the actor can never change are read only.
+The services are called from ``save_model`` and ``delete_model``
+(``common.admin.ServiceWritesAdmin``): a refusal undoes the whole save and comes
+back as the form's error. Fields the actor can never change are read only.
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
 from common.actors import Actor, actor_of
+from common.admin import ServiceWritesAdmin
 from common.errors import DomainError
 from users import services
 from users.models import Permission, Role, User
@@ -38,48 +38,11 @@ admin.site.unregister(Group)  # roles replace Django's groups
 SUPERUSER_ONLY_FIELDS = ("is_staff", "is_superuser")
 
 
-def _refusal_message(error: DomainError) -> str:
-    codes = error.extra.get("permissions")
-    return f"{error.message} ({', '.join(codes)})" if codes else str(error.message)
-
-
-class ServiceModelForm(forms.ModelForm):
-    """A model form whose ``apply()`` writes through ``users.services`` as ``actor``.
-
-    The services validate the model (uniqueness included, with messages meant
-    for people), so Django's model validation is replaced by ``apply()``, run
-    once the fields are valid, inside a savepoint: a service's ValidationError
-    becomes field errors (``field_names`` maps the service's names to the
-    form's), any other refusal a form error, and either undoes whatever
-    ``apply()`` had already written. ``result`` is the saved object.
-    """
-
-    actor: Actor
-    field_names: dict[str, str] = {}
-
-    def apply(self) -> Any:
-        raise NotImplementedError
-
-    def _post_clean(self) -> None:
-        if self.errors:
-            return
-        try:
-            with transaction.atomic():
-                self.result = self.apply()
-        except ValidationError as error:
-            for field, messages in error.message_dict.items():
-                name = self.field_names.get(field, field)
-                self.add_error(name if name in self.fields else None, messages)
-        except DomainError as error:
-            self.add_error(None, _refusal_message(error))
-
-
-class UserCreationForm(ServiceModelForm):
+class UserCreationForm(forms.ModelForm):
     password1 = forms.CharField(label=_("Password"), strip=False, widget=forms.PasswordInput)
     password2 = forms.CharField(
         label=_("Password confirmation"), strip=False, widget=forms.PasswordInput
     )
-    field_names = {"password": "password1"}
 
     class Meta:
         model = User
@@ -91,16 +54,8 @@ class UserCreationForm(ServiceModelForm):
             self.add_error("password2", _("The two passwords differ."))
         return cleaned
 
-    def apply(self) -> User:
-        return services.user_create(
-            actor=self.actor,
-            username=self.cleaned_data["username"],
-            email=self.cleaned_data["email"],
-            password=self.cleaned_data["password1"],
-        )
 
-
-class UserChangeForm(DjangoUserChangeForm, ServiceModelForm):
+class UserChangeForm(DjangoUserChangeForm):
     class Meta:
         model = User
         fields = (
@@ -114,30 +69,6 @@ class UserChangeForm(DjangoUserChangeForm, ServiceModelForm):
             "roles",
             "permissions",
         )
-
-    def apply(self) -> User:
-        user_id, changed = self.instance.pk, set(self.changed_data)
-        fields = {name: self.cleaned_data[name] for name in changed & services.USER_MANAGED_FIELDS}
-        user = self.instance
-        if fields:
-            user = services.user_update(
-                actor=self.actor, user_id=user_id, expected_version=None, **fields
-            )
-        if "roles" in changed:
-            user = services.user_roles_set(
-                actor=self.actor,
-                user_id=user_id,
-                role_ids=[role.pk for role in self.cleaned_data["roles"]],
-                expected_version=None,
-            )
-        if "permissions" in changed:
-            user = services.user_permissions_set(
-                actor=self.actor,
-                user_id=user_id,
-                codes=[permission.code for permission in self.cleaned_data["permissions"]],
-                expected_version=None,
-            )
-        return user
 
 
 class PasswordSetForm(AdminPasswordChangeForm):
@@ -156,25 +87,22 @@ class PasswordSetForm(AdminPasswordChangeForm):
         )
 
 
-class ServiceAdminMixin:
-    """Hands the form its actor, and shows what the service saved instead of saving again."""
-
-    def get_form(self, request: Any, obj: Any = None, **kwargs: Any) -> Any:
-        form = super().get_form(request, obj, **kwargs)  # a new class per call
-        form.actor = actor_of(request.user)
-        return form
-
-    def save_model(self, request: Any, obj: Any, form: Any, change: bool) -> None:
-        obj.pk = form.result.pk
-        obj._state.adding = False
-        obj.refresh_from_db()
+class UsersServiceAdmin(ServiceWritesAdmin):
+    """An admin of users_api: ``save_model`` writes the object and its codes and roles
+    through ``users.services``, and a refused grant names the codes it is about."""
 
     def save_related(self, request: Any, form: Any, formsets: Any, change: bool) -> None:
-        """The service set the many-to-many fields already; these models have no inlines."""
+        """Nothing left to save: ``save_model`` set the many-to-many fields through the
+        services, and these models have no inlines."""
+
+    def describe_refusal(self, error: DomainError | ValidationError) -> str:
+        message = super().describe_refusal(error)
+        codes = error.extra.get("permissions") if isinstance(error, DomainError) else None
+        return f"{message} ({', '.join(codes)})" if codes else message
 
 
 @admin.register(User)
-class UserAdmin(ServiceAdminMixin, DjangoUserAdmin):
+class UserAdmin(UsersServiceAdmin, DjangoUserAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
     change_password_form = PasswordSetForm
@@ -206,6 +134,37 @@ class UserAdmin(ServiceAdminMixin, DjangoUserAdmin):
         (None, {"classes": ("wide",), "fields": ("username", "email", "password1", "password2")}),
     )
 
+    def save_model(self, request: Any, obj: User, form: Any, change: bool) -> None:
+        actor = actor_of(request.user)
+        if not change:
+            user = services.user_create(
+                actor=actor,
+                username=form.cleaned_data["username"],
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password1"],
+            )
+            self.show_written(obj, user)
+            return
+        changed = set(form.changed_data)
+        fields = {name: form.cleaned_data[name] for name in changed & services.USER_MANAGED_FIELDS}
+        if fields:
+            services.user_update(actor=actor, user_id=obj.pk, expected_version=None, **fields)
+        if "roles" in changed:
+            services.user_roles_set(
+                actor=actor,
+                user_id=obj.pk,
+                role_ids=[role.pk for role in form.cleaned_data["roles"]],
+                expected_version=None,
+            )
+        if "permissions" in changed:
+            services.user_permissions_set(
+                actor=actor,
+                user_id=obj.pk,
+                codes=[permission.code for permission in form.cleaned_data["permissions"]],
+                expected_version=None,
+            )
+        obj.refresh_from_db()
+
     def get_readonly_fields(self, request: Any, obj: Any = None) -> Any:
         readonly = super().get_readonly_fields(request, obj)
         if obj is None or request.user.is_superuser:
@@ -235,32 +194,14 @@ class UserAdmin(ServiceAdminMixin, DjangoUserAdmin):
         return super(UserAdmin, bound).user_change_password(request, id, form_url)
 
 
-class RoleForm(ServiceModelForm):
+class RoleForm(forms.ModelForm):
     class Meta:
         model = Role
         fields = ("name", "description", "permissions")
 
-    def apply(self) -> Role:
-        codes = [permission.code for permission in self.cleaned_data["permissions"]]
-        if self.instance._state.adding:
-            return services.role_create(
-                actor=self.actor,
-                name=self.cleaned_data["name"],
-                description=self.cleaned_data["description"],
-                permission_codes=codes,
-            )
-        return services.role_update(
-            actor=self.actor,
-            role_id=self.instance.pk,
-            expected_version=None,
-            name=self.cleaned_data["name"],
-            description=self.cleaned_data["description"],
-            permission_codes=codes,
-        )
-
 
 @admin.register(Role)
-class RoleAdmin(ServiceAdminMixin, admin.ModelAdmin):
+class RoleAdmin(UsersServiceAdmin):
     form = RoleForm
     list_display = ("name", "description", "permission_count", "updated_at")
     search_fields = ("name", "description")
@@ -290,6 +231,21 @@ class RoleAdmin(ServiceAdminMixin, admin.ModelAdmin):
             # Bulk deletion checks no role's codes; one role at a time does.
             actions.pop("delete_selected", None)
         return actions
+
+    def save_model(self, request: Any, obj: Role, form: Any, change: bool) -> None:
+        actor = actor_of(request.user)
+        values = {
+            "name": form.cleaned_data["name"],
+            "description": form.cleaned_data["description"],
+            "permission_codes": [p.code for p in form.cleaned_data["permissions"]],
+        }
+        if change:
+            role = services.role_update(
+                actor=actor, role_id=obj.pk, expected_version=None, **values
+            )
+        else:
+            role = services.role_create(actor=actor, **values)
+        self.show_written(obj, role)
 
     def delete_model(self, request: Any, obj: Role) -> None:
         services.role_delete(actor=actor_of(request.user), role_id=obj.pk, expected_version=None)

@@ -47,7 +47,11 @@ class Role(VersionedModel):
         verbose_name_plural = _("roles")
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(Lower("name"), name="users_role_name_ci_unique"),
+            models.UniqueConstraint(
+                Lower("name"),
+                name="users_role_name_ci_unique",
+                violation_error_message=_("A role with this name already exists."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -81,6 +85,7 @@ class User(AbstractBaseUser, VersionedModel):
         max_length=150,
         unique=True,
         validators=[UnicodeUsernameValidator()],
+        error_messages={"unique": _("A user with this username already exists.")},
         help_text=_("Letters, digits and @/./+/-/_ only; 150 characters at most."),
     )
     email = models.EmailField(_("email"), help_text=_("Unique, case-insensitively."))
@@ -117,7 +122,11 @@ class User(AbstractBaseUser, VersionedModel):
         verbose_name_plural = _("users")
         ordering = ["username"]
         constraints = [
-            models.UniqueConstraint(Lower("email"), name="users_user_email_ci_unique"),
+            models.UniqueConstraint(
+                Lower("email"),
+                name="users_user_email_ci_unique",
+                violation_error_message=_("A user with this email already exists."),
+            ),
         ]
 
     def __str__(self) -> str:

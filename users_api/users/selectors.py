@@ -4,23 +4,32 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 
 from common.selectors import get_or_not_found
 from users.models import Permission, Role, User
 
 
+def _user_grants() -> tuple[Prefetch, str]:
+    # A Prefetch holds its queryset's results: a new one per read.
+    return Prefetch("roles", queryset=Role.objects.prefetch_related("permissions")), "permissions"
+
+
 def user_list() -> QuerySet[User]:
     """Users with everything the API shows prefetched: a constant number of queries."""
-    return User.objects.prefetch_related(
-        Prefetch("roles", queryset=Role.objects.prefetch_related("permissions")),
-        "permissions",
-    )
+    return User.objects.prefetch_related(*_user_grants())
 
 
 def user_get(*, user_id: uuid.UUID) -> User:
     """Raises common.errors.NotFound when no user has this id."""
     return get_or_not_found(user_list(), pk=user_id)
+
+
+def user_grants_load(*, user: User) -> User:
+    """``user`` with what the API shows of it loaded (roles, their codes, direct codes),
+    as ``user_list`` loads it; what is loaded already is not read again."""
+    prefetch_related_objects([user], *_user_grants())
+    return user
 
 
 def user_effective_permission_codes(*, user: User) -> list[str]:
@@ -38,6 +47,12 @@ def role_list() -> QuerySet[Role]:
 def role_get(*, role_id: uuid.UUID) -> Role:
     """Raises common.errors.NotFound when no role has this id."""
     return get_or_not_found(role_list(), pk=role_id)
+
+
+def role_permissions_load(*, role: Role) -> Role:
+    """``role`` with its codes loaded, as ``role_list`` loads it (not again if they are)."""
+    prefetch_related_objects([role], "permissions")
+    return role
 
 
 def permission_list() -> QuerySet[Permission]:

@@ -310,3 +310,88 @@ def test_staff_are_not_offered_bulk_deletion_of_roles():
     )
     assert Role.objects.filter(pk=role.pk).exists()
     assert response.status_code in (200, 302)
+
+
+# --- how the admin writes (common.admin.ServiceWritesAdmin) --------------------------------
+
+
+def test_an_added_user_is_the_one_the_service_wrote_and_its_page_follows():
+    client = _admin(UserFactory(is_staff=True, is_superuser=True))
+    response = client.post(
+        "/admin/users/user/add/",
+        {
+            "username": "nova",
+            "email": "Nova@Example.COM",
+            "password1": "Sabia-2-Laranjeira",
+            "password2": "Sabia-2-Laranjeira",
+        },
+    )
+    user = User.objects.get(username="nova")
+    assert response.status_code == 302
+    assert response["Location"] == f"/admin/users/user/{user.pk}/change/"
+    assert user.email == "Nova@example.com"  # normalized by the service
+    assert user.version == 1 and user.check_password("Sabia-2-Laranjeira")
+
+
+def test_duplicates_are_refused_on_the_form_with_messages_for_people():
+    client = _admin(UserFactory(is_staff=True, is_superuser=True))
+    UserFactory(username="tomado")
+    taken = client.post(
+        "/admin/users/user/add/",
+        {
+            "username": "tomado",
+            "email": "outro@example.com",
+            "password1": "Sabia-2-Laranjeira",
+            "password2": "Sabia-2-Laranjeira",
+        },
+    )
+    assert "A user with this username already exists." in taken.content.decode()
+    RoleFactory(name="Vendas")
+    role = RoleFactory(name="Caixa")
+    renamed = client.post(
+        f"/admin/users/role/{role.pk}/change/",
+        {"name": "VENDAS", "description": "", "permissions": []},
+    )
+    assert renamed.status_code == 200
+    assert "A role with this name already exists." in renamed.content.decode()
+    role.refresh_from_db()
+    assert role.name == "Caixa" and role.version == 1
+
+
+def test_a_refused_change_comes_back_with_what_was_typed():
+    target = UserFactory(first_name="Ana")
+    response = _change(
+        _admin(_staff()), target, first_name="Typed", permissions=["orders.cancel_order"]
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert f"{NOT_HELD} (orders.cancel_order)" in page
+    assert 'value="Typed"' in page
+
+
+def test_each_part_of_a_change_is_one_service_write():
+    target = UserFactory()
+    role = RoleFactory(codes=["clients.view_client"])
+    version = target.version
+    response = _change(_admin(_staff()), target, last_name="Souza", roles=[str(role.pk)])
+    assert response.status_code == 302
+    target.refresh_from_db()
+    # user_update, then user_roles_set: one version each, and nothing saved besides.
+    assert target.last_name == "Souza" and target.version == version + 2
+    assert list(target.roles.all()) == [role]
+    unchanged = _change(_admin(_staff()), target)
+    assert unchanged.status_code == 302
+    target.refresh_from_db()
+    assert target.version == version + 2
+
+
+def test_roles_added_in_the_admin_are_written_once_by_the_service():
+    client = _role_admin("clients.view_client")
+    response = client.post(
+        "/admin/users/role/add/",
+        {"name": "Balcão", "description": "d", "permissions": ["clients.view_client"]},
+    )
+    role = Role.objects.get(name="Balcão")
+    assert response.status_code == 302
+    assert role.version == 1
+    assert list(role.permissions.values_list("code", flat=True)) == ["clients.view_client"]

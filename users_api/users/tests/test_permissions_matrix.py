@@ -1,7 +1,10 @@
-"""Every endpoint, both ways: 401 without a token, 403 without the code, 2xx with it.
+"""Every endpoint, both ways: 401 without a token, 403 without the code, 2xx with it, and
+within its query budget.
 
 The table below is the contract; a new endpoint without a row here is caught by
-``test_every_route_is_in_the_matrix``.
+``test_every_route_is_in_the_matrix``. Each budget is the number of queries the
+endpoint makes on rows like a real account's (a role with codes and direct
+grants): a second fetch of a row shows up as a failure.
 """
 
 import pytest
@@ -10,7 +13,7 @@ from common.permission_catalogue import CATALOGUE
 from common.testing import PermissionCase as Case
 from common.testing import uncovered_routes
 from users.models import User
-from users.tests.factories import RoleFactory, UserFactory
+from users.tests.factories import PASSWORD, RoleFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -20,45 +23,73 @@ def _new_user_body():
 
 
 CASES = [
-    Case("post", "auth/logout", None, "refresh", 204),
-    Case("get", "users/me", None),
-    Case("patch", "users/me", None, {"first_name": "A"}),
-    Case("post", "users/me/password", None, "password", 204),
-    Case("get", "users/", "users.view_user"),
-    Case("post", "users/", "users.add_user", _new_user_body(), 201),
-    Case("get", "users/<uuid:pk>/", "users.view_user"),
-    Case("patch", "users/<uuid:pk>/", "users.change_user", {"first_name": "B"}),
-    Case("delete", "users/<uuid:pk>/", "users.delete_user", None, 204),
-    Case("put", "users/<uuid:pk>/roles", "users.change_user", {"roles": []}),
-    Case("put", "users/<uuid:pk>/permissions", "users.change_user", {"permissions": []}),
-    Case("get", "roles/", "users.view_role"),
-    Case("post", "roles/", "users.add_role", {"name": "Nova"}, 201),
-    Case("get", "roles/<uuid:pk>/", "users.view_role"),
-    Case("put", "roles/<uuid:pk>/", "users.change_role", {"name": "Outra"}),
-    Case("patch", "roles/<uuid:pk>/", "users.change_role", {"description": "d"}),
-    Case("delete", "roles/<uuid:pk>/", "users.delete_role", None, 204),
-    Case("get", "permissions/", "users.view_permission"),
+    Case("post", "auth/logout", None, "refresh", 204, queries=5),
+    Case("get", "users/me", None, queries=5),
+    Case("patch", "users/me", None, {"first_name": "A"}, queries=12),
+    Case("post", "users/me/password", None, "password", 204, queries=7),
+    Case("get", "users/", "users.view_user", queries=6),
+    Case("post", "users/", "users.add_user", _new_user_body(), 201, queries=10),
+    Case("get", "users/<uuid:pk>/", "users.view_user", queries=5),
+    Case("patch", "users/<uuid:pk>/", "users.change_user", {"first_name": "B"}, queries=12),
+    Case("delete", "users/<uuid:pk>/", "users.delete_user", None, 204, queries=10),
+    Case("put", "users/<uuid:pk>/roles", "users.change_user", {"roles": []}, queries=11),
+    Case(
+        "put",
+        "users/<uuid:pk>/permissions",
+        "users.change_user",
+        {"permissions": []},
+        queries=11,
+    ),
+    Case("get", "roles/", "users.view_role", queries=4),
+    Case("post", "roles/", "users.add_role", {"name": "Nova"}, 201, queries=6),
+    Case("get", "roles/<uuid:pk>/", "users.view_role", queries=3),
+    Case("put", "roles/<uuid:pk>/", "users.change_role", {"name": "Outra"}, queries=10),
+    Case("patch", "roles/<uuid:pk>/", "users.change_role", {"description": "d"}, queries=6),
+    Case("delete", "roles/<uuid:pk>/", "users.delete_role", None, 204, queries=8),
+    Case("get", "permissions/", "users.view_permission", queries=3),
 ]
 
-PUBLIC = {"auth/register", "auth/token", "auth/token/refresh", "auth/jwks"}
+# Open to anyone: no codes to check, but a budget like every route.
+PUBLIC_CASES = [
+    Case("post", "auth/register", None, _new_user_body(), 201, queries=9),
+    Case("post", "auth/token", None, "login", queries=9),
+    Case("post", "auth/token/refresh", None, "refresh", queries=8),
+    Case("get", "auth/jwks", None, queries=0),
+]
+PUBLIC = {case.route for case in PUBLIC_CASES}
+
+# Held through a role by every caller and every user acted on; no route here needs it,
+# so each route's own code still decides.
+ROLE_CODE = "clients.view_client"
+
+
+def _account(*codes: str, **fields) -> User:
+    """A user holding ``codes`` directly and ``ROLE_CODE`` through a role."""
+    user = UserFactory(grants=list(codes), **fields)
+    user.roles.add(RoleFactory(codes=[ROLE_CODE]))
+    return user
 
 
 def _url(case: Case) -> str:
+    """The case's URL; the user or role it names holds the case's own code (so the
+    caller may take it away) beside a role's."""
     path = case.route
+    codes = [case.code] if case.code else []
     if "users/<uuid:pk>" in path:
-        path = path.replace("<uuid:pk>", str(UserFactory().pk))
+        path = path.replace("<uuid:pk>", str(_account(*codes).pk))
     if "roles/<uuid:pk>" in path:
-        path = path.replace("<uuid:pk>", str(RoleFactory().pk))
+        path = path.replace("<uuid:pk>", str(RoleFactory(codes=codes).pk))
     return f"/api/v1/{path}"
 
 
-def _call(client, case: Case, url: str, tokens_for=None):
-    body = case.body
-    if body == "refresh":
-        body = {"refresh": tokens_for(client.user).refresh}
-    elif body == "password":
-        body = {"current_password": "Correct-Horse-7-Battery", "new_password": "Nova-Senha-42x"}
-    return getattr(client, case.method)(url, body, format="json")
+def _body(client, case: Case, tokens_for=None):
+    if case.body == "login":
+        return {"username": client.user.username, "password": PASSWORD}
+    if case.body == "refresh":
+        return {"refresh": tokens_for(client.user).refresh}
+    if case.body == "password":
+        return {"current_password": PASSWORD, "new_password": "Nova-Senha-42x"}
+    return case.body
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
@@ -78,16 +109,35 @@ def test_without_the_code_is_403(client_with, case):
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
-def test_with_the_code_succeeds(client_with, tokens_for, case):
-    client = client_with(*([case.code] if case.code else []))
-    response = _call(client, case, _url(case), tokens_for)
+def test_with_the_code_succeeds_within_its_query_budget(
+    client_with, tokens_for, django_assert_max_num_queries, case
+):
+    assert case.queries is not None, f"{case} has no query budget"
+    client = client_with(user=_account(*([case.code] if case.code else [])))
+    url, body = _url(case), _body(client, case, tokens_for)
+    with django_assert_max_num_queries(case.queries):
+        response = getattr(client, case.method)(url, body, format="json")
+    assert response.status_code == case.expected, response.content
+
+
+@pytest.mark.parametrize("case", PUBLIC_CASES, ids=str)
+def test_public_routes_succeed_within_their_query_budget(
+    api_client, tokens_for, django_assert_max_num_queries, case
+):
+    assert case.queries is not None, f"{case} has no query budget"
+    api_client.user = _account()
+    url, body = _url(case), _body(api_client, case, tokens_for)
+    with django_assert_max_num_queries(case.queries):
+        response = getattr(api_client, case.method)(url, body, format="json")
     assert response.status_code == case.expected, response.content
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_a_superuser_passes(client_with, tokens_for, case):
     client = client_with(superuser=True)
-    response = _call(client, case, _url(case), tokens_for)
+    response = getattr(client, case.method)(
+        _url(case), _body(client, case, tokens_for), format="json"
+    )
     assert response.status_code == case.expected, response.content
 
 
@@ -96,9 +146,7 @@ def test_a_superuser_passes(client_with, tokens_for, case):
 def test_a_token_of_an_account_no_longer_active_is_401_at_once(client_with, tokens_for, case, gone):
     # users_api has the accounts, so it does not wait for the token to expire.
     client = client_with(superuser=True)
-    body = case.body
-    if body == "refresh":
-        body = {"refresh": tokens_for(client.user).refresh}
+    body = _body(client, case, tokens_for)
     accounts = User.objects.filter(pk=client.user.pk)
     if gone == "deactivated":
         accounts.update(is_active=False)

@@ -152,6 +152,16 @@ def test_catalogue_lists_every_code_of_every_service(client_with):
     assert all(item["code"].startswith("orders.") for item in only_orders["results"])
 
 
+def test_catalogue_query_count_does_not_grow_with_the_page(client_with, django_assert_num_queries):
+    client = client_with("users.view_permission")
+    # the caller's account is active, count, page
+    with django_assert_num_queries(3):
+        assert len(client.get("/api/v1/permissions/?limit=2").json()["results"]) == 2
+    with django_assert_num_queries(3):
+        body = client.get("/api/v1/permissions/?limit=200").json()
+    assert len(body["results"]) == len(CATALOGUE)
+
+
 def test_catalogue_sync_adds_updates_and_removes(db):
     Permission.objects.filter(code="clients.view_client").delete()
     Permission.objects.filter(code="orders.view_order").update(description="stale")

@@ -1,0 +1,266 @@
+"""Managing accounts: users, their roles and direct grants, roles, and the permission
+catalogue, each behind its permission code."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import django_filters
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from common.actors import actor_of
+from common.auth import HasPermission, model_permissions
+from common.idempotency import idempotent_create
+from common.pagination import paginated
+from common.versioning import expected_version
+from users import selectors, services
+from users.models import User
+from users.serializers import RoleOutputSerializer, UserOutputSerializer
+from users.views.responses import created, role_response, user_response
+
+# --- users ----------------------------------------------------------------------------
+
+
+class UserFilter(django_filters.FilterSet):
+    role = django_filters.UUIDFilter(field_name="roles", help_text="Users holding this role id.")
+
+    class Meta:
+        model = User
+        fields = ["is_active", "is_staff", "is_superuser", "role"]
+
+
+class UserListView(GenericAPIView):
+    permission_classes = [model_permissions("users.user", methods=("GET", "POST"))]
+    filterset_class = UserFilter
+    search_fields = ["username", "email", "first_name", "last_name"]
+    ordering_fields = ["username", "email", "created_at", "last_login"]
+    ordering = ["username"]
+
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
+        email = serializers.EmailField()
+        password = serializers.CharField(max_length=128, trim_whitespace=False)
+        first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+        last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+        # initial: the browsable API's checkbox starts ticked, as a JSON body without it does.
+        is_active = serializers.BooleanField(required=False, initial=True)
+        is_staff = serializers.BooleanField(required=False)
+        is_superuser = serializers.BooleanField(required=False)
+
+    serializer_class = InputSerializer
+
+    def get_queryset(self) -> Any:
+        return selectors.user_list()
+
+    @extend_schema(responses={200: UserOutputSerializer(many=True)}, tags=["users"])
+    def get(self, request: Request) -> Response:
+        return paginated(self, UserOutputSerializer)
+
+    @idempotent_create
+    @extend_schema(request=InputSerializer, responses={201: UserOutputSerializer}, tags=["users"])
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_create(actor=actor_of(request.user), **serializer.validated_data)
+        return created(user_response(user, status.HTTP_201_CREATED), "user-detail", user.pk)
+
+
+class UserDetailView(APIView):
+    permission_classes = [model_permissions("users.user", methods=("GET", "PATCH", "DELETE"))]
+
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField(
+            max_length=150, required=False, validators=[UnicodeUsernameValidator()]
+        )
+        email = serializers.EmailField(required=False)
+        first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+        last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+        is_active = serializers.BooleanField(required=False)
+        is_staff = serializers.BooleanField(required=False)
+        is_superuser = serializers.BooleanField(required=False)
+
+    serializer_class = InputSerializer
+
+    @extend_schema(responses={200: UserOutputSerializer}, tags=["users"])
+    def get(self, request: Request, pk: uuid.UUID) -> Response:
+        return user_response(selectors.user_get(user_id=pk))
+
+    @extend_schema(request=InputSerializer, responses={200: UserOutputSerializer}, tags=["users"])
+    def patch(self, request: Request, pk: uuid.UUID) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_update(
+            actor=actor_of(request.user),
+            user_id=pk,
+            expected_version=expected_version(request),
+            **serializer.validated_data,
+        )
+        return user_response(user)
+
+    @extend_schema(responses={204: None}, tags=["users"])
+    def delete(self, request: Request, pk: uuid.UUID) -> Response:
+        services.user_deactivate(
+            actor=actor_of(request.user), user_id=pk, expected_version=expected_version(request)
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class UserRolesView(APIView):
+    """Replace the roles of a user."""
+
+    permission_classes = [HasPermission("users.change_user")]
+
+    class InputSerializer(serializers.Serializer):
+        roles = serializers.ListField(child=serializers.UUIDField(), max_length=200)
+
+    serializer_class = InputSerializer
+
+    @extend_schema(request=InputSerializer, responses={200: UserOutputSerializer}, tags=["users"])
+    def put(self, request: Request, pk: uuid.UUID) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_roles_set(
+            actor=actor_of(request.user),
+            user_id=pk,
+            role_ids=serializer.validated_data["roles"],
+            expected_version=expected_version(request),
+        )
+        return user_response(user)
+
+
+class UserPermissionsView(APIView):
+    """Replace the permission codes granted directly to a user."""
+
+    permission_classes = [HasPermission("users.change_user")]
+
+    class InputSerializer(serializers.Serializer):
+        permissions = serializers.ListField(
+            child=serializers.CharField(max_length=100), max_length=500
+        )
+
+    serializer_class = InputSerializer
+
+    @extend_schema(request=InputSerializer, responses={200: UserOutputSerializer}, tags=["users"])
+    def put(self, request: Request, pk: uuid.UUID) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_permissions_set(
+            actor=actor_of(request.user),
+            user_id=pk,
+            codes=serializer.validated_data["permissions"],
+            expected_version=expected_version(request),
+        )
+        return user_response(user)
+
+
+# --- roles and the catalogue ----------------------------------------------------------
+
+
+class RoleInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=80)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    permissions = serializers.ListField(
+        child=serializers.CharField(max_length=100), max_length=500, required=False, default=list
+    )
+
+
+class RoleListView(GenericAPIView):
+    permission_classes = [model_permissions("users.role", methods=("GET", "POST"))]
+    search_fields = ["name", "description"]
+    ordering_fields = ["name", "created_at"]
+    ordering = ["name"]
+    serializer_class = RoleInputSerializer
+
+    def get_queryset(self) -> Any:
+        return selectors.role_list()
+
+    @extend_schema(responses={200: RoleOutputSerializer(many=True)}, tags=["roles"])
+    def get(self, request: Request) -> Response:
+        return paginated(self, RoleOutputSerializer)
+
+    @idempotent_create
+    @extend_schema(
+        request=RoleInputSerializer, responses={201: RoleOutputSerializer}, tags=["roles"]
+    )
+    def post(self, request: Request) -> Response:
+        serializer = RoleInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        role = services.role_create(
+            actor=actor_of(request.user),
+            name=data["name"],
+            description=data["description"],
+            permission_codes=data["permissions"],
+        )
+        return created(role_response(role, status.HTTP_201_CREATED), "role-detail", role.pk)
+
+
+class RoleDetailView(APIView):
+    permission_classes = [model_permissions("users.role")]
+    serializer_class = RoleInputSerializer
+
+    @extend_schema(responses={200: RoleOutputSerializer}, tags=["roles"])
+    def get(self, request: Request, pk: uuid.UUID) -> Response:
+        return role_response(selectors.role_get(role_id=pk))
+
+    def _update(self, request: Request, pk: uuid.UUID, *, partial: bool) -> Response:
+        serializer = RoleInputSerializer(data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        role = services.role_update(
+            actor=actor_of(request.user),
+            role_id=pk,
+            expected_version=expected_version(request),
+            name=data.get("name"),
+            description=data.get("description"),
+            permission_codes=data.get("permissions"),
+        )
+        return role_response(role)
+
+    @extend_schema(
+        request=RoleInputSerializer, responses={200: RoleOutputSerializer}, tags=["roles"]
+    )
+    def put(self, request: Request, pk: uuid.UUID) -> Response:
+        return self._update(request, pk, partial=False)
+
+    @extend_schema(
+        request=RoleInputSerializer, responses={200: RoleOutputSerializer}, tags=["roles"]
+    )
+    def patch(self, request: Request, pk: uuid.UUID) -> Response:
+        return self._update(request, pk, partial=True)
+
+    @extend_schema(responses={204: None}, tags=["roles"])
+    def delete(self, request: Request, pk: uuid.UUID) -> Response:
+        services.role_delete(
+            actor=actor_of(request.user), role_id=pk, expected_version=expected_version(request)
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PermissionListView(GenericAPIView):
+    """Every permission code of every service, for building roles and grants."""
+
+    permission_classes = [HasPermission("users.view_permission")]
+    filterset_fields = ["service"]
+    search_fields = ["code", "description"]
+    ordering_fields = ["code", "service"]
+    ordering = ["code"]
+
+    class OutputSerializer(serializers.Serializer):
+        code = serializers.CharField()
+        service = serializers.CharField()
+        description = serializers.CharField()
+
+    def get_queryset(self) -> Any:
+        return selectors.permission_list()
+
+    @extend_schema(responses={200: OutputSerializer(many=True)}, tags=["roles"])
+    def get(self, request: Request) -> Response:
+        return paginated(self, self.OutputSerializer)
