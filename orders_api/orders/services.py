@@ -181,8 +181,10 @@ def order_update(
     notes: str | None = None,
     shipping_address_id: uuid.UUID | None = None,
 ) -> Order:
-    """Changes an open order's notes or shipping address (copied from the client's copy)."""
+    """Changes an open order's notes or shipping address (copied from the client's copy).
+    Returns the order with its items loaded."""
     order = _lock_open_order(order_id, expected_version)
+    prefetch_related_objects([order], "items")  # read once, for the event and the caller
     if notes is not None:
         order.notes = notes
     if shipping_address_id is not None:
@@ -208,13 +210,15 @@ def order_item_add(
     product = _products([ItemRequest(product_id, quantity)], "product_id")[product_id]
     item = _item(order, product, quantity)
     item.save()
+    prefetch_related_objects([order], "items")  # read once, for the total and the event
     _recompute_total(order)
     order.save()
     return item
 
 
 def _order_item(order: Order, item_id: uuid.UUID, expected_version: int | None) -> OrderItem:
-    item = order.items.filter(pk=item_id).first()
+    """The order's item (from its prefetched items when it has them)."""
+    item = next((item for item in order.items.all() if item.pk == item_id), None)
     if item is None:
         raise NotFound("This order has no item with this id.")
     check_version(item, expected_version)
@@ -232,6 +236,9 @@ def order_item_update(
 ) -> OrderItem:
     """Changes a line's quantity; its unit price stays the one it was added at."""
     order = _lock_open_order(order_id, None)
+    # One read of the items: the line changed is one of them, so the total and the event
+    # see its new quantity.
+    prefetch_related_objects([order], "items")
     item = _order_item(order, item_id, expected_version)
     item.quantity = quantity
     item.total = item.unit_price * quantity
@@ -247,15 +254,18 @@ def order_item_remove(
 ) -> None:
     order = _lock_open_order(order_id, None)
     _order_item(order, item_id, expected_version).delete()
+    prefetch_related_objects([order], "items")  # the rest, for the total and the event
     _recompute_total(order)
     order.save()
 
 
 @transaction.atomic
 def order_finish(*, order_id: uuid.UUID, actor: Actor, expected_version: int | None) -> Order:
-    """Closes an open order with at least one item. Publishes ``orders.order.finished``."""
+    """Closes an open order with at least one item. Publishes ``orders.order.finished``.
+    Returns the order with its items loaded."""
     order = _lock_open_order(order_id, expected_version)
-    if not order.items.exists():
+    prefetch_related_objects([order], "items")  # read once, for the checks, event and caller
+    if not order.items.all():
         raise DomainError(
             gettext("Order #%(number)s has no items; add one before finishing.")
             % {"number": order.number},
@@ -324,7 +334,7 @@ def order_cancel(
     *, order_id: uuid.UUID, actor: Actor, reason: str = "", expected_version: int | None
 ) -> Order:
     """Cancels an open order, or a finished one whose stock was rejected (nothing was
-    taken). Publishes ``orders.order.cancelled``."""
+    taken). Publishes ``orders.order.cancelled``. Returns the order with its items loaded."""
     order = lock(Order, order_id, expected_version=expected_version)
     cancellable = order.status == Order.Status.OPEN or (
         order.status == Order.Status.FINISHED and order.stock_status == Order.StockStatus.REJECTED
@@ -346,6 +356,7 @@ def order_cancel(
             extra={"order_status": order.status, "stock_status": order.stock_status},
         )
     previous = order.status
+    prefetch_related_objects([order], "items")  # read once, for the event and the caller
     order.status = Order.Status.CANCELLED
     order.cancel_reason = reason
     order.save()
