@@ -12,14 +12,13 @@ edit of an order that is not open, ``NotFound`` 404, ``PreconditionFailed`` 412.
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import prefetch_related_objects
+from django.db import connection, transaction
+from django.db.models import Max, prefetch_related_objects
 from django.utils.translation import gettext
 
 from common.actors import Actor
@@ -31,7 +30,6 @@ from orders.models import (
     ClientSnapshot,
     Order,
     OrderItem,
-    OrderNumber,
     OrderStatusChange,
     ProductSnapshot,
 )
@@ -109,21 +107,19 @@ def _record_status(order: Order, from_status: str, actor: Actor, reason: str = "
 
 
 def _next_number() -> int:
-    """The next order number, from one counter row: sequential, unique, and a rolled-back
-    order gives its number back.
+    """A new order number: unique and increasing, not gapless.
 
-    The UPDATE locks the row until the order's transaction ends, so every order
-    creation waits for the one before it to commit: take the number last.
+    On PostgreSQL it comes from the sequence ``orders_order_number_seq`` (migration
+    0005), which takes no lock, so creations do not wait for each other; a rolled-back
+    order's number is never handed out again. SQLite (development) takes the highest
+    number + 1: its transactions begin IMMEDIATE (common.settings), so the creating
+    transaction already holds the database's only write lock.
     """
-    table = connection.ops.quote_name(OrderNumber._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET last = last + 1 WHERE id = 1 RETURNING last")  # noqa: S608 - our own table name
-        row = cursor.fetchone()
-    if row is None:  # a migration makes the row; a flushed test database has none
-        with contextlib.suppress(IntegrityError), transaction.atomic():
-            OrderNumber.objects.create(pk=1, last=0)
-        return _next_number()
-    return row[0]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval('orders_order_number_seq')")
+            return cursor.fetchone()[0]
+    return (Order.objects.aggregate(highest=Max("number"))["highest"] or 0) + 1
 
 
 @transaction.atomic
