@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from clients import brazil
+from clients import brazil, selectors
 from clients.models import Address, Client
 from common.actors import Actor
 from common.errors import NotFound
@@ -85,7 +85,8 @@ def client_create(
     email: str = "",
     phone: str = "",
 ) -> Client:
-    """Registers a client; publishes ``clients.client.created``."""
+    """Registers a client; publishes ``clients.client.created``. Returns it with its
+    (empty) addresses loaded."""
     client = Client(
         kind=kind,
         name=name.strip(),
@@ -93,6 +94,7 @@ def client_create(
         email=email.strip(),
         phone=normalize_phone(phone),
     )
+    selectors.client_without_addresses(client)
     _save_client(client)
     return client
 
@@ -102,8 +104,9 @@ def client_update(
     *, actor: Actor | None, client_id: uuid.UUID, expected_version: int | None, **changes: Any
 ) -> Client:
     """Changes the given fields (see CLIENT_FIELDS); publishes one ``updated`` (or ``deleted``
-    when it deactivates the client)."""
+    when it deactivates the client). Returns it with its addresses loaded."""
     client = lock(Client, client_id, expected_version=expected_version)
+    selectors.client_load_addresses(client)  # read once, for the event and the caller
     if "name" in changes:
         changes["name"] = changes["name"].strip()
     if "phone" in changes:
@@ -185,11 +188,12 @@ def address_create(*, actor: Actor | None, client_id: uuid.UUID, **values: Any) 
 def _lock_address(
     client_id: uuid.UUID, address_id: uuid.UUID, expected_version: int | None
 ) -> Address:
-    lock(Client, client_id)  # serializes default swaps of one client
+    client = lock(Client, client_id)  # serializes default swaps of one client
     address = Address.objects.filter(pk=address_id, client_id=client_id).first()
     if address is None:
         raise NotFound("This client has no address with this id.")
     check_version(address, expected_version)
+    address.client = client  # the row at hand: the client's event needs no read of it
     return address
 
 

@@ -15,61 +15,12 @@ from rest_framework.response import Response
 
 from clients import brazil, selectors, services
 from clients.models import Address, Client
-from common.actors import actor_of
+from clients.serializers import AddressOutputSerializer, ClientOutputSerializer
+from common.actors import Actor, actor_of
 from common.auth import model_permissions
-from common.fields import UTCDateTimeField
 from common.idempotency import idempotent_create
 from common.pagination import paginated
-from common.versioning import expected_version, with_etag
-
-# --- output shapes --------------------------------------------------------------------
-
-
-class AddressOutputSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    label = serializers.CharField()
-    street = serializers.CharField()
-    number = serializers.CharField()
-    complement = serializers.CharField()
-    district = serializers.CharField()
-    city = serializers.CharField()
-    state = serializers.CharField()
-    postal_code = serializers.CharField()
-    country = serializers.CharField()
-    is_default = serializers.BooleanField()
-    version = serializers.IntegerField()
-    created_at = UTCDateTimeField()
-    updated_at = UTCDateTimeField()
-
-
-class ClientOutputSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    kind = serializers.CharField()
-    name = serializers.CharField()
-    document = serializers.CharField(help_text="Digits (CPF) or characters (CNPJ), no punctuation.")
-    document_formatted = serializers.CharField(source="formatted_document")
-    email = serializers.CharField()
-    phone = serializers.CharField()
-    is_active = serializers.BooleanField()
-    version = serializers.IntegerField()
-    created_at = UTCDateTimeField()
-    updated_at = UTCDateTimeField()
-    addresses = AddressOutputSerializer(many=True, source="addresses.all")
-
-
-def _client_response(client: Client, status_code: int = status.HTTP_200_OK) -> Response:
-    client = selectors.client_get(client_id=client.pk)
-    return with_etag(
-        Response(ClientOutputSerializer(client).data, status=status_code), client.version
-    )
-
-
-def _address_response(address: Address, status_code: int = status.HTTP_200_OK) -> Response:
-    address.refresh_from_db()
-    return with_etag(
-        Response(AddressOutputSerializer(address).data, status=status_code), address.version
-    )
-
+from common.views import DestroyMixin, RetrieveMixin, UpdateMixin, render
 
 # --- clients --------------------------------------------------------------------------
 
@@ -146,48 +97,29 @@ class ClientListView(GenericAPIView):
         serializer = ClientInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         client = services.client_create(actor=actor_of(request.user), **serializer.validated_data)
-        response = _client_response(client, status.HTTP_201_CREATED)
+        response = render(ClientOutputSerializer, client, status.HTTP_201_CREATED)
         response["Location"] = reverse("client-detail", kwargs={"pk": client.pk})
         return response
 
 
-class ClientDetailView(GenericAPIView):
+@extend_schema(tags=["clients"])
+class ClientDetailView(RetrieveMixin, UpdateMixin, DestroyMixin):
     permission_classes = [model_permissions("clients.client")]
     serializer_class = ClientUpdateSerializer
+    output_serializer_class = ClientOutputSerializer
 
-    @extend_schema(responses={200: ClientOutputSerializer}, tags=["clients"])
-    def get(self, request: Request, pk: uuid.UUID) -> Response:
-        return _client_response(selectors.client_get(client_id=pk))
+    def fetch(self, *, pk: uuid.UUID) -> Client:
+        return selectors.client_get(client_id=pk)
 
-    def _update(self, request: Request, pk: uuid.UUID, *, partial: bool) -> Response:
-        serializer = ClientUpdateSerializer(data=request.data, partial=partial)
-        serializer.is_valid(raise_exception=True)
-        client = services.client_update(
-            actor=actor_of(request.user),
-            client_id=pk,
-            expected_version=expected_version(request),
-            **serializer.validated_data,
+    def update(
+        self, *, actor: Actor, expected_version: int | None, data: dict[str, Any], pk: uuid.UUID
+    ) -> Client:
+        return services.client_update(
+            actor=actor, client_id=pk, expected_version=expected_version, **data
         )
-        return _client_response(client)
 
-    @extend_schema(
-        request=ClientUpdateSerializer, responses={200: ClientOutputSerializer}, tags=["clients"]
-    )
-    def put(self, request: Request, pk: uuid.UUID) -> Response:
-        return self._update(request, pk, partial=False)
-
-    @extend_schema(
-        request=ClientUpdateSerializer, responses={200: ClientOutputSerializer}, tags=["clients"]
-    )
-    def patch(self, request: Request, pk: uuid.UUID) -> Response:
-        return self._update(request, pk, partial=True)
-
-    @extend_schema(responses={204: None}, tags=["clients"])
-    def delete(self, request: Request, pk: uuid.UUID) -> Response:
-        services.client_deactivate(
-            actor=actor_of(request.user), client_id=pk, expected_version=expected_version(request)
-        )
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def destroy(self, *, actor: Actor, expected_version: int | None, pk: uuid.UUID) -> None:
+        services.client_deactivate(actor=actor, client_id=pk, expected_version=expected_version)
 
 
 # --- addresses ------------------------------------------------------------------------
@@ -229,51 +161,40 @@ class AddressListView(GenericAPIView):
         address = services.address_create(
             actor=actor_of(request.user), client_id=pk, **serializer.validated_data
         )
-        response = _address_response(address, status.HTTP_201_CREATED)
+        response = render(AddressOutputSerializer, address, status.HTTP_201_CREATED)
         response["Location"] = reverse("address-detail", kwargs={"pk": pk, "aid": address.pk})
         return response
 
 
-class AddressDetailView(GenericAPIView):
+@extend_schema(tags=["addresses"])
+class AddressDetailView(RetrieveMixin, UpdateMixin, DestroyMixin):
     permission_classes = [model_permissions("clients.client")]
     serializer_class = AddressInputSerializer
+    output_serializer_class = AddressOutputSerializer
 
-    @extend_schema(responses={200: AddressOutputSerializer}, tags=["addresses"])
-    def get(self, request: Request, pk: uuid.UUID, aid: uuid.UUID) -> Response:
-        return _address_response(selectors.address_get(client_id=pk, address_id=aid))
+    def fetch(self, *, pk: uuid.UUID, aid: uuid.UUID) -> Address:
+        return selectors.address_get(client_id=pk, address_id=aid)
 
-    def _update(
-        self, request: Request, pk: uuid.UUID, aid: uuid.UUID, *, partial: bool
-    ) -> Response:
-        serializer = AddressInputSerializer(data=request.data, partial=partial)
-        serializer.is_valid(raise_exception=True)
-        address = services.address_update(
-            actor=actor_of(request.user),
+    def update(
+        self,
+        *,
+        actor: Actor,
+        expected_version: int | None,
+        data: dict[str, Any],
+        pk: uuid.UUID,
+        aid: uuid.UUID,
+    ) -> Address:
+        return services.address_update(
+            actor=actor,
             client_id=pk,
             address_id=aid,
-            expected_version=expected_version(request),
-            **serializer.validated_data,
+            expected_version=expected_version,
+            **data,
         )
-        return _address_response(address)
 
-    @extend_schema(
-        request=AddressInputSerializer, responses={200: AddressOutputSerializer}, tags=["addresses"]
-    )
-    def put(self, request: Request, pk: uuid.UUID, aid: uuid.UUID) -> Response:
-        return self._update(request, pk, aid, partial=False)
-
-    @extend_schema(
-        request=AddressInputSerializer, responses={200: AddressOutputSerializer}, tags=["addresses"]
-    )
-    def patch(self, request: Request, pk: uuid.UUID, aid: uuid.UUID) -> Response:
-        return self._update(request, pk, aid, partial=True)
-
-    @extend_schema(responses={204: None}, tags=["addresses"])
-    def delete(self, request: Request, pk: uuid.UUID, aid: uuid.UUID) -> Response:
+    def destroy(
+        self, *, actor: Actor, expected_version: int | None, pk: uuid.UUID, aid: uuid.UUID
+    ) -> None:
         services.address_delete(
-            actor=actor_of(request.user),
-            client_id=pk,
-            address_id=aid,
-            expected_version=expected_version(request),
+            actor=actor, client_id=pk, address_id=aid, expected_version=expected_version
         )
-        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -81,16 +81,6 @@ class ProductSnapshot(models.Model):
         return f"{self.sku} — {self.name}"
 
 
-class OrderNumber(models.Model):
-    """The last order number handed out; locked while an order is created."""
-
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    last = models.PositiveBigIntegerField(default=0)
-
-    def __str__(self) -> str:
-        return str(self.last)
-
-
 class Order(VersionedModel):
     class Status(models.TextChoices):
         OPEN = "open", _("Open")

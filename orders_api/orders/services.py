@@ -12,14 +12,13 @@ edit of an order that is not open, ``NotFound`` 404, ``PreconditionFailed`` 412.
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import prefetch_related_objects
+from django.db import connection, transaction
+from django.db.models import Max, prefetch_related_objects
 from django.utils.translation import gettext
 
 from common.actors import Actor
@@ -31,7 +30,6 @@ from orders.models import (
     ClientSnapshot,
     Order,
     OrderItem,
-    OrderNumber,
     OrderStatusChange,
     ProductSnapshot,
 )
@@ -109,21 +107,19 @@ def _record_status(order: Order, from_status: str, actor: Actor, reason: str = "
 
 
 def _next_number() -> int:
-    """The next order number, from one counter row: sequential, unique, and a rolled-back
-    order gives its number back.
+    """A new order number: unique and increasing, not gapless.
 
-    The UPDATE locks the row until the order's transaction ends, so every order
-    creation waits for the one before it to commit: take the number last.
+    On PostgreSQL it comes from the sequence ``orders_order_number_seq`` (migration
+    0005), which takes no lock, so creations do not wait for each other; a rolled-back
+    order's number is never handed out again. SQLite (development) takes the highest
+    number + 1: its transactions begin IMMEDIATE (common.settings), so the creating
+    transaction already holds the database's only write lock.
     """
-    table = connection.ops.quote_name(OrderNumber._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET last = last + 1 WHERE id = 1 RETURNING last")  # noqa: S608 - our own table name
-        row = cursor.fetchone()
-    if row is None:  # a migration makes the row; a flushed test database has none
-        with contextlib.suppress(IntegrityError), transaction.atomic():
-            OrderNumber.objects.create(pk=1, last=0)
-        return _next_number()
-    return row[0]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval('orders_order_number_seq')")
+            return cursor.fetchone()[0]
+    return (Order.objects.aggregate(highest=Max("number"))["highest"] or 0) + 1
 
 
 @transaction.atomic
@@ -181,8 +177,10 @@ def order_update(
     notes: str | None = None,
     shipping_address_id: uuid.UUID | None = None,
 ) -> Order:
-    """Changes an open order's notes or shipping address (copied from the client's copy)."""
+    """Changes an open order's notes or shipping address (copied from the client's copy).
+    Returns the order with its items loaded."""
     order = _lock_open_order(order_id, expected_version)
+    prefetch_related_objects([order], "items")  # read once, for the event and the caller
     if notes is not None:
         order.notes = notes
     if shipping_address_id is not None:
@@ -208,13 +206,15 @@ def order_item_add(
     product = _products([ItemRequest(product_id, quantity)], "product_id")[product_id]
     item = _item(order, product, quantity)
     item.save()
+    prefetch_related_objects([order], "items")  # read once, for the total and the event
     _recompute_total(order)
     order.save()
     return item
 
 
 def _order_item(order: Order, item_id: uuid.UUID, expected_version: int | None) -> OrderItem:
-    item = order.items.filter(pk=item_id).first()
+    """The order's item (from its prefetched items when it has them)."""
+    item = next((item for item in order.items.all() if item.pk == item_id), None)
     if item is None:
         raise NotFound("This order has no item with this id.")
     check_version(item, expected_version)
@@ -232,6 +232,9 @@ def order_item_update(
 ) -> OrderItem:
     """Changes a line's quantity; its unit price stays the one it was added at."""
     order = _lock_open_order(order_id, None)
+    # One read of the items: the line changed is one of them, so the total and the event
+    # see its new quantity.
+    prefetch_related_objects([order], "items")
     item = _order_item(order, item_id, expected_version)
     item.quantity = quantity
     item.total = item.unit_price * quantity
@@ -247,15 +250,18 @@ def order_item_remove(
 ) -> None:
     order = _lock_open_order(order_id, None)
     _order_item(order, item_id, expected_version).delete()
+    prefetch_related_objects([order], "items")  # the rest, for the total and the event
     _recompute_total(order)
     order.save()
 
 
 @transaction.atomic
 def order_finish(*, order_id: uuid.UUID, actor: Actor, expected_version: int | None) -> Order:
-    """Closes an open order with at least one item. Publishes ``orders.order.finished``."""
+    """Closes an open order with at least one item. Publishes ``orders.order.finished``.
+    Returns the order with its items loaded."""
     order = _lock_open_order(order_id, expected_version)
-    if not order.items.exists():
+    prefetch_related_objects([order], "items")  # read once, for the checks, event and caller
+    if not order.items.all():
         raise DomainError(
             gettext("Order #%(number)s has no items; add one before finishing.")
             % {"number": order.number},
@@ -324,7 +330,7 @@ def order_cancel(
     *, order_id: uuid.UUID, actor: Actor, reason: str = "", expected_version: int | None
 ) -> Order:
     """Cancels an open order, or a finished one whose stock was rejected (nothing was
-    taken). Publishes ``orders.order.cancelled``."""
+    taken). Publishes ``orders.order.cancelled``. Returns the order with its items loaded."""
     order = lock(Order, order_id, expected_version=expected_version)
     cancellable = order.status == Order.Status.OPEN or (
         order.status == Order.Status.FINISHED and order.stock_status == Order.StockStatus.REJECTED
@@ -346,6 +352,7 @@ def order_cancel(
             extra={"order_status": order.status, "stock_status": order.stock_status},
         )
     previous = order.status
+    prefetch_related_objects([order], "items")  # read once, for the event and the caller
     order.status = Order.Status.CANCELLED
     order.cancel_reason = reason
     order.save()

@@ -6,7 +6,6 @@ import uuid
 from typing import Any
 
 import django_filters
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -14,71 +13,25 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from common.actors import actor_of
+from common.actors import Actor, actor_of
 from common.auth import HasPermission, MethodPermission, model_permissions
 from common.browsable import ListWithBlankItem, NoBody
-from common.fields import UTCDateTimeField
 from common.filters import UTCIsoDateTimeFilter, ValueOrLabelFilter
 from common.idempotency import idempotent_create
 from common.pagination import paginated
-from common.versioning import expected_version, with_etag
+from common.versioning import expected_version
+from common.views import DestroyMixin, PatchMixin, RetrieveMixin, render
 from orders import selectors, services
 from orders.models import ClientSnapshot, Order, OrderItem, ProductSnapshot
+from orders.serializers import (
+    ClientSnapshotOutputSerializer,
+    OrderItemOutputSerializer,
+    OrderOutputSerializer,
+    ProductSnapshotOutputSerializer,
+)
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
 VIEW = "orders.view_order"
 CHANGE = "orders.change_order"
-
-
-# --- output shapes --------------------------------------------------------------------
-
-
-class OrderItemOutputSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    product_id = serializers.UUIDField()
-    sku = serializers.CharField()
-    product_name = serializers.CharField()
-    quantity = serializers.IntegerField()
-    unit_price = serializers.DecimalField(**MONEY)
-    total = serializers.DecimalField(**MONEY)
-    version = serializers.IntegerField()
-
-
-class OrderOutputSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    number = serializers.IntegerField()
-    client_id = serializers.UUIDField()
-    client_name = serializers.CharField()
-    shipping_address = serializers.JSONField(allow_null=True)
-    status = serializers.CharField()
-    stock_status = serializers.CharField(
-        help_text="none until finished; pending, then issued or rejected by products_api"
-    )
-    stock_reason = serializers.CharField()
-    stock_shortages = serializers.JSONField()
-    notes = serializers.CharField()
-    cancel_reason = serializers.CharField()
-    items = OrderItemOutputSerializer(many=True, source="items.all")
-    total = serializers.DecimalField(**MONEY)
-    version = serializers.IntegerField()
-    created_at = UTCDateTimeField()
-    updated_at = UTCDateTimeField()
-
-
-def _render_order(order: Order, status_code: int = status.HTTP_200_OK) -> Response:
-    return with_etag(Response(OrderOutputSerializer(order).data, status=status_code), order.version)
-
-
-def _order_response(order: Order, status_code: int = status.HTTP_200_OK) -> Response:
-    """The order as stored now, read back with its items."""
-    return _render_order(selectors.order_get(order_id=order.pk), status_code)
-
-
-def _item_response(item: OrderItem, status_code: int = status.HTTP_200_OK) -> Response:
-    item = selectors.order_item_get(item_id=item.pk)
-    return with_etag(
-        Response(OrderItemOutputSerializer(item).data, status=status_code), item.version
-    )
 
 
 # --- orders ---------------------------------------------------------------------------
@@ -138,13 +91,13 @@ class OrderListView(GenericAPIView):
             notes=data.get("notes", ""),
             shipping_address_id=data.get("shipping_address_id"),
         )
-        # The order as written, items included: nothing to read back.
-        response = _render_order(order, status.HTTP_201_CREATED)
+        response = render(OrderOutputSerializer, order, status.HTTP_201_CREATED)
         response["Location"] = reverse("order-detail", kwargs={"pk": order.pk})
         return response
 
 
-class OrderDetailView(GenericAPIView):
+@extend_schema(tags=["orders"])
+class OrderDetailView(RetrieveMixin, PatchMixin):
     permission_classes = [MethodPermission({"GET": VIEW, "PATCH": CHANGE})]
 
     class InputSerializer(serializers.Serializer):
@@ -152,22 +105,17 @@ class OrderDetailView(GenericAPIView):
         shipping_address_id = serializers.UUIDField(required=False)
 
     serializer_class = InputSerializer
+    output_serializer_class = OrderOutputSerializer
 
-    @extend_schema(responses={200: OrderOutputSerializer}, tags=["orders"])
-    def get(self, request: Request, pk: uuid.UUID) -> Response:
-        return _order_response(selectors.order_get(order_id=pk))
+    def fetch(self, *, pk: uuid.UUID) -> Order:
+        return selectors.order_get(order_id=pk)
 
-    @extend_schema(request=InputSerializer, responses={200: OrderOutputSerializer}, tags=["orders"])
-    def patch(self, request: Request, pk: uuid.UUID) -> Response:
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        order = services.order_update(
-            actor=actor_of(request.user),
-            order_id=pk,
-            expected_version=expected_version(request),
-            **serializer.validated_data,
+    def update(
+        self, *, actor: Actor, expected_version: int | None, data: dict[str, Any], pk: uuid.UUID
+    ) -> Order:
+        return services.order_update(
+            actor=actor, order_id=pk, expected_version=expected_version, **data
         )
-        return _order_response(order)
 
 
 class OrderItemListView(GenericAPIView):
@@ -187,43 +135,40 @@ class OrderItemListView(GenericAPIView):
             expected_version=expected_version(request),
             **serializer.validated_data,
         )
-        response = _item_response(item, status.HTTP_201_CREATED)
+        response = render(OrderItemOutputSerializer, item, status.HTTP_201_CREATED)
         response["Location"] = reverse("order-item-detail", kwargs={"pk": pk, "iid": item.pk})
         return response
 
 
-class OrderItemDetailView(GenericAPIView):
+@extend_schema(tags=["orders"])
+class OrderItemDetailView(PatchMixin, DestroyMixin):
     permission_classes = [HasPermission(CHANGE)]
 
     class InputSerializer(serializers.Serializer):
         quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
 
     serializer_class = InputSerializer
+    output_serializer_class = OrderItemOutputSerializer
 
-    @extend_schema(
-        request=InputSerializer, responses={200: OrderItemOutputSerializer}, tags=["orders"]
-    )
-    def patch(self, request: Request, pk: uuid.UUID, iid: uuid.UUID) -> Response:
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        item = services.order_item_update(
-            actor=actor_of(request.user),
-            order_id=pk,
-            item_id=iid,
-            expected_version=expected_version(request),
-            **serializer.validated_data,
+    def update(
+        self,
+        *,
+        actor: Actor,
+        expected_version: int | None,
+        data: dict[str, Any],
+        pk: uuid.UUID,
+        iid: uuid.UUID,
+    ) -> OrderItem:
+        return services.order_item_update(
+            actor=actor, order_id=pk, item_id=iid, expected_version=expected_version, **data
         )
-        return _item_response(item)
 
-    @extend_schema(responses={204: None}, tags=["orders"])
-    def delete(self, request: Request, pk: uuid.UUID, iid: uuid.UUID) -> Response:
+    def destroy(
+        self, *, actor: Actor, expected_version: int | None, pk: uuid.UUID, iid: uuid.UUID
+    ) -> None:
         services.order_item_remove(
-            actor=actor_of(request.user),
-            order_id=pk,
-            item_id=iid,
-            expected_version=expected_version(request),
+            actor=actor, order_id=pk, item_id=iid, expected_version=expected_version
         )
-        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class OrderFinishView(GenericAPIView):
@@ -237,7 +182,7 @@ class OrderFinishView(GenericAPIView):
         order = services.order_finish(
             order_id=pk, actor=actor_of(request.user), expected_version=expected_version(request)
         )
-        return _order_response(order)
+        return render(OrderOutputSerializer, order)
 
 
 class OrderCancelView(GenericAPIView):
@@ -258,36 +203,10 @@ class OrderCancelView(GenericAPIView):
             expected_version=expected_version(request),
             reason=serializer.validated_data.get("reason", ""),
         )
-        return _order_response(order)
+        return render(OrderOutputSerializer, order)
 
 
 # --- local copies ---------------------------------------------------------------------
-
-
-class ClientSnapshotOutputSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    kind = serializers.CharField()
-    name = serializers.CharField()
-    document = serializers.CharField()
-    email = serializers.CharField()
-    phone = serializers.CharField()
-    is_active = serializers.BooleanField()
-    addresses = serializers.JSONField()
-    version = serializers.IntegerField()
-    synced_at = UTCDateTimeField()
-
-
-class ProductSnapshotOutputSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    sku = serializers.CharField()
-    name = serializers.CharField()
-    price = serializers.DecimalField(**MONEY)
-    is_active = serializers.BooleanField()
-    stock_quantity = serializers.IntegerField()
-    min_quantity = serializers.IntegerField()
-    max_quantity = serializers.IntegerField()
-    version = serializers.IntegerField()
-    synced_at = UTCDateTimeField()
 
 
 class _SnapshotListView(GenericAPIView):
@@ -296,15 +215,6 @@ class _SnapshotListView(GenericAPIView):
 
     def get(self, request: Request) -> Response:
         return paginated(self, self.output)
-
-
-class _SnapshotDetailView(GenericAPIView):
-    permission_classes = [HasPermission(VIEW)]
-    output: type[serializers.Serializer]
-
-    def get(self, request: Request, pk: uuid.UUID) -> Response:
-        snapshot = get_object_or_404(self.get_queryset(), pk=pk)
-        return with_etag(Response(self.output(snapshot).data), snapshot.version)
 
 
 class ClientSnapshotListView(_SnapshotListView):
@@ -322,13 +232,13 @@ class ClientSnapshotListView(_SnapshotListView):
         return super().get(request)
 
 
-class ClientSnapshotDetailView(_SnapshotDetailView):
-    output = ClientSnapshotOutputSerializer
-    queryset = ClientSnapshot.objects.all()
+@extend_schema(tags=["snapshots"])
+class ClientSnapshotDetailView(RetrieveMixin):
+    permission_classes = [HasPermission(VIEW)]
+    output_serializer_class = ClientSnapshotOutputSerializer
 
-    @extend_schema(responses={200: ClientSnapshotOutputSerializer}, tags=["snapshots"])
-    def get(self, request: Request, pk: uuid.UUID) -> Response:
-        return super().get(request, pk)
+    def fetch(self, *, pk: uuid.UUID) -> ClientSnapshot:
+        return selectors.client_snapshot_get(client_id=pk)
 
 
 class ProductSnapshotListView(_SnapshotListView):
@@ -346,10 +256,10 @@ class ProductSnapshotListView(_SnapshotListView):
         return super().get(request)
 
 
-class ProductSnapshotDetailView(_SnapshotDetailView):
-    output = ProductSnapshotOutputSerializer
-    queryset = ProductSnapshot.objects.all()
+@extend_schema(tags=["snapshots"])
+class ProductSnapshotDetailView(RetrieveMixin):
+    permission_classes = [HasPermission(VIEW)]
+    output_serializer_class = ProductSnapshotOutputSerializer
 
-    @extend_schema(responses={200: ProductSnapshotOutputSerializer}, tags=["snapshots"])
-    def get(self, request: Request, pk: uuid.UUID) -> Response:
-        return super().get(request, pk)
+    def fetch(self, *, pk: uuid.UUID) -> ProductSnapshot:
+        return selectors.product_snapshot_get(product_id=pk)

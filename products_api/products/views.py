@@ -14,54 +14,15 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from common.actors import actor_of
+from common.actors import Actor, actor_of
 from common.auth import MethodPermission, model_permissions
-from common.fields import UTCDateTimeField
 from common.idempotency import idempotent_create
 from common.pagination import paginated
-from common.versioning import expected_version, with_etag
+from common.versioning import with_etag
+from common.views import DestroyMixin, RetrieveMixin, UpdateMixin, render
 from products import selectors, services
 from products.models import Product, StockMovement
-
-MONEY = {"max_digits": 12, "decimal_places": 2}
-
-
-class ProductOutputSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    sku = serializers.CharField()
-    name = serializers.CharField()
-    description = serializers.CharField()
-    price = serializers.DecimalField(**MONEY)
-    is_active = serializers.BooleanField()
-    stock_quantity = serializers.IntegerField()
-    min_quantity = serializers.IntegerField()
-    max_quantity = serializers.IntegerField()
-    low_stock = serializers.BooleanField(help_text="stock_quantity <= min_quantity")
-    version = serializers.IntegerField()
-    created_at = UTCDateTimeField()
-    updated_at = UTCDateTimeField()
-
-
-class StockMovementOutputSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    product_id = serializers.UUIDField()
-    kind = serializers.CharField()
-    quantity = serializers.IntegerField()
-    delta = serializers.IntegerField()
-    quantity_before = serializers.IntegerField()
-    quantity_after = serializers.IntegerField()
-    reason = serializers.CharField()
-    reference = serializers.CharField()
-    created_by = serializers.CharField()
-    created_by_username = serializers.CharField()
-    created_at = UTCDateTimeField()
-
-
-def _product_response(product: Product, status_code: int = status.HTTP_200_OK) -> Response:
-    product = selectors.product_get(product_id=product.pk)
-    return with_etag(
-        Response(ProductOutputSerializer(product).data, status=status_code), product.version
-    )
+from products.serializers import MONEY, ProductOutputSerializer, StockMovementOutputSerializer
 
 
 class ProductFilter(django_filters.FilterSet):
@@ -122,48 +83,29 @@ class ProductListView(GenericAPIView):
         serializer = ProductCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         product = services.product_create(actor=actor_of(request.user), **serializer.validated_data)
-        response = _product_response(product, status.HTTP_201_CREATED)
+        response = render(ProductOutputSerializer, product, status.HTTP_201_CREATED)
         response["Location"] = reverse("product-detail", kwargs={"pk": product.pk})
         return response
 
 
-class ProductDetailView(GenericAPIView):
+@extend_schema(tags=["products"])
+class ProductDetailView(RetrieveMixin, UpdateMixin, DestroyMixin):
     permission_classes = [model_permissions("products.product")]
     serializer_class = ProductInputSerializer
+    output_serializer_class = ProductOutputSerializer
 
-    @extend_schema(responses={200: ProductOutputSerializer}, tags=["products"])
-    def get(self, request: Request, pk: uuid.UUID) -> Response:
-        return _product_response(selectors.product_get(product_id=pk))
+    def fetch(self, *, pk: uuid.UUID) -> Product:
+        return selectors.product_get(product_id=pk)
 
-    def _update(self, request: Request, pk: uuid.UUID, *, partial: bool) -> Response:
-        serializer = ProductInputSerializer(data=request.data, partial=partial)
-        serializer.is_valid(raise_exception=True)
-        product = services.product_update(
-            actor=actor_of(request.user),
-            product_id=pk,
-            expected_version=expected_version(request),
-            **serializer.validated_data,
+    def update(
+        self, *, actor: Actor, expected_version: int | None, data: dict[str, Any], pk: uuid.UUID
+    ) -> Product:
+        return services.product_update(
+            actor=actor, product_id=pk, expected_version=expected_version, **data
         )
-        return _product_response(product)
 
-    @extend_schema(
-        request=ProductInputSerializer, responses={200: ProductOutputSerializer}, tags=["products"]
-    )
-    def put(self, request: Request, pk: uuid.UUID) -> Response:
-        return self._update(request, pk, partial=False)
-
-    @extend_schema(
-        request=ProductInputSerializer, responses={200: ProductOutputSerializer}, tags=["products"]
-    )
-    def patch(self, request: Request, pk: uuid.UUID) -> Response:
-        return self._update(request, pk, partial=True)
-
-    @extend_schema(responses={204: None}, tags=["products"])
-    def delete(self, request: Request, pk: uuid.UUID) -> Response:
-        services.product_deactivate(
-            actor=actor_of(request.user), product_id=pk, expected_version=expected_version(request)
-        )
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def destroy(self, *, actor: Actor, expected_version: int | None, pk: uuid.UUID) -> None:
+        services.product_deactivate(actor=actor, product_id=pk, expected_version=expected_version)
 
 
 class StockMovementListView(GenericAPIView):

@@ -131,3 +131,13 @@ def test_the_client_shows_its_addresses_default_first(admin_api):
     assert [a["label"] for a in body["addresses"]] == ["A", "B"]
     listed = admin_api.get(_url(client)).json()
     assert listed["count"] == 2 and listed["results"][0]["label"] == "A"
+
+
+def test_list_query_count_does_not_grow_with_the_page(admin_api, django_assert_num_queries):
+    client = ClientFactory()
+    for _ in range(12):
+        AddressFactory(client=client)
+    with django_assert_num_queries(3):  # client exists, count, page
+        assert len(admin_api.get(f"{_url(client)}?limit=2").json()["results"]) == 2
+    with django_assert_num_queries(3):
+        assert len(admin_api.get(f"{_url(client)}?limit=12").json()["results"]) == 12

@@ -20,28 +20,60 @@ NEW_ADDRESS = {
 }
 
 CASES = [
-    Case("get", "clients/", "clients.view_client"),
-    Case("post", "clients/", "clients.add_client", NEW_CLIENT, 201),
-    Case("get", "clients/<uuid:pk>/", "clients.view_client"),
+    # count, page, addresses
+    Case("get", "clients/", "clients.view_client", queries=3),
+    # savepoint, document taken?, savepoint, insert, outbox, notify, release x2
+    Case("post", "clients/", "clients.add_client", NEW_CLIENT, 201, queries=8),
+    # the client, its addresses
+    Case("get", "clients/<uuid:pk>/", "clients.view_client", queries=2),
+    # savepoint, lock, addresses, document taken?, savepoint, update, outbox, notify,
+    # release x2
     Case(
         "put",
         "clients/<uuid:pk>/",
         "clients.change_client",
         dict(NEW_CLIENT, document="11.222.333/0001-81", kind="company"),
+        queries=10,
     ),
-    Case("patch", "clients/<uuid:pk>/", "clients.change_client", {"name": "Outro"}),
-    Case("delete", "clients/<uuid:pk>/", "clients.delete_client", None, 204),
-    Case("get", "clients/<uuid:pk>/addresses/", "clients.view_client"),
-    Case("post", "clients/<uuid:pk>/addresses/", "clients.add_client", NEW_ADDRESS, 201),
-    Case("get", "clients/<uuid:pk>/addresses/<uuid:aid>/", "clients.view_client"),
-    Case("put", "clients/<uuid:pk>/addresses/<uuid:aid>/", "clients.change_client", NEW_ADDRESS),
+    Case("patch", "clients/<uuid:pk>/", "clients.change_client", {"name": "Outro"}, queries=10),
+    # savepoint, lock, update, addresses (the event), outbox, notify, release
+    Case("delete", "clients/<uuid:pk>/", "clients.delete_client", None, 204, queries=7),
+    # client exists?, count, page
+    Case("get", "clients/<uuid:pk>/addresses/", "clients.view_client", queries=3),
+    # savepoint, lock, first address?, insert, then the client's event (relock, update,
+    # addresses, outbox, notify), release
+    Case(
+        "post",
+        "clients/<uuid:pk>/addresses/",
+        "clients.add_client",
+        NEW_ADDRESS,
+        201,
+        queries=10,
+    ),
+    Case("get", "clients/<uuid:pk>/addresses/<uuid:aid>/", "clients.view_client", queries=1),
+    # savepoint, lock, the address, its update or delete, the client's event (5), release
+    Case(
+        "put",
+        "clients/<uuid:pk>/addresses/<uuid:aid>/",
+        "clients.change_client",
+        NEW_ADDRESS,
+        queries=10,
+    ),
     Case(
         "patch",
         "clients/<uuid:pk>/addresses/<uuid:aid>/",
         "clients.change_client",
         {"label": "Casa"},
+        queries=10,
     ),
-    Case("delete", "clients/<uuid:pk>/addresses/<uuid:aid>/", "clients.delete_client", None, 204),
+    Case(
+        "delete",
+        "clients/<uuid:pk>/addresses/<uuid:aid>/",
+        "clients.delete_client",
+        None,
+        204,
+        queries=10,
+    ),
 ]
 
 
@@ -66,8 +98,11 @@ def test_without_the_code_is_403(client_with, case):
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
-def test_with_the_code_succeeds(client_with, case):
-    response = getattr(client_with(case.code), case.method)(_url(case), case.body, format="json")
+def test_with_the_code_succeeds(client_with, case, django_assert_max_num_queries):
+    assert case.queries is not None, f"{case} has no query budget"
+    url, client = _url(case), client_with(case.code)
+    with django_assert_max_num_queries(case.queries):
+        response = getattr(client, case.method)(url, case.body, format="json")
     assert response.status_code == case.expected, response.content
 
 

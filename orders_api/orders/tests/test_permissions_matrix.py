@@ -19,19 +19,27 @@ VIEW, ADD, CHANGE, CANCEL = (
 )
 
 CASES = [
-    Case("get", "orders/", VIEW),
-    Case("post", "orders/", ADD, "new order", 201),
-    Case("get", "orders/<uuid:pk>/", VIEW),
-    Case("patch", "orders/<uuid:pk>/", CHANGE, {"notes": "n"}),
-    Case("post", "orders/<uuid:pk>/items/", CHANGE, "new item", 201),
-    Case("patch", "orders/<uuid:pk>/items/<uuid:iid>/", CHANGE, {"quantity": 2}),
-    Case("delete", "orders/<uuid:pk>/items/<uuid:iid>/", CHANGE, None, 204),
-    Case("post", "orders/<uuid:pk>/finish", CHANGE),
-    Case("post", "orders/<uuid:pk>/cancel", CANCEL, {"reason": "r"}),
-    Case("get", "client-snapshots/", VIEW),
-    Case("get", "client-snapshots/<uuid:pk>/", VIEW),
-    Case("get", "product-snapshots/", VIEW),
-    Case("get", "product-snapshots/<uuid:pk>/", VIEW),
+    Case("get", "orders/", VIEW, queries=3),  # count, page, items
+    # savepoint, client, products, items, their read, status, number, order, outbox,
+    # notify, release
+    Case("post", "orders/", ADD, "new order", 201, queries=11),
+    Case("get", "orders/<uuid:pk>/", VIEW, queries=2),  # the order, its items
+    # savepoint, lock, items, update, outbox, notify, release
+    Case("patch", "orders/<uuid:pk>/", CHANGE, {"notes": "n"}, queries=7),
+    # savepoint, lock, product, insert, items, update, outbox, notify, release
+    Case("post", "orders/<uuid:pk>/items/", CHANGE, "new item", 201, queries=9),
+    # savepoint, lock, items, item update, order update, outbox, notify, release
+    Case("patch", "orders/<uuid:pk>/items/<uuid:iid>/", CHANGE, {"quantity": 2}, queries=8),
+    # savepoint, lock, items, delete, items, update, outbox, notify, release
+    Case("delete", "orders/<uuid:pk>/items/<uuid:iid>/", CHANGE, None, 204, queries=9),
+    # savepoint, lock, items, product copies, update, outbox, notify, status, release
+    Case("post", "orders/<uuid:pk>/finish", CHANGE, queries=9),
+    # savepoint, lock, items, update, outbox, notify, status, release
+    Case("post", "orders/<uuid:pk>/cancel", CANCEL, {"reason": "r"}, queries=8),
+    Case("get", "client-snapshots/", VIEW, queries=2),  # count, page
+    Case("get", "client-snapshots/<uuid:pk>/", VIEW, queries=1),
+    Case("get", "product-snapshots/", VIEW, queries=2),
+    Case("get", "product-snapshots/<uuid:pk>/", VIEW, queries=1),
 ]
 
 
@@ -72,9 +80,11 @@ def test_without_the_code_is_403(client_with, case):
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
-def test_with_the_code_succeeds(client_with, case):
-    url, body = _request(case)
-    response = getattr(client_with(case.code), case.method)(url, body, format="json")
+def test_with_the_code_succeeds(client_with, case, django_assert_max_num_queries):
+    assert case.queries is not None, f"{case} has no query budget"
+    (url, body), client = _request(case), client_with(case.code)
+    with django_assert_max_num_queries(case.queries):
+        response = getattr(client, case.method)(url, body, format="json")
     assert response.status_code == case.expected, response.content
 
 

@@ -8,7 +8,7 @@ from common.events import topology
 from common.events.consumer import handle_event, handled_types
 from common.models import InboxEvent
 from orders.models import ClientSnapshot, ProductSnapshot
-from orders.tests.factories import address
+from orders.tests.factories import ClientSnapshotFactory, ProductSnapshotFactory, address
 
 pytestmark = pytest.mark.django_db
 
@@ -130,3 +130,17 @@ def test_the_queue_receives_every_event_handled_here():
     } <= handled
     assert all(topology.routes_to("orders_api.events", kind) for kind in handled)
     assert not topology.routes_to("orders_api.events", "orders.order.created")
+
+
+@pytest.mark.parametrize(
+    ("path", "factory"),
+    [("client-snapshots/", ClientSnapshotFactory), ("product-snapshots/", ProductSnapshotFactory)],
+)
+def test_list_query_count_does_not_grow_with_the_page(
+    admin_api, django_assert_num_queries, path, factory
+):
+    factory.create_batch(12)
+    with django_assert_num_queries(2):  # count, page
+        assert len(admin_api.get(f"/api/v1/{path}?limit=2").json()["results"]) == 2
+    with django_assert_num_queries(2):
+        assert len(admin_api.get(f"/api/v1/{path}?limit=12").json()["results"]) == 12

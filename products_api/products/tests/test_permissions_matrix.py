@@ -12,19 +12,31 @@ pytestmark = pytest.mark.django_db
 NEW = {"sku": "NOVO-1", "name": "Novo", "price": "1.00", "max_quantity": 10}
 
 CASES = [
-    Case("get", "products/", "products.view_product"),
-    Case("post", "products/", "products.add_product", NEW, 201),
-    Case("get", "products/<uuid:pk>/", "products.view_product"),
-    Case("put", "products/<uuid:pk>/", "products.change_product", dict(NEW, sku="OUTRO-1")),
-    Case("patch", "products/<uuid:pk>/", "products.change_product", {"name": "Outro"}),
-    Case("delete", "products/<uuid:pk>/", "products.delete_product", None, 204),
-    Case("get", "products/<uuid:pk>/stock-movements/", "products.view_stockmovement"),
+    Case("get", "products/", "products.view_product", queries=2),  # count, page
+    # savepoint, sku taken?, savepoint, insert, outbox, notify, release x2
+    Case("post", "products/", "products.add_product", NEW, 201, queries=8),
+    Case("get", "products/<uuid:pk>/", "products.view_product", queries=1),
+    # savepoint, lock, sku taken?, savepoint, update, outbox, notify, release x2
+    Case(
+        "put",
+        "products/<uuid:pk>/",
+        "products.change_product",
+        dict(NEW, sku="OUTRO-1"),
+        queries=9,
+    ),
+    Case("patch", "products/<uuid:pk>/", "products.change_product", {"name": "Outro"}, queries=9),
+    # savepoint, lock, update, outbox, notify, release
+    Case("delete", "products/<uuid:pk>/", "products.delete_product", None, 204, queries=6),
+    # product exists?, count (no movements yet: no page query)
+    Case("get", "products/<uuid:pk>/stock-movements/", "products.view_stockmovement", queries=2),
+    # savepoint, lock, update, outbox, notify, movement, release
     Case(
         "post",
         "products/<uuid:pk>/stock-movements/",
         "products.add_stockmovement",
         {"kind": "in", "quantity": 1, "reason": "received"},
         201,
+        queries=7,
     ),
 ]
 
@@ -47,8 +59,11 @@ def test_without_the_code_is_403(client_with, case):
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
-def test_with_the_code_succeeds(client_with, case):
-    response = getattr(client_with(case.code), case.method)(_url(case), case.body, format="json")
+def test_with_the_code_succeeds(client_with, case, django_assert_max_num_queries):
+    assert case.queries is not None, f"{case} has no query budget"
+    url, client = _url(case), client_with(case.code)
+    with django_assert_max_num_queries(case.queries):
+        response = getattr(client, case.method)(url, case.body, format="json")
     assert response.status_code == case.expected, response.content
 
 

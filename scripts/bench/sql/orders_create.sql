@@ -7,7 +7,7 @@ SELECT (SELECT id FROM bench_clients WHERE n = :c) AS client_id, (SELECT id FROM
 BEGIN;
 SELECT * FROM orders_clientsnapshot WHERE id = :client_id ORDER BY name LIMIT 1;
 SELECT * FROM orders_productsnapshot WHERE id IN (:p1, :p2, :p3) ORDER BY name;
-UPDATE orders_ordernumber SET last = last + 1 WHERE id = 1 RETURNING last AS number \gset
+SELECT nextval('orders_order_number_seq') AS number \gset
 INSERT INTO orders_orderitem (version, created_at, updated_at, id, order_id, product_id, sku, product_name, quantity, unit_price, total) SELECT 1, now(), now(), gen_random_uuid(), :order_id, p.id, p.sku, p.name, 1, p.price, p.price FROM orders_productsnapshot p WHERE p.id IN (:p1, :p2, :p3);
 INSERT INTO orders_order (version, created_at, updated_at, id, number, client_id, client_name, shipping_address, status, stock_status, notes, total, cancel_reason, stock_reason, stock_shortages, created_by) VALUES (1, now(), now(), :order_id, :number, :client_id, 'Cliente Bench', '{"id": "0b790d80-2e2b-4976-a42d-f55af1e53380", "city": "São Paulo", "label": "Casa", "state": "SP", "number": "433", "street": "Rua das Flores", "country": "BR", "district": "Centro", "complement": "", "is_default": true, "postal_code": "01310100"}'::jsonb, 'open', 'none', '', 65.70, '', '', '[]'::jsonb, 'd6914f2a-aa96-4661-80c6-c055cccbe375');
 SELECT * FROM orders_orderitem WHERE order_id = :order_id ORDER BY created_at, id;

@@ -1,0 +1,40 @@
+"""The output shapes products_api's views share (docs/api.md)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from common.fields import UTCDateTimeField
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+class ProductOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    price = serializers.DecimalField(**MONEY)
+    is_active = serializers.BooleanField()
+    stock_quantity = serializers.IntegerField()
+    min_quantity = serializers.IntegerField()
+    max_quantity = serializers.IntegerField()
+    low_stock = serializers.BooleanField(help_text="stock_quantity <= min_quantity")
+    version = serializers.IntegerField()
+    created_at = UTCDateTimeField()
+    updated_at = UTCDateTimeField()
+
+
+class StockMovementOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    product_id = serializers.UUIDField()
+    kind = serializers.CharField()
+    quantity = serializers.IntegerField()
+    delta = serializers.IntegerField()
+    quantity_before = serializers.IntegerField()
+    quantity_after = serializers.IntegerField()
+    reason = serializers.CharField()
+    reference = serializers.CharField()
+    created_by = serializers.CharField()
+    created_by_username = serializers.CharField()
+    created_at = UTCDateTimeField()
