@@ -27,6 +27,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
+from common import projection
 from common.actors import Actor, actor_of
 from common.schema import AutoSchema
 from common.versioning import expected_version, with_etag
@@ -44,7 +45,8 @@ def render(
 ) -> Response:
     """``instance`` (a versioned resource) serialized, with its version as ETag."""
     return with_etag(
-        Response(serializer_class(instance).data, status=status_code), instance.version
+        Response(projection.render(serializer_class, instance), status=status_code),
+        instance.version,
     )
 
 

@@ -113,3 +113,8 @@ def test_what_does_not_compile_is_rendered_by_drf(serializer_class):
     assert projection.render_many(serializer_class, [thing]) == (
         serializer_class([thing], many=True).data
     )
+
+
+def test_a_rendering_carries_its_serializer_for_the_browsable_apis_form():
+    thing = _thing()
+    assert projection.render(ThingSerializer, thing).serializer.instance is thing

@@ -14,6 +14,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from common import projection
 from common.actors import Actor, actor_of
 from common.auth import MethodPermission, model_permissions
 from common.idempotency import idempotent_create
@@ -158,5 +159,7 @@ class StockMovementListView(GenericAPIView):
         )
         movement.stock_quantity = movement.product.stock_quantity
         movement.product_version = movement.product.version
-        response = Response(self.CreatedSerializer(movement).data, status=status.HTTP_201_CREATED)
+        response = Response(
+            projection.render(self.CreatedSerializer, movement), status=status.HTTP_201_CREATED
+        )
         return with_etag(response, movement.product.version)

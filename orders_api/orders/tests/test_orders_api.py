@@ -339,8 +339,8 @@ def test_creating_an_order_reads_only_its_items_back(admin_api, django_assert_nu
     client = ClientSnapshotFactory()
     first, second, third = (ProductSnapshotFactory() for _ in range(3))
     # savepoint, client, products, items, their read, status, number, order, outbox event,
-    # NOTIFY (wakes the relay on commit), release
-    with django_assert_num_queries(11):
+    # NOTIFY (wakes the relay on commit; PostgreSQL only), release
+    with django_assert_num_queries(11 if connection.vendor == "postgresql" else 10):
         response = _order(admin_api, client, (first, 1), (second, 2), (third, 3))
     assert response.status_code == 201, response.json()
     order = Order.objects.get(pk=response.json()["id"])

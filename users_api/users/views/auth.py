@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -16,10 +17,10 @@ from common import jwt_keys
 from common.actors import actor_of
 from common.idempotency import idempotent_create
 from common.versioning import expected_version
+from common.views import render
 from users import selectors, services
 from users.serializers import TokenPairOutputSerializer, UserOutputSerializer
 from users.throttling import LoginPerIPThrottle, RegisterPerIPThrottle, login_address
-from users.views.responses import created, user_response
 
 # --- authentication -------------------------------------------------------------------
 
@@ -50,7 +51,9 @@ class RegisterView(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = services.user_register(**serializer.validated_data)
-        return created(user_response(user, status.HTTP_201_CREATED), "user-detail", user.pk)
+        response = render(UserOutputSerializer, user, status.HTTP_201_CREATED)
+        response["Location"] = reverse("user-detail", kwargs={"pk": user.pk})
+        return response
 
 
 class TokenView(APIView):
@@ -153,7 +156,7 @@ class MeView(APIView):
 
     @extend_schema(responses={200: UserOutputSerializer}, tags=["me"])
     def get(self, request: Request) -> Response:
-        return user_response(selectors.user_get(user_id=request.user.id))
+        return render(UserOutputSerializer, selectors.user_get(user_id=request.user.id))
 
     @extend_schema(request=InputSerializer, responses={200: UserOutputSerializer}, tags=["me"])
     def patch(self, request: Request) -> Response:
@@ -164,7 +167,7 @@ class MeView(APIView):
             expected_version=expected_version(request),
             **serializer.validated_data,
         )
-        return user_response(user)
+        return render(UserOutputSerializer, user)
 
 
 class MePasswordView(APIView):

@@ -8,6 +8,7 @@ from typing import Any
 
 import django_filters
 from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
@@ -15,15 +16,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.actors import actor_of
+from common.actors import Actor, actor_of
 from common.auth import HasPermission, model_permissions
 from common.idempotency import idempotent_create
 from common.pagination import paginated
 from common.versioning import expected_version
+from common.views import DestroyMixin, PatchMixin, RetrieveMixin, UpdateMixin, render
 from users import selectors, services
-from users.models import User
+from users.models import Role, User
 from users.serializers import RoleOutputSerializer, UserOutputSerializer
-from users.views.responses import created, role_response, user_response
 
 # --- users ----------------------------------------------------------------------------
 
@@ -69,10 +70,13 @@ class UserListView(GenericAPIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = services.user_create(actor=actor_of(request.user), **serializer.validated_data)
-        return created(user_response(user, status.HTTP_201_CREATED), "user-detail", user.pk)
+        response = render(UserOutputSerializer, user, status.HTTP_201_CREATED)
+        response["Location"] = reverse("user-detail", kwargs={"pk": user.pk})
+        return response
 
 
-class UserDetailView(APIView):
+@extend_schema(tags=["users"])
+class UserDetailView(RetrieveMixin, PatchMixin, DestroyMixin):
     permission_classes = [model_permissions("users.user", methods=("GET", "PATCH", "DELETE"))]
 
     class InputSerializer(serializers.Serializer):
@@ -87,29 +91,20 @@ class UserDetailView(APIView):
         is_superuser = serializers.BooleanField(required=False)
 
     serializer_class = InputSerializer
+    output_serializer_class = UserOutputSerializer
 
-    @extend_schema(responses={200: UserOutputSerializer}, tags=["users"])
-    def get(self, request: Request, pk: uuid.UUID) -> Response:
-        return user_response(selectors.user_get(user_id=pk))
+    def fetch(self, *, pk: uuid.UUID) -> User:
+        return selectors.user_get(user_id=pk)
 
-    @extend_schema(request=InputSerializer, responses={200: UserOutputSerializer}, tags=["users"])
-    def patch(self, request: Request, pk: uuid.UUID) -> Response:
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        user = services.user_update(
-            actor=actor_of(request.user),
-            user_id=pk,
-            expected_version=expected_version(request),
-            **serializer.validated_data,
+    def update(
+        self, *, actor: Actor, expected_version: int | None, data: dict[str, Any], pk: uuid.UUID
+    ) -> User:
+        return services.user_update(
+            actor=actor, user_id=pk, expected_version=expected_version, **data
         )
-        return user_response(user)
 
-    @extend_schema(responses={204: None}, tags=["users"])
-    def delete(self, request: Request, pk: uuid.UUID) -> Response:
-        services.user_deactivate(
-            actor=actor_of(request.user), user_id=pk, expected_version=expected_version(request)
-        )
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def destroy(self, *, actor: Actor, expected_version: int | None, pk: uuid.UUID) -> None:
+        services.user_deactivate(actor=actor, user_id=pk, expected_version=expected_version)
 
 
 class UserRolesView(APIView):
@@ -132,7 +127,7 @@ class UserRolesView(APIView):
             role_ids=serializer.validated_data["roles"],
             expected_version=expected_version(request),
         )
-        return user_response(user)
+        return render(UserOutputSerializer, user)
 
 
 class UserPermissionsView(APIView):
@@ -157,7 +152,7 @@ class UserPermissionsView(APIView):
             codes=serializer.validated_data["permissions"],
             expected_version=expected_version(request),
         )
-        return user_response(user)
+        return render(UserOutputSerializer, user)
 
 
 # --- roles and the catalogue ----------------------------------------------------------
@@ -199,49 +194,34 @@ class RoleListView(GenericAPIView):
             description=data["description"],
             permission_codes=data["permissions"],
         )
-        return created(role_response(role, status.HTTP_201_CREATED), "role-detail", role.pk)
+        response = render(RoleOutputSerializer, role, status.HTTP_201_CREATED)
+        response["Location"] = reverse("role-detail", kwargs={"pk": role.pk})
+        return response
 
 
-class RoleDetailView(APIView):
+@extend_schema(tags=["roles"])
+class RoleDetailView(RetrieveMixin, UpdateMixin, DestroyMixin):
     permission_classes = [model_permissions("users.role")]
     serializer_class = RoleInputSerializer
+    output_serializer_class = RoleOutputSerializer
 
-    @extend_schema(responses={200: RoleOutputSerializer}, tags=["roles"])
-    def get(self, request: Request, pk: uuid.UUID) -> Response:
-        return role_response(selectors.role_get(role_id=pk))
+    def fetch(self, *, pk: uuid.UUID) -> Role:
+        return selectors.role_get(role_id=pk)
 
-    def _update(self, request: Request, pk: uuid.UUID, *, partial: bool) -> Response:
-        serializer = RoleInputSerializer(data=request.data, partial=partial)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        role = services.role_update(
-            actor=actor_of(request.user),
+    def update(
+        self, *, actor: Actor, expected_version: int | None, data: dict[str, Any], pk: uuid.UUID
+    ) -> Role:
+        return services.role_update(
+            actor=actor,
             role_id=pk,
-            expected_version=expected_version(request),
+            expected_version=expected_version,
             name=data.get("name"),
             description=data.get("description"),
             permission_codes=data.get("permissions"),
         )
-        return role_response(role)
 
-    @extend_schema(
-        request=RoleInputSerializer, responses={200: RoleOutputSerializer}, tags=["roles"]
-    )
-    def put(self, request: Request, pk: uuid.UUID) -> Response:
-        return self._update(request, pk, partial=False)
-
-    @extend_schema(
-        request=RoleInputSerializer, responses={200: RoleOutputSerializer}, tags=["roles"]
-    )
-    def patch(self, request: Request, pk: uuid.UUID) -> Response:
-        return self._update(request, pk, partial=True)
-
-    @extend_schema(responses={204: None}, tags=["roles"])
-    def delete(self, request: Request, pk: uuid.UUID) -> Response:
-        services.role_delete(
-            actor=actor_of(request.user), role_id=pk, expected_version=expected_version(request)
-        )
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def destroy(self, *, actor: Actor, expected_version: int | None, pk: uuid.UUID) -> None:
+        services.role_delete(actor=actor, role_id=pk, expected_version=expected_version)
 
 
 class PermissionListView(GenericAPIView):
