@@ -43,7 +43,7 @@ logger = logging.getLogger("common.events.relay")
 BATCH_EVENTS = 100
 BATCH_BYTES = 256 * 1024
 #: See ``run``'s ``linger``.
-LINGER_SECONDS = 0.005
+LINGER_SECONDS = 0.01
 
 
 #: Claims the oldest pending rows and marks them sent, in one statement, inside the
