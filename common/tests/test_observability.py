@@ -179,11 +179,11 @@ def test_metrics_answer_scrapes_by_address_whatever_the_host_header(api_client):
 def test_bad_allowed_cidrs_are_refused_at_start(monkeypatch):
     from django.core.exceptions import ImproperlyConfigured
 
-    from common.settings import observability
+    from common.settings.environment import metrics_allowed_networks
 
     monkeypatch.setenv("METRICS_ALLOWED_CIDRS", "10.0.0.0/8,not-a-network")
     with pytest.raises(ImproperlyConfigured, match="METRICS_ALLOWED_CIDRS"):
-        observability()
+        metrics_allowed_networks()
 
 
 def test_requests_are_counted_by_route_template_with_their_queries(
