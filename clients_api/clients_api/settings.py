@@ -8,7 +8,7 @@ from common.settings.events import *  # noqa: F403
 from common.settings.events import readiness_checks
 
 SERVICE_NAME = "clients_api"
-INSTALLED_APPS = [*base.INSTALLED_APPS, "clients"]
+INSTALLED_APPS = [*base.INSTALLED_APPS, "common.events", "clients"]
 ROOT_URLCONF = "clients_api.urls"
 WSGI_APPLICATION = "clients_api.wsgi.application"
 SECRET_KEY = secret_key(SERVICE_NAME)

@@ -14,7 +14,7 @@ from common.settings.events import *  # noqa: F403
 from common.settings.events import readiness_checks
 
 SERVICE_NAME = "common_tests"
-INSTALLED_APPS = [*base.INSTALLED_APPS, "common.tests.testapp"]
+INSTALLED_APPS = [*base.INSTALLED_APPS, "common.events", "common.tests.testapp"]
 ROOT_URLCONF = "common.tests.urls"
 WSGI_APPLICATION = None
 SECRET_KEY = secret_key(SERVICE_NAME)

@@ -11,8 +11,8 @@ from kombu.exceptions import OperationalError
 from kombu.utils.imports import symbol_by_name
 
 from common.events import relay, topology, transport
+from common.events.models import DeadLetter
 from common.events.quorum import DELAYED_DELIVERY
-from common.models import DeadLetter
 from common.settings import environment
 from common.tests.conftest import AMQP_URL, IN_CI, QUEUE, _answers, queued_messages, wait_until
 from common.tests.test_events import _applied, _create

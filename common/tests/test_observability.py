@@ -17,8 +17,8 @@ from prometheus_client import REGISTRY
 from common import logging_setup, metrics, tracing
 from common.events import relay
 from common.events.consumer import handle_event, process_event
+from common.events.models import DeadLetter, OutboxEvent
 from common.events.recording import envelope, publications
-from common.models import DeadLetter, OutboxEvent
 from common.testing import access_token
 from common.tests.testapp.models import Widget
 

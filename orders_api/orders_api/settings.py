@@ -9,7 +9,7 @@ from common.settings.events import *  # noqa: F403
 from common.settings.events import readiness_checks
 
 SERVICE_NAME = "orders_api"
-INSTALLED_APPS = [*base.INSTALLED_APPS, "orders"]
+INSTALLED_APPS = [*base.INSTALLED_APPS, "common.events", "orders"]
 ROOT_URLCONF = "orders_api.urls"
 WSGI_APPLICATION = "orders_api.wsgi.application"
 SECRET_KEY = secret_key(SERVICE_NAME)

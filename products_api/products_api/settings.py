@@ -9,7 +9,7 @@ from common.settings.events import *  # noqa: F403
 from common.settings.events import readiness_checks
 
 SERVICE_NAME = "products_api"
-INSTALLED_APPS = [*base.INSTALLED_APPS, "products"]
+INSTALLED_APPS = [*base.INSTALLED_APPS, "common.events", "products"]
 ROOT_URLCONF = "products_api.urls"
 WSGI_APPLICATION = "products_api.wsgi.application"
 SECRET_KEY = secret_key(SERVICE_NAME)

@@ -7,7 +7,7 @@ import pytest
 from django.db import transaction
 from rest_framework.test import APIClient
 
-from common.models import OutboxEvent
+from common.events.models import OutboxEvent
 from common.testing import access_token, run_together
 from orders.models import Order, OrderStatusChange, ProductSnapshot
 from orders.tests.factories import ClientSnapshotFactory, ProductSnapshotFactory, address
