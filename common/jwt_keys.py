@@ -83,8 +83,8 @@ def needs_dev_key_pair() -> bool:
 def load(directory: Path, *, production: bool, signing: bool) -> KeyPair:
     """The keys this process needs; reads files, never writes them.
 
-    Raises ImproperlyConfigured in production when a required key is missing, and in
-    development when the key pair it falls back to was not generated.
+    Raises ImproperlyConfigured in production when a required key is missing, and
+    FileNotFoundError in development when the key pair it falls back to was not generated.
     """
     private_pem = os.environ.get("JWT_PRIVATE_KEY", "").strip()
     public_pem = os.environ.get("JWT_PUBLIC_KEY", "").strip()
@@ -98,14 +98,7 @@ def load(directory: Path, *, production: bool, signing: bool) -> KeyPair:
         return KeyPair(private_pem=private_pem if signing else "", public_pem=public_pem)
     if public_pem and (private_pem or not signing):
         return KeyPair(private_pem=private_pem if signing else "", public_pem=public_pem)
-    private_path = directory / PRIVATE_FILE
-    if not private_path.exists():
-        raise ImproperlyConfigured(
-            f"{private_path} is missing: set JWT_PRIVATE_KEY, or start through manage.py, "
-            "wsgi.py or a Celery app, which create the development files "
-            "(common.devfiles.ensure_dev_files())"
-        )
-    private_pem = private_path.read_text()
+    private_pem = (directory / PRIVATE_FILE).read_text()
     return KeyPair(
         private_pem=private_pem if signing else "", public_pem=public_pem_of(private_pem)
     )

@@ -121,11 +121,14 @@ def read_dev_file(path: Path, variable: str) -> str:
     try:
         return path.read_text().strip()
     except FileNotFoundError:
-        raise ImproperlyConfigured(
-            f"{path} is missing: set {variable}, or start through manage.py, wsgi.py or a "
-            "Celery app, which create the development files "
-            "(common.devfiles.ensure_dev_files())"
-        ) from None
+        raise _missing(path, variable) from None
+
+
+def _missing(path: Path, variable: str) -> ImproperlyConfigured:
+    return ImproperlyConfigured(
+        f"{path} is missing: set {variable}, or start through manage.py, wsgi.py or a "
+        "Celery app, which create the development files (common.devfiles.ensure_dev_files())"
+    )
 
 
 def secret_key(service: str) -> str:
@@ -229,7 +232,10 @@ def cache() -> dict[str, Any]:
 
 def simple_jwt(*, signing: bool) -> dict[str, Any]:
     """SIMPLE_JWT settings. Only the issuer (users_api) passes ``signing=True``."""
-    keys = jwt_keys.load(jwt_dir(), production=is_production(), signing=signing)
+    try:
+        keys = jwt_keys.load(jwt_dir(), production=is_production(), signing=signing)
+    except FileNotFoundError as exc:
+        raise _missing(Path(exc.filename), "JWT_PRIVATE_KEY") from None
     return {
         "ALGORITHM": "RS256",
         "SIGNING_KEY": keys.private_pem,
