@@ -22,7 +22,7 @@ PR_SET_PDEATHSIG = 1
 
 
 def directory() -> Path:
-    from common.settings import var_dir
+    from common.settings.environment import var_dir
 
     return var_dir() / "broker"
 

@@ -88,7 +88,7 @@ def broker_check() -> dict[str, Any]:
 
 def consumer_check() -> dict[str, Any]:
     """Consumer lag: events waiting in this service's queue, and events parked."""
-    from common.models import DeadLetter
+    from common.events.models import DeadLetter
 
     queue = settings.EVENTS_CONSUMER_QUEUE
     with _broker_connection() as connection:

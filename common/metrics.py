@@ -4,8 +4,8 @@ Counters and histograms are observed where things happen (one call each):
 HTTP requests by ``MetricsMiddleware``; ``event_published`` by the relay;
 ``event_applied`` / ``event_retried`` / ``event_parked`` by the consumer.
 Gauges that need a read of the database or the broker (outbox backlog, dead
-letters waiting, queue depth) are read when Prometheus scrapes an API's
-``/metrics`` (``StateCollector``), each read bounded by a timeout.
+letters waiting, queue depth) are read when Prometheus scrapes the
+``/metrics`` of an API with events (``StateCollector``), each read bounded by a timeout.
 
 Processes that fork (gunicorn's workers, Celery's prefork pool) count in
 prometheus-client's multi-process mode: ``PROMETHEUS_MULTIPROC_DIR`` must be set
@@ -36,6 +36,7 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR") and os.environ.get("METRICS_PO
     atexit.register(shutil.rmtree, _own_dir, True)
 
 from celery import signals  # after the multi-process directory is chosen
+from django.apps import apps
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
@@ -199,9 +200,11 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
         return handler404(request)
     if request.method not in ("GET", "HEAD"):
         return problem_response(request, 405, "method_not_allowed", "Only GET is allowed here.")
-    state = CollectorRegistry()
-    state.register(StateCollector())
-    body = generate_latest(_process_registry()) + generate_latest(state)
+    body = generate_latest(_process_registry())
+    if apps.is_installed("common.events"):  # the state read is the event tables' and queue's
+        state = CollectorRegistry()
+        state.register(StateCollector())
+        body += generate_latest(state)
     return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)
 
 
@@ -287,8 +290,8 @@ def _gauge(name: str, documentation: str, service: str, value: float) -> GaugeMe
 
 
 def _read_database(timeout: float) -> dict[str, float]:
+    from common.events.models import DeadLetter
     from common.events.relay import pending_stats
-    from common.models import DeadLetter
 
     # A thread of its own has a connection of its own, closed at the end, so a session
     # setting stays on it. No transaction: on SQLite one would take the write lock.

@@ -1,4 +1,5 @@
-"""Tables every service has: remembered Idempotency-Key responses."""
+"""Tables every service has: remembered Idempotency-Key responses and the scheduler's
+shared records (common.scheduler)."""
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
@@ -27,92 +28,13 @@ class IdempotencyRecord(models.Model):
         return f"{self.principal} {self.path} {self.key}"
 
 
-class OutboxEvent(models.Model):
-    """An event recorded in the same transaction as the change it describes.
-
-    ``sent_at`` is set once the broker has accepted it; until then the relay
-    keeps re-sending it, oldest first, never an aggregate's later event before
-    an earlier one.
-    """
-
-    event_id = models.UUIDField(unique=True)
-    type = models.CharField(max_length=150)
-    aggregate_type = models.CharField(max_length=100)
-    aggregate_id = models.CharField(max_length=64)
-    version = models.PositiveIntegerField()
-    envelope = models.JSONField(encoder=DjangoJSONEncoder)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    repeat = models.BooleanField(
-        default=False,
-        help_text="A re-publication of the aggregate's current state (sweep or snapshots), "
-        "not a change.",
-    )
-
-    class Meta:
-        ordering = ["id"]
-        indexes = [
-            # The anti-entropy sweep asks which aggregates were sent within its window.
-            models.Index(fields=["sent_at"], name="common_outbox_sent_at_idx"),
-            models.Index(
-                fields=["id"],
-                condition=models.Q(sent_at__isnull=True),
-                name="common_outbox_pending_idx",
-            ),
-            # Pending rows only: "is an earlier event of this aggregate still pending?" is
-            # asked on every publish, and must not read an aggregate's whole history.
-            models.Index(
-                fields=["aggregate_type", "aggregate_id", "id"],
-                condition=models.Q(sent_at__isnull=True),
-                name="common_outbox_pending_agg_idx",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.type} v{self.version} of {self.aggregate_id}"
-
-
-class InboxEvent(models.Model):
-    """An event this service has applied; its row commits with the handler's effect."""
-
-    event_id = models.UUIDField(primary_key=True)
-    type = models.CharField(max_length=150)
-    source = models.CharField(max_length=50)
-    aggregate_id = models.CharField(max_length=64)
-    version = models.PositiveIntegerField()
-    received_at = models.DateTimeField(auto_now_add=True, db_index=True)  # pruning
-
-    def __str__(self) -> str:
-        return f"{self.type} v{self.version} of {self.aggregate_id}"
-
-
-class DeadLetter(models.Model):
-    """An event whose handler kept failing; ``manage.py replay_dead_letters`` re-runs it."""
-
-    event_id = models.UUIDField(unique=True)
-    type = models.CharField(max_length=150)
-    envelope = models.JSONField(encoder=DjangoJSONEncoder)
-    error = models.TextField()
-    attempts = models.PositiveIntegerField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    replayed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["id"]
-
-    def __str__(self) -> str:
-        return f"{self.type} {self.event_id}"
-
-
 class EventsStatus(models.Model):
-    """Small named records of the event machinery that several processes share.
+    """Small named records that several processes share.
 
     ``job:<name>`` rows are the scheduler's leases and last results (locked to
-    claim a run, so two schedulers never run a job at once); ``repairs`` is the
-    consumer's record of copies that a repeat found behind their source.
+    claim a run, so two schedulers never run a job at once), in every service;
+    ``repairs`` is the event consumer's record of copies that a repeat found behind
+    their source. (Named for the events, whose scheduler it first served.)
     """
 
     name = models.CharField(primary_key=True, max_length=100)

@@ -1,5 +1,6 @@
-"""The pytest plugin every project's tests load (``pytest_plugins`` in the root
-conftest.py), and helpers they import.
+"""The pytest plugin every project's tests load (``-p common.testing`` in pytest.ini, so
+that its first hook runs before pytest-django reads the settings), and helpers they
+import.
 
 Fixtures: English messages unless a test is marked ``default_language``, an empty
 cache per test, ``api_client``; for the services that only verify tokens, test
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -27,7 +29,17 @@ import pytest
 from django.conf import settings as django_settings
 
 from common import jwt_keys
-from common.settings import var_dir
+from common.devfiles import ensure_dev_files
+from common.settings.environment import jwt_dir
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: Any, parser: Any, args: list[str]) -> None:
+    """Before pytest-django reads the settings: the development files they read."""
+    settings_module = os.environ.get("DJANGO_SETTINGS_MODULE")
+    if settings_module:
+        # <service>.settings; common's test project is common.tests.settings (common_tests).
+        ensure_dev_files(settings_module.removesuffix(".settings").replace(".", "_"))
 
 
 def pytest_configure(config: Any) -> None:
@@ -148,7 +160,7 @@ def sign_like_users_api(request: Any) -> None:
     if not django_settings.configured or django_settings.SIMPLE_JWT["SIGNING_KEY"]:
         return
     settings = request.getfixturevalue("settings")
-    pair = jwt_keys.ensure_dev_key_pair(var_dir() / "jwt")
+    pair = jwt_keys.ensure_dev_key_pair(jwt_dir())
     settings.SIMPLE_JWT = {
         **settings.SIMPLE_JWT,
         "SIGNING_KEY": pair.private_pem,

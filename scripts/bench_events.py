@@ -42,6 +42,10 @@ import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from common.devfiles import ensure_dev_files  # noqa: E402
+
 BIN = Path(sys.executable).parent
 PG = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
@@ -390,6 +394,8 @@ def main() -> int:
     )
     parser.add_argument("--write", action="store_true", help="record in docs/performance.md")
     args = parser.parse_args()
+    # The test project's processes start from `python -m django` and scripts, not manage.py.
+    ensure_dev_files("common_tests")
     bench = Bench(args)
     bench.setup()
     try:

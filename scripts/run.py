@@ -35,8 +35,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from common import embedded_broker, logging_setup  # noqa: E402
+from common.devfiles import ensure_dev_files  # noqa: E402
 from common.ports import SERVICE_PORTS, free_port  # noqa: E402
-from common.settings import var_dir  # noqa: E402
+from common.settings.environment import var_dir  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -248,6 +249,8 @@ def main() -> int:
     for service, default_port in SERVICE_PORTS.items():
         port = int(env.setdefault(f"{service.upper()}_PORT", str(default_port)))
         apis[service] = port
+        # Before any of its processes starts, so none of them races another to make them.
+        ensure_dev_files(service)
         print(f"==> {service}: migrating its database", flush=True)
         _manage(service, "migrate", "--noinput", "-v", "0")
         _manage(service, "collectstatic", "--noinput", "-v", "0")

@@ -18,6 +18,7 @@ from clients.models import Address, Client
 from clients.serializers import AddressOutputSerializer, ClientOutputSerializer
 from common.actors import Actor, actor_of
 from common.auth import model_permissions
+from common.filters import FilterBackend
 from common.idempotency import idempotent_create
 from common.pagination import paginated
 from common.views import DestroyMixin, RetrieveMixin, UpdateMixin, render
@@ -72,7 +73,7 @@ class ClientUpdateSerializer(ClientInputSerializer):
 class ClientListView(GenericAPIView):
     permission_classes = [model_permissions("clients.client", methods=("GET", "POST"))]
     filter_backends = [
-        django_filters.rest_framework.DjangoFilterBackend,
+        FilterBackend,
         ClientSearchFilter,
         filters.OrderingFilter,
     ]

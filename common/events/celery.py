@@ -11,9 +11,12 @@ import os
 import django
 from celery import Celery, signals
 
+from common.devfiles import ensure_dev_files
+
 
 def create_app(service: str, settings_module: str | None = None) -> Celery:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module or f"{service}.settings")
+    ensure_dev_files(service)
     django.setup()
     from django.conf import settings
 

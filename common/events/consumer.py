@@ -27,9 +27,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from common import metrics, tracing
+from common.events.models import DeadLetter, InboxEvent
 from common.events.statements import insert_returning_keys
 from common.logging_setup import bind_event
-from common.models import DeadLetter, InboxEvent
 
 logger = logging.getLogger("common.events.consumer")
 

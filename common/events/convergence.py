@@ -31,8 +31,10 @@ from django.db import connection, router, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from common.events.models import OutboxEvent
 from common.events.recording import Publication, publications, republish_all
-from common.models import EventsStatus, OutboxEvent
+from common.models import EventsStatus
+from common.scheduler import job_key
 
 logger = logging.getLogger("common.events.convergence")
 
@@ -157,8 +159,3 @@ def readiness_check() -> dict[str, Any]:
         "repairs": repairs.get("count", 0),
         "last_repair": repairs.get("last"),
     }
-
-
-def job_key(name: str) -> str:
-    """The EventsStatus row of scheduler job ``name``."""
-    return f"job:{name}"

@@ -25,8 +25,8 @@ from django.db.models.signals import post_delete, post_save, pre_delete, pre_sav
 from django.utils import timezone
 
 from common import tracing
+from common.events.models import OutboxEvent
 from common.logging_setup import correlation_id
-from common.models import OutboxEvent
 
 #: The channel an outbox write notifies; ``relay_outbox`` LISTENs on it.
 NOTIFY_CHANNEL = "common_outbox"

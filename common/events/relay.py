@@ -32,10 +32,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from common import metrics, tracing
+from common.events.models import OutboxEvent
 from common.events.recording import NOTIFY_CHANNEL
 from common.events.transport import BrokerUnavailable, publisher
 from common.logging_setup import bind_event
-from common.models import OutboxEvent
 
 logger = logging.getLogger("common.events.relay")
 

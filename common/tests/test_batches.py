@@ -15,10 +15,13 @@ from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from common.events import housekeeping, recording, relay, scheduler, transport
+from common import housekeeping, scheduler
+from common.events import recording, relay, transport
 from common.events.consumer import process_batch
+from common.events.housekeeping import prune_inbox, prune_outbox
+from common.events.models import DeadLetter, InboxEvent, OutboxEvent
 from common.events.snapshots import CopyChange, _upsert_newer
-from common.models import DeadLetter, IdempotencyRecord, InboxEvent, OutboxEvent
+from common.models import IdempotencyRecord
 from common.tests.conftest import drain_events, queued_messages, wait_until
 from common.tests.testapp.models import Switch, Widget, WidgetApplication, WidgetCopy
 
@@ -415,11 +418,11 @@ def test_pruning_deletes_old_rows_in_chunks_and_keeps_the_rest(settings):
         )
     assert sum(q["sql"].startswith("DELETE") for q in queries.captured_queries) == 2
     assert set(OutboxEvent.objects.values_list("pk", flat=True)) == {rows[3].pk, old_pending.pk}
-    assert housekeeping.prune_inbox() == 2
+    assert prune_inbox() == 2
     assert InboxEvent.objects.count() == 1
     assert housekeeping.prune_idempotency_keys() == 1
     assert IdempotencyRecord.objects.get().path == "/2"
-    assert housekeeping.prune_outbox() == 0
+    assert prune_outbox() == 0
 
 
 def test_the_scheduler_runs_the_sweep_and_the_housekeeping_of_what_the_service_has():

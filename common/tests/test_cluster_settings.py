@@ -10,12 +10,13 @@ from kombu import Connection
 from kombu.exceptions import OperationalError
 from kombu.utils.imports import symbol_by_name
 
-from common import settings as common_settings
 from common.events import relay, topology, transport
+from common.events.models import DeadLetter
 from common.events.quorum import DELAYED_DELIVERY
-from common.models import DeadLetter
+from common.settings import environment
 from common.tests.conftest import AMQP_URL, IN_CI, QUEUE, _answers, queued_messages, wait_until
 from common.tests.test_events import _applied, _create
+from common.tests.test_settings import fresh_settings
 
 POSTGRES = "postgres://app@db.example:5432/orders_api"
 POOLED = "postgres://app@pgbouncer.example:6432/orders_api"
@@ -39,14 +40,14 @@ def clean_env(monkeypatch, tmp_path):
 def test_transaction_pooling_turns_off_what_outlives_a_transaction(clean_env):
     clean_env.setenv("DATABASE_URL", POOLED)
     clean_env.setenv("DATABASE_POOL_MODE", "transaction")
-    config = common_settings.database("orders_api")
+    config = environment.database("orders_api")
     assert config["DISABLE_SERVER_SIDE_CURSORS"] is True
     assert config["OPTIONS"]["prepare_threshold"] is None
 
 
 def test_session_mode_keeps_server_side_cursors(clean_env):
     clean_env.setenv("DATABASE_URL", POSTGRES)
-    config = common_settings.database("orders_api")
+    config = environment.database("orders_api")
     assert not config.get("DISABLE_SERVER_SIDE_CURSORS")
     assert "prepare_threshold" not in config.get("OPTIONS", {})
 
@@ -55,39 +56,39 @@ def test_an_unknown_pool_mode_is_refused(clean_env):
     clean_env.setenv("DATABASE_URL", POSTGRES)
     clean_env.setenv("DATABASE_POOL_MODE", "statement")
     with pytest.raises(ImproperlyConfigured, match="DATABASE_POOL_MODE"):
-        common_settings.database("orders_api")
+        environment.database("orders_api")
 
 
 def test_the_relay_listens_on_the_direct_url_past_the_pooler(clean_env):
     clean_env.setenv("DATABASE_URL", POOLED)
     clean_env.setenv("DATABASE_POOL_MODE", "transaction")
-    assert common_settings.listen_database_url("orders_api") is None
+    assert environment.listen_database_url("orders_api") is None
     clean_env.setenv("ORDERS_API_DIRECT_DATABASE_URL", POSTGRES)
-    assert common_settings.listen_database_url("orders_api") == POSTGRES
+    assert environment.listen_database_url("orders_api") == POSTGRES
 
 
 def test_without_a_pooler_the_relay_listens_on_the_service_database(clean_env):
     clean_env.setenv("ORDERS_API_DATABASE_URL", POSTGRES)
-    assert common_settings.listen_database_url("orders_api") == POSTGRES
+    assert environment.listen_database_url("orders_api") == POSTGRES
     clean_env.setenv("ORDERS_API_DATABASE_URL", "sqlite:////tmp/db.sqlite3")
-    assert common_settings.listen_database_url("orders_api") is None
+    assert environment.listen_database_url("orders_api") is None
 
 
 def test_quorum_queues_are_declared_with_their_type(clean_env, settings):
     clean_env.setenv("BROKER_URL", "amqp://guest:guest@rabbitmq:5672//")
     clean_env.setenv("BROKER_QUEUE_TYPE", "quorum")
-    values = common_settings.events("orders_api", consumer_queue="orders_api.events")
-    assert values["EVENTS_QUEUE_ARGUMENTS"] == {"x-queue-type": "quorum"}
-    assert values["CELERY_BROKER_TRANSPORT_OPTIONS"]["confirm_publish"] is True
-    settings.EVENTS_QUEUE_ARGUMENTS = values["EVENTS_QUEUE_ARGUMENTS"]
+    values = fresh_settings("common.settings.events")
+    assert values.EVENTS_QUEUE_ARGUMENTS == {"x-queue-type": "quorum"}
+    assert values.CELERY_BROKER_TRANSPORT_OPTIONS["confirm_publish"] is True
+    settings.EVENTS_QUEUE_ARGUMENTS = values.EVENTS_QUEUE_ARGUMENTS
     assert topology.queue("common_tests.events").queue_arguments == {"x-queue-type": "quorum"}
 
 
 def test_classic_queues_are_the_default(clean_env, settings):
     clean_env.setenv("BROKER_URL", "amqp://guest:guest@rabbitmq:5672//")
-    values = common_settings.events("orders_api", consumer_queue="orders_api.events")
-    assert values["EVENTS_QUEUE_ARGUMENTS"] == {}
-    settings.EVENTS_QUEUE_ARGUMENTS = values["EVENTS_QUEUE_ARGUMENTS"]
+    values = fresh_settings("common.settings.events")
+    assert values.EVENTS_QUEUE_ARGUMENTS == {}
+    settings.EVENTS_QUEUE_ARGUMENTS = values.EVENTS_QUEUE_ARGUMENTS
     assert topology.queue("common_tests.events").queue_arguments is None
 
 
@@ -102,7 +103,7 @@ def test_a_queue_type_the_broker_cannot_give_is_refused(clean_env, broker, queue
     clean_env.setenv("BROKER_URL", broker)
     clean_env.setenv("BROKER_QUEUE_TYPE", queue_type)
     with pytest.raises(ImproperlyConfigured, match=message):
-        common_settings.events("orders_api", consumer_queue="orders_api.events")
+        fresh_settings("common.settings.events")
 
 
 def test_rabbitmq_declares_the_consuming_queue_as_a_quorum_queue(settings):
@@ -132,13 +133,13 @@ def test_quorum_queue_workers_skip_celery_delayed_delivery(clean_env):
     and the events' retries never use it (they go to the default exchange)."""
     clean_env.setenv("BROKER_URL", "amqp://guest:guest@rabbitmq:5672//")
     clean_env.setenv("BROKER_QUEUE_TYPE", "quorum")
-    values = common_settings.events("orders_api", consumer_queue="orders_api.events")
-    consumer = symbol_by_name(values["CELERY_WORKER_CONSUMER"])
+    values = fresh_settings("common.settings.events")
+    consumer = symbol_by_name(values.CELERY_WORKER_CONSUMER)
     assert DELAYED_DELIVERY in Consumer.Blueprint.default_steps
     assert DELAYED_DELIVERY not in consumer.Blueprint.default_steps
     clean_env.setenv("BROKER_QUEUE_TYPE", "classic")
-    values = common_settings.events("orders_api", consumer_queue="orders_api.events")
-    assert "CELERY_WORKER_CONSUMER" not in values
+    values = fresh_settings("common.settings.events")
+    assert not hasattr(values, "CELERY_WORKER_CONSUMER")
 
 
 @pytest.mark.django_db(transaction=True)

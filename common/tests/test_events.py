@@ -19,8 +19,8 @@ from django.test.utils import CaptureQueriesContext
 
 from common.events import relay, topology
 from common.events.consumer import process_event
+from common.events.models import DeadLetter, InboxEvent, OutboxEvent
 from common.events.recording import envelope, publications
-from common.models import DeadLetter, InboxEvent, OutboxEvent
 from common.tests.conftest import REPO, process_env, queued_messages, wait_until
 from common.tests.testapp.models import (
     Switch,
@@ -483,11 +483,11 @@ def test_dead_letters_can_be_replayed_from_the_admin(client):
 
     admin_user = get_user_model().objects.create_superuser("root", "r@example.com", "pw-x-123")
     client.force_login(admin_user)
-    assert client.get("/admin/common/deadletter/").status_code == 200
-    assert client.get("/admin/common/outboxevent/?state=pending").status_code == 200
+    assert client.get("/admin/events/deadletter/").status_code == 200
+    assert client.get("/admin/events/outboxevent/?state=pending").status_code == 200
     Switch.objects.create(name="explode-fixed")
     response = client.post(
-        "/admin/common/deadletter/",
+        "/admin/events/deadletter/",
         {"action": "replay", "_selected_action": [letter.pk]},
         follow=True,
     )

@@ -17,8 +17,8 @@ from prometheus_client import REGISTRY
 from common import logging_setup, metrics, tracing
 from common.events import relay
 from common.events.consumer import handle_event, process_event
+from common.events.models import DeadLetter, OutboxEvent
 from common.events.recording import envelope, publications
-from common.models import DeadLetter, OutboxEvent
 from common.testing import access_token
 from common.tests.testapp.models import Widget
 
@@ -179,11 +179,11 @@ def test_metrics_answer_scrapes_by_address_whatever_the_host_header(api_client):
 def test_bad_allowed_cidrs_are_refused_at_start(monkeypatch):
     from django.core.exceptions import ImproperlyConfigured
 
-    from common.settings import observability
+    from common.settings.environment import metrics_allowed_networks
 
     monkeypatch.setenv("METRICS_ALLOWED_CIDRS", "10.0.0.0/8,not-a-network")
     with pytest.raises(ImproperlyConfigured, match="METRICS_ALLOWED_CIDRS"):
-        observability()
+        metrics_allowed_networks()
 
 
 def test_requests_are_counted_by_route_template_with_their_queries(

@@ -9,8 +9,8 @@ import threading
 import pytest
 from django.db import transaction
 
+from common.events.models import OutboxEvent
 from common.events.stopping import stop_on_signals
-from common.models import OutboxEvent
 from common.tests.conftest import REPO, drain_events, process_env, wait_until
 from common.tests.testapp.models import Widget
 

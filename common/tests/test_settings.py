@@ -1,5 +1,11 @@
+import importlib.util
+import json
 import os
 import stat
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -7,7 +13,10 @@ from django.core.exceptions import ImproperlyConfigured
 from jwt.algorithms import RSAAlgorithm
 
 from common import jwt_keys
-from common import settings as common_settings
+from common.devfiles import ensure_dev_files
+from common.settings import environment
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(
@@ -15,65 +24,206 @@ from common import settings as common_settings
 )
 def test_env_bool_reads_yes_and_no_words(monkeypatch, raw, expected):
     monkeypatch.setenv("SOME_FLAG", raw)
-    assert common_settings.env_bool("SOME_FLAG") is expected
+    assert environment.env_bool("SOME_FLAG") is expected
 
 
 def test_env_bool_refuses_anything_else(monkeypatch):
     monkeypatch.setenv("SOME_FLAG", "maybe")
     with pytest.raises(ImproperlyConfigured, match="SOME_FLAG"):
-        common_settings.env_bool("SOME_FLAG")
+        environment.env_bool("SOME_FLAG")
 
 
 def test_env_int_refuses_words(monkeypatch):
     monkeypatch.setenv("SOME_NUMBER", "ten")
     with pytest.raises(ImproperlyConfigured, match="SOME_NUMBER"):
-        common_settings.env_int("SOME_NUMBER", 1)
+        environment.env_int("SOME_NUMBER", 1)
 
 
-def test_debug_is_off_unless_asked(monkeypatch, tmp_path):
+def fresh_settings(name: str) -> ModuleType:
+    """A new execution of the settings module ``name``, and of the settings modules it
+    star-imports, under the current environment. The imported ones, which Django read at
+    start, stay as they are."""
+    shared = ("common.settings.base", "common.settings.events")
+    imported = {module: sys.modules.pop(module) for module in shared if module in sys.modules}
+    try:
+        spec = importlib.util.find_spec(name)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        for module in shared:
+            sys.modules.pop(module, None)
+        sys.modules.update(imported)
+
+
+@pytest.fixture
+def dev_var(monkeypatch, tmp_path):
+    """An empty var/ and no secrets in the environment: development's defaults."""
     monkeypatch.setenv("VAR_DIR", str(tmp_path))
-    monkeypatch.delenv("DEBUG", raising=False)
-    assert common_settings.service_defaults("svc", domain_apps=[])["DEBUG"] is False
-    monkeypatch.setenv("DEBUG", "true")
-    assert common_settings.service_defaults("svc", domain_apps=[])["DEBUG"] is True
-
-
-def test_development_defaults_live_under_var(monkeypatch, tmp_path):
-    monkeypatch.setenv("VAR_DIR", str(tmp_path))
-    for name in ("DATABASE_URL", "SECRET_KEY", "JWT_PRIVATE_KEY", "JWT_PUBLIC_KEY"):
+    monkeypatch.setenv("ENVIRONMENT", "development")
+    for name in (
+        "DATABASE_URL",
+        "SECRET_KEY",
+        "JWT_PRIVATE_KEY",
+        "JWT_PUBLIC_KEY",
+        "ADMIN_SIGN_IN_SECRET",
+    ):
         monkeypatch.delenv(name, raising=False)
-    values = common_settings.service_defaults("svc", domain_apps=[], jwt_signing=True)
-    database = values["DATABASES"]["default"]
+    return tmp_path
+
+
+def test_debug_is_off_unless_asked(monkeypatch, dev_var):
+    ensure_dev_files("svc")
+    monkeypatch.delenv("DEBUG", raising=False)
+    assert fresh_settings("common.settings.base").DEBUG is False
+    monkeypatch.setenv("DEBUG", "true")
+    assert fresh_settings("common.settings.base").DEBUG is True
+
+
+def test_development_defaults_live_under_var(dev_var):
+    ensure_dev_files("svc")
+    database = environment.database("svc")
     assert database["ENGINE"] == "django.db.backends.sqlite3"
-    assert database["NAME"] == str(tmp_path / "svc" / "db.sqlite3")
+    assert database["NAME"] == str(dev_var / "svc" / "db.sqlite3")
     assert database["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
     assert "journal_mode=WAL" in database["OPTIONS"]["init_command"]
-    secret_file = tmp_path / "svc" / "secret_key"
-    assert values["SECRET_KEY"] == secret_file.read_text().strip()
+    assert (dev_var / "svc" / "static").is_dir()
+    secret_file = dev_var / "svc" / "secret_key"
+    secret = environment.secret_key("svc")
+    assert secret == secret_file.read_text().strip()
     assert stat.S_IMODE(os.stat(secret_file).st_mode) == 0o600
     # The same secret on the next start.
-    again = common_settings.service_defaults("svc", domain_apps=[], jwt_signing=True)
-    assert again["SECRET_KEY"] == values["SECRET_KEY"]
-    private = tmp_path / "jwt" / "private.pem"
+    ensure_dev_files("svc")
+    assert environment.secret_key("svc") == secret
+    private = dev_var / "jwt" / "private.pem"
     assert stat.S_IMODE(os.stat(private).st_mode) == 0o600
-    assert values["SIMPLE_JWT"]["ALGORITHM"] == "RS256"
-    assert values["SIMPLE_JWT"]["SIGNING_KEY"] == private.read_text()
+    jwt = environment.simple_jwt(signing=True)
+    assert jwt["ALGORITHM"] == "RS256"
+    assert jwt["SIGNING_KEY"] == private.read_text()
 
 
-def test_database_url_selects_postgres(monkeypatch, tmp_path):
-    monkeypatch.setenv("VAR_DIR", str(tmp_path))
-    monkeypatch.setenv("DATABASE_URL", "postgres://app:pw@db.internal:5433/clients")
-    database = common_settings.database("svc")
-    assert database["ENGINE"] == "django.db.backends.postgresql"
-    assert (database["HOST"], database["PORT"], database["NAME"]) == (
-        "db.internal",
-        5433,
-        "clients",
+def test_development_settings_without_their_files_say_how_to_make_them(dev_var):
+    with pytest.raises(ImproperlyConfigured, match="ensure_dev_files"):
+        environment.secret_key("svc")
+    with pytest.raises(ImproperlyConfigured, match="ensure_dev_files"):
+        environment.simple_jwt(signing=False)
+    assert not any(dev_var.iterdir())
+
+
+# Imports the settings module named first, in development and without its files (refused),
+# then makes them and imports it again: what var/ holds is printed after each step.
+_IMPORT_TWICE = """
+import importlib, json, os, sys
+from pathlib import Path
+from django.core.exceptions import ImproperlyConfigured
+
+module, service = sys.argv[1:3]
+var = Path(os.environ["VAR_DIR"])
+
+def listing():
+    return sorted(str(path.relative_to(var)) for path in var.rglob("*"))
+
+def forget():
+    for name in [*sys.modules]:
+        if name == module or name.startswith("common.settings."):
+            del sys.modules[name]
+
+steps = {}
+try:
+    importlib.import_module(module)
+except ImproperlyConfigured as exc:
+    steps["refused"] = str(exc)
+steps["after_import"] = listing()
+from common.devfiles import ensure_dev_files
+ensure_dev_files(service)
+steps["after_ensure"] = listing()
+forget()
+importlib.import_module(module)
+steps["after_second_import"] = listing()
+print(json.dumps(steps))
+"""
+
+SETTINGS_MODULES = [
+    ("users_api.settings", "users_api", REPO / "users_api"),
+    ("clients_api.settings", "clients_api", REPO / "clients_api"),
+    ("products_api.settings", "products_api", REPO / "products_api"),
+    ("orders_api.settings", "orders_api", REPO / "orders_api"),
+    ("common.tests.settings", "common_tests", REPO),
+]
+
+
+def _settings_process_env(var: Path, **extra: str) -> dict[str, str]:
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.endswith(("DATABASE_URL", "SECRET_KEY", "SECRET"))
+        and not name.startswith(("JWT_", "DJANGO_"))
+    }
+    return {
+        **env,
+        "VAR_DIR": str(var),
+        "ENVIRONMENT": "development",
+        "PYTHONPATH": str(REPO),
+        **extra,
+    }
+
+
+@pytest.mark.parametrize(("module", "service", "directory"), SETTINGS_MODULES)
+def test_importing_settings_creates_nothing(tmp_path, module, service, directory):
+    """Only ensure_dev_files() writes: importing a service's settings in development
+    without its files is refused, naming the function, and leaves var/ empty; once they
+    exist, importing reads them and adds nothing."""
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORT_TWICE, module, service],
+        cwd=directory,
+        env=_settings_process_env(tmp_path),
+        capture_output=True,
+        text=True,
+        check=False,
     )
+    assert done.returncode == 0, done.stderr
+    steps = json.loads(done.stdout)
+    assert "ensure_dev_files" in steps["refused"]
+    assert steps["after_import"] == []
+    made = {
+        f"{service}",
+        f"{service}/static",
+        f"{service}/secret_key",
+        "admin_sign_in_secret",
+        "jwt",
+        "jwt/private.pem",
+        "jwt/public.pem",
+    }
+    assert set(steps["after_ensure"]) == made
+    assert steps["after_second_import"] == steps["after_ensure"]
+
+
+def test_production_settings_are_read_without_writing(tmp_path):
+    pair = jwt_keys.ensure_dev_key_pair(tmp_path / "keys")
+    var = tmp_path / "var"
+    var.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-c", "import orders_api.settings"],
+        cwd=REPO / "orders_api",
+        env=_settings_process_env(
+            var,
+            ENVIRONMENT="production",
+            SECRET_KEY="x" * 50,
+            DATABASE_URL="postgres://app@db/app",
+            ALLOWED_HOSTS="api.example.com",
+            BROKER_URL="redis://broker:6379/0",
+            JWT_PUBLIC_KEY=pair.public_pem,
+        ),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert not any(var.iterdir())
 
 
 @pytest.mark.parametrize(
-    "missing", ["SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "JWT_PRIVATE_KEY"]
+    "missing", ["SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "JWT_PRIVATE_KEY", "BROKER_URL"]
 )
 def test_production_requires_explicit_configuration(monkeypatch, tmp_path, missing):
     pair = jwt_keys.ensure_dev_key_pair(tmp_path / "keys")
@@ -82,48 +232,50 @@ def test_production_requires_explicit_configuration(monkeypatch, tmp_path, missi
     monkeypatch.setenv("SECRET_KEY", "x" * 50)
     monkeypatch.setenv("DATABASE_URL", "postgres://app@db/app")
     monkeypatch.setenv("ALLOWED_HOSTS", "api.example.com")
+    monkeypatch.setenv("BROKER_URL", "redis://broker:6379/0")
     monkeypatch.setenv("JWT_PRIVATE_KEY", pair.private_pem)
     monkeypatch.setenv("JWT_PUBLIC_KEY", pair.public_pem)
-    common_settings.service_defaults("svc", domain_apps=[], jwt_signing=True)  # complete: fine
+    fresh_settings("common.tests.settings")  # complete: fine
     monkeypatch.delenv(missing)
     with pytest.raises(ImproperlyConfigured, match=missing):
-        common_settings.service_defaults("svc", domain_apps=[], jwt_signing=True)
+        fresh_settings("common.tests.settings")
 
 
 def test_production_never_writes_generated_secrets(monkeypatch, tmp_path):
     monkeypatch.setenv("VAR_DIR", str(tmp_path))
     monkeypatch.setenv("ENVIRONMENT", "production")
     monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("ADMIN_SIGN_IN_SECRET", raising=False)
+    ensure_dev_files("svc")
     with pytest.raises(ImproperlyConfigured):
-        common_settings.secret_key("svc")
-    assert not (tmp_path / "svc" / "secret_key").exists()
+        environment.secret_key("svc")
+    assert not any(tmp_path.iterdir())
 
 
 def test_the_admin_sign_in_secret_is_shared_in_development_and_explicit_in_production(
-    monkeypatch, tmp_path
+    monkeypatch, dev_var
 ):
-    monkeypatch.setenv("VAR_DIR", str(tmp_path))
-    monkeypatch.delenv("ADMIN_SIGN_IN_SECRET", raising=False)
     # Development: one generated secret under var/, the same for every service there.
-    users = common_settings.service_defaults("users_api", domain_apps=[])
-    clients = common_settings.service_defaults("clients_api", domain_apps=[])
-    secret_file = tmp_path / "admin_sign_in_secret"
-    assert users["ADMIN_SIGN_IN_SECRET"] == clients["ADMIN_SIGN_IN_SECRET"]
-    assert users["ADMIN_SIGN_IN_SECRET"] == secret_file.read_text().strip()
+    ensure_dev_files("users_api")
+    users = environment.admin_sign_in_secret()
+    ensure_dev_files("clients_api")
+    secret_file = dev_var / "admin_sign_in_secret"
+    assert environment.admin_sign_in_secret() == users == secret_file.read_text().strip()
     assert stat.S_IMODE(os.stat(secret_file).st_mode) == 0o600
     # Production: only what the operator sets; unset, nothing is handed over.
     secret_file.unlink()
     monkeypatch.setenv("ENVIRONMENT", "production")
-    assert common_settings.admin_sign_in_secret() == ""
+    ensure_dev_files("users_api")
+    assert environment.admin_sign_in_secret() == ""
     assert not secret_file.exists()
     monkeypatch.setenv("ADMIN_SIGN_IN_SECRET", "operator-chosen")
-    assert common_settings.admin_sign_in_secret() == "operator-chosen"
+    assert environment.admin_sign_in_secret() == "operator-chosen"
 
 
 def test_unknown_environment_is_refused(monkeypatch):
     monkeypatch.setenv("ENVIRONMENT", "staging")
     with pytest.raises(ImproperlyConfigured, match="ENVIRONMENT"):
-        common_settings.is_production()
+        environment.is_production()
 
 
 def test_dev_key_pair_is_generated_once(tmp_path):
@@ -137,6 +289,7 @@ def test_dev_key_pair_is_generated_once(tmp_path):
 def test_verifying_services_get_no_private_key(monkeypatch, tmp_path):
     monkeypatch.delenv("JWT_PRIVATE_KEY", raising=False)
     monkeypatch.delenv("JWT_PUBLIC_KEY", raising=False)
+    jwt_keys.ensure_dev_key_pair(tmp_path)
     pair = jwt_keys.load(tmp_path, production=False, signing=False)
     assert pair.private_pem == ""
     assert pair.public_pem == (tmp_path / "public.pem").read_text()

@@ -1,7 +1,26 @@
 """orders_api: orders, items and their lifecycle, on local copies of clients and products
 kept from their events; publishes orders.* events."""
 
-from common.settings import events, service_defaults
+from common.logging_setup import logging_config
+from common.settings import base
+from common.settings.base import *  # noqa: F403
+from common.settings.environment import database, listen_database_url, secret_key, service_dir
+from common.settings.events import *  # noqa: F403
+from common.settings.events import readiness_checks
 
-globals().update(service_defaults("orders_api", domain_apps=["orders"]))
-globals().update(events("orders_api", consumer_queue="orders_api.events"))
+SERVICE_NAME = "orders_api"
+INSTALLED_APPS = [*base.INSTALLED_APPS, "common.events", "orders"]
+ROOT_URLCONF = "orders_api.urls"
+WSGI_APPLICATION = "orders_api.wsgi.application"
+SECRET_KEY = secret_key(SERVICE_NAME)
+DATABASES = {"default": database(SERVICE_NAME)}
+STATIC_ROOT = str(service_dir(SERVICE_NAME) / "static")
+LOGGING = logging_config(SERVICE_NAME)
+SPECTACULAR_SETTINGS = {
+    "TITLE": f"Sistema Multi-APIs — {SERVICE_NAME}",
+    **base.SPECTACULAR_SETTINGS,
+}
+
+EVENTS_CONSUMER_QUEUE = "orders_api.events"
+EVENTS_LISTEN_DATABASE_URL = listen_database_url(SERVICE_NAME)
+READINESS_CHECKS = readiness_checks(consuming=True)

@@ -7,4 +7,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orders_api.settings")
 
 from django.core.wsgi import get_wsgi_application
 
+from common.devfiles import ensure_dev_files
+
+ensure_dev_files("orders_api")
 application = get_wsgi_application()

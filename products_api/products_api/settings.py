@@ -1,7 +1,26 @@
 """products_api: products, stock (current, minimum, maximum) and its ledger; publishes
 products.* events and takes finished orders' items out of stock (orders.* events)."""
 
-from common.settings import events, service_defaults
+from common.logging_setup import logging_config
+from common.settings import base
+from common.settings.base import *  # noqa: F403
+from common.settings.environment import database, listen_database_url, secret_key, service_dir
+from common.settings.events import *  # noqa: F403
+from common.settings.events import readiness_checks
 
-globals().update(service_defaults("products_api", domain_apps=["products"]))
-globals().update(events("products_api", consumer_queue="products_api.events"))
+SERVICE_NAME = "products_api"
+INSTALLED_APPS = [*base.INSTALLED_APPS, "common.events", "products"]
+ROOT_URLCONF = "products_api.urls"
+WSGI_APPLICATION = "products_api.wsgi.application"
+SECRET_KEY = secret_key(SERVICE_NAME)
+DATABASES = {"default": database(SERVICE_NAME)}
+STATIC_ROOT = str(service_dir(SERVICE_NAME) / "static")
+LOGGING = logging_config(SERVICE_NAME)
+SPECTACULAR_SETTINGS = {
+    "TITLE": f"Sistema Multi-APIs — {SERVICE_NAME}",
+    **base.SPECTACULAR_SETTINGS,
+}
+
+EVENTS_CONSUMER_QUEUE = "products_api.events"
+EVENTS_LISTEN_DATABASE_URL = listen_database_url(SERVICE_NAME)
+READINESS_CHECKS = readiness_checks(consuming=True)

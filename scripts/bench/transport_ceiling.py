@@ -18,14 +18,13 @@ from celery import Celery
 from common.settings import events
 
 QUEUE = "bench.transport_ceiling"
-_config = events("bench", consumer_queue=None)
-_url = _config["CELERY_BROKER_URL"]
+_url = events.CELERY_BROKER_URL
 
 app = Celery("transport_ceiling")
 app.conf.update(
     {
         key.removeprefix("CELERY_").lower(): value
-        for key, value in _config.items()
+        for key, value in vars(events).items()
         if key.startswith("CELERY_") and key != "CELERY_IMPORTS"
     },
     task_default_queue=QUEUE,

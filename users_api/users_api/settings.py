@@ -1,8 +1,31 @@
 """users_api: users, roles, permission grants and login (the JWT issuer)."""
 
-from common.settings import env_int, env_str, service_defaults
+from common.logging_setup import logging_config
+from common.settings import base
+from common.settings.base import *  # noqa: F403
+from common.settings.environment import (
+    database,
+    env_int,
+    env_str,
+    secret_key,
+    service_dir,
+    simple_jwt,
+)
 
-globals().update(service_defaults("users_api", domain_apps=["users"], jwt_signing=True))
+SERVICE_NAME = "users_api"
+INSTALLED_APPS = [*base.INSTALLED_APPS, "users"]
+ROOT_URLCONF = "users_api.urls"
+WSGI_APPLICATION = "users_api.wsgi.application"
+SECRET_KEY = secret_key(SERVICE_NAME)
+DATABASES = {"default": database(SERVICE_NAME)}
+STATIC_ROOT = str(service_dir(SERVICE_NAME) / "static")
+LOGGING = logging_config(SERVICE_NAME)
+SPECTACULAR_SETTINGS = {
+    "TITLE": f"Sistema Multi-APIs — {SERVICE_NAME}",
+    **base.SPECTACULAR_SETTINGS,
+}
+# The issuer: it signs the tokens every service verifies.
+SIMPLE_JWT = simple_jwt(signing=True)
 
 AUTH_USER_MODEL = "users.User"
 AUTHENTICATION_BACKENDS = ["users.backends.PermissionCodeBackend"]
@@ -29,11 +52,11 @@ REGISTER_RATE_PER_IP = env_str("REGISTER_RATE_PER_IP", "20/hour")
 
 # users_api has the accounts: every bearer request also checks the account is still active.
 REST_FRAMEWORK = {
-    **REST_FRAMEWORK,  # noqa: F821 - from service_defaults()
+    **base.REST_FRAMEWORK,
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "users.authentication.ActiveAccountJWTAuthentication"
         if name == "common.auth.JWTAuthentication"
         else name
-        for name in REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"]  # noqa: F821
+        for name in base.REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"]
     ],
 }

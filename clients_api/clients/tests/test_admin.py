@@ -6,7 +6,7 @@ from django.test import Client as Browser
 
 from clients.models import Address, Client
 from clients.tests.factories import AddressFactory, ClientFactory
-from common.models import OutboxEvent
+from common.events.models import OutboxEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from django.test import Client as Browser
 
 from clients.models import Client
 from clients.tests.factories import AddressFactory, ClientFactory
-from common.models import OutboxEvent
+from common.events.models import OutboxEvent
 from common.testing import ADMIN_PASSWORD as PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -78,13 +78,13 @@ def test_a_user_with_no_codes_sees_nothing(admin_signed_in):
     assert index.status_code == 200
     assert "permission to view or edit anything" in index.content.decode()
     assert browser.get(CLIENTS).status_code == 403
-    assert browser.get("/admin/common/outboxevent/").status_code == 403
+    assert browser.get("/admin/events/outboxevent/").status_code == 403
 
 
 def test_a_superuser_token_manages_everything(admin_signed_in):
     browser = admin_signed_in(is_superuser=True)
     assert browser.get(f"{CLIENTS}add/").status_code == 200
-    assert browser.get("/admin/common/outboxevent/").status_code == 200
+    assert browser.get("/admin/events/outboxevent/").status_code == 200
 
 
 def test_roles_changed_in_users_api_apply_at_the_next_sign_in(admin_signed_in):

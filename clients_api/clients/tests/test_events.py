@@ -5,7 +5,7 @@ from django.db import transaction
 
 from clients import services
 from clients.tests.factories import AddressFactory, ClientFactory
-from common.models import OutboxEvent
+from common.events.models import OutboxEvent
 
 pytestmark = pytest.mark.django_db
 

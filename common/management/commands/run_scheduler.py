@@ -3,8 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from common import metrics
-from common.events import scheduler
+from common import metrics, scheduler
 from common.events.stopping import stop_on_signals
 
 

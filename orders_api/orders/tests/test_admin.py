@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from common.actors import Actor
-from common.models import OutboxEvent
+from common.events.models import OutboxEvent
 from orders import services
 from orders.models import Order, OrderItem
 from orders.tests.factories import ClientSnapshotFactory, ProductSnapshotFactory, address

@@ -9,7 +9,7 @@ from django.db import connection, connections, transaction
 from rest_framework.test import APIClient
 
 from common.actors import Actor
-from common.models import OutboxEvent
+from common.events.models import OutboxEvent
 from common.testing import access_token, run_together
 from orders import services
 from orders.models import Order, OrderStatusChange, ProductSnapshot

@@ -6,7 +6,7 @@ import pytest
 
 from common.events import topology
 from common.events.consumer import handle_event, handled_types
-from common.models import InboxEvent
+from common.events.models import InboxEvent
 from orders.models import ClientSnapshot, ProductSnapshot
 from orders.tests.factories import ClientSnapshotFactory, ProductSnapshotFactory, address
 

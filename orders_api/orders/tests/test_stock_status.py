@@ -7,7 +7,7 @@ import pytest
 
 from common.actors import Actor
 from common.events.consumer import handle_event
-from common.models import OutboxEvent
+from common.events.models import OutboxEvent
 from orders import services
 from orders.models import Order
 from orders.tests.factories import ClientSnapshotFactory, ProductSnapshotFactory

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.test import Client as Browser
 
 from common.actors import Actor
-from common.models import OutboxEvent
+from common.events.models import OutboxEvent
 from products import services
 from products.models import Product, StockMovement
 from products.tests.factories import ProductFactory

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from common.errors import DomainError
-from common.models import OutboxEvent
+from common.events.models import OutboxEvent
 from common.testing import access_token, run_together
 from products import services
 from products.models import Product, StockMovement

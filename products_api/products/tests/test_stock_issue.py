@@ -10,7 +10,7 @@ import pytest
 
 from common.events import topology
 from common.events.consumer import handle_event, handled_types
-from common.models import InboxEvent, OutboxEvent
+from common.events.models import InboxEvent, OutboxEvent
 from common.testing import run_together
 from products import services
 from products.models import Product, StockIssue, StockMovement

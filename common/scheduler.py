@@ -1,6 +1,7 @@
-"""The scheduler of a service's periodic jobs (``manage.py run_scheduler``): the
-anti-entropy sweep (common.events.convergence) and housekeeping (pruning sent
-outbox rows, inbox ids and idempotency keys, common.events.housekeeping).
+"""The scheduler of a service's periodic jobs (``manage.py run_scheduler``): pruning
+idempotency keys (common.housekeeping) in every service and, where common.events is
+installed, its jobs (common.events.jobs: the anti-entropy sweep, pruning sent outbox
+rows and inbox ids).
 
 Each job's lease is a row of ``EventsStatus``, locked to claim a run: any
 number of schedulers may run at once (replicas, or two started by mistake) and
@@ -17,19 +18,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.apps import apps
 from django.db import DatabaseError, close_old_connections, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from common.events import convergence, housekeeping
-from common.events.consumer import handled_types
-from common.events.recording import publications
+from common import housekeeping
 from common.models import EventsStatus
 
-logger = logging.getLogger("common.events.scheduler")
-
-#: How often the pruning jobs run.
-HOUSEKEEPING_SECONDS = 3600.0
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -40,32 +37,32 @@ class Job:
     run: Callable[..., dict[str, Any]]
 
 
-def _hourly() -> float:
-    return HOUSEKEEPING_SECONDS
-
-
 def jobs() -> list[Job]:
     """The jobs this service needs: what it publishes, consumes and keeps decides."""
     found = []
-    if publications():
-        found.append(Job(convergence.SWEEP_JOB, convergence.sweep_interval, convergence.run_sweep))
-        found.append(Job("prune_outbox", _hourly, housekeeping.job(housekeeping.prune_outbox)))
-    if handled_types():
-        found.append(Job("prune_inbox", _hourly, housekeeping.job(housekeeping.prune_inbox)))
+    if apps.is_installed("common.events"):
+        from common.events.jobs import event_jobs
+
+        found += event_jobs()
     found.append(
         Job(
             "prune_idempotency_keys",
-            _hourly,
+            housekeeping.hourly,
             housekeeping.job(housekeeping.prune_idempotency_keys),
         )
     )
     return found
 
 
+def job_key(name: str) -> str:
+    """The EventsStatus row of job ``name``."""
+    return f"job:{name}"
+
+
 def claim(job: Job, now: datetime) -> tuple[bool, datetime | None]:
     """Starts a run of ``job`` if it is due and no other scheduler started one within
     its interval. Returns (claimed, start of the run before the previous one)."""
-    key = convergence.job_key(job.name)
+    key = job_key(job.name)
     with transaction.atomic():
         EventsStatus.objects.get_or_create(name=key)
         row = EventsStatus.objects.select_for_update().get(name=key)
@@ -83,7 +80,7 @@ def claim(job: Job, now: datetime) -> tuple[bool, datetime | None]:
 
 def _finish(job: Job, result: dict[str, Any]) -> None:
     with transaction.atomic():
-        row = EventsStatus.objects.select_for_update().get(name=convergence.job_key(job.name))
+        row = EventsStatus.objects.select_for_update().get(name=job_key(job.name))
         row.updated_at = timezone.now()
         row.data = {**row.data, "result": result}
         row.save()

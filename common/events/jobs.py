@@ -1,0 +1,22 @@
+"""The scheduler's jobs of a service with events (common.scheduler runs them)."""
+
+from __future__ import annotations
+
+from common import housekeeping
+from common.events import convergence
+from common.events.consumer import handled_types
+from common.events.housekeeping import prune_inbox, prune_outbox
+from common.events.recording import publications
+from common.scheduler import Job
+
+
+def event_jobs() -> list[Job]:
+    """What this service publishes and consumes decides: the anti-entropy sweep and
+    pruning the outbox where it publishes, pruning the inbox where it consumes."""
+    found = []
+    if publications():
+        found.append(Job(convergence.SWEEP_JOB, convergence.sweep_interval, convergence.run_sweep))
+        found.append(Job("prune_outbox", housekeeping.hourly, housekeeping.job(prune_outbox)))
+    if handled_types():
+        found.append(Job("prune_inbox", housekeeping.hourly, housekeeping.job(prune_inbox)))
+    return found

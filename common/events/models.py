@@ -1,0 +1,95 @@
+"""The event tables of a service that publishes or consumes (docs/events.md): its outbox,
+the inbox of events it applied and the dead letters it parked.
+
+They were the ``common`` app's until it was split; their tables keep those names
+(``common_outboxevent`` ...), so a database migrated before the split keeps its rows
+(migrations/0001_initial.py).
+"""
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+
+
+class OutboxEvent(models.Model):
+    """An event recorded in the same transaction as the change it describes.
+
+    ``sent_at`` is set once the broker has accepted it; until then the relay
+    keeps re-sending it, oldest first, never an aggregate's later event before
+    an earlier one.
+    """
+
+    event_id = models.UUIDField(unique=True)
+    type = models.CharField(max_length=150)
+    aggregate_type = models.CharField(max_length=100)
+    aggregate_id = models.CharField(max_length=64)
+    version = models.PositiveIntegerField()
+    envelope = models.JSONField(encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    repeat = models.BooleanField(
+        default=False,
+        help_text="A re-publication of the aggregate's current state (sweep or snapshots), "
+        "not a change.",
+    )
+
+    class Meta:
+        db_table = "common_outboxevent"
+        ordering = ["id"]
+        indexes = [
+            # The anti-entropy sweep asks which aggregates were sent within its window.
+            models.Index(fields=["sent_at"], name="common_outbox_sent_at_idx"),
+            models.Index(
+                fields=["id"],
+                condition=models.Q(sent_at__isnull=True),
+                name="common_outbox_pending_idx",
+            ),
+            # Pending rows only: "is an earlier event of this aggregate still pending?" is
+            # asked on every publish, and must not read an aggregate's whole history.
+            models.Index(
+                fields=["aggregate_type", "aggregate_id", "id"],
+                condition=models.Q(sent_at__isnull=True),
+                name="common_outbox_pending_agg_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} v{self.version} of {self.aggregate_id}"
+
+
+class InboxEvent(models.Model):
+    """An event this service has applied; its row commits with the handler's effect."""
+
+    event_id = models.UUIDField(primary_key=True)
+    type = models.CharField(max_length=150)
+    source = models.CharField(max_length=50)
+    aggregate_id = models.CharField(max_length=64)
+    version = models.PositiveIntegerField()
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)  # pruning
+
+    class Meta:
+        db_table = "common_inboxevent"
+
+    def __str__(self) -> str:
+        return f"{self.type} v{self.version} of {self.aggregate_id}"
+
+
+class DeadLetter(models.Model):
+    """An event whose handler kept failing; ``manage.py replay_dead_letters`` re-runs it."""
+
+    event_id = models.UUIDField(unique=True)
+    type = models.CharField(max_length=150)
+    envelope = models.JSONField(encoder=DjangoJSONEncoder)
+    error = models.TextField()
+    attempts = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    replayed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "common_deadletter"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"
