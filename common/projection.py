@@ -8,7 +8,8 @@ field's type) and write the same values; the serializer stays the declaration,
 which the schema and the browsable API read. A serializer with anything the
 plan does not know (a method field, a custom ``to_representation``, a field
 type outside the list below) is rendered by DRF itself, so the output is
-always DRF's. Each service's tests compare both renderings.
+always DRF's: common/tests/test_projection.py compares both renderings, and
+each service's output-body tests pin its JSON.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Manager
+from django.db.models.manager import BaseManager
 from rest_framework import ISO_8601, serializers
 from rest_framework.fields import SkipField, is_simple_callable
 from rest_framework.settings import api_settings
@@ -136,6 +137,7 @@ def _converter(field: serializers.Field) -> Callable[[Any], Any]:
         return _decimal(field)
     if (
         kind is UTCDateTimeField
+        and getattr(field, "timezone", None) is dt.UTC
         and getattr(field, "format", api_settings.DATETIME_FORMAT) == ISO_8601
     ):
         return _utc_iso
@@ -143,7 +145,7 @@ def _converter(field: serializers.Field) -> Callable[[Any], Any]:
 
 
 def _items(value: Any) -> Iterable[Any]:
-    return value.all() if isinstance(value, Manager) else value
+    return value.all() if isinstance(value, BaseManager) else value  # as ListSerializer
 
 
 def _decimal(field: serializers.DecimalField) -> Callable[[Any], str]:
