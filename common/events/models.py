@@ -6,8 +6,24 @@ They were the ``common`` app's until it was split; their tables keep those names
 (migrations/0001_initial.py).
 """
 
+from typing import Any
+
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+
+
+class EnvelopeField(models.JSONField):
+    """A JSONField that PostgreSQL bulk inserts send as one parameter per row.
+
+    Django 5.2 sends a bulk insert on PostgreSQL as ``UNNEST`` of one array per
+    column, and psycopg's client-side binding quotes an array of JSON texts in
+    Python, character by character: half of ``publish_snapshots``' time for
+    clients went there. A field with ``get_placeholder`` keeps the plain
+    ``VALUES`` form (Django's own rule for that path).
+    """
+
+    def get_placeholder(self, value: Any, compiler: Any, connection: Any) -> str:
+        return "%s"
 
 
 class OutboxEvent(models.Model):
@@ -23,7 +39,7 @@ class OutboxEvent(models.Model):
     aggregate_type = models.CharField(max_length=100)
     aggregate_id = models.CharField(max_length=64)
     version = models.PositiveIntegerField()
-    envelope = models.JSONField(encoder=DjangoJSONEncoder)
+    envelope = EnvelopeField(encoder=DjangoJSONEncoder)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)

@@ -1,0 +1,137 @@
+"""The client replay of `make bench-events`: ``publish_snapshots`` of N clients in
+clients_api until orders_api holds every copy.
+
+    python scripts/bench/client_replay.py [N]
+
+Fresh PostgreSQL databases for both services (production settings, Redis database
+13), N clients with two addresses each written by SQL (their creation is not what
+is measured), clients_api's relay and orders_api's worker running; then
+``manage.py publish_snapshots`` in clients_api, timed from its start to the last
+copy committed in orders_api. Prints the seconds; exits 1 after 300 s.
+`make bench-events` runs it last (``replay_clients``).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+HERE = Path(__file__).resolve()
+sys.path[:0] = [str(HERE.parents[1]), str(HERE.parents[2])]  # scripts/, the repository
+import harness  # noqa: E402
+
+PG = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
+REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+
+CLIENTS = """
+INSERT INTO clients_client (id, kind, name, document, email, phone, is_active, version,
+                            created_at, updated_at)
+SELECT gen_random_uuid(), 'individual', 'Cliente Replay ' || n, lpad(n::text, 11, '0'),
+       'replay' || n || '@example.com', '11987654321', true, 1, now(), now()
+FROM generate_series(1, %s) AS n
+"""
+ADDRESSES = """
+INSERT INTO clients_address (id, client_id, label, street, number, complement, district,
+                             city, state, postal_code, country, is_default, version,
+                             created_at, updated_at)
+SELECT gen_random_uuid(), c.id, label, 'Rua das Flores', '1', '', 'Centro', 'São Paulo', 'SP',
+       '01310100', 'BR', label = 'Casa', 1, now(), now()
+FROM clients_client c CROSS JOIN (VALUES ('Casa'), ('Trabalho')) AS labels(label)
+"""
+
+
+def _count(url: str, query: str) -> int:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        return conn.execute(query).fetchone()[0]
+
+
+def replay_clients(count: int) -> float:
+    """Seconds from ``publish_snapshots``' start until orders_api holds ``count`` copies.
+
+    Raises SystemExit when they are not all there after 300 s.
+    """
+    logs = harness.REPO / "var" / "bench" / "client_replay"
+    logs.mkdir(parents=True, exist_ok=True)
+    suffix = uuid.uuid4().hex[:8]
+    names = {
+        service: f"bench_replay_{service}_{suffix}" for service in ("clients_api", "orders_api")
+    }
+    base = harness.production_env(
+        logs / "keys",
+        VAR_DIR=str(logs / "var"),
+        BROKER_URL=REDIS,
+        CACHE_URL=REDIS,
+        LOG_LEVEL="WARNING",
+    )
+    processes: list[harness.Process] = []
+    try:
+        env = {}
+        for service, name in names.items():
+            env[service] = dict(
+                base,
+                DATABASE_URL=harness.create_database(PG, name),
+                SECRET_KEY=f"bench-{service}-{suffix}-" + "x" * 40,
+            )
+            harness.manage(service, "migrate", "-v", "0", env=env[service])
+        clients_db, orders_db = (
+            env["clients_api"]["DATABASE_URL"],
+            env["orders_api"]["DATABASE_URL"],
+        )
+        import psycopg
+
+        with psycopg.connect(clients_db, autocommit=True) as conn:
+            conn.execute(CLIENTS, (count,))
+            conn.execute(ADDRESSES)
+        relay = harness.command(
+            "clients_api", "relay_outbox", env=env["clients_api"], log=logs / "relay.log"
+        )
+        worker = harness.worker(
+            "orders_api", env=env["orders_api"], log=logs / "worker.log", concurrency=2
+        )
+        processes += [relay.start(), worker.start()]
+        harness.wait_until(lambda: harness.worker_ready(worker), 60, "orders_api's worker")
+        print(
+            f"==> client replay: publish_snapshots of {count} clients into orders_api", flush=True
+        )
+        started = time.monotonic()
+        subprocess.run(
+            [
+                sys.executable,
+                *os.environ.get("BENCH_PROFILE", "").split(),
+                "manage.py",
+                "publish_snapshots",
+            ],
+            cwd=harness.REPO / "clients_api",
+            env=env["clients_api"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        recorded = time.monotonic() - started
+        query = "SELECT count(*) FROM orders_clientsnapshot WHERE jsonb_array_length(addresses) = 2"
+        deadline = started + 300
+        while (copies := _count(orders_db, query)) < count:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"only {copies} of {count} client copies after 300 s")
+            time.sleep(0.2)
+        seconds = time.monotonic() - started
+        print(
+            f"    {count} copies in orders_api in {seconds:.1f} s "
+            f"(publish_snapshots itself: {recorded:.1f} s)",
+            flush=True,
+        )
+        return seconds
+    finally:
+        for process in processes:
+            process.stop()
+        for name in names.values():
+            harness.drop_database(PG, name)
+
+
+if __name__ == "__main__":
+    replay_clients(int(sys.argv[1]) if len(sys.argv) > 1 else 20000)
