@@ -105,6 +105,26 @@ def access_token(
     return str(token)
 
 
+def one_page(*results: Any) -> dict[str, Any]:
+    """A list response's body holding ``results``, all of them on its only page."""
+    return {"count": len(results), "next": None, "previous": None, "results": list(results)}
+
+
+#: What the server generates in a body (see ``without_generated``).
+GENERATED = frozenset({"id", "created_at", "updated_at"})
+
+
+def without_generated(body: Any) -> Any:
+    """``body`` without what the server generates (ids, timestamps), at any depth."""
+    if isinstance(body, list):
+        return [without_generated(value) for value in body]
+    if isinstance(body, dict):
+        return {
+            key: without_generated(value) for key, value in body.items() if key not in GENERATED
+        }
+    return body
+
+
 @dataclass(frozen=True)
 class PermissionCase:
     """One endpoint and method of a service's permission matrix.

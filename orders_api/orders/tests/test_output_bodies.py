@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from common.testing import one_page, without_generated
 from orders.models import ClientSnapshot, Order, OrderItem, ProductSnapshot
 
 pytestmark = pytest.mark.django_db
@@ -156,19 +157,15 @@ PRODUCT_COPY = {
 }
 
 
-def _page(*results):
-    return {"count": len(results), "next": None, "previous": None, "results": list(results)}
-
-
 @pytest.mark.parametrize(
     ("path", "etag", "body"),
     [
         (f"orders/{ORDER_ID}/", '"1"', ORDER),
-        ("orders/", None, _page(ORDER)),
+        ("orders/", None, one_page(ORDER)),
         (f"client-snapshots/{CLIENT_ID}/", '"4"', CLIENT_COPY),
-        ("client-snapshots/", None, _page(CLIENT_COPY)),
+        ("client-snapshots/", None, one_page(CLIENT_COPY)),
         (f"product-snapshots/{PRODUCT_ID}/", '"2"', PRODUCT_COPY),
-        ("product-snapshots/", None, _page(PRODUCT_COPY)),
+        ("product-snapshots/", None, one_page(PRODUCT_COPY)),
     ],
 )
 def test_the_body_is_the_one_captured(admin_api, order_row, path, etag, body):
@@ -176,18 +173,6 @@ def test_the_body_is_the_one_captured(admin_api, order_row, path, etag, body):
     assert response.status_code == 200
     assert response.get("ETag") == etag
     assert response.json() == body
-
-
-GENERATED = {"id", "created_at", "updated_at"}
-
-
-def _stable(body):
-    """The body without what the server generates (ids, timestamps), at any depth."""
-    if isinstance(body, list):
-        return [_stable(value) for value in body]
-    if isinstance(body, dict):
-        return {key: _stable(value) for key, value in body.items() if key not in GENERATED}
-    return body
 
 
 class _NewNumber:
@@ -420,4 +405,4 @@ def test_writes_answer_the_bodies_captured(admin_api, order_row):
     for method, path, body, status, etag, expected in WRITES:
         response = getattr(admin_api, method)(f"/api/v1/{path}", body, format="json")
         assert (response.status_code, response.get("ETag")) == (status, etag), path
-        assert _stable(response.json()) == expected, path
+        assert without_generated(response.json()) == expected, path
