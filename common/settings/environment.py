@@ -166,6 +166,8 @@ def database(service: str) -> dict[str, Any]:
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
         conn_health_checks=True,
     )
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        config["ENGINE"] = "common.postgresql"  # Django's, with a health check without a query
     if pool_mode() == "transaction" and config["ENGINE"].endswith("postgresql"):
         # PgBouncer in transaction mode hands each transaction to any server connection:
         # nothing may outlive a transaction on the server. Named cursors (iterator()) and

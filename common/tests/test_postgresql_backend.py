@@ -1,0 +1,87 @@
+"""The health check of common.postgresql: no round trip for a connection the server
+has not touched, and a closed session is still caught before a request uses it."""
+
+import select
+import time
+from unittest import mock
+
+import psycopg
+import pytest
+from django.db import connection, connections
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="the backend of PostgreSQL connections"
+    ),
+]
+
+
+def _server_connection() -> psycopg.Connection:
+    """A second session on the same server, to act on the first from outside."""
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    return psycopg.connect(**params, autocommit=True)
+
+
+def _wait_readable(timeout: float = 5.0) -> None:
+    socket = connection.connection.pgconn.socket
+    deadline = time.monotonic() + timeout
+    while not select.select([socket], [], [], 0.05)[0]:
+        assert time.monotonic() < deadline, "the server sent nothing"
+
+
+def _pid() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def test_the_backend_is_the_project_one():
+    assert type(connections["default"]).__module__ == "common.postgresql.base"
+
+
+def test_an_untouched_connection_is_usable_without_a_query():
+    _pid()
+    with mock.patch.object(connection.connection, "cursor", side_effect=AssertionError("query")):
+        assert connection.is_usable()
+
+
+def test_a_terminated_session_is_unusable_and_the_next_query_reconnects():
+    pid = _pid()
+    with _server_connection() as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    _wait_readable()
+
+    assert not connection.is_usable()
+    connection.health_check_enabled, connection.health_check_done = True, False
+    connection.close_if_health_check_failed()
+    assert connection.connection is None
+    assert _pid() != pid
+
+
+def test_a_waiting_notification_is_asked_about_and_kept():
+    _pid()
+    with connection.cursor() as cursor:
+        cursor.execute("LISTEN common_tests_backend")
+    with _server_connection() as other:
+        other.execute("NOTIFY common_tests_backend, 'hello'")
+    _wait_readable()
+
+    with mock.patch.object(
+        connection.connection, "cursor", wraps=connection.connection.cursor
+    ) as cursor:
+        assert connection.is_usable()
+    cursor.assert_called_once()  # the SELECT 1 that told a notification from a goodbye
+    received = [
+        notify.payload for notify in connection.connection.notifies(timeout=1, stop_after=1)
+    ]
+    assert received == ["hello"]
+
+
+def test_a_closed_connection_is_unusable():
+    _pid()
+    connection.connection.close()
+    assert not connection.is_usable()
+    connection.close()  # as Django does with an unusable one
