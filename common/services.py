@@ -6,6 +6,7 @@ Call these inside the use-case's ``transaction.atomic``.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
@@ -15,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model
 
 from common.errors import NotFound
+from common.selectors import CompiledQuery
 from common.versioning import check_version
 
 M = TypeVar("M", bound=Model)
@@ -26,11 +28,19 @@ def lock(model: type[M], pk: uuid.UUID | str, *, expected_version: int | None = 
     Raises NotFound ("No <model> has this id.") when there is none, and
     PreconditionFailed when ``expected_version`` is given and is not the row's.
     """
-    instance = model.objects.select_for_update().filter(pk=pk).first()
-    if instance is None:
+    found = _locking_read(model)(pk)
+    if not found:
         raise NotFound(f"No {model._meta.model_name} has this id.")
+    instance = found[0]
     check_version(instance, expected_version)
     return instance
+
+
+@functools.cache
+def _locking_read(model: type[M]) -> CompiledQuery[M]:
+    return CompiledQuery(
+        lambda pk: model._default_manager.select_for_update().filter(pk=pk).order_by()
+    )
 
 
 def model_update(instance: M, *, fields: Iterable[str], data: Mapping[str, Any]) -> None:

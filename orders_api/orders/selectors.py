@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from django.db.models import QuerySet
 
-from common.selectors import get_or_not_found
-from orders.models import ClientSnapshot, Order, ProductSnapshot
+from common.errors import NotFound
+from common.selectors import CompiledQuery, get_or_not_found, with_prefetched
+from orders.models import ClientSnapshot, Order, OrderItem, ProductSnapshot
+
+# The order detail's two reads, compiled once (CompiledQuery: a third of the request).
+_ORDER = CompiledQuery(lambda order_id: Order.objects.filter(pk=order_id).order_by())
+_ITEMS = CompiledQuery(lambda order_id: OrderItem.objects.filter(order_id=order_id))
+# Order creation's reads of the local copies.
+_CLIENT = CompiledQuery(lambda client_id: ClientSnapshot.objects.filter(pk=client_id).order_by())
+_PRODUCTS = CompiledQuery(lambda *ids: ProductSnapshot.objects.filter(pk__in=ids).order_by())
 
 
 def order_list() -> QuerySet[Order]:
@@ -16,8 +25,27 @@ def order_list() -> QuerySet[Order]:
 
 
 def order_get(*, order_id: uuid.UUID) -> Order:
-    """Raises common.errors.NotFound when no order has this id."""
-    return get_or_not_found(order_list(), pk=order_id)
+    """The order with its items prefetched, as ``order_list`` gives it. Raises
+    common.errors.NotFound when no order has this id."""
+    found = _ORDER(order_id)
+    if not found:
+        raise NotFound()
+    order = found[0]
+    with_prefetched(order, "items", _ITEMS(order_id))
+    return order
+
+
+def client_snapshot_or_none(*, client_id: uuid.UUID) -> ClientSnapshot | None:
+    """The copy of this client, or None (one compiled read: order creation's first)."""
+    found = _CLIENT(client_id)
+    return found[0] if found else None
+
+
+def product_snapshots_by_id(
+    *, product_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, ProductSnapshot]:
+    """The copies of these products that are here, by id (as ``in_bulk``)."""
+    return {product.pk: product for product in _PRODUCTS(*dict.fromkeys(product_ids))}
 
 
 def client_snapshot_get(*, client_id: uuid.UUID) -> ClientSnapshot:
