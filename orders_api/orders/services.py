@@ -23,8 +23,10 @@ from django.utils.translation import gettext
 
 from common.actors import Actor
 from common.errors import DomainError, NotFound
+from common.selectors import with_prefetched
 from common.services import lock
 from common.versioning import check_version
+from orders import selectors
 from orders.errors import InvalidReference, OrderErrorCode
 from orders.models import (
     ClientSnapshot,
@@ -44,7 +46,7 @@ class ItemRequest:
 
 
 def _active_client(client_id: uuid.UUID) -> ClientSnapshot:
-    client = ClientSnapshot.objects.filter(pk=client_id).first()
+    client = selectors.client_snapshot_or_none(client_id=client_id)
     if client is None:
         raise InvalidReference({"client_id": [f"No client {client_id} is known; {NOT_ARRIVED}."]})
     if not client.is_active:
@@ -54,7 +56,7 @@ def _active_client(client_id: uuid.UUID) -> ClientSnapshot:
 
 def _products(items: list[ItemRequest], field: str) -> dict[uuid.UUID, ProductSnapshot]:
     """The active products the items name; raises InvalidReference naming each bad line."""
-    found = ProductSnapshot.objects.in_bulk([item.product_id for item in items])
+    found = selectors.product_snapshots_by_id(product_ids=[item.product_id for item in items])
     errors: dict[str, list[str]] = {}
     for index, item in enumerate(items):
         path = field.format(index=index)
@@ -148,8 +150,8 @@ def order_create(
     # Lines and history first, so the order's one save records an event that already
     # carries them; foreign keys are checked at commit (Django creates them deferred).
     OrderItem.objects.bulk_create(lines)
-    # One indexed read, so the event and the response share the items as written.
-    prefetch_related_objects([order], "items")
+    # The event and the response take the items as written, in the order a read gives.
+    with_prefetched(order, "items", sorted(lines, key=lambda line: (line.created_at, line.pk)))
     _record_status(order, "", actor)
     order.number = _next_number()
     order.save()
