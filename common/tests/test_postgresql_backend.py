@@ -1,6 +1,7 @@
-"""The health check of common.postgresql: no round trip for a connection the server
-has not touched, and a closed session is still caught before a request uses it."""
+"""common.postgresql: the health check sends no query to a connection the server has not
+touched and still catches a closed session; timestamps load as Django loads them."""
 
+import datetime as dt
 import select
 import time
 from unittest import mock
@@ -8,6 +9,11 @@ from unittest import mock
 import psycopg
 import pytest
 from django.db import connection, connections
+from django.db.backends.postgresql.psycopg_any import register_tzloader
+from psycopg import pq
+
+from common.postgresql.base import TIMESTAMPTZ_OID, UTCTimestamptzLoader
+from common.tests.testapp.models import WidgetApplication
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -85,3 +91,35 @@ def test_a_closed_connection_is_unusable():
     connection.connection.close()
     assert not connection.is_usable()
     connection.close()  # as Django does with an unusable one
+
+
+TIMESTAMPS = [
+    "2026-12-01 10:00:00+00",
+    "2026-12-01 10:00:00.123456+00",
+    "2026-06-01 23:59:59.5-03",
+    "1999-12-31 23:59:59.999999+05:30",
+    "0001-01-01 00:00:00+00",
+]
+
+
+def test_timestamps_load_as_djangos_own_loader_loads_them():
+    query = "SELECT " + ", ".join(f"'{value}'::timestamptz" for value in TIMESTAMPS)
+    with connection.cursor() as cursor:
+        assert cursor.connection.adapters.get_loader(TIMESTAMPTZ_OID, pq.Format.TEXT) is (
+            UTCTimestamptzLoader
+        )
+        cursor.execute(query)
+        ours = cursor.fetchone()
+    with connection.connection.cursor() as raw:
+        register_tzloader(dt.UTC, raw)  # what Django registers without common.postgresql
+        djangos = raw.execute(query).fetchone()
+    assert ours == djangos
+    assert [value.isoformat() for value in ours] == [value.isoformat() for value in djangos]
+    assert all(value.tzinfo is dt.UTC for value in ours)
+
+
+def test_a_model_reads_back_the_instant_it_saved():
+    saved = WidgetApplication.objects.create(event_id="0" * 32, widget_id=1, version=1)
+    read = WidgetApplication.objects.get(pk=saved.pk)
+    assert read.applied_at == saved.applied_at
+    assert read.applied_at.tzinfo is dt.UTC
