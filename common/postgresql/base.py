@@ -1,4 +1,4 @@
-"""Django's PostgreSQL backend, with two costs of every request taken out.
+"""Django's PostgreSQL backend, with costs of every request taken out.
 
 - **The health check.** Every service sets ``CONN_HEALTH_CHECKS``: before a request's
   first query Django checks its persistent connection, by default with ``SELECT 1``.
@@ -12,6 +12,7 @@
   loader, which parses each value in Python: a sixth of a page of 50 products. On a
   UTC connection (``USE_TZ`` with the database's ``TIME_ZONE`` unset, as here) psycopg's
   own loader gives the same aware UTC datetimes, parsed in C.
+- **Short bulk inserts** go as ``VALUES`` (common/postgresql/compiler.py).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import select
 from typing import Any
 
 import psycopg
-from django.db.backends.postgresql import base
+from django.db.backends.postgresql import base, operations
 from psycopg import adapt, postgres, pq
 
 TIMESTAMPTZ_OID = postgres.types["timestamptz"].oid
@@ -45,7 +46,13 @@ class UTCTimestamptzLoader(adapt.Loader):
         return self.load(data)
 
 
+class DatabaseOperations(operations.DatabaseOperations):
+    compiler_module = "common.postgresql.compiler"
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
+    ops_class = DatabaseOperations
+
     def get_connection_params(self) -> dict[str, Any]:
         params = super().get_connection_params()
         if self.timezone == dt.UTC:

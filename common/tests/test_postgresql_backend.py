@@ -4,12 +4,14 @@ touched and still catches a closed session; timestamps load as Django loads them
 import datetime as dt
 import select
 import time
+import uuid
 from unittest import mock
 
 import psycopg
 import pytest
 from django.db import connection, connections
 from django.db.backends.postgresql.psycopg_any import register_tzloader
+from django.test.utils import CaptureQueriesContext
 from psycopg import pq
 
 from common.postgresql.base import TIMESTAMPTZ_OID, UTCTimestamptzLoader
@@ -123,3 +125,15 @@ def test_a_model_reads_back_the_instant_it_saved():
     read = WidgetApplication.objects.get(pk=saved.pk)
     assert read.applied_at == saved.applied_at
     assert read.applied_at.tzinfo is dt.UTC
+
+
+@pytest.mark.parametrize(("rows", "form"), [(2, "VALUES"), (9, "VALUES"), (10, "UNNEST")])
+def test_a_short_bulk_insert_is_sent_as_values(rows, form):
+    applications = [
+        WidgetApplication(event_id=uuid.uuid4(), widget_id=n, version=1) for n in range(rows)
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        WidgetApplication.objects.bulk_create(applications)
+    (insert,) = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT")]
+    assert form in insert and ("UNNEST" in insert) == (form == "UNNEST")
+    assert WidgetApplication.objects.count() == rows
