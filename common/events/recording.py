@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import connections, models, router, transaction
+from django.db import models, router, transaction
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.utils import timezone
 
@@ -28,7 +28,8 @@ from common import tracing
 from common.events.models import OutboxEvent
 from common.logging_setup import correlation_id
 
-#: The channel an outbox write notifies; ``relay_outbox`` LISTENs on it.
+#: The channel an outbox INSERT notifies (its trigger, migration events 0003, names it
+#: too); ``relay_outbox`` LISTENs on it.
 NOTIFY_CHANNEL = "common_outbox"
 #: Aggregates per transaction when re-publishing many (publish_snapshots).
 SNAPSHOT_CHUNK = 500
@@ -122,8 +123,9 @@ def record(
     """Writes the outbox row; the relay publishes it once the transaction commits.
 
     Must run inside the change's transaction (the pre_save guard makes sure).
-    On PostgreSQL it also sends ``NOTIFY``, which reaches the relay only when
-    (and if) the transaction commits; nothing is published from here.
+    On PostgreSQL the INSERT also notifies (a trigger on the outbox table), which
+    reaches the relay only when (and if) the transaction commits; nothing is
+    published from here.
     """
     return _record_all(publication, [(instance, event_type)], repeat=repeat)[0]
 
@@ -131,7 +133,7 @@ def record(
 def _record_all(
     publication: Publication, changes: list[tuple[Any, str]], *, repeat: bool
 ) -> list[OutboxEvent]:
-    """``record`` of several (instance, event type) pairs: one INSERT, one NOTIFY."""
+    """``record`` of several (instance, event type) pairs: one INSERT."""
     using = router.db_for_write(publication.model)
     events = []
     for instance, event_type in changes:
@@ -147,18 +149,13 @@ def _record_all(
                 repeat=repeat,
             )
         )
-    events = OutboxEvent.objects.using(using).bulk_create(events)
-    database = connections[using]
-    if database.vendor == "postgresql":
-        # PostgreSQL folds identical notifications of one transaction into one.
-        with database.cursor() as cursor:
-            cursor.execute(f"NOTIFY {NOTIFY_CHANNEL}")
-    return events
+    # On PostgreSQL the table's trigger (migration events 0003) sends the NOTIFY.
+    return OutboxEvent.objects.using(using).bulk_create(events)
 
 
 def record_saved(instances: list[Any], *, created: bool) -> list[OutboxEvent]:
     """The events of a bulk write (``bulk_create``/``bulk_update`` send no ``post_save``)
-    of aggregates of one model: one INSERT and one NOTIFY for all of them.
+    of aggregates of one model: one INSERT for all of them.
 
     Call it in the write's transaction, after the write, with the instances as saved
     (primary keys set, versions bumped). Raises RuntimeError outside a transaction.

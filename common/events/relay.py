@@ -1,9 +1,9 @@
 """Moving recorded events from the outbox to the broker: ``manage.py relay_outbox``.
 
 The request that commits a change does not publish it. On PostgreSQL the
-transaction that writes an outbox row also sends ``NOTIFY`` (delivered only on
-commit); the relay LISTENs and wakes at once, and polls about once a second so
-a lost notification delays little. On SQLite it polls about every 50 ms.
+transaction that writes an outbox row also sends ``NOTIFY`` (the outbox table's
+trigger; delivered only on commit); the relay LISTENs and wakes at once, and polls
+about once a second so a lost notification delays little. On SQLite it polls about every 50 ms.
 
 Each pass claims up to 100 pending rows, oldest first, and marks them sent in
 one statement (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several relays

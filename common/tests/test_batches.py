@@ -8,6 +8,7 @@ import time
 import uuid
 from datetime import timedelta
 
+import psycopg
 import pytest
 from django.core.management import call_command
 from django.db import connection, connections, transaction
@@ -110,11 +111,11 @@ def test_while_events_keep_coming_the_relay_lingers_so_they_share_a_message(brok
 
 @needs_postgres
 def test_a_lost_notification_costs_one_poll(broker_url, monkeypatch):
+    monkeypatch.setattr(relay, "NOTIFY_CHANNEL", "nobody_notifies_here")  # hears nothing
     stop = threading.Event()
     loop = _relay_loop(stop, poll_interval=1.0)
     try:
         time.sleep(0.5)
-        monkeypatch.setattr(recording, "NOTIFY_CHANNEL", "nobody_listens_here")
         widget = _create("unnotified")
         wait_until(lambda: _sent(widget), 4, "published by the poll")
     finally:
@@ -157,15 +158,33 @@ def test_behind_a_transaction_pooler_without_a_direct_url_the_relay_only_polls(s
     assert time.monotonic() - started >= 1.0  # no LISTEN through the pooler
 
 
-def test_the_request_publishes_nothing_and_notifies_only_on_commit(broker_url):
+def test_the_request_publishes_nothing(broker_url):
     with transaction.atomic(), CaptureQueriesContext(connection) as queries:
         Widget.objects.create(name="quiet")
     assert OutboxEvent.objects.get().sent_at is None
     assert queued_messages(broker_url) == 0
-    notified = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("NOTIFY")]
-    assert notified == (
-        [f"NOTIFY {recording.NOTIFY_CHANNEL}"] if connection.vendor == "postgresql" else []
-    )
+    # the row, its parts (the event's data), its event; the outbox table's trigger notifies
+    statements = [q["sql"].split()[0] for q in queries.captured_queries]
+    assert statements == ["INSERT", "SELECT", "INSERT"]
+
+
+@needs_postgres
+def test_an_outbox_insert_notifies_once_per_transaction_and_only_on_commit():
+    with psycopg.connect(_direct_url(), autocommit=True) as listener:
+        listener.execute(f"LISTEN {recording.NOTIFY_CHANNEL}")
+
+        def heard() -> list[str]:
+            return [n.channel for n in listener.notifies(timeout=0.5, stop_after=5)]
+
+        with transaction.atomic():
+            Widget.objects.create(name="one")
+            Widget.objects.create(name="two")
+            assert heard() == []  # not before the commit
+        assert heard() == [recording.NOTIFY_CHANNEL]  # one for the transaction
+        with transaction.atomic():
+            Widget.objects.create(name="undone")
+            transaction.set_rollback(True)
+        assert heard() == []
 
 
 # batches on the way ---------------------------------------------------------------------

@@ -22,33 +22,33 @@ NEW_ADDRESS = {
 CASES = [
     # count, page, addresses
     Case("get", "clients/", "clients.view_client", queries=3),
-    # savepoint, document taken?, savepoint, insert, outbox, notify, release x2
-    Case("post", "clients/", "clients.add_client", NEW_CLIENT, 201, queries=8),
+    # savepoint, document taken?, savepoint, insert, outbox, release x2
+    Case("post", "clients/", "clients.add_client", NEW_CLIENT, 201, queries=7),
     # the client, its addresses
     Case("get", "clients/<uuid:pk>/", "clients.view_client", queries=2),
-    # savepoint, lock, addresses, document taken?, savepoint, update, outbox, notify,
+    # savepoint, lock, addresses, document taken?, savepoint, update, outbox,
     # release x2
     Case(
         "put",
         "clients/<uuid:pk>/",
         "clients.change_client",
         dict(NEW_CLIENT, document="11.222.333/0001-81", kind="company"),
-        queries=10,
+        queries=9,
     ),
-    Case("patch", "clients/<uuid:pk>/", "clients.change_client", {"name": "Outro"}, queries=10),
-    # savepoint, lock, update, addresses (the event), outbox, notify, release
-    Case("delete", "clients/<uuid:pk>/", "clients.delete_client", None, 204, queries=7),
+    Case("patch", "clients/<uuid:pk>/", "clients.change_client", {"name": "Outro"}, queries=9),
+    # savepoint, lock, update, addresses (the event), outbox, release
+    Case("delete", "clients/<uuid:pk>/", "clients.delete_client", None, 204, queries=6),
     # client exists?, count, page
     Case("get", "clients/<uuid:pk>/addresses/", "clients.view_client", queries=3),
     # savepoint, lock, first address?, insert, then the client's event (relock, update,
-    # addresses, outbox, notify), release
+    # addresses, outbox), release
     Case(
         "post",
         "clients/<uuid:pk>/addresses/",
         "clients.add_client",
         NEW_ADDRESS,
         201,
-        queries=10,
+        queries=9,
     ),
     Case("get", "clients/<uuid:pk>/addresses/<uuid:aid>/", "clients.view_client", queries=1),
     # savepoint, lock, the address, its update or delete, the client's event (5), release
