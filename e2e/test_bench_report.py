@@ -45,3 +45,24 @@ def test_the_report_has_a_met_column():
     assert "| target | met |" in table
     assert "| ≥ 200 req/s · ≥ 65% of the floor · p99 ≤ 100 ms | yes |" in table
     assert "| orders_api | 95 | 100 | ≤ 120 MB | yes |" in table
+
+
+def test_the_profile_summary_splits_waiting_from_python(tmp_path):
+    import bench_profile
+
+    root = "<module> (gunicorn:8);WSGIHandler.__call__ (django/core/handlers/wsgi.py:124)"
+    ours = f"{root};APIView.dispatch (/x/site-packages/rest_framework/views.py:5)"
+    (tmp_path / "orders_create-1.txt").write_text(
+        f"{ours};Cursor.execute (psycopg/c.py:1);Connection.wait (psycopg/connection.py:4) 30\n"
+        f"{ours};BaseSerializer.is_valid (rest_framework/serializers.py:2);Field.run (f.py:1) 40\n"
+        f"{ours};render (common/views.py:9);dumps (orjson.py:1) 20\n"
+        f"{root};close_graceful (gunicorn/util.py:300) 10\n"
+    )
+    summary = bench_profile.summarize(sorted(tmp_path.glob("orders_create-*.txt")))
+    assert summary.samples == 100
+    assert summary.waiting == {"PostgreSQL": 0.3, "client socket": 0.1}
+    phases = dict(summary.phases)
+    assert phases["DRF: input validation"] == 40 / 60
+    assert phases["output (common.projection, orjson)"] == 20 / 60
+    assert summary.own[0] == ("Field.run (f.py)", 40 / 60)
+    assert "Python 60%" in summary.lines()[0]

@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import bench_profile
 import harness
 from bench_events import commit_label, percentile, record
 from harness import CONSUMERS, PUBLISHERS, REPO, SERVICES
@@ -574,6 +575,22 @@ def run_scenario(system: System, scenario: Scenario, args: argparse.Namespace) -
         seconds=args.seconds,
         clients=args.connections,
     )
+    if args.profile:
+        system.settle()
+        pids = _children(system.processes[scenario.service].pid)
+        out = system.logs / "profiles"
+        spies = bench_profile.record(pids, seconds=args.seconds - 1, out=out, name=scenario.name)
+        wrk(
+            url,
+            f"{scenario.name}.lua",
+            seconds=args.seconds,
+            connections=args.connections,
+            env=wrk_env,
+        )
+        for spy in spies:
+            spy.wait()
+        summary = bench_profile.summarize(sorted(out.glob(f"{scenario.name}-*.txt")))
+        print("\n".join(f"    py-spy: {line}" for line in summary.lines()), flush=True)
     result = Result(
         scenario.title,
         throughput=saturated["rps"],
@@ -721,7 +738,15 @@ def main() -> int:
         "clients_search, stock_movement, event_lag); default: all",
     )
     parser.add_argument("--write", action="store_true", help="record in docs/performance.md")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="after each scenario, sample its workers with py-spy under another wrk run "
+        "and print where the time goes (scripts/bench_profile.py)",
+    )
     args = parser.parse_args()
+    if args.profile and not bench_profile.available():
+        raise SystemExit("--profile needs py-spy: make install (requirements/dev.txt)")
     if args.only is not None and "order_detail" in args.only and "orders_create" not in args.only:
         print("==> order_detail reads the orders that orders_create makes: running both")
         args.only.append("orders_create")
