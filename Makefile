@@ -34,13 +34,14 @@ demo-data: install
 	$(PY) scripts/demo_data.py --create-admin
 
 ## bench: the running system under load on PostgreSQL + Redis; records docs/performance.md
-## (needs wrk and pgbench: installed with apt-get when missing and run as root)
+## (needs wrk and pgbench: installed with apt-get when missing and run as root;
+## `make bench BENCH_ARGS=--profile` also samples each scenario with py-spy)
 bench: install
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 		&& echo "==> installing wrk with apt-get" && { apt-get install -y -qq wrk || { apt-get update -qq && apt-get install -y -qq wrk; }; }; } \
 		|| { echo "error: make bench needs wrk: apt-get install wrk"; exit 1; }
 	@command -v pgbench >/dev/null || { echo "error: make bench needs pgbench (postgresql-client)"; exit 1; }
-	$(PY) scripts/bench.py --write
+	$(PY) scripts/bench.py --write $(BENCH_ARGS)
 
 ## bench-events: outbox -> relay -> Redis -> consumer on PostgreSQL; records docs/performance.md
 bench-events: install
