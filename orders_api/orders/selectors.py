@@ -36,7 +36,7 @@ def order_get(*, order_id: uuid.UUID) -> Order:
 
 
 def client_snapshot_or_none(*, client_id: uuid.UUID) -> ClientSnapshot | None:
-    """The copy of this client, or None (one compiled read: order creation's first)."""
+    """The copy of this client, or None (one compiled read)."""
     found = _CLIENT(client_id)
     return found[0] if found else None
 

@@ -186,7 +186,7 @@ def order_update(
     if notes is not None:
         order.notes = notes
     if shipping_address_id is not None:
-        client = ClientSnapshot.objects.filter(pk=order.client_id).first()
+        client = selectors.client_snapshot_or_none(client_id=order.client_id)
         if client is None:
             raise InvalidReference({"shipping_address_id": [f"The client's {NOT_ARRIVED}."]})
         order.shipping_address = _shipping_address(client, shipping_address_id)
@@ -285,7 +285,7 @@ def _refuse_known_shortages(order: Order) -> None:
     wanted: dict[uuid.UUID, int] = {}
     for item in order.items.all():
         wanted[item.product_id] = wanted.get(item.product_id, 0) + item.quantity
-    copies = ProductSnapshot.objects.in_bulk(list(wanted))
+    copies = selectors.product_snapshots_by_id(product_ids=wanted)
     short = [
         {
             "product_id": str(product_id),
