@@ -78,16 +78,50 @@ CASES = {
 }
 
 
+class PlainThingSerializer(ThingSerializer):
+    """No callable source: every field is read by the generated function."""
+
+    label = None
+
+
+@pytest.mark.parametrize("serializer_class", [ThingSerializer, PlainThingSerializer])
 @pytest.mark.parametrize("thing", CASES.values(), ids=CASES.keys())
-def test_the_compiled_rendering_equals_drfs(thing):
-    assert projection.render(ThingSerializer, thing) == ThingSerializer(thing).data
-    assert projection.render_many(ThingSerializer, [thing, thing]) == (
-        ThingSerializer([thing, thing], many=True).data
+def test_the_compiled_rendering_equals_drfs(thing, serializer_class):
+    assert projection.render(serializer_class, thing) == serializer_class(thing).data
+    assert projection.render_many(serializer_class, [thing, thing]) == (
+        serializer_class([thing, thing], many=True).data
     )
 
 
 def test_the_serializer_compiles():
     assert projection._compiled(ThingSerializer) is not None
+
+
+def test_a_plain_instance_is_rendered_by_the_generated_function_alone(monkeypatch):
+    row = projection._compiled(PlainThingSerializer)
+    assert row.__name__ == "straight"
+    # What the generated function hands anything unusual to: it must not be reached.
+    monkeypatch.setitem(row.__globals__, "_row", lambda instance: pytest.fail("fell back"))
+    thing = _thing()
+    assert row(thing) == PlainThingSerializer(thing).data
+
+
+@pytest.mark.parametrize(
+    "case", ["nulls", "rounding", "another zone", "naive", "related row missing", "optional absent"]
+)
+def test_what_the_generated_function_does_not_know_goes_to_the_field_by_field_plan(
+    case, monkeypatch
+):
+    row = projection._compiled(PlainThingSerializer)
+    fallen_back = []
+    field_by_field = row.__globals__["_row"]
+    monkeypatch.setitem(
+        row.__globals__, "_row", lambda instance: fallen_back.append(1) or field_by_field(instance)
+    )
+    thing = CASES[case]
+    assert row(thing) == PlainThingSerializer(thing).data
+    if case in ("related row missing", "optional absent"):
+        assert fallen_back
 
 
 class WithMethodSerializer(serializers.Serializer):
