@@ -29,8 +29,21 @@ __all__ = [
 UNNEST_FROM_ROWS = 10
 
 
+def _plain(fields, value_rows) -> bool:
+    """Whether every value is sent as one ``%s`` parameter (no field placeholder of its
+    own, no expression): then the placeholders need not be asked for value by value."""
+    return all(
+        getattr(field, "get_placeholder", None) is None
+        or getattr(field, "placeholder_is_plain", False)
+        for field in fields
+    ) and not any(hasattr(value, "as_sql") for row in value_rows for value in row)
+
+
 class SQLInsertCompiler(compiler.SQLInsertCompiler):
     def assemble_as_sql(self, fields, value_rows):
-        if len(value_rows) < UNNEST_FROM_ROWS:
-            return base.SQLInsertCompiler.assemble_as_sql(self, fields, value_rows)
-        return super().assemble_as_sql(fields, value_rows)
+        if len(value_rows) >= UNNEST_FROM_ROWS:
+            return super().assemble_as_sql(fields, value_rows)
+        if value_rows and _plain(fields, value_rows):
+            placeholders = ["%s"] * len(fields)
+            return [placeholders] * len(value_rows), [list(row) for row in value_rows]
+        return base.SQLInsertCompiler.assemble_as_sql(self, fields, value_rows)

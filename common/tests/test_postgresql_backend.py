@@ -137,3 +137,16 @@ def test_a_short_bulk_insert_is_sent_as_values(rows, form):
     (insert,) = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT")]
     assert form in insert and ("UNNEST" in insert) == (form == "UNNEST")
     assert WidgetApplication.objects.count() == rows
+
+
+def test_plain_values_are_placed_without_asking_each_field_and_expressions_still_ask():
+    from django.db.models import Value
+
+    from common.postgresql.compiler import SQLInsertCompiler
+
+    plain = [WidgetApplication(event_id=uuid.uuid4(), widget_id=n, version=1) for n in range(3)]
+    with mock.patch.object(SQLInsertCompiler, "field_as_sql", side_effect=AssertionError):
+        WidgetApplication.objects.bulk_create(plain)
+    computed = WidgetApplication(event_id=uuid.uuid4(), widget_id=Value(5) + Value(2), version=1)
+    WidgetApplication.objects.bulk_create([computed])
+    assert sorted(WidgetApplication.objects.values_list("widget_id", flat=True)) == [0, 1, 2, 7]
