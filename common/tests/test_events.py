@@ -20,7 +20,7 @@ from django.test.utils import CaptureQueriesContext
 from common.events import relay, topology
 from common.events.consumer import process_event
 from common.events.models import DeadLetter, InboxEvent, OutboxEvent
-from common.events.recording import envelope, publications
+from common.events.recording import envelope, publications, republish
 from common.tests.conftest import REPO, process_env, queued_messages, wait_until
 from common.tests.testapp.models import (
     Switch,
@@ -461,6 +461,48 @@ def test_a_bulk_write_records_its_events_in_one_statement():
     ]
     with pytest.raises(RuntimeError, match=r"outside transaction\.atomic"):
         record_saved(widgets, created=False)
+
+
+def test_one_change_writes_the_row_a_bulk_write_would_in_one_statement(monkeypatch):
+    """A request's single event takes its own INSERT (written once per database); the
+    row must be the one ``bulk_create`` writes for several."""
+    from django.db.models import QuerySet
+
+    from common.events.recording import record_saved
+
+    with transaction.atomic():
+        widgets = Widget.objects.bulk_create(Widget(name=f"b{n}", quantity=1) for n in range(2))
+        record_saved(widgets, created=True)
+    bulk_create = QuerySet.bulk_create
+
+    def only_widgets(queryset, objs, *args, **kwargs):
+        assert queryset.model is Widget, "a single event went through bulk_create"
+        return bulk_create(queryset, objs, *args, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "bulk_create", only_widgets)
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        single = Widget.objects.create(name="b2", quantity=1)
+    # the widget, its parts (the event's data reads them), the event
+    statements = [" ".join(q["sql"].split()[:3]) for q in queries.captured_queries]
+    assert statements[0].startswith("INSERT") and statements[1].startswith("SELECT")
+    assert statements[2:] == ['INSERT INTO "common_outboxevent"']
+    event = OutboxEvent.objects.get(aggregate_id=str(single.pk))
+    bulk = OutboxEvent.objects.get(aggregate_id=str(widgets[0].pk))
+
+    def row(event: OutboxEvent) -> dict:
+        kept = {"id", "event_id", "aggregate_id", "envelope", "created_at"}
+        return {k: v for k, v in vars(event).items() if k not in kept and not k.startswith("_")}
+
+    assert row(event) == row(bulk)
+    assert event.id > bulk.id and event.created_at >= bulk.created_at
+    assert event.envelope["id"] == str(event.event_id)
+    assert {k: v for k, v in event.envelope["data"].items() if k not in ("id", "name")} == {
+        k: v for k, v in bulk.envelope["data"].items() if k not in ("id", "name")
+    }
+    with transaction.atomic():
+        repeat = republish(single)
+    assert repeat.pk == OutboxEvent.objects.get(event_id=repeat.event_id).pk
+    assert not repeat._state.adding
 
 
 def test_envelope_helper_uses_the_instance_version():
