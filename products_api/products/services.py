@@ -233,7 +233,9 @@ def _apply_movement(
         raise refusal
     before = product.stock_quantity
     product.stock_quantity = _new_quantity(product, kind, quantity)
-    product.save()
+    # The row is locked and nothing else changed: the UPDATE sets the stock, the
+    # version and the time only (the event still carries the whole product).
+    product.save(update_fields=["stock_quantity"])
     return _movement(
         product,
         kind=kind,

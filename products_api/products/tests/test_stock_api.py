@@ -181,3 +181,22 @@ def test_fifty_concurrent_outs_against_twenty_never_oversell():
     events = OutboxEvent.objects.filter(aggregate_id=str(product.pk), type__endswith="updated")
     assert events.count() == 20
     assert sorted(events.values_list("version", flat=True)) == list(range(2, 22))
+
+
+def test_a_movement_updates_the_stock_version_and_time_only(admin_api):
+    """The locked row's other columns are not written back (they cannot have changed)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    product = ProductFactory(stock_quantity=3)
+    with CaptureQueriesContext(connection) as queries:
+        assert _move(admin_api, product, "in", 2).status_code == 201
+    (update,) = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+    assignments = update.split(" SET ")[1].split(" WHERE ")[0]
+    assert sorted(part.split(" = ")[0] for part in assignments.split(", ")) == [
+        '"stock_quantity"',
+        '"updated_at"',
+        '"version"',
+    ]
+    product.refresh_from_db()
+    assert (product.stock_quantity, product.version) == (5, 2)
