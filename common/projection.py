@@ -94,13 +94,19 @@ def _straight(
     about half the time). Any instance it would not render exactly as ``row`` (a
     missing attribute or related row, a callable value, a converter raising) goes to
     ``row`` itself, so the output is ``row``'s."""
-    names = {"_row": row, "_datetime": dt.datetime, "_UTC": dt.UTC}
-    reads, values = [], []
+    names = {"_row": row, "_datetime": dt.datetime, "_UTC": dt.UTC, "_Manager": BaseManager}
+    reads, values, callables = [], [], []
     for index, (field, convert) in enumerate(zip(fields, converters, strict=True)):
         if not all(attribute.isidentifier() for attribute in field.source_attrs):
             return row
         value = f"v{index}"
         reads.append(f"{value} = instance.{'.'.join(field.source_attrs)}")
+        # A related manager is callable but not called (DRF's is_simple_callable).
+        callables.append(
+            f"(callable({value}) and not isinstance({value}, _Manager))"
+            if isinstance(field, serializers.ListSerializer)
+            else f"callable({value})"
+        )
         if convert is str or convert is int:
             converted = f"{convert.__name__}({value})"
         elif convert is _utc_iso:
@@ -114,13 +120,12 @@ def _straight(
         values.append(f"{field.field_name!r}: None if {value} is None else {converted}")
     if not reads:
         return row
-    callables = " or ".join(f"callable(v{index})" for index in range(len(reads)))
     source = "\n".join(
         [
             "def straight(instance):",
             "    try:",
             *(f"        {read}" for read in reads),
-            f"        if not ({callables}):",
+            f"        if not ({' or '.join(callables)}):",
             f"            return {{{', '.join(values)}}}",
             "    except Exception:",
             "        pass",

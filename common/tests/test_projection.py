@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ObjectDoesNotExist
+from django.db.models.manager import BaseManager
 from rest_framework import serializers
 
 from common import projection
@@ -61,6 +62,20 @@ def _thing(**changes):
     return SimpleNamespace(**fields)
 
 
+class PartsManager(BaseManager):
+    """Stands for a related manager: callable (``manager(manager=...)``), read by ``all()``."""
+
+    def __init__(self, parts):
+        super().__init__()
+        self._parts = parts
+
+    def __call__(self, *, manager):
+        raise AssertionError("a related manager is not called")
+
+    def all(self):
+        return self._parts
+
+
 CASES = {
     "plain": _thing(),
     "nulls": _thing(name=None, price=None, created_at=None, main_part=None, data=None),
@@ -71,6 +86,9 @@ CASES = {
     "naive": _thing(created_at=dt.datetime(2026, 3, 1, 9)),
     "related row missing": _thing(owner=Owner()),
     "empty list": _thing(parts=[]),
+    "parts from a related manager": _thing(
+        parts=PartsManager([SimpleNamespace(label="r", at=dt.datetime(2026, 1, 3, tzinfo=dt.UTC))])
+    ),
     "optional absent": SimpleNamespace(
         **{k: v for k, v in vars(_thing()).items() if k != "optional"}
     ),
@@ -102,8 +120,8 @@ def test_a_plain_instance_is_rendered_by_the_generated_function_alone(monkeypatc
     assert row.__name__ == "straight"
     # What the generated function hands anything unusual to: it must not be reached.
     monkeypatch.setitem(row.__globals__, "_row", lambda instance: pytest.fail("fell back"))
-    thing = _thing()
-    assert row(thing) == PlainThingSerializer(thing).data
+    for thing in (_thing(), CASES["parts from a related manager"]):
+        assert row(thing) == PlainThingSerializer(thing).data
 
 
 @pytest.mark.parametrize(
