@@ -150,3 +150,37 @@ def test_plain_values_are_placed_without_asking_each_field_and_expressions_still
     computed = WidgetApplication(event_id=uuid.uuid4(), widget_id=Value(5) + Value(2), version=1)
     WidgetApplication.objects.bulk_create([computed])
     assert sorted(WidgetApplication.objects.values_list("widget_id", flat=True)) == [0, 1, 2, 7]
+
+
+def test_an_insert_of_a_known_shape_reuses_djangos_statement_and_reads_the_new_id():
+    from django.db.backends.postgresql import compiler as djangos
+
+    def application(n: int) -> WidgetApplication:
+        return WidgetApplication(event_id=uuid.uuid4(), widget_id=n, version=1)
+
+    with CaptureQueriesContext(connection) as first:
+        written = WidgetApplication.objects.create(event_id=uuid.uuid4(), widget_id=1, version=1)
+    # Known now: Django's compiler must not be asked again, for one row or for two.
+    refuse = mock.patch.object(djangos.SQLInsertCompiler, "as_sql", side_effect=AssertionError)
+    with refuse, CaptureQueriesContext(connection) as again:
+        rewritten = WidgetApplication.objects.create(event_id=uuid.uuid4(), widget_id=2, version=1)
+    WidgetApplication.objects.bulk_create([application(3), application(4)])
+    with refuse:
+        WidgetApplication.objects.bulk_create([application(5), application(6)])
+
+    def statement(queries: CaptureQueriesContext) -> str:
+        (sql,) = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT")]
+        return sql.split(" VALUES ")[0] + " RETURNING " + sql.split(" RETURNING ")[1]
+
+    assert statement(again) == statement(first)
+    assert rewritten.pk == written.pk + 1
+    stored = WidgetApplication.objects.get(pk=rewritten.pk)
+    assert (stored.widget_id, stored.applied_at) == (2, rewritten.applied_at)
+    assert sorted(WidgetApplication.objects.values_list("widget_id", flat=True)) == [
+        1,
+        2,
+        3,
+        4,
+        5,
+        6,
+    ]
