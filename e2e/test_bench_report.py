@@ -40,8 +40,9 @@ def test_a_miss_beyond_the_noise_fails_the_run():
 
 def test_the_report_has_a_met_column():
     result = _result(throughput=260, floor=380, p99=80, p50=10, p95=40, ceiling=900)
-    args = type("Args", (), {"connections": 8, "seconds": 10, "rate": 100.0})()
+    args = type("Args", (), {"connections": 8, "seconds": 10, "rate": 100.0, "rounds": 3})()
     table = bench.report([result], {"orders_api": [(95.0, 100.0)]}, args)
+    assert "the endpoint and its floor taking turns 3 times (medians)" in table
     assert "| target | met |" in table
     assert "| ≥ 200 req/s · ≥ 65% of the floor · p99 ≤ 100 ms | yes |" in table
     assert "| orders_api | 95 | 100 | ≤ 120 MB | yes |" in table
