@@ -1,4 +1,4 @@
-"""Django's PostgreSQL compilers, with bulk inserts of a few rows sent as ``VALUES``.
+"""Django's PostgreSQL compilers; short inserts as ``VALUES``, their text written once.
 
 Django 5.2 sends every bulk insert of two rows or more as ``UNNEST`` of one array
 per column, which saves PostgreSQL planning on long inserts. With client-side
@@ -7,6 +7,13 @@ an order's three items took 0.3-0.7 ms more than as ``VALUES`` (measured in proc
 three runs), about 4 % of an order creation under load. From ``UNNEST_FROM_ROWS``
 rows on, ``UNNEST`` is the faster one (30 rows: 6.6 against 7.8 ms; 500: 55 against
 121), so it keeps them.
+
+A short insert whose values are all plain parameters (no expression, no placeholder
+of a field's own) has a text that depends only on its shape: the table, the
+columns, the number of rows, the conflict clause and the returned columns. The
+first insert of a shape is written by Django; later ones reuse that text and only
+prepare their values, field by field as Django does. Building the statement was
+about half of the compiler's time in an order creation.
 """
 
 from django.db.backends.postgresql import compiler
