@@ -548,30 +548,21 @@ def run_scenario(system: System, scenario: Scenario, args: argparse.Namespace) -
     token = system.token()
     wrk_env = {"BENCH_DATA": str(system.data), "BENCH_TOKEN": token}
     url = system.urls[scenario.service]
+    floor_env = dict(wrk_env, BENCH_FLOOR_SCENARIO=scenario.name)
+
+    def saturate(base_url: str, script: str, env: dict[str, str]) -> float:
+        return wrk(base_url, script, seconds=args.seconds, connections=args.connections, env=env)[
+            "rps"
+        ]
+
     # The endpoint and its floor take turns, so a slow spell of the machine (the same
     # code measured 30 % apart minutes later) weighs on both; each keeps its median.
     saturated, floor = [], []
     for _ in range(args.rounds):
         system.settle()
-        saturated.append(
-            wrk(
-                url,
-                f"{scenario.name}.lua",
-                seconds=args.seconds,
-                connections=args.connections,
-                env=wrk_env,
-            )["rps"]
-        )
+        saturated.append(saturate(url, f"{scenario.name}.lua", wrk_env))
         system.settle()
-        floor.append(
-            wrk(
-                system.urls["floor"],
-                "floor.lua",
-                seconds=args.seconds,
-                connections=args.connections,
-                env=dict(wrk_env, BENCH_FLOOR_SCENARIO=scenario.name),
-            )["rps"]
-        )
+        floor.append(saturate(system.urls["floor"], "floor.lua", floor_env))
     print(
         f"    rounds, req/s: {' / '.join(f'{rps:.0f}' for rps in saturated)}; floor "
         f"{' / '.join(f'{rps:.0f}' for rps in floor)}",
@@ -596,13 +587,7 @@ def run_scenario(system: System, scenario: Scenario, args: argparse.Namespace) -
         pids = _children(system.processes[scenario.service].pid)
         out = system.logs / "profiles"
         spies = bench_profile.record(pids, seconds=args.seconds - 1, out=out, name=scenario.name)
-        wrk(
-            url,
-            f"{scenario.name}.lua",
-            seconds=args.seconds,
-            connections=args.connections,
-            env=wrk_env,
-        )
+        saturate(url, f"{scenario.name}.lua", wrk_env)
         for spy in spies:
             spy.wait()
         summary = bench_profile.summarize(sorted(out.glob(f"{scenario.name}-*.txt")))
