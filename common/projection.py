@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import functools
+import keyword
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -97,7 +98,10 @@ def _straight(
     names = {"_row": row, "_datetime": dt.datetime, "_UTC": dt.UTC, "_Manager": BaseManager}
     reads, values, callables = [], [], []
     for index, (field, convert) in enumerate(zip(fields, converters, strict=True)):
-        if not all(attribute.isidentifier() for attribute in field.source_attrs):
+        if not all(
+            attribute.isidentifier() and not keyword.iskeyword(attribute)
+            for attribute in field.source_attrs
+        ):
             return row
         value = f"v{index}"
         reads.append(f"{value} = instance.{'.'.join(field.source_attrs)}")

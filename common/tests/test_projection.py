@@ -170,3 +170,13 @@ def test_what_does_not_compile_is_rendered_by_drf(serializer_class):
 def test_a_rendering_carries_its_serializer_for_the_browsable_apis_form():
     thing = _thing()
     assert projection.render(ThingSerializer, thing).serializer.instance is thing
+
+
+class KeywordSourceSerializer(serializers.Serializer):
+    kind = serializers.CharField(source="class")
+    name = serializers.CharField()
+
+
+def test_a_source_no_function_can_name_is_rendered_field_by_field():
+    thing = SimpleNamespace(**{"class": "gold", "name": "Ana"})
+    assert projection.render(KeywordSourceSerializer, thing) == {"kind": "gold", "name": "Ana"}
