@@ -63,7 +63,11 @@ class SQLInsertCompiler(compiler.SQLInsertCompiler):
         known = self._statements.get(shape)
         if known is None:
             statements = super().as_sql()
-            if len(statements) == 1:
+            # Kept only when Django, too, sent one parameter per value.
+            values = len(self.query.fields) * len(self.query.objs)
+            if len(statements) == 1 and len(statements[0][1]) == values + len(
+                self.returning_params
+            ):
                 self._statements[shape] = (statements[0][0], tuple(self.returning_params))
             return statements
         sql, self.returning_params = known
