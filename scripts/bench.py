@@ -576,6 +576,7 @@ def run_scenario(system: System, scenario: Scenario, args: argparse.Namespace) -
         rate=args.rate,
         seconds=args.seconds,
     )
+    system.settle()
     ceiling = pgbench(
         system.databases[scenario.service],
         SCRIPTS / "sql" / f"{scenario.name}.sql",
