@@ -95,7 +95,7 @@ def _straight(
     about half the time). Any instance it would not render exactly as ``row`` (a
     missing attribute or related row, a callable value, a converter raising) goes to
     ``row`` itself, so the output is ``row``'s."""
-    names = {"_row": row, "_datetime": dt.datetime, "_UTC": dt.UTC, "_Manager": BaseManager}
+    names = {"_row": row, "_Manager": BaseManager}
     reads, values, callables = [], [], []
     for index, (field, convert) in enumerate(zip(fields, converters, strict=True)):
         if not all(
@@ -113,11 +113,6 @@ def _straight(
         )
         if convert is str or convert is int:
             converted = f"{convert.__name__}({value})"
-        elif convert is _utc_iso:
-            converted = (
-                f"{value}.isoformat()[:-6] + 'Z' if type({value}) is _datetime and "
-                f"{value}.tzinfo is _UTC else _c{index}({value})"
-            )
         else:
             converted = f"_c{index}({value})"
         names[f"_c{index}"] = convert

@@ -83,10 +83,7 @@ def _plain_update(field: models.Field, value: Any) -> bool:
     return (
         not hasattr(value, "resolve_expression")
         and not hasattr(value, "prepare_database_save")
-        and (
-            getattr(field, "get_placeholder", None) is None
-            or getattr(field, "placeholder_is_plain", False)
-        )
+        and getattr(field, "get_placeholder", None) is None
     )
 
 
