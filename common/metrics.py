@@ -298,7 +298,10 @@ def _read_database(timeout: float) -> dict[str, float]:
     try:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute("SET statement_timeout = %s", [int(timeout * 1000)])
+                # set_config, not SET: a SET takes no bound parameter.
+                cursor.execute(
+                    "SELECT set_config('statement_timeout', %s, false)", [str(int(timeout * 1000))]
+                )
         stats = pending_stats()
         dead = DeadLetter.objects.filter(replayed_at__isnull=True).count()
     finally:

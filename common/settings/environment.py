@@ -168,11 +168,18 @@ def database(service: str) -> dict[str, Any]:
     )
     if config["ENGINE"] == "django.db.backends.postgresql":
         config["ENGINE"] = "common.postgresql"  # Django's, with a health check without a query
+        # Values travel apart from the statement, and a statement a connection runs
+        # often is prepared on its fifth run (psycopg's threshold): PostgreSQL then no
+        # longer parses and plans it each time (docs/performance.md). A URL's own
+        # ?server_side_binding= or ?prepare_threshold= wins.
+        options = config.setdefault("OPTIONS", {})
+        options.setdefault("server_side_binding", True)
+        options.setdefault("prepare_threshold", 5)
     if pool_mode() == "transaction" and config["ENGINE"].endswith("postgresql"):
         # PgBouncer in transaction mode hands each transaction to any server connection:
         # nothing may outlive a transaction on the server. Named cursors (iterator()) and
-        # prepared statements would, so both are off (Django's psycopg default is already
-        # no prepared statements; stated here so no OPTIONS override turns them back on).
+        # prepared statements would, so both are off. Values still travel apart from
+        # the statement: an unnamed statement lives within its transaction.
         config["DISABLE_SERVER_SIDE_CURSORS"] = True
         config.setdefault("OPTIONS", {})["prepare_threshold"] = None
     if config["ENGINE"] == "django.db.backends.sqlite3":

@@ -43,13 +43,21 @@ def test_transaction_pooling_turns_off_what_outlives_a_transaction(clean_env):
     config = environment.database("orders_api")
     assert config["DISABLE_SERVER_SIDE_CURSORS"] is True
     assert config["OPTIONS"]["prepare_threshold"] is None
+    # An unnamed statement does not outlive its transaction: values stay bound apart.
+    assert config["OPTIONS"]["server_side_binding"] is True
 
 
-def test_session_mode_keeps_server_side_cursors(clean_env):
+def test_session_mode_keeps_server_side_cursors_and_prepares_statements(clean_env):
     clean_env.setenv("DATABASE_URL", POSTGRES)
     config = environment.database("orders_api")
     assert not config.get("DISABLE_SERVER_SIDE_CURSORS")
-    assert "prepare_threshold" not in config.get("OPTIONS", {})
+    assert config["OPTIONS"] == {"server_side_binding": True, "prepare_threshold": 5}
+
+
+def test_the_database_url_can_turn_server_binding_off(clean_env):
+    clean_env.setenv("DATABASE_URL", POSTGRES + "?server_side_binding=false&prepare_threshold=20")
+    config = environment.database("orders_api")
+    assert config["OPTIONS"] == {"server_side_binding": False, "prepare_threshold": 20}
 
 
 def test_an_unknown_pool_mode_is_refused(clean_env):

@@ -10,7 +10,7 @@ import re
 import time
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import override_settings
 from prometheus_client import REGISTRY
 
@@ -224,6 +224,22 @@ def test_outbox_backlog_and_dead_letters_are_read_at_scrape_time(api_client, set
     assert re.search(r'outbox_oldest_pending_age_seconds\{service="common_tests"\} [0-9.]+', body)
     assert 'dead_letters_waiting{service="common_tests"} 1.0' in body
     assert 'metrics_state_read_ok{read="database",service="common_tests"} 1.0' in body
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL session setting")
+def test_the_database_read_runs_under_the_scrape_timeout(monkeypatch):
+    seen = []
+
+    def pending_stats() -> dict[str, float]:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            seen.append(cursor.fetchone()[0])
+        return {"pending": 0, "oldest_pending_seconds": 0}
+
+    monkeypatch.setattr(relay, "pending_stats", pending_stats)
+    assert metrics._read_database(0.25)["pending"] == 0
+    assert seen == ["250ms"]
 
 
 def test_a_hung_read_makes_the_scrape_incomplete_not_stuck(api_client, settings, monkeypatch):

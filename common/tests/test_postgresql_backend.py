@@ -184,3 +184,34 @@ def test_an_insert_of_a_known_shape_reuses_djangos_statement_and_reads_the_new_i
         5,
         6,
     ]
+
+
+def _prepared(fragment: str) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement FROM pg_prepared_statements WHERE statement LIKE %s",
+            [f"%{fragment}%"],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_values_are_bound_by_the_server_and_a_statement_run_often_is_prepared():
+    from common.tests.testapp.models import WidgetCopy
+
+    assert connection.settings_dict["OPTIONS"]["server_side_binding"] is True
+    WidgetCopy.objects.create(id=1, name="bolt", quantity=1, version=1)
+    for _ in range(10):  # psycopg prepares a statement after its fifth run
+        assert WidgetCopy.objects.filter(name="bolt").count() == 1
+    (statement,) = _prepared('FROM "testapp_widgetcopy" WHERE "testapp_widgetcopy"."name" = $1')
+    assert statement.startswith("SELECT COUNT(*)")
+
+
+def test_a_pattern_search_is_never_prepared_but_finds_the_same_rows():
+    from common.tests.testapp.models import WidgetCopy
+
+    WidgetCopy.objects.create(id=1, name="Parafuso sextavado", quantity=1, version=1)
+    WidgetCopy.objects.create(id=2, name="Porca", quantity=1, version=1)
+    for _ in range(10):
+        found = WidgetCopy.objects.filter(name__icontains="SEXTA").values_list("name", flat=True)
+        assert list(found) == ["Parafuso sextavado"]
+    assert _prepared("LIKE UPPER") == []
