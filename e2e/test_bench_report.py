@@ -54,7 +54,8 @@ def test_the_profile_summary_splits_waiting_from_python(tmp_path):
     root = "<module> (gunicorn:8);WSGIHandler.__call__ (django/core/handlers/wsgi.py:124)"
     ours = f"{root};APIView.dispatch (/x/site-packages/rest_framework/views.py:5)"
     (tmp_path / "orders_create-1.txt").write_text(
-        f"{ours};Cursor.execute (psycopg/c.py:1);Connection.wait (psycopg/connection.py:4) 30\n"
+        f"{ours};Cursor.execute (psycopg/c.py:1);Connection.wait (psycopg/connection.py:4) 20\n"
+        f"{ours};Cursor.execute (psycopg/c.py:1);_send_query_prepared (b.py:2) 10\n"
         f"{ours};BaseSerializer.is_valid (rest_framework/serializers.py:2);Field.run (f.py:1) 40\n"
         f"{ours};render (common/views.py:9);dumps (orjson.py:1) 20\n"
         f"{root};close_graceful (gunicorn/util.py:300) 10\n"

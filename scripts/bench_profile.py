@@ -27,7 +27,15 @@ from pathlib import Path
 
 #: Leaf frames that are waiting, not computing.
 WAITING = {
-    "PostgreSQL": ("_execute_send", "Connection.wait", "_exec_command"),
+    # Sending: libpq writes to the socket and the server's process takes the core.
+    "PostgreSQL": (
+        "_execute_send",
+        "_send_query_prepared",
+        "_send_query_params",
+        "_send_prepare",
+        "Connection.wait",
+        "_exec_command",
+    ),
     "client socket": ("close_graceful", "write (gunicorn/util.py", "sendall"),
 }
 
