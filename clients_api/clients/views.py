@@ -21,6 +21,7 @@ from common.auth import model_permissions
 from common.filters import FilterBackend
 from common.idempotency import idempotent_create
 from common.pagination import paginated
+from common.serializers import RequestBodySerializer
 from common.views import DestroyMixin, RetrieveMixin, UpdateMixin, render
 
 # --- clients --------------------------------------------------------------------------
@@ -56,7 +57,7 @@ class ClientSearchFilter(filters.SearchFilter):
         ]
 
 
-class ClientInputSerializer(serializers.Serializer):
+class ClientInputSerializer(RequestBodySerializer):
     kind = serializers.ChoiceField(choices=Client.Kind.choices)
     name = serializers.CharField(max_length=200)
     document = serializers.CharField(
@@ -126,7 +127,7 @@ class ClientDetailView(RetrieveMixin, UpdateMixin, DestroyMixin):
 # --- addresses ------------------------------------------------------------------------
 
 
-class AddressInputSerializer(serializers.Serializer):
+class AddressInputSerializer(RequestBodySerializer):
     label = serializers.CharField(max_length=50, required=False, allow_blank=True)
     street = serializers.CharField(max_length=200)
     number = serializers.CharField(max_length=20)

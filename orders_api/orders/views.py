@@ -19,6 +19,7 @@ from common.browsable import ListWithBlankItem, NoBody
 from common.filters import UTCIsoDateTimeFilter, ValueOrLabelFilter
 from common.idempotency import idempotent_create
 from common.pagination import paginated
+from common.serializers import RequestBodySerializer
 from common.versioning import expected_version
 from common.views import DestroyMixin, PatchMixin, RetrieveMixin, render
 from orders import selectors, services
@@ -48,7 +49,7 @@ class OrderFilter(django_filters.FilterSet):
         fields = ["status", "stock_status", "client_id", "created_after", "created_before"]
 
 
-class ItemInputSerializer(serializers.Serializer):
+class ItemInputSerializer(RequestBodySerializer):
     product_id = serializers.UUIDField()
     quantity = serializers.IntegerField(min_value=1, max_value=1_000_000, initial=1)
 
@@ -63,7 +64,7 @@ class OrderListView(GenericAPIView):
     ordering_fields = ["number", "created_at", "total", "status"]
     ordering = ["-number"]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(RequestBodySerializer):
         client_id = serializers.UUIDField()
         items = ItemInputSerializer(many=True, allow_empty=True, max_length=500)
         notes = serializers.CharField(required=False, allow_blank=True, max_length=2000)
@@ -100,7 +101,7 @@ class OrderListView(GenericAPIView):
 class OrderDetailView(RetrieveMixin, PatchMixin):
     permission_classes = [MethodPermission({"GET": VIEW, "PATCH": CHANGE})]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(RequestBodySerializer):
         notes = serializers.CharField(required=False, allow_blank=True, max_length=2000)
         shipping_address_id = serializers.UUIDField(required=False)
 
@@ -144,7 +145,7 @@ class OrderItemListView(GenericAPIView):
 class OrderItemDetailView(PatchMixin, DestroyMixin):
     permission_classes = [HasPermission(CHANGE)]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(RequestBodySerializer):
         quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
 
     serializer_class = InputSerializer
@@ -188,7 +189,7 @@ class OrderFinishView(GenericAPIView):
 class OrderCancelView(GenericAPIView):
     permission_classes = [HasPermission("orders.cancel_order")]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(RequestBodySerializer):
         reason = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
     serializer_class = InputSerializer

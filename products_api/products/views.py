@@ -19,6 +19,7 @@ from common.actors import Actor, actor_of
 from common.auth import MethodPermission, model_permissions
 from common.idempotency import idempotent_create
 from common.pagination import paginated
+from common.serializers import RequestBodySerializer
 from common.versioning import with_etag
 from common.views import DestroyMixin, RetrieveMixin, UpdateMixin, render
 from products import selectors, services
@@ -44,7 +45,7 @@ class ProductFilter(django_filters.FilterSet):
         return queryset.filter(**low) if value else queryset.exclude(**low)
 
 
-class ProductInputSerializer(serializers.Serializer):
+class ProductInputSerializer(RequestBodySerializer):
     sku = serializers.CharField(max_length=40)
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True)
@@ -124,7 +125,7 @@ class StockMovementListView(GenericAPIView):
     ordering_fields = ["created_at"]
     ordering = ["-created_at"]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(RequestBodySerializer):
         kind = serializers.ChoiceField(choices=StockMovement.Kind.choices)
         quantity = serializers.IntegerField(
             min_value=0,

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from common import jwt_keys
 from common.actors import actor_of
 from common.idempotency import idempotent_create
+from common.serializers import RequestBodySerializer
 from common.versioning import expected_version
 from common.views import render
 from users import selectors, services
@@ -32,7 +33,7 @@ class RegisterView(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [RegisterPerIPThrottle]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(RequestBodySerializer):
         username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
         email = serializers.EmailField()
         password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
@@ -63,7 +64,7 @@ class TokenView(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [LoginPerIPThrottle]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(RequestBodySerializer):
         username = serializers.CharField(max_length=150)
         password = serializers.CharField(max_length=128, trim_whitespace=False)
 
@@ -89,7 +90,7 @@ class TokenRefreshView(APIView):
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(RequestBodySerializer):
         refresh = serializers.CharField()
 
     serializer_class = InputSerializer
@@ -109,7 +110,7 @@ class LogoutView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(RequestBodySerializer):
         refresh = serializers.CharField()
 
     serializer_class = InputSerializer
@@ -147,7 +148,7 @@ class JWKSView(APIView):
 class MeView(APIView):
     permission_classes = [IsAuthenticated]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(RequestBodySerializer):
         email = serializers.EmailField(required=False)
         first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
         last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
@@ -175,7 +176,7 @@ class MePasswordView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(RequestBodySerializer):
         current_password = serializers.CharField(max_length=128, trim_whitespace=False)
         new_password = serializers.CharField(max_length=128, trim_whitespace=False)
 

@@ -20,6 +20,7 @@ from common.actors import Actor, actor_of
 from common.auth import HasPermission, model_permissions
 from common.idempotency import idempotent_create
 from common.pagination import paginated
+from common.serializers import RequestBodySerializer
 from common.versioning import expected_version
 from common.views import DestroyMixin, PatchMixin, RetrieveMixin, UpdateMixin, render
 from users import selectors, services
@@ -44,7 +45,7 @@ class UserListView(GenericAPIView):
     ordering_fields = ["username", "email", "created_at", "last_login"]
     ordering = ["username"]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(RequestBodySerializer):
         username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
         email = serializers.EmailField()
         password = serializers.CharField(max_length=128, trim_whitespace=False)
@@ -79,7 +80,7 @@ class UserListView(GenericAPIView):
 class UserDetailView(RetrieveMixin, PatchMixin, DestroyMixin):
     permission_classes = [model_permissions("users.user", methods=("GET", "PATCH", "DELETE"))]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(RequestBodySerializer):
         username = serializers.CharField(
             max_length=150, required=False, validators=[UnicodeUsernameValidator()]
         )
@@ -112,7 +113,7 @@ class UserRolesView(APIView):
 
     permission_classes = [HasPermission("users.change_user")]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(RequestBodySerializer):
         roles = serializers.ListField(child=serializers.UUIDField(), max_length=200)
 
     serializer_class = InputSerializer
@@ -135,7 +136,7 @@ class UserPermissionsView(APIView):
 
     permission_classes = [HasPermission("users.change_user")]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(RequestBodySerializer):
         permissions = serializers.ListField(
             child=serializers.CharField(max_length=100), max_length=500
         )
@@ -158,7 +159,7 @@ class UserPermissionsView(APIView):
 # --- roles and the catalogue ----------------------------------------------------------
 
 
-class RoleInputSerializer(serializers.Serializer):
+class RoleInputSerializer(RequestBodySerializer):
     name = serializers.CharField(max_length=80)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     permissions = serializers.ListField(
