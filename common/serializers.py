@@ -10,10 +10,13 @@ from rest_framework.relations import ManyRelatedField, RelatedField
 
 
 def _holds_state(field: Field) -> bool:
-    """Whether a field holds other fields or a queryset, which its copies must not share."""
-    return isinstance(
-        field, (serializers.BaseSerializer, RelatedField, ManyRelatedField)
-    ) or hasattr(field, "child")
+    """Whether a field holds other fields, a queryset or a mutable default, which its
+    copies must not share (a default list would reach every request's data)."""
+    return (
+        isinstance(field, (serializers.BaseSerializer, RelatedField, ManyRelatedField))
+        or hasattr(field, "child")
+        or isinstance(field.default, (list, dict, set))
+    )
 
 
 class RequestBodySerializer(serializers.Serializer):
@@ -24,8 +27,8 @@ class RequestBodySerializer(serializers.Serializer):
     body. A declared field is never bound or validated itself, so a plain field is
     copied shallowly instead; the copy gets its own binding (name, parent, source)
     and shares only what no validation changes (error messages, choices, the
-    validators' list). A nested serializer, a list or dict field or a related field
-    is deep-copied as DRF does.
+    validators' list). A nested serializer, a list or dict field, a related field or
+    a field with a mutable default is deep-copied as DRF does.
     """
 
     def get_fields(self) -> dict[str, Field]:

@@ -55,7 +55,9 @@ class UTCTimestamptzLoader(adapt.Loader):
 class Cursor(base.ServerBindingCursor):
     """Django's server-binding cursor; a statement with a ``LIKE`` is never prepared."""
 
-    def execute(self, query: Any, params: Any = None, *, prepare: bool | None = None, **kwargs):
+    def execute(
+        self, query: Any, params: Any = None, *, prepare: bool | None = None, **kwargs: Any
+    ) -> Any:
         if prepare is None and isinstance(query, str) and " LIKE " in query:
             prepare = False
         return super().execute(query, params, prepare=prepare, **kwargs)

@@ -73,3 +73,14 @@ def test_fields_holding_other_fields_are_deep_copied():
     assert order.fields["lines"].child is not Order._declared_fields["lines"].child
     assert order.fields["tags"].child is not Order._declared_fields["tags"].child
     assert order.fields["tags"].child.parent is order.fields["tags"]
+
+
+def test_a_mutable_default_is_never_shared_between_requests():
+    class Tagged(RequestBodySerializer):
+        labels = serializers.JSONField(required=False, default=[])
+
+    first = Tagged(data={})
+    assert first.is_valid()
+    first.validated_data["labels"].append("leaked")
+    second = Tagged(data={})
+    assert second.is_valid() and second.validated_data["labels"] == []
