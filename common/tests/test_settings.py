@@ -198,6 +198,44 @@ def test_importing_settings_creates_nothing(tmp_path, module, service, directory
     assert steps["after_second_import"] == steps["after_ensure"]
 
 
+# What a gunicorn worker does: imports <service>.wsgi, then handles requests.
+_LOAD_WSGI = """
+import gc, importlib, json, sys
+from django.test import Client
+
+module = importlib.import_module(sys.argv[1])
+frozen = gc.get_freeze_count()
+answer = Client().get("/healthz")
+print(json.dumps({
+    "handler": type(module.application).__name__,
+    "frozen": frozen,
+    "status": answer.status_code,
+}))
+"""
+
+
+@pytest.mark.parametrize(("module", "service", "directory"), SETTINGS_MODULES[:4])
+def test_a_worker_freezes_what_it_loaded_before_its_first_request(
+    tmp_path, module, service, directory
+):
+    """Each wsgi.py goes through common.wsgi: its development files are made, and the
+    objects loaded at start-up are out of the collector's reach, yet it serves."""
+    done = subprocess.run(
+        [sys.executable, "-c", _LOAD_WSGI, f"{service}.wsgi"],
+        cwd=directory,
+        env=_settings_process_env(tmp_path),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = json.loads(done.stdout.splitlines()[-1])
+    assert loaded["handler"] == "WSGIHandler"
+    assert loaded["frozen"] > 50_000  # Django and the service's apps
+    assert loaded["status"] == 200
+    assert (tmp_path / service / "secret_key").exists()
+
+
 def test_production_settings_are_read_without_writing(tmp_path):
     pair = jwt_keys.ensure_dev_key_pair(tmp_path / "keys")
     var = tmp_path / "var"
