@@ -3,9 +3,14 @@
 import json
 
 import pytest
+from django.contrib import messages
+from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
+from django.http import HttpResponse
+from django.utils.functional import SimpleLazyObject, empty
 
 from common.errors import flatten_errors
+from common.middleware import MessageMiddleware
 from common.testing import access_token
 from common.tests.testapp.models import Widget
 
@@ -218,3 +223,31 @@ def test_a_domain_error_cannot_replace_the_problem_members():
 
     with pytest.raises(ValueError, match="status"):
         DomainError("refused", code="x", extra={"status": "finished"})
+
+
+def test_an_api_call_builds_no_message_storage(client_with):
+    response = client_with("clients.view_client").get("/api/v1/widgets/")
+    assert response.status_code == 200
+    storage = response.wsgi_request._messages
+    assert isinstance(storage, SimpleLazyObject) and storage._wrapped is empty
+    assert "messages" not in response.cookies
+
+
+def test_a_message_added_by_a_view_is_stored_and_shown_on_the_next_request(rf):
+    def add_one(request):
+        messages.success(request, "Salvo.")
+        return HttpResponse()
+
+    def show(request):
+        return HttpResponse(" | ".join(str(message) for message in messages.get_messages(request)))
+
+    def through_the_middleware(view, request):
+        request.session = SessionStore()
+        return MessageMiddleware(view)(request)
+
+    added = through_the_middleware(add_one, rf.post("/admin/"))
+    assert "messages" in added.cookies
+    shown_request = rf.get("/admin/")
+    shown_request.COOKIES["messages"] = added.cookies["messages"].value
+    assert through_the_middleware(show, shown_request).content == b"Salvo."
+    assert through_the_middleware(show, rf.get("/admin/")).content == b""

@@ -113,6 +113,7 @@ def test_admin_moves_stock_through_the_service(browser):
         {"product": str(product.pk), "kind": "out", "quantity": "2", "reason": "venda"},
     )
     assert ok.status_code == 302, ok.content.decode()[:2000]
+    assert "was added successfully" in browser.get(ok["Location"]).content.decode()
     product.refresh_from_db()
     assert product.stock_quantity == 1
     movement = StockMovement.objects.get()
