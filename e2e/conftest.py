@@ -22,7 +22,7 @@ from selenium import webdriver
 from common import embedded_broker
 from common.events import topology
 from common.ports import free_port
-from e2e.browser import start_chromium
+from e2e.browser import IN_CI, start_chromium
 from scripts import harness
 
 ADMIN_PASSWORD = "E2e-Admin-Pass-2026"
@@ -31,6 +31,18 @@ ADMIN_PASSWORD = "E2e-Admin-Pass-2026"
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # API fuzzing writes random data into the shared services: it goes last.
     items.sort(key=lambda item: item.module.__name__.endswith("test_api_fuzzing"))
+
+
+def postgres_server(needed_by: str) -> str:
+    """The PostgreSQL server of ``E2E_POSTGRES_URL`` (a URL without a database). Without
+    one, the test fails in CI and is skipped elsewhere, naming ``needed_by``."""
+    server = os.environ.get("E2E_POSTGRES_URL", "").rstrip("/")
+    if not server:
+        message = f"{needed_by} needs PostgreSQL (E2E_POSTGRES_URL)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return server
 
 
 def new_cpf() -> str:

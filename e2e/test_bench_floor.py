@@ -19,7 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 import bench
 import harness
 
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+from e2e.conftest import postgres_server
+
 SCRIPT = bench.SCRIPTS / "sql" / "stock_movement.sql"
 MOVEMENTS = 6
 
@@ -38,12 +39,7 @@ for _ in range(int(sys.argv[2])):
 
 @pytest.fixture
 def products_database(tmp_path):
-    server = os.environ.get("E2E_POSTGRES_URL", "").rstrip("/")
-    if not server:
-        message = "the bench's SQL needs PostgreSQL (E2E_POSTGRES_URL)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+    server = postgres_server("the bench's SQL")
     name = f"e2e_bench_sql_{uuid.uuid4().hex[:8]}"
     url = harness.create_database(server, name)
     try:

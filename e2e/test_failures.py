@@ -3,7 +3,6 @@ that heals, never a 500."""
 
 from __future__ import annotations
 
-import os
 import socket
 import time
 import uuid
@@ -13,9 +12,8 @@ import pytest
 import requests
 
 from e2e.browser import token
-from e2e.conftest import ADMIN_PASSWORD, start_service
+from e2e.conftest import ADMIN_PASSWORD, postgres_server, start_service
 
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 NESTED = "[" * 2000 + "]" * 2000  # 4 KB that made the json module recurse 2,000 deep
 
 #: (service fixture, a create endpoint whose body is parsed, needs a token)
@@ -43,16 +41,6 @@ def test_deeply_nested_json_is_a_400_problem_everywhere(
     assert response.json()["code"] == "too_deeply_nested"
 
 
-def _database_server() -> str:
-    server = os.environ.get("E2E_POSTGRES_URL", "").rstrip("/")
-    if not server:
-        message = "the database outage test needs PostgreSQL (E2E_POSTGRES_URL)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    return server
-
-
 def _admin_sql(server: str, *statements: str) -> None:
     with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
         for statement in statements:
@@ -69,7 +57,7 @@ def _wait_for_status(url: str, status: int, timeout: float = 30.0, **kwargs) -> 
 
 
 def test_a_database_outage_is_a_503_with_retry_after_and_heals(databases, deployment_env, tmp_path):
-    server = _database_server()
+    server = postgres_server("the database outage test")
     database_url = databases.create("users_api_outage")
     name = database_url.rsplit("/", 1)[1]
     service = start_service(

@@ -168,19 +168,24 @@ def _settings_process_env(var: Path, **extra: str) -> dict[str, str]:
     }
 
 
+def _python_in(directory: Path, var: Path, script: str, *args: str) -> subprocess.CompletedProcess:
+    """``script`` run by a new Python in ``directory``, in development, ``var`` as var/."""
+    return subprocess.run(
+        [sys.executable, "-c", script, *args],
+        cwd=directory,
+        env=_settings_process_env(var),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 @pytest.mark.parametrize(("module", "service", "directory"), SETTINGS_MODULES)
 def test_importing_settings_creates_nothing(tmp_path, module, service, directory):
     """Only ensure_dev_files() writes: importing a service's settings in development
     without its files is refused, naming the function, and leaves var/ empty; once they
     exist, importing reads them and adds nothing."""
-    done = subprocess.run(
-        [sys.executable, "-c", _IMPORT_TWICE, module, service],
-        cwd=directory,
-        env=_settings_process_env(tmp_path),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = _python_in(directory, tmp_path, _IMPORT_TWICE, module, service)
     assert done.returncode == 0, done.stderr
     steps = json.loads(done.stdout)
     assert "ensure_dev_files" in steps["refused"]
@@ -220,14 +225,7 @@ def test_a_worker_freezes_what_it_loaded_before_its_first_request(
 ):
     """Each wsgi.py goes through common.wsgi: its development files are made, and the
     objects loaded at start-up are out of the collector's reach, yet it serves."""
-    done = subprocess.run(
-        [sys.executable, "-c", _LOAD_WSGI, f"{service}.wsgi"],
-        cwd=directory,
-        env=_settings_process_env(tmp_path),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = _python_in(directory, tmp_path, _LOAD_WSGI, f"{service}.wsgi")
     assert done.returncode == 0, done.stderr
     loaded = json.loads(done.stdout.splitlines()[-1])
     assert loaded["handler"] == "WSGIHandler"
