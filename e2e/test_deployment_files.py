@@ -20,12 +20,14 @@ import pytest
 import yaml
 from cryptography.hazmat.primitives import serialization
 
+from e2e.browser import IN_CI
+from e2e.conftest import postgres_server
+
 REPO = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
 DJANGO_PROJECTS = ["users_api", "clients_api", "products_api", "orders_api"]
 VARIABLE = re.compile(r"\$\{(\w+)(?::?[-?][^}]*)?\}")
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
 def _env_file_values() -> dict[str, str]:
@@ -157,10 +159,10 @@ def test_the_database_init_files_are_mounted_and_sound():
 
 def _postgres_server() -> tuple[str, str]:
     """(server URL, psql) for tests that need a real PostgreSQL."""
-    server = os.environ.get("E2E_POSTGRES_URL", "").rstrip("/")
+    server = postgres_server("the role isolation test")
     psql = shutil.which("psql")
-    if not server or not psql:
-        message = "the role isolation test needs PostgreSQL (E2E_POSTGRES_URL) and psql"
+    if not psql:
+        message = "the role isolation test needs psql"
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
