@@ -16,12 +16,10 @@ import pytest
 import requests
 
 from common.ports import free_port
+from e2e.browser import IN_CI
 
 REPO = Path(__file__).resolve().parent.parent
 SERVICES = ["users_api", "clients_api", "products_api", "orders_api"]
-
-
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
 def _start(tmp_path, **extra_env):

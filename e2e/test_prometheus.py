@@ -22,12 +22,12 @@ import requests
 import yaml
 
 from common.ports import free_port
+from e2e.browser import IN_CI
 from e2e.conftest import new_cpf
 from e2e.test_orders_story import _auth
 from scripts.harness import REPO
 
 RULES_DIR = REPO / "deploy" / "prometheus"
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
 def _tool(name: str) -> str:
