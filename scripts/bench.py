@@ -731,7 +731,7 @@ def main() -> int:
     parser.add_argument(
         "--rounds",
         type=int,
-        default=3,
+        default=5,
         help="saturation runs of the endpoint and of its floor, taking turns (medians kept)",
     )
     parser.add_argument("--rate", type=float, default=100.0, help="fixed rate, requests/s")
