@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 import requests
@@ -37,18 +38,23 @@ CHROMIUM_FLAGS = (
 )
 
 
+def unavailable(message: str) -> NoReturn:
+    """Ends a test that needs something this machine lacks: a failure on CI, where
+    everything a test needs must be there, and a skip naming ``message`` elsewhere."""
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 def start_chromium(profile: Path, *, language: str = "pt-BR") -> webdriver.Chrome:
     """Chromium with its own profile in ``profile``, asking pages for ``language``
     (a Brazilian clerk's pt-BR unless told); skips (fails on CI) without it."""
     missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
     if missing:
-        message = (
+        unavailable(
             f"the browser tests need Debian's chromium and chromium-driver ({', '.join(missing)} "
             "missing): apt-get install chromium chromium-driver"
         )
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
     for flag in CHROMIUM_FLAGS:

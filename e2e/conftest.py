@@ -22,7 +22,7 @@ from selenium import webdriver
 from common import embedded_broker
 from common.events import topology
 from common.ports import free_port
-from e2e.browser import IN_CI, start_chromium
+from e2e.browser import start_chromium, unavailable
 from scripts import harness
 
 ADMIN_PASSWORD = "E2e-Admin-Pass-2026"
@@ -38,10 +38,7 @@ def postgres_server(needed_by: str) -> str:
     one, the test fails in CI and is skipped elsewhere, naming ``needed_by``."""
     server = os.environ.get("E2E_POSTGRES_URL", "").rstrip("/")
     if not server:
-        message = f"{needed_by} needs PostgreSQL (E2E_POSTGRES_URL)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(f"{needed_by} needs PostgreSQL (E2E_POSTGRES_URL)")
     return server
 
 

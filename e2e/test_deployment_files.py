@@ -20,7 +20,7 @@ import pytest
 import yaml
 from cryptography.hazmat.primitives import serialization
 
-from e2e.browser import IN_CI
+from e2e.browser import unavailable
 from e2e.conftest import postgres_server
 
 REPO = Path(__file__).resolve().parent.parent
@@ -162,10 +162,7 @@ def _postgres_server() -> tuple[str, str]:
     server = postgres_server("the role isolation test")
     psql = shutil.which("psql")
     if not psql:
-        message = "the role isolation test needs psql"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable("the role isolation test needs psql")
     return server, psql
 
 
@@ -361,10 +358,7 @@ def _system_python() -> str:
     for candidate in ("/usr/bin/python3", "/usr/local/bin/python3"):
         if Path(candidate).exists():
             return candidate
-    message = "no system python3 outside the virtualenv"
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
+    unavailable("no system python3 outside the virtualenv")
 
 
 def test_make_env_runs_with_the_system_python_and_writes_a_sound_env():

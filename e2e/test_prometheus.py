@@ -22,7 +22,7 @@ import requests
 import yaml
 
 from common.ports import free_port
-from e2e.browser import IN_CI
+from e2e.browser import unavailable
 from e2e.conftest import new_cpf
 from e2e.test_orders_story import _auth
 from scripts.harness import REPO
@@ -33,10 +33,9 @@ RULES_DIR = REPO / "deploy" / "prometheus"
 def _tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
-        message = f"{name} is not installed (Debian's prometheus package; `make test` installs it)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(
+            f"{name} is not installed (Debian's prometheus package; `make test` installs it)"
+        )
     return path
 
 
