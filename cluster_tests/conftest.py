@@ -19,31 +19,25 @@ import requests
 
 from cluster_tests import cluster as deployment
 from cluster_tests.cluster import ADMIN_PASSWORD, Cluster
+from common.testing import unavailable
 from scripts.harness import wait_until
 
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 INITIAL_STOCK = 100_000
-
-
-def _unavailable(reason: str) -> None:
-    if IN_CI:
-        pytest.fail(reason)
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
 def cluster(tmp_path_factory) -> Iterator[Cluster]:
     missing = deployment.missing_tools()
     if missing:
-        _unavailable(
+        unavailable(
             f"the cluster tests need {', '.join(missing)} (Debian: apt-get install haproxy "
             "pgbouncer rabbitmq-server; `make test` installs them when run as root)"
         )
     server = os.environ.get("E2E_POSTGRES_URL", "")
     if not server:
-        _unavailable("the cluster tests need PostgreSQL (E2E_POSTGRES_URL)")
+        unavailable("the cluster tests need PostgreSQL (E2E_POSTGRES_URL)")
     if not os.environ.get("CACHE_URL"):
-        _unavailable("the cluster tests need Redis (CACHE_URL): replicas share its cache")
+        unavailable("the cluster tests need Redis (CACHE_URL): replicas share its cache")
     running = deployment.start(tmp_path_factory.mktemp("cluster"), server)
     yield running
     running.stop()

@@ -7,8 +7,8 @@ cache per test, ``api_client``; for the services that only verify tokens, test
 tokens signed like users_api's, ``client_with``/``admin_api`` clients holding given
 permission codes, and a fake users_api their admin signs in against (a project's
 own conftest or module overrides any of them by name). Helpers: tokens shaped
-exactly as users_api issues them, the permission-matrix helpers, ``run_together``
-and ``walk_as_html``.
+exactly as users_api issues them, the permission-matrix helpers, ``run_together``,
+``walk_as_html`` and ``unavailable``.
 
 The end-to-end suite runs without Django settings (its services are separate
 processes), so nothing here touches Django or DRF until settings exist.
@@ -23,7 +23,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from django.conf import settings as django_settings
@@ -31,6 +31,16 @@ from django.conf import settings as django_settings
 from common import jwt_keys
 from common.devfiles import ensure_dev_files
 from common.settings.environment import jwt_dir
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def unavailable(message: str) -> NoReturn:
+    """Ends a test that needs something this machine lacks: a failure on CI, where
+    everything a test needs must be there, and a skip naming ``message`` elsewhere."""
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 @pytest.hookimpl(tryfirst=True)

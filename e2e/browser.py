@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import NoReturn
 
-import pytest
 import requests
 from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
@@ -20,9 +18,10 @@ from selenium.webdriver.chrome.service import Service as DriverService
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from common.testing import unavailable
+
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 CHROMEDRIVER = Path(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "var" / "test-reports" / "screenshots"
 # The machine may have no network: without these Chromium stalls on lookups and updates.
 CHROMIUM_FLAGS = (
@@ -36,14 +35,6 @@ CHROMIUM_FLAGS = (
     "--disable-sync",
     "--window-size=1280,860",
 )
-
-
-def unavailable(message: str) -> NoReturn:
-    """Ends a test that needs something this machine lacks: a failure on CI, where
-    everything a test needs must be there, and a skip naming ``message`` elsewhere."""
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 def start_chromium(profile: Path, *, language: str = "pt-BR") -> webdriver.Chrome:

@@ -22,7 +22,8 @@ from selenium import webdriver
 from common import embedded_broker
 from common.events import topology
 from common.ports import free_port
-from e2e.browser import start_chromium, unavailable
+from common.testing import unavailable
+from e2e.browser import start_chromium
 from scripts import harness
 
 ADMIN_PASSWORD = "E2e-Admin-Pass-2026"

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from common.ports import free_port
-from e2e.browser import unavailable
+from common.testing import unavailable
 
 REPO = Path(__file__).resolve().parent.parent
 SERVICES = ["users_api", "clients_api", "products_api", "orders_api"]

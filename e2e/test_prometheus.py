@@ -22,7 +22,7 @@ import requests
 import yaml
 
 from common.ports import free_port
-from e2e.browser import unavailable
+from common.testing import unavailable
 from e2e.conftest import new_cpf
 from e2e.test_orders_story import _auth
 from scripts.harness import REPO

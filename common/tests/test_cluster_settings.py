@@ -14,7 +14,8 @@ from common.events import relay, topology, transport
 from common.events.models import DeadLetter
 from common.events.quorum import DELAYED_DELIVERY
 from common.settings import environment
-from common.tests.conftest import AMQP_URL, IN_CI, QUEUE, _answers, queued_messages, wait_until
+from common.testing import unavailable
+from common.tests.conftest import AMQP_URL, QUEUE, _answers, queued_messages, wait_until
 from common.tests.test_events import _applied, _create
 from common.tests.test_settings import fresh_settings
 
@@ -118,10 +119,7 @@ def test_rabbitmq_declares_the_consuming_queue_as_a_quorum_queue(settings):
     """RabbitMQ refuses to redeclare a queue with another type, so a classic declaration
     of the queue just declared is refused exactly when the first made it a quorum queue."""
     if not _answers(AMQP_URL):
-        message = f"RabbitMQ does not answer at {AMQP_URL}"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(f"RabbitMQ does not answer at {AMQP_URL}")
     settings.EVENTS_TOPOLOGY = {"common_tests.quorum": ("testapp.#",)}
     with Connection(AMQP_URL, connect_timeout=3) as conn:
         conn.default_channel.queue_delete("common_tests.quorum")
@@ -155,10 +153,7 @@ def test_a_worker_on_a_quorum_queue_retries_applies_and_parks(settings, start_wo
     """A real worker on a quorum queue: a failing handler is retried with its backoff and
     parked; a good event is applied."""
     if not _answers(AMQP_URL):
-        message = f"RabbitMQ does not answer at {AMQP_URL}"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(f"RabbitMQ does not answer at {AMQP_URL}")
     settings.BROKER_URL = AMQP_URL
     settings.EVENTS_QUEUE_ARGUMENTS = {"x-queue-type": "quorum"}
     with Connection(AMQP_URL, connect_timeout=3) as conn:
