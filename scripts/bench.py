@@ -13,9 +13,12 @@ events), then measures each scenario twice:
 
 The same run measures the floor and the ceiling of each scenario: a bare Django
 view running the scenario's SQL (scripts/bench/sql/, the statements the endpoint
-issues) under the same gunicorn, and pgbench running that SQL directly. The
-endpoint and its floor take turns at saturation ``--rounds`` times and each keeps
-its median, so the ratio compares the two under the same spells of the machine. Event
+issues) under the same gunicorn, and pgbench running that SQL directly. Beside
+them, the same endpoints in a typical DRF project (scripts/bench_typical/, written
+the way DRF's documentation teaches) on the same data, token and gunicorn. The
+endpoint, its floor and the typical project take turns at saturation ``--rounds``
+times and each keeps its median, so the ratios compare them under the same spells
+of the machine. Event
 lag is a price change in products_api until the copy in orders_api has it, at
 ``--event-rate`` changes/s. The memory (now and peak) of every gunicorn and
 Celery worker process and of the relays closes the report.
@@ -61,6 +64,7 @@ PG = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 MARK_BEGIN = "<!-- bench:begin -->"
 MARK_END = "<!-- bench:end -->"
+TIMES = "\N{MULTIPLICATION SIGN}"
 ADMIN = ("bench-admin", "Bench-Admin-Pass-2026")
 
 
@@ -84,13 +88,15 @@ class Target:
     """One target of a scenario: ``measure`` of its result against ``bound``."""
 
     label: str
-    measure: str  # a Result attribute, or "floor_ratio"
+    measure: str  # a Result attribute, "floor_ratio" or "typical_ratio"
     bound: float
     at_least: bool = True
 
     def value(self, result: Result) -> float:
         if self.measure == "floor_ratio":
             return result.throughput / result.floor
+        if self.measure == "typical_ratio":
+            return result.throughput / result.typical
         return getattr(result, self.measure)
 
     def met(self, result: Result) -> bool:
@@ -113,6 +119,7 @@ class Result:
     p99: float = 0.0
     floor: float = 0.0
     ceiling: float = 0.0
+    typical: float = 0.0  # the typical DRF project's req/s; 0 when not measured
     targets: tuple[Target, ...] = ()
 
     @property
@@ -124,7 +131,7 @@ class Result:
         """The report's "met" cell: yes, or each target missed and whether only by noise."""
         missed = [
             target.label + ("" if target.missed_beyond_noise(self) else " (within noise)")
-            for target in self.targets
+            for target in self.measured_targets
             if not target.met(self)
         ]
         if not self.targets:
@@ -132,8 +139,15 @@ class Result:
         return "yes" if not missed else "no: " + ", ".join(missed)
 
     @property
+    def measured_targets(self) -> tuple[Target, ...]:
+        """The targets this run measured (``--no-typical`` leaves the typical ratio out)."""
+        return tuple(
+            target for target in self.targets if target.measure != "typical_ratio" or self.typical
+        )
+
+    @property
     def failed(self) -> bool:
-        return any(target.missed_beyond_noise(self) for target in self.targets)
+        return any(target.missed_beyond_noise(self) for target in self.measured_targets)
 
 
 class System:
@@ -223,9 +237,15 @@ class System:
         self.urls["floor"] = self.gunicorn(
             "floor", "bench_floor:application", env=floor_env, chdir=REPO / "scripts"
         )
+        if self.args.typical:
+            self.urls["typical"] = self.gunicorn(
+                "typical", "bench_typical.wsgi:application", env=floor_env, chdir=REPO / "scripts"
+            )
         for name in SERVICES:
             harness.wait_ready(self.processes[name], self.urls[name], name)
         harness.wait_until(lambda: _healthy(self.urls["floor"]), 60, "the floor app")
+        if self.args.typical:
+            harness.wait_until(lambda: _healthy(self.urls["typical"]), 60, "the typical project")
 
     def stop(self) -> None:
         for process in self.processes.values():
@@ -332,7 +352,7 @@ class System:
         Celery's worker processes (not their masters), and the relays."""
         found: dict[str, list[tuple[float, float]]] = {}
         for name, process in self.processes.items():
-            if name == "floor" or not process.alive():
+            if name in ("floor", "typical") or not process.alive():
                 continue
             pids = [process.pid] if name.endswith("-relay") else _children(process.pid)
             found[name] = [_rss_mb(pid) for pid in pids]
@@ -555,17 +575,22 @@ def run_scenario(system: System, scenario: Scenario, args: argparse.Namespace) -
             "rps"
         ]
 
-    # The endpoint and its floor take turns, so a slow spell of the machine (the same
-    # code measured 30 % apart minutes later) weighs on both; each keeps its median.
-    saturated, floor = [], []
+    # The endpoint, its floor and the typical project take turns, so a slow spell of the
+    # machine (the same code measured 30 % apart minutes later) weighs on all of them;
+    # each keeps its median.
+    saturated, floor, typical = [], [], []
     for _ in range(args.rounds):
         system.settle()
         saturated.append(saturate(url, f"{scenario.name}.lua", wrk_env))
         system.settle()
         floor.append(saturate(system.urls["floor"], "floor.lua", floor_env))
+        if args.typical:
+            system.settle()
+            typical.append(saturate(system.urls["typical"], f"{scenario.name}.lua", wrk_env))
     print(
         f"    rounds, req/s: {' / '.join(f'{rps:.0f}' for rps in saturated)}; floor "
-        f"{' / '.join(f'{rps:.0f}' for rps in floor)}",
+        f"{' / '.join(f'{rps:.0f}' for rps in floor)}"
+        + (f"; typical DRF {' / '.join(f'{rps:.0f}' for rps in typical)}" if typical else ""),
         flush=True,
     )
     data = {path.name: path.read_text().split() for path in system.data.glob("*.txt")}
@@ -601,13 +626,20 @@ def run_scenario(system: System, scenario: Scenario, args: argparse.Namespace) -
         p99=percentile(latencies, 0.99),
         floor=statistics.median(floor),
         ceiling=ceiling,
+        typical=statistics.median(typical) if typical else 0.0,
         targets=scenario.targets,
     )
     print(
         f"    {result.throughput:.0f} req/s saturated: {result.throughput / result.floor:.0%} of "
         f"the floor ({result.floor:.0f}), {result.throughput / result.ceiling:.0%} of the "
         f"ceiling ({result.ceiling:.0f}); at {args.rate:.0f}/s p50 {result.p50:.1f} ms, "
-        f"p95 {result.p95:.1f} ms, p99 {result.p99:.1f} ms",
+        f"p95 {result.p95:.1f} ms, p99 {result.p99:.1f} ms"
+        + (
+            f"; {result.throughput / result.typical:.2f}x the typical DRF project "
+            f"({result.typical:.0f})"
+            if result.typical
+            else ""
+        ),
         flush=True,
     )
     return result
@@ -684,27 +716,41 @@ def report(
         "```",
         "",
         f"Saturation: wrk, {args.connections} keep-alive connections, {args.seconds} s, "
-        f"the endpoint and its floor taking turns {args.rounds} times (medians). "
+        + (
+            "the endpoint, its floor and the typical DRF project"
+            if args.typical
+            else "the endpoint and its floor"
+        )
+        + f" taking turns {args.rounds} times (medians). "
         f"Latency: {args.rate:.0f} requests/s for {args.seconds} s, open loop. Floor: a bare "
         "Django view running the scenario's SQL under the same gunicorn; ceiling: pgbench "
-        f"running that SQL with {args.connections} clients.",
+        f"running that SQL with {args.connections} clients; typical DRF: the same endpoints "
+        "written as DRF's documentation teaches (scripts/bench_typical/), same data, token "
+        "and gunicorn.",
         "",
         "| scenario | req/s at saturation | p50 / p95 / p99 ms at "
-        f"{args.rate:.0f}/s | floor req/s (ratio) | ceiling tx/s (ratio) | target | met |",
-        "|---|---|---|---|---|---|---|",
+        f"{args.rate:.0f}/s | floor req/s (ratio) | ceiling tx/s (ratio) "
+        f"| typical DRF req/s (ours {TIMES}) | target | met |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for result in results:
         if result.throughput:
+            typical = (
+                f"{result.typical:.0f} ({result.throughput / result.typical:.2f}{TIMES})"
+                if result.typical
+                else "—"
+            )
             lines.append(
                 f"| {result.scenario} | {result.throughput:.0f} | {result.p50:.1f} / "
                 f"{result.p95:.1f} / {result.p99:.1f} | {result.floor:.0f} "
                 f"({result.throughput / result.floor:.0%}) | {result.ceiling:.0f} "
-                f"({result.throughput / result.ceiling:.0%}) | {result.target} | {result.met} |"
+                f"({result.throughput / result.ceiling:.0%}) | {typical} | {result.target} "
+                f"| {result.met} |"
             )
         else:
             lines.append(
                 f"| {result.scenario} | — | {result.p50:.1f} / {result.p95:.1f} / "
-                f"{result.p99:.1f} | — | — | {result.target} | {result.met} |"
+                f"{result.p99:.1f} | — | — | — | {result.target} | {result.met} |"
             )
     lines += [
         "",
@@ -745,6 +791,12 @@ def main() -> int:
         default=None,
         help="scenarios to run, by name (orders_create, products_list, order_detail, "
         "clients_search, stock_movement, event_lag); default: all",
+    )
+    parser.add_argument(
+        "--typical",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="measure the typical DRF project beside each endpoint (scripts/bench_typical/)",
     )
     parser.add_argument("--write", action="store_true", help="record in docs/performance.md")
     parser.add_argument(
