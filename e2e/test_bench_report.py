@@ -20,8 +20,27 @@ def test_every_scenario_has_targets_with_a_floor_ratio():
         assert any(target.measure == "floor_ratio" for target in scenario.targets), scenario.name
 
 
+def test_the_hot_paths_of_issue_18_must_be_well_ahead_of_the_typical_drf_project():
+    ahead = {
+        scenario.name
+        for scenario in bench.SCENARIOS
+        for target in scenario.targets
+        if target.measure == "typical_ratio" and target.bound >= 1.5
+    }
+    assert ahead == {"orders_create", "products_list", "order_detail"}
+
+
+def test_the_typical_ratio_counts_only_when_the_typical_project_was_measured():
+    behind = _result(throughput=260, floor=380, p99=80, typical=250)  # 1.04x against 1.5x
+    assert behind.met == f"no: ≥ 1.5{bench.TIMES} the typical DRF project"
+    assert behind.failed
+    unmeasured = _result(throughput=260, floor=380, p99=80)  # --no-typical
+    assert unmeasured.met == "yes"
+    assert not unmeasured.failed
+
+
 def test_targets_met_say_yes_and_pass():
-    result = _result(throughput=260, floor=380, p99=80)
+    result = _result(throughput=260, floor=380, p99=80, typical=150)
     assert result.met == "yes"
     assert not result.failed
 
@@ -56,7 +75,11 @@ def test_the_report_compares_with_the_typical_drf_project():
     result = _result(throughput=260, floor=380, p99=80, p50=10, p95=40, ceiling=900, typical=200)
     table = bench.report([result], {}, _args(typical=True))
     assert "the endpoint, its floor and the typical DRF project taking turns 3 times" in table
-    assert f"| 900 (29%) | 200 (1.30{bench.TIMES}) | ≥ 200 req/s" in table
+    assert (
+        f"| 900 (29%) | 200 (1.30{bench.TIMES}) | ≥ 200 req/s · ≥ 65% of the floor · p99 ≤ 100 ms "
+        f"· ≥ 1.5{bench.TIMES} the typical DRF project | no: ≥ 1.5{bench.TIMES} the typical DRF "
+        "project (within noise) |"
+    ) in table
 
 
 def test_the_profile_summary_splits_waiting_from_python(tmp_path):

@@ -124,7 +124,7 @@ class Result:
 
     @property
     def target(self) -> str:
-        return " · ".join(target.label for target in self.targets)
+        return " · ".join(target.label for target in self.measured_targets)
 
     @property
     def met(self) -> str:
@@ -531,25 +531,37 @@ def _of_floor(bound: float) -> Target:
     return Target(f"≥ {bound:.0%} of the floor", "floor_ratio", bound)
 
 
+def _of_typical(bound: float) -> Target:
+    return Target(f"≥ {bound:.1f}{TIMES} the typical DRF project", "typical_ratio", bound)
+
+
 def _p99(bound: float) -> Target:
     return Target(f"p99 ≤ {bound:.0f} ms", "p99", bound, at_least=False)
 
+
+# "Well ahead of a typical DRF project" (issue #18) on the three hot paths it was measured
+# on: half as fast again. The stock movement and the client search have no such target
+# (docs/decisions.md, Performance).
+AHEAD_OF_TYPICAL = 1.5
 
 SCENARIOS = [
     Scenario(
         "orders_create",
         "POST /api/v1/orders/ (3 items)",
         "orders_api",
-        (_rps(200), _of_floor(0.65), _p99(100)),
+        (_rps(200), _of_floor(0.65), _p99(100), _of_typical(AHEAD_OF_TYPICAL)),
     ),
     Scenario(
         "products_list",
         "GET /api/v1/products/?limit=50",
         "products_api",
-        (_rps(420), _of_floor(0.55)),
+        (_rps(420), _of_floor(0.55), _of_typical(AHEAD_OF_TYPICAL)),
     ),
     Scenario(
-        "order_detail", "GET /api/v1/orders/{id}/", "orders_api", (_rps(650), _of_floor(0.55))
+        "order_detail",
+        "GET /api/v1/orders/{id}/",
+        "orders_api",
+        (_rps(650), _of_floor(0.55), _of_typical(AHEAD_OF_TYPICAL)),
     ),
     Scenario("clients_search", "GET /api/v1/clients/?search=…", "clients_api", (_of_floor(0.55),)),
     Scenario(
