@@ -43,6 +43,20 @@ def postgres_server(needed_by: str) -> str:
     return server
 
 
+def command_env(tmp_path: Path, database_url: str) -> dict[str, str]:
+    """A service's production environment for management commands that never reach the
+    broker or the cache (migrate, seed_bench): events they record stay in the outbox."""
+    return harness.production_env(
+        tmp_path / "keys",
+        VAR_DIR=str(tmp_path / "var"),
+        DATABASE_URL=database_url,
+        SECRET_KEY=secrets.token_urlsafe(50),
+        # Required in production, never connected to here.
+        BROKER_URL="redis://127.0.0.1:6379/15",
+        CACHE_URL="redis://127.0.0.1:6379/15",
+    )
+
+
 def new_cpf() -> str:
     """A valid CPF no other test uses (the services are shared by the whole session)."""
     digits = [secrets.randbelow(10) for _ in range(9)]

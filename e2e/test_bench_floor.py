@@ -3,7 +3,6 @@ writes what the endpoint writes: the product's new state as an event under a new
 which orders_api applies to its copy, not a captured event it would drop as a repeat."""
 
 import os
-import secrets
 import shutil
 import subprocess
 import sys
@@ -19,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 import bench
 import harness
 
-from e2e.conftest import postgres_server
+from e2e.conftest import command_env, postgres_server
 
 SCRIPT = bench.SCRIPTS / "sql" / "stock_movement.sql"
 MOVEMENTS = 6
@@ -43,15 +42,7 @@ def products_database(tmp_path):
     name = f"e2e_bench_sql_{uuid.uuid4().hex[:8]}"
     url = harness.create_database(server, name)
     try:
-        env = harness.production_env(
-            tmp_path / "keys",
-            VAR_DIR=str(tmp_path / "var"),
-            DATABASE_URL=url,
-            SECRET_KEY=secrets.token_urlsafe(50),
-            # Required in production; nothing here reaches them (events stay in the outbox).
-            BROKER_URL="redis://127.0.0.1:6379/15",
-            CACHE_URL="redis://127.0.0.1:6379/15",
-        )
+        env = command_env(tmp_path, url)
         harness.manage("products_api", "migrate", "--noinput", "-v", "0", env=env)
         harness.manage("products_api", "seed_bench", "3", env=env)
         bench.System._id_table("products", url, "SELECT id FROM products_product ORDER BY sku")

@@ -5,7 +5,6 @@ those requests ask for: a comparison with a project that refused them would flat
 import concurrent.futures
 import json
 import os
-import secrets
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ import bench
 import harness
 
 from common import jwt_keys
-from e2e.conftest import postgres_server
+from e2e.conftest import command_env, postgres_server
 
 SERVICES = ("clients_api", "products_api", "orders_api")
 
@@ -59,18 +58,7 @@ def typical(tmp_path_factory):
         name: harness.create_database(server, f"e2e_typical_{name}_{suffix}") for name in SERVICES
     }
     try:
-        envs = {
-            name: harness.production_env(
-                tmp / "keys",
-                VAR_DIR=str(tmp / "var"),
-                DATABASE_URL=url,
-                SECRET_KEY=secrets.token_urlsafe(50),
-                # Required in production; nothing here reaches them (events stay in the outbox).
-                BROKER_URL="redis://127.0.0.1:6379/15",
-                CACHE_URL="redis://127.0.0.1:6379/15",
-            )
-            for name, url in urls.items()
-        }
+        envs = {name: command_env(tmp, url) for name, url in urls.items()}
         with concurrent.futures.ThreadPoolExecutor(len(SERVICES)) as pool:
             list(
                 pool.map(
