@@ -66,6 +66,7 @@ def test_the_report_has_a_met_column():
     result = _result(throughput=260, floor=380, p99=80, p50=10, p95=40, ceiling=900)
     table = bench.report([result], {"orders_api": [(95.0, 100.0)]}, _args(typical=False))
     assert "the endpoint and its floor taking turns 3 times (medians)" in table
+    assert "ceiling: pgbench running that SQL with 8 clients.\n" in table
     assert f"| typical DRF req/s (ours {bench.TIMES}) | target | met |" in table
     assert "| 900 (29%) | — | ≥ 200 req/s · ≥ 65% of the floor · p99 ≤ 100 ms | yes |" in table
     assert "| orders_api | 95 | 100 | ≤ 120 MB | yes |" in table
@@ -75,6 +76,7 @@ def test_the_report_compares_with_the_typical_drf_project():
     result = _result(throughput=260, floor=380, p99=80, p50=10, p95=40, ceiling=900, typical=200)
     table = bench.report([result], {}, _args(typical=True))
     assert "the endpoint, its floor and the typical DRF project taking turns 3 times" in table
+    assert "typical DRF: the same endpoints written as DRF's documentation teaches" in table
     assert (
         f"| 900 (29%) | 200 (1.30{bench.TIMES}) | ≥ 200 req/s · ≥ 65% of the floor · p99 ≤ 100 ms "
         f"· ≥ 1.5{bench.TIMES} the typical DRF project | no: ≥ 1.5{bench.TIMES} the typical DRF "

@@ -736,9 +736,13 @@ def report(
         + f" taking turns {args.rounds} times (medians). "
         f"Latency: {args.rate:.0f} requests/s for {args.seconds} s, open loop. Floor: a bare "
         "Django view running the scenario's SQL under the same gunicorn; ceiling: pgbench "
-        f"running that SQL with {args.connections} clients; typical DRF: the same endpoints "
-        "written as DRF's documentation teaches (scripts/bench_typical/), same data, token "
-        "and gunicorn.",
+        f"running that SQL with {args.connections} clients"
+        + (
+            "; typical DRF: the same endpoints written as DRF's documentation teaches "
+            "(scripts/bench_typical/), same data, token and gunicorn."
+            if args.typical
+            else "."
+        ),
         "",
         "| scenario | req/s at saturation | p50 / p95 / p99 ms at "
         f"{args.rate:.0f}/s | floor req/s (ratio) | ceiling tx/s (ratio) "
