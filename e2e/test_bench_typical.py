@@ -142,8 +142,7 @@ def _token(keys: jwt_keys.KeyPair, user_id: str) -> str:
 
 
 def _ids(url: str, query: str) -> list[str]:
-    with psycopg.connect(url) as conn:
-        return [str(row[0]) for row in conn.execute(query)]
+    return [str(row[0]) for row in bench._sql(url, query)]
 
 
 def test_the_typical_project_answers_each_scenario_as_it_asks(typical):
@@ -164,11 +163,14 @@ def test_the_typical_project_answers_each_scenario_as_it_asks(typical):
     assert created_status == 201, order
     assert order["number"] > 0 and order["status"] == "open"
     assert order["created_by"] == user_id
-    with psycopg.connect(urls["orders_api"]) as conn:
-        prices = dict(conn.execute("SELECT id::text, price FROM orders_productsnapshot").fetchall())
-        stored = conn.execute(
-            "SELECT total, client_name FROM orders_order WHERE id = %s", (order["id"],)
-        ).fetchone()
+    prices = dict(
+        bench._sql(urls["orders_api"], "SELECT id::text, price FROM orders_productsnapshot")
+    )
+    [stored] = bench._sql(
+        urls["orders_api"],
+        "SELECT total, client_name FROM orders_order WHERE id = %s",
+        (order["id"],),
+    )
     assert [item["product_id"] for item in order["items"]] == data["products.txt"]
     for item in order["items"]:
         assert Decimal(item["unit_price"]) == prices[item["product_id"]]
@@ -177,10 +179,11 @@ def test_the_typical_project_answers_each_scenario_as_it_asks(typical):
     assert order["shipping_address"]["is_default"] is True
 
     assert moved_status == 201, movement
-    with psycopg.connect(urls["products_api"]) as conn:
-        (stock,) = conn.execute(
-            "SELECT stock_quantity FROM products_product WHERE id = %s", (movement["product"],)
-        ).fetchone()
+    [(stock,)] = bench._sql(
+        urls["products_api"],
+        "SELECT stock_quantity FROM products_product WHERE id = %s",
+        (movement["product"],),
+    )
     assert movement["quantity_after"] == movement["quantity_before"] + movement["delta"] == stock
     assert abs(movement["delta"]) == 1 and movement["created_by"] == user_id
 
