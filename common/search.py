@@ -6,7 +6,7 @@ NFKD, combining marks dropped, so "João Conceição" is kept as "joao conceicao
 lookup ``search_text__folded_contains`` folds the term the same way in Python and
 asks for a plain ``LIKE '%term%'`` on the column: the same rows on SQLite and on
 PostgreSQL, where a trigram index (:func:`trigram_index`) serves that ``LIKE``
-(docs/decisions.md, "Search without accents").
+(docs/decisions.md, "Search as clerks type").
 """
 
 from __future__ import annotations
