@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from typing import Any
 
 import django_filters
@@ -11,6 +10,8 @@ from django.conf import settings
 from django.utils import translation
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import serializers
+
+from common.search import fold
 
 
 class UTCIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
@@ -32,12 +33,6 @@ class UTCIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
         return super().filter(qs, value)
 
 
-def _folded(text: str) -> str:
-    """Lower case without accents: "Concluído" and "concluido" are one word."""
-    decomposed = unicodedata.normalize("NFKD", text.strip().lower())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
-
-
 class ValueOrLabelField(django_filters.fields.ChoiceField):
     """A choice given by its value or by its label in any of ``settings.LANGUAGES``."""
 
@@ -48,8 +43,8 @@ class ValueOrLabelField(django_filters.fields.ChoiceField):
         by_label = {}
         for language, _name in settings.LANGUAGES:
             with translation.override(language):
-                by_label.update({_folded(str(label)): key for key, label in self.choices})
-        return by_label.get(_folded(value), value)
+                by_label.update({fold(str(label)): key for key, label in self.choices})
+        return by_label.get(fold(value), value)
 
     def valid_values(self) -> set[str]:
         return {str(key) for key, _label in self.choices}

@@ -16,6 +16,7 @@ from clients.models import Address, Client
 from common.actors import actor_of
 from common.admin import ServiceWritesAdmin
 from common.formats import format_cep, format_document
+from common.search import SEARCH
 
 
 class ClientForm(forms.ModelForm):
@@ -142,7 +143,8 @@ class ClientAdmin(ServiceWritesAdmin):
         "updated_at",
     )
     list_filter = ("kind", "is_active", "addresses__state")
-    search_fields = ("name", "document", "email", "addresses__city")
+    # Name, document, email and the addresses' districts and cities, without accents.
+    search_fields = (SEARCH,)
     readonly_fields = ("version", "created_at", "updated_at")
     ordering = ("name",)
     actions = ["deactivate_selected"]

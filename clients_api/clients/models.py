@@ -5,16 +5,21 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
+from django.db.models import prefetch_related_objects
 from django.db.models.functions import Length
 from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
 
 from clients.brazil import UFS
 from common.formats import format_document
+from common.search import Searchable
 from common.versioning import VersionedModel
 
 
-class Client(VersionedModel):
+class Client(Searchable, VersionedModel):
+    #: ``?search=`` finds a client by these and by its addresses' districts and cities.
+    SEARCHED_FIELDS = ("name", "document", "email")
+
     class Kind(models.TextChoices):
         INDIVIDUAL = "individual", _("Individual (CPF)")
         COMPANY = "company", _("Company (CNPJ)")
@@ -56,6 +61,18 @@ class Client(VersionedModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.formatted_document})"
+
+    def searched_texts(self) -> list[str]:
+        """Also the districts and cities of its addresses: an address's change saves its
+        client (clients.events), which so keeps them current. The addresses are read
+        once, into the prefetch the client's event reads them from."""
+        texts = super().searched_texts()
+        if self._state.adding:
+            return texts  # a new client has no addresses yet
+        prefetch_related_objects([self], "addresses")
+        for address in self.addresses.all():
+            texts += [address.district, address.city]
+        return texts
 
     @property
     def formatted_document(self) -> str:

@@ -21,6 +21,7 @@ from common.auth import model_permissions
 from common.filters import FilterBackend
 from common.idempotency import idempotent_create
 from common.pagination import paginated
+from common.search import SEARCH
 from common.serializers import RequestBodySerializer
 from common.views import DestroyMixin, RetrieveMixin, UpdateMixin, render
 
@@ -48,7 +49,8 @@ class ClientFilter(django_filters.FilterSet):
 
 
 class ClientSearchFilter(filters.SearchFilter):
-    """``?search=`` over name, document and email; 123.456.789-09 finds 12345678909."""
+    """``?search=`` over name, document, email and the addresses' districts and cities,
+    accent- and case-insensitive; 123.456.789-09 finds 12345678909."""
 
     def get_search_terms(self, request: Request) -> list[str]:
         return [
@@ -79,7 +81,7 @@ class ClientListView(GenericAPIView):
         filters.OrderingFilter,
     ]
     filterset_class = ClientFilter
-    search_fields = ["name", "document", "email"]
+    search_fields = [SEARCH]
     ordering_fields = ["name", "created_at", "updated_at", "kind"]
     ordering = ["name"]
     serializer_class = ClientInputSerializer  # the browsable API's form

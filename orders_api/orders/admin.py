@@ -29,6 +29,7 @@ from common.actors import actor_of
 from common.admin import ReadOnlyAdmin, ServiceWritesAdmin, refusal_message
 from common.errors import DomainError
 from common.formats import brl, format_address, format_document
+from common.search import SEARCH
 from orders import services
 from orders.models import ClientSnapshot, Order, OrderItem, OrderStatusChange, ProductSnapshot
 
@@ -187,7 +188,7 @@ class OrderAdmin(ServiceWritesAdmin):
         "created_at",
     )
     list_filter = ("status", "stock_status", "created_at")
-    search_fields = ("=number", "client_name")
+    search_fields = ("=number", SEARCH)
     date_hierarchy = "created_at"
     ordering = ("-number",)
     actions = ["finish_selected", "cancel_selected"]
@@ -464,7 +465,7 @@ class OrderAdmin(ServiceWritesAdmin):
 class ClientSnapshotAdmin(ShownWithOrders, ReadOnlyAdmin):
     list_display = ("name", "document_formatted", "is_active", "version", "synced_at")
     list_filter = ("is_active", "kind")
-    search_fields = ("name", "document")
+    search_fields = (SEARCH,)
 
     @admin.display(description=_("document"), ordering="document")
     def document_formatted(self, client: ClientSnapshot) -> str:
@@ -484,7 +485,7 @@ class ProductSnapshotAdmin(ShownWithOrders, ReadOnlyAdmin):
         "synced_at",
     )
     list_filter = ("is_active",)
-    search_fields = ("sku", "name")
+    search_fields = (SEARCH,)
 
     @admin.display(description=_("SKU"), ordering="sku")
     def sku_link(self, product: ProductSnapshot) -> str:

@@ -85,7 +85,7 @@ def register() -> None:
 )
 def copy_client(event: dict[str, Any]) -> dict[str, Any]:
     data = event["data"]
-    return {
+    values = {
         "kind": data["kind"],
         "name": data["name"],
         "document": data["document"],
@@ -94,6 +94,8 @@ def copy_client(event: dict[str, Any]) -> dict[str, Any]:
         "is_active": data["is_active"] and not event["type"].endswith(".deleted"),
         "addresses": data.get("addresses", []),
     }
+    # The copies are upserted without save(): their search text comes with the values.
+    return dict(values, search_text=ClientSnapshot(**values).current_search_text())
 
 
 @copies(
@@ -104,7 +106,7 @@ def copy_client(event: dict[str, Any]) -> dict[str, Any]:
 )
 def copy_product(event: dict[str, Any]) -> dict[str, Any]:
     data = event["data"]
-    return {
+    values = {
         "sku": data["sku"],
         "name": data["name"],
         "price": Decimal(data["price"]),
@@ -113,6 +115,7 @@ def copy_product(event: dict[str, Any]) -> dict[str, Any]:
         "min_quantity": data["min_quantity"],
         "max_quantity": data["max_quantity"],
     }
+    return dict(values, search_text=ProductSnapshot(**values).current_search_text())
 
 
 @handles("products.stock.issued", "products.stock.rejected")

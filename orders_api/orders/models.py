@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from common.search import Searchable
 from common.versioning import VersionedModel
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -29,8 +30,10 @@ class CopyReference(models.ForeignObject):
     rel_class = _CopyRel
 
 
-class ClientSnapshot(models.Model):
+class ClientSnapshot(Searchable, models.Model):
     """clients_api's client as its events last described it (read only here)."""
+
+    SEARCHED_FIELDS = ("name", "document")
 
     id = models.UUIDField(primary_key=True)
     kind = models.CharField(_("kind"), max_length=10)
@@ -51,6 +54,13 @@ class ClientSnapshot(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def searched_texts(self) -> list[str]:
+        """Also the districts and cities of its addresses, as clients_api's search."""
+        texts = super().searched_texts()
+        for address in self.addresses:
+            texts += [address.get("district", ""), address.get("city", "")]
+        return texts
+
     def address(self, address_id: str) -> dict[str, Any] | None:
         return next((a for a in self.addresses if a["id"] == str(address_id)), None)
 
@@ -58,8 +68,10 @@ class ClientSnapshot(models.Model):
         return next((a for a in self.addresses if a.get("is_default")), None)
 
 
-class ProductSnapshot(models.Model):
+class ProductSnapshot(Searchable, models.Model):
     """products_api's product as its events last described it (read only here)."""
+
+    SEARCHED_FIELDS = ("name", "sku")
 
     id = models.UUIDField(primary_key=True)
     sku = models.CharField(_("SKU"), max_length=40)
@@ -81,7 +93,9 @@ class ProductSnapshot(models.Model):
         return f"{self.sku} — {self.name}"
 
 
-class Order(VersionedModel):
+class Order(Searchable, VersionedModel):
+    SEARCHED_FIELDS = ("client_name",)
+
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
         FINISHED = "finished", _("Finished")

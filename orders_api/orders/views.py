@@ -19,6 +19,7 @@ from common.browsable import ListWithBlankItem, NoBody
 from common.filters import UTCIsoDateTimeFilter, ValueOrLabelFilter
 from common.idempotency import idempotent_create
 from common.pagination import paginated
+from common.search import SEARCH
 from common.serializers import RequestBodySerializer
 from common.versioning import expected_version
 from common.views import DestroyMixin, PatchMixin, RetrieveMixin, render
@@ -60,7 +61,7 @@ class ItemInputSerializer(RequestBodySerializer):
 class OrderListView(GenericAPIView):
     permission_classes = [model_permissions("orders.order", methods=("GET", "POST"))]
     filterset_class = OrderFilter
-    search_fields = ["client_name", "=number"]
+    search_fields = [SEARCH, "=number"]  # the client's name without accents, or the number
     ordering_fields = ["number", "created_at", "total", "status"]
     ordering = ["-number"]
 
@@ -223,7 +224,7 @@ class ClientSnapshotListView(_SnapshotListView):
 
     output = ClientSnapshotOutputSerializer
     filterset_fields = ["is_active"]
-    search_fields = ["name", "document"]
+    search_fields = [SEARCH]  # name, document, addresses' districts and cities
     ordering_fields = ["name", "synced_at"]
     ordering = ["name"]
     queryset = ClientSnapshot.objects.all()
@@ -247,7 +248,7 @@ class ProductSnapshotListView(_SnapshotListView):
 
     output = ProductSnapshotOutputSerializer
     filterset_fields = ["is_active"]
-    search_fields = ["name", "sku"]
+    search_fields = [SEARCH]  # name and SKU
     ordering_fields = ["name", "sku", "synced_at"]
     ordering = ["name"]
     queryset = ProductSnapshot.objects.all()

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from common.actors import actor_of
 from common.admin import ServiceWritesAdmin
 from common.formats import brl
+from common.search import SEARCH
 from products import services
 from products.models import Product, StockMovement
 
@@ -101,7 +102,7 @@ class ProductAdmin(ServiceWritesAdmin):
         "is_active",
     )
     list_filter = ("is_active", LowStockFilter)
-    search_fields = ("sku", "name")
+    search_fields = (SEARCH,)  # SKU and name, accent- and case-insensitive
     readonly_fields = ("stock_quantity", "version", "created_at", "updated_at")
     ordering = ("name",)
     actions = ["deactivate_selected"]
@@ -161,7 +162,7 @@ class StockMovementAdmin(ServiceWritesAdmin):
         "created_by_username",
     )
     list_filter = ("kind",)
-    search_fields = ("product__sku", "product__name", "reference", "reason")
+    search_fields = (f"product__{SEARCH}", "reference", "reason")
     list_select_related = ("product",)
     date_hierarchy = "created_at"
 

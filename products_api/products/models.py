@@ -9,10 +9,13 @@ from django.db.models import F, Q
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from common.search import Searchable
 from common.versioning import VersionedModel
 
 
-class Product(VersionedModel):
+class Product(Searchable, VersionedModel):
+    SEARCHED_FIELDS = ("name", "sku")
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     sku = models.CharField(
         _("SKU"), max_length=40, unique=True, help_text=_("Unique, stored upper case.")

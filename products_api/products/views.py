@@ -19,6 +19,7 @@ from common.actors import Actor, actor_of
 from common.auth import MethodPermission, model_permissions
 from common.idempotency import idempotent_create
 from common.pagination import paginated
+from common.search import SEARCH
 from common.serializers import RequestBodySerializer
 from common.versioning import with_etag
 from common.views import DestroyMixin, RetrieveMixin, UpdateMixin, render
@@ -65,7 +66,7 @@ class ProductCreateSerializer(ProductInputSerializer):
 class ProductListView(GenericAPIView):
     permission_classes = [model_permissions("products.product", methods=("GET", "POST"))]
     filterset_class = ProductFilter
-    search_fields = ["name", "sku"]
+    search_fields = [SEARCH]  # name and SKU, accent- and case-insensitive
     ordering_fields = ["name", "sku", "price", "stock_quantity", "created_at", "updated_at"]
     ordering = ["name"]
     serializer_class = ProductCreateSerializer  # the browsable API's form

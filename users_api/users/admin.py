@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from common.actors import Actor, actor_of
 from common.admin import ServiceWritesAdmin
 from common.errors import DomainError
+from common.search import SEARCH
 from users import services
 from users.models import Permission, Role, User
 
@@ -117,7 +118,7 @@ class UserAdmin(UsersServiceAdmin, DjangoUserAdmin):
         "last_login",
     )
     list_filter = ("is_active", "is_staff", "is_superuser", "roles")
-    search_fields = ("username", "email", "first_name", "last_name")
+    search_fields = (SEARCH,)  # username, email and names, accent- and case-insensitive
     ordering = ("username",)
     filter_horizontal = ("roles", "permissions")
     readonly_fields = ("last_login", "created_at", "updated_at", "version")

@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from common.search import Searchable
 from common.versioning import VersionedModel
 
 
@@ -76,8 +77,9 @@ class UserManager(BaseUserManager["User"]):
         return self.create_user(username, email, password, **fields)
 
 
-class User(AbstractBaseUser, VersionedModel):
+class User(Searchable, AbstractBaseUser, VersionedModel):
     UNVERSIONED_FIELDS = frozenset({"last_login"})
+    SEARCHED_FIELDS = ("username", "email", "first_name", "last_name")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     username = models.CharField(

@@ -1,5 +1,6 @@
 from django.db import models
 
+from common.search import Searchable
 from common.versioning import VersionedModel
 
 
@@ -56,6 +57,19 @@ class Switch(models.Model):
     """A flag the tests flip to 'fix' a failing handler."""
 
     name = models.CharField(primary_key=True, max_length=50)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(Searchable, models.Model):
+    """Searched by its name and city (common.search); its note is not searched."""
+
+    name = models.CharField(max_length=100)
+    city = models.CharField(max_length=100, blank=True)
+    note = models.CharField(max_length=100, blank=True)
+
+    SEARCHED_FIELDS = ("name", "city")
 
     def __str__(self) -> str:
         return self.name

@@ -20,6 +20,7 @@ from common.actors import Actor, actor_of
 from common.auth import HasPermission, model_permissions
 from common.idempotency import idempotent_create
 from common.pagination import paginated
+from common.search import SEARCH
 from common.serializers import RequestBodySerializer
 from common.versioning import expected_version
 from common.views import DestroyMixin, PatchMixin, RetrieveMixin, UpdateMixin, render
@@ -41,7 +42,7 @@ class UserFilter(django_filters.FilterSet):
 class UserListView(GenericAPIView):
     permission_classes = [model_permissions("users.user", methods=("GET", "POST"))]
     filterset_class = UserFilter
-    search_fields = ["username", "email", "first_name", "last_name"]
+    search_fields = [SEARCH]  # username, email and names, accent- and case-insensitive
     ordering_fields = ["username", "email", "created_at", "last_login"]
     ordering = ["username"]
 
