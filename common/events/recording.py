@@ -242,6 +242,9 @@ def _on_save(
 ) -> None:
     if raw:  # loaddata: fixtures are not changes
         return
+    update_fields = kwargs.get("update_fields")
+    if update_fields and set(update_fields) <= getattr(sender, "UNVERSIONED_FIELDS", set()):
+        return  # bookkeeping (a last login), not a change: the version did not move
     publication = _publications[sender]
     record(publication, instance, publication.event_type(instance, created=created, deleted=False))
 

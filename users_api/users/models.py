@@ -102,6 +102,16 @@ class User(AbstractBaseUser, VersionedModel):
         default=False,
         help_text=_("Passes every permission check of every service."),
     )
+    tokens_revoked_at = models.DateTimeField(
+        _("tokens revoked at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "Every service refuses this user's access tokens and admin sessions issued "
+            "before this moment."
+        ),
+    )
     roles = models.ManyToManyField(Role, blank=True, related_name="users", verbose_name=_("roles"))
     permissions = models.ManyToManyField(
         Permission,
