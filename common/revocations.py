@@ -81,7 +81,7 @@ def revocation_apply(*, user_id: str, version: int, state: Mapping[str, Any]) ->
     row.version = version
     row.not_before = not_before
     row.inactive = inactive
-    row.keep_until = max(now, not_before or now) + retention()
+    row.keep_until = (not_before or now) + retention()
     row.save(force_insert=current is None)
     transaction.on_commit(forget_cached, robust=True)
     return True
