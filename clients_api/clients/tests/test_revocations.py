@@ -9,7 +9,9 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from common.events.consumer import process_event
+from common import revocations
+from common.events import topology
+from common.events.consumer import handled_types, process_event
 from common.models import Revocation
 from common.testing import access_token, user_event
 
@@ -152,3 +154,8 @@ def test_a_warm_cache_costs_no_query_and_a_cold_one_a_single_query(
         assert client.get(CLIENTS).status_code == 200
     with django_assert_num_queries(1):
         assert client.get(CLIENTS).status_code == 200
+
+
+def test_the_queue_receives_the_user_events_handled_here():
+    assert handled_types() == set(revocations.USER_EVENT_TYPES)
+    assert all(topology.routes_to("clients_api.events", kind) for kind in handled_types())
