@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models.signals import post_save
 
 from common import revocations
-from common.events.recording import publishes
+from common.events.recording import bookkeeping_only, publishes
 from users.models import User
 
 
@@ -37,10 +37,9 @@ def user_data(user: User) -> dict[str, Any]:
 def _revoke_here(
     sender: type[User], instance: User, created: bool, raw: bool = False, **kwargs: Any
 ) -> None:
-    update_fields = kwargs.get("update_fields")
     if raw or (created and instance.is_active):
         return  # a fixture, or a new user with nothing to refuse
-    if update_fields and set(update_fields) <= User.UNVERSIONED_FIELDS:
+    if bookkeeping_only(sender, kwargs.get("update_fields")):
         return  # a last login: not a change
     revocations.revocation_apply(
         user_id=str(instance.pk), version=instance.version, state=user_data(instance)

@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import _user_has_module_perms, _user_has_perm
 from django.contrib.auth.validators import UnicodeUsernameValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
@@ -66,7 +66,8 @@ class UserManager(BaseUserManager["User"]):
     ) -> User:
         user = self.model(username=username, email=self.normalize_email(email), **fields)
         user.set_password(password)
-        user.save(using=self._db)
+        with transaction.atomic(using=self._db):  # the user and its event (users.events)
+            user.save(using=self._db)
         return user
 
     def create_superuser(

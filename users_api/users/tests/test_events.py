@@ -6,6 +6,7 @@ the same revocation to its own tokens and admin sessions (common.revocations).""
 import pytest
 from django.db import transaction
 from django.test import Client as Browser
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from common.actors import Actor
@@ -183,3 +184,13 @@ def test_the_own_admin_session_ends_at_logout(django_capture_on_commit_callbacks
         services.auth_logout(actor=_self(user), refresh=pair.refresh)
     response = browser.get("/admin/users/user/")
     assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_createsuperuser_and_a_sign_ins_last_login_work_outside_a_transaction():
+    # createsuperuser calls the manager outside any transaction, and Django's sign-in
+    # saves last_login the same way: one event for the new user, none for the sign-in.
+    user = User.objects.create_superuser("root", "root@example.com", PASSWORD)
+    user.last_login = timezone.now()
+    user.save(update_fields=["last_login"])
+    assert [kind for kind, _, _ in _events(user)] == ["users.user.created"]
