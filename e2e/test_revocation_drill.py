@@ -4,6 +4,7 @@ session and a JWT, is deactivated, loses a code, or logs out in users_api; withi
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -95,7 +96,8 @@ def _admin_session(url: str, username: str) -> str:
         allow_redirects=False,
         timeout=10,
     )
-    assert response.status_code == 302, response.text[-2000:]
+    refusal = re.search(r'class="errornote">(.*?)</p>', response.text, re.S)
+    assert response.status_code == 302, f"{url}: {refusal.group(1) if refusal else response.text}"
     return f"csrftoken={csrf}; sessionid={response.cookies['sessionid']}"
 
 
