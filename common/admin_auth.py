@@ -7,7 +7,9 @@ superuser flags from the token; no usable password), and the token's
 permission codes are kept in the session: in the admin a user has exactly
 those codes, read from the session on every request, so the admin keeps
 working while users_api is down and role changes apply at the next sign-in.
-The session ends ``ADMIN_SESSION_MAX_AGE`` seconds after signing in.
+The session ends ``ADMIN_SESSION_MAX_AGE`` seconds after signing in, or as soon
+as this service learns that its user was revoked after the token it signed in with
+was issued (deactivated, codes or staff access removed, logged out: ``common.revocations``).
 
 users_api's own admin signs in its users directly (``users.backends``).
 
@@ -34,7 +36,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_backends, get_user_model
+from django.contrib.auth import SESSION_KEY, get_backends, get_user_model, logout
 from django.contrib.auth.backends import BaseBackend
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -44,6 +46,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.throttling import BaseThrottle
 from rest_framework_simplejwt.exceptions import TokenError
 
+from common import revocations
 from common.auth import AccessToken
 from common.errors import ErrorCode
 from common.permission_catalogue import CATALOGUE
@@ -52,8 +55,11 @@ logger = logging.getLogger(__name__)
 
 SESSION_CODES_KEY = "_users_api_permissions"
 SESSION_USER_ID_KEY = "_users_api_user_id"
+# When the sign-in's token was issued (its iat), to compare with the user's revocation.
+SESSION_ISSUED_AT_KEY = "_users_api_issued_at"
 _CODES_ATTR = "users_api_permissions"
 _USER_ID_ATTR = "users_api_user_id"
+_ISSUED_AT_ATTR = "users_api_issued_at"
 
 UNREACHABLE = _("users_api cannot be reached; try again shortly.")
 INACTIVE = _("This account is deactivated in users_api.")
@@ -248,6 +254,7 @@ class UsersApiBackend(BaseBackend):
         # remember_codes() moves them into the session once login() has settled it.
         setattr(user, _CODES_ATTR, frozenset(claims.get("permissions", ())))
         setattr(user, _USER_ID_ATTR, str(claims["user_id"]))
+        setattr(user, _ISSUED_AT_ATTR, claims.get("iat"))
         return user
 
     def get_user(self, user_id: Any) -> AbstractBaseUser | None:
@@ -265,9 +272,11 @@ class UsersApiBackend(BaseBackend):
 
 
 def remember_codes(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
-    """``user_logged_in`` receiver: keeps a users_api sign-in's codes and users_api user id
-    in the session, which ends ``ADMIN_SESSION_MAX_AGE`` seconds later whatever happens in
-    between."""
+    """``user_logged_in`` receiver: keeps a users_api sign-in's codes, users_api user id
+    and token issue time in the session, which ends ``ADMIN_SESSION_MAX_AGE`` seconds later
+    unless the user is revoked in between. A sign-in by another backend (users_api's own
+    admin) keeps the second it happened, the issue time of the session."""
+    request.session[SESSION_ISSUED_AT_KEY] = getattr(user, _ISSUED_AT_ATTR, int(time.time()))
     codes = getattr(user, _CODES_ATTR, None)
     if codes is None:  # signed in by another backend (users_api's own admin, tests)
         return
@@ -277,7 +286,9 @@ def remember_codes(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) 
 
 
 class SessionPermissionsMiddleware:
-    """Gives the signed-in user the codes their users_api token carried at sign-in.
+    """Ends the session of a user revoked since it began (``common.revocations``: one
+    cache read), and gives the signed-in user the codes their users_api token carried
+    at sign-in.
 
     After AuthenticationMiddleware. Requests without a session (the APIs' bearer
     calls) are left alone, and the user is only loaded when the session has codes.
@@ -287,6 +298,13 @@ class SessionPermissionsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = request.session
+        local_id = session.get(SESSION_KEY)
+        if local_id is not None and revocations.is_revoked(
+            user_id=session.get(SESSION_USER_ID_KEY, local_id),
+            issued_at=session.get(SESSION_ISSUED_AT_KEY),
+        ):
+            logout(request)
         codes = request.session.get(SESSION_CODES_KEY)
         if codes is not None and request.user.is_authenticated:
             setattr(request.user, _CODES_ATTR, frozenset(codes))

@@ -8,6 +8,9 @@ user next obtains a token (access tokens live minutes).
 Beside the bearer token, a person signed in to the service's admin uses the
 browsable API with that session (``SessionAuthentication``): the same
 ``TokenUser``, with the codes the admin gives them, and CSRF checked.
+
+A token issued before its user's revocation (deactivation, codes removed, logout,
+password change: ``common.revocations``) is refused with 401 ``token_revoked``.
 """
 
 from __future__ import annotations
@@ -19,14 +22,17 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import jwt
+from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication as drf_authentication
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework_simplejwt import authentication, models, tokens
 from rest_framework_simplejwt import settings as simplejwt_settings
 from rest_framework_simplejwt.backends import TokenBackend
 
-from common import jwt_keys
+from common import jwt_keys, revocations
+from common.errors import ErrorCode
 from common.permission_catalogue import CATALOGUE
 
 
@@ -128,6 +134,21 @@ class JWTAuthentication(authentication.JWTStatelessUserAuthentication):
                 del _verified[next(iter(_verified))]  # the oldest
             _verified[key] = (token, float(token["exp"]))
         return token
+
+    def get_user(self, validated_token: tokens.Token) -> TokenUser:
+        """The token's user; raises AuthenticationFailed (401 ``token_revoked``) when the
+        token was issued at or before its user's revocation, or the user is deactivated
+        (``common.revocations``): one cache read, checked on every request."""
+        user = super().get_user(validated_token)
+        if revocations.is_revoked(user_id=user.id, issued_at=validated_token.get("iat")):
+            raise AuthenticationFailed(TOKEN_REVOKED, code=ErrorCode.TOKEN_REVOKED)
+        return user
+
+
+TOKEN_REVOKED = _(
+    "This token was revoked (the account was deactivated, lost permissions or signed "
+    "out); obtain a new one."
+)
 
 
 #: Tokens each process remembers as verified (see JWTAuthentication).

@@ -75,6 +75,7 @@ class ErrorCode(StrEnum):
     INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     USER_INACTIVE = "user_inactive"
+    TOKEN_REVOKED = "token_revoked"  # noqa: S105 - a problem code
     DATABASE_UNAVAILABLE = "database_unavailable"
     SERVER_ERROR = "server_error"
 

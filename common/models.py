@@ -1,5 +1,5 @@
-"""Tables every service has: remembered Idempotency-Key responses and the scheduler's
-shared records (common.scheduler)."""
+"""Tables every service has: remembered Idempotency-Key responses, the scheduler's
+shared records (common.scheduler) and users' revocations (common.revocations)."""
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
@@ -47,3 +47,19 @@ class EventsStatus(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Revocation(models.Model):
+    """What this service knows of a users_api user's revocation (common.revocations):
+    tokens and sessions issued at or before ``not_before`` are refused, and all of them
+    while ``inactive``. Kept until ``keep_until``, when every such token and session
+    has expired anyway."""
+
+    user_id = models.CharField(primary_key=True, max_length=64, help_text="users_api's id")
+    version = models.PositiveIntegerField(help_text="the user's version this came from")
+    not_before = models.DateTimeField(null=True, blank=True)
+    inactive = models.BooleanField(default=False)
+    keep_until = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"revocation of {self.user_id} v{self.version}"

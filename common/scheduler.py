@@ -1,5 +1,6 @@
 """The scheduler of a service's periodic jobs (``manage.py run_scheduler``): pruning
-idempotency keys (common.housekeeping) in every service and, where common.events is
+idempotency keys (common.housekeeping) and revocations (common.revocations) in every
+service and, where common.events is
 installed, its jobs (common.events.jobs: the anti-entropy sweep, pruning sent outbox
 rows and inbox ids).
 
@@ -25,6 +26,7 @@ from django.utils.dateparse import parse_datetime
 
 from common import housekeeping
 from common.models import EventsStatus
+from common.revocations import prune_revocations
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +53,7 @@ def jobs() -> list[Job]:
             housekeeping.job(housekeeping.prune_idempotency_keys),
         )
     )
+    found.append(Job("prune_revocations", housekeeping.hourly, housekeeping.job(prune_revocations)))
     return found
 
 

@@ -7,8 +7,8 @@ cache per test, ``api_client``; for the services that only verify tokens, test
 tokens signed like users_api's, ``client_with``/``admin_api`` clients holding given
 permission codes, and a fake users_api their admin signs in against (a project's
 own conftest or module overrides any of them by name). Helpers: tokens shaped
-exactly as users_api issues them, the permission-matrix helpers, ``run_together``,
-``walk_as_html`` and ``unavailable``.
+exactly as users_api issues them, users_api's user events, the permission-matrix
+helpers, ``run_together``, ``walk_as_html`` and ``unavailable``.
 
 The end-to-end suite runs without Django settings (its services are separate
 processes), so nothing here touches Django or DRF until settings exist.
@@ -76,11 +76,16 @@ def _english_unless_asked(request: Any) -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _empty_cache() -> None:
-    # Throttle counters live in the cache; each test starts from zero.
+    # Throttle counters live in the cache; each test starts from zero. Its database
+    # starts without revocations, and the cache says so, as a running process's would
+    # (common.revocations): a request costs the same queries in every test.
     if django_settings.configured:
         from django.core.cache import cache
 
+        from common import revocations
+
         cache.clear()
+        cache.set(revocations.CACHE_KEY, {}, None)
 
 
 @pytest.fixture
@@ -113,6 +118,35 @@ def access_token(
     for name, value in claims.items():
         token[name] = value
     return str(token)
+
+
+def user_event(
+    user_id: uuid.UUID,
+    *,
+    version: int,
+    revoked_at: Any = None,
+    is_active: bool = True,
+    event_type: str = "users.user.updated",
+) -> dict[str, Any]:
+    """A ``users.user.*`` event as users_api publishes it (users.events), for the
+    services that consume it (common.revocations); ``revoked_at`` a datetime or None."""
+    return {
+        "id": str(uuid.uuid4()),
+        "type": event_type,
+        "source": "users_api",
+        "aggregate_id": str(user_id),
+        "version": version,
+        "occurred_at": "2026-01-01T00:00:00Z",
+        "correlation_id": None,
+        "data": {
+            "id": str(user_id),
+            "username": "ana",
+            "is_active": is_active,
+            "is_staff": True,
+            "is_superuser": False,
+            "tokens_revoked_at": revoked_at.isoformat() if revoked_at else None,
+        },
+    }
 
 
 def one_page(*results: Any) -> dict[str, Any]:

@@ -207,21 +207,6 @@ def start_relay(service: Service, log_dir: Path) -> harness.Process:
     ).start()
 
 
-@pytest.fixture(scope="session")
-def users_api(databases, deployment_env, tmp_path_factory) -> Iterator[Service]:
-    service = start_service(
-        "users_api",
-        env=deployment_env,
-        database_url=databases.create("users_api"),
-        log_dir=tmp_path_factory.mktemp("logs"),
-    )
-    harness.create_superuser(
-        service.env, username="admin", password=ADMIN_PASSWORD, email="admin@example.com"
-    )
-    yield service
-    assert service.stop() == 0, service.log.read_text()
-
-
 def _publishing_service(
     name: str, databases: Databases, env: dict[str, str], broker: str, logs: Path
 ) -> Iterator[Service]:
@@ -235,6 +220,20 @@ def _publishing_service(
     assert service.stop() == 0, service.log.read_text()
 
 
+@pytest.fixture(scope="session")
+def users_api(databases, deployment_env, broker_url, tmp_path_factory) -> Iterator[Service]:
+    """users_api with its relay: it publishes its users (users.user.*)."""
+    services = _publishing_service(
+        "users_api", databases, deployment_env, broker_url, tmp_path_factory.mktemp("logs")
+    )
+    service = next(services)
+    harness.create_superuser(
+        service.env, username="admin", password=ADMIN_PASSWORD, email="admin@example.com"
+    )
+    yield service
+    next(services, None)
+
+
 def _signing_in_at(users_api: Service, env: dict[str, str]) -> dict[str, str]:
     """The environment of a service whose admin signs in against the users_api under test."""
     return dict(env, USERS_API_URL=users_api.url)
@@ -244,7 +243,7 @@ def _signing_in_at(users_api: Service, env: dict[str, str]) -> dict[str, str]:
 def clients_api(
     databases, deployment_env, broker_url, users_api, tmp_path_factory
 ) -> Iterator[Service]:
-    yield from _publishing_service(
+    yield from _consuming_service(
         "clients_api",
         databases,
         _signing_in_at(users_api, deployment_env),

@@ -54,14 +54,16 @@ def _sign_in(browser: requests.Session, admin: Service, password: str) -> reques
 def signing_in(databases, deployment_env, broker_url, tmp_path_factory) -> Iterator[Service]:
     """users_api and clients_api sharing ADMIN_SIGN_IN_SECRET; yields clients_api."""
     logs = tmp_path_factory.mktemp("sign-in-logs")
-    env = dict(deployment_env, ADMIN_SIGN_IN_SECRET=secrets.token_urlsafe(32))
+    env = dict(
+        deployment_env, ADMIN_SIGN_IN_SECRET=secrets.token_urlsafe(32), BROKER_URL=broker_url
+    )
     users = start_service(
         "users_api", env=env, database_url=databases.create("users_api_sign_in"), log_dir=logs
     )
     harness.create_superuser(users.env, username="admin", password=ADMIN_PASSWORD, email="a@b.com")
     clients = start_service(
         "clients_api",
-        env=dict(env, USERS_API_URL=users.url, BROKER_URL=broker_url),
+        env=dict(env, USERS_API_URL=users.url),
         database_url=databases.create("clients_api_sign_in"),
         log_dir=logs,
     )

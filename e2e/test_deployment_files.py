@@ -252,7 +252,7 @@ def check_deploy(project: str, environment: dict[str, str], tmp_path: Path) -> N
     assert not (tmp_path / project / "secret_key").exists()  # nothing generated in production
 
 
-@pytest.mark.parametrize("project", ["clients_api", "products_api", "orders_api"])
+@pytest.mark.parametrize("project", ["users_api", "clients_api", "products_api", "orders_api"])
 def test_each_publishing_project_has_a_relay_on_its_own_database(project):
     relay = SERVICES[f"{project}-relay"]
     assert _command_text(relay) == f"python {project}/manage.py relay_outbox"
@@ -271,7 +271,7 @@ def test_each_project_has_a_scheduler_on_its_own_database(project):
     assert scheduler["restart"] == "unless-stopped"
 
 
-@pytest.mark.parametrize("project", ["orders_api", "products_api"])
+@pytest.mark.parametrize("project", ["clients_api", "orders_api", "products_api"])
 def test_each_consuming_project_has_a_worker_on_its_own_queue(project):
     worker = SERVICES[f"{project}-worker"]
     command = _command_text(worker)

@@ -56,14 +56,20 @@ def _wait_for_status(url: str, status: int, timeout: float = 30.0, **kwargs) -> 
         time.sleep(0.2)
 
 
-def test_a_database_outage_is_a_503_with_retry_after_and_heals(databases, deployment_env, tmp_path):
+def test_a_database_outage_is_a_503_with_retry_after_and_heals(
+    databases, deployment_env, broker_url, tmp_path
+):
     server = postgres_server("the database outage test")
     database_url = databases.create("users_api_outage")
     name = database_url.rsplit("/", 1)[1]
     service = start_service(
         "users_api",
         # Throttle counters of its own: these failed sign-ins count against nobody else.
-        env=dict(deployment_env, CACHE_KEY_PREFIX=f"e2e-outage-{uuid.uuid4().hex[:8]}"),
+        env=dict(
+            deployment_env,
+            CACHE_KEY_PREFIX=f"e2e-outage-{uuid.uuid4().hex[:8]}",
+            BROKER_URL=broker_url,
+        ),
         database_url=database_url,
         log_dir=tmp_path,
     )

@@ -21,8 +21,8 @@ PRODUCTION = K8S / "overlays" / "production"
 KUBERNETES_VERSION = "1.30.0"
 SERVICES = {"users-api": "users_api", "clients-api": "clients_api"}
 SERVICES |= {"products-api": "products_api", "orders-api": "orders_api"}
-PUBLISHERS = {"clients-api", "products-api", "orders-api"}
-CONSUMERS = {"products-api", "orders-api"}
+PUBLISHERS = {"users-api", "clients-api", "products-api", "orders-api"}
+CONSUMERS = {"clients-api", "products-api", "orders-api"}
 MEBIBYTE = 1024 * 1024 / 1_000_000  # docs/performance.md measures in MB
 
 
@@ -174,7 +174,12 @@ def test_requests_and_limits_cover_the_measured_memory(base):
         if name.endswith(("-migrate", "-scheduler")):
             continue
         service = next(s for s in SERVICES if name.startswith(s))
-        steady, peak = measured[SERVICES[service] + name.removeprefix(service)]
+        role = name.removeprefix(service)  # "" (the API), "-relay", "-worker"
+        # A process make bench has not measured yet (users_api's relay and clients_api's
+        # worker, issue #35) is held to the largest of its role.
+        steady, peak = measured.get(SERVICES[service] + role) or max(
+            figures for process, figures in measured.items() if role and process.endswith(role)
+        )
         count = _processes(_command(container))
         assert _mebibytes(resources["requests"]["memory"]) * MEBIBYTE >= steady * count, name
         assert _mebibytes(resources["limits"]["memory"]) * MEBIBYTE >= peak * count, name
@@ -212,7 +217,7 @@ def test_each_service_reaches_only_its_own_database_and_the_broker(base):
         brokers = [
             labels for labels in reached if labels.get("app.kubernetes.io/name") == "rabbitmq"
         ]
-        assert bool(brokers) == (service != "users-api")
+        assert brokers, service  # every service publishes (users_api: its users, issue #35)
 
 
 def test_secrets_and_settings_are_referenced_by_name_and_exist(base):

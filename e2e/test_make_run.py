@@ -120,7 +120,14 @@ def test_everything_starts_and_sigterm_stops_everything(running, tmp_path):
     # Prometheus (deploy/prometheus/run.yml reads this file).
     groups = json.loads((tmp_path / "var" / "prometheus" / "targets.json").read_text())
     targets = {group["labels"]["job"]: group["targets"][0] for group in groups}
-    assert set(targets) >= {*SERVICES, "clients_relay", "orders_worker", "products_worker"}
+    assert set(targets) >= {
+        *SERVICES,
+        "users_relay",
+        "clients_relay",
+        "clients_worker",
+        "orders_worker",
+        "products_worker",
+    }
     assert len(set(targets.values())) == len(targets)
 
     def serving(target):
@@ -204,14 +211,19 @@ def test_a_killed_supervisor_leaves_nothing_behind(running):
     assert _all_gone(family, timeout=60) == []
 
 
-def test_on_rabbitmq_no_embedded_broker_starts_and_both_workers_stay_up(running_on_rabbitmq):
+def test_on_rabbitmq_no_embedded_broker_starts_and_every_worker_stays_up(running_on_rabbitmq):
     process, family, log, ports = running_on_rabbitmq
     commands = " ".join(" ".join(p.cmdline()) for p in family)
     assert "redis-server" not in commands and "embedded_broker" not in commands
-    for expected in ("relay_outbox", "orders_api.celery", "products_api.celery"):
+    for expected in (
+        "relay_outbox",
+        "clients_api.celery",
+        "orders_api.celery",
+        "products_api.celery",
+    ):
         assert expected in commands, expected
     deadline = time.monotonic() + 60
-    while log.read_text().count(" ready.") < 2:  # each worker logs "<node name> ready."
+    while log.read_text().count(" ready.") < 3:  # each worker logs "<node name> ready."
         assert process.poll() is None, log.read_text()
         assert time.monotonic() < deadline, log.read_text()
         time.sleep(0.5)

@@ -1,4 +1,5 @@
-"""clients_api: clients (customers) and their addresses; publishes clients.* events."""
+"""clients_api: clients (customers) and their addresses; publishes clients.* events and
+ends revoked users' sessions and tokens (users.user.* events)."""
 
 from common.logging_setup import logging_config
 from common.settings import base
@@ -20,6 +21,6 @@ SPECTACULAR_SETTINGS = {
     **base.SPECTACULAR_SETTINGS,
 }
 
-EVENTS_CONSUMER_QUEUE = None
+EVENTS_CONSUMER_QUEUE = "clients_api.events"
 EVENTS_LISTEN_DATABASE_URL = listen_database_url(SERVICE_NAME)
-READINESS_CHECKS = readiness_checks(consuming=False)
+READINESS_CHECKS = readiness_checks(consuming=True)

@@ -104,7 +104,7 @@ def envelope(
 
 def _require_transaction(sender: type[models.Model], **kwargs: Any) -> None:
     """pre_save/pre_delete guard: refuses the write itself, before anything reaches the table."""
-    if kwargs.get("raw"):
+    if kwargs.get("raw") or bookkeeping_only(sender, kwargs.get("update_fields")):
         return
     using = kwargs.get("using") or router.db_for_write(sender)
     if not transaction.get_connection(using).in_atomic_block:
@@ -112,6 +112,14 @@ def _require_transaction(sender: type[models.Model], **kwargs: Any) -> None:
             f"{sender.__name__} changed outside transaction.atomic(); its event could be "
             "lost or published for a change that did not commit."
         )
+
+
+def bookkeeping_only(sender: type[models.Model], update_fields: Any) -> bool:
+    """A save of bookkeeping fields alone (``UNVERSIONED_FIELDS``, such as a last login):
+    not a change, so it publishes nothing and needs no transaction."""
+    return bool(update_fields) and set(update_fields) <= getattr(
+        sender, "UNVERSIONED_FIELDS", set()
+    )
 
 
 def _guard(model: type[models.Model], uid: str) -> None:
@@ -241,6 +249,8 @@ def _on_save(
     sender: type[models.Model], instance: Any, created: bool, raw: bool = False, **kwargs: Any
 ) -> None:
     if raw:  # loaddata: fixtures are not changes
+        return
+    if bookkeeping_only(sender, kwargs.get("update_fields")):
         return
     publication = _publications[sender]
     record(publication, instance, publication.event_type(instance, created=created, deleted=False))

@@ -17,8 +17,9 @@ EXCHANGE_NAME = "events"
 #: cost its worker a task before being ignored (products_api handles one order event out
 #: of the several each order publishes).
 TOPOLOGY: dict[str, tuple[str, ...]] = {
-    "orders_api.events": ("clients.#", "products.#"),
-    "products_api.events": ("orders.order.finished",),
+    "clients_api.events": ("users.user.*",),
+    "orders_api.events": ("clients.#", "products.#", "users.user.*"),
+    "products_api.events": ("orders.order.finished", "users.user.*"),
 }
 
 EXCHANGE = Exchange(EXCHANGE_NAME, type="topic", durable=True)

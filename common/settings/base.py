@@ -94,6 +94,9 @@ BACK_OFFICE_URLS = {
 # A users_api sign-in ends this long after it began; until then it needs no call
 # to users_api (its permission codes are in the session).
 ADMIN_SESSION_MAX_AGE = env_int("ADMIN_SESSION_HOURS", 8) * 3600
+# How stale a process's copy of the revoked users (common.revocations) may be: a
+# revocation reaches a request within this much after it reaches the service.
+REVOCATIONS_CACHE_SECONDS = env_float("REVOCATIONS_CACHE_SECONDS", 5.0)
 ADMIN_SIGN_IN_SECRET = admin_sign_in_secret()
 
 CACHES = {"default": cache()}

@@ -450,6 +450,7 @@ def test_the_scheduler_runs_the_sweep_and_the_housekeeping_of_what_the_service_h
         "prune_outbox",
         "prune_inbox",
         "prune_idempotency_keys",
+        "prune_revocations",
     ]
     assert scheduler.run_due(log=lambda line: None) == [job.name for job in scheduler.jobs()]
     assert scheduler.run_due(log=lambda line: None) == []  # each once per interval

@@ -1,4 +1,5 @@
-"""What orders_api publishes (the whole order) and the copies it keeps from other services."""
+"""What orders_api publishes (the whole order), the copies it keeps from other services, and
+users_api's users it consumes for their revocations (common.revocations)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from django.db.models import Q
 
+from common import revocations
 from common.events.consumer import handles
 from common.events.recording import publishes
 from common.events.snapshots import copies
@@ -78,6 +80,7 @@ def register() -> None:
         unsettled=Q(status=Order.Status.FINISHED, stock_status=Order.StockStatus.PENDING),
         prefetch=("items",),
     )
+    revocations.consume()
 
 
 @copies(

@@ -1,9 +1,11 @@
-"""What products_api publishes: the whole product, stock included, on every change."""
+"""What products_api publishes: the whole product, stock included, on every change; and
+what it consumes: finished orders, and users_api's users for their revocations."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from common import revocations
 from common.events.consumer import handles
 from common.events.recording import publishes
 from products import services
@@ -52,6 +54,7 @@ def register() -> None:
         action=lambda issue, created: issue.status,
         repeat_action=lambda issue: issue.status,
     )
+    revocations.consume()
 
 
 @handles("orders.order.finished")

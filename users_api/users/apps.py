@@ -16,4 +16,7 @@ class UsersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from users import events
+
         post_migrate.connect(_sync_permission_catalogue, sender=self)
+        events.register()

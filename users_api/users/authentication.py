@@ -1,10 +1,9 @@
 """Bearer authentication of users_api: the token, then the account behind it.
 
-Other services verify tokens offline, so a deactivated account keeps working
-there until its access token expires (``JWT_ACCESS_MINUTES``, 5 by default).
-users_api holds the accounts, so it also checks, with one indexed query per
-request, that the account still exists and is active: a deactivation takes
-effect here at once.
+Other services verify tokens offline and learn of a deactivation from users_api's
+events (within 60 s: common.revocations, which this class applies too). users_api
+holds the accounts, so it also checks, with one indexed query per request, that the
+account still exists and is active: a deactivation takes effect here at once.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import _user_has_module_perms, _user_has_perm
 from django.contrib.auth.validators import UnicodeUsernameValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
@@ -67,7 +67,8 @@ class UserManager(BaseUserManager["User"]):
     ) -> User:
         user = self.model(username=username, email=self.normalize_email(email), **fields)
         user.set_password(password)
-        user.save(using=self._db)
+        with transaction.atomic(using=self._db):  # the user and its event (users.events)
+            user.save(using=self._db)
         return user
 
     def create_superuser(
@@ -103,6 +104,16 @@ class User(Searchable, AbstractBaseUser, VersionedModel):
         _("superuser"),
         default=False,
         help_text=_("Passes every permission check of every service."),
+    )
+    tokens_revoked_at = models.DateTimeField(
+        _("tokens revoked at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "Every service refuses this user's access tokens and admin sessions issued "
+            "before this moment."
+        ),
     )
     roles = models.ManyToManyField(Role, blank=True, related_name="users", verbose_name=_("roles"))
     permissions = models.ManyToManyField(

@@ -1,19 +1,24 @@
-"""users_api: users, roles, permission grants and login (the JWT issuer)."""
+"""users_api: users, roles, permission grants and login (the JWT issuer); publishes
+users.* events (each user's state, for the other services' revocations)."""
 
 from common.logging_setup import logging_config
 from common.settings import base
 from common.settings.base import *  # noqa: F403
 from common.settings.environment import (
     database,
+    env_float,
     env_int,
     env_str,
+    listen_database_url,
     secret_key,
     service_dir,
     simple_jwt,
 )
+from common.settings.events import *  # noqa: F403
+from common.settings.events import readiness_checks
 
 SERVICE_NAME = "users_api"
-INSTALLED_APPS = [*base.INSTALLED_APPS, "users"]
+INSTALLED_APPS = [*base.INSTALLED_APPS, "common.events", "users"]
 ROOT_URLCONF = "users_api.urls"
 WSGI_APPLICATION = "users_api.wsgi.application"
 SECRET_KEY = secret_key(SERVICE_NAME)
@@ -26,6 +31,14 @@ SPECTACULAR_SETTINGS = {
 }
 # The issuer: it signs the tokens every service verifies.
 SIMPLE_JWT = simple_jwt(signing=True)
+
+EVENTS_CONSUMER_QUEUE = None
+EVENTS_LISTEN_DATABASE_URL = listen_database_url(SERVICE_NAME)
+READINESS_CHECKS = readiness_checks(consuming=False)
+# A revocation (common.revocations) reaches every service within 60 s even when the
+# broker loses its event and the sweep's first repair: sweeps every 15 s, so the second
+# repair leaves within 30 s (docs/events.md).
+EVENTS_CONVERGENCE_SECONDS = env_float("USERS_EVENTS_CONVERGENCE_SECONDS", 45.0)
 
 AUTH_USER_MODEL = "users.User"
 AUTHENTICATION_BACKENDS = ["users.backends.PermissionCodeBackend"]

@@ -170,7 +170,12 @@ def test_ten_concurrent_orders_never_oversell():
 
 def test_the_queue_receives_the_order_events_handled_here_and_no_other():
     handled = handled_types()
-    assert handled == {"orders.order.finished"}
+    assert handled == {
+        "orders.order.finished",
+        "users.user.created",
+        "users.user.updated",
+        "users.user.deleted",
+    }
     assert all(topology.routes_to("products_api.events", kind) for kind in handled)
     for ignored in ("orders.order.created", "orders.order.updated", "orders.order.cancelled"):
         assert not topology.routes_to("products_api.events", ignored)

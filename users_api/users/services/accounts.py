@@ -1,5 +1,5 @@
 """What the use-cases on accounts share: a new password's checks, saving a user against
-the unique username and email, and ending logins.
+the unique username and email, ending logins and revoking tokens.
 
 These are steps, not use-cases: they run inside the calling use-case's transaction.
 """
@@ -44,6 +44,21 @@ def end_login(session: LoginSession, reason: str) -> None:
     session.revoked_at = timezone.now()
     session.revoked_reason = reason
     session.save(update_fields=["revoked_at", "revoked_reason"])
+
+
+def revoke_tokens(user: User) -> None:
+    """Marks every access token and admin session of ``user`` issued until now as revoked:
+    every service refuses them once the user's event reaches it (common.revocations).
+    The caller saves the user, which publishes the change."""
+    user.tokens_revoked_at = timezone.now()
+
+
+def revoke_tokens_of(user_id: object) -> None:
+    """``revoke_tokens`` of a user who is not otherwise changed (a logout, a reused
+    refresh token): locks, marks and saves the user, publishing one event."""
+    user = User.objects.select_for_update().get(pk=user_id)
+    revoke_tokens(user)
+    user.save(update_fields=["tokens_revoked_at"])
 
 
 def end_logins(user: User, reason: str) -> None:

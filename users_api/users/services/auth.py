@@ -18,7 +18,14 @@ from common.services import lock, model_update
 from users import selectors
 from users.errors import InvalidCredentials, UserErrorCode
 from users.models import IssuedRefreshToken, LoginSession, User
-from users.services.accounts import end_login, end_logins, save_user, validate_new_password
+from users.services.accounts import (
+    end_login,
+    end_logins,
+    revoke_tokens,
+    revoke_tokens_of,
+    save_user,
+    validate_new_password,
+)
 from users.throttling import LoginGuard
 from users.tokens import RefreshToken, TokenPair
 
@@ -68,8 +75,8 @@ def user_profile_update(*, actor: Actor, expected_version: int | None, **changes
 
 @transaction.atomic
 def user_password_change(*, actor: Actor, current_password: str, new_password: str) -> None:
-    """Checks ``actor``'s current password, validates the new one, and ends every login
-    of the account.
+    """Checks ``actor``'s current password, validates the new one, ends every login of
+    the account and revokes its access tokens and admin sessions everywhere.
 
     Raises ValidationError keyed ``current_password`` when it is wrong, keyed
     ``password`` when Django's validators refuse the new one.
@@ -79,6 +86,7 @@ def user_password_change(*, actor: Actor, current_password: str, new_password: s
         raise ValidationError({"current_password": ["The current password is not correct."]})
     validate_new_password(new_password, user)
     user.set_password(new_password)
+    revoke_tokens(user)
     user.save()
     end_logins(user, "password_changed")
 
@@ -93,6 +101,11 @@ def _issue_pair(user: User, session: LoginSession) -> TokenPair:
     refresh["sub"] = str(user.pk)
     refresh["sid"] = str(session.pk)
     access = refresh.access_token
+    if user.tokens_revoked_at is not None:
+        # Services refuse tokens issued in the second of the revocation or before (``iat``
+        # is whole seconds); one issued after it, in that same second, says the next.
+        revoked_second = int(user.tokens_revoked_at.timestamp())
+        access["iat"] = max(int(access["iat"]), revoked_second + 1)
     access["username"] = user.username
     access["is_superuser"] = user.is_superuser
     access["is_staff"] = user.is_staff
@@ -136,7 +149,8 @@ def auth_refresh(*, refresh: str) -> TokenPair:
     """Rotates a refresh token: the presented one is spent, a new pair is issued.
 
     Presenting a spent refresh token again is taken as theft: its whole login
-    family is revoked (committed), then InvalidCredentials (``token_reused``) is
+    family is revoked and so are the user's access tokens and admin sessions everywhere
+    (committed), then InvalidCredentials (``token_reused``) is
     raised. Also raises InvalidCredentials for a token that is invalid, expired or
     unknown (``token_not_valid``), of an ended login (``token_revoked``) or of a
     deactivated account (``user_inactive``).
@@ -166,6 +180,7 @@ def auth_refresh(*, refresh: str) -> TokenPair:
             )
         if record.used_at is not None:
             end_login(session, "refresh_token_reused")
+            revoke_tokens_of(session.user_id)
             reused = True
         elif not session.user.is_active:
             raise InvalidCredentials("This account is deactivated.", code=ErrorCode.USER_INACTIVE)
@@ -183,7 +198,9 @@ def auth_refresh(*, refresh: str) -> TokenPair:
 
 @transaction.atomic
 def auth_logout(*, actor: Actor, refresh: str) -> None:
-    """Ends the login the refresh token belongs to. Only its owner can do so.
+    """Ends the login the refresh token belongs to, and revokes the user's access tokens
+    and admin sessions on every service (other logins keep their refresh tokens: a
+    client of theirs refreshes). Only its owner can do so.
 
     Raises ValidationError keyed ``refresh`` for a token that is invalid, expired,
     unknown or another user's.
@@ -205,3 +222,4 @@ def auth_logout(*, actor: Actor, refresh: str) -> None:
     session = record.session
     if session.revoked_at is None:
         end_login(session, "logout")
+        revoke_tokens_of(session.user_id)

@@ -21,7 +21,7 @@ from common.services import lock, model_update
 from users import selectors
 from users.errors import UserErrorCode
 from users.models import Permission, Role, User
-from users.services.accounts import end_logins, save_user, validate_new_password
+from users.services.accounts import end_logins, revoke_tokens, save_user, validate_new_password
 
 # --- permission catalogue -------------------------------------------------------------
 
@@ -144,7 +144,8 @@ def user_update(
     *, actor: Actor, user_id: uuid.UUID, expected_version: int | None, **changes: Any
 ) -> User:
     """Changes the given fields of a user (see USER_MANAGED_FIELDS) and returns it with
-    its grants loaded, as the API shows it. Deactivation ends every login.
+    its grants loaded, as the API shows it. Deactivation ends every login; it and the
+    removal of staff or superuser revoke the user's tokens and admin sessions everywhere.
 
     Raises NotFound for an unknown id, PreconditionFailed when ``expected_version``
     is not the user's, Forbidden (``superuser_required``) when a non-superuser
@@ -173,9 +174,14 @@ def _user_change(
         raise DomainError(
             "You cannot deactivate your own account.", code=UserErrorCode.CANNOT_DEACTIVATE_SELF
         )
+    losing_access = deactivating or any(
+        changes.get(flag) is False and getattr(user, flag) for flag in ("is_staff", "is_superuser")
+    )
     if "email" in changes:
         changes["email"] = User.objects.normalize_email(changes["email"])
     model_update(user, fields=USER_MANAGED_FIELDS, data=changes)
+    if losing_access:
+        revoke_tokens(user)
     save_user(user)
     if deactivating:
         end_logins(user, "user_deactivated")
@@ -194,8 +200,8 @@ def user_deactivate(*, actor: Actor, user_id: uuid.UUID, expected_version: int |
 
 @transaction.atomic
 def user_password_set(*, actor: Actor, user_id: uuid.UUID, password: str | None) -> User:
-    """Sets another user's password as an administrator (None disables password sign-in)
-    and ends every login of the user.
+    """Sets another user's password as an administrator (None disables password sign-in),
+    ends every login of the user and revokes their tokens and admin sessions everywhere.
 
     Raises Forbidden (``superuser_required``) unless the actor is a superuser:
     whoever sets a password can sign in as that user and use every code they
@@ -213,6 +219,7 @@ def user_password_set(*, actor: Actor, user_id: uuid.UUID, password: str | None)
     else:
         validate_new_password(password, user)
         user.set_password(password)
+    revoke_tokens(user)
     user.save()
     end_logins(user, "password_set")
     return user
@@ -226,7 +233,8 @@ def user_roles_set(
     role_ids: Iterable[uuid.UUID],
     expected_version: int | None,
 ) -> User:
-    """Replaces the user's roles; returns the user with its grants loaded.
+    """Replaces the user's roles; returns the user with its grants loaded. When the user
+    loses a code, their tokens and admin sessions are revoked everywhere.
 
     Raises NotFound for an unknown user, PreconditionFailed when
     ``expected_version`` is not the user's, Forbidden (``superuser_required``)
@@ -245,6 +253,12 @@ def user_roles_set(
     kept = {role.pk for role in roles} & {role.pk for role in current}
     added_or_removed = [role for role in [*roles, *current] if role.pk not in kept]
     _ensure_actor_holds(actor, (p.code for r in added_or_removed for p in r.permissions.all()))
+    removed_codes = {p.code for r in current if r.pk not in kept for p in r.permissions.all()}
+    if removed_codes:
+        kept_codes = {p.code for r in roles for p in r.permissions.all()}
+        kept_codes.update(user.permissions.values_list("code", flat=True))
+        if removed_codes - kept_codes:
+            revoke_tokens(user)
     user.roles.set(roles)
     user.save()
     return selectors.user_grants_load(user=user)
@@ -254,7 +268,8 @@ def user_roles_set(
 def user_permissions_set(
     *, actor: Actor, user_id: uuid.UUID, codes: Iterable[str], expected_version: int | None
 ) -> User:
-    """Replaces the user's direct grants; returns the user with its grants loaded.
+    """Replaces the user's direct grants; returns the user with its grants loaded. When
+    the user loses a code, their tokens and admin sessions are revoked everywhere.
 
     Raises NotFound for an unknown user, PreconditionFailed when
     ``expected_version`` is not the user's, Forbidden (``superuser_required``)
@@ -267,12 +282,25 @@ def user_permissions_set(
     permissions = _catalogue_permissions(codes, field="permissions")
     current = set(user.permissions.values_list("code", flat=True))
     _ensure_actor_holds(actor, current ^ {p.code for p in permissions})
+    removed_codes = current - {p.code for p in permissions}
+    if removed_codes and removed_codes - set(
+        Permission.objects.filter(roles__users=user).values_list("code", flat=True)
+    ):
+        revoke_tokens(user)
     user.permissions.set(permissions)
     user.save()
     return selectors.user_grants_load(user=user)
 
 
 # --- roles ----------------------------------------------------------------------------
+
+
+def _revoke_holders(role: Role) -> None:
+    """A role losing codes (or going) takes them from its users: their tokens and admin
+    sessions are revoked everywhere, each user's change published."""
+    for user in role.users.select_for_update().order_by("pk"):
+        revoke_tokens(user)
+        user.save(update_fields=["tokens_revoked_at"])
 
 
 def _ensure_role_name_free(name: str, exclude: uuid.UUID | None) -> None:
@@ -314,7 +342,8 @@ def role_update(
     permission_codes: Iterable[str] | None = None,
 ) -> Role:
     """Changes a role (None leaves a field as it is); returns it with its codes loaded.
-    Its users get the new codes with their next token.
+    Its users get the new codes with their next token; when it loses a code, their
+    tokens and admin sessions are revoked everywhere.
 
     Raises NotFound for an unknown id, PreconditionFailed when
     ``expected_version`` is not the role's, Forbidden
@@ -334,6 +363,8 @@ def role_update(
         current = set(role.permissions.values_list("code", flat=True))
         _ensure_actor_holds(actor, current ^ {p.code for p in permissions})
         role.permissions.set(permissions)
+        if current - {p.code for p in permissions}:
+            _revoke_holders(role)
     role.full_clean(validate_constraints=False)
     role.save()
     return selectors.role_permissions_load(role=role)
@@ -341,7 +372,8 @@ def role_update(
 
 @transaction.atomic
 def role_delete(*, actor: Actor, role_id: uuid.UUID, expected_version: int | None) -> None:
-    """Deletes a role; its users simply stop having its codes.
+    """Deletes a role; its users stop having its codes, and their tokens and admin
+    sessions are revoked everywhere when it had any.
 
     Raises NotFound for an unknown id, PreconditionFailed when
     ``expected_version`` is not the role's, and Forbidden
@@ -349,5 +381,8 @@ def role_delete(*, actor: Actor, role_id: uuid.UUID, expected_version: int | Non
     lacks (deleting would remove it from its users).
     """
     role = lock(Role, role_id, expected_version=expected_version)
-    _ensure_actor_holds(actor, role.permissions.values_list("code", flat=True))
+    codes = list(role.permissions.values_list("code", flat=True))
+    _ensure_actor_holds(actor, codes)
+    if codes:
+        _revoke_holders(role)
     role.delete()
