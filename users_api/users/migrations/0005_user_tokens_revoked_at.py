@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('users', '0003_people_messages_for_duplicates'),
+        ('users', '0004_user_search_text'),
     ]
 
     operations = [
