@@ -8,9 +8,11 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.http import HttpRequest, HttpResponse
 
 from common.errors import DomainError
+from common.forms import LocalizedDecimalField
 
 
 def refusal_message(error: DomainError | ValidationError) -> str:
@@ -29,7 +31,11 @@ class ServiceWritesAdmin(admin.ModelAdmin):
 
     A refusal the form could not foresee (a rule, a row changed meanwhile) undoes the
     whole save; the page comes back with what was typed and the refusal as its error.
+
+    Decimals are typed and shown as people write them (common.forms.LocalizedDecimalField).
     """
+
+    formfield_overrides = {models.DecimalField: {"form_class": LocalizedDecimalField}}
 
     def changeform_view(
         self,
