@@ -1,12 +1,14 @@
-"""Prices typed the Brazilian way in the admin and the browsable API's HTML form: 8,99 is
-R$ 8,99, never R$ 899,00; what reads two ways is refused on the form; JSON keeps the dot."""
+"""The product form a clerk uses: prices typed the Brazilian way in the admin and the
+browsable API's HTML form (8,99 is R$ 8,99, never R$ 899,00; what reads two ways is
+refused on the form; JSON keeps the dot), and the initial stock in the admin's add form."""
 
 from decimal import Decimal
 
 import pytest
 
+from common.events.models import OutboxEvent
 from common.testing import HTML
-from products.models import Product
+from products.models import Product, StockMovement
 from products.tests.factories import ProductFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.default_language]
@@ -25,6 +27,7 @@ def _admin_form(price):
         "is_active": "on",
         "min_quantity": "0",
         "max_quantity": "50",
+        "initial_stock": "0",
     }
 
 
@@ -105,3 +108,25 @@ def test_json_takes_the_dot_and_refuses_the_comma(admin_api):
     assert list(refused.json()["errors"]) == ["price"]
     created = admin_api.post(PRODUCTS, {**body, "price": "8.99"}, format="json")
     assert created.status_code == 201 and created.json()["price"] == "8.99"
+
+
+def test_the_admin_adds_a_product_with_its_initial_stock_as_the_first_movement(
+    admin_signed_in,
+):
+    clerk = admin_signed_in("products.view_product", "products.add_product")
+    form = clerk.get(ADD).content.decode()
+    assert 'name="initial_stock"' in form and "Estoque inicial" in form
+    refused = clerk.post(ADD, {**_admin_form("8,99"), "initial_stock": "-1"})
+    assert refused.status_code == 200 and not Product.objects.exists()
+    added = clerk.post(ADD, {**_admin_form("8,99"), "initial_stock": "12"})
+    assert added.status_code == 302, added.content.decode()[-1500:]
+    product = Product.objects.get()
+    assert product.stock_quantity == 12
+    movement = StockMovement.objects.get()
+    assert (movement.kind, movement.quantity, movement.quantity_after) == ("in", 12, 12)
+    events = OutboxEvent.objects.filter(aggregate_id=str(product.pk))
+    assert [(event.type, event.envelope["data"]["stock_quantity"]) for event in events] == [
+        ("products.product.created", 12)
+    ]
+    change = clerk.get(f"/admin/products/product/{product.pk}/change/").content.decode()
+    assert 'name="initial_stock"' not in change  # afterwards stock moves only by movements
