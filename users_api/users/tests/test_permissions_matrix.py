@@ -23,6 +23,8 @@ def _new_user_body():
 
 
 CASES = [
+    # the API's root (GET /api/v1/): any authenticated caller
+    Case("get", "", None, queries=1),  # the account still active?
     Case("post", "auth/logout", None, "refresh", 204, queries=5),
     Case("get", "users/me", None, queries=5),
     Case("patch", "users/me", None, {"first_name": "A"}, queries=12),
