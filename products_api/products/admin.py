@@ -174,6 +174,7 @@ class ProductAdmin(ServiceWritesAdmin):
 class StockMovementAdmin(ServiceWritesAdmin):
     """Moves stock with the API's service: same locks, same bounds, same ledger and event."""
 
+    feminine_name = True  # "movimentação de estoque"
     fields = ["product", "kind", "quantity", "reason", "reference"]
     autocomplete_fields = ["product"]
     list_display = (
