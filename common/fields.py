@@ -39,7 +39,8 @@ class LocalizedDecimalField(serializers.DecimalField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data: Any) -> Decimal:
-        if isinstance(data, str) and html.is_html_input(getattr(self.root, "initial_data", None)):
+        html_form = html.is_html_input(getattr(self.root, "initial_data", None))
+        if html_form and isinstance(data, str) and data.strip():
             try:
                 data = read_decimal(data)
             except DjangoValidationError as error:

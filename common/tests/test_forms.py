@@ -94,6 +94,12 @@ def test_the_serializer_field_reads_html_form_data_as_people_type_it():
     assert ambiguous.errors["price"][0].code == "ambiguous"
 
 
+def test_an_empty_html_form_field_gets_drfs_own_message():
+    empty = Body(data=QueryDict("price="))
+    assert not empty.is_valid()
+    assert empty.errors["price"] == ["Um número válido é necessário."]  # DRF's, not ours
+
+
 def test_json_keeps_the_dot():
     with translation.override("pt-br"):
         dot = Body(data={"price": "8.99"})
