@@ -13,7 +13,7 @@ import requests
 from selenium.webdriver.common.by import By
 
 from e2e.browser import shot, sign_in, submit, token
-from e2e.conftest import ADMIN_PASSWORD
+from e2e.conftest import ADMIN_PASSWORD, new_cpf
 
 SERVICES = ("users_api", "clients_api", "products_api", "orders_api")
 
@@ -38,12 +38,26 @@ def _signed_in_index(browser, service):
     )
 
 
+def _fits_the_width(browser):
+    """Whether the page needs no horizontal scrolling (the window is 1280 px wide)."""
+    return browser.execute_script(
+        "const fits = (e) => !e || e.scrollWidth <= e.clientWidth;"
+        "return fits(document.documentElement)"
+        " && document.getElementById('branding').scrollWidth"
+        " <= document.getElementById('header').clientWidth"
+        " && fits(document.querySelector('#changelist-form .results'))"
+    )
+
+
 def test_the_four_admins_stay_signed_in_at_once_on_one_host(
     signed_out, users_api, clients_api, products_api, orders_api
 ):
     browser = signed_out
     admins = dict(zip(SERVICES, (users_api, clients_api, products_api, orders_api), strict=True))
     assert len({service.url.rsplit(":", 1)[0] for service in admins.values()}) == 1  # one host
+    browser.get(f"{clients_api.url}/admin/login/")
+    assert _fits_the_width(browser), "the pt-BR login header is clipped"
+    shot(browser, "admin-login-fits")
     for service in admins.values():
         sign_in(browser, service.url, "admin", ADMIN_PASSWORD)
     # Every admin still has its session after signing in to the others ...
@@ -60,6 +74,38 @@ def test_the_four_admins_stay_signed_in_at_once_on_one_host(
         assert browser.current_url == f"{admins[there].url}/admin/"
         assert _signed_in_index(browser, there), f"{here} -> {there}: {browser.current_url}"
     shot(browser, "back-office-four-admins-signed-in")
+    # Every list of every admin fits 1280 px in pt-BR, without horizontal scrolling,
+    # rows with long names included.
+    admin = token(users_api, "admin", ADMIN_PASSWORD)
+    for url, body in (
+        (
+            f"{clients_api.url}/api/v1/clients/",
+            {"kind": "individual", "name": "Maria Aparecida dos Santos", "document": new_cpf()},
+        ),
+        (
+            f"{products_api.url}/api/v1/products/",
+            {
+                "sku": "FARINHA-MANDIOCA-1KG",
+                "name": "Farinha de mandioca torrada fina 1 kg",
+                "price": "1234.50",
+                "max_quantity": 1000,
+                "stock_quantity": 120,
+            },
+        ),
+    ):
+        assert requests.post(url, headers=admin, json=body, timeout=10).status_code == 201
+    for name, service in admins.items():
+        browser.get(f"{service.url}/admin/")
+        lists = [
+            link.get_attribute("href")
+            for link in browser.find_elements(By.CSS_SELECTOR, "#content-main th[scope=row] a")
+        ]
+        assert lists, name
+        for url in lists:
+            browser.get(url)
+            if not _fits_the_width(browser):
+                shot(browser, f"too-wide-{name}-{url.rstrip('/').rsplit('/', 1)[-1]}")
+                raise AssertionError(f"{url} needs horizontal scrolling at 1280 px")
 
 
 def _add_product(browser, products_api, *, sku, price, initial_stock="0"):
@@ -112,3 +158,35 @@ def test_a_price_typed_the_brazilian_way_is_stored_as_typed(signed_out, users_ap
         f"{products_api.url}/api/v1/products/?search=PRECO-3", headers=admin, timeout=10
     ).json()
     assert missing["count"] == 0
+
+
+def _post_product_form(browser, **values):
+    form = browser.find_element(By.CSS_SELECTOR, "#post-object-form form")
+    for name, value in values.items():
+        field = form.find_element(By.NAME, name)
+        field.clear()
+        field.send_keys(value)
+    submit(browser, form.find_element(By.CSS_SELECTOR, "button.btn-primary"))
+
+
+def test_the_browsable_api_form_takes_a_price_typed_the_brazilian_way(
+    signed_out, users_api, clients_api, products_api
+):
+    browser = signed_out
+    sign_in(browser, clients_api.url, "admin", ADMIN_PASSWORD, next_path="/api/v1/clients/")
+    assert "HTTP 200" in browser.find_element(By.CSS_SELECTOR, ".response-info b").text
+    assert browser.find_element(By.ID, "signed-in-as").text == "admin"
+    shot(browser, "browsable-client-list-pt-br", readme="browsable-client-list")
+
+    sign_in(browser, products_api.url, "admin", ADMIN_PASSWORD, next_path="/api/v1/products/")
+    box = browser.find_element(By.CSS_SELECTOR, "#post-object-form input[name=price]")
+    assert box.get_attribute("inputmode") == "decimal"
+    _post_product_form(browser, sku="NAV-1", name="Café navegável", price="1.234", max_quantity="9")
+    assert "HTTP 400" in browser.find_element(By.CSS_SELECTOR, ".response-info b").text
+    form = browser.find_element(By.CSS_SELECTOR, "#post-object-form form").text
+    assert "“1.234” pode ser lido de duas formas" in form
+    shot(browser, "browsable-product-price-refused", readme="browsable-price-refused")
+    _post_product_form(browser, price="1.234,56")
+    assert "HTTP 201" in browser.find_element(By.CSS_SELECTOR, ".response-info b").text
+    assert '"price": "1234.56"' in browser.find_element(By.CSS_SELECTOR, ".response-info").text
+    shot(browser, "browsable-product-price-typed")
