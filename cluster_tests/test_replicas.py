@@ -110,12 +110,12 @@ def test_an_admin_session_opened_on_one_replica_works_on_the_other(cluster):
             "password": ADMIN_PASSWORD,
             "next": "/admin/",
         },
-        cookies={"csrftoken": login.cookies["csrftoken"]},
+        cookies={"clients_api_csrftoken": login.cookies["clients_api_csrftoken"]},
         allow_redirects=False,
         timeout=20,
     )
     assert signed_in.status_code == 302, signed_in.text[:2000]
-    session = {"sessionid": signed_in.cookies["sessionid"]}
+    session = {"clients_api_sessionid": signed_in.cookies["clients_api_sessionid"]}
     other = requests.get(
         f"{api.replica_url(1)}/admin/", cookies=session, allow_redirects=False, timeout=10
     )

@@ -194,14 +194,19 @@ def api_routes(prefix: str = "api/v1/") -> Iterator[tuple[str, list[str]]]:
     """(route, methods the view implements) for every route under ``prefix``."""
     from django.urls import URLPattern, get_resolver
 
+    def methods(view: type) -> list[str]:
+        return [m for m in ("get", "post", "put", "patch", "delete") if hasattr(view, m)]
+
     for pattern in get_resolver().url_patterns:
-        if str(pattern.pattern) == prefix:
-            for child in pattern.url_patterns:
-                if not isinstance(child, URLPattern):
-                    raise TypeError(f"nested include under {prefix}: {child}")
-                view = child.callback.view_class
-                methods = [m for m in ("get", "post", "put", "patch", "delete") if hasattr(view, m)]
-                yield str(child.pattern), methods
+        if str(pattern.pattern) != prefix:
+            continue
+        if isinstance(pattern, URLPattern):  # the API's root, at the prefix itself
+            yield "", methods(pattern.callback.view_class)
+            continue
+        for child in pattern.url_patterns:
+            if not isinstance(child, URLPattern):
+                raise TypeError(f"nested include under {prefix}: {child}")
+            yield str(child.pattern), methods(child.callback.view_class)
 
 
 def uncovered_routes(cases: Iterable[PermissionCase], public: set[str] = frozenset()) -> list[str]:

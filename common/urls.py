@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from common.api_root import ApiRootView
 from common.health import HealthView, ReadyView
 
 # Django reads these from the root urlconf; services re-export them.
@@ -38,5 +39,9 @@ urlpatterns = [
 
 
 def service_urls(api_module: str) -> list[URLPattern | URLResolver]:
-    """The service's API under /api/v1/, plus everything above."""
-    return [path("api/v1/", include(api_module)), *urlpatterns]
+    """The service's API under /api/v1/, its list at /api/v1/ itself, plus everything above."""
+    return [
+        path("api/v1/", ApiRootView.as_view(api_module=api_module), name="api-root"),
+        path("api/v1/", include(api_module)),
+        *urlpatterns,
+    ]

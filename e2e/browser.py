@@ -1,9 +1,9 @@
 """Debian's Chromium driven by Selenium, for the browser tests (``browser`` fixture in
 conftest.py), and the steps they share: sign in, submit, screenshot.
 
-Screenshots go to var/test-reports/screenshots/. Without Chromium the browser tests
-are skipped with the reason (`make test` installs it when it can); on CI
-(``CI=true``) a missing Chromium fails them.
+Screenshots go to var/test-reports/screenshots/ (the READMEs' pictures to docs/images/).
+Without Chromium the browser tests are skipped with the reason (`make test` installs it
+when it can); on CI (``CI=true``) a missing Chromium fails them.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from common.testing import unavailable
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 CHROMEDRIVER = Path(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "var" / "test-reports" / "screenshots"
+README_IMAGES = Path(__file__).resolve().parent.parent / "docs" / "images"
 # The machine may have no network: without these Chromium stalls on lookups and updates.
 CHROMIUM_FLAGS = (
     "--headless",
@@ -108,5 +109,9 @@ def sign_out(browser):
     submit(browser, browser.find_element(By.CSS_SELECTOR, "#logout-form button"))
 
 
-def shot(browser, name):
+def shot(browser, name, *, readme=None):
+    """A screenshot in SCREENSHOTS; with ``readme``, also the READMEs' picture of that name
+    in docs/images/ (the pictures are retaken by the tests that show those screens)."""
     browser.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
+    if readme:
+        browser.save_screenshot(str(README_IMAGES / f"{readme}.png"))

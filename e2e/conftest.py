@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import redis
@@ -21,7 +22,7 @@ from selenium import webdriver
 
 from common import embedded_broker
 from common.events import topology
-from common.ports import free_port
+from common.ports import SERVICE_PORTS, free_port
 from common.testing import unavailable
 from e2e.browser import start_chromium
 from scripts import harness
@@ -111,14 +112,33 @@ def databases(tmp_path_factory) -> Iterator[Databases]:
 
 @pytest.fixture(scope="session")
 def deployment_env(tmp_path_factory) -> dict[str, str]:
+    """Production settings; the session's services on ports chosen now, so that each
+    admin's links to the others (``<SERVICE>_PUBLIC_URL``) lead to them."""
     return harness.production_env(
-        tmp_path_factory.mktemp("keys"), VAR_DIR=str(tmp_path_factory.mktemp("var"))
+        tmp_path_factory.mktemp("keys"),
+        VAR_DIR=str(tmp_path_factory.mktemp("var")),
+        **{
+            f"{service.upper()}_PUBLIC_URL": f"http://127.0.0.1:{free_port()}"
+            for service in SERVICE_PORTS
+        },
     )
 
 
-def start_service(name: str, *, env: dict[str, str], database_url: str, log_dir: Path) -> Service:
-    """Migrate ``name``'s database and serve it with gunicorn; waits until /readyz is 200."""
-    port = free_port()
+def _public_port(env: dict[str, str], name: str) -> int | None:
+    return urlsplit(env[f"{name.upper()}_PUBLIC_URL"]).port
+
+
+def start_service(
+    name: str,
+    *,
+    env: dict[str, str],
+    database_url: str,
+    log_dir: Path,
+    port: int | None = None,
+) -> Service:
+    """Migrate ``name``'s database and serve it with gunicorn on ``port`` (a free one
+    unless told); waits until /readyz is 200."""
+    port = port or free_port()
     service_env = dict(env, DATABASE_URL=database_url, SECRET_KEY=secrets.token_urlsafe(50))
     for command in ("migrate", "collectstatic"):
         harness.manage(name, command, "--noinput", env=service_env)
@@ -212,7 +232,11 @@ def _publishing_service(
 ) -> Iterator[Service]:
     """A service that publishes events, with its relay, on the broker under test."""
     service = start_service(
-        name, env=dict(env, BROKER_URL=broker), database_url=databases.create(name), log_dir=logs
+        name,
+        env=dict(env, BROKER_URL=broker),
+        database_url=databases.create(name),
+        log_dir=logs,
+        port=_public_port(env, name),
     )
     relay = start_relay(service, logs)
     yield service

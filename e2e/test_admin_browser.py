@@ -63,7 +63,7 @@ def test_a_users_api_account_works_in_clients_api_admin_within_its_codes(
     assert "senha corretos para uma conta de equipe" in errors
     browser.get(f"{clients_api.url}/admin/login/?next=/admin/")
     assert "Sistema Multi-APIs — clients_api" in browser.find_element(By.ID, "site-name").text
-    shot(browser, "admin-login")
+    shot(browser, "admin-login", readme="back-office-login")
 
     sign_in(browser, clients_api.url, "caio", PASSWORD)
     submit(browser, browser.find_element(By.LINK_TEXT, "Clientes"))
@@ -71,7 +71,7 @@ def test_a_users_api_account_works_in_clients_api_admin_within_its_codes(
     assert len(rows) == 2
     assert "Mercadinho Bom Preço" in browser.page_source
     assert not browser.find_elements(By.CSS_SELECTOR, "a.addlink")
-    shot(browser, "admin-client-list")
+    shot(browser, "admin-client-list", readme="back-office-client-list")
     browser.get(f"{clients_api.url}/admin/clients/client/add/")
     assert "não tem permissão para esta página" in browser.page_source
     shot(browser, "admin-add-refused")
@@ -210,7 +210,7 @@ def test_a_clerk_places_and_finishes_an_order_in_portuguese_and_stock_goes_down(
     assert "foi adicionado com sucesso" in page
     assert "Aberto" in page and "3.703,50" in page
     assert "Rua do Sol, 12 — Cidade Alta — Natal/RN — CEP 59025-000" in page
-    shot(browser, "admin-order-open-pt-br")
+    shot(browser, "admin-order-open-pt-br", readme="back-office-order-pt-br")
 
     submit(browser, browser.find_element(By.ID, "finish-order"))
     message = browser.find_element(By.CSS_SELECTOR, ".messagelist").text
@@ -227,6 +227,6 @@ def test_a_clerk_places_and_finishes_an_order_in_portuguese_and_stock_goes_down(
     browser.get(f"{products_api.url}/admin/products/product/?q=TAPIOCA")
     row = browser.find_element(By.CSS_SELECTOR, "#result_list tbody tr").text
     assert "TAPIOCA-1KG" in row and "R$ 1.234,50" in row and " 7 " in f" {row} "
-    shot(browser, "admin-products-pt-br")
+    shot(browser, "admin-products-pt-br", readme="back-office-products-pt-br")
     browser.get(f"{products_api.url}/admin/products/stockmovement/")
     assert "Saída (baixado)" in browser.page_source

@@ -39,11 +39,12 @@ def _browser(address: str) -> requests.Session:
 def _sign_in(browser: requests.Session, admin: Service, password: str) -> requests.Response:
     """Posts the admin's login form; 302 when signed in, 200 with the reason when not."""
     page = browser.get(f"{admin.url}/admin/login/", timeout=10)
-    csrf = page.cookies["csrftoken"]
+    csrf_cookie = f"{admin.name}_csrftoken"  # each service's own (docs/decisions.md)
+    csrf = page.cookies[csrf_cookie]
     return browser.post(
         f"{admin.url}/admin/login/?next=/admin/",
         # Production cookies are Secure, which requests keeps off plain http: send it by hand.
-        headers={"Cookie": f"csrftoken={csrf}"},
+        headers={"Cookie": f"{csrf_cookie}={csrf}"},
         data={"csrfmiddlewaretoken": csrf, "username": "admin", "password": password},
         allow_redirects=False,
         timeout=10,

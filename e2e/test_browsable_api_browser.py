@@ -229,7 +229,7 @@ def test_orders_api(browser, orders_api, seeded):
     order["items"][0]["quantity"] = 3
     browser.get(f"{url}/api/v1/orders/")
     form = _post_raw(browser, order)
-    shot(browser, "browsable-order-raw-data")
+    shot(browser, "browsable-order-raw-data", readme="browsable-order-raw-data")
     submit(browser, form.find_element(By.CSS_SELECTOR, "button.btn-primary"))
     assert _status(browser) == "HTTP 201 Created"
     shown = browser.find_element(By.CSS_SELECTOR, ".response-info").text

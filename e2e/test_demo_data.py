@@ -97,7 +97,7 @@ def test_demo_data_loads_once(users_api, clients_api, products_api, orders_api):
     # (Production cookies are Secure: requests keeps them off plain HTTP, so they are
     # sent by hand here; a browser allows them on 127.0.0.1.)
     login = f"{orders_api.url}/admin/login/"
-    csrf = requests.get(login, timeout=10).cookies["csrftoken"]
+    csrf = requests.get(login, timeout=10).cookies["orders_api_csrftoken"]
     signed_in = requests.post(
         login,
         data={
@@ -106,14 +106,16 @@ def test_demo_data_loads_once(users_api, clients_api, products_api, orders_api):
             "csrfmiddlewaretoken": csrf,
             "next": "/admin/",
         },
-        headers={"Cookie": f"csrftoken={csrf}", "Referer": login},
+        headers={"Cookie": f"orders_api_csrftoken={csrf}", "Referer": login},
         allow_redirects=False,
         timeout=30,
     )
     assert signed_in.status_code == 302, signed_in.text[-2000:]
     assert signed_in.headers["Location"] == "/admin/"
-    session = signed_in.cookies["sessionid"]
+    session = signed_in.cookies["orders_api_sessionid"]
     index = requests.get(
-        f"{orders_api.url}/admin/", headers={"Cookie": f"sessionid={session}"}, timeout=10
+        f"{orders_api.url}/admin/",
+        headers={"Cookie": f"orders_api_sessionid={session}"},
+        timeout=10,
     )
     assert "/admin/orders/order/add/" in index.text  # the Vendas role places orders

@@ -86,7 +86,9 @@ def test_a_database_outage_is_a_503_with_retry_after_and_heals(
         # A DRF view, and a middleware loading a session: both say "try again", not "bug".
         for response in (
             requests.post(token_url, json=sign_in["json"], timeout=10),
-            requests.get(f"{service.url}/admin/", cookies={"sessionid": "x" * 32}, timeout=10),
+            requests.get(
+                f"{service.url}/admin/", cookies={f"{service.name}_sessionid": "x" * 32}, timeout=10
+            ),
         ):
             assert response.status_code == 503, response.text
             assert response.headers["Content-Type"] == "application/problem+json"

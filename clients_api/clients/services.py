@@ -137,18 +137,24 @@ def client_deactivate(
 
 
 def _clean_address_values(values: dict[str, Any]) -> dict[str, Any]:
+    """The values normalized; raises one ValidationError naming every field that is
+    wrong (a bad CEP and a bad UF together), not the first."""
     cleaned = dict(values)
-    if "postal_code" in cleaned:
-        cleaned["postal_code"] = _normalized(
-            "postal_code", brazil.normalize_cep, cleaned["postal_code"]
-        )
-    if "state" in cleaned:
-        cleaned["state"] = _normalized("state", brazil.normalize_uf, cleaned["state"])
+    errors: dict[str, list[str]] = {}
+    for field, normalize in (("postal_code", brazil.normalize_cep), ("state", brazil.normalize_uf)):
+        if field in cleaned:
+            try:
+                cleaned[field] = _normalized(field, normalize, cleaned[field])
+            except ValidationError as error:
+                errors.update(error.message_dict)
     if "country" in cleaned:
         country = cleaned["country"].strip().upper()
-        if not (len(country) == 2 and country.isalpha()):
-            raise ValidationError({"country": ["Use the two-letter ISO code, e.g. BR."]})
-        cleaned["country"] = country
+        if len(country) == 2 and country.isalpha():
+            cleaned["country"] = country
+        else:
+            errors["country"] = ["Use the two-letter ISO code, e.g. BR."]
+    if errors:
+        raise ValidationError(errors)
     for field in ("label", "street", "number", "complement", "district", "city"):
         if field in cleaned:
             cleaned[field] = cleaned[field].strip()

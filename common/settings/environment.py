@@ -137,6 +137,18 @@ def secret_key(service: str) -> str:
     return env_str("SECRET_KEY") or read_dev_file(secret_key_file(service), "SECRET_KEY")
 
 
+def cookie_names(service: str) -> tuple[str, str]:
+    """A service's session and CSRF cookie names: ``<service>_sessionid`` and
+    ``<service>_csrftoken``.
+
+    Browsers keep cookies per host, not per port or path: with Django's default names
+    the four admins on one host (ports 8001-8004, or one origin routing by path)
+    would overwrite each other's session, and signing in to one signed you out of
+    the others (docs/decisions.md).
+    """
+    return f"{service}_sessionid", f"{service}_csrftoken"
+
+
 def allowed_hosts() -> list[str]:
     production = is_production()
     default = [] if production else ["localhost", "127.0.0.1", "[::1]", "testserver"]

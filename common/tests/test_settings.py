@@ -357,3 +357,19 @@ def test_jwk_round_trips_and_kid_is_the_rfc7638_thumbprint(tmp_path):
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     ).decode()
     assert jwt_keys.public_jwk(pem)["kid"] == "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+
+
+def test_each_service_has_cookie_names_of_its_own(dev_var):
+    """The four admins share a host (docs/decisions.md): Django's default names would
+    make signing in to one sign you out of the others."""
+    names = {}
+    for service in ("users_api", "clients_api", "products_api", "orders_api"):
+        ensure_dev_files(service)
+        path = environment.REPO_DIR / service / service / "settings.py"
+        spec = importlib.util.spec_from_file_location(f"{service}_settings_under_test", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        names[service] = (module.SESSION_COOKIE_NAME, module.CSRF_COOKIE_NAME)
+    assert names["products_api"] == ("products_api_sessionid", "products_api_csrftoken")
+    cookies = [name for pair in names.values() for name in pair]
+    assert len(set(cookies)) == 8 and not {"sessionid", "csrftoken"} & set(cookies)

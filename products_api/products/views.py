@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from common import projection
 from common.actors import Actor, actor_of
 from common.auth import MethodPermission, model_permissions
+from common.fields import LocalizedDecimalField
 from common.idempotency import idempotent_create
 from common.pagination import paginated
 from common.search import SEARCH
@@ -50,7 +51,7 @@ class ProductInputSerializer(RequestBodySerializer):
     sku = serializers.CharField(max_length=40)
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True)
-    price = serializers.DecimalField(**MONEY, min_value=0)
+    price = LocalizedDecimalField(**MONEY, min_value=0)
     # initial: the browsable API's checkbox starts ticked, as a JSON body without it does.
     is_active = serializers.BooleanField(required=False, initial=True)
     min_quantity = serializers.IntegerField(min_value=0, required=False)

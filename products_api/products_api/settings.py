@@ -4,7 +4,13 @@ products.* events and takes finished orders' items out of stock (orders.* events
 from common.logging_setup import logging_config
 from common.settings import base
 from common.settings.base import *  # noqa: F403
-from common.settings.environment import database, listen_database_url, secret_key, service_dir
+from common.settings.environment import (
+    cookie_names,
+    database,
+    listen_database_url,
+    secret_key,
+    service_dir,
+)
 from common.settings.events import *  # noqa: F403
 from common.settings.events import readiness_checks
 
@@ -13,6 +19,7 @@ INSTALLED_APPS = [*base.INSTALLED_APPS, "common.events", "products"]
 ROOT_URLCONF = "products_api.urls"
 WSGI_APPLICATION = "products_api.wsgi.application"
 SECRET_KEY = secret_key(SERVICE_NAME)
+SESSION_COOKIE_NAME, CSRF_COOKIE_NAME = cookie_names(SERVICE_NAME)
 DATABASES = {"default": database(SERVICE_NAME)}
 STATIC_ROOT = str(service_dir(SERVICE_NAME) / "static")
 LOGGING = logging_config(SERVICE_NAME)

@@ -5,6 +5,7 @@ from common.logging_setup import logging_config
 from common.settings import base
 from common.settings.base import *  # noqa: F403
 from common.settings.environment import (
+    cookie_names,
     database,
     env_float,
     env_int,
@@ -22,6 +23,7 @@ INSTALLED_APPS = [*base.INSTALLED_APPS, "common.events", "users"]
 ROOT_URLCONF = "users_api.urls"
 WSGI_APPLICATION = "users_api.wsgi.application"
 SECRET_KEY = secret_key(SERVICE_NAME)
+SESSION_COOKIE_NAME, CSRF_COOKIE_NAME = cookie_names(SERVICE_NAME)
 DATABASES = {"default": database(SERVICE_NAME)}
 STATIC_ROOT = str(service_dir(SERVICE_NAME) / "static")
 LOGGING = logging_config(SERVICE_NAME)

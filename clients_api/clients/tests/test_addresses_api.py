@@ -59,6 +59,22 @@ def test_bad_address_fields_are_named(admin_api, overrides, field):
     assert not Address.objects.exists()
 
 
+def test_every_wrong_address_field_is_named_at_once(admin_api):
+    client = ClientFactory()
+    body = _address(postal_code="1234-567", state="XX", country="Brasil")
+    response = admin_api.post(_url(client), body, format="json")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert set(response.json()["errors"]) == {"postal_code", "state", "country"}
+    address = AddressFactory(client=client)
+    changed = admin_api.patch(
+        _url(client, address), {"postal_code": "ABC", "state": "ZZ"}, format="json"
+    )
+    assert changed.status_code == 400
+    assert set(changed.json()["errors"]) == {"postal_code", "state"}
+    assert Address.objects.get().postal_code == address.postal_code
+
+
 def test_missing_fields_are_named(admin_api):
     response = admin_api.post(_url(ClientFactory()), {}, format="json")
     assert response.status_code == 400

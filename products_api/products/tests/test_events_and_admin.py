@@ -191,3 +191,44 @@ def test_movement_form_finds_products_by_autocomplete_and_rows_have_titles(admin
         follow=True,
     ).content.decode()
     assert "In (received): 4 x ARROZ-5" in answer
+
+
+@pytest.mark.default_language
+@pytest.mark.parametrize(
+    ("button", "message"),
+    [
+        ("_save", "A movimentação de estoque “{movement}” foi adicionada com sucesso."),
+        (
+            "_addanother",
+            "A movimentação de estoque “{movement}” foi adicionada com sucesso. "
+            "Você pode adicionar outra movimentação de estoque abaixo.",
+        ),
+    ],
+)
+def test_the_admin_says_a_movement_was_added_in_the_feminine(admin_signed_in, button, message):
+    product = ProductFactory(sku="ARROZ-5", stock_quantity=0)
+    clerk = admin_signed_in(
+        "products.view_product", "products.view_stockmovement", "products.add_stockmovement"
+    )
+    form = {"product": str(product.pk), "kind": "in", "quantity": "4", "reason": "Compra"}
+    page = clerk.post("/admin/products/stockmovement/add/", {**form, button: "1"}, follow=True)
+    movement = StockMovement.objects.get()
+    shown = [str(line) for line in page.context["messages"]]
+    assert shown == [message.format(movement=movement)]
+
+
+@pytest.mark.default_language
+def test_a_product_is_still_added_in_the_masculine(admin_signed_in):
+    clerk = admin_signed_in("products.view_product", "products.add_product")
+    form = {
+        "sku": "cafe",
+        "name": "Café",
+        "price": "8,99",
+        "min_quantity": "0",
+        "max_quantity": "5",
+    }
+    page = clerk.post("/admin/products/product/add/", form, follow=True)
+    product = Product.objects.get()
+    assert [str(line) for line in page.context["messages"]] == [
+        f"O produto “{product}” foi adicionado com sucesso."
+    ]

@@ -26,6 +26,8 @@ def _new_user_body():
 # deactivation, codes removed) also reads and writes the user's revocation, and working
 # out whether codes are removed reads the codes kept (common.revocations, issue #35).
 CASES = [
+    # the API's root (GET /api/v1/): any authenticated caller
+    Case("get", "", None, queries=1),  # the account still active?
     Case("post", "auth/logout", None, "refresh", 204, queries=10),
     Case("get", "users/me", None, queries=5),
     Case("patch", "users/me", None, {"first_name": "A"}, queries=14),
