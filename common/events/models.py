@@ -34,7 +34,11 @@ class OutboxEvent(models.Model):
 
     ``sent_at`` is set once the broker has accepted it; until then the relay
     keeps re-sending it, oldest first, never an aggregate's later event before
-    an earlier one.
+    an earlier one. ``claimed_until`` is a relay's lease on a pending row (its
+    ``claim`` names which pass holds it): nobody else publishes the row before the
+    lease ends, and a relay that died with it leaves the row to the next claim after.
+    A pending row never claimed may still be replaced by its aggregate's next event
+    of the same type (``recording``: pending events do not pile up).
     """
 
     event_id = models.UUIDField(unique=True)
@@ -45,6 +49,8 @@ class OutboxEvent(models.Model):
     envelope = EnvelopeField(encoder=DjangoJSONEncoder)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    claim = models.UUIDField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     repeat = models.BooleanField(
