@@ -92,9 +92,22 @@ class InboxEvent(models.Model):
     aggregate_id = models.CharField(max_length=64)
     version = models.PositiveIntegerField()
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)  # pruning
+    #: Set on a repeat that moved a copy forward from this version soon after the change:
+    #: a repair only if the original event has not arrived by EVENTS_REPAIR_AFTER_SECONDS
+    #: (common.events.convergence.confirm_repairs decides, then clears it).
+    repaired_from = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         db_table = "common_inboxevent"
+        indexes = [
+            # "Did the original event of this version arrive?", asked of suspected repairs.
+            models.Index(fields=["aggregate_id", "version"], name="common_inbox_agg_version_idx"),
+            models.Index(
+                fields=["received_at"],
+                condition=models.Q(repaired_from__isnull=False),
+                name="common_inbox_repair_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} v{self.version} of {self.aggregate_id}"
