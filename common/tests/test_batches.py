@@ -453,6 +453,7 @@ def test_the_scheduler_runs_the_sweep_and_the_housekeeping_of_what_the_service_h
         "sweep",
         "prune_outbox",
         "prune_inbox",
+        "confirm_repairs",
         "prune_idempotency_keys",
     ]
     assert scheduler.run_due(log=lambda line: None) == [job.name for job in scheduler.jobs()]
