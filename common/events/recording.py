@@ -135,7 +135,8 @@ def record(
     events are whole states, so the newest says all the replaced one did, and an
     aggregate edited many times while its events wait keeps one pending row.
     """
-    if not repeat:
+    # A deletion is an aggregate's last event: nothing of the same type waits before it.
+    if not repeat and not event_type.endswith(".deleted"):
         collapsed = _collapse(publication, instance, event_type)
         if collapsed is not None:
             return collapsed
