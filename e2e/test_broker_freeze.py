@@ -4,9 +4,12 @@ clients_api, products_api and orders_api (with their relays, and orders_api's wo
 publish to a broker of this module's own, so that it can be frozen (SIGSTOP) without
 touching anyone else's. Four clients write to each service while the broker is frozen
 for 30 s, and again while the relays' broker port is black-holed (a listener that
-accepts and never answers): every write answers 2xx, p99 within 250 ms, and once the
-broker answers again every change reaches orders_api's copies. The databases are
-the run's (SQLite, or PostgreSQL when ``E2E_POSTGRES_URL`` is set, as in `make test`).
+accepts and never answers): every write answers 2xx, none takes as long as one broker
+call may (what a write held behind a relay would take), p99 within 250 ms (or, on a
+machine too busy for that even with the broker healthy, within a quarter above the
+same writers' p99 measured just before with the broker healthy), and once the broker
+answers again every change reaches orders_api's copies. The databases are the run's
+(SQLite, or PostgreSQL when ``E2E_POSTGRES_URL`` is set, as in `make test`).
 """
 
 from __future__ import annotations
