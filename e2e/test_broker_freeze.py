@@ -6,8 +6,8 @@ touching anyone else's. Four clients write to each service while the broker is f
 for 30 s, and again while the relays' broker port is black-holed (a listener that
 accepts and never answers): every write answers 2xx, none takes as long as one broker
 call may (what a write held behind a relay would take), p99 within 250 ms (or, on a
-machine too busy for that even with the broker healthy, within a quarter above the
-same writers' p99 measured just before with the broker healthy), and once the broker
+machine too busy for that even with the broker healthy, within twice the same
+writers' p99 measured just before with the broker healthy), and once the broker
 answers again every change reaches orders_api's copies. The databases are the run's
 (SQLite, or PostgreSQL when ``E2E_POSTGRES_URL`` is set, as in `make test`).
 """
@@ -248,8 +248,8 @@ class Writers:
     def check(self, what: str, baseline: dict[str, tuple[int, float, float]]) -> str:
         """Asserts the floor, every answer, that no write waited as long as a broker call
         may (what a write held behind the relay would take), and each service's p99:
-        within P99_LIMIT, or within a quarter above the same load's with the broker
-        healthy when the machine itself is slower than that. Returns a summary line."""
+        within P99_LIMIT, or within twice the same load's with the broker healthy when
+        the machine itself is slower than that. Returns a summary line."""
         found = self.p99s(what)
         summary = "; ".join(
             f"{service} {count} writes, p99 {p99 * 1000:.0f} ms "
@@ -258,7 +258,7 @@ class Writers:
         )
         for service, (_, p99, slowest) in found.items():
             assert slowest < BROKER_TIMEOUT, f"a write waited on the broker ({what}): {summary}"
-            limit = max(P99_LIMIT, 1.25 * baseline[service][1])
+            limit = max(P99_LIMIT, 2 * baseline[service][1])
             assert p99 <= limit, f"{service} during {what}: {summary}"
         return summary
 
