@@ -141,8 +141,8 @@ def note_repair(envelope: dict[str, Any], *, from_version: int) -> None:
 
 def confirm_repairs(*, now: datetime | None = None) -> int:
     """Decides the repeats ``note_repair`` marked at least ``repair_after()`` ago: a
-    repair when no other event of that aggregate and version reached the inbox (the
-    original was lost), none when it did (the repeat had overtaken it). Returns how
+    repair when no original (not a repeat) of that aggregate and version reached the
+    inbox (it was lost), none when one did (the repeat had overtaken it). Returns how
     many were repairs. Each decision commits on its own."""
     cutoff = (now or timezone.now()) - timedelta(seconds=repair_after())
     due = InboxEvent.objects.filter(repaired_from__isnull=False, received_at__lte=cutoff)
@@ -150,16 +150,13 @@ def confirm_repairs(*, now: datetime | None = None) -> int:
     for suspect in due.order_by("received_at"):
         prefix = suspect.type.rsplit(".", 1)[0]
         with transaction.atomic():
-            arrived = (
-                InboxEvent.objects.filter(
-                    source=suspect.source,
-                    aggregate_id=suspect.aggregate_id,
-                    version=suspect.version,
-                    type__startswith=f"{prefix}.",
-                )
-                .exclude(event_id=suspect.event_id)
-                .exists()
-            )
+            arrived = InboxEvent.objects.filter(
+                source=suspect.source,
+                aggregate_id=suspect.aggregate_id,
+                version=suspect.version,
+                type__startswith=f"{prefix}.",
+                repeat=False,  # the next sweep's repeat of it is no original
+            ).exists()
             if not arrived:
                 _record_repair(
                     event_type=suspect.type,

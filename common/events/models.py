@@ -92,6 +92,9 @@ class InboxEvent(models.Model):
     aggregate_id = models.CharField(max_length=64)
     version = models.PositiveIntegerField()
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)  # pruning
+    #: A re-publication of the current state (``repeat`` in the envelope), not a change:
+    #: what tells an original event from the sweep's repeats of its version.
+    repeat = models.BooleanField(default=False)
     #: Set on a repeat that moved a copy forward from this version soon after the change:
     #: a repair only if the original event has not arrived by EVENTS_REPAIR_AFTER_SECONDS
     #: (common.events.convergence.confirm_repairs decides, then clears it).

@@ -147,6 +147,8 @@ def test_an_event_lost_after_it_was_marked_sent_is_repaired_by_the_sweep(setting
     # Caught up within EVENTS_REPAIR_AFTER_SECONDS: a repair only if v2 never arrives.
     assert not EventsStatus.objects.filter(name="repairs").exists()
     assert confirm_repairs() == 0  # not yet decided
+    # The next sweep's repeat of the same version is no original.
+    assert process_event({**repeat.envelope, "id": "00000000-0000-4000-8000-000000000002"})
     later = timezone.now() + timedelta(seconds=settings.EVENTS_REPAIR_AFTER_SECONDS + 1)
     assert confirm_repairs(now=later) == 1
     repairs = EventsStatus.objects.get(name="repairs").data

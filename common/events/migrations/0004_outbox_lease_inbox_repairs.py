@@ -15,6 +15,11 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField(
             model_name="inboxevent",
+            name="repeat",
+            field=models.BooleanField(default=False),
+        ),
+        migrations.AddField(
+            model_name="inboxevent",
             name="repaired_from",
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
