@@ -61,16 +61,10 @@ def _broker_connection() -> Any:
     """A new connection (not the publisher's) whose every wait ends within the timeout."""
     from kombu import Connection
 
-    from common.events.transport import transport_options
+    from common.events.transport import bounded_transport_options
 
     timeout = _timeout()
-    options = {
-        **transport_options(),
-        "socket_timeout": timeout,  # Redis
-        "socket_connect_timeout": timeout,
-        "read_timeout": timeout,  # AMQP
-        "write_timeout": timeout,
-    }
+    options = bounded_transport_options(timeout)
     return Connection(settings.BROKER_URL, connect_timeout=timeout, transport_options=options)
 
 

@@ -89,6 +89,14 @@ consumer_lag = Histogram(
     ["service", "type"],
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600),
 )
+events_repairs = Counter(
+    "events_repairs",
+    "Copies that a re-published state (the anti-entropy sweep) moved forward because an "
+    "event was really late or lost: the copy had lagged its source longer than "
+    "EVENTS_REPAIR_AFTER_SECONDS, or the original event had not reached the inbox that long "
+    "after. A repeat that merely overtook its original is not counted.",
+    ["service", "type"],
+)
 copies_stale = Gauge(
     "snapshot_copies_stale",
     "Local copies the last convergence sweep found behind their source.",
@@ -120,6 +128,10 @@ def event_retried(envelope: dict[str, Any]) -> None:
 
 def event_parked(envelope: dict[str, Any]) -> None:
     events_parked.labels(_service(), envelope["type"]).inc()
+
+
+def event_repaired(event_type: str) -> None:
+    events_repairs.labels(_service(), event_type).inc()
 
 
 def copies_found_stale(kind: str, count: int) -> None:

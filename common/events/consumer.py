@@ -132,6 +132,7 @@ def _record_in_inbox(envelopes: list[dict[str, Any]]) -> set[uuid.UUID]:
             "source": envelope.get("source", ""),
             "aggregate_id": str(envelope.get("aggregate_id", "")),
             "version": envelope.get("version", 0),
+            "repeat": bool(envelope.get("repeat")),
             "received_at": now,
         }
         for envelope in envelopes

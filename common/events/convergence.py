@@ -13,7 +13,15 @@ itself, on a schedule (``manage.py run_scheduler``):
   (waiting on another service's answer, like a finished order whose stock is
   pending), however old;
 - consumers drop a repeat whose version they have (the version gate), and a
-  copy that was behind catches up, logged as a repair with how long it lagged.
+  copy that was behind catches up.
+
+A repeat that moves a copy forward is a repair (logged, counted in ``/readyz`` and
+the ``events_repairs`` metric) only when an event really was late or lost: when the
+copy had lagged its source longer than ``EVENTS_REPAIR_AFTER_SECONDS``, or, for a
+copy caught up sooner, when the original event of that version has still not reached
+the inbox that long after the repeat (``confirm_repairs``, on the consumer's
+scheduler). A repeat that merely overtook its original (a relay restarting holds
+events for a few seconds) is not a repair.
 
 Sweeps run every third of ``EVENTS_CONVERGENCE_SECONDS`` (the bound, 300 s by
 default): a lost event is repaired by the next sweep, and a repair that is
@@ -31,7 +39,8 @@ from django.db import connection, router, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from common.events.models import OutboxEvent
+from common import metrics
+from common.events.models import InboxEvent, OutboxEvent
 from common.events.recording import Publication, publications, republish_all
 from common.models import EventsStatus
 from common.scheduler import job_key
@@ -101,35 +110,116 @@ def run_sweep(*, started_at: datetime, before_previous: datetime | None) -> dict
     }
 
 
-def note_repair(envelope: dict[str, Any], *, from_version: int) -> None:
-    """Records that a repeat moved a copy forward: an event had been lost.
+def repair_after() -> float:
+    """Seconds a copy may lag, or an original event may trail its repeat, before the
+    repeat counts as a repair."""
+    return float(settings.EVENTS_REPAIR_AFTER_SECONDS)
 
-    Runs inside the handler's transaction, so it commits with the repair.
+
+def note_repair(envelope: dict[str, Any], *, from_version: int) -> None:
+    """A repeat moved a copy forward from ``from_version``: records a repair when the
+    copy lagged longer than ``repair_after()``; otherwise marks the repeat's inbox row,
+    and ``confirm_repairs`` counts it later only if the original never arrives.
+
+    Runs inside the handler's transaction (after the repeat's inbox row was written),
+    so it commits with the repair.
     """
     occurred_at = parse_datetime(str(envelope.get("occurred_at", "")))
+    lagged = round((timezone.now() - occurred_at).total_seconds(), 3) if occurred_at else None
+    if lagged is not None and lagged <= repair_after():
+        InboxEvent.objects.filter(event_id=envelope["id"]).update(repaired_from=from_version)
+        return
+    _record_repair(
+        event_type=envelope["type"],
+        aggregate_id=str(envelope["aggregate_id"]),
+        from_version=from_version,
+        to_version=envelope["version"],
+        lagged=lagged,
+        original_lost=False,
+    )
+
+
+def confirm_repairs(*, now: datetime | None = None) -> int:
+    """Decides the repeats ``note_repair`` marked at least ``repair_after()`` ago: a
+    repair when no original (not a repeat) of that aggregate and version reached the
+    inbox (it was lost), none when one did (the repeat had overtaken it). Returns how
+    many were repairs. Each decision commits on its own."""
+    cutoff = (now or timezone.now()) - timedelta(seconds=repair_after())
+    due = InboxEvent.objects.filter(repaired_from__isnull=False, received_at__lte=cutoff)
+    repairs = 0
+    for suspect in due.order_by("received_at"):
+        prefix = suspect.type.rsplit(".", 1)[0]
+        with transaction.atomic():
+            arrived = InboxEvent.objects.filter(
+                source=suspect.source,
+                aggregate_id=suspect.aggregate_id,
+                version=suspect.version,
+                type__startswith=f"{prefix}.",
+                repeat=False,  # the next sweep's repeat of it is no original
+            ).exists()
+            if not arrived:
+                _record_repair(
+                    event_type=suspect.type,
+                    aggregate_id=suspect.aggregate_id,
+                    from_version=suspect.repaired_from,
+                    to_version=suspect.version,
+                    lagged=None,
+                    original_lost=True,
+                )
+                repairs += 1
+            InboxEvent.objects.filter(pk=suspect.pk).update(repaired_from=None)
+    return repairs
+
+
+def run_confirm_repairs(
+    *, started_at: datetime, before_previous: datetime | None
+) -> dict[str, Any]:
+    """The scheduler's job of a consuming service: ``confirm_repairs``."""
+    return {"repairs": confirm_repairs(now=started_at)}
+
+
+def _record_repair(
+    *,
+    event_type: str,
+    aggregate_id: str,
+    from_version: int,
+    to_version: int,
+    lagged: float | None,
+    original_lost: bool,
+) -> None:
     now = timezone.now()
-    lagged = round((now - occurred_at).total_seconds(), 3) if occurred_at else None
     last = {
         "at": now.isoformat(),
-        "type": envelope["type"],
-        "aggregate_id": str(envelope["aggregate_id"]),
+        "type": event_type,
+        "aggregate_id": aggregate_id,
         "from_version": from_version,
-        "to_version": envelope["version"],
+        "to_version": to_version,
         "lagged_seconds": lagged,
+        "original_lost": original_lost,
     }
-    logger.warning(
-        "copy of %s %s repaired from v%s to v%s; it lagged its source %s s",
-        envelope["type"],
-        envelope["aggregate_id"],
-        from_version,
-        envelope["version"],
-        lagged,
-    )
+    if original_lost:
+        logger.warning(
+            "copy of %s %s repaired from v%s to v%s; the original event never arrived",
+            event_type,
+            aggregate_id,
+            from_version,
+            to_version,
+        )
+    else:
+        logger.warning(
+            "copy of %s %s repaired from v%s to v%s; it lagged its source %s s",
+            event_type,
+            aggregate_id,
+            from_version,
+            to_version,
+            lagged,
+        )
     EventsStatus.objects.get_or_create(name=REPAIRS)
     status = EventsStatus.objects.select_for_update().get(name=REPAIRS)
     status.data = {"count": status.data.get("count", 0) + 1, "last": last}
     status.updated_at = now
     status.save()
+    transaction.on_commit(lambda: metrics.event_repaired(event_type))
 
 
 def readiness_check() -> dict[str, Any]:

@@ -34,7 +34,11 @@ class OutboxEvent(models.Model):
 
     ``sent_at`` is set once the broker has accepted it; until then the relay
     keeps re-sending it, oldest first, never an aggregate's later event before
-    an earlier one.
+    an earlier one. ``claimed_until`` is a relay's lease on a pending row (its
+    ``claim`` names which pass holds it): nobody else publishes the row before the
+    lease ends, and a relay that died with it leaves the row to the next claim after.
+    A pending row never claimed may still be replaced by its aggregate's next event
+    of the same type (``recording``: pending events do not pile up).
     """
 
     event_id = models.UUIDField(unique=True)
@@ -45,6 +49,8 @@ class OutboxEvent(models.Model):
     envelope = EnvelopeField(encoder=DjangoJSONEncoder)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    claim = models.UUIDField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     repeat = models.BooleanField(
@@ -86,9 +92,25 @@ class InboxEvent(models.Model):
     aggregate_id = models.CharField(max_length=64)
     version = models.PositiveIntegerField()
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)  # pruning
+    #: A re-publication of the current state (``repeat`` in the envelope), not a change:
+    #: what tells an original event from the sweep's repeats of its version.
+    repeat = models.BooleanField(default=False)
+    #: Set on a repeat that moved a copy forward from this version soon after the change:
+    #: a repair only if the original event has not arrived by EVENTS_REPAIR_AFTER_SECONDS
+    #: (common.events.convergence.confirm_repairs decides, then clears it).
+    repaired_from = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         db_table = "common_inboxevent"
+        indexes = [
+            # "Did the original event of this version arrive?", asked of suspected repairs.
+            models.Index(fields=["aggregate_id", "version"], name="common_inbox_agg_version_idx"),
+            models.Index(
+                fields=["received_at"],
+                condition=models.Q(repaired_from__isnull=False),
+                name="common_inbox_repair_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} v{self.version} of {self.aggregate_id}"

@@ -136,8 +136,74 @@ def record(
     On PostgreSQL the INSERT also notifies (a trigger on the outbox table), which
     reaches the relay only when (and if) the transaction commits; nothing is
     published from here.
+
+    A change (not a repeat) whose aggregate's newest outbox row is still pending,
+    never claimed by a relay and of the same type replaces that row's event with
+    its own (new id, new version, the full state after it) instead of adding one:
+    events are whole states, so the newest says all the replaced one did, and an
+    aggregate edited many times while its events wait keeps one pending row.
     """
+    # A deletion is an aggregate's last event: nothing of the same type waits before it.
+    if not repeat and not event_type.endswith(".deleted"):
+        collapsed = _collapse(publication, instance, event_type)
+        if collapsed is not None:
+            return collapsed
     return _record_all(publication, [(instance, event_type)], repeat=repeat)[0]
+
+
+#: Replaces the event of the aggregate's newest pending row, when no relay has claimed
+#: it (a claimed row may be on its way to the broker) and it is a change of the same
+#: type. It keeps its id, so its place in the aggregate's order, and its created_at, so
+#: the backlog's age still counts from the first change that waited.
+_COLLAPSE = """
+UPDATE {table} SET event_id = %s, version = %s, envelope = %s
+WHERE id = (
+    SELECT MAX(id) FROM {table}
+    WHERE aggregate_type = %s AND aggregate_id = %s AND sent_at IS NULL
+)
+AND claimed_until IS NULL AND type = %s AND repeat = %s
+RETURNING id
+"""
+
+
+def _collapse(publication: Publication, instance: Any, event_type: str) -> OutboxEvent | None:
+    """The replaced row with the new event, or None when there was none to replace."""
+    using = router.db_for_write(publication.model)
+    connection = connections[using]
+    data = envelope(publication, instance, event_type)
+    event = OutboxEvent(
+        event_id=data["id"],
+        type=event_type,
+        aggregate_type=publication.type_prefix,
+        aggregate_id=data["aggregate_id"],
+        version=data["version"],
+        envelope=data,
+    )
+    prepared = {
+        name: OutboxEvent._meta.get_field(name).get_db_prep_save(getattr(event, name), connection)
+        for name in ("event_id", "version", "envelope", "repeat")
+    }
+    table = connection.ops.quote_name(OutboxEvent._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _COLLAPSE.format(table=table),
+            [
+                prepared["event_id"],
+                prepared["version"],
+                prepared["envelope"],
+                event.aggregate_type,
+                event.aggregate_id,
+                event_type,
+                prepared["repeat"],
+            ],
+        )
+        found = cursor.fetchone()
+    if found is None:
+        return None
+    event.pk = found[0]
+    event._state.adding = False
+    event._state.db = using
+    return event
 
 
 def _record_all(
@@ -253,7 +319,11 @@ def _on_save(
     if bookkeeping_only(sender, kwargs.get("update_fields")):
         return
     publication = _publications[sender]
-    record(publication, instance, publication.event_type(instance, created=created, deleted=False))
+    event_type = publication.event_type(instance, created=created, deleted=False)
+    if created:  # a new aggregate has no pending event to replace
+        _record_all(publication, [(instance, event_type)], repeat=False)
+    else:
+        record(publication, instance, event_type)
 
 
 def _on_delete(sender: type[models.Model], instance: Any, **kwargs: Any) -> None:

@@ -5,15 +5,23 @@ transaction that writes an outbox row also sends ``NOTIFY`` (the outbox table's
 trigger; delivered only on commit); the relay LISTENs and wakes at once, and polls
 about once a second so a lost notification delays little. On SQLite it polls about every 50 ms.
 
-Each pass claims up to 100 pending rows, oldest first, and marks them sent in
-one statement (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several relays
-share the work), keeping only the rows whose aggregate has no earlier event
-still pending elsewhere (an aggregate's events leave in version order, also
-with two relays); then it publishes them as one message per run of events of
-one type (``events.handle_batch``, at most 100 events and 256 KiB) and commits.
-Delivery is at least once: a crash after publishing and before the commit
-leaves the rows pending, they are published again, and consumers drop the
-duplicate by event id.
+Each pass claims up to 100 pending rows, oldest first, in one short transaction:
+it leases them (``claimed_until``, ``EVENTS_RELAY_LEASE_SECONDS``; ``FOR UPDATE SKIP
+LOCKED`` on PostgreSQL, so several relays share the work), keeping only the rows
+whose aggregate has no earlier event still pending elsewhere (leased by another
+relay or not yet claimed), so an aggregate's events leave in version order, also
+with two relays. Then, with no transaction open, it publishes them as one message
+per run of events of one type (``events.handle_batch``, at most 100 events and 256
+KiB; every broker call ends within ``EVENTS_BROKER_TIMEOUT``), and marks the ones
+the broker accepted sent in a second short transaction, only where its lease still
+holds. A failed message's rows, and those after it, are released at once.
+
+No database transaction or lock is held while the relay talks to the broker, so a
+frozen or black-holed broker never makes an API write wait (on SQLite the write
+transaction is the database's only write lock). Delivery is at least once: a relay
+that dies after publishing and before marking leaves its rows to the next claim
+once the lease ends; they are published again and consumers drop the duplicate by
+event id.
 """
 
 from __future__ import annotations
@@ -22,7 +30,9 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import psycopg
@@ -46,16 +56,17 @@ BATCH_BYTES = 256 * 1024
 LINGER_SECONDS = 0.01
 
 
-#: Claims the oldest pending rows and marks them sent, in one statement, inside the
-#: transaction that publishes them: a crash before the commit leaves them pending. A
-#: row is taken only when no earlier event of its aggregate is pending outside the
-#: claim (held by another relay), so an aggregate's events leave in version order.
+#: Leases the oldest claimable rows (pending, and never leased or with an expired
+#: lease) to one pass, in one statement. A row is taken only when no earlier event of
+#: its aggregate is pending outside the claim (leased by another relay, or left out
+#: here), so an aggregate's events leave in version order.
 _CLAIM = """
 WITH claimed AS (
     SELECT id, aggregate_type, aggregate_id FROM {table}
-    WHERE sent_at IS NULL ORDER BY id LIMIT %s {lock}
+    WHERE sent_at IS NULL AND (claimed_until IS NULL OR claimed_until < %s)
+    ORDER BY id LIMIT %s {lock}
 )
-UPDATE {table} SET sent_at = %s
+UPDATE {table} SET claimed_until = %s, claim = %s
 WHERE id IN (
     SELECT claimed.id FROM claimed WHERE NOT EXISTS (
         SELECT 1 FROM {table} earlier
@@ -70,8 +81,13 @@ RETURNING id, type, envelope
 """
 
 
-def _claim_oldest(limit: int) -> list[OutboxEvent]:
-    """Up to ``limit`` pending rows, oldest first, marked sent in this transaction.
+def lease_seconds() -> float:
+    return float(settings.EVENTS_RELAY_LEASE_SECONDS)
+
+
+def claim_pending(*, limit: int, claim: uuid.UUID) -> list[OutboxEvent]:
+    """Leases up to ``limit`` pending rows, oldest first, to ``claim``, in one short
+    transaction that has committed when this returns. Returns them in id order.
 
     ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several relays share the work; on
     SQLite the IMMEDIATE transaction already serializes writers.
@@ -79,8 +95,39 @@ def _claim_oldest(limit: int) -> list[OutboxEvent]:
     lock = "FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
     table = connection.ops.quote_name(OutboxEvent._meta.db_table)
     statement = _CLAIM.format(table=table, lock=lock)
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    return sorted(OutboxEvent.objects.raw(statement, [limit, now]), key=lambda row: row.pk)
+    now = timezone.now()
+    params = [
+        connection.ops.adapt_datetimefield_value(now),
+        limit,
+        connection.ops.adapt_datetimefield_value(now + timedelta(seconds=lease_seconds())),
+        OutboxEvent._meta.get_field("claim").get_db_prep_value(claim, connection),
+    ]
+    with transaction.atomic():
+        rows = list(OutboxEvent.objects.raw(statement, params))
+    return sorted(rows, key=lambda row: row.pk)
+
+
+def _mark_sent(rows: list[OutboxEvent], claim: uuid.UUID) -> int:
+    """Marks ``rows`` sent where ``claim`` still holds them; returns how many. A row whose
+    lease ran out and which another pass claimed is that pass's to publish again."""
+    with transaction.atomic():
+        return OutboxEvent.objects.filter(pk__in=[row.pk for row in rows], claim=claim).update(
+            sent_at=timezone.now(), claimed_until=None
+        )
+
+
+def _release(
+    rows: list[OutboxEvent], claim: uuid.UUID, failed: list[OutboxEvent], error: str
+) -> None:
+    """Gives ``rows`` back to the next claim at once; ``failed``, the message the broker
+    did not take, counts an attempt."""
+    with transaction.atomic():
+        OutboxEvent.objects.filter(pk__in=[row.pk for row in failed], claim=claim).update(
+            attempts=F("attempts") + 1, last_error=error[:2000]
+        )
+        OutboxEvent.objects.filter(pk__in=[row.pk for row in rows], claim=claim).update(
+            claimed_until=None, claim=None
+        )
 
 
 def batches(rows: list[OutboxEvent]) -> Iterator[list[OutboxEvent]]:
@@ -104,37 +151,44 @@ def batches(rows: list[OutboxEvent]) -> Iterator[list[OutboxEvent]]:
 def relay_pending(*, limit: int = BATCH_EVENTS) -> int:
     """Publishes up to ``limit`` pending events, oldest first.
 
-    Returns how many were published. Raises BrokerUnavailable after marking
-    what did go out; the failed batch and those after it stay pending.
+    Returns how many were published. Call it outside any transaction: it commits
+    its claim before talking to the broker, and marks what went out after. Raises
+    BrokerUnavailable after marking what did go out; the failed batch and those
+    after it are released, pending again.
     """
+    claim = uuid.uuid4()
+    rows = claim_pending(limit=limit, claim=claim)
+    if not rows:
+        return 0
     failure: BrokerUnavailable | None = None
-    sent = 0
-    with transaction.atomic():
-        rows = _claim_oldest(limit)
-        if rows:
-            try:
-                publisher().ensure_topology()
-            except BrokerUnavailable as exc:
-                failure = exc
-        for batch in batches(rows) if failure is None else ():
-            try:
-                publisher().publish([row.envelope for row in batch])
-            except BrokerUnavailable as exc:
-                failure = exc
-                OutboxEvent.objects.filter(pk__in=[row.pk for row in batch]).update(
-                    attempts=F("attempts") + 1, last_error=str(exc)[:2000]
-                )
-                break
-            for row in batch:
-                with bind_event(row.envelope), tracing.event_span(row.envelope, "publish"):
-                    logger.info("published %s", row.envelope["type"])
-                metrics.event_published(row.envelope)
-            sent += len(batch)
-        if failure is not None:  # what did not go out is pending again
-            OutboxEvent.objects.filter(pk__in=[row.pk for row in rows[sent:]]).update(sent_at=None)
+    failed: list[OutboxEvent] = []
+    sent: list[OutboxEvent] = []
+    try:
+        publisher().ensure_topology()
+    except BrokerUnavailable as exc:
+        failure = exc
+    for batch in batches(rows) if failure is None else ():
+        try:
+            publisher().publish([row.envelope for row in batch])
+        except BrokerUnavailable as exc:
+            failure, failed = exc, batch
+            break
+        sent.extend(batch)
+    marked = _mark_sent(sent, claim) if sent else 0
+    if marked < len(sent):
+        logger.warning(
+            "%s published events were claimed again after this pass's lease ended; "
+            "they will be published again (consumers drop the repeat)",
+            len(sent) - marked,
+        )
+    for row in sent:
+        with bind_event(row.envelope), tracing.event_span(row.envelope, "publish"):
+            logger.info("published %s", row.envelope["type"])
+        metrics.event_published(row.envelope)
     if failure is not None:
+        _release(rows[len(sent) :], claim, failed, str(failure))
         raise failure
-    return sent
+    return len(sent)
 
 
 def pending_stats() -> dict[str, object]:

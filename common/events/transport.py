@@ -36,6 +36,19 @@ def transport_options() -> dict[str, Any]:
     return dict(settings.CELERY_BROKER_TRANSPORT_OPTIONS)
 
 
+def bounded_transport_options(timeout: float) -> dict[str, Any]:
+    """The transport options with every socket wait ending within ``timeout`` seconds:
+    connecting, reading and writing (Redis), reading and writing, which includes
+    waiting for a publish's confirm (AMQP)."""
+    return {
+        **transport_options(),
+        "socket_timeout": timeout,  # Redis
+        "socket_connect_timeout": timeout,
+        "read_timeout": timeout,  # AMQP
+        "write_timeout": timeout,
+    }
+
+
 class Publisher:
     def __init__(self, url: str | None = None) -> None:
         self.url = url or settings.BROKER_URL
@@ -48,7 +61,8 @@ class Publisher:
             connection = Connection(
                 self.url,
                 connect_timeout=settings.EVENTS_BROKER_CONNECT_TIMEOUT,
-                transport_options=transport_options(),
+                # A frozen broker costs the relay this per call, never more.
+                transport_options=bounded_transport_options(settings.EVENTS_BROKER_TIMEOUT),
             )
             # One quick retry, no backoff: callers (/readyz, the relay
             # loop with its own backoff) must not hang on a broker that is down.

@@ -70,6 +70,17 @@ EVENTS_MAX_ATTEMPTS = env_int("EVENTS_MAX_ATTEMPTS", 5)
 EVENTS_RETRY_BASE_SECONDS = env_float("EVENTS_RETRY_BASE_SECONDS", 1.0)
 EVENTS_RETRY_MAX_SECONDS = env_float("EVENTS_RETRY_MAX_SECONDS", 30.0)
 EVENTS_BROKER_CONNECT_TIMEOUT = env_float("EVENTS_BROKER_CONNECT_TIMEOUT", 2.0)
+# Every call the relay makes to the broker ends within this many seconds (socket reads
+# and writes, a publish's confirm), so a frozen broker costs the relay a timeout per
+# attempt, never an API write anything: the relay holds no transaction while it waits.
+EVENTS_BROKER_TIMEOUT = env_float("EVENTS_BROKER_TIMEOUT", 2.0)
+# How long the rows a relay claimed stay its own: a relay that dies mid-way leaves them
+# to be claimed again after this. Well above the broker timeout of each message.
+EVENTS_RELAY_LEASE_SECONDS = env_float("EVENTS_RELAY_LEASE_SECONDS", 30.0)
+# A repeat that moves a copy forward is a repair only when the copy lagged longer than
+# this, or when the original event has not reached the inbox this long after the repeat
+# (a relay restarting delays events by seconds; it loses none).
+EVENTS_REPAIR_AFTER_SECONDS = env_float("EVENTS_REPAIR_AFTER_SECONDS", 30.0)
 # Every copy reaches its source's version within this many seconds, whatever the
 # broker loses: the anti-entropy sweep runs every third of it (common.events.convergence).
 EVENTS_CONVERGENCE_SECONDS = _convergence_seconds()

@@ -202,8 +202,9 @@ def test_a_pass_claims_100_and_sends_runs_of_one_type_as_one_message(broker_url)
         for q in queries.captured_queries
         if not q["sql"].startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"))
     ]
-    assert len(statements) == 1  # claimed and marked sent in one statement
-    assert "UPDATE" in statements[0]
+    # Claimed (leased) in one statement, marked sent in another, each its own transaction.
+    assert len(statements) == 2
+    assert all("UPDATE" in statement for statement in statements), statements
     assert relay.relay_pending() == 51
     sent = [(task, len(events)) for task, events in drain_events(broker_url)]
     assert sent == [("events.handle_batch", 100), ("events.handle_batch", 50), ("events.handle", 1)]
@@ -257,6 +258,8 @@ def test_a_run_of_copies_costs_the_same_few_statements_whatever_its_length():
 def test_a_batch_moves_each_copy_only_forward_as_one_event_at_a_time_would():
     widget = _create("first")
     for quantity in (1, 2, 3):
+        # As if relayed: a change whose event still waits would replace it.
+        OutboxEvent.objects.update(sent_at=timezone.now())
         widget.quantity = quantity
         with transaction.atomic():
             widget.save()
@@ -395,7 +398,8 @@ def test_two_relays_and_two_workers_on_2000_changes_to_50_aggregates(broker_url,
             loop.join(10)
     assert Widget.objects.filter(version=41).count() == 50  # created + 40 changes each
     assert _applied_twice() == []
-    assert InboxEvent.objects.count() == OutboxEvent.objects.count() == 2050
+    # A change whose aggregate's event still waited replaced it: at most one row each.
+    assert InboxEvent.objects.count() == OutboxEvent.objects.count() <= 2050
 
 
 # housekeeping -----------------------------------------------------------------------------
@@ -449,6 +453,7 @@ def test_the_scheduler_runs_the_sweep_and_the_housekeeping_of_what_the_service_h
         "sweep",
         "prune_outbox",
         "prune_inbox",
+        "confirm_repairs",
         "prune_idempotency_keys",
         "prune_revocations",
     ]

@@ -30,8 +30,8 @@ from kombu import Connection
 from common import scheduler
 from common.events import relay, transport
 from common.events.consumer import process_event
-from common.events.convergence import readiness_check, sweep
-from common.events.models import OutboxEvent
+from common.events.convergence import confirm_repairs, readiness_check, sweep
+from common.events.models import InboxEvent, OutboxEvent
 from common.models import EventsStatus
 from common.tests.conftest import REPO, process_env, queued_messages, wait_until
 from common.tests.testapp.models import Widget, WidgetApplication, WidgetCopy
@@ -144,14 +144,70 @@ def test_an_event_lost_after_it_was_marked_sent_is_repaired_by_the_sweep(setting
     assert _relay_all() == 1  # the relay publishes repeats like any event
     process_event(repeat.envelope)
     assert WidgetCopy.objects.get(pk=widget.pk).version == 2
+    # Caught up within EVENTS_REPAIR_AFTER_SECONDS: a repair only if v2 never arrives.
+    assert not EventsStatus.objects.filter(name="repairs").exists()
+    assert confirm_repairs() == 0  # not yet decided
+    # The next sweep's repeat of the same version is no original.
+    assert process_event({**repeat.envelope, "id": "00000000-0000-4000-8000-000000000002"})
+    later = timezone.now() + timedelta(seconds=settings.EVENTS_REPAIR_AFTER_SECONDS + 1)
+    assert confirm_repairs(now=later) == 1
     repairs = EventsStatus.objects.get(name="repairs").data
     assert repairs["count"] == 1
     assert (repairs["last"]["from_version"], repairs["last"]["to_version"]) == (1, 2)
-    assert repairs["last"]["lagged_seconds"] >= 0
+    assert repairs["last"]["original_lost"] is True
+    assert confirm_repairs(now=later) == 0  # decided once
     # A consumer that had it drops the repeat: the version gate.
     assert process_event({**repeat.envelope, "id": "00000000-0000-4000-8000-000000000001"})
     assert EventsStatus.objects.get(name="repairs").data["count"] == 1
     assert list(WidgetApplication.objects.values_list("version", flat=True)) == [1, 2]
+
+
+def test_a_repeat_that_overtook_its_original_is_not_a_repair(settings, caplog):
+    widget = _create("overtaken")
+    _change(widget.pk)
+    first, second = OutboxEvent.objects.order_by("id")
+    process_event(first.envelope)
+    OutboxEvent.objects.update(sent_at=timezone.now())
+    sweep(since=timezone.now() - timedelta(minutes=1))
+    repeat = OutboxEvent.objects.get(repeat=True)
+    process_event(repeat.envelope)  # the sweep's repeat arrives 33 ms before ...
+    assert process_event(second.envelope)  # ... the original (dropped by the version gate)
+    later = timezone.now() + timedelta(seconds=settings.EVENTS_REPAIR_AFTER_SECONDS + 1)
+    assert confirm_repairs(now=later) == 0
+    assert readiness_check()["repairs"] == 0
+    assert not InboxEvent.objects.filter(repaired_from__isnull=False).exists()
+    assert "repaired" not in caplog.text
+
+
+def test_a_copy_that_lagged_longer_than_the_threshold_counts_a_repair_at_once(settings):
+    settings.EVENTS_REPAIR_AFTER_SECONDS = 5.0
+    counted = _sample_repairs()
+    widget = _create("late")
+    _change(widget.pk)
+    first, _second = OutboxEvent.objects.order_by("id")
+    process_event(first.envelope)
+    OutboxEvent.objects.update(sent_at=timezone.now())
+    sweep(since=timezone.now() - timedelta(minutes=1))
+    repeat = OutboxEvent.objects.get(repeat=True).envelope
+    reached = (timezone.now() - timedelta(seconds=8)).isoformat()
+    process_event({**repeat, "occurred_at": reached})  # the copy was 8 s behind
+    repairs = EventsStatus.objects.get(name="repairs").data
+    assert repairs["count"] == 1
+    assert repairs["last"]["lagged_seconds"] >= 8
+    assert repairs["last"]["original_lost"] is False
+    assert not InboxEvent.objects.filter(repaired_from__isnull=False).exists()
+    assert _sample_repairs() == counted + 1
+
+
+def _sample_repairs() -> float:
+    from prometheus_client import REGISTRY
+
+    return (
+        REGISTRY.get_sample_value(
+            "events_repairs_total", {"service": "common_tests", "type": "testapp.widget.updated"}
+        )
+        or 0.0
+    )
 
 
 def test_the_sweep_covers_its_window_only_and_never_repeats_its_own_repeats(settings):
@@ -291,9 +347,10 @@ call_command("relay_outbox", poll_interval=0.05, max_backoff=0.5)
 
 @pytest.mark.parametrize("broker_url", ["redis"], indirect=True)
 def test_drill_relay_sigkilled_30_times_copies_converge_once_each(
-    drill, broker_url, start_worker, tmp_path
+    drill, broker_url, start_worker, tmp_path, settings
 ):
-    env = process_env(broker_url)
+    # A killed relay's rows wait for its lease to end: a short one, as the drill kills often.
+    env = {**process_env(broker_url), "EVENTS_RELAY_LEASE_SECONDS": "2"}
 
     def start_relay() -> subprocess.Popen:
         return subprocess.Popen(
@@ -320,6 +377,18 @@ def test_drill_relay_sigkilled_30_times_copies_converge_once_each(
             process.wait()
     assert took <= DRILL_BOUND, f"converged in {took:.1f} s, bound {DRILL_BOUND} s"
     assert _applied_twice() == []
+    wait_until(
+        lambda: (
+            queued_messages(broker_url) == 0
+            and not OutboxEvent.objects.filter(sent_at__isnull=True).exists()
+        ),
+        30,
+        "every event delivered",
+    )
+    # Killed relays delayed events, and repeats overtook some of them; none was lost.
+    later = timezone.now() + timedelta(seconds=settings.EVENTS_REPAIR_AFTER_SECONDS + 1)
+    assert confirm_repairs(now=later) == 0
+    assert readiness_check()["repairs"] == 0
 
 
 class PrivateRedis:
@@ -409,4 +478,6 @@ def test_drill_broker_restarted_empty_during_a_flow_copies_converge(
     assert all(code != 0 for code in exits), exits
     assert took <= DRILL_BOUND, f"converged in {took:.1f} s, bound {DRILL_BOUND} s"
     assert _applied_twice() == []
+    later = timezone.now() + timedelta(seconds=settings.EVENTS_REPAIR_AFTER_SECONDS + 1)
+    confirm_repairs(now=later)  # the originals the broker lost never arrive
     assert readiness_check()["repairs"] > 0  # the sweep repaired what the broker lost

@@ -11,11 +11,13 @@ import subprocess
 import sys
 import threading
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
 from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from common.events import relay, topology
 from common.events.consumer import process_event
@@ -224,8 +226,13 @@ def test_relay_killed_between_publishing_and_committing(broker_url, settings, st
         timeout=60,
     )
     assert result.returncode == -9, result.stderr
-    assert OutboxEvent.objects.get().sent_at is None  # the mark never committed
+    row = OutboxEvent.objects.get()
+    assert row.sent_at is None  # the mark never committed
     assert queued_messages(broker_url) == 1  # but the broker has the message
+    assert _relay_all() == 0  # the dead relay's lease still holds the row
+    OutboxEvent.objects.filter(pk=row.pk).update(  # the lease's end, without waiting 30 s
+        claimed_until=timezone.now() - timedelta(seconds=1)
+    )
     assert _relay_all() == 1  # so the restarted relay sends it again
     assert queued_messages(broker_url) == 2
     start_worker(broker_url)
@@ -261,6 +268,8 @@ def test_worker_killed_while_handling_redelivers_and_applies_once(
 def test_versions_out_of_order_end_at_the_newest(settings):
     widget = _create("v1")
     for name in ("v2", "v3"):
+        # As if relayed: a change whose event still waits would replace it.
+        OutboxEvent.objects.update(sent_at=timezone.now())
         with transaction.atomic():
             widget.name = name
             widget.save()

@@ -223,9 +223,9 @@ def test_items_change_while_open_and_totals_follow(admin_api):
     assert stale.status_code == 412
     assert admin_api.delete(f"{url}{item['id']}/").status_code == 204
     assert admin_api.get(f"{ORDERS}{order['id']}/").json()["total"] == "0.07"
-    assert _events(order["id"]) == [("orders.order.created", 1)] + [
-        ("orders.order.updated", v) for v in (2, 3, 4)
-    ]
+    # No relay runs here: each change replaced the update still waiting, so the newest
+    # state (v4) is the one pending update.
+    assert _events(order["id"]) == [("orders.order.created", 1), ("orders.order.updated", 4)]
     assert admin_api.patch(f"{url}{item['id']}/", {"quantity": 0}, format="json").status_code == 400
 
 

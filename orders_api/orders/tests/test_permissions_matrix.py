@@ -25,18 +25,19 @@ CASES = [
     # savepoint, client, products, items, status, number, order, outbox, release
     Case("post", "orders/", ADD, "new order", 201, queries=9),
     Case("get", "orders/<uuid:pk>/", VIEW, queries=2),  # the order, its items
-    # savepoint, lock, items, update, outbox, release
-    Case("patch", "orders/<uuid:pk>/", CHANGE, {"notes": "n"}, queries=6),
-    # savepoint, lock, product, insert, items, update, outbox, release
-    Case("post", "orders/<uuid:pk>/items/", CHANGE, "new item", 201, queries=8),
-    # savepoint, lock, items, item update, order update, outbox, release
-    Case("patch", "orders/<uuid:pk>/items/<uuid:iid>/", CHANGE, {"quantity": 2}, queries=7),
-    # savepoint, lock, items, delete, items, update, outbox, release
-    Case("delete", "orders/<uuid:pk>/items/<uuid:iid>/", CHANGE, None, 204, queries=8),
-    # savepoint, lock, items, product copies, update, outbox, status, release
-    Case("post", "orders/<uuid:pk>/finish", CHANGE, queries=8),
-    # savepoint, lock, items, update, outbox, status, release
-    Case("post", "orders/<uuid:pk>/cancel", CANCEL, {"reason": "r"}, queries=7),
+    # "replace": does an event of the order still wait, not claimed? (common.events.recording)
+    # savepoint, lock, items, update, replace, outbox, release
+    Case("patch", "orders/<uuid:pk>/", CHANGE, {"notes": "n"}, queries=7),
+    # savepoint, lock, product, insert, items, update, replace, outbox, release
+    Case("post", "orders/<uuid:pk>/items/", CHANGE, "new item", 201, queries=9),
+    # savepoint, lock, items, item update, order update, replace, outbox, release
+    Case("patch", "orders/<uuid:pk>/items/<uuid:iid>/", CHANGE, {"quantity": 2}, queries=8),
+    # savepoint, lock, items, delete, items, update, replace, outbox, release
+    Case("delete", "orders/<uuid:pk>/items/<uuid:iid>/", CHANGE, None, 204, queries=9),
+    # savepoint, lock, items, product copies, update, replace, outbox, status, release
+    Case("post", "orders/<uuid:pk>/finish", CHANGE, queries=9),
+    # savepoint, lock, items, update, replace, outbox, status, release
+    Case("post", "orders/<uuid:pk>/cancel", CANCEL, {"reason": "r"}, queries=8),
     Case("get", "client-snapshots/", VIEW, queries=2),  # count, page
     Case("get", "client-snapshots/<uuid:pk>/", VIEW, queries=1),
     Case("get", "product-snapshots/", VIEW, queries=2),
