@@ -30,6 +30,7 @@ from rest_framework.serializers import BaseSerializer
 from common import projection
 from common.actors import Actor, actor_of
 from common.schema import AutoSchema
+from common.serializers import read_only_context
 from common.versioning import expected_version, with_etag
 
 
@@ -58,6 +59,13 @@ class DetailView(GenericAPIView):
 
     def render(self, instance: Any, status_code: int = status.HTTP_200_OK) -> Response:
         return render(self.output_serializer_class, instance, status_code)
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        # A write takes back what a GET shows (a GET body PUT back): those fields pass.
+        return {
+            **super().get_serializer_context(),
+            **read_only_context(self.output_serializer_class),
+        }
 
 
 class RetrieveMixin(DetailView):

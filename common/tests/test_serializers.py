@@ -4,10 +4,11 @@ shallowly for each request instead of rebuilt."""
 from unittest import mock
 
 import pytest
+from django.http import QueryDict
 from rest_framework import serializers
 from rest_framework.fields import Field
 
-from common.serializers import RequestBodySerializer
+from common.serializers import READ_ONLY_FIELDS, RequestBodySerializer
 
 
 class DRFLine(serializers.Serializer):
@@ -84,3 +85,38 @@ def test_a_mutable_default_is_never_shared_between_requests():
     first.validated_data["labels"].append("leaked")
     second = Tagged(data={})
     assert second.is_valid() and second.validated_data["labels"] == []
+
+
+def test_an_unknown_key_is_refused_under_its_own_name_beside_the_fields_errors():
+    serializer = Order(
+        data={"kind": "up", "lines": [{"sku": "A1", "quantity": 1, "qty": 2}], "x": 1}
+    )
+    assert not serializer.is_valid()
+    assert set(serializer.errors) == {"kind", "lines", "x"}
+    assert serializer.errors["x"][0].code == "unknown_field"
+    assert serializer.errors["lines"] == {0: {"qty": ["Unknown field."]}}
+
+
+def test_read_only_names_pass_at_the_top_only_and_are_not_applied():
+    context = {READ_ONLY_FIELDS: frozenset({"id", "sku"})}
+    body = {"id": "1", "kind": "in", "lines": [{"sku": "A1", "quantity": 1}]}
+    serializer = Order(data=body, context=context)
+    assert serializer.is_valid(), serializer.errors
+    assert "id" not in serializer.validated_data
+    nested = Order(
+        data={**body, "lines": [{"sku": "A1", "quantity": 1, "id": "1"}]}, context=context
+    )
+    assert not nested.is_valid()
+    assert nested.errors == {"lines": {0: {"id": ["Unknown field."]}}}
+
+
+def test_an_html_form_posts_its_csrf_token_and_nested_names_but_nothing_else():
+    form = QueryDict(mutable=True)
+    form.update({"kind": "in", "csrfmiddlewaretoken": "t", "lines[0]sku": "A1"})
+    form.update({"lines[0]quantity": "1"})
+    serializer = Order(data=form)
+    assert serializer.is_valid(), serializer.errors
+    form["nome"] = "X"
+    refused = Order(data=form)
+    assert not refused.is_valid()
+    assert refused.errors == {"nome": ["Unknown field."]}
