@@ -151,6 +151,9 @@ class OrderItemDetailView(PatchMixin, DestroyMixin):
     serializer_class = InputSerializer
     output_serializer_class = OrderItemOutputSerializer
 
+    def fetch(self, *, pk: uuid.UUID, iid: uuid.UUID) -> OrderItem:
+        return selectors.order_item_get(order_id=pk, item_id=iid)
+
     def update(
         self,
         *,

@@ -44,17 +44,58 @@ def test_the_message_is_in_portuguese_by_default(admin_api):
     assert response.json()["errors"]["nome"] == ["Campo desconhecido."]
 
 
+READ_ONLY = ["Read-only field: send it unchanged or leave it out."]
+
+
 def test_a_get_body_put_back_is_accepted_and_its_read_only_fields_not_applied(admin_api):
     product = ProductFactory(name="Café", stock_quantity=7)
     path = f"{PRODUCTS}{product.pk}/"
     body = admin_api.get(path).json()
-    body.update(name="Café torrado", stock_quantity=999, low_stock=True)
+    body.update(name="Café torrado", price=19.9)  # the GET shows "19.90"
     response = admin_api.put(path, body, format="json")
     assert response.status_code == 200, response.json()
     product.refresh_from_db()
     assert (product.name, product.stock_quantity, product.version) == ("Café torrado", 7, 2)
     patched = admin_api.patch(path, {"id": body["id"], "name": "Chá"}, format="json")
     assert patched.status_code == 200, patched.json()
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [{"stock_quantity": 999}, {"low_stock": False}, {"id": "0" * 32}],
+    ids=lambda changed: next(iter(changed)),
+)
+def test_a_read_only_field_sent_changed_is_refused_by_name_and_nothing_changes(admin_api, changed):
+    product = ProductFactory(name="Café", stock_quantity=1)  # low_stock: 1 <= 2
+    path = f"{PRODUCTS}{product.pk}/"
+    body = {**admin_api.get(path).json(), "name": "Chá"}
+    response = admin_api.patch(path, {**body, **changed}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == dict.fromkeys(changed, READ_ONLY)
+    product.refresh_from_db()
+    assert (product.name, product.stock_quantity, product.version) == ("Café", 1, 1)
+
+
+def test_a_stale_version_in_the_body_is_ignored_and_if_match_still_decides(admin_api):
+    product = ProductFactory(name="Café")
+    path = f"{PRODUCTS}{product.pk}/"
+    got = admin_api.get(path)
+    body = {**got.json(), "name": "Chá", "version": 99, "updated_at": "2000-01-01T00:00:00Z"}
+    response = admin_api.put(path, body, format="json")
+    assert (response.status_code, response.json()["version"]) == (200, 2)
+    stale = admin_api.put(path, body, format="json", HTTP_IF_MATCH=got["ETag"])
+    assert stale.status_code == 412
+    product.refresh_from_db()
+    assert (product.name, product.version) == ("Chá", 2)
+
+
+@pytest.mark.default_language
+def test_the_read_only_message_is_in_portuguese_by_default(admin_api):
+    product = ProductFactory()
+    response = admin_api.patch(f"{PRODUCTS}{product.pk}/", {"stock_quantity": 999}, format="json")
+    assert response.json()["errors"]["stock_quantity"] == [
+        "Campo somente leitura: envie-o sem alteração ou omita-o."
+    ]
 
 
 def test_read_only_fields_are_not_taken_where_nothing_is_read_back(admin_api):

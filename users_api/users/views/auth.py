@@ -162,7 +162,10 @@ class MeView(APIView):
     @extend_schema(request=InputSerializer, responses={200: UserOutputSerializer}, tags=["me"])
     def patch(self, request: Request) -> Response:
         serializer = self.InputSerializer(
-            data=request.data, context=read_only_context(UserOutputSerializer)
+            data=request.data,
+            context=read_only_context(
+                UserOutputSerializer, lambda: selectors.user_get(user_id=request.user.id)
+            ),
         )
         serializer.is_valid(raise_exception=True)
         user = services.user_profile_update(
