@@ -52,21 +52,22 @@ def _same(field: Field, sent: Any, shown: Any) -> bool:
     """Whether ``sent`` (from a request body) is ``shown`` as ``field`` shows it:
     ``"19.9"`` is ``"19.90"``, an upper-case UUID or a ``-03:00`` time the same value;
     a nested object's bookkeeping fields are not compared."""
+    if sent == shown and isinstance(sent, bool) == isinstance(shown, bool):
+        return True  # as a GET body sent back has them
     if isinstance(field, serializers.ListSerializer):
         return (
             isinstance(sent, list)
+            and isinstance(shown, list)
             and len(sent) == len(shown)
             and all(_same(field.child, s, h) for s, h in zip(sent, shown, strict=True))
         )
     if isinstance(field, serializers.Serializer):
+        if not isinstance(sent, Mapping) or not isinstance(shown, Mapping):
+            return False
         compared = shown.keys() - BOOKKEEPING_FIELDS
-        return (
-            isinstance(sent, Mapping)
-            and sent.keys() - BOOKKEEPING_FIELDS == compared
-            and all(_same(field.fields[key], sent[key], shown[key]) for key in compared)
+        return sent.keys() - BOOKKEEPING_FIELDS == compared and all(
+            _same(field.fields[key], sent[key], shown[key]) for key in compared
         )
-    if sent == shown and isinstance(sent, bool) == isinstance(shown, bool):
-        return True
     if field.read_only:  # a method field: nothing reads a value back in
         return False
     try:
@@ -78,8 +79,8 @@ def _same(field: Field, sent: Any, shown: Any) -> bool:
 @dataclass(frozen=True)
 class ReadBack:
     """What a write may take back from its resource's GET: the fields ``output`` shows,
-    each sent unchanged. ``fetch`` returns the resource as the GET renders it; it is
-    called only when a body carries such a field (one read, one render)."""
+    each sent unchanged. ``fetch`` returns the resource, ready to render as its GET
+    does; it is called only when a body carries such a field (one read, one render)."""
 
     output: type[serializers.Serializer]
     fetch: Callable[[], Any]
