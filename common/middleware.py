@@ -10,17 +10,22 @@ from django.contrib.messages import middleware as messages_middleware
 from django.contrib.messages.storage import default_storage
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import SimpleLazyObject, empty
+from django.utils.translation import gettext
 
 from common import logging_setup
 from common.errors import problem_response
+from common.wsgi import is_chunked
 
 
 class RequestSizeLimitMiddleware:
-    """Refuses bodies over MAX_REQUEST_BODY_BYTES with 413 before they are read.
+    """Refuses bodies over MAX_REQUEST_BODY_BYTES with 413 before they are read, and
+    chunked bodies the server handed over unread with 411.
 
     DRF parses ``request`` as a stream, which bypasses Django's
     DATA_UPLOAD_MAX_MEMORY_SIZE check, so the limit is enforced here from the
-    declared Content-Length (the WSGI server never hands over more than that).
+    declared Content-Length (the WSGI server never hands over more than that). A
+    chunked body has none: ``common.wsgi.ChunkedBodies`` reads it (up to the limit and
+    one byte) and sets it; without one, Django would read the body as empty.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -28,10 +33,28 @@ class RequestSizeLimitMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         limit = settings.MAX_REQUEST_BODY_BYTES
+        declared = request.META.get("CONTENT_LENGTH")
+        if not declared and is_chunked(request.META):
+            return problem_response(
+                request,
+                411,
+                "length_required",
+                gettext(
+                    "This server cannot read a chunked request body: send it with a Content-Length."
+                ),
+            )
         try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
+            length = int(declared or 0)
         except ValueError:
             return problem_response(request, 400, "bad_request", "Content-Length is not a number.")
+        if length > limit and is_chunked(request.META):
+            return problem_response(
+                request,
+                413,
+                "payload_too_large",
+                gettext("The request body is over the limit of %(limit)s bytes.")
+                % {"limit": limit},
+            )
         if length > limit:
             return problem_response(
                 request,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import re
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -207,6 +208,29 @@ def api_routes(prefix: str = "api/v1/") -> Iterator[tuple[str, list[str]]]:
             if not isinstance(child, URLPattern):
                 raise TypeError(f"nested include under {prefix}: {child}")
             yield str(child.pattern), methods(child.callback.view_class)
+
+
+def write_requests(prefix: str = "api/v1/") -> Iterator[tuple[str, str]]:
+    """(method, path) of every write (POST, PUT, PATCH) under ``prefix``, each of the
+    route's UUIDs a new one: what a test walks so that a new endpoint is not left out."""
+    for route, methods in api_routes(prefix):
+        path = "/" + prefix + re.sub(r"<uuid:\w+>", lambda _: str(uuid.uuid4()), route)
+        for method in methods:
+            if method in {"post", "put", "patch"}:
+                yield method, path
+
+
+def unknown_field_answers(client: Any, field: str = "nome") -> dict[str, tuple[int, Any]]:
+    """Sends ``{field: "X"}`` as ``client`` to every write (``write_requests``); returns
+    ``{"METHOD path": (status, the body's errors[field])}``."""
+    answers = {}
+    for method, path in write_requests():
+        response = getattr(client, method)(path, {field: "X"}, format="json")
+        answers[f"{method.upper()} {path}"] = (
+            response.status_code,
+            response.json().get("errors", {}).get(field),
+        )
+    return answers
 
 
 def uncovered_routes(cases: Iterable[PermissionCase], public: set[str] = frozenset()) -> list[str]:

@@ -30,6 +30,7 @@ from rest_framework.serializers import BaseSerializer
 from common import projection
 from common.actors import Actor, actor_of
 from common.schema import AutoSchema
+from common.serializers import read_only_context
 from common.versioning import expected_version, with_etag
 
 
@@ -59,13 +60,21 @@ class DetailView(GenericAPIView):
     def render(self, instance: Any, status_code: int = status.HTTP_200_OK) -> Response:
         return render(self.output_serializer_class, instance, status_code)
 
-
-class RetrieveMixin(DetailView):
     def fetch(self, **kwargs: Any) -> Any:
         """The selector: the instance the URL names, ready to render (related rows
         prefetched). Raises common.errors.NotFound."""
         raise NotImplementedError
 
+    def get_serializer_context(self) -> dict[str, Any]:
+        # A write takes back what a GET shows (a GET body PUT back) when unchanged: the
+        # instance is read only for a body that has such a field.
+        return {
+            **super().get_serializer_context(),
+            **read_only_context(self.output_serializer_class, lambda: self.fetch(**self.kwargs)),
+        }
+
+
+class RetrieveMixin(DetailView):
     def get(self, request: Request, **kwargs: Any) -> Response:
         return self.render(self.fetch(**kwargs))
 

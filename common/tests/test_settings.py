@@ -212,7 +212,7 @@ module = importlib.import_module(sys.argv[1])
 frozen = gc.get_freeze_count()
 answer = Client().get("/healthz")
 print(json.dumps({
-    "handler": type(module.application).__name__,
+    "handler": [type(module.application).__name__, type(module.application.app).__name__],
     "frozen": frozen,
     "status": answer.status_code,
 }))
@@ -223,12 +223,13 @@ print(json.dumps({
 def test_a_worker_freezes_what_it_loaded_before_its_first_request(
     tmp_path, module, service, directory
 ):
-    """Each wsgi.py goes through common.wsgi: its development files are made, and the
-    objects loaded at start-up are out of the collector's reach, yet it serves."""
+    """Each wsgi.py goes through common.wsgi: its development files are made, chunked
+    bodies are read, and the objects loaded at start-up are out of the collector's
+    reach, yet it serves."""
     done = _python_in(directory, tmp_path, _LOAD_WSGI, f"{service}.wsgi")
     assert done.returncode == 0, done.stderr
     loaded = json.loads(done.stdout.splitlines()[-1])
-    assert loaded["handler"] == "WSGIHandler"
+    assert loaded["handler"] == ["ChunkedBodies", "WSGIHandler"]  # chunked bodies read
     assert loaded["frozen"] > 50_000  # Django and the service's apps
     assert loaded["status"] == 200
     assert (tmp_path / service / "secret_key").exists()

@@ -35,6 +35,12 @@ def order_get(*, order_id: uuid.UUID) -> Order:
     return order
 
 
+def order_item_get(*, order_id: uuid.UUID, item_id: uuid.UUID) -> OrderItem:
+    """The line ``item_id`` of the order ``order_id``. Raises common.errors.NotFound
+    when that order has no such line."""
+    return get_or_not_found(OrderItem.objects, pk=item_id, order_id=order_id)
+
+
 def client_snapshot_or_none(*, client_id: uuid.UUID) -> ClientSnapshot | None:
     """The copy of this client, or None (one compiled read)."""
     found = _CLIENT(client_id)

@@ -152,6 +152,9 @@ class OrderItemDetailView(PatchMixin, DestroyMixin):
     serializer_class = InputSerializer
     output_serializer_class = OrderItemOutputSerializer
 
+    def fetch(self, *, pk: uuid.UUID, iid: uuid.UUID) -> OrderItem:
+        return selectors.order_item_get(order_id=pk, item_id=iid)
+
     def update(
         self,
         *,
@@ -179,8 +182,12 @@ class OrderFinishView(GenericAPIView):
     permission_classes = [HasPermission(CHANGE)]
     serializer_class = NoBody
 
+    class InputSerializer(RequestBodySerializer):
+        pass  # takes no field, so any field sent is refused as unknown
+
     @extend_schema(request=None, responses={200: OrderOutputSerializer}, tags=["orders"])
     def post(self, request: Request, pk: uuid.UUID) -> Response:
+        self.InputSerializer(data=request.data).is_valid(raise_exception=True)
         order = services.order_finish(
             order_id=pk, actor=actor_of(request.user), expected_version=expected_version(request)
         )

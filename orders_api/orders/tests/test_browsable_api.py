@@ -21,18 +21,6 @@ def _ready_without_a_broker(settings):
     settings.READINESS_CHECKS = ["common.health.database_check"]
 
 
-@pytest.fixture
-def order(admin_api):
-    client, product = ClientSnapshotFactory(), ProductSnapshotFactory()
-    created = admin_api.post(
-        ORDERS,
-        {"client_id": str(client.pk), "items": [{"product_id": str(product.pk), "quantity": 2}]},
-        format="json",
-    )
-    assert created.status_code == 201
-    return created.json()
-
-
 def test_every_url_renders_as_html_for_a_signed_in_person(admin_signed_in, order):
     browser = admin_signed_in(is_superuser=True)
     order_id = {"pk": order["id"]}

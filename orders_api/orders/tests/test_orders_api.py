@@ -57,13 +57,15 @@ def test_create_copies_client_address_and_product_prices(admin_api):
     assert [item["total"] for item in created["items"]] == ["139.93", "0.30"]
 
 
-def test_a_price_in_the_request_is_ignored(admin_api):
+def test_a_price_in_the_request_is_refused_never_taken(admin_api):
     client, product = ClientSnapshotFactory(), ProductSnapshotFactory(price=Decimal("33.33"))
-    body = {
-        "client_id": str(client.pk),
-        "items": [{"product_id": str(product.pk), "quantity": 3, "unit_price": "0.01"}],
-    }
+    item = {"product_id": str(product.pk), "quantity": 3}
+    body = {"client_id": str(client.pk), "items": [{**item, "unit_price": "0.01"}]}
     response = admin_api.post(ORDERS, body, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"items.0.unit_price": ["Unknown field."]}
+    assert not Order.objects.exists()
+    response = admin_api.post(ORDERS, {**body, "items": [item]}, format="json")
     assert response.json()["items"][0]["unit_price"] == "33.33"
     assert response.json()["total"] == "99.99"
 

@@ -24,13 +24,15 @@ def test_me_shows_and_edits_your_own_profile(client_with):
     assert response.status_code == 200
     assert response.json()["username"] == client.user.username
     assert response["ETag"] == f'"{client.user.version}"'
-    changed = client.patch(
+    refused = client.patch(
         "/api/v1/users/me", {"first_name": "Bia", "is_superuser": True}, format="json"
     )
+    assert (refused.status_code, list(refused.json()["errors"])) == (400, ["is_superuser"])
+    client.user.refresh_from_db()
+    assert (client.user.first_name, client.user.is_superuser) == ("Ana", False)  # not yours
+    changed = client.patch("/api/v1/users/me", {"first_name": "Bia"}, format="json")
     assert changed.status_code == 200
     assert changed.json()["first_name"] == "Bia"
-    client.user.refresh_from_db()
-    assert client.user.is_superuser is False  # not yours to change
 
 
 def test_me_honours_if_match(client_with):

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from common import jwt_keys
 from common.actors import actor_of
 from common.idempotency import idempotent_create
-from common.serializers import RequestBodySerializer
+from common.serializers import RequestBodySerializer, read_only_context
 from common.versioning import expected_version
 from common.views import render
 from users import selectors, services
@@ -161,7 +161,12 @@ class MeView(APIView):
 
     @extend_schema(request=InputSerializer, responses={200: UserOutputSerializer}, tags=["me"])
     def patch(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.InputSerializer(
+            data=request.data,
+            context=read_only_context(
+                UserOutputSerializer, lambda: selectors.user_get(user_id=request.user.id)
+            ),
+        )
         serializer.is_valid(raise_exception=True)
         user = services.user_profile_update(
             actor=actor_of(request.user),
