@@ -38,6 +38,11 @@ from orders.models import (
 
 NOT_ARRIVED = "its copy may not have arrived here yet; try again in a moment"
 
+# The most lines one order holds, at creation and after every add: each change
+# stores and publishes the whole order, so an unbounded one would make every
+# later add slower and every event bigger.
+MAX_ITEMS_PER_ORDER = 500
+
 
 @dataclass(frozen=True)
 class ItemRequest:
@@ -93,6 +98,17 @@ def _item(order: Order, product: ProductSnapshot, quantity: int) -> OrderItem:
     )
 
 
+def _ensure_item_count_allowed(count: int) -> None:
+    """Raises DomainError (``too_many_items``, 409, with ``max_items``) when an order
+    would hold ``count`` items, past ``MAX_ITEMS_PER_ORDER``."""
+    if count > MAX_ITEMS_PER_ORDER:
+        raise DomainError(
+            gettext("An order holds at most %(max)s items.") % {"max": MAX_ITEMS_PER_ORDER},
+            code=OrderErrorCode.TOO_MANY_ITEMS,
+            extra={"max_items": MAX_ITEMS_PER_ORDER},
+        )
+
+
 def _recompute_total(order: Order) -> None:
     order.total = sum((item.total for item in order.items.all()), Decimal("0.00"))
 
@@ -133,8 +149,13 @@ def order_create(
     notes: str = "",
     shipping_address_id: uuid.UUID | None = None,
 ) -> Order:
-    """Places an open order from the local copies. Publishes one ``orders.order.created``."""
+    """Places an open order from the local copies. Publishes one ``orders.order.created``.
+
+    Raises InvalidReference (422) for an unknown or inactive client, product or
+    address, and DomainError (``too_many_items``) past ``MAX_ITEMS_PER_ORDER`` lines.
+    """
     items = list(items)
+    _ensure_item_count_allowed(len(items))
     client = _active_client(client_id)
     products = _products(items, "items.{index}.product_id")
     address = _shipping_address(client, shipping_address_id)
@@ -203,12 +224,20 @@ def order_item_add(
     quantity: int,
     expected_version: int | None = None,
 ) -> OrderItem:
-    """Adds a line at the product copy's current price. Publishes one ``updated``."""
+    """Adds a line at the product copy's current price. Publishes one ``updated``.
+
+    Raises DomainError (``order_not_open``) unless the order is open, InvalidReference
+    for an unknown or inactive product, and DomainError (``too_many_items``) when
+    the order already holds ``MAX_ITEMS_PER_ORDER`` lines.
+    """
     order = _lock_open_order(order_id, expected_version)
     product = _products([ItemRequest(product_id, quantity)], "product_id")[product_id]
     item = _item(order, product, quantity)
     item.save()
-    prefetch_related_objects([order], "items")  # read once, for the total and the event
+    prefetch_related_objects([order], "items")  # read once, for the count, total and event
+    # Counted with the new line, under the order's lock: concurrent adds take turns,
+    # and a refusal rolls the line back.
+    _ensure_item_count_allowed(len(order.items.all()))
     _recompute_total(order)
     order.save()
     return item

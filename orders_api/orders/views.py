@@ -66,7 +66,9 @@ class OrderListView(GenericAPIView):
 
     class InputSerializer(RequestBodySerializer):
         client_id = serializers.UUIDField()
-        items = ItemInputSerializer(many=True, allow_empty=True, max_length=500)
+        items = ItemInputSerializer(
+            many=True, allow_empty=True, max_length=services.MAX_ITEMS_PER_ORDER
+        )
         notes = serializers.CharField(required=False, allow_blank=True, max_length=2000)
         shipping_address_id = serializers.UUIDField(required=False, allow_null=True)
 
