@@ -135,9 +135,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "common.pagination.LimitOffsetPagination",
     "DEFAULT_FILTER_BACKENDS": [
+        "common.filters.SearchLimits",  # first: a refused ?search= runs no other filter
         "common.filters.FilterBackend",  # django-filter's, without a form when no filter is named
         "rest_framework.filters.SearchFilter",
-        "rest_framework.filters.OrderingFilter",
+        "common.filters.OrderingFilter",  # DRF's, refusing an unknown field
     ],
     "DEFAULT_RENDERER_CLASSES": [
         "common.renderers.FastJSONRenderer",
