@@ -490,3 +490,13 @@ def hostile_query_failures(
             ):
                 failures.append(f"{shown}, not a 400 problem naming {param}")
     return failures
+
+
+def inline_scripts(page: str) -> list[str]:
+    """The script a page writes into itself (``<script>`` without ``src``, ``on...=``
+    attributes), which the Content-Security-Policy does not let run; JSON data blocks
+    are not scripts."""
+    import re
+
+    tags = re.findall(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", page, re.I)
+    return tags + re.findall(r"<[^>]+\son[a-z]+\s*=", page, re.I)
