@@ -12,13 +12,15 @@ from common.auth import TokenUser
 
 @dataclass(frozen=True)
 class Actor:
-    """``id`` and ``username`` are what services record; ``is_superuser`` and
-    ``permissions`` (the effective codes) are what users_api decides with."""
+    """``id`` and ``username`` are what services record; ``is_superuser``,
+    ``is_staff`` and ``permissions`` (the effective codes) are what users_api
+    decides with."""
 
     id: str
     username: str
     is_superuser: bool = False
     permissions: frozenset[str] = frozenset()
+    is_staff: bool = False
 
 
 def actor_of(user: Any) -> Actor:
@@ -34,10 +36,12 @@ def actor_of(user: Any) -> Actor:
             username=user.username,
             is_superuser=bool(user.is_superuser),
             permissions=user.permissions,
+            is_staff=bool(user.is_staff),
         )
     return Actor(
         id=str(user.pk),
         username=user.get_username(),
         is_superuser=user.is_active and user.is_superuser,
         permissions=account_permissions(user),
+        is_staff=user.is_active and user.is_staff,
     )

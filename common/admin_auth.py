@@ -271,18 +271,24 @@ class UsersApiBackend(BaseBackend):
         return any(code.startswith(f"{app_label}.") for code in self.get_all_permissions(user_obj))
 
 
+def session_end_set(sender: Any, request: HttpRequest, **kwargs: Any) -> None:
+    """``user_logged_in`` receiver: every sign-in's session (users_api's own admin's too)
+    ends ``ADMIN_SESSION_MAX_AGE`` seconds later whatever happens in between, rather
+    than after Django's two weeks."""
+    request.session.set_expiry(timezone.now() + timedelta(seconds=settings.ADMIN_SESSION_MAX_AGE))
+
+
 def remember_codes(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
     """``user_logged_in`` receiver: keeps a users_api sign-in's codes, users_api user id
-    and token issue time in the session, which ends ``ADMIN_SESSION_MAX_AGE`` seconds later
-    unless the user is revoked in between. A sign-in by another backend (users_api's own
-    admin) keeps the second it happened, the issue time of the session."""
+    and token issue time in the session, which a revocation of the user ends early. A
+    sign-in by another backend (users_api's own admin) keeps the second it happened, the
+    issue time of the session."""
     request.session[SESSION_ISSUED_AT_KEY] = getattr(user, _ISSUED_AT_ATTR, int(time.time()))
     codes = getattr(user, _CODES_ATTR, None)
     if codes is None:  # signed in by another backend (users_api's own admin, tests)
         return
     request.session[SESSION_CODES_KEY] = sorted(codes)
     request.session[SESSION_USER_ID_KEY] = getattr(user, _USER_ID_ATTR)
-    request.session.set_expiry(timezone.now() + timedelta(seconds=settings.ADMIN_SESSION_MAX_AGE))
 
 
 class SessionPermissionsMiddleware:

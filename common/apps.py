@@ -17,5 +17,6 @@ class CommonConfig(AppConfig):
             tracing,
         )
 
+        user_logged_in.connect(admin_auth.session_end_set, dispatch_uid="common.session_end_set")
         user_logged_in.connect(admin_auth.remember_codes, dispatch_uid="common.remember_codes")
         tracing.setup(service=settings.SERVICE_NAME)

@@ -20,12 +20,14 @@ import ipaddress
 import logging
 import os
 import shutil
+import socket
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR") and os.environ.get("METRICS_PORT", "0") not in {
     "",
@@ -50,10 +52,11 @@ from prometheus_client import (
     Gauge,
     Histogram,
     generate_latest,
+    make_wsgi_app,
     multiprocess,
-    start_http_server,
 )
 from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.exposition import ThreadingWSGIServer
 from prometheus_client.registry import Collector
 
 from common.errors import handler404, problem_response
@@ -342,11 +345,42 @@ def _read_queue_depth(queue: str, timeout: float) -> int:
         return channel.queue_declare(queue=queue, passive=True).message_count
 
 
+def metrics_app(registry: CollectorRegistry) -> Callable[..., Any]:
+    """prometheus-client's WSGI app of ``registry``, answering only METRICS_ALLOWED_CIDRS
+    (anyone else gets a 404), as an API's ``/metrics`` does."""
+    metrics = make_wsgi_app(registry)
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if not _allowed(environ.get("REMOTE_ADDR", "")):
+            start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
+            return [b"Not Found\n"]
+        return metrics(environ, start_response)
+
+    return app
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Scrapes are not logged: one a few seconds would drown the process's log."""
+
+
+def metrics_server(port: int, address: str) -> WSGIServer:
+    """Starts serving this process's metrics (and its forked children's) on
+    ``address:port`` (0: any free port) on a daemon thread; returns the server."""
+    family = socket.getaddrinfo(address, port, type=socket.SOCK_STREAM)[0][0]
+    server_class = type("MetricsServer", (ThreadingWSGIServer,), {"address_family": family})
+    server = make_server(
+        address, port, metrics_app(_process_registry()), server_class, handler_class=_QuietHandler
+    )
+    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
+    return server
+
+
 def serve(port: int, address: str) -> None:
-    """Serves this process's metrics (and its forked children's) on ``address:port``."""
+    """``metrics_server`` on ``address:port``; nothing when ``port`` is 0."""
     if port <= 0:
         return
-    start_http_server(port, addr=address, registry=_process_registry())
+    metrics_server(port, address)
     logger.info("metrics on http://%s:%s/metrics", address, port)
 
 

@@ -446,3 +446,120 @@ def walk_as_html(
             response = browser.options(path, **HTML)
             answers[f"OPTIONS {path}"] = (response.status_code, response.get("Content-Type", ""))
     return answers
+
+
+#: Query strings every list is fed (issue #35): each refused with a 400 where the list
+#: takes the parameter, and nothing ever answers a 5xx. Filters get their own, by type.
+SEARCH_PROBES = (
+    "search=" + "+".join(f"t{n}" for n in range(1000)),
+    "search=" + "x" * 10_000,
+    "search=" + ",".join("ab" for _ in range(80)),
+)
+ORDERING_PROBES = ("ordering=nope", "ordering=-nope", "ordering=created_at,nope")
+PAGE_PROBES = (
+    "limit=-1",
+    "limit=0",
+    "limit=abc",
+    "limit=1.5",
+    "offset=abc",
+    "offset=-5",
+    "offset=" + "9" * 30,
+)
+
+
+def _filter_probe(name: str, list_filter: Any) -> str | None:
+    """A value of the wrong type for ``list_filter``; None for text, which takes any."""
+    import django_filters
+
+    by_type = [
+        (django_filters.BooleanFilter, "maybe"),
+        (django_filters.UUIDFilter, "not-a-uuid"),
+        (django_filters.NumberFilter, "lots"),
+        (django_filters.IsoDateTimeFilter, "garbage"),
+        (django_filters.ChoiceFilter, "alien"),
+        (django_filters.CharFilter, None),
+    ]
+    for filter_class, value in by_type:
+        if isinstance(list_filter, filter_class):
+            return None if value is None else f"{name}={value}"
+    pytest.fail(f"no wrong-type probe for the filter {name} ({type(list_filter).__name__})")
+
+
+def list_probes(route: str, kwargs: dict[str, Any]) -> list[tuple[str, bool]]:
+    """(query string, refused) for the list at ``route``: ``refused`` when its view
+    takes the parameter, so a 400 is due; otherwise anything but a 5xx will do."""
+    from django.urls import resolve
+    from django_filters.rest_framework import DjangoFilterBackend
+    from rest_framework.filters import OrderingFilter
+
+    from common.filters import SearchLimits
+
+    view = resolve(f"/api/v1/{route_path(route, kwargs)}").func.view_class(kwargs=kwargs)
+    backends = list(view.filter_backends)
+    probes = [(query, True) for query in PAGE_PROBES]
+    searched = any(issubclass(backend, SearchLimits) for backend in backends)
+    probes += [(query, searched) for query in SEARCH_PROBES]
+    ordered = any(issubclass(backend, OrderingFilter) for backend in backends)
+    probes += [(query, ordered) for query in ORDERING_PROBES]
+    for backend in backends:
+        if issubclass(backend, DjangoFilterBackend):
+            filterset = backend().get_filterset_class(view, view.get_queryset())
+            for name, list_filter in (filterset.base_filters if filterset else {}).items():
+                probe = _filter_probe(name, list_filter)
+                probes += [(probe, True)] if probe else [(f"{name}={'x' * 10_000}", False)]
+    return probes
+
+
+def route_path(route: str, kwargs: dict[str, Any]) -> str:
+    """``route`` (``clients/<uuid:pk>/addresses/``) with its converters' values."""
+    import re
+
+    return re.sub(r"<(?:\w+:)?(\w+)>", lambda match: str(kwargs[match.group(1)]), route)
+
+
+def list_routes(not_lists: set[str]) -> list[str]:
+    """Every route under api/v1/ that answers GET, but ``not_lists``: a new list is in."""
+    return [route for route, methods in api_routes() if "get" in methods and route not in not_lists]
+
+
+def hostile_query_failures(
+    client: Any, *, not_lists: set[str], kwargs: dict[str, Any] | None = None
+) -> list[str]:
+    """Feeds every list of the service (``list_routes``) its ``list_probes`` as
+    ``client``; returns what went wrong, one line each (empty: all well).
+
+    A list must answer a page when asked plainly; a probe it takes must be a 400
+    problem naming the parameter in ``errors``; no probe may answer a 5xx.
+    ``kwargs`` gives the values of nested lists' converters.
+    """
+    kwargs = kwargs or {}
+    failures = []
+    for route in list_routes(not_lists):
+        url = f"/api/v1/{route_path(route, kwargs)}"
+        plain = client.get(url)
+        if plain.status_code != 200 or "results" not in plain.json():
+            failures.append(f"{url}: {plain.status_code}, not a page (a list? else in not_lists)")
+            continue
+        for query, refused in list_probes(route, kwargs):
+            response = client.get(f"{url}?{query}")
+            param = query.split("=", 1)[0]
+            shown = f"{url}?{query[:40]}: {response.status_code}"
+            if response.status_code >= 500:
+                failures.append(f"{shown}, a server error")
+            elif refused and (
+                response.status_code != 400
+                or response["Content-Type"] != "application/problem+json"
+                or param not in response.json().get("errors", {})
+            ):
+                failures.append(f"{shown}, not a 400 problem naming {param}")
+    return failures
+
+
+def inline_scripts(page: str) -> list[str]:
+    """The script a page writes into itself (``<script>`` without ``src``, ``on...=``
+    attributes), which the Content-Security-Policy does not let run; JSON data blocks
+    are not scripts."""
+    import re
+
+    tags = re.findall(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", page, re.I)
+    return tags + re.findall(r"<[^>]+\son[a-z]+\s*=", page, re.I)

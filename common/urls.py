@@ -8,7 +8,7 @@ A service's root urlconf is two lines::
 
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from common.api_root import ApiRootView
 from common.health import HealthView, ReadyView
@@ -20,9 +20,11 @@ handler404 = "common.errors.handler404"
 handler500 = "common.errors.handler500"
 
 
-class DocsView(SpectacularSwaggerView):
+class DocsView(SpectacularSwaggerSplitView):
     """Swagger UI, on GET only: its one renderer is the page's template, which has
-    nothing to show for OPTIONS (that answered 500); other methods get 405."""
+    nothing to show for OPTIONS (that answered 500); other methods get 405. The
+    page's start-up script is served as a file of its own (``?script``), which the
+    Content-Security-Policy lets run, rather than written into the page."""
 
     http_method_names = ["get", "head"]
 

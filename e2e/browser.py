@@ -54,6 +54,8 @@ def start_chromium(profile: Path, *, language: str = "pt-BR") -> webdriver.Chrom
     options.add_argument(f"--user-data-dir={profile}")
     options.add_argument(f"--lang={language}")
     options.add_experimental_option("prefs", {"intl.accept_languages": language})
+    # The console, where Chromium reports what the Content-Security-Policy refused.
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     # An explicit driver path: Selenium Manager must not try to download one.
     driver = webdriver.Chrome(
         service=DriverService(executable_path=str(CHROMEDRIVER)), options=options
@@ -107,6 +109,17 @@ def sign_in(browser, url, username, password, next_path="/admin/"):
 
 def sign_out(browser):
     submit(browser, browser.find_element(By.CSS_SELECTOR, "#logout-form button"))
+
+
+def csp_violations(browser):
+    """What the Content-Security-Policy refused since the last call, as Chromium's console
+    says it ("Refused to execute inline script because it violates the following Content
+    Security Policy directive ..."); reading empties the console's buffer."""
+    return [
+        entry["message"]
+        for entry in browser.get_log("browser")
+        if "Content Security Policy" in entry["message"]
+    ]
 
 
 def shot(browser, name, *, readme=None):

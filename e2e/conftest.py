@@ -24,7 +24,7 @@ from common import embedded_broker
 from common.events import topology
 from common.ports import SERVICE_PORTS, free_port
 from common.testing import unavailable
-from e2e.browser import start_chromium
+from e2e.browser import csp_violations, start_chromium
 from scripts import harness
 
 ADMIN_PASSWORD = "E2e-Admin-Pass-2026"
@@ -321,6 +321,23 @@ def products_api(
         broker_url,
         tmp_path_factory.mktemp("products-logs"),
     )
+
+
+@pytest.fixture(autouse=True)
+def _no_csp_violations(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every page a browser test opens runs under its Content-Security-Policy: anything
+    the policy refused meanwhile fails the test."""
+    # Asked for here, so that the browsers outlive this check.
+    drivers = [
+        request.getfixturevalue(name)
+        for name in ("browser", "english_browser")
+        if name in request.fixturenames
+    ]
+    for driver in drivers:
+        csp_violations(driver)  # an earlier test's, already judged
+    yield
+    for driver in drivers:
+        assert csp_violations(driver) == []
 
 
 # Session scope, so that a missing Chromium is found before the services start.

@@ -14,9 +14,9 @@ from types import SimpleNamespace
 import pytest
 import requests
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from e2e.browser import shot, sign_in, sign_out, submit, token
+from e2e.browser import csp_violations, shot, sign_in, sign_out, submit, token
 from e2e.conftest import ADMIN_PASSWORD
 
 
@@ -235,3 +235,20 @@ def test_orders_api(browser, orders_api, seeded):
     shown = browser.find_element(By.CSS_SELECTOR, ".response-info").text
     assert '"total": "26.70"' in shown and '"client_name": "Armazém Boa Vista"' in shown
     shot(browser, "browsable-order-created")
+
+
+def test_swagger_ui_runs_under_the_content_security_policy(browser, users_api):
+    browser.get(f"{users_api.url}/api/docs/")
+    WebDriverWait(browser, 30).until(
+        lambda browser: browser.find_elements(By.CSS_SELECTOR, ".opblock-summary-path")
+    )
+    paths = {e.text for e in browser.find_elements(By.CSS_SELECTOR, ".opblock-summary-path")}
+    assert "/api/v1/users/" in paths
+    assert csp_violations(browser) == []
+    # The console is where refusals show: an image from elsewhere is one.
+    browser.execute_script(
+        "const image = document.createElement('img');"
+        "image.src = 'http://images.example.invalid/x.png';"
+        "document.body.appendChild(image);"
+    )
+    WebDriverWait(browser, 10).until(csp_violations)

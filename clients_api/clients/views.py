@@ -18,7 +18,7 @@ from clients.models import Address, Client
 from clients.serializers import AddressOutputSerializer, ClientOutputSerializer
 from common.actors import Actor, actor_of
 from common.auth import model_permissions
-from common.filters import FilterBackend
+from common.filters import FilterBackend, FilterSet, OrderingFilter, SearchLimits
 from common.idempotency import idempotent_create
 from common.pagination import paginated
 from common.search import SEARCH
@@ -28,7 +28,7 @@ from common.views import DestroyMixin, RetrieveMixin, UpdateMixin, render
 # --- clients --------------------------------------------------------------------------
 
 
-class ClientFilter(django_filters.FilterSet):
+class ClientFilter(FilterSet):
     city = django_filters.CharFilter(
         field_name="addresses__city",
         lookup_expr="iexact",
@@ -76,9 +76,10 @@ class ClientUpdateSerializer(ClientInputSerializer):
 class ClientListView(GenericAPIView):
     permission_classes = [model_permissions("clients.client", methods=("GET", "POST"))]
     filter_backends = [
+        SearchLimits,
         FilterBackend,
         ClientSearchFilter,
-        filters.OrderingFilter,
+        OrderingFilter,
     ]
     filterset_class = ClientFilter
     search_fields = [SEARCH]

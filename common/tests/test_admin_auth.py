@@ -159,3 +159,11 @@ def test_fake_users_api_is_a_real_http_server():
     fake = FakeUsersApi()
     fake.stop()
     fake.stop()  # stopping twice is harmless (the fixture stops what a test stopped)
+
+
+def test_an_admin_session_ends_admin_session_hours_after_signing_in(users_api, settings):
+    settings.ADMIN_SESSION_MAX_AGE = 3 * 3600
+    users_api.add("ana", PASSWORD)
+    response = _sign_in_page("203.0.113.9")
+    assert response.status_code == 302
+    assert 3 * 3600 - 5 <= response.cookies[settings.SESSION_COOKIE_NAME]["max-age"] <= 3 * 3600

@@ -176,6 +176,56 @@ def test_metrics_answer_scrapes_by_address_whatever_the_host_header(api_client):
     assert refused["Content-Type"] == "application/problem+json"
 
 
+@pytest.fixture
+def sidecar_metrics():
+    """A relay's, worker's or scheduler's metrics server on a free loopback port; its URL."""
+    server = metrics.metrics_server(0, "127.0.0.1")
+    yield f"http://127.0.0.1:{server.server_port}/metrics"
+    server.shutdown()
+    server.server_close()
+
+
+def test_sidecar_metrics_honour_the_allowed_cidrs(sidecar_metrics, settings):
+    import ipaddress
+    import urllib.error
+    import urllib.request
+
+    metrics.events_published.labels(service="common_tests", type="widgets.probe").inc()
+    with urllib.request.urlopen(sidecar_metrics, timeout=5) as answer:  # noqa: S310 - loopback
+        assert answer.status == 200
+        assert b"events_published_total" in answer.read()
+    settings.METRICS_ALLOWED_NETWORKS = [ipaddress.ip_network("10.0.0.0/8")]
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(sidecar_metrics, timeout=5)  # noqa: S310 - loopback
+    assert refused.value.code == 404
+    assert b"events_published" not in refused.value.read()
+
+
+@pytest.mark.parametrize(
+    ("address", "allowed"),
+    [
+        ("127.0.0.1", True),
+        ("::1", True),
+        ("::ffff:127.0.0.1", True),
+        ("203.0.113.7", False),
+        ("", False),
+        ("not-an-address", False),
+    ],
+)
+def test_the_sidecar_app_answers_by_peer_address(address, allowed):
+    answers = []
+    app = metrics.metrics_app(REGISTRY)
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/metrics",
+        "QUERY_STRING": "",
+        "REMOTE_ADDR": address,
+    }
+    body = b"".join(app(environ, lambda status, headers: answers.append(status)))
+    assert answers[0].startswith("200" if allowed else "404")
+    assert (b"http_requests" in body) is allowed
+
+
 def test_bad_allowed_cidrs_are_refused_at_start(monkeypatch):
     from django.core.exceptions import ImproperlyConfigured
 

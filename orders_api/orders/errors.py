@@ -15,6 +15,9 @@ class OrderErrorCode(StrEnum):
     ORDER_EMPTY = "order_empty"
     INSUFFICIENT_STOCK = "insufficient_stock"
     ORDER_NOT_CANCELLABLE = "order_not_cancellable"
+    TOO_MANY_ITEMS = "too_many_items"
+    CLIENT_INACTIVE = "client_inactive"
+    PRODUCT_INACTIVE = "product_inactive"
 
 
 class InvalidReference(Unprocessable):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Max, prefetch_related_objects
+from django.db.models import Exists, Max, OuterRef, prefetch_related_objects
 from django.utils.translation import gettext
 
 from common.actors import Actor
@@ -37,6 +37,11 @@ from orders.models import (
 )
 
 NOT_ARRIVED = "its copy may not have arrived here yet; try again in a moment"
+
+# The most lines one order holds, at creation and after every add: each change
+# stores and publishes the whole order, so an unbounded one would make every
+# later add slower and every event bigger.
+MAX_ITEMS_PER_ORDER = 500
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,17 @@ def _item(order: Order, product: ProductSnapshot, quantity: int) -> OrderItem:
     )
 
 
+def _ensure_item_count_allowed(count: int) -> None:
+    """Raises DomainError (``too_many_items``, 409, with ``max_items``) when an order
+    would hold ``count`` items, past ``MAX_ITEMS_PER_ORDER``."""
+    if count > MAX_ITEMS_PER_ORDER:
+        raise DomainError(
+            gettext("An order holds at most %(max)s items.") % {"max": MAX_ITEMS_PER_ORDER},
+            code=OrderErrorCode.TOO_MANY_ITEMS,
+            extra={"max_items": MAX_ITEMS_PER_ORDER},
+        )
+
+
 def _recompute_total(order: Order) -> None:
     order.total = sum((item.total for item in order.items.all()), Decimal("0.00"))
 
@@ -133,8 +149,13 @@ def order_create(
     notes: str = "",
     shipping_address_id: uuid.UUID | None = None,
 ) -> Order:
-    """Places an open order from the local copies. Publishes one ``orders.order.created``."""
+    """Places an open order from the local copies. Publishes one ``orders.order.created``.
+
+    Raises InvalidReference (422) for an unknown or inactive client, product or
+    address, and DomainError (``too_many_items``) past ``MAX_ITEMS_PER_ORDER`` lines.
+    """
     items = list(items)
+    _ensure_item_count_allowed(len(items))
     client = _active_client(client_id)
     products = _products(items, "items.{index}.product_id")
     address = _shipping_address(client, shipping_address_id)
@@ -160,6 +181,11 @@ def order_create(
 
 def _lock_open_order(order_id: uuid.UUID, expected_version: int | None) -> Order:
     order = lock(Order, order_id, expected_version=expected_version)
+    _ensure_open(order)
+    return order
+
+
+def _ensure_open(order: Order) -> None:
     if order.status != Order.Status.OPEN:
         raise DomainError(
             gettext("Order #%(number)s is %(status)s; only open orders change.")
@@ -167,7 +193,6 @@ def _lock_open_order(order_id: uuid.UUID, expected_version: int | None) -> Order
             code=OrderErrorCode.ORDER_NOT_OPEN,
             extra={"order_status": order.status},
         )
-    return order
 
 
 @transaction.atomic
@@ -203,12 +228,20 @@ def order_item_add(
     quantity: int,
     expected_version: int | None = None,
 ) -> OrderItem:
-    """Adds a line at the product copy's current price. Publishes one ``updated``."""
+    """Adds a line at the product copy's current price. Publishes one ``updated``.
+
+    Raises DomainError (``order_not_open``) unless the order is open, InvalidReference
+    for an unknown or inactive product, and DomainError (``too_many_items``) when
+    the order already holds ``MAX_ITEMS_PER_ORDER`` lines.
+    """
     order = _lock_open_order(order_id, expected_version)
     product = _products([ItemRequest(product_id, quantity)], "product_id")[product_id]
     item = _item(order, product, quantity)
     item.save()
-    prefetch_related_objects([order], "items")  # read once, for the total and the event
+    prefetch_related_objects([order], "items")  # read once, for the count, total and event
+    # Counted with the new line, under the order's lock: concurrent adds take turns,
+    # and a refusal rolls the line back.
+    _ensure_item_count_allowed(len(order.items.all()))
     _recompute_total(order)
     order.save()
     return item
@@ -260,8 +293,14 @@ def order_item_remove(
 @transaction.atomic
 def order_finish(*, order_id: uuid.UUID, actor: Actor, expected_version: int | None) -> Order:
     """Closes an open order with at least one item. Publishes ``orders.order.finished``.
-    Returns the order with its items loaded."""
-    order = _lock_open_order(order_id, expected_version)
+    Returns the order with its items loaded.
+
+    Raises NotFound, PreconditionFailed, and DomainError (409): ``order_not_open``,
+    ``order_empty``, ``client_inactive`` or ``product_inactive`` (naming the
+    products) when a copy here says it was deactivated since the order was
+    placed (the order can still be cancelled), ``insufficient_stock``.
+    """
+    order = _lock_order_to_finish(order_id, expected_version)
     prefetch_related_objects([order], "items")  # read once, for the checks, event and caller
     if not order.items.all():
         raise DomainError(
@@ -269,7 +308,18 @@ def order_finish(*, order_id: uuid.UUID, actor: Actor, expected_version: int | N
             % {"number": order.number},
             code=OrderErrorCode.ORDER_EMPTY,
         )
-    _refuse_known_shortages(order)
+    if order.client_inactive:
+        raise DomainError(
+            gettext("The client of order #%(number)s has been deactivated; it cannot be finished.")
+            % {"number": order.number},
+            code=OrderErrorCode.CLIENT_INACTIVE,
+            extra={"client_id": str(order.client_id)},
+        )
+    copies = selectors.product_snapshots_by_id(
+        product_ids=[item.product_id for item in order.items.all()]
+    )
+    _refuse_inactive_products(order, copies)
+    _refuse_known_shortages(order, copies)
     order.status = Order.Status.FINISHED
     order.stock_status = Order.StockStatus.PENDING
     order.save()
@@ -277,7 +327,43 @@ def order_finish(*, order_id: uuid.UUID, actor: Actor, expected_version: int | N
     return order
 
 
-def _refuse_known_shortages(order: Order) -> None:
+def _lock_order_to_finish(order_id: uuid.UUID, expected_version: int | None) -> Order:
+    """``_lock_open_order`` whose one locking read also says whether the client's copy
+    here is inactive (``client_inactive``); a missing copy is not known to be."""
+    inactive = ClientSnapshot.objects.filter(pk=OuterRef("client_id"), is_active=False)
+    found = list(
+        Order.objects.select_for_update()
+        .filter(pk=order_id)
+        .annotate(client_inactive=Exists(inactive))
+        .order_by()
+    )
+    if not found:
+        raise NotFound("No order has this id.")
+    order = found[0]
+    check_version(order, expected_version)
+    _ensure_open(order)
+    return order
+
+
+def _refuse_inactive_products(order: Order, copies: dict[uuid.UUID, ProductSnapshot]) -> None:
+    """DomainError (``product_inactive``, naming them) when a product's copy says it was
+    deactivated: finishing would take stock from a product no longer sold."""
+    inactive = sorted(
+        {(str(copy.pk), copy.sku) for copy in copies.values() if not copy.is_active},
+        key=lambda product: product[1],
+    )
+    if inactive:
+        raise DomainError(
+            gettext(
+                "Products %(skus)s have been deactivated; order #%(number)s cannot be finished."
+            )
+            % {"skus": ", ".join(sku for _id, sku in inactive), "number": order.number},
+            code=OrderErrorCode.PRODUCT_INACTIVE,
+            extra={"products": [{"product_id": pk, "sku": sku} for pk, sku in inactive]},
+        )
+
+
+def _refuse_known_shortages(order: Order, copies: dict[uuid.UUID, ProductSnapshot]) -> None:
     """The fast first check: the product copies already show too little stock.
 
     Only a hint — products_api decides when it takes the stock out.
@@ -285,7 +371,6 @@ def _refuse_known_shortages(order: Order) -> None:
     wanted: dict[uuid.UUID, int] = {}
     for item in order.items.all():
         wanted[item.product_id] = wanted.get(item.product_id, 0) + item.quantity
-    copies = selectors.product_snapshots_by_id(product_ids=wanted)
     short = [
         {
             "product_id": str(product_id),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import django_filters
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -16,7 +15,7 @@ from rest_framework.response import Response
 from common.actors import Actor, actor_of
 from common.auth import HasPermission, MethodPermission, model_permissions
 from common.browsable import ListWithBlankItem, NoBody
-from common.filters import UTCIsoDateTimeFilter, ValueOrLabelFilter
+from common.filters import FilterSet, UTCIsoDateTimeFilter, ValueOrLabelFilter
 from common.idempotency import idempotent_create
 from common.pagination import paginated
 from common.search import SEARCH
@@ -39,7 +38,7 @@ CHANGE = "orders.change_order"
 # --- orders ---------------------------------------------------------------------------
 
 
-class OrderFilter(django_filters.FilterSet):
+class OrderFilter(FilterSet):
     status = ValueOrLabelFilter(choices=Order.Status.choices)
     stock_status = ValueOrLabelFilter(choices=Order.StockStatus.choices)
     created_after = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
@@ -67,7 +66,9 @@ class OrderListView(GenericAPIView):
 
     class InputSerializer(RequestBodySerializer):
         client_id = serializers.UUIDField()
-        items = ItemInputSerializer(many=True, allow_empty=True, max_length=500)
+        items = ItemInputSerializer(
+            many=True, allow_empty=True, max_length=services.MAX_ITEMS_PER_ORDER
+        )
         notes = serializers.CharField(required=False, allow_blank=True, max_length=2000)
         shipping_address_id = serializers.UUIDField(required=False, allow_null=True)
 

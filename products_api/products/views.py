@@ -18,6 +18,7 @@ from common import projection
 from common.actors import Actor, actor_of
 from common.auth import MethodPermission, model_permissions
 from common.fields import LocalizedDecimalField
+from common.filters import BooleanFilter, FilterSet
 from common.idempotency import idempotent_create
 from common.pagination import paginated
 from common.search import SEARCH
@@ -29,10 +30,8 @@ from products.models import Product, StockMovement
 from products.serializers import MONEY, ProductOutputSerializer, StockMovementOutputSerializer
 
 
-class ProductFilter(django_filters.FilterSet):
-    low_stock = django_filters.BooleanFilter(
-        method="filter_low_stock", help_text="stock_quantity <= min_quantity"
-    )
+class ProductFilter(FilterSet):
+    low_stock = BooleanFilter(method="filter_low_stock", help_text="stock_quantity <= min_quantity")
     min_price = django_filters.NumberFilter(field_name="price", lookup_expr="gte")
     max_price = django_filters.NumberFilter(field_name="price", lookup_expr="lte")
 

@@ -3,7 +3,8 @@
 Every change goes through ``users.services`` with the signed-in account as the
 actor, so the admin refuses exactly what the API refuses: codes the actor does
 not hold (to grant or to remove), superuser and staff flags unless the actor is
-a superuser, a superuser's account unless the actor is one, deactivating
+a superuser, a superuser's account unless the actor is one, an account holding
+more than the actor (``services.user_ensure_manageable``), deactivating
 oneself, and setting another user's password unless the actor is a superuser.
 The services are called from ``save_model`` and ``delete_model``
 (``common.admin.ServiceWritesAdmin``): a refusal undoes the whole save and comes
@@ -28,7 +29,7 @@ from django.utils.translation import gettext_lazy as _
 
 from common.actors import Actor, actor_of
 from common.admin import ServiceWritesAdmin
-from common.errors import DomainError
+from common.errors import DomainError, Forbidden
 from common.search import SEARCH
 from users import services
 from users.models import Permission, Role, User
@@ -170,8 +171,10 @@ class UserAdmin(UsersServiceAdmin, DjangoUserAdmin):
         readonly = super().get_readonly_fields(request, obj)
         if obj is None or request.user.is_superuser:
             return readonly
-        if obj.is_superuser:
-            # Only a superuser changes a superuser: nothing to offer.
+        try:
+            services.user_ensure_manageable(actor=actor_of(request.user), user=obj)
+        except Forbidden:
+            # A superuser, or an account holding more than the actor: nothing to offer.
             return [*readonly, *(name for name in self._fieldset_names() if name != "password")]
         return [*readonly, *SUPERUSER_ONLY_FIELDS]
 

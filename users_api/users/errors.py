@@ -12,6 +12,7 @@ class UserErrorCode(StrEnum):
 
     SUPERUSER_REQUIRED = "superuser_required"
     GRANT_EXCEEDS_OWN_PERMISSIONS = "grant_exceeds_own_permissions"
+    MORE_PRIVILEGED_USER = "more_privileged_user"
     CANNOT_DEACTIVATE_SELF = "cannot_deactivate_self"
     INVALID_CREDENTIALS = "invalid_credentials"
     TOKEN_NOT_VALID = "token_not_valid"  # noqa: S105 - a problem code

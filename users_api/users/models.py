@@ -77,6 +77,14 @@ class UserManager(BaseUserManager["User"]):
         fields.update(is_staff=True, is_superuser=True, is_active=True)
         return self.create_user(username, email, password, **fields)
 
+    def get_by_natural_key(self, username: str | None) -> User:
+        """The user whose name is ``username`` in any case (names are unique that way):
+        the admin's login and ``createsuperuser`` look users up through here.
+
+        Raises User.DoesNotExist when there is none.
+        """
+        return self.get(username__iexact=username)
+
 
 class User(Searchable, AbstractBaseUser, VersionedModel):
     UNVERSIONED_FIELDS = frozenset({"last_login"})
@@ -135,6 +143,11 @@ class User(Searchable, AbstractBaseUser, VersionedModel):
         verbose_name_plural = _("users")
         ordering = ["username"]
         constraints = [
+            models.UniqueConstraint(
+                Lower("username"),
+                name="users_user_username_ci_unique",
+                violation_error_message=_("A user with this username already exists."),
+            ),
             models.UniqueConstraint(
                 Lower("email"),
                 name="users_user_email_ci_unique",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
+from typing import Any
 
-from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
 from common.selectors import get_or_not_found
 from users.models import Permission, Role, User
@@ -38,6 +40,19 @@ def user_effective_permission_codes(*, user: User) -> list[str]:
     for role in user.roles.all():
         codes.update(permission.code for permission in role.permissions.all())
     return sorted(codes)
+
+
+def user_codes_beyond(*, user: Any, codes: Iterable[str]) -> QuerySet[Permission]:
+    """The Permission rows ``user`` (a User, an id or an ``OuterRef``) holds, directly
+    or through a role, that are not among ``codes``."""
+    return Permission.objects.filter(Q(granted_users=user) | Q(roles__users=user)).exclude(
+        code__in=list(codes)
+    )
+
+
+def user_codes_beyond_list(*, user: User, codes: Iterable[str]) -> list[str]:
+    """The codes of ``user_codes_beyond``, sorted, each once."""
+    return sorted(set(user_codes_beyond(user=user, codes=codes).values_list("code", flat=True)))
 
 
 def role_list() -> QuerySet[Role]:

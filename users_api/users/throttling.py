@@ -199,5 +199,5 @@ class LoginGuard:
             return False
         since = timezone.now() - timedelta(days=settings.LOGIN_KNOWN_ADDRESS_DAYS)
         return LoginSession.objects.filter(
-            user__username=self.username, ip_address=self.address, created_at__gte=since
+            user__username__iexact=self.username, ip_address=self.address, created_at__gte=since
         ).exists()

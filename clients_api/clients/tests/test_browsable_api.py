@@ -10,7 +10,7 @@ from django.test import Client as Browser
 from clients.models import Client
 from clients.tests.factories import AddressFactory, ClientFactory
 from common.admin_auth import SESSION_USER_ID_KEY
-from common.testing import HTML, walk_as_html
+from common.testing import HTML, inline_scripts, walk_as_html
 
 pytestmark = pytest.mark.django_db
 
@@ -257,3 +257,19 @@ def test_the_schema_documents_bearer_tokens_and_json_bodies_only(api_client):
         for media_type in operation.get("requestBody", {}).get("content", {})
     }
     assert bodies == {"application/json"}
+
+
+def test_the_pages_carry_the_content_security_policy_and_need_no_more(admin_signed_in, settings):
+    address = AddressFactory()
+    browser = admin_signed_in(is_superuser=True)
+    for path in [
+        CLIENTS,
+        f"{CLIENTS}{address.client_id}/",
+        f"{CLIENTS}{address.client_id}/addresses/",
+        "/admin/clients/client/",
+        f"/admin/clients/client/{address.client_id}/change/",
+    ]:
+        page = browser.get(path, **HTML)
+        assert page.status_code == 200, path
+        assert page["Content-Security-Policy"] == settings.CONTENT_SECURITY_POLICY, path
+        assert inline_scripts(page.content.decode()) == [], path

@@ -26,12 +26,12 @@ def save_user(user: User) -> None:
     """Full validation, then save; a concurrent duplicate is still refused by the constraints.
 
     Raises ValidationError (keyed by field) for a bad value or a username or email
-    (case-insensitively) another user has.
+    another user has, compared case-insensitively (``ADMIN`` is taken when ``admin`` is).
     """
     save_unique(
         user,
         unique={
-            "username": "A user with this username already exists.",
+            "username__iexact": "A user with this username already exists.",
             "email__iexact": "A user with this email already exists.",
         },
         conflict=("username", "A user with this username or email already exists."),

@@ -121,14 +121,15 @@ def _issue_pair(user: User, session: LoginSession) -> TokenPair:
 def auth_login(*, username: str, password: str, ip_address: str, user_agent: str = "") -> TokenPair:
     """Checks the password and starts a login (a new refresh-token family).
 
-    ``ip_address`` is where the attempt comes from; failures are limited per
-    account and address and per account (``users.throttling.LoginGuard``).
+    ``username`` matches in any case (names are unique that way). ``ip_address`` is
+    where the attempt comes from; failures are limited per account and address and
+    per account (``users.throttling.LoginGuard``).
     Raises Throttled (429) past those limits, before checking the password, and
     InvalidCredentials for an unknown user, a wrong password or an inactive user.
     """
     guard = LoginGuard(username=username, address=ip_address)
     guard.check()
-    user = User.objects.filter(username=username).first()
+    user = User.objects.filter(username__iexact=username).first()
     if user is None:
         User().set_password(password)  # same work as a real check: no timing oracle
         raise InvalidCredentials()

@@ -1,8 +1,10 @@
 """Managing accounts: users, their roles and direct grants, roles, and the permission
 catalogue. Each use-case runs in one transaction.
 
-Nobody grants or removes a code they do not hold, and only a superuser touches the
-staff and superuser flags, a superuser's account, or another user's password.
+Nobody grants or removes a code they do not hold, nor manages an account holding
+more than they do (a code they lack, or staff access they have not); only a
+superuser touches the staff and superuser flags, a superuser's account, or
+another user's password.
 """
 
 from __future__ import annotations
@@ -13,11 +15,14 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext
 
 from common.actors import Actor
-from common.errors import DomainError, Forbidden
+from common.errors import DomainError, Forbidden, NotFound
 from common.permission_catalogue import CATALOGUE, service_of
 from common.services import lock, model_update
+from common.versioning import check_version
 from users import selectors
 from users.errors import UserErrorCode
 from users.models import Permission, Role, User
@@ -127,11 +132,58 @@ def user_create(
     return selectors.user_grants_load(user=user)
 
 
-def _ensure_may_manage(actor: Actor, user: User) -> None:
-    if user.is_superuser and not actor.is_superuser:
+def user_ensure_manageable(*, actor: Actor, user: User) -> None:
+    """Nobody manages (changes, renames, deactivates, regrants) an account more privileged
+    than their own: the API's use-cases and the admin's pages both ask here.
+
+    A superuser manages everyone, and a user their own account (what they may change
+    of it is limited by the other rules). Anyone else raises Forbidden
+    (``superuser_required``) for a superuser, (``more_privileged_user``) for a
+    staff member unless staff themselves, and (``more_privileged_user``, with
+    the codes in ``permissions``) for a user holding a code they lack.
+    """
+    if actor.is_superuser:
+        return
+    if user.is_superuser:
         raise Forbidden(
             "Only a superuser can change a superuser.", code=UserErrorCode.SUPERUSER_REQUIRED
         )
+    if str(user.pk) == str(actor.id):
+        return
+    if user.is_staff and not actor.is_staff:
+        raise Forbidden(
+            gettext("Only a staff member can change a staff member."),
+            code=UserErrorCode.MORE_PRIVILEGED_USER,
+        )
+    # A user read by _user_lock already says whether there are codes to name.
+    if not getattr(user, "holds_codes_beyond_actor", True):
+        return
+    beyond = selectors.user_codes_beyond_list(user=user, codes=actor.permissions)
+    if beyond:
+        raise Forbidden(
+            gettext("You can only change users whose permission codes you all hold yourself."),
+            code=UserErrorCode.MORE_PRIVILEGED_USER,
+            extra={"permissions": beyond},
+        )
+
+
+def _user_lock(actor: Actor, user_id: uuid.UUID, *, expected_version: int | None) -> User:
+    """``lock(User, ...)`` that also reads whether the user holds a code beyond the
+    actor's, so that ``user_ensure_manageable`` asks the database again only to
+    name them.
+
+    Raises NotFound for an unknown id and PreconditionFailed when
+    ``expected_version`` is not the user's.
+    """
+    users = User.objects.select_for_update().filter(pk=user_id).order_by()
+    if not actor.is_superuser:
+        beyond = selectors.user_codes_beyond(user=OuterRef("pk"), codes=actor.permissions)
+        users = users.annotate(holds_codes_beyond_actor=Exists(beyond))
+    user = next(iter(users), None)
+    if user is None:
+        raise NotFound("No user has this id.")
+    check_version(user, expected_version)
+    return user
 
 
 USER_MANAGED_FIELDS = frozenset(
@@ -149,7 +201,9 @@ def user_update(
 
     Raises NotFound for an unknown id, PreconditionFailed when ``expected_version``
     is not the user's, Forbidden (``superuser_required``) when a non-superuser
-    touches a superuser, ``is_superuser`` or ``is_staff``, DomainError
+    touches a superuser, ``is_superuser`` or ``is_staff``, Forbidden
+    (``more_privileged_user``) for a user the actor may not manage
+    (``user_ensure_manageable``), DomainError
     (``cannot_deactivate_self``) when a user deactivates themselves, and
     ValidationError for a bad value or a username or email already taken.
     """
@@ -162,8 +216,8 @@ def _user_change(
     actor: Actor, user_id: uuid.UUID, *, expected_version: int | None, changes: dict[str, Any]
 ) -> User:
     """``user_update`` without loading what the API shows (a DELETE shows nothing)."""
-    user = lock(User, user_id, expected_version=expected_version)
-    _ensure_may_manage(actor, user)
+    user = _user_lock(actor, user_id, expected_version=expected_version)
+    user_ensure_manageable(actor=actor, user=user)
     _ensure_may_set_flags(
         actor,
         staff_changes=changes.get("is_staff", user.is_staff) != user.is_staff,
@@ -238,12 +292,13 @@ def user_roles_set(
 
     Raises NotFound for an unknown user, PreconditionFailed when
     ``expected_version`` is not the user's, Forbidden (``superuser_required``)
-    when a non-superuser changes a superuser, Forbidden
+    when a non-superuser changes a superuser, Forbidden (``more_privileged_user``)
+    for a user the actor may not manage (``user_ensure_manageable``), Forbidden
     (``grant_exceeds_own_permissions``) when a role added or removed carries a
     code the actor lacks, and ValidationError (keyed ``roles``) for an unknown role id.
     """
-    user = lock(User, user_id, expected_version=expected_version)
-    _ensure_may_manage(actor, user)
+    user = _user_lock(actor, user_id, expected_version=expected_version)
+    user_ensure_manageable(actor=actor, user=user)
     wanted = list(dict.fromkeys(role_ids))
     roles = list(Role.objects.prefetch_related("permissions").filter(pk__in=wanted))
     missing = sorted(str(role_id) for role_id in set(wanted) - {role.pk for role in roles})
@@ -273,12 +328,13 @@ def user_permissions_set(
 
     Raises NotFound for an unknown user, PreconditionFailed when
     ``expected_version`` is not the user's, Forbidden (``superuser_required``)
-    when a non-superuser changes a superuser, Forbidden
+    when a non-superuser changes a superuser, Forbidden (``more_privileged_user``)
+    for a user the actor may not manage (``user_ensure_manageable``), Forbidden
     (``grant_exceeds_own_permissions``) when a code added or removed is one the
     actor lacks, and ValidationError (keyed ``permissions``) for an unknown code.
     """
-    user = lock(User, user_id, expected_version=expected_version)
-    _ensure_may_manage(actor, user)
+    user = _user_lock(actor, user_id, expected_version=expected_version)
+    user_ensure_manageable(actor=actor, user=user)
     permissions = _catalogue_permissions(codes, field="permissions")
     current = set(user.permissions.values_list("code", flat=True))
     _ensure_actor_holds(actor, current ^ {p.code for p in permissions})

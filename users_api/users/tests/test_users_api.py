@@ -118,7 +118,9 @@ def test_only_a_superuser_creates_a_staff_member_or_a_superuser(client_with, fla
 @pytest.mark.parametrize("whose", ["own", "other"])
 @pytest.mark.parametrize("is_staff", [True, False])
 def test_only_a_superuser_changes_is_staff(client_with, whose, is_staff):
-    client = client_with("users.change_user", "users.view_user")
+    # A staff actor: staff members are not more privileged than they are.
+    actor = UserFactory(is_staff=True, grants=["users.change_user", "users.view_user"])
+    client = client_with(user=actor)
     target = client.user if whose == "own" else UserFactory()
     User.objects.filter(pk=target.pk).update(is_staff=not is_staff)
     refused = client.patch(_detail(target), {"is_staff": is_staff}, format="json")
@@ -309,24 +311,20 @@ def test_nobody_grants_codes_they_do_not_hold(client_with):
 
 
 def test_nobody_removes_codes_they_do_not_hold(client_with):
-    client = client_with("users.change_user", "clients.view_client")
+    # From a user within the actor's codes: all its codes are the actor's, so any
+    # removal is allowed; a user holding more is refused whole (test_more_privileged).
+    client = client_with("users.change_user", "clients.view_client", "products.add_product")
     user = UserFactory(grants=["products.add_product", "clients.view_client"])
-    refused = client.put(
-        f"{_detail(user)}permissions", {"permissions": ["clients.view_client"]}, format="json"
-    )
-    assert refused.status_code == 403
-    assert refused.json()["code"] == "grant_exceeds_own_permissions"
-    assert refused.json()["permissions"] == ["products.add_product"]
-    assert set(user.permissions.values_list("code", flat=True)) == {
-        "products.add_product",
-        "clients.view_client",
-    }
-    # Codes the actor holds come and go; the ones it lacks stay untouched.
     allowed = client.put(
         f"{_detail(user)}permissions", {"permissions": ["products.add_product"]}, format="json"
     )
     assert allowed.status_code == 200
     assert allowed.json()["permissions"] == ["products.add_product"]
+    weaker = client_with("users.change_user", "clients.view_client")
+    refused = weaker.put(f"{_detail(user)}permissions", {"permissions": []}, format="json")
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "more_privileged_user"
+    assert refused.json()["permissions"] == ["products.add_product"]
     root = client_with(superuser=True)
     assert (
         root.put(f"{_detail(user)}permissions", {"permissions": []}, format="json").json()[
@@ -341,19 +339,19 @@ def test_nobody_adds_or_removes_a_role_whose_codes_they_do_not_all_hold(client_w
     strong = RoleFactory(codes=["clients.view_client", "products.add_product"])
     weak = RoleFactory(codes=["clients.view_client"])
     user = UserFactory()
-    user.roles.add(strong)
-    refused = client.put(f"{_detail(user)}roles", {"roles": [str(weak.pk)]}, format="json")
+    refused = client.put(f"{_detail(user)}roles", {"roles": [str(strong.pk)]}, format="json")
     assert refused.status_code == 403
     assert refused.json()["code"] == "grant_exceeds_own_permissions"
     assert refused.json()["permissions"] == ["products.add_product"]
-    assert list(user.roles.all()) == [strong]
-    # Keeping the strong role while adding and removing a role within one's codes is fine.
-    allowed = client.put(
-        f"{_detail(user)}roles", {"roles": [str(strong.pk), str(weak.pk)]}, format="json"
-    )
-    assert allowed.status_code == 200
-    allowed = client.put(f"{_detail(user)}roles", {"roles": [str(strong.pk)]}, format="json")
-    assert [role["id"] for role in allowed.json()["roles"]] == [str(strong.pk)]
+    assert not user.roles.exists()
+    allowed = client.put(f"{_detail(user)}roles", {"roles": [str(weak.pk)]}, format="json")
+    assert [role["id"] for role in allowed.json()["roles"]] == [str(weak.pk)]
+    # Holding the strong role, the user holds a code the actor lacks: no removing it.
+    user.roles.add(strong)
+    refused = client.put(f"{_detail(user)}roles", {"roles": [str(weak.pk)]}, format="json")
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "more_privileged_user"
+    assert set(user.roles.all()) == {strong, weak}
     root = client_with(superuser=True)
     assert root.put(f"{_detail(user)}roles", {"roles": []}, format="json").status_code == 200
     assert not user.roles.exists()

@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from common.actors import Actor, actor_of
 from common.auth import HasPermission, model_permissions
+from common.filters import FilterSet
 from common.idempotency import idempotent_create
 from common.pagination import paginated
 from common.search import SEARCH
@@ -31,7 +32,7 @@ from users.serializers import RoleOutputSerializer, UserOutputSerializer
 # --- users ----------------------------------------------------------------------------
 
 
-class UserFilter(django_filters.FilterSet):
+class UserFilter(FilterSet):
     role = django_filters.UUIDFilter(field_name="roles", help_text="Users holding this role id.")
 
     class Meta:
