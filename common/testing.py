@@ -518,8 +518,13 @@ def route_path(route: str, kwargs: dict[str, Any]) -> str:
 
 
 def list_routes(not_lists: set[str]) -> list[str]:
-    """Every route under api/v1/ that answers GET, but ``not_lists``: a new list is in."""
-    return [route for route, methods in api_routes() if "get" in methods and route not in not_lists]
+    """Every route under api/v1/ that answers GET, but the API's root and ``not_lists``: a
+    new list is in."""
+    return [
+        route
+        for route, methods in api_routes()
+        if route and "get" in methods and route not in not_lists
+    ]
 
 
 def hostile_query_failures(
