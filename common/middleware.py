@@ -10,9 +10,10 @@ from django.contrib.messages import middleware as messages_middleware
 from django.contrib.messages.storage import default_storage
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import SimpleLazyObject, empty
+from django.utils.translation import gettext
 
 from common import logging_setup
-from common.errors import problem_response
+from common.errors import ErrorCode, error_text, problem_response
 
 
 class RequestSizeLimitMiddleware:
@@ -31,13 +32,16 @@ class RequestSizeLimitMiddleware:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return problem_response(request, 400, "bad_request", "Content-Length is not a number.")
+            return problem_response(
+                request, 400, ErrorCode.BAD_REQUEST, gettext("Content-Length is not a number.")
+            )
         if length > limit:
             return problem_response(
                 request,
                 413,
-                "payload_too_large",
-                f"The request body has {length} bytes; the limit is {limit}.",
+                ErrorCode.PAYLOAD_TOO_LARGE,
+                str(error_text(ErrorCode.PAYLOAD_TOO_LARGE).detail)
+                % {"length": length, "limit": limit},
             )
         return self.get_response(request)
 

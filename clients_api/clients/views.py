@@ -7,6 +7,7 @@ from typing import Any
 
 import django_filters
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import filters, serializers, status
 from rest_framework.generics import GenericAPIView
@@ -72,6 +73,7 @@ class ClientUpdateSerializer(ClientInputSerializer):
 
 
 class ClientListView(GenericAPIView):
+    name = _("Clients")  # the browsable API's title
     permission_classes = [model_permissions("clients.client", methods=("GET", "POST"))]
     filter_backends = [
         FilterBackend,
@@ -106,6 +108,7 @@ class ClientListView(GenericAPIView):
 
 @extend_schema(tags=["clients"])
 class ClientDetailView(RetrieveMixin, UpdateMixin, DestroyMixin):
+    name = _("Client")  # the browsable API's title
     permission_classes = [model_permissions("clients.client")]
     serializer_class = ClientUpdateSerializer
     output_serializer_class = ClientOutputSerializer
@@ -141,6 +144,7 @@ class AddressInputSerializer(RequestBodySerializer):
 
 
 class AddressListView(GenericAPIView):
+    name = _("Addresses")  # the browsable API's title
     # Addresses follow their client's codes.
     permission_classes = [model_permissions("clients.client", methods=("GET", "POST"))]
     filter_backends: list[type] = []
@@ -170,6 +174,7 @@ class AddressListView(GenericAPIView):
 
 @extend_schema(tags=["addresses"])
 class AddressDetailView(RetrieveMixin, UpdateMixin, DestroyMixin):
+    name = _("Address")  # the browsable API's title
     permission_classes = [model_permissions("clients.client")]
     serializer_class = AddressInputSerializer
     output_serializer_class = AddressOutputSerializer

@@ -20,6 +20,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.db.models import Max, prefetch_related_objects
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from common.actors import Actor
 from common.errors import DomainError, NotFound
@@ -36,8 +37,6 @@ from orders.models import (
     ProductSnapshot,
 )
 
-NOT_ARRIVED = "its copy may not have arrived here yet; try again in a moment"
-
 
 @dataclass(frozen=True)
 class ItemRequest:
@@ -48,9 +47,19 @@ class ItemRequest:
 def _active_client(client_id: uuid.UUID) -> ClientSnapshot:
     client = selectors.client_snapshot_or_none(client_id=client_id)
     if client is None:
-        raise InvalidReference({"client_id": [f"No client {client_id} is known; {NOT_ARRIVED}."]})
+        raise InvalidReference(
+            {
+                "client_id": [
+                    gettext(
+                        "No client %(id)s is known; its copy may not have arrived here yet; "
+                        "try again in a moment."
+                    )
+                    % {"id": client_id}
+                ]
+            }
+        )
     if not client.is_active:
-        raise InvalidReference({"client_id": ["This client is inactive."]})
+        raise InvalidReference({"client_id": [gettext("This client is inactive.")]})
     return client
 
 
@@ -62,9 +71,15 @@ def _products(items: list[ItemRequest], field: str) -> dict[uuid.UUID, ProductSn
         path = field.format(index=index)
         product = found.get(item.product_id)
         if product is None:
-            errors[path] = [f"No product {item.product_id} is known; {NOT_ARRIVED}."]
+            errors[path] = [
+                gettext(
+                    "No product %(id)s is known; its copy may not have arrived here yet; "
+                    "try again in a moment."
+                )
+                % {"id": item.product_id}
+            ]
         elif not product.is_active:
-            errors[path] = [f"Product {product.sku} is inactive."]
+            errors[path] = [gettext("Product %(sku)s is inactive.") % {"sku": product.sku}]
     if errors:
         raise InvalidReference(errors)
     return found
@@ -76,7 +91,7 @@ def _shipping_address(client: ClientSnapshot, address_id: uuid.UUID | None) -> d
     address = client.address(str(address_id))
     if address is None:
         raise InvalidReference(
-            {"shipping_address_id": ["This client has no address with this id."]}
+            {"shipping_address_id": [gettext("This client has no address with this id.")]}
         )
     return address
 
@@ -162,9 +177,8 @@ def _lock_open_order(order_id: uuid.UUID, expected_version: int | None) -> Order
     order = lock(Order, order_id, expected_version=expected_version)
     if order.status != Order.Status.OPEN:
         raise DomainError(
-            gettext("Order #%(number)s is %(status)s; only open orders change.")
-            % {"number": order.number, "status": order.get_status_display()},
             code=OrderErrorCode.ORDER_NOT_OPEN,
+            params={"number": order.number, "status": Order.Status(order.status).label},
             extra={"order_status": order.status},
         )
     return order
@@ -188,7 +202,16 @@ def order_update(
     if shipping_address_id is not None:
         client = selectors.client_snapshot_or_none(client_id=order.client_id)
         if client is None:
-            raise InvalidReference({"shipping_address_id": [f"The client's {NOT_ARRIVED}."]})
+            raise InvalidReference(
+                {
+                    "shipping_address_id": [
+                        gettext(
+                            "The client's copy may not have arrived here yet; "
+                            "try again in a moment."
+                        )
+                    ]
+                }
+            )
         order.shipping_address = _shipping_address(client, shipping_address_id)
     order.save()
     return order
@@ -218,7 +241,7 @@ def _order_item(order: Order, item_id: uuid.UUID, expected_version: int | None) 
     """The order's item (from its prefetched items when it has them)."""
     item = next((item for item in order.items.all() if item.pk == item_id), None)
     if item is None:
-        raise NotFound("This order has no item with this id.")
+        raise NotFound(_("This order has no item with this id."))
     check_version(item, expected_version)
     return item
 
@@ -264,11 +287,7 @@ def order_finish(*, order_id: uuid.UUID, actor: Actor, expected_version: int | N
     order = _lock_open_order(order_id, expected_version)
     prefetch_related_objects([order], "items")  # read once, for the checks, event and caller
     if not order.items.all():
-        raise DomainError(
-            gettext("Order #%(number)s has no items; add one before finishing.")
-            % {"number": order.number},
-            code=OrderErrorCode.ORDER_EMPTY,
-        )
+        raise DomainError(code=OrderErrorCode.ORDER_EMPTY, params={"number": order.number})
     _refuse_known_shortages(order)
     order.status = Order.Status.FINISHED
     order.stock_status = Order.StockStatus.PENDING
@@ -298,9 +317,8 @@ def _refuse_known_shortages(order: Order) -> None:
     ]
     if short:
         raise DomainError(
-            gettext("Not enough stock for %(skus)s.")
-            % {"skus": ", ".join(item["sku"] for item in short)},
             code=OrderErrorCode.INSUFFICIENT_STOCK,
+            params={"skus": ", ".join(item["sku"] for item in short)},
             extra={"shortages": short},
         )
 
@@ -338,19 +356,16 @@ def order_cancel(
         order.status == Order.Status.FINISHED and order.stock_status == Order.StockStatus.REJECTED
     )
     if not cancellable:
-        message = (
-            gettext("Order #%(number)s is %(status)s with stock %(stock)s; it cannot be cancelled.")
-            if order.status == Order.Status.FINISHED
-            else gettext("Order #%(number)s is %(status)s; it cannot be cancelled.")
-        )
         raise DomainError(
-            message
-            % {
-                "number": order.number,
-                "status": order.get_status_display(),
-                "stock": order.get_stock_status_display(),
-            },
+            _("Order #%(number)s is %(status)s with stock %(stock)s; it cannot be cancelled.")
+            if order.status == Order.Status.FINISHED
+            else None,
             code=OrderErrorCode.ORDER_NOT_CANCELLABLE,
+            params={
+                "number": order.number,
+                "status": Order.Status(order.status).label,
+                "stock": Order.StockStatus(order.stock_status).label,
+            },
             extra={"order_status": order.status, "stock_status": order.stock_status},
         )
     previous = order.status

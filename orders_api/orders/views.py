@@ -7,6 +7,7 @@ from typing import Any
 
 import django_filters
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
@@ -58,6 +59,7 @@ class ItemInputSerializer(RequestBodySerializer):
 
 
 class OrderListView(GenericAPIView):
+    name = _("Orders")  # the browsable API's title
     permission_classes = [model_permissions("orders.order", methods=("GET", "POST"))]
     filterset_class = OrderFilter
     search_fields = ["client_name", "=number"]
@@ -99,6 +101,7 @@ class OrderListView(GenericAPIView):
 
 @extend_schema(tags=["orders"])
 class OrderDetailView(RetrieveMixin, PatchMixin):
+    name = _("Order")  # the browsable API's title
     permission_classes = [MethodPermission({"GET": VIEW, "PATCH": CHANGE})]
 
     class InputSerializer(RequestBodySerializer):
@@ -120,6 +123,7 @@ class OrderDetailView(RetrieveMixin, PatchMixin):
 
 
 class OrderItemListView(GenericAPIView):
+    name = _("Order items")  # the browsable API's title
     permission_classes = [HasPermission(CHANGE)]
     serializer_class = ItemInputSerializer
 
@@ -143,6 +147,7 @@ class OrderItemListView(GenericAPIView):
 
 @extend_schema(tags=["orders"])
 class OrderItemDetailView(PatchMixin, DestroyMixin):
+    name = _("Order item")  # the browsable API's title
     permission_classes = [HasPermission(CHANGE)]
 
     class InputSerializer(RequestBodySerializer):
@@ -175,6 +180,8 @@ class OrderItemDetailView(PatchMixin, DestroyMixin):
 class OrderFinishView(GenericAPIView):
     """Close an open order that has items; stock leaves products_api afterwards."""
 
+    name = _("Finish order")  # the browsable API's title
+
     permission_classes = [HasPermission(CHANGE)]
     serializer_class = NoBody
 
@@ -187,6 +194,7 @@ class OrderFinishView(GenericAPIView):
 
 
 class OrderCancelView(GenericAPIView):
+    name = _("Cancel order")  # the browsable API's title
     permission_classes = [HasPermission("orders.cancel_order")]
 
     class InputSerializer(RequestBodySerializer):
@@ -221,6 +229,8 @@ class _SnapshotListView(GenericAPIView):
 class ClientSnapshotListView(_SnapshotListView):
     """The copies of clients_api's clients this service keeps (read only)."""
 
+    name = _("Client copies")  # the browsable API's title
+
     output = ClientSnapshotOutputSerializer
     filterset_fields = ["is_active"]
     search_fields = ["name", "document"]
@@ -235,6 +245,7 @@ class ClientSnapshotListView(_SnapshotListView):
 
 @extend_schema(tags=["snapshots"])
 class ClientSnapshotDetailView(RetrieveMixin):
+    name = _("Client copy")  # the browsable API's title
     permission_classes = [HasPermission(VIEW)]
     output_serializer_class = ClientSnapshotOutputSerializer
 
@@ -244,6 +255,8 @@ class ClientSnapshotDetailView(RetrieveMixin):
 
 class ProductSnapshotListView(_SnapshotListView):
     """The copies of products_api's products this service keeps (read only)."""
+
+    name = _("Product copies")  # the browsable API's title
 
     output = ProductSnapshotOutputSerializer
     filterset_fields = ["is_active"]
@@ -259,6 +272,7 @@ class ProductSnapshotListView(_SnapshotListView):
 
 @extend_schema(tags=["snapshots"])
 class ProductSnapshotDetailView(RetrieveMixin):
+    name = _("Product copy")  # the browsable API's title
     permission_classes = [HasPermission(VIEW)]
     output_serializer_class = ProductSnapshotOutputSerializer
 

@@ -8,6 +8,7 @@ from typing import Any
 import django_filters
 from django.db.models import F
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
@@ -63,6 +64,7 @@ class ProductCreateSerializer(ProductInputSerializer):
 
 
 class ProductListView(GenericAPIView):
+    name = _("Products")  # the browsable API's title
     permission_classes = [model_permissions("products.product", methods=("GET", "POST"))]
     filterset_class = ProductFilter
     search_fields = ["name", "sku"]
@@ -92,6 +94,7 @@ class ProductListView(GenericAPIView):
 
 @extend_schema(tags=["products"])
 class ProductDetailView(RetrieveMixin, UpdateMixin, DestroyMixin):
+    name = _("Product")  # the browsable API's title
     permission_classes = [model_permissions("products.product")]
     serializer_class = ProductInputSerializer
     output_serializer_class = ProductOutputSerializer
@@ -112,6 +115,8 @@ class ProductDetailView(RetrieveMixin, UpdateMixin, DestroyMixin):
 
 class StockMovementListView(GenericAPIView):
     """The stock ledger of a product; POST moves stock (a separate right from editing)."""
+
+    name = _("Stock movements")  # the browsable API's title
 
     permission_classes = [
         MethodPermission(

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from common.actors import Actor
 from common.errors import DomainError, Forbidden
@@ -67,7 +68,7 @@ def _ensure_actor_holds(actor: Actor, codes: Iterable[str]) -> None:
     missing = sorted(set(codes) - actor.permissions)
     if missing:
         raise Forbidden(
-            "You can only grant or remove permission codes you hold yourself.",
+            _("You can only grant or remove permission codes you hold yourself."),
             code=UserErrorCode.GRANT_EXCEEDS_OWN_PERMISSIONS,
             extra={"permissions": missing},
         )
@@ -79,11 +80,12 @@ def _ensure_may_set_flags(actor: Actor, *, staff_changes: bool, superuser_change
         return
     if superuser_changes:
         raise Forbidden(
-            "Only a superuser can grant or remove superuser.", code=UserErrorCode.SUPERUSER_REQUIRED
+            _("Only a superuser can grant or remove superuser."),
+            code=UserErrorCode.SUPERUSER_REQUIRED,
         )
     if staff_changes:
         raise Forbidden(
-            "Only a superuser can grant or remove staff access.",
+            _("Only a superuser can grant or remove staff access."),
             code=UserErrorCode.SUPERUSER_REQUIRED,
         )
 
@@ -130,7 +132,7 @@ def user_create(
 def _ensure_may_manage(actor: Actor, user: User) -> None:
     if user.is_superuser and not actor.is_superuser:
         raise Forbidden(
-            "Only a superuser can change a superuser.", code=UserErrorCode.SUPERUSER_REQUIRED
+            _("Only a superuser can change a superuser."), code=UserErrorCode.SUPERUSER_REQUIRED
         )
 
 
@@ -171,7 +173,7 @@ def _user_change(
     deactivating = changes.get("is_active") is False and user.is_active
     if deactivating and str(user.pk) == str(actor.id):
         raise DomainError(
-            "You cannot deactivate your own account.", code=UserErrorCode.CANNOT_DEACTIVATE_SELF
+            _("You cannot deactivate your own account."), code=UserErrorCode.CANNOT_DEACTIVATE_SELF
         )
     if "email" in changes:
         changes["email"] = User.objects.normalize_email(changes["email"])
@@ -204,7 +206,7 @@ def user_password_set(*, actor: Actor, user_id: uuid.UUID, password: str | None)
     """
     if not actor.is_superuser:
         raise Forbidden(
-            "Only a superuser can set another user's password.",
+            _("Only a superuser can set another user's password."),
             code=UserErrorCode.SUPERUSER_REQUIRED,
         )
     user = lock(User, user_id)

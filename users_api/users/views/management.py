@@ -9,6 +9,7 @@ from typing import Any
 import django_filters
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
@@ -39,6 +40,7 @@ class UserFilter(django_filters.FilterSet):
 
 
 class UserListView(GenericAPIView):
+    name = _("Users")  # the browsable API's title
     permission_classes = [model_permissions("users.user", methods=("GET", "POST"))]
     filterset_class = UserFilter
     search_fields = ["username", "email", "first_name", "last_name"]
@@ -78,6 +80,7 @@ class UserListView(GenericAPIView):
 
 @extend_schema(tags=["users"])
 class UserDetailView(RetrieveMixin, PatchMixin, DestroyMixin):
+    name = _("User")  # the browsable API's title
     permission_classes = [model_permissions("users.user", methods=("GET", "PATCH", "DELETE"))]
 
     class InputSerializer(RequestBodySerializer):
@@ -111,6 +114,8 @@ class UserDetailView(RetrieveMixin, PatchMixin, DestroyMixin):
 class UserRolesView(APIView):
     """Replace the roles of a user."""
 
+    name = _("User's roles")  # the browsable API's title
+
     permission_classes = [HasPermission("users.change_user")]
 
     class InputSerializer(RequestBodySerializer):
@@ -133,6 +138,8 @@ class UserRolesView(APIView):
 
 class UserPermissionsView(APIView):
     """Replace the permission codes granted directly to a user."""
+
+    name = _("User's permissions")  # the browsable API's title
 
     permission_classes = [HasPermission("users.change_user")]
 
@@ -168,6 +175,7 @@ class RoleInputSerializer(RequestBodySerializer):
 
 
 class RoleListView(GenericAPIView):
+    name = _("Roles")  # the browsable API's title
     permission_classes = [model_permissions("users.role", methods=("GET", "POST"))]
     search_fields = ["name", "description"]
     ordering_fields = ["name", "created_at"]
@@ -202,6 +210,7 @@ class RoleListView(GenericAPIView):
 
 @extend_schema(tags=["roles"])
 class RoleDetailView(RetrieveMixin, UpdateMixin, DestroyMixin):
+    name = _("Role")  # the browsable API's title
     permission_classes = [model_permissions("users.role")]
     serializer_class = RoleInputSerializer
     output_serializer_class = RoleOutputSerializer
@@ -227,6 +236,8 @@ class RoleDetailView(RetrieveMixin, UpdateMixin, DestroyMixin):
 
 class PermissionListView(GenericAPIView):
     """Every permission code of every service, for building roles and grants."""
+
+    name = _("Permission codes")  # the browsable API's title
 
     permission_classes = [HasPermission("users.view_permission")]
     filterset_fields = ["service"]
