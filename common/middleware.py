@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.messages import middleware as messages_middleware
 from django.contrib.messages.storage import default_storage
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 from django.utils.functional import SimpleLazyObject, empty
 from django.utils.translation import gettext
 
@@ -28,6 +29,12 @@ class RequestSizeLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        # It answers before LocaleMiddleware runs: the refusal speaks the request's language.
+        with translation.override(translation.get_language_from_request(request)):
+            refusal = self._refusal(request)
+        return refusal or self.get_response(request)
+
+    def _refusal(self, request: HttpRequest) -> HttpResponse | None:
         limit = settings.MAX_REQUEST_BODY_BYTES
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -43,7 +50,7 @@ class RequestSizeLimitMiddleware:
                 str(error_text(ErrorCode.PAYLOAD_TOO_LARGE).detail)
                 % {"length": length, "limit": limit},
             )
-        return self.get_response(request)
+        return None
 
 
 class RequestIdMiddleware:
