@@ -9,6 +9,7 @@ from typing import Any
 import django_filters
 from django.conf import settings
 from django.utils import translation
+from django.utils.translation import gettext
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import serializers
 
@@ -27,7 +28,7 @@ class UTCIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
                 value = value.astimezone(dt.UTC)
             except OverflowError as exc:
                 raise serializers.ValidationError(
-                    {self.field_name: ["This date-time is out of range."]}
+                    {self.field_name: [gettext("This date-time is out of range.")]}
                 ) from exc
         return super().filter(qs, value)
 

@@ -200,7 +200,7 @@ def auth_logout(*, actor: Actor, refresh: str) -> None:
         .first()
     )
     if record is None:
-        raise ValidationError({"refresh": ["The refresh token is not known."]})
+        raise ValidationError({"refresh": [gettext("The refresh token is not known.")]})
     session = record.session
     if session.revoked_at is None:
         end_login(session, "logout")

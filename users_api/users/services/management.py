@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from common.actors import Actor
@@ -52,7 +53,14 @@ def _catalogue_permissions(codes: Iterable[str], *, field: str) -> list[Permissi
     wanted = list(dict.fromkeys(codes))
     unknown = sorted(set(wanted) - set(CATALOGUE))
     if unknown:
-        raise ValidationError({field: [f"Unknown permission code: {code}." for code in unknown]})
+        raise ValidationError(
+            {
+                field: [
+                    gettext("Unknown permission code: %(code)s.") % {"code": code}
+                    for code in unknown
+                ]
+            }
+        )
     return list(Permission.objects.filter(code__in=wanted))
 
 
@@ -242,7 +250,9 @@ def user_roles_set(
     roles = list(Role.objects.prefetch_related("permissions").filter(pk__in=wanted))
     missing = sorted(str(role_id) for role_id in set(wanted) - {role.pk for role in roles})
     if missing:
-        raise ValidationError({"roles": [f"No role has id {role_id}." for role_id in missing]})
+        raise ValidationError(
+            {"roles": [gettext("No role has id %(id)s.") % {"id": role_id} for role_id in missing]}
+        )
     current = list(user.roles.prefetch_related("permissions"))
     kept = {role.pk for role in roles} & {role.pk for role in current}
     added_or_removed = [role for role in [*roles, *current] if role.pk not in kept]
@@ -281,7 +291,7 @@ def _ensure_role_name_free(name: str, exclude: uuid.UUID | None) -> None:
     """ValidationError keyed ``name`` when another role has ``name``, case-insensitively."""
     others = Role.objects.exclude(pk=exclude) if exclude else Role.objects.all()
     if others.filter(name__iexact=name).exists():
-        raise ValidationError({"name": ["A role with this name already exists."]})
+        raise ValidationError({"name": [gettext("A role with this name already exists.")]})
 
 
 @transaction.atomic
