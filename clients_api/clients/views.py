@@ -59,6 +59,7 @@ class ClientSearchFilter(filters.SearchFilter):
 
 
 class ClientInputSerializer(RequestBodySerializer):
+    labels_from = Client
     kind = serializers.ChoiceField(choices=Client.Kind.choices)
     name = serializers.CharField(max_length=200)
     document = serializers.CharField(
@@ -131,6 +132,7 @@ class ClientDetailView(RetrieveMixin, UpdateMixin, DestroyMixin):
 
 
 class AddressInputSerializer(RequestBodySerializer):
+    labels_from = Address
     label = serializers.CharField(max_length=50, required=False, allow_blank=True)
     street = serializers.CharField(max_length=200)
     number = serializers.CharField(max_length=20)

@@ -24,7 +24,7 @@ from common.serializers import RequestBodySerializer
 from common.versioning import expected_version
 from common.views import DestroyMixin, PatchMixin, RetrieveMixin, render
 from orders import selectors, services
-from orders.models import ClientSnapshot, Order, OrderItem, ProductSnapshot
+from orders.models import ClientSnapshot, Order, OrderItem, OrderStatusChange, ProductSnapshot
 from orders.serializers import (
     ClientSnapshotOutputSerializer,
     OrderItemOutputSerializer,
@@ -51,6 +51,7 @@ class OrderFilter(django_filters.FilterSet):
 
 
 class ItemInputSerializer(RequestBodySerializer):
+    labels_from = OrderItem
     product_id = serializers.UUIDField()
     quantity = serializers.IntegerField(min_value=1, max_value=1_000_000, initial=1)
 
@@ -67,6 +68,7 @@ class OrderListView(GenericAPIView):
     ordering = ["-number"]
 
     class InputSerializer(RequestBodySerializer):
+        labels_from = Order
         client_id = serializers.UUIDField()
         items = ItemInputSerializer(many=True, allow_empty=True, max_length=500)
         notes = serializers.CharField(required=False, allow_blank=True, max_length=2000)
@@ -105,6 +107,7 @@ class OrderDetailView(RetrieveMixin, PatchMixin):
     permission_classes = [MethodPermission({"GET": VIEW, "PATCH": CHANGE})]
 
     class InputSerializer(RequestBodySerializer):
+        labels_from = Order
         notes = serializers.CharField(required=False, allow_blank=True, max_length=2000)
         shipping_address_id = serializers.UUIDField(required=False)
 
@@ -151,6 +154,7 @@ class OrderItemDetailView(PatchMixin, DestroyMixin):
     permission_classes = [HasPermission(CHANGE)]
 
     class InputSerializer(RequestBodySerializer):
+        labels_from = OrderItem
         quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
 
     serializer_class = InputSerializer
@@ -198,6 +202,7 @@ class OrderCancelView(GenericAPIView):
     permission_classes = [HasPermission("orders.cancel_order")]
 
     class InputSerializer(RequestBodySerializer):
+        labels_from = OrderStatusChange
         reason = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
     serializer_class = InputSerializer

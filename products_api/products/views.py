@@ -47,6 +47,7 @@ class ProductFilter(django_filters.FilterSet):
 
 
 class ProductInputSerializer(RequestBodySerializer):
+    labels_from = Product
     sku = serializers.CharField(max_length=40)
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True)
@@ -131,6 +132,7 @@ class StockMovementListView(GenericAPIView):
     ordering = ["-created_at"]
 
     class InputSerializer(RequestBodySerializer):
+        labels_from = StockMovement
         kind = serializers.ChoiceField(choices=StockMovement.Kind.choices)
         quantity = serializers.IntegerField(
             min_value=0,

@@ -1,6 +1,8 @@
 """clients_api's messages in the reader's language: documents, CEP and UF refused in
 Portuguese by default and for pt-BR, in English for ``Accept-Language: en``."""
 
+import re
+
 import pytest
 
 from clients.tests.factories import ClientFactory
@@ -113,3 +115,13 @@ def test_the_browsable_api_titles_its_pages_in_the_readers_language(admin_api):
     en = admin_api.get(CLIENTS, HTTP_ACCEPT_LANGUAGE="en", **html).content.decode()
     assert "<h1>Clientes</h1>" in pt and "Client List" not in pt
     assert "<h1>Clients</h1>" in en
+
+
+def test_the_browsable_apis_form_labels_follow_the_readers_language(admin_signed_in):
+    browser = admin_signed_in("clients.view_client", "clients.add_client")
+    html = {"HTTP_ACCEPT": "text/html"}
+    pt = browser.get(CLIENTS, HTTP_ACCEPT_LANGUAGE="pt-BR", **html).content.decode()
+    en = browser.get(CLIENTS, HTTP_ACCEPT_LANGUAGE="en", **html).content.decode()
+    labels = re.compile(r'<label class="col-sm-2 control-label[^"]*"[^>]*>\s*(.*?)\s*</label>')
+    assert {"Tipo", "Nome", "Documento", "Telefone"} <= set(labels.findall(pt))
+    assert {"Kind", "Name", "Document", "Phone"} <= set(labels.findall(en))

@@ -21,6 +21,7 @@ from common.serializers import RequestBodySerializer
 from common.versioning import expected_version
 from common.views import render
 from users import selectors, services
+from users.models import User
 from users.serializers import TokenPairOutputSerializer, UserOutputSerializer
 from users.throttling import LoginPerIPThrottle, RegisterPerIPThrottle, login_address
 
@@ -37,6 +38,7 @@ class RegisterView(APIView):
     throttle_classes = [RegisterPerIPThrottle]
 
     class InputSerializer(RequestBodySerializer):
+        labels_from = User
         username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
         email = serializers.EmailField()
         password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
@@ -70,6 +72,7 @@ class TokenView(APIView):
     throttle_classes = [LoginPerIPThrottle]
 
     class InputSerializer(RequestBodySerializer):
+        labels_from = User
         username = serializers.CharField(max_length=150)
         password = serializers.CharField(max_length=128, trim_whitespace=False)
 
@@ -161,6 +164,7 @@ class MeView(APIView):
     permission_classes = [IsAuthenticated]
 
     class InputSerializer(RequestBodySerializer):
+        labels_from = User
         email = serializers.EmailField(required=False)
         first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
         last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)

@@ -48,6 +48,7 @@ class UserListView(GenericAPIView):
     ordering = ["username"]
 
     class InputSerializer(RequestBodySerializer):
+        labels_from = User
         username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
         email = serializers.EmailField()
         password = serializers.CharField(max_length=128, trim_whitespace=False)
@@ -84,6 +85,7 @@ class UserDetailView(RetrieveMixin, PatchMixin, DestroyMixin):
     permission_classes = [model_permissions("users.user", methods=("GET", "PATCH", "DELETE"))]
 
     class InputSerializer(RequestBodySerializer):
+        labels_from = User
         username = serializers.CharField(
             max_length=150, required=False, validators=[UnicodeUsernameValidator()]
         )
@@ -167,6 +169,7 @@ class UserPermissionsView(APIView):
 
 
 class RoleInputSerializer(RequestBodySerializer):
+    labels_from = Role
     name = serializers.CharField(max_length=80)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     permissions = serializers.ListField(
