@@ -120,7 +120,6 @@ class DomainError(Exception):
     """
 
     default_code: str = ErrorCode.CONFLICT
-    default_message: Promise | None = None  # None: the code's registered detail
 
     def __init__(
         self,
@@ -132,8 +131,8 @@ class DomainError(Exception):
     ) -> None:
         self.code = code or self.default_code
         if message is None:
-            text = ERROR_TEXTS.get(str(self.code)) or error_text(self.default_code)
-            message = self.default_message or text.detail
+            # A code without texts of its own says what its kind's default code says.
+            message = (ERROR_TEXTS.get(str(self.code)) or error_text(self.default_code)).detail
         self.message = message
         self.params = dict(params or {})
         self.extra = dict(extra or {})
