@@ -125,3 +125,12 @@ def test_the_browsable_apis_form_labels_follow_the_readers_language(admin_signed
     labels = re.compile(r'<label class="col-sm-2 control-label[^"]*"[^>]*>\s*(.*?)\s*</label>')
     assert {"Tipo", "Nome", "Documento", "Telefone"} <= set(labels.findall(pt))
     assert {"Kind", "Name", "Document", "Phone"} <= set(labels.findall(en))
+
+
+def test_the_browsable_apis_sign_in_hint_is_one_sentence_in_each_language(api_client):
+    html = {"HTTP_ACCEPT": "text/html"}
+    pt = api_client.get(CLIENTS, HTTP_ACCEPT_LANGUAGE="pt-BR", **html).content.decode()
+    en = api_client.get(CLIENTS, HTTP_ACCEPT_LANGUAGE="en", **html).content.decode()
+    assert "</a> com sua conta do back office para usar a API aqui." in pt
+    assert ">Acesse</a>" in pt and "with your back-office account" not in pt
+    assert ">Log in</a> with your back-office account to use the API here." in en
