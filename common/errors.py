@@ -142,13 +142,6 @@ class DomainError(Exception):
         super().__init__(self.message)
 
     @property
-    def title(self) -> str | None:
-        """The code's title in the active language; None for a code without texts
-        (the problem then has its status's title)."""
-        text = ERROR_TEXTS.get(str(self.code))
-        return None if text is None else str(text.title)
-
-    @property
     def detail(self) -> str:
         """The message in the active language, its parameters filled in."""
         text = str(self.message)
@@ -287,9 +280,11 @@ def problem(
     **extra: Any,
 ) -> dict[str, Any]:
     code = str(code)
+    text = ERROR_TEXTS.get(code)
     body = {
         "type": f"{PROBLEM_TYPE_BASE}{code}",
-        "title": title or _title(status_code),
+        # The code's own title, whoever raised it (a DomainError, DRF, a handler).
+        "title": title or (str(text.title) if text else _title(status_code)),
         "status": status_code,
         "detail": detail,
         "code": code,
@@ -370,9 +365,7 @@ def _domain_error_response(error: DomainError) -> Response:
 
     set_rollback()
     status_code = domain_error_status(error)
-    body = problem(
-        status_code, code=error.code, title=error.title, detail=error.detail, **error.extra
-    )
+    body = problem(status_code, code=error.code, detail=error.detail, **error.extra)
     headers = {"WWW-Authenticate": BEARER_CHALLENGE} if isinstance(error, Unauthenticated) else None
     return Response(body, status=status_code, headers=headers)
 

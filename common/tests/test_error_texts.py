@@ -2,7 +2,14 @@
 
 import pytest
 
-from common.errors import ERROR_TEXTS, DomainError, ErrorCode, ErrorText, register_error_texts
+from common.errors import (
+    ERROR_TEXTS,
+    DomainError,
+    ErrorCode,
+    ErrorText,
+    problem,
+    register_error_texts,
+)
 from common.testing import error_texts_not_in_portuguese
 
 
@@ -34,10 +41,18 @@ def test_a_domain_error_reads_in_the_active_language_when_it_is_read():
 
     error = DomainError(code=ErrorCode.PAYLOAD_TOO_LARGE, params={"length": 9, "limit": 5})
     with translation.override("en"):
-        assert (error.title, error.detail) == (
-            "Request Entity Too Large",
-            "The request body has 9 bytes; the limit is 5.",
-        )
+        assert error.detail == "The request body has 9 bytes; the limit is 5."
     with translation.override("pt-br"):
         assert error.detail == "O corpo da requisição tem 9 bytes; o limite é 5."
-        assert error.title != "Request Entity Too Large"
+
+
+def test_a_problem_has_its_codes_title_whoever_raised_it():
+    from django.utils import translation
+
+    with translation.override("pt-br"):
+        assert problem(400, code="too_deeply_nested", detail="x")["title"] == "JSON aninhado demais"
+        assert problem(400, code="parse_error", detail="x")["title"] == "Requisição inválida"
+    with translation.override("en"):
+        assert problem(400, code="too_deeply_nested", detail="x")["title"] == (
+            "JSON nested too deeply"
+        )
