@@ -25,7 +25,7 @@ def refusal_message(error: DomainError | ValidationError) -> str:
     errors = error.extra.get("errors")
     if errors:
         return " ".join(str(message) for found in errors.values() for message in found)
-    return str(error.message)
+    return error.detail
 
 
 class ServiceWritesAdmin(admin.ModelAdmin):

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import jwt
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication as drf_authentication
 from rest_framework.exceptions import AuthenticationFailed
@@ -205,7 +206,7 @@ class HasPermission(BasePermission):
 
     def __init__(self, code: str) -> None:
         self.required_code = _known(code)
-        self.message = f"This needs the permission {code}."
+        self.message = format_lazy(_("This needs the permission {code}."), code=code)
 
     def __call__(self) -> HasPermission:
         # DRF instantiates each entry of permission_classes; an instance stands for itself.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 from http import HTTPStatus
 from typing import Any
@@ -20,6 +21,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
@@ -39,6 +41,7 @@ TITLES = {
     405: _("Method Not Allowed"),
     406: _("Not Acceptable"),
     409: _("Conflict"),
+    411: _("Length Required"),
     412: _("Precondition Failed"),
     413: _("Request Entity Too Large"),
     415: _("Unsupported Media Type"),
@@ -76,37 +79,79 @@ class ErrorCode(StrEnum):
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     USER_INACTIVE = "user_inactive"
     TOKEN_REVOKED = "token_revoked"  # noqa: S105 - a problem code
+    LENGTH_REQUIRED = "length_required"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    TOO_DEEPLY_NESTED = "too_deeply_nested"
     DATABASE_UNAVAILABLE = "database_unavailable"
     SERVER_ERROR = "server_error"
+
+
+@dataclass(frozen=True)
+class ErrorText:
+    """What a person reads for one problem code: a short ``title`` and the ``detail``
+    it says when the raiser gives none; both lazy, with ``%(name)s`` parameters."""
+
+    title: Promise
+    detail: Promise
+
+
+#: Every problem code's texts, filled by ``register_error_texts`` (common's below,
+#: each service's in its ``<app>.errors``).
+ERROR_TEXTS: dict[str, ErrorText] = {}
+
+
+def register_error_texts(texts: Mapping[str, ErrorText]) -> None:
+    """Adds codes' texts to ``ERROR_TEXTS``; raises ValueError for a code already there
+    with other texts (two services may not give one code two meanings)."""
+    for code, text in texts.items():
+        known = ERROR_TEXTS.get(str(code))
+        if known is not None and known != text:
+            raise ValueError(f"problem code {code!r} already has other texts")
+        ERROR_TEXTS[str(code)] = text
 
 
 class DomainError(Exception):
     """A business rule said no. Raised by services; knows nothing of HTTP.
 
-    ``code`` is stable and documented, ``message`` is for people, ``extra``
-    adds facts to the problem (never a member every problem has: ValueError).
-    The subclass says what kind of refusal it is; ``problem_exception_handler``
-    alone maps that kind to a status (``DOMAIN_ERROR_STATUS``). A bare
-    DomainError is a conflict with the resource's state.
+    ``code`` is stable and documented. ``message`` is for people: a lazy translatable
+    text (the code's ``ErrorText.detail`` unless given) with ``%(name)s`` placeholders
+    filled from ``params`` when it is read (``detail``), so the problem speaks the
+    reader's language. ``extra`` adds facts to the problem (never a member every
+    problem has: ValueError). The subclass says what kind of refusal it is;
+    ``problem_exception_handler`` alone maps that kind to a status
+    (``DOMAIN_ERROR_STATUS``). A bare DomainError is a conflict with the resource's state.
     """
 
     default_code: str = ErrorCode.CONFLICT
-    default_message: str = "The request conflicts with the current state of the resource."
 
     def __init__(
         self,
-        message: str | None = None,
+        message: Promise | str | None = None,
         *,
         code: str | None = None,
+        params: Mapping[str, Any] | None = None,
         extra: Mapping[str, Any] | None = None,
     ) -> None:
-        self.message = self.default_message if message is None else message
         self.code = code or self.default_code
+        if message is None:
+            # A code without texts of its own says what its kind's default code says.
+            message = (ERROR_TEXTS.get(str(self.code)) or error_text(self.default_code)).detail
+        self.message = message
+        self.params = dict(params or {})
         self.extra = dict(extra or {})
         clashes = RESERVED_MEMBERS & set(self.extra)
         if clashes:
             raise ValueError(f"problem members {sorted(clashes)} are not extras")
         super().__init__(self.message)
+
+    @property
+    def detail(self) -> str:
+        """The message in the active language, its parameters filled in."""
+        text = str(self.message)
+        return text % self.params if self.params else text
+
+    def __str__(self) -> str:
+        return self.detail
 
 
 class InvalidInput(DomainError):
@@ -127,13 +172,10 @@ class Forbidden(DomainError):
 
 class NotFound(DomainError):
     default_code = ErrorCode.NOT_FOUND
-    # DRF's wording and message id, so the problem reads as it always has (translated).
-    default_message = _("Not found.")
 
 
 class PreconditionFailed(DomainError):
     default_code = ErrorCode.PRECONDITION_FAILED
-    default_message = "The resource changed since you read it (If-Match does not match)."
 
 
 class Unprocessable(DomainError):
@@ -150,6 +192,63 @@ DOMAIN_ERROR_STATUS: Mapping[type[DomainError], int] = {
     Unprocessable: status.HTTP_422_UNPROCESSABLE_ENTITY,
     DomainError: status.HTTP_409_CONFLICT,
 }
+
+register_error_texts(
+    {
+        ErrorCode.BAD_REQUEST: ErrorText(TITLES[400], _("The request could not be understood.")),
+        ErrorCode.VALIDATION_ERROR: ErrorText(TITLES[400], _("The request has invalid fields.")),
+        ErrorCode.PERMISSION_DENIED: ErrorText(TITLES[403], _("You may not do this.")),
+        # DRF's wording and message id, so the problem reads as it always has (translated).
+        ErrorCode.NOT_FOUND: ErrorText(TITLES[404], _("Not found.")),
+        ErrorCode.CONFLICT: ErrorText(
+            TITLES[409], _("The request conflicts with the current state of the resource.")
+        ),
+        ErrorCode.PRECONDITION_FAILED: ErrorText(
+            TITLES[412],
+            _("The resource changed since you read it (If-Match does not match)."),
+        ),
+        ErrorCode.INVALID_IDEMPOTENCY_KEY: ErrorText(
+            _("Invalid Idempotency-Key"),
+            _("Idempotency-Key must be 1 to %(max_length)s printable characters."),
+        ),
+        ErrorCode.IDEMPOTENCY_KEY_REUSED: ErrorText(
+            _("Idempotency-Key already used"),
+            _("This Idempotency-Key was already used with a different request body."),
+        ),
+        ErrorCode.USER_INACTIVE: ErrorText(
+            _("Account deactivated"), _("This account is deactivated.")
+        ),
+        # users_api's ended login (a refresh token) and every service's revoked access token.
+        ErrorCode.TOKEN_REVOKED: ErrorText(
+            _("Login ended"), _("This login has ended; log in again.")
+        ),
+        ErrorCode.LENGTH_REQUIRED: ErrorText(
+            TITLES[411],
+            _("This server cannot read a chunked request body: send it with a Content-Length."),
+        ),
+        ErrorCode.PAYLOAD_TOO_LARGE: ErrorText(
+            TITLES[413], _("The request body has %(length)s bytes; the limit is %(limit)s.")
+        ),
+        ErrorCode.TOO_DEEPLY_NESTED: ErrorText(
+            _("JSON nested too deeply"),
+            _("JSON nested deeper than %(limit)s levels is not accepted."),
+        ),
+        ErrorCode.DATABASE_UNAVAILABLE: ErrorText(
+            TITLES[503],
+            _("The service cannot reach its database right now; try again shortly."),
+        ),
+        ErrorCode.SERVER_ERROR: ErrorText(
+            TITLES[500], _("Something went wrong on our side; it has been logged.")
+        ),
+    }
+)
+
+
+def error_text(code: str) -> ErrorText:
+    """The registered texts of ``code``; raises KeyError for a code nobody registered
+    (every code a service answers with has texts: tests walk them)."""
+    return ERROR_TEXTS[str(code)]
+
 
 #: The challenge of a 401: the APIs take bearer tokens (common.auth.JWTAuthentication).
 BEARER_CHALLENGE = 'Bearer realm="api"'
@@ -192,9 +291,11 @@ def problem(
     **extra: Any,
 ) -> dict[str, Any]:
     code = str(code)
+    text = ERROR_TEXTS.get(code)
     body = {
         "type": f"{PROBLEM_TYPE_BASE}{code}",
-        "title": title or _title(status_code),
+        # The code's own title, whoever raised it (a DomainError, DRF, a handler).
+        "title": title or (str(text.title) if text else _title(status_code)),
         "status": status_code,
         "detail": detail,
         "code": code,
@@ -275,7 +376,7 @@ def _domain_error_response(error: DomainError) -> Response:
 
     set_rollback()
     status_code = domain_error_status(error)
-    body = problem(status_code, code=error.code, detail=str(error.message), **error.extra)
+    body = problem(status_code, code=error.code, detail=error.detail, **error.extra)
     headers = {"WWW-Authenticate": BEARER_CHALLENGE} if isinstance(error, Unauthenticated) else None
     return Response(body, status=status_code, headers=headers)
 
@@ -302,7 +403,7 @@ def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Res
             response.data = problem(
                 response.status_code,
                 code=ErrorCode.VALIDATION_ERROR,
-                detail=gettext("The request has invalid fields."),
+                detail=str(error_text(ErrorCode.VALIDATION_ERROR).detail),
                 errors=flatten_errors(exc.detail),
             )
         else:
@@ -338,7 +439,7 @@ def problem_response(
 
 def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return problem_response(
-        request, 400, ErrorCode.BAD_REQUEST, gettext("The request could not be understood.")
+        request, 400, ErrorCode.BAD_REQUEST, str(error_text(ErrorCode.BAD_REQUEST).detail)
     )
 
 
@@ -350,7 +451,10 @@ def handler403(request: HttpRequest, exception: Exception | None = None) -> Http
         context = {**admin.site.each_context(request), "title": gettext("Not allowed")}
         return TemplateResponse(request, "admin/permission_denied.html", context, status=403)
     return problem_response(
-        request, 403, ErrorCode.PERMISSION_DENIED, gettext("You may not do this.")
+        request,
+        403,
+        ErrorCode.PERMISSION_DENIED,
+        str(error_text(ErrorCode.PERMISSION_DENIED).detail),
     )
 
 
@@ -379,5 +483,5 @@ def handler500(request: HttpRequest) -> HttpResponse:
         request,
         500,
         ErrorCode.SERVER_ERROR,
-        gettext("Something went wrong on our side; it has been logged."),
+        str(error_text(ErrorCode.SERVER_ERROR).detail),
     )

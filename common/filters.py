@@ -38,7 +38,7 @@ class UTCIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
                 value = value.astimezone(dt.UTC)
             except OverflowError as exc:
                 raise serializers.ValidationError(
-                    {self.field_name: ["This date-time is out of range."]}
+                    {self.field_name: [gettext("This date-time is out of range.")]}
                 ) from exc
         return super().filter(qs, value)
 

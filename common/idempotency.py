@@ -77,8 +77,7 @@ def _read_key(request: Request) -> str | None:
     key = key.strip()
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
         raise InvalidInput(
-            f"{HEADER} must be 1 to {MAX_KEY_LENGTH} printable characters.",
-            code=ErrorCode.INVALID_IDEMPOTENCY_KEY,
+            code=ErrorCode.INVALID_IDEMPOTENCY_KEY, params={"max_length": MAX_KEY_LENGTH}
         )
     return key
 
@@ -109,10 +108,7 @@ def idempotent_create(handler: Callable[..., Response]) -> Callable[..., Respons
                 # The first request committed (a concurrent one waited on the unique index).
                 record = IdempotencyRecord.objects.get(**scope)
                 if record.fingerprint != fingerprint:
-                    raise Unprocessable(
-                        f"This {HEADER} was already used with a different request body.",
-                        code=ErrorCode.IDEMPOTENCY_KEY_REUSED,
-                    ) from None
+                    raise Unprocessable(code=ErrorCode.IDEMPOTENCY_KEY_REUSED) from None
                 return _replay(record)
             response = handler(view, request, *args, **kwargs)
             if not status.is_success(response.status_code):

@@ -44,6 +44,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import now
+from django.utils.translation import gettext
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -214,7 +215,9 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
     if not _allowed(request.META.get("REMOTE_ADDR", "")):
         return handler404(request)
     if request.method not in ("GET", "HEAD"):
-        return problem_response(request, 405, "method_not_allowed", "Only GET is allowed here.")
+        return problem_response(
+            request, 405, "method_not_allowed", gettext("Only GET is allowed here.")
+        )
     body = generate_latest(_process_registry())
     if apps.is_installed("common.events"):  # the state read is the event tables' and queue's
         state = CollectorRegistry()

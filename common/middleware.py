@@ -9,11 +9,12 @@ from django.conf import settings
 from django.contrib.messages import middleware as messages_middleware
 from django.contrib.messages.storage import default_storage
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 from django.utils.functional import SimpleLazyObject, empty
 from django.utils.translation import gettext
 
 from common import logging_setup
-from common.errors import problem_response
+from common.errors import ErrorCode, error_text, problem_response
 from common.wsgi import is_chunked
 
 
@@ -32,26 +33,32 @@ class RequestSizeLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        # It answers before LocaleMiddleware runs: the refusal speaks the request's language.
+        with translation.override(translation.get_language_from_request(request)):
+            refusal = self._refusal(request)
+        return refusal or self.get_response(request)
+
+    def _refusal(self, request: HttpRequest) -> HttpResponse | None:
         limit = settings.MAX_REQUEST_BODY_BYTES
         declared = request.META.get("CONTENT_LENGTH")
         if not declared and is_chunked(request.META):
             return problem_response(
                 request,
                 411,
-                "length_required",
-                gettext(
-                    "This server cannot read a chunked request body: send it with a Content-Length."
-                ),
+                ErrorCode.LENGTH_REQUIRED,
+                str(error_text(ErrorCode.LENGTH_REQUIRED).detail),
             )
         try:
             length = int(declared or 0)
         except ValueError:
-            return problem_response(request, 400, "bad_request", "Content-Length is not a number.")
+            return problem_response(
+                request, 400, ErrorCode.BAD_REQUEST, gettext("Content-Length is not a number.")
+            )
         if length > limit and is_chunked(request.META):
             return problem_response(
                 request,
                 413,
-                "payload_too_large",
+                ErrorCode.PAYLOAD_TOO_LARGE,
                 gettext("The request body is over the limit of %(limit)s bytes.")
                 % {"limit": limit},
             )
@@ -59,10 +66,11 @@ class RequestSizeLimitMiddleware:
             return problem_response(
                 request,
                 413,
-                "payload_too_large",
-                f"The request body has {length} bytes; the limit is {limit}.",
+                ErrorCode.PAYLOAD_TOO_LARGE,
+                str(error_text(ErrorCode.PAYLOAD_TOO_LARGE).detail)
+                % {"length": length, "limit": limit},
             )
-        return self.get_response(request)
+        return None
 
 
 class RequestIdMiddleware:

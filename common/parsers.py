@@ -8,14 +8,18 @@ is measured first, without recursion, and anything deeper than
 
 from __future__ import annotations
 
+import json as stdlib_json
 import re
 from itertools import accumulate
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 from rest_framework.utils import json
+
+from common.errors import ErrorCode, error_text
 
 #: A JSON string literal (escapes included); brackets inside one are not structure.
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
@@ -24,7 +28,7 @@ _STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
 class TooDeeplyNested(ParseError):
-    default_code = "too_deeply_nested"
+    default_code = ErrorCode.TOO_DEEPLY_NESTED
 
 
 def nesting_depth(text: str) -> int:
@@ -54,11 +58,23 @@ class DepthLimitedJSONParser(JSONParser):
         try:
             text = stream.read().decode(encoding)
         except (LookupError, UnicodeError) as exc:
-            raise ParseError(f"JSON parse error - {exc}") from exc
+            raise ParseError(
+                gettext("The body is not text in %(encoding)s.") % {"encoding": encoding}
+            ) from exc
         limit = settings.MAX_JSON_DEPTH
         if nesting_depth(text) > limit:
-            raise TooDeeplyNested(f"JSON nested deeper than {limit} levels is not accepted.")
+            raise TooDeeplyNested(
+                str(error_text(ErrorCode.TOO_DEEPLY_NESTED).detail) % {"limit": limit}
+            )
         try:
             return json.loads(text)  # DRF's strict loads: NaN and Infinity are refused
-        except ValueError as exc:
-            raise ParseError(f"JSON parse error - {exc}") from exc
+        except stdlib_json.JSONDecodeError as exc:
+            # The json module's own message is English; its position is what helps.
+            raise ParseError(
+                gettext("The body is not valid JSON (line %(line)s, column %(column)s).")
+                % {"line": exc.lineno, "column": exc.colno}
+            ) from exc
+        except ValueError as exc:  # NaN or Infinity, which strict JSON does not have
+            raise ParseError(
+                gettext("The body is not valid JSON: NaN and Infinity are not JSON numbers.")
+            ) from exc

@@ -7,9 +7,11 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 
+from django.db.models import Model
 from django.http import QueryDict
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
@@ -129,9 +131,15 @@ class RequestBodySerializer(serializers.Serializer):
     small body. A declared field is never bound or validated itself, so a plain field
     is copied shallowly instead; the copy gets its own binding (name, parent, source)
     and shares only what no validation changes (error messages, choices, the
-    validators' list). A nested serializer, a list or dict field, a related field or a
-    field with a mutable default is deep-copied as DRF does.
+    validators' list). A nested serializer, a list or dict field, a related field or
+    a field with a mutable default is deep-copied as DRF does.
+
+    ``labels_from`` names a model whose fields' verbose names label the same-named
+    fields declared without a label, so the browsable API's forms read in the
+    reader's language (DRF would title them with the field's English name).
     """
+
+    labels_from: ClassVar[type[Model] | None] = None
 
     default_error_messages = {
         "unknown_field": _("Unknown field."),
@@ -139,10 +147,13 @@ class RequestBodySerializer(serializers.Serializer):
     }
 
     def get_fields(self) -> dict[str, Field]:
-        return {
+        fields = {
             name: copy.deepcopy(field) if _holds_state(field) else copy.copy(field)
             for name, field in self._declared_fields.items()
         }
+        for name, label in _model_labels(type(self)).items():
+            fields[name].label = label
+        return fields
 
     def to_internal_value(self, data: Any) -> Any:
         """DRF's validation; raises ValidationError naming every unknown key and every
@@ -179,3 +190,17 @@ class RequestBodySerializer(serializers.Serializer):
 
     def _error(self, code: str) -> list[ErrorDetail]:
         return [ErrorDetail(str(self.error_messages[code]), code=code)]
+
+
+@cache
+def _model_labels(serializer_class: type[RequestBodySerializer]) -> dict[str, Any]:
+    """The lazy labels ``serializer_class.labels_from`` gives its fields without one."""
+    model = serializer_class.labels_from
+    if model is None:
+        return {}
+    by_name = {field.name: field for field in model._meta.concrete_fields}
+    return {
+        name: capfirst(by_name[name].verbose_name)
+        for name, field in serializer_class._declared_fields.items()
+        if field.label is None and name in by_name
+    }

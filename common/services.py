@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Model
+from django.utils.translation import gettext_lazy as _
 
 from common.errors import NotFound
 from common.selectors import CompiledQuery
@@ -30,7 +31,7 @@ def lock(model: type[M], pk: uuid.UUID | str, *, expected_version: int | None = 
     """
     found = _locking_read(model)(pk)
     if not found:
-        raise NotFound(f"No {model._meta.model_name} has this id.")
+        raise NotFound(_("No %(model)s has this id."), params={"model": model._meta.verbose_name})
     instance = found[0]
     check_version(instance, expected_version)
     return instance

@@ -8,7 +8,8 @@ tokens signed like users_api's, ``client_with``/``admin_api`` clients holding gi
 permission codes, and a fake users_api their admin signs in against (a project's
 own conftest or module overrides any of them by name). Helpers: tokens shaped
 exactly as users_api issues them, users_api's user events, the permission-matrix
-helpers, ``run_together``, ``walk_as_html`` and ``unavailable``.
+helpers, ``run_together``, ``walk_as_html``, ``error_texts_not_in_portuguese`` and
+``unavailable``.
 
 The end-to-end suite runs without Django settings (its services are separate
 processes), so nothing here touches Django or DRF until settings exist.
@@ -168,6 +169,32 @@ def without_generated(body: Any) -> Any:
             key: without_generated(value) for key, value in body.items() if key not in GENERATED
         }
     return body
+
+
+def error_texts_not_in_portuguese(codes: Iterable[str]) -> dict[str, str]:
+    """The problem codes among ``codes`` a Brazilian reader would read in English:
+    ``{code: why}`` for a code without texts (``common.errors.register_error_texts``)
+    or whose pt-BR title or detail is its English one. Empty when all are translated."""
+    from django.utils import translation
+
+    from common.errors import ERROR_TEXTS
+
+    def read(code: str, language: str) -> tuple[str, str]:
+        with translation.override(language):
+            text = ERROR_TEXTS[code]
+            return str(text.title), str(text.detail)
+
+    found: dict[str, str] = {}
+    for code in map(str, codes):
+        if code not in ERROR_TEXTS:
+            found[code] = "no texts registered"
+            continue
+        (en_title, en_detail), (pt_title, pt_detail) = read(code, "en"), read(code, "pt-br")
+        if pt_title == en_title:
+            found[code] = f"title {en_title!r} is not translated"
+        elif pt_detail == en_detail:
+            found[code] = f"detail {en_detail!r} is not translated"
+    return found
 
 
 @dataclass(frozen=True)

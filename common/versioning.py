@@ -114,7 +114,8 @@ def expected_version(request: Request) -> int | None:
         return int(value)
     except ValueError as exc:
         raise PreconditionFailed(
-            f"If-Match must be an ETag of this API, like '\"3\"'; got {raw!r}."
+            _("If-Match must be an ETag of this API, like '\"3\"'; got '%(value)s'."),
+            params={"value": raw},
         ) from exc
 
 
@@ -122,7 +123,8 @@ def check_version(instance: VersionedModel, expected: int | None) -> None:
     """Raises PreconditionFailed when ``expected`` is given and differs from the stored version."""
     if expected is not None and expected != instance.version:
         raise PreconditionFailed(
-            f"The resource is at version {instance.version}; If-Match named version {expected}.",
+            _("The resource is at version %(current)s; If-Match named version %(expected)s."),
+            params={"current": instance.version, "expected": expected},
             extra={"current_version": instance.version},
         )
 

@@ -1,12 +1,15 @@
 """Brazilian identifiers: CPF, CNPJ (numeric and the 2026 alphanumeric form), CEP and UFs.
 
 Each ``normalize_*`` accepts formatted or bare input and returns the stored
-form, or raises ValueError with a message meant for the person who typed it.
+form, or raises ValueError with a message meant for the person who typed it, in
+the active language.
 """
 
 from __future__ import annotations
 
 import re
+
+from django.utils.translation import gettext
 
 UFS: dict[str, str] = {
     "AC": "Acre",
@@ -56,12 +59,12 @@ def normalize_cpf(value: str) -> str:
     """The 11 digits of a valid CPF. Raises ValueError."""
     cpf = _strip(value)
     if not cpf.isdigit() or len(cpf) != 11:
-        raise ValueError("A CPF has 11 digits (e.g. 123.456.789-09).")
+        raise ValueError(gettext("A CPF has 11 digits (e.g. 123.456.789-09)."))
     if len(set(cpf)) == 1:
-        raise ValueError("A CPF cannot have all digits equal.")
+        raise ValueError(gettext("A CPF cannot have all digits equal."))
     digits = [int(c) for c in cpf]
     if _cpf_digit(digits[:9]) != digits[9] or _cpf_digit(digits[:10]) != digits[10]:
-        raise ValueError("This CPF is not valid: its check digits do not match.")
+        raise ValueError(gettext("This CPF is not valid: its check digits do not match."))
     return cpf
 
 
@@ -80,14 +83,16 @@ def normalize_cnpj(value: str) -> str:
     cnpj = _strip(value)
     if not _CNPJ_SHAPE.match(cnpj):
         raise ValueError(
-            "A CNPJ has 14 characters: 12 letters or digits and 2 check digits "
-            "(e.g. 12.345.678/0001-95)."
+            gettext(
+                "A CNPJ has 14 characters: 12 letters or digits and 2 check digits "
+                "(e.g. 12.345.678/0001-95)."
+            )
         )
     if len(set(cnpj)) == 1:
-        raise ValueError("A CNPJ cannot have all characters equal.")
+        raise ValueError(gettext("A CNPJ cannot have all characters equal."))
     values = [ord(c) - 48 for c in cnpj]
     if _cnpj_digit(values[:12]) != values[12] or _cnpj_digit(values[:13]) != values[13]:
-        raise ValueError("This CNPJ is not valid: its check digits do not match.")
+        raise ValueError(gettext("This CNPJ is not valid: its check digits do not match."))
     return cnpj
 
 
@@ -95,9 +100,9 @@ def normalize_cep(value: str) -> str:
     """The 8 digits of a CEP (12345-678 or 12345678). Raises ValueError."""
     cep = _strip(value)
     if not cep.isdigit() or len(cep) != 8:
-        raise ValueError("A CEP has 8 digits (e.g. 01310-100).")
+        raise ValueError(gettext("A CEP has 8 digits (e.g. 01310-100)."))
     if cep == "00000000":
-        raise ValueError("00000-000 is not a CEP.")
+        raise ValueError(gettext("00000-000 is not a CEP."))
     return cep
 
 
@@ -105,7 +110,10 @@ def normalize_uf(value: str) -> str:
     """A state's two-letter code (sp -> SP). Raises ValueError."""
     uf = value.strip().upper()
     if uf not in UFS:
-        raise ValueError(f"{value!r} is not a Brazilian state; use one of {', '.join(UFS)}.")
+        raise ValueError(
+            gettext("'%(value)s' is not a Brazilian state; use one of %(ufs)s.")
+            % {"value": value, "ufs": ", ".join(UFS)}
+        )
     return uf
 
 

@@ -19,6 +19,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from clients import brazil, selectors
 from clients.models import Address, Client
@@ -57,7 +59,9 @@ def _document_for(kind: str, document: str) -> str:
         return _normalized("document", brazil.normalize_cpf, document)
     if kind == Client.Kind.COMPANY:
         return _normalized("document", brazil.normalize_cnpj, document)
-    raise ValidationError({"kind": [f"Use one of: {', '.join(Client.Kind.values)}."]})
+    raise ValidationError(
+        {"kind": [gettext("Use one of: %(kinds)s.") % {"kinds": ", ".join(Client.Kind.values)}]}
+    )
 
 
 def normalize_phone(value: str) -> str:
@@ -65,14 +69,18 @@ def normalize_phone(value: str) -> str:
     phone = _PHONE_SEPARATORS.sub("", value)
     if phone and (not phone.isdigit() or not 10 <= len(phone) <= 13):
         raise ValidationError(
-            {"phone": ["A phone has 10 to 13 digits with the area code, e.g. (11) 91234-5678."]}
+            {
+                "phone": [
+                    gettext("A phone has 10 to 13 digits with the area code, e.g. (11) 91234-5678.")
+                ]
+            }
         )
     return phone
 
 
 def _save_client(client: Client) -> None:
     """Validates and saves; the unique index still refuses a concurrent duplicate document."""
-    save_unique(client, unique={"document": "A client with this document already exists."})
+    save_unique(client, unique={"document": gettext("A client with this document already exists.")})
 
 
 @transaction.atomic
@@ -152,7 +160,7 @@ def _clean_address_values(values: dict[str, Any]) -> dict[str, Any]:
         if len(country) == 2 and country.isalpha():
             cleaned["country"] = country
         else:
-            errors["country"] = ["Use the two-letter ISO code, e.g. BR."]
+            errors["country"] = [gettext("Use the two-letter ISO code, e.g. BR.")]
     if errors:
         raise ValidationError(errors)
     for field in ("label", "street", "number", "complement", "district", "city"):
@@ -197,7 +205,7 @@ def _lock_address(
     client = lock(Client, client_id)  # serializes default swaps of one client
     address = Address.objects.filter(pk=address_id, client_id=client_id).first()
     if address is None:
-        raise NotFound("This client has no address with this id.")
+        raise NotFound(_("This client has no address with this id."))
     check_version(address, expected_version)
     address.client = client  # the row at hand: the client's event needs no read of it
     return address

@@ -7,6 +7,7 @@ from typing import Any
 
 import django_filters
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import filters, serializers, status
 from rest_framework.generics import GenericAPIView
@@ -60,6 +61,7 @@ class ClientSearchFilter(filters.SearchFilter):
 
 
 class ClientInputSerializer(RequestBodySerializer):
+    labels_from = Client
     kind = serializers.ChoiceField(choices=Client.Kind.choices)
     name = serializers.CharField(max_length=200)
     document = serializers.CharField(
@@ -74,6 +76,7 @@ class ClientUpdateSerializer(ClientInputSerializer):
 
 
 class ClientListView(GenericAPIView):
+    name = _("Clients")  # the browsable API's title
     permission_classes = [model_permissions("clients.client", methods=("GET", "POST"))]
     filter_backends = [
         SearchLimits,
@@ -109,6 +112,7 @@ class ClientListView(GenericAPIView):
 
 @extend_schema(tags=["clients"])
 class ClientDetailView(RetrieveMixin, UpdateMixin, DestroyMixin):
+    name = _("Client")  # the browsable API's title
     permission_classes = [model_permissions("clients.client")]
     serializer_class = ClientUpdateSerializer
     output_serializer_class = ClientOutputSerializer
@@ -131,6 +135,7 @@ class ClientDetailView(RetrieveMixin, UpdateMixin, DestroyMixin):
 
 
 class AddressInputSerializer(RequestBodySerializer):
+    labels_from = Address
     label = serializers.CharField(max_length=50, required=False, allow_blank=True)
     street = serializers.CharField(max_length=200)
     number = serializers.CharField(max_length=20)
@@ -144,6 +149,7 @@ class AddressInputSerializer(RequestBodySerializer):
 
 
 class AddressListView(GenericAPIView):
+    name = _("Addresses")  # the browsable API's title
     # Addresses follow their client's codes.
     permission_classes = [model_permissions("clients.client", methods=("GET", "POST"))]
     filter_backends: list[type] = []
@@ -173,6 +179,7 @@ class AddressListView(GenericAPIView):
 
 @extend_schema(tags=["addresses"])
 class AddressDetailView(RetrieveMixin, UpdateMixin, DestroyMixin):
+    name = _("Address")  # the browsable API's title
     permission_classes = [model_permissions("clients.client")]
     serializer_class = AddressInputSerializer
     output_serializer_class = AddressOutputSerializer

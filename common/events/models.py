@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class EnvelopeField(models.JSONField):
@@ -41,25 +42,29 @@ class OutboxEvent(models.Model):
     of the same type (``recording``: pending events do not pile up).
     """
 
-    event_id = models.UUIDField(unique=True)
-    type = models.CharField(max_length=150)
-    aggregate_type = models.CharField(max_length=100)
-    aggregate_id = models.CharField(max_length=64)
-    version = models.PositiveIntegerField()
-    envelope = EnvelopeField(encoder=DjangoJSONEncoder)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    claimed_until = models.DateTimeField(null=True, blank=True)
-    claim = models.UUIDField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
+    event_id = models.UUIDField(_("event id"), unique=True)
+    type = models.CharField(_("type"), max_length=150)
+    aggregate_type = models.CharField(_("aggregate type"), max_length=100)
+    aggregate_id = models.CharField(_("aggregate id"), max_length=64)
+    version = models.PositiveIntegerField(_("version"))
+    envelope = EnvelopeField(_("envelope"), encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    claimed_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
+    claim = models.UUIDField(_("claim"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
     repeat = models.BooleanField(
+        _("repeat"),
         default=False,
-        help_text="A re-publication of the aggregate's current state (sweep or snapshots), "
-        "not a change.",
+        help_text=_(
+            "A re-publication of the aggregate's current state (sweep or snapshots), not a change."
+        ),
     )
 
     class Meta:
+        verbose_name = _("outbox event")
+        verbose_name_plural = _("outbox events")
         db_table = "common_outboxevent"
         ordering = ["id"]
         indexes = [
@@ -86,21 +91,25 @@ class OutboxEvent(models.Model):
 class InboxEvent(models.Model):
     """An event this service has applied; its row commits with the handler's effect."""
 
-    event_id = models.UUIDField(primary_key=True)
-    type = models.CharField(max_length=150)
-    source = models.CharField(max_length=50)
-    aggregate_id = models.CharField(max_length=64)
-    version = models.PositiveIntegerField()
-    received_at = models.DateTimeField(auto_now_add=True, db_index=True)  # pruning
+    event_id = models.UUIDField(_("event id"), primary_key=True)
+    type = models.CharField(_("type"), max_length=150)
+    source = models.CharField(_("source"), max_length=50)
+    aggregate_id = models.CharField(_("aggregate id"), max_length=64)
+    version = models.PositiveIntegerField(_("version"))
+    received_at = models.DateTimeField(
+        _("received at"), auto_now_add=True, db_index=True
+    )  # pruning
     #: A re-publication of the current state (``repeat`` in the envelope), not a change:
     #: what tells an original event from the sweep's repeats of its version.
-    repeat = models.BooleanField(default=False)
+    repeat = models.BooleanField(_("repeat"), default=False)
     #: Set on a repeat that moved a copy forward from this version soon after the change:
     #: a repair only if the original event has not arrived by EVENTS_REPAIR_AFTER_SECONDS
     #: (common.events.convergence.confirm_repairs decides, then clears it).
-    repaired_from = models.PositiveIntegerField(null=True, blank=True)
+    repaired_from = models.PositiveIntegerField(_("repaired from"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("inbox event")
+        verbose_name_plural = _("inbox events")
         db_table = "common_inboxevent"
         indexes = [
             # "Did the original event of this version arrive?", asked of suspected repairs.
@@ -119,16 +128,18 @@ class InboxEvent(models.Model):
 class DeadLetter(models.Model):
     """An event whose handler kept failing; ``manage.py replay_dead_letters`` re-runs it."""
 
-    event_id = models.UUIDField(unique=True)
-    type = models.CharField(max_length=150)
-    envelope = models.JSONField(encoder=DjangoJSONEncoder)
-    error = models.TextField()
-    attempts = models.PositiveIntegerField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    replayed_at = models.DateTimeField(null=True, blank=True)
+    event_id = models.UUIDField(_("event id"), unique=True)
+    type = models.CharField(_("type"), max_length=150)
+    envelope = models.JSONField(_("envelope"), encoder=DjangoJSONEncoder)
+    error = models.TextField(_("error"))
+    attempts = models.PositiveIntegerField(_("attempts"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    replayed_at = models.DateTimeField(_("replayed at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("dead letter")
+        verbose_name_plural = _("dead letters")
         db_table = "common_deadletter"
         ordering = ["id"]
 

@@ -95,7 +95,18 @@ class OrderItemInline(ShownWithOrders, admin.TabularInline):
     formset = OrderItemFormSet
     extra = 0
     fields = ("product", "sku_link", "product_name", "quantity", "unit_price_brl", "total_brl")
-    readonly_fields = ("sku_link", "product_name", "unit_price_brl", "total_brl")
+    readonly_fields = ("product_copy", "sku_link", "product_name", "unit_price_brl", "total_brl")
+
+    def get_fields(self, request: Any, obj: Order | None = None) -> Any:
+        if self.has_change_permission(request, obj) or self.has_add_permission(request, obj):
+            return self.fields
+        # Shown read-only, the copy reference would be titled by its name, untranslated
+        # (the admin does not look up a ForeignObject's verbose name there).
+        return ("product_copy", *self.fields[1:])
+
+    @admin.display(description=_("product"))
+    def product_copy(self, item: OrderItem) -> str:
+        return str(item.product) if item.product else item.product_name
 
     @admin.display(description=_("SKU"))
     def sku_link(self, item: OrderItem) -> str:

@@ -1,10 +1,12 @@
-"""orders_api's refusals: its problem codes and the errors that carry them."""
+"""orders_api's refusals: its problem codes, their texts and the errors that carry them."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-from common.errors import Unprocessable
+from django.utils.translation import gettext_lazy as _
+
+from common.errors import TITLES, ErrorText, Unprocessable, register_error_texts
 
 
 class OrderErrorCode(StrEnum):
@@ -20,12 +22,45 @@ class OrderErrorCode(StrEnum):
     PRODUCT_INACTIVE = "product_inactive"
 
 
+register_error_texts(
+    {
+        OrderErrorCode.INVALID_REFERENCE: ErrorText(
+            TITLES[422], _("The request refers to something that cannot be used.")
+        ),
+        OrderErrorCode.ORDER_NOT_OPEN: ErrorText(
+            _("Order not open"), _("Order #%(number)s is %(status)s; only open orders change.")
+        ),
+        OrderErrorCode.ORDER_EMPTY: ErrorText(
+            _("Order without items"),
+            _("Order #%(number)s has no items; add one before finishing."),
+        ),
+        OrderErrorCode.INSUFFICIENT_STOCK: ErrorText(
+            _("Not enough stock"), _("Not enough stock for %(skus)s.")
+        ),
+        OrderErrorCode.ORDER_NOT_CANCELLABLE: ErrorText(
+            _("Order cannot be cancelled"),
+            _("Order #%(number)s is %(status)s; it cannot be cancelled."),
+        ),
+        OrderErrorCode.TOO_MANY_ITEMS: ErrorText(
+            _("Too many items"),
+            _("An order holds at most %(max_items)s items."),
+        ),
+        OrderErrorCode.CLIENT_INACTIVE: ErrorText(
+            _("Client deactivated"),
+            _("The client of order #%(number)s has been deactivated; it cannot be finished."),
+        ),
+        OrderErrorCode.PRODUCT_INACTIVE: ErrorText(
+            _("Product deactivated"),
+            _("Products %(skus)s have been deactivated; order #%(number)s cannot be finished."),
+        ),
+    }
+)
+
+
 class InvalidReference(Unprocessable):
     """422: the request names a client, product or address this service cannot use."""
 
     default_code = OrderErrorCode.INVALID_REFERENCE
 
     def __init__(self, errors: dict[str, list[str]]) -> None:
-        super().__init__(
-            "The request refers to something that cannot be used.", extra={"errors": errors}
-        )
+        super().__init__(extra={"errors": errors})

@@ -20,6 +20,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.db.models import Exists, Max, OuterRef, prefetch_related_objects
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from common.actors import Actor
 from common.errors import DomainError, NotFound
@@ -36,8 +37,6 @@ from orders.models import (
     ProductSnapshot,
 )
 
-NOT_ARRIVED = "its copy may not have arrived here yet; try again in a moment"
-
 # The most lines one order holds, at creation and after every add: each change
 # stores and publishes the whole order, so an unbounded one would make every
 # later add slower and every event bigger.
@@ -53,9 +52,19 @@ class ItemRequest:
 def _active_client(client_id: uuid.UUID) -> ClientSnapshot:
     client = selectors.client_snapshot_or_none(client_id=client_id)
     if client is None:
-        raise InvalidReference({"client_id": [f"No client {client_id} is known; {NOT_ARRIVED}."]})
+        raise InvalidReference(
+            {
+                "client_id": [
+                    gettext(
+                        "No client %(id)s is known; its copy may not have arrived here yet; "
+                        "try again in a moment."
+                    )
+                    % {"id": client_id}
+                ]
+            }
+        )
     if not client.is_active:
-        raise InvalidReference({"client_id": ["This client is inactive."]})
+        raise InvalidReference({"client_id": [gettext("This client is inactive.")]})
     return client
 
 
@@ -67,9 +76,15 @@ def _products(items: list[ItemRequest], field: str) -> dict[uuid.UUID, ProductSn
         path = field.format(index=index)
         product = found.get(item.product_id)
         if product is None:
-            errors[path] = [f"No product {item.product_id} is known; {NOT_ARRIVED}."]
+            errors[path] = [
+                gettext(
+                    "No product %(id)s is known; its copy may not have arrived here yet; "
+                    "try again in a moment."
+                )
+                % {"id": item.product_id}
+            ]
         elif not product.is_active:
-            errors[path] = [f"Product {product.sku} is inactive."]
+            errors[path] = [gettext("Product %(sku)s is inactive.") % {"sku": product.sku}]
     if errors:
         raise InvalidReference(errors)
     return found
@@ -81,7 +96,7 @@ def _shipping_address(client: ClientSnapshot, address_id: uuid.UUID | None) -> d
     address = client.address(str(address_id))
     if address is None:
         raise InvalidReference(
-            {"shipping_address_id": ["This client has no address with this id."]}
+            {"shipping_address_id": [gettext("This client has no address with this id.")]}
         )
     return address
 
@@ -103,8 +118,8 @@ def _ensure_item_count_allowed(count: int) -> None:
     would hold ``count`` items, past ``MAX_ITEMS_PER_ORDER``."""
     if count > MAX_ITEMS_PER_ORDER:
         raise DomainError(
-            gettext("An order holds at most %(max)s items.") % {"max": MAX_ITEMS_PER_ORDER},
             code=OrderErrorCode.TOO_MANY_ITEMS,
+            params={"max_items": MAX_ITEMS_PER_ORDER},
             extra={"max_items": MAX_ITEMS_PER_ORDER},
         )
 
@@ -188,9 +203,8 @@ def _lock_open_order(order_id: uuid.UUID, expected_version: int | None) -> Order
 def _ensure_open(order: Order) -> None:
     if order.status != Order.Status.OPEN:
         raise DomainError(
-            gettext("Order #%(number)s is %(status)s; only open orders change.")
-            % {"number": order.number, "status": order.get_status_display()},
             code=OrderErrorCode.ORDER_NOT_OPEN,
+            params={"number": order.number, "status": Order.Status(order.status).label},
             extra={"order_status": order.status},
         )
 
@@ -213,7 +227,16 @@ def order_update(
     if shipping_address_id is not None:
         client = selectors.client_snapshot_or_none(client_id=order.client_id)
         if client is None:
-            raise InvalidReference({"shipping_address_id": [f"The client's {NOT_ARRIVED}."]})
+            raise InvalidReference(
+                {
+                    "shipping_address_id": [
+                        gettext(
+                            "The client's copy may not have arrived here yet; "
+                            "try again in a moment."
+                        )
+                    ]
+                }
+            )
         order.shipping_address = _shipping_address(client, shipping_address_id)
     order.save()
     return order
@@ -251,7 +274,7 @@ def _order_item(order: Order, item_id: uuid.UUID, expected_version: int | None) 
     """The order's item (from its prefetched items when it has them)."""
     item = next((item for item in order.items.all() if item.pk == item_id), None)
     if item is None:
-        raise NotFound("This order has no item with this id.")
+        raise NotFound(_("This order has no item with this id."))
     check_version(item, expected_version)
     return item
 
@@ -303,16 +326,11 @@ def order_finish(*, order_id: uuid.UUID, actor: Actor, expected_version: int | N
     order = _lock_order_to_finish(order_id, expected_version)
     prefetch_related_objects([order], "items")  # read once, for the checks, event and caller
     if not order.items.all():
-        raise DomainError(
-            gettext("Order #%(number)s has no items; add one before finishing.")
-            % {"number": order.number},
-            code=OrderErrorCode.ORDER_EMPTY,
-        )
+        raise DomainError(code=OrderErrorCode.ORDER_EMPTY, params={"number": order.number})
     if order.client_inactive:
         raise DomainError(
-            gettext("The client of order #%(number)s has been deactivated; it cannot be finished.")
-            % {"number": order.number},
             code=OrderErrorCode.CLIENT_INACTIVE,
+            params={"number": order.number},
             extra={"client_id": str(order.client_id)},
         )
     copies = selectors.product_snapshots_by_id(
@@ -354,11 +372,8 @@ def _refuse_inactive_products(order: Order, copies: dict[uuid.UUID, ProductSnaps
     )
     if inactive:
         raise DomainError(
-            gettext(
-                "Products %(skus)s have been deactivated; order #%(number)s cannot be finished."
-            )
-            % {"skus": ", ".join(sku for _id, sku in inactive), "number": order.number},
             code=OrderErrorCode.PRODUCT_INACTIVE,
+            params={"skus": ", ".join(sku for _id, sku in inactive), "number": order.number},
             extra={"products": [{"product_id": pk, "sku": sku} for pk, sku in inactive]},
         )
 
@@ -383,9 +398,8 @@ def _refuse_known_shortages(order: Order, copies: dict[uuid.UUID, ProductSnapsho
     ]
     if short:
         raise DomainError(
-            gettext("Not enough stock for %(skus)s.")
-            % {"skus": ", ".join(item["sku"] for item in short)},
             code=OrderErrorCode.INSUFFICIENT_STOCK,
+            params={"skus": ", ".join(item["sku"] for item in short)},
             extra={"shortages": short},
         )
 
@@ -423,19 +437,16 @@ def order_cancel(
         order.status == Order.Status.FINISHED and order.stock_status == Order.StockStatus.REJECTED
     )
     if not cancellable:
-        message = (
-            gettext("Order #%(number)s is %(status)s with stock %(stock)s; it cannot be cancelled.")
-            if order.status == Order.Status.FINISHED
-            else gettext("Order #%(number)s is %(status)s; it cannot be cancelled.")
-        )
         raise DomainError(
-            message
-            % {
-                "number": order.number,
-                "status": order.get_status_display(),
-                "stock": order.get_stock_status_display(),
-            },
+            _("Order #%(number)s is %(status)s with stock %(stock)s; it cannot be cancelled.")
+            if order.status == Order.Status.FINISHED
+            else None,
             code=OrderErrorCode.ORDER_NOT_CANCELLABLE,
+            params={
+                "number": order.number,
+                "status": Order.Status(order.status).label,
+                "stock": Order.StockStatus(order.stock_status).label,
+            },
             extra={"order_status": order.status, "stock_status": order.stock_status},
         )
     previous = order.status

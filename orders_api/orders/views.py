@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
@@ -23,7 +24,7 @@ from common.serializers import RequestBodySerializer
 from common.versioning import expected_version
 from common.views import DestroyMixin, PatchMixin, RetrieveMixin, render
 from orders import selectors, services
-from orders.models import ClientSnapshot, Order, OrderItem, ProductSnapshot
+from orders.models import ClientSnapshot, Order, OrderItem, OrderStatusChange, ProductSnapshot
 from orders.serializers import (
     ClientSnapshotOutputSerializer,
     OrderItemOutputSerializer,
@@ -50,6 +51,7 @@ class OrderFilter(FilterSet):
 
 
 class ItemInputSerializer(RequestBodySerializer):
+    labels_from = OrderItem
     product_id = serializers.UUIDField()
     quantity = serializers.IntegerField(min_value=1, max_value=1_000_000, initial=1)
 
@@ -58,6 +60,7 @@ class ItemInputSerializer(RequestBodySerializer):
 
 
 class OrderListView(GenericAPIView):
+    name = _("Orders")  # the browsable API's title
     permission_classes = [model_permissions("orders.order", methods=("GET", "POST"))]
     filterset_class = OrderFilter
     search_fields = [SEARCH, "=number"]  # the client's name without accents, or the number
@@ -65,6 +68,7 @@ class OrderListView(GenericAPIView):
     ordering = ["-number"]
 
     class InputSerializer(RequestBodySerializer):
+        labels_from = Order
         client_id = serializers.UUIDField()
         items = ItemInputSerializer(
             many=True, allow_empty=True, max_length=services.MAX_ITEMS_PER_ORDER
@@ -101,9 +105,11 @@ class OrderListView(GenericAPIView):
 
 @extend_schema(tags=["orders"])
 class OrderDetailView(RetrieveMixin, PatchMixin):
+    name = _("Order")  # the browsable API's title
     permission_classes = [MethodPermission({"GET": VIEW, "PATCH": CHANGE})]
 
     class InputSerializer(RequestBodySerializer):
+        labels_from = Order
         notes = serializers.CharField(required=False, allow_blank=True, max_length=2000)
         shipping_address_id = serializers.UUIDField(required=False)
 
@@ -122,6 +128,7 @@ class OrderDetailView(RetrieveMixin, PatchMixin):
 
 
 class OrderItemListView(GenericAPIView):
+    name = _("Order items")  # the browsable API's title
     permission_classes = [HasPermission(CHANGE)]
     serializer_class = ItemInputSerializer
 
@@ -145,9 +152,11 @@ class OrderItemListView(GenericAPIView):
 
 @extend_schema(tags=["orders"])
 class OrderItemDetailView(PatchMixin, DestroyMixin):
+    name = _("Order item")  # the browsable API's title
     permission_classes = [HasPermission(CHANGE)]
 
     class InputSerializer(RequestBodySerializer):
+        labels_from = OrderItem
         quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
 
     serializer_class = InputSerializer
@@ -180,6 +189,8 @@ class OrderItemDetailView(PatchMixin, DestroyMixin):
 class OrderFinishView(GenericAPIView):
     """Close an open order that has items; stock leaves products_api afterwards."""
 
+    name = _("Finish order")  # the browsable API's title
+
     permission_classes = [HasPermission(CHANGE)]
     serializer_class = NoBody
 
@@ -196,9 +207,11 @@ class OrderFinishView(GenericAPIView):
 
 
 class OrderCancelView(GenericAPIView):
+    name = _("Cancel order")  # the browsable API's title
     permission_classes = [HasPermission("orders.cancel_order")]
 
     class InputSerializer(RequestBodySerializer):
+        labels_from = OrderStatusChange
         reason = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
     serializer_class = InputSerializer
@@ -230,6 +243,8 @@ class _SnapshotListView(GenericAPIView):
 class ClientSnapshotListView(_SnapshotListView):
     """The copies of clients_api's clients this service keeps (read only)."""
 
+    name = _("Client copies")  # the browsable API's title
+
     output = ClientSnapshotOutputSerializer
     filterset_fields = ["is_active"]
     search_fields = [SEARCH]  # name, document, addresses' districts and cities
@@ -244,6 +259,7 @@ class ClientSnapshotListView(_SnapshotListView):
 
 @extend_schema(tags=["snapshots"])
 class ClientSnapshotDetailView(RetrieveMixin):
+    name = _("Client copy")  # the browsable API's title
     permission_classes = [HasPermission(VIEW)]
     output_serializer_class = ClientSnapshotOutputSerializer
 
@@ -253,6 +269,8 @@ class ClientSnapshotDetailView(RetrieveMixin):
 
 class ProductSnapshotListView(_SnapshotListView):
     """The copies of products_api's products this service keeps (read only)."""
+
+    name = _("Product copies")  # the browsable API's title
 
     output = ProductSnapshotOutputSerializer
     filterset_fields = ["is_active"]
@@ -268,6 +286,7 @@ class ProductSnapshotListView(_SnapshotListView):
 
 @extend_schema(tags=["snapshots"])
 class ProductSnapshotDetailView(RetrieveMixin):
+    name = _("Product copy")  # the browsable API's title
     permission_classes = [HasPermission(VIEW)]
     output_serializer_class = ProductSnapshotOutputSerializer
 

@@ -25,10 +25,22 @@ MOVEMENT_COLUMNS = (
     "quantity",
     "delta",
     "quantity_after",
-    "reason",
+    "reason_text",
     "reference",
     "created_by_username",
 )
+#: A movement's page: the reason as its reader reads it, not the columns it is stored in.
+MOVEMENT_FIELDS = [
+    "reason_text" if field.name == "reason" else field.name
+    for field in StockMovement._meta.fields
+    if field.name not in {"reason_code", "reason_params"}
+]
+
+
+class ReasonInReaderLanguage:
+    @admin.display(description=_("reason"))
+    def reason_text(self, movement: StockMovement) -> str:
+        return movement.reason_text
 
 
 class LowStockFilter(admin.SimpleListFilter):
@@ -52,7 +64,7 @@ class RecentMovementsFormSet(forms.BaseInlineFormSet):
         return super().get_queryset().order_by("-created_at")[:20]
 
 
-class RecentMovementInline(admin.TabularInline):
+class RecentMovementInline(ReasonInReaderLanguage, admin.TabularInline):
     """The last 20 ledger lines, read-only; stock moves through "Add stock movement"."""
 
     model = StockMovement
@@ -172,7 +184,7 @@ class ProductAdmin(ServiceWritesAdmin):
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(ServiceWritesAdmin):
+class StockMovementAdmin(ReasonInReaderLanguage, ServiceWritesAdmin):
     """Moves stock with the API's service: same locks, same bounds, same ledger and event."""
 
     feminine_name = True  # "movimentação de estoque"
@@ -185,7 +197,7 @@ class StockMovementAdmin(ServiceWritesAdmin):
         "quantity",
         "delta",
         "quantity_after",
-        "reason",
+        "reason_text",
         "reference",
         "created_by_username",
     )
@@ -195,7 +207,7 @@ class StockMovementAdmin(ServiceWritesAdmin):
     date_hierarchy = "created_at"
 
     def get_readonly_fields(self, request: Any, obj: Any = None) -> Any:
-        return [field.name for field in StockMovement._meta.fields] if obj else []
+        return MOVEMENT_FIELDS if obj else []
 
     def has_change_permission(self, request: Any, obj: Any = None) -> bool:
         return False
@@ -204,7 +216,7 @@ class StockMovementAdmin(ServiceWritesAdmin):
         return False
 
     def get_fields(self, request: Any, obj: Any = None) -> Any:
-        return [field.name for field in StockMovement._meta.fields] if obj else self.fields
+        return MOVEMENT_FIELDS if obj else self.fields
 
     def save_model(self, request: Any, obj: StockMovement, form: Any, change: bool) -> None:
         movement = services.stock_movement_create(

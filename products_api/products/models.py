@@ -75,13 +75,20 @@ class Product(Searchable, VersionedModel):
 class StockMovement(models.Model):
     """One line of the ledger: what changed the stock, by how much, who and why.
 
-    ``delta`` is signed; the deltas of a product add up to its stock.
+    ``delta`` is signed; the deltas of a product add up to its stock. A person's
+    movement keeps the ``reason`` they typed; one the system writes has a
+    ``reason_code`` with ``reason_params`` instead (and an empty ``reason``), so
+    ``reason_text`` reads in each reader's language, whenever the row was written.
     """
 
     class Kind(models.TextChoices):
         IN = "in", _("In (received)")
         OUT = "out", _("Out (issued)")
         ADJUSTMENT = "adjustment", _("Adjustment (counted quantity)")
+
+    class ReasonCode(models.TextChoices):
+        INITIAL_STOCK = "initial_stock", _("Initial stock")
+        ORDER_FINISHED = "order_finished", _("Order finished")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     product = models.ForeignKey(
@@ -96,7 +103,15 @@ class StockMovement(models.Model):
     )
     quantity_before = models.PositiveIntegerField(_("quantity before"))
     quantity_after = models.PositiveIntegerField(_("quantity after"))
-    reason = models.CharField(_("reason"), max_length=200)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    reason_code = models.CharField(
+        _("reason code"),
+        max_length=40,
+        blank=True,
+        choices=ReasonCode.choices,
+        help_text=_("Set when the system wrote the movement."),
+    )
+    reason_params = models.JSONField(_("reason parameters"), default=dict, blank=True)
     reference = models.CharField(
         _("reference"), max_length=100, blank=True, help_text=_("e.g. an invoice or order number.")
     )
@@ -133,6 +148,20 @@ class StockMovement(models.Model):
             quantity=self.quantity,
             sku=self.product.sku,
         )
+
+    @property
+    def reason_text(self) -> str:
+        """Why the stock moved, in the active language (a person's reason as typed)."""
+        if not self.reason_code:
+            return self.reason
+        return str(SYSTEM_REASONS[self.reason_code]) % self.reason_params
+
+
+#: What the system's reason codes read as; ``reason_params`` fills the placeholders.
+SYSTEM_REASONS = {
+    StockMovement.ReasonCode.INITIAL_STOCK: _("Initial stock"),
+    StockMovement.ReasonCode.ORDER_FINISHED: _("Order #%(order_number)s finished"),
+}
 
 
 class StockIssue(VersionedModel):

@@ -33,7 +33,12 @@ class StockMovementOutputSerializer(serializers.Serializer):
     delta = serializers.IntegerField()
     quantity_before = serializers.IntegerField()
     quantity_after = serializers.IntegerField()
-    reason = serializers.CharField()
+    reason = serializers.CharField(
+        source="reason_text", help_text="In the reader's language when the system wrote it."
+    )
+    reason_code = serializers.CharField(
+        help_text="initial_stock or order_finished when the system wrote the movement; else empty."
+    )
     reference = serializers.CharField()
     created_by = serializers.CharField()
     created_by_username = serializers.CharField()

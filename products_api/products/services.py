@@ -19,6 +19,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from common.actors import Actor
 from common.errors import DomainError
@@ -39,15 +40,16 @@ def normalize_sku(sku: str) -> str:
 def _check_bounds(product: Product) -> None:
     errors: dict[str, list[str]] = {}
     if product.price < Decimal("0"):
-        errors["price"] = ["The price cannot be negative."]
+        errors["price"] = [gettext("The price cannot be negative.")]
     if product.min_quantity > product.max_quantity:
         errors["min_quantity"] = [
-            f"The minimum ({product.min_quantity}) cannot be above the maximum "
-            f"({product.max_quantity})."
+            gettext("The minimum (%(min)s) cannot be above the maximum (%(max)s).")
+            % {"min": product.min_quantity, "max": product.max_quantity}
         ]
     if product.stock_quantity > product.max_quantity:
         errors["max_quantity"] = [
-            f"The maximum cannot be below the current stock ({product.stock_quantity})."
+            gettext("The maximum cannot be below the current stock (%(stock)s).")
+            % {"stock": product.stock_quantity}
         ]
     if errors:
         raise ValidationError(errors)
@@ -57,7 +59,9 @@ def _save_product(product: Product) -> None:
     product.sku = normalize_sku(product.sku)
     save_unique(
         product,
-        unique={"sku": f"A product with SKU {product.sku} already exists."},
+        unique={
+            "sku": gettext("A product with SKU %(sku)s already exists.") % {"sku": product.sku}
+        },
         validate=_check_bounds,
     )
 
@@ -68,7 +72,9 @@ def _movement(
     kind: str,
     quantity: int,
     before: int,
-    reason: str,
+    reason: str = "",
+    reason_code: str = "",
+    reason_params: dict[str, Any] | None = None,
     reference: str,
     actor: Actor | None,
 ) -> StockMovement:
@@ -80,6 +86,8 @@ def _movement(
         quantity_before=before,
         quantity_after=product.stock_quantity,
         reason=reason,
+        reason_code=reason_code,
+        reason_params=reason_params or {},
         reference=reference,
         created_by=actor.id if actor else "",
         created_by_username=actor.username if actor else "",
@@ -120,7 +128,7 @@ def product_create(
             kind=StockMovement.Kind.IN,
             quantity=stock_quantity,
             before=0,
-            reason="Initial stock",
+            reason_code=StockMovement.ReasonCode.INITIAL_STOCK,
             reference="",
             actor=actor,
         )
@@ -177,11 +185,18 @@ def stock_movement_create(
     ``products.product.updated``.
     """
     if kind not in StockMovement.Kind.values:
-        raise ValidationError({"kind": [f"Use one of: {', '.join(StockMovement.Kind.values)}."]})
+        raise ValidationError(
+            {
+                "kind": [
+                    gettext("Use one of: %(kinds)s.")
+                    % {"kinds": ", ".join(StockMovement.Kind.values)}
+                ]
+            }
+        )
     if quantity < 0 or (quantity == 0 and kind != StockMovement.Kind.ADJUSTMENT):
-        raise ValidationError({"quantity": ["Move at least one unit."]})
+        raise ValidationError({"quantity": [gettext("Move at least one unit.")]})
     if not reason.strip():
-        raise ValidationError({"reason": ["Say why the stock moves."]})
+        raise ValidationError({"reason": [gettext("Say why the stock moves.")]})
     return _apply_movement(
         lock(Product, product_id),
         kind=kind,
@@ -204,15 +219,19 @@ def _refusal(product: Product, kind: str, quantity: int) -> DomainError | None:
     }
     if after < 0:
         return DomainError(
-            f"Only {before} units of {product.sku} in stock; {quantity} requested.",
             code=ProductErrorCode.STOCK_BELOW_ZERO,
+            params={"stock": before, "sku": product.sku, "requested": quantity},
             extra=facts,
         )
     if after > product.max_quantity:
         return DomainError(
-            f"Stock of {product.sku} would be {after}, above its maximum of "
-            f"{product.max_quantity} (room for {product.max_quantity - before} more).",
             code=ProductErrorCode.STOCK_ABOVE_MAXIMUM,
+            params={
+                "sku": product.sku,
+                "after": after,
+                "max": product.max_quantity,
+                "room": product.max_quantity - before,
+            },
             extra=facts,
         )
     return None
@@ -223,11 +242,14 @@ def _apply_movement(
     *,
     kind: str,
     quantity: int,
-    reason: str,
+    reason: str = "",
+    reason_code: str = "",
+    reason_params: dict[str, Any] | None = None,
     reference: str,
     actor: Actor | None,
 ) -> StockMovement:
-    """Moves the stock of a product the caller has locked. Raises DomainError 409."""
+    """Moves the stock of a product the caller has locked. Raises DomainError 409.
+    ``reason`` is a person's; the system's movements give ``reason_code`` and its params."""
     refusal = _refusal(product, kind, quantity)
     if refusal is not None:
         raise refusal
@@ -242,6 +264,8 @@ def _apply_movement(
         quantity=quantity,
         before=before,
         reason=reason,
+        reason_code=reason_code,
+        reason_params=reason_params,
         reference=reference,
         actor=actor,
     )
@@ -292,6 +316,7 @@ def stock_issue_for_order(
     if shortages:
         issue.status = StockIssue.Status.REJECTED
         issue.shortages = shortages
+        # Sent to orders_api in products.stock.rejected; the shortages are the facts.
         issue.reason = "Not enough stock for " + ", ".join(
             item["sku"] or item["product_id"] for item in shortages
         )
@@ -302,7 +327,8 @@ def stock_issue_for_order(
                 products[product_id],
                 kind=StockMovement.Kind.OUT,
                 quantity=quantity,
-                reason=f"Order #{order_number} finished",
+                reason_code=StockMovement.ReasonCode.ORDER_FINISHED,
+                reason_params={"order_number": order_number},
                 reference=f"order #{order_number}",
                 actor=None,
             )

@@ -8,6 +8,7 @@ from typing import Any
 import django_filters
 from django.db.models import F
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
@@ -47,6 +48,7 @@ class ProductFilter(FilterSet):
 
 
 class ProductInputSerializer(RequestBodySerializer):
+    labels_from = Product
     sku = serializers.CharField(max_length=40)
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True)
@@ -64,6 +66,7 @@ class ProductCreateSerializer(ProductInputSerializer):
 
 
 class ProductListView(GenericAPIView):
+    name = _("Products")  # the browsable API's title
     permission_classes = [model_permissions("products.product", methods=("GET", "POST"))]
     filterset_class = ProductFilter
     search_fields = [SEARCH]  # name and SKU, accent- and case-insensitive
@@ -93,6 +96,7 @@ class ProductListView(GenericAPIView):
 
 @extend_schema(tags=["products"])
 class ProductDetailView(RetrieveMixin, UpdateMixin, DestroyMixin):
+    name = _("Product")  # the browsable API's title
     permission_classes = [model_permissions("products.product")]
     serializer_class = ProductInputSerializer
     output_serializer_class = ProductOutputSerializer
@@ -114,6 +118,8 @@ class ProductDetailView(RetrieveMixin, UpdateMixin, DestroyMixin):
 class StockMovementListView(GenericAPIView):
     """The stock ledger of a product; POST moves stock (a separate right from editing)."""
 
+    name = _("Stock movements")  # the browsable API's title
+
     permission_classes = [
         MethodPermission(
             {
@@ -127,6 +133,7 @@ class StockMovementListView(GenericAPIView):
     ordering = ["-created_at"]
 
     class InputSerializer(RequestBodySerializer):
+        labels_from = StockMovement
         kind = serializers.ChoiceField(choices=StockMovement.Kind.choices)
         quantity = serializers.IntegerField(
             min_value=0,

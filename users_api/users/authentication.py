@@ -12,6 +12,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 from rest_framework.exceptions import AuthenticationFailed
 
 from common.auth import JWTAuthentication
@@ -29,6 +30,7 @@ class ActiveAccountJWTAuthentication(JWTAuthentication):
             active = False
         if not active:
             raise AuthenticationFailed(
-                "This account is deactivated or no longer exists.", code=ErrorCode.USER_INACTIVE
+                gettext("This account is deactivated or no longer exists."),
+                code=ErrorCode.USER_INACTIVE,
             )
         return user

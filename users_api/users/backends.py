@@ -12,6 +12,7 @@ from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 from rest_framework.exceptions import Throttled
 from rest_framework.throttling import BaseThrottle
 
@@ -39,7 +40,8 @@ class PermissionCodeBackend(ModelBackend):
             guard.check()
         except Throttled as refused:
             raise ValidationError(
-                f"Too many sign-in attempts; try again in {refused.wait:.0f} seconds.",
+                gettext("Too many sign-in attempts; try again in %(seconds)d seconds.")
+                % {"seconds": round(refused.wait)},
                 code="throttled",
             ) from refused
         user = super().authenticate(request, username, password, **kwargs)

@@ -1,10 +1,12 @@
-"""users_api's refusals: its problem codes and the errors that carry them."""
+"""users_api's refusals: its problem codes, their texts and the errors that carry them."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-from common.errors import Unauthenticated
+from django.utils.translation import gettext_lazy as _
+
+from common.errors import TITLES, ErrorText, Unauthenticated, register_error_texts
 
 
 class UserErrorCode(StrEnum):
@@ -16,12 +18,40 @@ class UserErrorCode(StrEnum):
     CANNOT_DEACTIVATE_SELF = "cannot_deactivate_self"
     INVALID_CREDENTIALS = "invalid_credentials"
     TOKEN_NOT_VALID = "token_not_valid"  # noqa: S105 - a problem code
-    TOKEN_REVOKED = "token_revoked"  # noqa: S105 - a problem code
     TOKEN_REUSED = "token_reused"  # noqa: S105 - a problem code
+
+
+register_error_texts(
+    {
+        UserErrorCode.SUPERUSER_REQUIRED: ErrorText(
+            _("Superuser required"), _("Only a superuser can do this.")
+        ),
+        UserErrorCode.GRANT_EXCEEDS_OWN_PERMISSIONS: ErrorText(
+            _("Permission not held"),
+            _("You can only grant or remove permission codes you hold yourself."),
+        ),
+        UserErrorCode.MORE_PRIVILEGED_USER: ErrorText(
+            _("More privileged account"),
+            _("You can only manage users holding no more than you do."),
+        ),
+        UserErrorCode.CANNOT_DEACTIVATE_SELF: ErrorText(
+            TITLES[409], _("You cannot deactivate your own account.")
+        ),
+        UserErrorCode.INVALID_CREDENTIALS: ErrorText(
+            _("Invalid credentials"), _("No active account was found with these credentials.")
+        ),
+        UserErrorCode.TOKEN_NOT_VALID: ErrorText(
+            _("Invalid token"), _("The refresh token is invalid or expired.")
+        ),
+        UserErrorCode.TOKEN_REUSED: ErrorText(
+            _("Token already used"),
+            _("This refresh token was already used; the login has been revoked."),
+        ),
+    }
+)
 
 
 class InvalidCredentials(Unauthenticated):
     """A sign-in or a refresh that identifies nobody (401 with the bearer challenge)."""
 
     default_code = UserErrorCode.INVALID_CREDENTIALS
-    default_message = "No active account was found with these credentials."

@@ -389,7 +389,7 @@ WRITES = [
         None,
         {
             "type": "urn:sistema-multi-apis:problem:order_not_open",
-            "title": "Conflict",
+            "title": "Order not open",
             "status": 409,
             "detail": "Order #42 is Cancelled; only open orders change.",
             "code": "order_not_open",

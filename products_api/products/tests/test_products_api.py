@@ -33,11 +33,11 @@ def test_create_normalizes_the_sku_and_records_the_initial_stock(admin_api):
     assert (body["stock_quantity"], body["low_stock"], body["version"]) == (30, False, 1)
     assert response["Location"] == f"{PRODUCTS}{body['id']}/"
     (movement,) = StockMovement.objects.all()
-    assert (movement.kind, movement.quantity, movement.delta, movement.reason) == (
-        "in",
-        30,
-        30,
-        "Initial stock",
+    assert (movement.kind, movement.quantity, movement.delta) == ("in", 30, 30)
+    assert (movement.reason, movement.reason_code, movement.reason_params) == (
+        "",
+        "initial_stock",
+        {},
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from common.services import save_unique
 from users.models import LoginSession, User
@@ -31,10 +32,10 @@ def save_user(user: User) -> None:
     save_unique(
         user,
         unique={
-            "username__iexact": "A user with this username already exists.",
-            "email__iexact": "A user with this email already exists.",
+            "username__iexact": gettext("A user with this username already exists."),
+            "email__iexact": gettext("A user with this email already exists."),
         },
-        conflict=("username", "A user with this username or email already exists."),
+        conflict=("username", gettext("A user with this username or email already exists.")),
         exclude=["password"],
     )
 

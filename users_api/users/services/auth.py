@@ -9,6 +9,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
@@ -83,7 +85,9 @@ def user_password_change(*, actor: Actor, current_password: str, new_password: s
     """
     user = lock(User, actor.id)
     if not user.check_password(current_password):
-        raise ValidationError({"current_password": ["The current password is not correct."]})
+        raise ValidationError(
+            {"current_password": [gettext("The current password is not correct.")]}
+        )
     validate_new_password(new_password, user)
     user.set_password(new_password)
     revoke_tokens(user)
@@ -137,7 +141,7 @@ def auth_login(*, username: str, password: str, ip_address: str, user_agent: str
         raise InvalidCredentials()
     guard.succeeded()
     if not user.is_active:
-        raise InvalidCredentials("This account is deactivated.", code=ErrorCode.USER_INACTIVE)
+        raise InvalidCredentials(code=ErrorCode.USER_INACTIVE)
     session = LoginSession.objects.create(
         user=user, ip_address=ip_address, user_agent=user_agent[:300]
     )
@@ -159,9 +163,7 @@ def auth_refresh(*, refresh: str) -> TokenPair:
     try:
         token = RefreshToken(refresh)
     except TokenError as exc:
-        raise InvalidCredentials(
-            "The refresh token is invalid or expired.", code=UserErrorCode.TOKEN_NOT_VALID
-        ) from exc
+        raise InvalidCredentials(code=UserErrorCode.TOKEN_NOT_VALID) from exc
     reused = False
     with transaction.atomic():
         record = (
@@ -172,28 +174,23 @@ def auth_refresh(*, refresh: str) -> TokenPair:
         )
         if record is None:
             raise InvalidCredentials(
-                "The refresh token is not known.", code=UserErrorCode.TOKEN_NOT_VALID
+                _("The refresh token is not known."), code=UserErrorCode.TOKEN_NOT_VALID
             )
         session = record.session
         if session.revoked_at is not None:
-            raise InvalidCredentials(
-                "This login has ended; log in again.", code=UserErrorCode.TOKEN_REVOKED
-            )
+            raise InvalidCredentials(code=ErrorCode.TOKEN_REVOKED)
         if record.used_at is not None:
             end_login(session, "refresh_token_reused")
             revoke_tokens_of(session.user_id)
             reused = True
         elif not session.user.is_active:
-            raise InvalidCredentials("This account is deactivated.", code=ErrorCode.USER_INACTIVE)
+            raise InvalidCredentials(code=ErrorCode.USER_INACTIVE)
         else:
             record.used_at = timezone.now()
             record.save(update_fields=["used_at"])
             pair = _issue_pair(session.user, session)
     if reused:
-        raise InvalidCredentials(
-            "This refresh token was already used; the login has been revoked.",
-            code=UserErrorCode.TOKEN_REUSED,
-        )
+        raise InvalidCredentials(code=UserErrorCode.TOKEN_REUSED)
     return pair
 
 
@@ -209,9 +206,11 @@ def auth_logout(*, actor: Actor, refresh: str) -> None:
     try:
         token = RefreshToken(refresh)
     except TokenError as exc:
-        raise ValidationError({"refresh": ["The refresh token is invalid or expired."]}) from exc
+        raise ValidationError(
+            {"refresh": [gettext("The refresh token is invalid or expired.")]}
+        ) from exc
     if str(token.get("user_id")) != str(actor.id):
-        raise ValidationError({"refresh": ["This refresh token belongs to another user."]})
+        raise ValidationError({"refresh": [gettext("This refresh token belongs to another user.")]})
     record = (
         IssuedRefreshToken.objects.select_for_update()
         .select_related("session")
@@ -219,7 +218,7 @@ def auth_logout(*, actor: Actor, refresh: str) -> None:
         .first()
     )
     if record is None:
-        raise ValidationError({"refresh": ["The refresh token is not known."]})
+        raise ValidationError({"refresh": [gettext("The refresh token is not known.")]})
     session = record.session
     if session.revoked_at is None:
         end_login(session, "logout")

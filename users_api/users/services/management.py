@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from common.actors import Actor
 from common.errors import DomainError, Forbidden, NotFound
@@ -56,7 +57,14 @@ def _catalogue_permissions(codes: Iterable[str], *, field: str) -> list[Permissi
     wanted = list(dict.fromkeys(codes))
     unknown = sorted(set(wanted) - set(CATALOGUE))
     if unknown:
-        raise ValidationError({field: [f"Unknown permission code: {code}." for code in unknown]})
+        raise ValidationError(
+            {
+                field: [
+                    gettext("Unknown permission code: %(code)s.") % {"code": code}
+                    for code in unknown
+                ]
+            }
+        )
     return list(Permission.objects.filter(code__in=wanted))
 
 
@@ -72,7 +80,7 @@ def _ensure_actor_holds(actor: Actor, codes: Iterable[str]) -> None:
     missing = sorted(set(codes) - actor.permissions)
     if missing:
         raise Forbidden(
-            "You can only grant or remove permission codes you hold yourself.",
+            _("You can only grant or remove permission codes you hold yourself."),
             code=UserErrorCode.GRANT_EXCEEDS_OWN_PERMISSIONS,
             extra={"permissions": missing},
         )
@@ -84,11 +92,12 @@ def _ensure_may_set_flags(actor: Actor, *, staff_changes: bool, superuser_change
         return
     if superuser_changes:
         raise Forbidden(
-            "Only a superuser can grant or remove superuser.", code=UserErrorCode.SUPERUSER_REQUIRED
+            _("Only a superuser can grant or remove superuser."),
+            code=UserErrorCode.SUPERUSER_REQUIRED,
         )
     if staff_changes:
         raise Forbidden(
-            "Only a superuser can grant or remove staff access.",
+            _("Only a superuser can grant or remove staff access."),
             code=UserErrorCode.SUPERUSER_REQUIRED,
         )
 
@@ -146,7 +155,7 @@ def user_ensure_manageable(*, actor: Actor, user: User) -> None:
         return
     if user.is_superuser:
         raise Forbidden(
-            "Only a superuser can change a superuser.", code=UserErrorCode.SUPERUSER_REQUIRED
+            _("Only a superuser can change a superuser."), code=UserErrorCode.SUPERUSER_REQUIRED
         )
     if str(user.pk) == str(actor.id):
         return
@@ -226,7 +235,7 @@ def _user_change(
     deactivating = changes.get("is_active") is False and user.is_active
     if deactivating and str(user.pk) == str(actor.id):
         raise DomainError(
-            "You cannot deactivate your own account.", code=UserErrorCode.CANNOT_DEACTIVATE_SELF
+            _("You cannot deactivate your own account."), code=UserErrorCode.CANNOT_DEACTIVATE_SELF
         )
     losing_access = deactivating or any(
         changes.get(flag) is False and getattr(user, flag) for flag in ("is_staff", "is_superuser")
@@ -264,7 +273,7 @@ def user_password_set(*, actor: Actor, user_id: uuid.UUID, password: str | None)
     """
     if not actor.is_superuser:
         raise Forbidden(
-            "Only a superuser can set another user's password.",
+            _("Only a superuser can set another user's password."),
             code=UserErrorCode.SUPERUSER_REQUIRED,
         )
     user = lock(User, user_id)
@@ -303,7 +312,9 @@ def user_roles_set(
     roles = list(Role.objects.prefetch_related("permissions").filter(pk__in=wanted))
     missing = sorted(str(role_id) for role_id in set(wanted) - {role.pk for role in roles})
     if missing:
-        raise ValidationError({"roles": [f"No role has id {role_id}." for role_id in missing]})
+        raise ValidationError(
+            {"roles": [gettext("No role has id %(id)s.") % {"id": role_id} for role_id in missing]}
+        )
     current = list(user.roles.prefetch_related("permissions"))
     kept = {role.pk for role in roles} & {role.pk for role in current}
     added_or_removed = [role for role in [*roles, *current] if role.pk not in kept]
@@ -363,7 +374,7 @@ def _ensure_role_name_free(name: str, exclude: uuid.UUID | None) -> None:
     """ValidationError keyed ``name`` when another role has ``name``, case-insensitively."""
     others = Role.objects.exclude(pk=exclude) if exclude else Role.objects.all()
     if others.filter(name__iexact=name).exists():
-        raise ValidationError({"name": ["A role with this name already exists."]})
+        raise ValidationError({"name": [gettext("A role with this name already exists.")]})
 
 
 @transaction.atomic

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -20,6 +21,7 @@ from common.serializers import RequestBodySerializer, read_only_context
 from common.versioning import expected_version
 from common.views import render
 from users import selectors, services
+from users.models import User
 from users.serializers import TokenPairOutputSerializer, UserOutputSerializer
 from users.throttling import LoginPerIPThrottle, RegisterPerIPThrottle, login_address
 
@@ -29,11 +31,14 @@ from users.throttling import LoginPerIPThrottle, RegisterPerIPThrottle, login_ad
 class RegisterView(APIView):
     """Anyone may sign up; the new account has no permissions until granted."""
 
+    name = _("Register")  # the browsable API's title
+
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
     throttle_classes = [RegisterPerIPThrottle]
 
     class InputSerializer(RequestBodySerializer):
+        labels_from = User
         username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
         email = serializers.EmailField()
         password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
@@ -60,11 +65,14 @@ class RegisterView(APIView):
 class TokenView(APIView):
     """Log in: username and password for an access and a refresh token."""
 
+    name = _("Sign in (token)")  # the browsable API's title
+
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
     throttle_classes = [LoginPerIPThrottle]
 
     class InputSerializer(RequestBodySerializer):
+        labels_from = User
         username = serializers.CharField(max_length=150)
         password = serializers.CharField(max_length=128, trim_whitespace=False)
 
@@ -87,6 +95,8 @@ class TokenView(APIView):
 class TokenRefreshView(APIView):
     """Trade a refresh token for a new pair; the presented one cannot be used again."""
 
+    name = _("Refresh token")  # the browsable API's title
+
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
 
@@ -108,6 +118,8 @@ class TokenRefreshView(APIView):
 class LogoutView(APIView):
     """End the login a refresh token belongs to (every token rotated from it)."""
 
+    name = _("Log out")  # the browsable API's title
+
     permission_classes = [IsAuthenticated]
 
     class InputSerializer(RequestBodySerializer):
@@ -125,6 +137,8 @@ class LogoutView(APIView):
 
 class JWKSView(APIView):
     """The public keys that verify users_api's tokens (RFC 7517)."""
+
+    name = _("Public keys (JWKS)")  # the browsable API's title
 
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
@@ -146,9 +160,11 @@ class JWKSView(APIView):
 
 
 class MeView(APIView):
+    name = _("My account")  # the browsable API's title
     permission_classes = [IsAuthenticated]
 
     class InputSerializer(RequestBodySerializer):
+        labels_from = User
         email = serializers.EmailField(required=False)
         first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
         last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
@@ -178,6 +194,8 @@ class MeView(APIView):
 
 class MePasswordView(APIView):
     """Change your password; every login of yours ends, so log in again."""
+
+    name = _("My password")  # the browsable API's title
 
     permission_classes = [IsAuthenticated]
 

@@ -9,6 +9,7 @@ from typing import Any
 import django_filters
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
@@ -41,6 +42,7 @@ class UserFilter(FilterSet):
 
 
 class UserListView(GenericAPIView):
+    name = _("Users")  # the browsable API's title
     permission_classes = [model_permissions("users.user", methods=("GET", "POST"))]
     filterset_class = UserFilter
     search_fields = [SEARCH]  # username, email and names, accent- and case-insensitive
@@ -48,6 +50,7 @@ class UserListView(GenericAPIView):
     ordering = ["username"]
 
     class InputSerializer(RequestBodySerializer):
+        labels_from = User
         username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
         email = serializers.EmailField()
         password = serializers.CharField(max_length=128, trim_whitespace=False)
@@ -80,9 +83,11 @@ class UserListView(GenericAPIView):
 
 @extend_schema(tags=["users"])
 class UserDetailView(RetrieveMixin, PatchMixin, DestroyMixin):
+    name = _("User")  # the browsable API's title
     permission_classes = [model_permissions("users.user", methods=("GET", "PATCH", "DELETE"))]
 
     class InputSerializer(RequestBodySerializer):
+        labels_from = User
         username = serializers.CharField(
             max_length=150, required=False, validators=[UnicodeUsernameValidator()]
         )
@@ -113,6 +118,8 @@ class UserDetailView(RetrieveMixin, PatchMixin, DestroyMixin):
 class UserRolesView(APIView):
     """Replace the roles of a user."""
 
+    name = _("User's roles")  # the browsable API's title
+
     permission_classes = [HasPermission("users.change_user")]
 
     class InputSerializer(RequestBodySerializer):
@@ -135,6 +142,8 @@ class UserRolesView(APIView):
 
 class UserPermissionsView(APIView):
     """Replace the permission codes granted directly to a user."""
+
+    name = _("User's permissions")  # the browsable API's title
 
     permission_classes = [HasPermission("users.change_user")]
 
@@ -162,6 +171,7 @@ class UserPermissionsView(APIView):
 
 
 class RoleInputSerializer(RequestBodySerializer):
+    labels_from = Role
     name = serializers.CharField(max_length=80)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     permissions = serializers.ListField(
@@ -170,6 +180,7 @@ class RoleInputSerializer(RequestBodySerializer):
 
 
 class RoleListView(GenericAPIView):
+    name = _("Roles")  # the browsable API's title
     permission_classes = [model_permissions("users.role", methods=("GET", "POST"))]
     search_fields = ["name", "description"]
     ordering_fields = ["name", "created_at"]
@@ -204,6 +215,7 @@ class RoleListView(GenericAPIView):
 
 @extend_schema(tags=["roles"])
 class RoleDetailView(RetrieveMixin, UpdateMixin, DestroyMixin):
+    name = _("Role")  # the browsable API's title
     permission_classes = [model_permissions("users.role")]
     serializer_class = RoleInputSerializer
     output_serializer_class = RoleOutputSerializer
@@ -229,6 +241,8 @@ class RoleDetailView(RetrieveMixin, UpdateMixin, DestroyMixin):
 
 class PermissionListView(GenericAPIView):
     """Every permission code of every service, for building roles and grants."""
+
+    name = _("Permission codes")  # the browsable API's title
 
     permission_classes = [HasPermission("users.view_permission")]
     filterset_fields = ["service"]
