@@ -137,8 +137,8 @@ def test_the_admin_shows_the_reasons_in_its_language(admin_api):
     assert "Estoque inicial" in page
 
 
-BEFORE = [("products", "0003_translated_labels")]
-AFTER = [("products", "0004_stock_movement_reason_code")]
+BEFORE = [("products", "0004_product_search_text")]
+AFTER = [("products", "0005_stock_movement_reason_code")]
 
 
 @pytest.mark.django_db(transaction=True)

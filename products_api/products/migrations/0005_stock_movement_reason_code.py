@@ -34,7 +34,7 @@ def codes_as_reasons(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('products', '0003_translated_labels'),
+        ('products', '0004_product_search_text'),
     ]
 
     operations = [
