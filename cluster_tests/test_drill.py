@@ -85,7 +85,7 @@ class Load:
     careful: bool
     stop: threading.Event = field(default_factory=threading.Event)
     calls: list[Call] = field(default_factory=list)
-    orders: dict[str, dict] = field(default_factory=dict)  # key -> order
+    orders: dict[str, dict] = field(default_factory=dict)  # its key (careless: id) -> order
     finished: int = 0
     changes: Counter = field(default_factory=Counter)  # service -> changes answered 200
     client_retries: int = 0
