@@ -233,10 +233,18 @@ class RabbitMQCluster:
         assert self.running_nodes() == set(self.nodes)
 
     def running_nodes(self) -> set[str]:
-        result = self.ctl(self.nodes[0], "cluster_status", "--formatter", "json", timeout=20)
-        if result.returncode:
-            result = self.ctl(self.nodes[1], "cluster_status", "--formatter", "json", timeout=20)
-        return set(json.loads(result.stdout).get("running_nodes", []))
+        """The running nodes, as the first node that answers sees them; empty when none
+        answers. A node just restarted may not answer ``rabbitmqctl`` for a while, and on
+        a busy machine the command (an Erlang VM of its own) outlasted 20 s: a timeout is
+        one more node that did not answer, not an error."""
+        for node in self.nodes:
+            try:
+                result = self.ctl(node, "cluster_status", "--formatter", "json", timeout=30)
+            except subprocess.TimeoutExpired:
+                continue
+            if result.returncode == 0:
+                return set(json.loads(result.stdout).get("running_nodes", []))
+        return set()
 
     def queue_types(self) -> dict[str, str]:
         result = self.ctl(self.nodes[1], "list_queues", "name", "type", "--formatter", "json")
