@@ -55,6 +55,13 @@ TITLES = {
 #: Seconds a client is asked to wait (Retry-After) while the database is unreachable.
 DATABASE_RETRY_AFTER = 5
 
+#: Seconds a client is asked to wait (Retry-After) after a transient conflict (a deadlock).
+CONFLICT_RETRY_AFTER = 1
+
+#: PostgreSQL's SQLSTATEs of a transaction that lost a race and may simply be run again:
+#: deadlock_detected and serialization_failure (docs/decisions.md).
+TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
+
 logger = logging.getLogger(__name__)
 
 
@@ -83,6 +90,7 @@ class ErrorCode(StrEnum):
     PAYLOAD_TOO_LARGE = "payload_too_large"
     TOO_DEEPLY_NESTED = "too_deeply_nested"
     DATABASE_UNAVAILABLE = "database_unavailable"
+    TRANSIENT_CONFLICT = "transient_conflict"
     SERVER_ERROR = "server_error"
 
 
@@ -237,6 +245,10 @@ register_error_texts(
             TITLES[503],
             _("The service cannot reach its database right now; try again shortly."),
         ),
+        ErrorCode.TRANSIENT_CONFLICT: ErrorText(
+            _("Concurrent change"),
+            _("The request collided with another change made at the same time; try again."),
+        ),
         ErrorCode.SERVER_ERROR: ErrorText(
             TITLES[500], _("Something went wrong on our side; it has been logged.")
         ),
@@ -273,11 +285,35 @@ class DatabaseUnavailable(exceptions.APIException):
     wait = DATABASE_RETRY_AFTER  # DRF's handler turns it into Retry-After
 
 
+class TransientConflict(exceptions.APIException):
+    """The database chose this request's transaction as a deadlock's victim or refused
+    it a serializable snapshot: 409 with Retry-After, not a 503 (the database is up).
+
+    Nothing of the transaction committed; the same request again normally succeeds.
+    """
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = ErrorCode.TRANSIENT_CONFLICT
+    default_detail = _("The request collided with another change made at the same time; try again.")
+    wait = CONFLICT_RETRY_AFTER  # DRF's handler turns it into Retry-After
+
+
+def is_transient_conflict(exc: BaseException | None) -> bool:
+    """Whether ``exc`` is a deadlock victim (SQLSTATE 40P01) or a serialization
+    failure (40001): Django's OperationalError caused by the driver's error."""
+    if not isinstance(exc, OperationalError):
+        return False
+    cause = exc.__cause__
+    sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+    return sqlstate in TRANSIENT_SQLSTATES
+
+
 def is_database_outage(exc: BaseException | None) -> bool:
     """Whether ``exc`` says the database is unreachable or the connection broke.
 
-    OperationalError also covers the transient refusals a retry cures (a lock
-    timeout, a deadlock victim, SQLite's "database is locked").
+    OperationalError also covers refusals a retry cures (a lock timeout, SQLite's
+    "database is locked"); a deadlock or serialization failure is a transient
+    conflict instead (``is_transient_conflict``): check that first.
     """
     return isinstance(exc, OperationalError | InterfaceError)
 
@@ -348,6 +384,9 @@ def _as_drf_exception(exc: Exception) -> Exception:
         return exceptions.NotFound()
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied()
+    if is_transient_conflict(exc):
+        logger.warning("transient conflict: %s: %s", exc.__class__.__name__, exc)
+        return TransientConflict()
     if is_database_outage(exc):
         logger.error("database unavailable: %s: %s", exc.__class__.__name__, exc)
         return DatabaseUnavailable()
@@ -465,12 +504,24 @@ def handler404(request: HttpRequest, exception: Exception | None = None) -> Http
 
 
 def handler500(request: HttpRequest) -> HttpResponse:
-    """A problem without a trace; 503 with Retry-After when the database is what failed.
+    """A problem without a trace; 503 with Retry-After when the database is what failed,
+    409 with Retry-After when it was a transient conflict (a deadlock).
 
     Django calls it while handling the exception (also one raised by a middleware,
-    e.g. loading a session), so ``sys.exc_info()`` names the error.
+    e.g. loading a session), so ``sys.exc_info()`` names the error; Django's own
+    ``django.request`` log of it stays at ERROR (only DRF views' are warnings).
     """
-    if is_database_outage(sys.exc_info()[1]):
+    error = sys.exc_info()[1]
+    if is_transient_conflict(error):
+        conflict = TransientConflict()
+        return problem_response(
+            request,
+            conflict.status_code,
+            conflict.default_code,
+            str(conflict.default_detail),
+            headers={"Retry-After": str(conflict.wait)},
+        )
+    if is_database_outage(error):
         unavailable = DatabaseUnavailable()
         return problem_response(
             request,

@@ -459,3 +459,26 @@ def test_the_scheduler_runs_the_sweep_and_the_housekeeping_of_what_the_service_h
     ]
     assert scheduler.run_due(log=lambda line: None) == [job.name for job in scheduler.jobs()]
     assert scheduler.run_due(log=lambda line: None) == []  # each once per interval
+
+
+def test_a_handlers_prepare_batch_sees_all_its_events_before_any_is_applied(monkeypatch):
+    # products_api locks every product a batch of finished orders touches there, in
+    # one sorted statement: locking event by event, crossing batches deadlock.
+    from common.events import consumer
+
+    calls: list[tuple[str, list[str]]] = []
+
+    def handler(envelope: dict) -> None:
+        calls.append(("apply", [envelope["id"]]))
+
+    handler.prepare_batch = lambda envelopes: calls.append(  # type: ignore[attr-defined]
+        ("prepare", [envelope["id"] for envelope in envelopes])
+    )
+    monkeypatch.setitem(consumer._handlers, "test.prepared", handler)
+    events = [
+        {"id": str(uuid.uuid4()), "type": kind, "aggregate_id": "1", "version": 1, "data": {}}
+        for kind in ("test.prepared", "test.nobody", "test.prepared")
+    ]
+    assert process_batch(events) == 2
+    first, _, third = (event["id"] for event in events)
+    assert calls == [("prepare", [first, third]), ("apply", [first]), ("apply", [third])]

@@ -2,9 +2,15 @@
 whether the error comes from a DRF view or from a middleware; a 500 says "our bug",
 a 503 says "try again", and the next request after the database returns succeeds.
 
+A deadlock or a serialization failure is no outage: a 409 ``transient_conflict``
+with Retry-After, logged as a warning.
+
 The real outage (PostgreSQL refusing connections, then back) is e2e/test_outages.py.
 """
 
+import logging
+
+import psycopg
 import pytest
 from django.db import InterfaceError, OperationalError
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -85,3 +91,50 @@ def test_other_unexpected_errors_stay_500(client, outage):
     response = client.get("/api/v1/crash")
     assert response.status_code == 500
     assert "Retry-After" not in response
+
+
+def _driver_error(error_class):
+    """Django's OperationalError as its wrapper raises it: caused by the driver's error."""
+    driver_error = error_class("deadlock detected\nDETAIL: Process 1 waits for ShareLock")
+    error = OperationalError(*driver_error.args)
+    error.__cause__ = driver_error
+    return error
+
+
+TRANSIENT = [
+    pytest.param(psycopg.errors.DeadlockDetected, id="deadlock-40P01"),
+    pytest.param(psycopg.errors.SerializationFailure, id="serialization-40001"),
+]
+
+
+def _assert_transient_conflict(response):
+    assert response.status_code == 409
+    assert response["Content-Type"] == "application/problem+json"
+    assert response["Retry-After"] == "1"
+    body = response.json()
+    assert body["code"] == "transient_conflict"
+    assert body["status"] == 409
+    assert "deadlock" not in response.content.decode()
+
+
+@pytest.mark.parametrize("error_class", TRANSIENT)
+def test_a_deadlock_in_a_view_is_a_409_transient_conflict_logged_as_a_warning(
+    client, outage, error_class, caplog
+):
+    outage.begin(_driver_error(error_class))
+    with caplog.at_level(logging.WARNING, logger="common.errors"):
+        _assert_transient_conflict(client.get("/api/v1/widgets/"))
+    records = [record for record in caplog.records if record.name == "common.errors"]
+    assert [record.levelno for record in records] == [logging.WARNING]
+
+
+@pytest.mark.parametrize("error_class", TRANSIENT)
+def test_a_deadlock_in_a_middleware_is_a_409_transient_conflict_too(client, outage, error_class):
+    outage.begin(_driver_error(error_class))
+    client.cookies["sessionid"] = "abcdefghijklmnopqrstuvwxyz012345"
+    _assert_transient_conflict(client.get("/healthz"))
+
+
+def test_another_operational_error_of_postgresql_stays_database_unavailable(client, outage):
+    outage.begin(_driver_error(psycopg.errors.AdminShutdown))
+    _assert_unavailable(client.get("/api/v1/widgets/"))

@@ -63,3 +63,11 @@ def issue_stock(event: dict[str, Any]) -> None:
     services.stock_issue_for_order(
         order_id=event["aggregate_id"], order_number=data["number"], items=data["items"]
     )
+
+
+def _lock_batch_products(events: list[dict[str, Any]]) -> None:
+    """Before a batch's finished orders are issued: all their products locked, sorted."""
+    services.stock_issue_lock_products(orders=[event["data"]["items"] for event in events])
+
+
+issue_stock.prepare_batch = _lock_batch_products  # type: ignore[attr-defined]
