@@ -425,6 +425,72 @@ def admin_signed_in(users_api: FakeUsersApi) -> Callable[..., Any]:
     return sign_in
 
 
+def user_events_reach(queue: str) -> bool:
+    """Whether this process handles users_api's user events and ``queue`` receives them
+    (issue #35: every service learns of revocations)."""
+    from common import revocations
+    from common.events import topology
+    from common.events.consumer import handled_types
+
+    return set(revocations.USER_EVENT_TYPES) <= handled_types() and all(
+        topology.routes_to(queue, kind) for kind in revocations.USER_EVENT_TYPES
+    )
+
+
+def token_revocation_answers(
+    *, url: str, code: str, capture: Callable[..., Any]
+) -> tuple[int, tuple[int, str], int]:
+    """GET ``url`` with a token carrying ``code`` issued before a user's revocation
+    (before and after its event is applied) and with one issued after it:
+    ``(older before, (older after, its problem code), newer after)``. ``capture`` is
+    pytest-django's ``django_capture_on_commit_callbacks``."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from rest_framework.test import APIClient
+
+    from common.events.consumer import process_event
+
+    def get(token: str) -> Any:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        return client.get(url)
+
+    user_id = uuid.uuid4()
+    revoked_at = timezone.now() - timedelta(seconds=30)
+    second = int(revoked_at.timestamp())
+    older = access_token(user_id=user_id, permissions=[code], iat=second - 60)
+    newer = access_token(user_id=user_id, permissions=[code], iat=second + 1)
+    before = get(older).status_code
+    with capture(execute=True):
+        if not process_event(user_event(user_id, version=2, revoked_at=revoked_at)):
+            pytest.fail("the user event was not applied")
+    refused = get(older)
+    refused_code = refused.json().get("code", "") if refused.status_code >= 400 else ""
+    return before, (refused.status_code, refused_code), get(newer).status_code
+
+
+def revoked_session_answers(
+    *, sign_in: Callable[..., Any], code: str, capture: Callable[..., Any]
+) -> tuple[int, int, str]:
+    """An admin signed in (``sign_in``: the ``admin_signed_in`` fixture) with ``code``,
+    then deactivated by users_api's event: ``(admin before, admin after, where after
+    sends them)``."""
+    from django.utils import timezone
+
+    from common.events.consumer import process_event
+
+    user_id = uuid.uuid4()
+    browser = sign_in(code, user_id=user_id)
+    before = browser.get("/admin/").status_code
+    with capture(execute=True):
+        event = user_event(user_id, version=2, revoked_at=timezone.now(), is_active=False)
+        if not process_event(event):
+            pytest.fail("the user event was not applied")
+    after = browser.get("/admin/")
+    return before, after.status_code, after.get("Location", "")
+
+
 #: A browser's request headers: HTML first, and English (the tests read its messages).
 HTML = {
     "HTTP_ACCEPT": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
