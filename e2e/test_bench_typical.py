@@ -107,8 +107,8 @@ def _copy_into_orders(urls: dict[str, str]) -> None:
         ):
             orders.execute(
                 "INSERT INTO orders_productsnapshot (id, sku, name, price, is_active, "
-                "stock_quantity, min_quantity, max_quantity, version, synced_at) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, now())",
+                "stock_quantity, min_quantity, max_quantity, version, synced_at, search_text) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, now(), '')",
                 row,
             )
         for row in clients.execute(
@@ -119,8 +119,8 @@ def _copy_into_orders(urls: dict[str, str]) -> None:
         ):
             orders.execute(
                 "INSERT INTO orders_clientsnapshot (id, kind, name, document, email, phone, "
-                "is_active, addresses, version, synced_at) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, now())",
+                "is_active, addresses, version, synced_at, search_text) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, now(), '')",
                 (*row[:7], json.dumps(row[7]), row[8]),
             )
 

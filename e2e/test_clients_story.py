@@ -92,6 +92,7 @@ def test_a_users_api_login_works_at_clients_api_and_every_change_is_published(
         "broker": True,
         "outbox": True,
         "convergence": True,
+        "consumer": True,  # it consumes users_api's user events (revocations)
     }
 
     events = [e for e in drain_events(broker_url) if e["aggregate_id"] == client_id]

@@ -12,6 +12,7 @@ from collections.abc import Callable
 import pytest
 import requests
 
+from common.settings.environment import cookie_names
 from e2e.conftest import ADMIN_PASSWORD
 
 #: The bound the issue sets and docs/events.md documents.
@@ -82,23 +83,25 @@ def _staff_member(users_url: str) -> tuple[str, str]:
     return user_id, username
 
 
-def _admin_session(url: str, username: str) -> str:
-    """Signs in to a service's admin; returns the Cookie header of the session.
+def _admin_session(service: str, url: str, username: str) -> str:
+    """Signs in to ``service``'s admin; returns the Cookie header of the session (under
+    the service's own cookie names).
 
     Production cookies are Secure, which requests keeps off plain http: sent by hand.
     """
+    session_cookie, csrf_cookie = cookie_names(service)
     browser = requests.Session()
-    csrf = browser.get(f"{url}/admin/login/", timeout=10).cookies["csrftoken"]
+    csrf = browser.get(f"{url}/admin/login/", timeout=10).cookies[csrf_cookie]
     response = browser.post(
         f"{url}/admin/login/?next=/admin/",
-        headers={"Cookie": f"csrftoken={csrf}"},
+        headers={"Cookie": f"{csrf_cookie}={csrf}"},
         data={"csrfmiddlewaretoken": csrf, "username": username, "password": PASSWORD},
         allow_redirects=False,
         timeout=10,
     )
     refusal = re.search(r'class="errornote">(.*?)</p>', response.text, re.S)
     assert response.status_code == 302, f"{url}: {refusal.group(1) if refusal else response.text}"
-    return f"csrftoken={csrf}; sessionid={response.cookies['sessionid']}"
+    return f"{csrf_cookie}={csrf}; {session_cookie}={response.cookies[session_cookie]}"
 
 
 class Signed:
@@ -107,7 +110,9 @@ class Signed:
 
     def __init__(self, services: dict, username: str, access: str) -> None:
         self.services = services
-        self.sessions = {name: _admin_session(s.url, username) for name, s in services.items()}
+        self.sessions = {
+            name: _admin_session(name, s.url, username) for name, s in services.items()
+        }
         self.access = access
 
     def admin(self, name: str) -> int:

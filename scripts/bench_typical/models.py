@@ -96,6 +96,8 @@ class StockMovement(models.Model):
     quantity_before = models.PositiveIntegerField()
     quantity_after = models.PositiveIntegerField()
     reason = models.CharField(max_length=200, blank=True)
+    reason_code = models.CharField(max_length=40, blank=True, editable=False)
+    reason_params = models.JSONField(default=dict, blank=True, editable=False)
     reference = models.CharField(max_length=100, blank=True)
     created_by = models.CharField(max_length=64, blank=True)
     created_by_username = models.CharField(max_length=150, blank=True)
@@ -163,6 +165,7 @@ class Order(Timestamped):
     stock_reason = models.CharField(max_length=500, blank=True)
     stock_shortages = models.JSONField(default=list, blank=True)
     created_by = models.CharField(max_length=64, blank=True)
+    search_text = models.TextField(blank=True, editable=False)
 
     class Meta:
         managed = False
