@@ -7,6 +7,7 @@ import re
 from importlib import import_module
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework.request import Request
@@ -31,6 +32,7 @@ class ApiRootView(APIView):
     """Every endpoint of this service: its name and its absolute URL (parameters in braces)."""
 
     api_module = ""  # set by common.urls.service_urls
+    name = _("API root")  # the browsable API's title and every page's first breadcrumb
 
     @extend_schema(
         responses={200: OpenApiTypes.OBJECT},

@@ -115,6 +115,9 @@ def test_the_browsable_api_titles_its_pages_in_the_readers_language(admin_api):
     en = admin_api.get(CLIENTS, HTTP_ACCEPT_LANGUAGE="en", **html).content.decode()
     assert "<h1>Clientes</h1>" in pt and "Client List" not in pt
     assert "<h1>Clients</h1>" in en
+    # The first breadcrumb is the API's root, in the reader's language too.
+    assert ">Raiz da API</a>" in pt and "Api Root" not in pt
+    assert ">API root</a>" in en
 
 
 def test_the_browsable_apis_form_labels_follow_the_readers_language(admin_signed_in):
