@@ -96,10 +96,16 @@ def test_a_users_api_login_works_at_clients_api_and_every_change_is_published(
     }
 
     events = [e for e in drain_events(broker_url) if e["aggregate_id"] == client_id]
-    assert [(e["type"], e["version"]) for e in events] == [
+    # An update still waiting in the outbox when the next one is recorded is replaced
+    # by it (docs/events.md): v2 may travel folded into v3, never after it or lost.
+    created, update_2, update_3 = (
         ("clients.client.created", 1),
         ("clients.client.updated", 2),
         ("clients.client.updated", 3),
-    ]
+    )
+    assert [(e["type"], e["version"]) for e in events] in (
+        [created, update_2, update_3],
+        [created, update_3],
+    )
     assert all(e["aggregate_id"] == client_id for e in events)
     assert [a["number"] for a in events[-1]["data"]["addresses"]] == ["20", "10"]
