@@ -38,6 +38,12 @@ class Product(Searchable, VersionedModel):
     max_quantity = models.PositiveIntegerField(
         _("maximum quantity"), help_text=_("Stock can never exceed this.")
     )
+    reserved = models.PositiveIntegerField(
+        _("reserved"),
+        default=0,
+        editable=False,
+        help_text=_("Held by open orders; changes only through reservations."),
+    )
 
     class Meta:
         verbose_name = _("product")
@@ -62,6 +68,12 @@ class Product(Searchable, VersionedModel):
             models.CheckConstraint(
                 condition=Q(sku=models.functions.Upper("sku")), name="products_sku_upper_case"
             ),
+            # Nothing is promised that is not on the shelf: available never goes below 0.
+            models.CheckConstraint(
+                condition=Q(reserved__lte=F("stock_quantity")),
+                name="products_reserved_within_stock",
+                violation_error_message=_("The stock cannot go below what open orders hold."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -70,6 +82,11 @@ class Product(Searchable, VersionedModel):
     @property
     def low_stock(self) -> bool:
         return self.stock_quantity <= self.min_quantity
+
+    @property
+    def available(self) -> int:
+        """What can still be promised: the stock less what open orders hold (never < 0)."""
+        return max(0, self.stock_quantity - self.reserved)
 
 
 class StockMovement(models.Model):
