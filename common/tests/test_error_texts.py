@@ -21,7 +21,7 @@ def test_the_walk_names_a_code_left_in_english_or_without_texts():
     assert error_texts_not_in_portuguese(["never_registered"]) == {
         "never_registered": "no texts registered"
     }
-    ERROR_TEXTS["left_in_english"] = ErrorText("Some title", "Some detail.")
+    ERROR_TEXTS["left_in_english"] = ErrorText("Some title", "Some detail.", status=409)
     try:
         assert error_texts_not_in_portuguese(["left_in_english"]) == {
             "left_in_english": "title 'Some title' is not translated"
@@ -32,7 +32,9 @@ def test_the_walk_names_a_code_left_in_english_or_without_texts():
 
 def test_a_code_cannot_get_two_meanings():
     with pytest.raises(ValueError, match="already has other texts"):
-        register_error_texts({ErrorCode.CONFLICT: ErrorText("Conflict", "Another meaning.")})
+        register_error_texts(
+            {ErrorCode.CONFLICT: ErrorText("Conflict", "Another meaning.", status=409)}
+        )
 
 
 @pytest.mark.default_language
