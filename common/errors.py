@@ -59,7 +59,7 @@ DATABASE_RETRY_AFTER = 5
 CONFLICT_RETRY_AFTER = 1
 
 #: PostgreSQL's SQLSTATEs of a transaction that lost a race and may simply be run again:
-#: deadlock_detected and serialization_failure (docs/decisions.md).
+#: deadlock_detected and serialization_failure (docs/adr/0038-transient-conflict-409.md).
 TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
 
 logger = logging.getLogger(__name__)
