@@ -95,8 +95,12 @@ def dump(service: str) -> dict[str, Any]:
 
 
 def _dump_in_child(service: str) -> dict[str, Any]:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": f"{service}.settings"}
-    env.pop("DATABASE_URL", None)  # nothing is read from a database
+    # The codes do not depend on the environment; development settings need nothing set.
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": f"{service}.settings",
+        "ENVIRONMENT": "development",
+    }
     result = subprocess.run(
         [sys.executable, str(Path(__file__).resolve()), "--dump", service],
         cwd=REPO / service,
