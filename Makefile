@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test test-cluster lint format clean bench bench-events demo-data
+.PHONY: install run test test-cluster lint format clean bench bench-events demo-data docs
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ bench: install
 ## bench-events: outbox -> relay -> Redis -> consumer on PostgreSQL; records docs/performance.md
 bench-events: install
 	$(PY) scripts/bench_events.py --write
+
+## docs: regenerate what docs/ derives from the code (the table of error codes in docs/api.md)
+docs: install
+	$(PY) scripts/error_codes.py
 
 ## lint: ruff
 lint: install
