@@ -4,7 +4,9 @@ stock issue) records its event in that transaction, published after commit by th
 Stock changes only here, through ``stock_movement_create``: the product row is
 locked (``select_for_update``), the bounds are checked, the product is saved
 (so its event is recorded) and the ledger row written, all in one transaction.
-The database's check constraints stand behind every check.
+The database's check constraints stand behind every check. A movement that takes
+the stock to its minimum or below, from above it, also records ``products.stock.low``
+(docs/events.md, "Low stock").
 
 Errors: ``ValidationError`` keyed by field (400), ``NotFound`` (404),
 ``PreconditionFailed`` (412), ``DomainError`` 409 ``stock_below_zero`` /
