@@ -314,8 +314,8 @@ class ReorderSuggestionAdmin(admin.ModelAdmin):
         return selectors.reorder_list()
 
     def get_ordering(self, request: HttpRequest) -> list[str]:
-        # As the API's list: largest suggestion first, then name (the admin adds pk).
-        return ["-suggested_quantity", "name"]
+        # A method: the ``ordering`` attribute may name only fields, not aliases.
+        return list(selectors.REORDER_ORDERING)
 
     @admin.display(description=_("available"), ordering="available")
     def available_display(self, product: Product) -> int:

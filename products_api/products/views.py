@@ -119,8 +119,7 @@ class ReorderListView(GenericAPIView):
         "sku",
         "price",
     ]
-    # sku last: unique, so a page never shows a row twice or skips one between ties.
-    ordering = ["-suggested_quantity", "name", "sku"]
+    ordering = list(selectors.REORDER_ORDERING)
 
     class OutputSerializer(serializers.Serializer):
         id = serializers.UUIDField()

@@ -88,7 +88,10 @@ def test_the_products_admin_links_to_it(buyer):
         ({"low_stock": "no"}, ["PAO-1"]),
         ({"min_price": "4,50", "max_price": "9"}, ["ACU-1", "PAO-1"]),
         ({"min_price": "1.234,56"}, ["CAF-1"]),
-        ({"o": "2"}, ["CAF-1", "ACU-1", "PAO-1"]),  # the name column, ascending
+        # Sorted by a column (0 is the SKU): the stock, then the price, then the suggestion.
+        ({"o": "2"}, ["CAF-1", "ACU-1", "PAO-1"]),
+        ({"o": "-8"}, ["CAF-1", "PAO-1", "ACU-1"]),
+        ({"o": "7"}, ["PAO-1", "CAF-1", "ACU-1"]),
     ],
 )
 def test_the_filters_and_the_csv_select_the_same_rows(buyer, shelf, query, skus):
