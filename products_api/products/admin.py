@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ORDER_VAR
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -313,9 +314,25 @@ class ReorderSuggestionAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> Any:
         return selectors.reorder_list()
 
-    def get_ordering(self, request: HttpRequest) -> list[str]:
-        # A method: the ``ordering`` attribute may name only fields, not aliases.
-        return list(selectors.REORDER_ORDERING)
+    def default_order(self) -> str:
+        """``selectors.REORDER_ORDERING`` as the changelist's ``o`` parameter (column
+        numbers): given to a request without one, so the rows come in the API's order
+        and the column headers show it (the ``ordering`` attribute may name fields
+        only, not the aliases the order starts with)."""
+        columns = [
+            getattr(getattr(self, name, None), "admin_order_field", name)
+            for name in self.list_display
+        ]
+        return ".".join(
+            f"{'-' if field.startswith('-') else ''}{columns.index(field.removeprefix('-'))}"
+            for field in selectors.REORDER_ORDERING
+        )
+
+    def ordered(self, request: HttpRequest) -> HttpRequest:
+        if ORDER_VAR not in request.GET:
+            request.GET = request.GET.copy()
+            request.GET[ORDER_VAR] = self.default_order()
+        return request
 
     @admin.display(description=_("available"), ordering="available")
     def available_display(self, product: Product) -> int:
@@ -355,7 +372,7 @@ class ReorderSuggestionAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
         context = {"title": capfirst(self.opts.verbose_name_plural), **(extra_context or {})}
-        return super().changelist_view(request, context)
+        return super().changelist_view(self.ordered(request), context)
 
     def csv_view(self, request: HttpRequest) -> HttpResponse:
         """The list's rows as its filters, search and ordering select them (every page),
@@ -365,7 +382,7 @@ class ReorderSuggestionAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         try:
-            changelist = self.get_changelist_instance(request)
+            changelist = self.get_changelist_instance(self.ordered(request))
         except IncorrectLookupParameters:
             return HttpResponseRedirect(
                 reverse("admin:products_reordersuggestion_changelist") + "?e=1"

@@ -69,6 +69,9 @@ def test_the_page_lists_what_to_buy_in_portuguese_largest_suggestion_first(buyer
     assert "3 produtos a comprar" in html
     rows = [row.sku for row in page.context["cl"].result_list]
     assert rows == ["ACU-1", "CAF-1", "PAO-1"]  # suggested 39, 20, 9
+    # The headers say so: the suggestion first (descending), then the name.
+    assert 'class="sortable column-suggested_display sorted descending"' in html
+    assert 'class="sortable column-name sorted ascending"' in html
     assert "R$\u00a01.234,56" in html and "Exportar CSV" in html
     assert "Por estoque baixo" in html and "Por preço" in html and 'name="min_price"' in html
 
@@ -105,7 +108,8 @@ def test_the_price_filter_keeps_the_other_parameters(buyer, shelf):
     html = buyer.get(PAGE, {"q": "cafe", "low_stock": "yes"}, **PT).content.decode()
     assert '<input type="hidden" name="q" value="cafe">' in html
     assert '<input type="hidden" name="low_stock" value="yes">' in html
-    assert f'href="{CSV}?q=cafe&amp;low_stock=yes"' in html
+    assert '<input type="hidden" name="o" value="-7.1.0">' in html  # the default order
+    assert f'href="{CSV}?q=cafe&amp;low_stock=yes&amp;o=-7.1.0"' in html
 
 
 def test_a_price_that_cannot_be_read_is_the_admins_invalid_page(buyer, shelf):
