@@ -295,14 +295,16 @@ class ReorderSuggestionAdmin(admin.ModelAdmin):
     filters (search by name or SKU, low stock, price range), for whoever may see products,
     and the same rows as a CSV for a supplier (``csv_view``)."""
 
+    # Short titles (the fields' own read "Quantidade em estoque", ...): nine columns and
+    # the filters fit a 1280 px window in pt-BR. The CSV keeps the long ones.
     list_display = (
         "sku",
         "name",
-        "stock_quantity",
+        "stock_display",
         "reserved",
         "available_display",
-        "min_quantity",
-        "max_quantity",
+        "min_display",
+        "max_display",
         "suggested_display",
         "price_brl",
     )
@@ -318,14 +320,16 @@ class ReorderSuggestionAdmin(admin.ModelAdmin):
         """``selectors.REORDER_ORDERING`` as the changelist's ``o`` parameter (column
         numbers): given to a request without one, so the rows come in the API's order
         and the column headers show it (the ``ordering`` attribute may name fields
-        only, not the aliases the order starts with)."""
+        only, not the aliases the order starts with). Its last field, the SKU, only
+        breaks ties: the admin breaks them by the primary key, and a third sorted
+        column's markers would cost the table width it does not have."""
         columns = [
             getattr(getattr(self, name, None), "admin_order_field", name)
             for name in self.list_display
         ]
         return ".".join(
             f"{'-' if field.startswith('-') else ''}{columns.index(field.removeprefix('-'))}"
-            for field in selectors.REORDER_ORDERING
+            for field in selectors.REORDER_ORDERING[:-1]
         )
 
     def ordered(self, request: HttpRequest) -> HttpRequest:
@@ -334,11 +338,23 @@ class ReorderSuggestionAdmin(admin.ModelAdmin):
             request.GET[ORDER_VAR] = self.default_order()
         return request
 
+    @admin.display(description=_("in stock"), ordering="stock_quantity")
+    def stock_display(self, product: Product) -> int:
+        return product.stock_quantity
+
     @admin.display(description=_("available"), ordering="available")
     def available_display(self, product: Product) -> int:
         return product.available
 
-    @admin.display(description=_("suggested quantity"), ordering="suggested_quantity")
+    @admin.display(description=_("minimum"), ordering="min_quantity")
+    def min_display(self, product: Product) -> int:
+        return product.min_quantity
+
+    @admin.display(description=_("maximum"), ordering="max_quantity")
+    def max_display(self, product: Product) -> int:
+        return product.max_quantity
+
+    @admin.display(description=_("to buy"), ordering="suggested_quantity")
     def suggested_display(self, product: Product) -> int:
         return product.suggested_quantity
 
