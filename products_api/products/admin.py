@@ -291,9 +291,9 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 @admin.register(ReorderSuggestion)
 class ReorderSuggestionAdmin(admin.ModelAdmin):
-    """ "Purchase suggestion": the rows of ``GET /api/v1/products/reorder`` with its
-    filters (search by name or SKU, low stock, price range), for whoever may see products,
-    and the same rows as a CSV for a supplier (``csv_view``)."""
+    """The "Purchase suggestion" page: the rows of ``GET /api/v1/products/reorder`` with
+    its filters (search by name or SKU, low stock, price range), for whoever may see
+    products, and the same rows as a CSV for a supplier (``csv_view``)."""
 
     # Short titles (the fields' own read "Quantidade em estoque", ...): nine columns and
     # the filters fit a 1280 px window in pt-BR. The CSV keeps the long ones.
@@ -333,6 +333,7 @@ class ReorderSuggestionAdmin(admin.ModelAdmin):
         )
 
     def ordered(self, request: HttpRequest) -> HttpRequest:
+        """``request``, given the default order when it asks for none."""
         if ORDER_VAR not in request.GET:
             request.GET = request.GET.copy()
             request.GET[ORDER_VAR] = self.default_order()
