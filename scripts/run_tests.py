@@ -8,7 +8,9 @@ time on it (``e2e-rabbitmq``); those and common's event tests each run in a fres
 virtual host made with ``rabbitmqctl`` and deleted afterwards. On CI (``CI=true``)
 all three are required: a missing service fails the run instead of silently
 testing less.
-``TEST_DATABASE=sqlite`` forces SQLite locally. ``TEST_SLOT=1..`` gives a second
+``TEST_DATABASE=sqlite`` forces SQLite locally; the ``e2e-sqlite`` project (the broker
+freeze drill) runs on SQLite even when PostgreSQL answers, since the embedded default
+is where a relay's transaction would lock every write. ``TEST_SLOT=1..`` gives a second
 checkout (a git worktree) databases of its own, so two suites can run on one
 machine at once.
 
@@ -79,6 +81,7 @@ class Project:
     settings: str | None  # None: the project starts its services as processes
     tests: tuple[str, ...]
     on_rabbitmq: bool = False  # the end-to-end services' broker is RabbitMQ, not Redis
+    on_sqlite: bool = False  # SQLite even when PostgreSQL answers (the embedded default)
 
 
 PROJECTS = [
@@ -96,6 +99,9 @@ PROJECTS = [
         ("e2e/test_orders_story.py", "e2e/test_clients_story.py", "e2e/test_products_story.py"),
         on_rabbitmq=True,
     ),
+    # Writes never wait for the broker on the embedded default's database either: there
+    # the relay's transaction would be the whole database's write lock.
+    Project("e2e-sqlite", REPO, None, ("e2e/test_broker_freeze.py",), on_sqlite=True),
     Project("cluster", REPO, None, ("cluster_tests",)),
 ]
 
@@ -378,7 +384,7 @@ def _run(
     for project in projects:
         if project.on_rabbitmq and not rabbitmq_e2e:
             continue
-        env = project_env(project, postgres=use_postgres, redis=redis)
+        env = project_env(project, postgres=use_postgres and not project.on_sqlite, redis=redis)
         report = REPORTS / f"{project.name}.xml"
         report.unlink(missing_ok=True)
         with contextlib.ExitStack() as vhosts:
@@ -392,7 +398,11 @@ def _run(
                 else:  # `make run` on RabbitMQ (e2e/test_make_run.py), apart from the rest
                     env["E2E_AMQP_URL"] = vhosts.enter_context(_rabbitmq_vhost("make-run"))
             broker = f" (broker {env['E2E_BROKER_URL']})" if project.on_rabbitmq else ""
-            print(f"==> {project.name}: pytest {' '.join(project.tests)}{broker}", flush=True)
+            database = " (SQLite)" if project.on_sqlite else ""
+            print(
+                f"==> {project.name}: pytest {' '.join(project.tests)}{broker}{database}",
+                flush=True,
+            )
             result = subprocess.run(
                 [
                     str(VENV_BIN / "pytest"),
