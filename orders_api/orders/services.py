@@ -169,12 +169,18 @@ def order_create(
     which asks products_api to reserve its lines (``stock_status`` pending).
 
     Raises InvalidReference (422) for an unknown or inactive client, product or
-    address, and DomainError (``too_many_items``) past ``MAX_ITEMS_PER_ORDER`` lines.
+    address, DomainError (``too_many_items``) past ``MAX_ITEMS_PER_ORDER`` lines, and
+    DomainError (``insufficient_stock``) when the copies already show too little
+    available.
     """
     items = list(items)
     _ensure_item_count_allowed(len(items))
     client = _active_client(client_id)
     products = _products(items, "items.{index}.product_id")
+    wanted: dict[uuid.UUID, int] = {}
+    for item in items:
+        wanted[item.product_id] = wanted.get(item.product_id, 0) + item.quantity
+    _refuse_known_shortages(wanted, products)
     address = _shipping_address(client, shipping_address_id)
     order = Order(
         client_id=client.pk,
@@ -258,11 +264,13 @@ def order_item_add(
     asks products_api to reserve the lines again (the difference is what moves).
 
     Raises DomainError (``order_not_open``) unless the order is open, InvalidReference
-    for an unknown or inactive product, and DomainError (``too_many_items``) when
-    the order already holds ``MAX_ITEMS_PER_ORDER`` lines.
+    for an unknown or inactive product, DomainError (``too_many_items``) when the
+    order already holds ``MAX_ITEMS_PER_ORDER`` lines, and DomainError
+    (``insufficient_stock``) when the copy already shows fewer units available.
     """
     order = _lock_open_order(order_id, expected_version)
     product = _products([ItemRequest(product_id, quantity)], "product_id")[product_id]
+    _refuse_known_shortages({product_id: quantity}, {product_id: product})
     item = _item(order, product, quantity)
     item.save()
     prefetch_related_objects([order], "items")  # read once, for the count, total and event
@@ -294,12 +302,19 @@ def order_item_update(
     expected_version: int | None,
 ) -> OrderItem:
     """Changes a line's quantity; its unit price stays the one it was added at. Asks
-    products_api to reserve the lines again."""
+    products_api to reserve the lines again. Raises DomainError (``insufficient_stock``)
+    when the copy already shows less available than the increase."""
     order = _lock_open_order(order_id, None)
     # One read of the items: the line changed is one of them, so the total and the event
     # see its new quantity.
     prefetch_related_objects([order], "items")
     item = _order_item(order, item_id, expected_version)
+    if quantity > item.quantity:
+        # Only the increase is checked: the units the line has are held for it already.
+        _refuse_known_shortages(
+            {item.product_id: quantity - item.quantity},
+            selectors.product_snapshots_by_id(product_ids=[item.product_id]),
+        )
     item.quantity = quantity
     item.total = item.unit_price * quantity
     item.save()
@@ -330,12 +345,11 @@ def order_finish(*, order_id: uuid.UUID, actor: Actor, expected_version: int | N
     ``order_empty``, ``client_inactive`` or ``product_inactive`` (naming the
     products) when a copy here says it was deactivated since the order was
     placed (the order can still be cancelled), ``stock_refused`` (with the
-    shortages) when products_api refused to reserve its lines, and
-    ``insufficient_stock`` when its reservation is still pending and the copies
-    already show too little available.
+    shortages) when products_api refused to reserve its lines.
 
     A reserved order is never refused for stock: products_api holds its lines and
-    issues them. A pending one may be finished (products_api reserves and issues in
+    issues them. A pending one may be finished (its lines passed the copies' check
+    when they were placed) (products_api reserves and issues in
     one step, or refuses: the order is then finished with its stock refused, and may
     be cancelled). Either way ``stock_status`` is pending until products_api answers
     ``issued`` (or ``refused``).
@@ -365,8 +379,6 @@ def order_finish(*, order_id: uuid.UUID, actor: Actor, expected_version: int | N
             },
             extra={"shortages": order.stock_shortages},
         )
-    if order.stock_status == Order.StockStatus.PENDING:
-        _refuse_known_shortages(order, copies)
     order.status = Order.Status.FINISHED
     order.ask_for_stock()
     order.save()
@@ -407,15 +419,15 @@ def _refuse_inactive_products(order: Order, copies: dict[uuid.UUID, ProductSnaps
         )
 
 
-def _refuse_known_shortages(order: Order, copies: dict[uuid.UUID, ProductSnapshot]) -> None:
-    """The fast first check for an order not yet reserved: the product copies already
-    show too little available (the stock less what open orders hold).
+def _refuse_known_shortages(
+    wanted: dict[uuid.UUID, int], copies: dict[uuid.UUID, ProductSnapshot]
+) -> None:
+    """The fast first check when lines are placed: DomainError (``insufficient_stock``,
+    naming the short lines) when the product copies already show less available (the
+    stock less what open orders hold) than ``wanted`` more of each product.
 
-    Only a hint — products_api decides when it reserves and takes the stock out.
+    Only a hint (the copies may lag) — products_api decides when it reserves.
     """
-    wanted: dict[uuid.UUID, int] = {}
-    for item in order.items.all():
-        wanted[item.product_id] = wanted.get(item.product_id, 0) + item.quantity
     short = [
         {
             "product_id": str(product_id),
@@ -424,7 +436,7 @@ def _refuse_known_shortages(order: Order, copies: dict[uuid.UUID, ProductSnapsho
             "available": copies[product_id].available,
         }
         for product_id, quantity in wanted.items()
-        if product_id in copies and copies[product_id].available < quantity
+        if quantity > 0 and product_id in copies and copies[product_id].available < quantity
     ]
     if short:
         raise DomainError(

@@ -166,9 +166,14 @@ def test_finishing_is_refused_with_the_services_reasons(admin_signed_in):
     empty = _order()
     answer = clerk.post(f"/admin/orders/order/{empty.pk}/finish/", follow=True).content.decode()
     assert "has no items" in answer
-    short = _order((ProductSnapshotFactory(sku="ARROZ", stock_quantity=1), 3))
+    arroz = ProductSnapshotFactory(sku="ARROZ")
+    short = _order((arroz, 3))
+    shortage = {"product_id": str(arroz.pk), "sku": "ARROZ", "requested": 3, "available": 1}
+    services.order_stock_answered(
+        order_id=short.pk, answer="refused", order_version=None, shortages=[shortage]
+    )
     answer = clerk.post(f"/admin/orders/order/{short.pk}/finish/", follow=True).content.decode()
-    assert "Not enough stock for ARROZ" in answer
+    assert "could not be reserved (ARROZ short)" in answer
     assert set(Order.objects.values_list("status", flat=True)) == {"open"}
 
 

@@ -213,7 +213,7 @@ def test_create_honours_idempotency_key(admin_api):
 
 def test_items_change_while_open_and_totals_follow(admin_api):
     client = ClientSnapshotFactory()
-    product = ProductSnapshotFactory(price=Decimal("0.07"))
+    product = ProductSnapshotFactory(price=Decimal("0.07"), stock_quantity=1000)
     order = _order(admin_api, client, (product, 1)).json()
     url = f"{ORDERS}{order['id']}/items/"
     item = admin_api.post(

@@ -17,6 +17,7 @@ from common.events.consumer import handle_event, handled_types
 from common.events.convergence import sweep
 from common.events.models import OutboxEvent
 from orders import services
+from orders.models import Order
 from orders.tests.factories import ClientSnapshotFactory, ProductSnapshotFactory
 
 pytestmark = pytest.mark.django_db
@@ -178,18 +179,48 @@ def test_finishing_a_reserved_order_never_fails_for_stock_and_waits_for_the_issu
     assert order.stock_status == "issued"
 
 
-def test_finishing_a_pending_order_checks_the_copies_available_first(admin_api):
-    order, product = _open_order(quantity=4, stock=10, available=3)
-    response = admin_api.post(f"/api/v1/orders/{order.pk}/finish")
+def test_placing_lines_checks_the_copies_available_first(admin_api):
+    client = ClientSnapshotFactory()
+    product = ProductSnapshotFactory(sku="POUCO", stock_quantity=10, available=3)
+    events = OutboxEvent.objects.count()
+    response = admin_api.post(
+        "/api/v1/orders/",
+        {
+            "client_id": str(client.pk),
+            "items": [
+                {"product_id": str(product.pk), "quantity": 2},
+                {"product_id": str(product.pk), "quantity": 2},
+            ],
+        },
+        format="json",
+    )
     assert response.status_code == 409
     problem = response.json()
     assert problem["code"] == "insufficient_stock"
-    assert problem["shortages"] == [_shortage(product, requested=4, available=3)]
-    product.available = 4
+    assert problem["shortages"] == [
+        {"product_id": str(product.pk), "sku": "POUCO", "requested": 4, "available": 3}
+    ]
+    assert not Order.objects.exists() and OutboxEvent.objects.count() == events
+    order = admin_api.post(
+        "/api/v1/orders/",
+        {"client_id": str(client.pk), "items": [{"product_id": str(product.pk), "quantity": 3}]},
+        format="json",
+    ).json()
+    product.available = 0  # this order holds the 3
     product.save()
-    response = admin_api.post(f"/api/v1/orders/{order.pk}/finish")
-    assert response.status_code == 200
-    assert response.json()["stock_status"] == "pending"
+    url = f"/api/v1/orders/{order['id']}/items/"
+    added = admin_api.post(url, {"product_id": str(product.pk), "quantity": 1}, format="json")
+    assert added.status_code == 409 and added.json()["code"] == "insufficient_stock"
+    item = f"{url}{order['items'][0]['id']}/"
+    # Fewer units need nothing more; more need the increase available.
+    assert admin_api.patch(item, {"quantity": 2}, format="json").status_code == 200
+    more = admin_api.patch(item, {"quantity": 4}, format="json")
+    assert more.status_code == 409
+    assert more.json()["shortages"][0]["requested"] == 2
+    # Finishing a pending order is no fast check: products_api answers it.
+    finished = admin_api.post(f"/api/v1/orders/{order['id']}/finish")
+    assert finished.status_code == 200
+    assert finished.json()["stock_status"] == "pending"
 
 
 def test_a_finished_order_refused_by_products_api_can_be_cancelled_which_asks_for_release(
