@@ -50,6 +50,10 @@ FAST = {
     "EVENTS_VISIBILITY_TIMEOUT": "15",
     "EVENTS_RETRY_BASE_SECONDS": "0.2",
     "EVENTS_RETRY_MAX_SECONDS": "2",
+    # The PostgreSQL server is shared (with the other tests, on CI with other runs): a
+    # connection only while a request or task uses it, and fewer threads to hold them.
+    "DATABASE_CONN_MAX_AGE": "0",
+    "GUNICORN_THREADS": "2",
 }
 
 
