@@ -421,8 +421,9 @@ def _issue(
     return lines
 
 
-#: The order statuses orders_api publishes (its ``Order.Status`` values).
-ORDER_OPEN, ORDER_FINISHED, ORDER_CANCELLED = "open", "finished", "cancelled"
+#: The order statuses orders_api publishes (its ``Order.Status`` values) that move stock
+#: other than by reserving: an open order's lines are reserved.
+ORDER_FINISHED, ORDER_CANCELLED = "finished", "cancelled"
 
 
 @transaction.atomic
