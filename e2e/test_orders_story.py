@@ -135,12 +135,20 @@ def test_an_order_is_placed_on_copies_that_follow_the_sources(
         headers=auth,
         timeout=10,
     ).json()["results"]
-    assert (ledger[0]["delta"], ledger[0]["reference"]) == (-3, f"order #{order['number']}")
+    assert (ledger[0]["delta"], ledger[0]["reserved_delta"], ledger[0]["reference"]) == (
+        -3,
+        -3,
+        f"order #{order['number']}",
+    )
+    assert (stock["reserved"], stock["available"]) == (0, 47)
 
 
-def test_orders_finished_together_never_oversell(users_api, clients_api, products_api, orders_api):
-    """Five orders of 20 against a stock of 50: the copies allow each one, products_api
-    issues what exists and rejects the rest, all or nothing per order."""
+def test_orders_placed_together_never_hold_more_than_the_stock(
+    users_api, clients_api, products_api, orders_api
+):
+    """Five orders of 20 against a stock of 50: products_api reserves what exists and
+    refuses the rest, all or nothing per order; the reserved ones finish and are issued,
+    a refused one cannot be finished (409) and is cancelled."""
     auth = _auth(users_api)
     client = requests.post(
         f"{clients_api.url}/api/v1/clients/",
@@ -163,8 +171,9 @@ def test_orders_finished_together_never_oversell(users_api, clients_api, product
     orders = orders_api.url
     _wait_for(f"{orders}/api/v1/client-snapshots/{client['id']}/", auth, lambda body: True)
     _wait_for(f"{orders}/api/v1/product-snapshots/{product['id']}/", auth, lambda body: True)
-    placed = [
-        requests.post(
+
+    def place() -> requests.Response:
+        return requests.post(
             f"{orders}/api/v1/orders/",
             headers=auth,
             timeout=10,
@@ -172,42 +181,48 @@ def test_orders_finished_together_never_oversell(users_api, clients_api, product
                 "client_id": client["id"],
                 "items": [{"product_id": product["id"], "quantity": 20}],
             },
-        ).json()
-        for _ in range(5)
-    ]
+        )
 
     with ThreadPoolExecutor(max_workers=5) as pool:
-        answers = list(
-            pool.map(
-                lambda order: requests.post(
-                    f"{orders}/api/v1/orders/{order['id']}/finish", headers=auth, timeout=10
-                ),
-                placed,
-            )
-        )
-    # The copy may already show the stock gone (409 at once) or not yet (products_api
-    # rejects later); either way no order is left pending and nothing is oversold.
-    assert all(answer.status_code in (200, 409) for answer in answers)
-    finished = [
-        order for order, answer in zip(placed, answers, strict=True) if answer.status_code == 200
-    ]
-    final = [
+        placed = list(pool.map(lambda _n: place(), range(5)))
+    # The copy may already show the stock held (409 at once) or not yet (products_api
+    # refuses later); either way nothing is held beyond the stock.
+    assert all(answer.status_code in (201, 409) for answer in placed)
+    answered = [
         _wait_for(
-            f"{orders}/api/v1/orders/{order['id']}/",
+            f"{orders}/api/v1/orders/{answer.json()['id']}/",
             auth,
-            lambda body: body["stock_status"] in ("issued", "rejected"),
+            lambda body: body["stock_status"] in ("reserved", "refused"),
         )
-        for order in finished
+        for answer in placed
+        if answer.status_code == 201
     ]
-    issued = sum(1 for order in final if order["stock_status"] == "issued")
+    reserved = [order for order in answered if order["stock_status"] == "reserved"]
+    assert len(reserved) == 2
     stock = requests.get(
         f"{products_api.url}/api/v1/products/{product['id']}/", headers=auth, timeout=10
-    ).json()["stock_quantity"]
-    assert issued == 2 and stock == 10
-    for order in final:
-        if order["stock_status"] == "rejected":
-            assert order["stock_shortages"][0]["sku"] == "DISPUTA"
+    ).json()
+    assert (stock["stock_quantity"], stock["reserved"], stock["available"]) == (50, 40, 10)
+    for order in answered:
+        finished = requests.post(
+            f"{orders}/api/v1/orders/{order['id']}/finish", headers=auth, timeout=10
+        )
+        if order["stock_status"] == "reserved":
+            assert finished.status_code == 200
+            _wait_for(
+                f"{orders}/api/v1/orders/{order['id']}/",
+                auth,
+                lambda body: body["stock_status"] == "issued",
+            )
+        else:
+            assert finished.status_code == 409
+            assert finished.json()["code"] == "stock_refused"
+            assert finished.json()["shortages"][0]["sku"] == "DISPUTA"
             cancelled = requests.post(
                 f"{orders}/api/v1/orders/{order['id']}/cancel", headers=auth, timeout=10
             )
             assert cancelled.json()["status"] == "cancelled"
+    stock = requests.get(
+        f"{products_api.url}/api/v1/products/{product['id']}/", headers=auth, timeout=10
+    ).json()
+    assert (stock["stock_quantity"], stock["reserved"]) == (10, 0)

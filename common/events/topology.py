@@ -14,12 +14,11 @@ EXCHANGE_NAME = "events"
 
 #: queue -> routing-key patterns bound to it. A service consumes only its own queue, and
 #: its queue is bound to what it handles: any other event would still travel to it and
-#: cost its worker a task before being ignored (products_api handles one order event out
-#: of the several each order publishes).
+#: cost its worker a task before being ignored.
 TOPOLOGY: dict[str, tuple[str, ...]] = {
     "clients_api.events": ("users.user.*",),
     "orders_api.events": ("clients.#", "products.#", "users.user.*"),
-    "products_api.events": ("orders.order.finished", "users.user.*"),
+    "products_api.events": ("orders.order.*", "users.user.*"),
 }
 
 EXCHANGE = Exchange(EXCHANGE_NAME, type="topic", durable=True)

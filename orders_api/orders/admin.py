@@ -412,7 +412,7 @@ class OrderAdmin(ServiceWritesAdmin):
                 obj.status == Order.Status.OPEN
                 or (
                     obj.status == Order.Status.FINISHED
-                    and obj.stock_status == Order.StockStatus.REJECTED
+                    and obj.stock_status == Order.StockStatus.REFUSED
                 )
             )
         return super().render_change_form(request, context, add, change, form_url, obj)

@@ -20,6 +20,7 @@ class OrderErrorCode(StrEnum):
     TOO_MANY_ITEMS = "too_many_items"
     CLIENT_INACTIVE = "client_inactive"
     PRODUCT_INACTIVE = "product_inactive"
+    STOCK_REFUSED = "stock_refused"
 
 
 register_error_texts(
@@ -56,6 +57,14 @@ register_error_texts(
         OrderErrorCode.PRODUCT_INACTIVE: ErrorText(
             _("Product deactivated"),
             _("Products %(skus)s have been deactivated; order #%(number)s cannot be finished."),
+            status=409,
+        ),
+        OrderErrorCode.STOCK_REFUSED: ErrorText(
+            _("Stock refused"),
+            _(
+                "The stock for order #%(number)s could not be reserved (%(skus)s short); "
+                "change its items or cancel it."
+            ),
             status=409,
         ),
     }

@@ -64,9 +64,11 @@ def _order_action(order: Order, created: bool) -> str:
 
 
 def _order_repeat_action(order: Order) -> str:
-    # Re-published while its stock is pending, a finished order is a `finished` again:
-    # products_api, bound to that type only, answers it (again, if its answer was lost).
-    return "finished" if order.stock_status == Order.StockStatus.PENDING else "updated"
+    # Re-published while its stock is pending, an order is asked again as it was asked:
+    # a finished order as a `finished`, a cancelled one as a `cancelled`.
+    if order.status in (Order.Status.FINISHED, Order.Status.CANCELLED):
+        return order.status
+    return "updated"
 
 
 def register() -> None:
@@ -76,8 +78,9 @@ def register() -> None:
         to_data=order_data,
         action=_order_action,
         repeat_action=_order_repeat_action,
-        # Until products_api's answer arrives, every sweep re-publishes the order.
-        unsettled=Q(status=Order.Status.FINISHED, stock_status=Order.StockStatus.PENDING),
+        # Until products_api's answer arrives (reserve, issue or release), every sweep
+        # re-publishes the order.
+        unsettled=Q(stock_status=Order.StockStatus.PENDING),
         prefetch=("items",),
     )
     revocations.consume()
@@ -115,18 +118,30 @@ def copy_product(event: dict[str, Any]) -> dict[str, Any]:
         "price": Decimal(data["price"]),
         "is_active": data["is_active"] and not event["type"].endswith(".deleted"),
         "stock_quantity": data["stock_quantity"],
+        # A product published before reservations holds nothing: all of it is available.
+        "available": data.get("available", data["stock_quantity"]),
         "min_quantity": data["min_quantity"],
         "max_quantity": data["max_quantity"],
     }
     return dict(values, search_text=ProductSnapshot(**values).current_search_text())
 
 
-@handles("products.stock.issued", "products.stock.rejected")
+@handles(
+    "products.stock.reserved",
+    "products.stock.refused",
+    "products.stock.issued",
+    "products.stock.released",
+    "products.stock.rejected",
+)
 def record_stock_answer(event: dict[str, Any]) -> None:
+    """products_api's answer about an order's stock (``rejected``: its answer to an order
+    finished before reservations, i.e. refused)."""
     data = event["data"]
+    answer = event["type"].rsplit(".", 1)[1]
     services.order_stock_answered(
         order_id=event["aggregate_id"],
-        issued=event["type"].endswith(".issued"),
+        answer=Order.StockStatus.REFUSED if answer == "rejected" else Order.StockStatus(answer),
+        order_version=data.get("order_version"),
         reason=data.get("reason", ""),
         shortages=data.get("shortages", []),
     )

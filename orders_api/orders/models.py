@@ -79,6 +79,9 @@ class ProductSnapshot(Searchable, models.Model):
     price = models.DecimalField(_("price"), **MONEY)
     is_active = models.BooleanField(_("active"))
     stock_quantity = models.PositiveIntegerField(_("stock quantity"))
+    available = models.PositiveIntegerField(
+        _("available"), help_text=_("The stock less what open orders hold: what can be promised.")
+    )
     min_quantity = models.PositiveIntegerField(_("minimum quantity"))
     max_quantity = models.PositiveIntegerField(_("maximum quantity"))
     version = models.PositiveIntegerField(_("version"))
@@ -102,10 +105,15 @@ class Order(Searchable, VersionedModel):
         CANCELLED = "cancelled", _("Cancelled")
 
     class StockStatus(models.TextChoices):
-        NONE = "none", _("None (not finished)")
+        """products_api's answer about the order's stock: ``pending`` while it is asked
+        (an open order's lines to reserve, a finished one's to issue, a cancelled
+        one's to release), then what it answered."""
+
         PENDING = "pending", _("Pending")
+        RESERVED = "reserved", _("Reserved")
+        REFUSED = "refused", _("Refused")
         ISSUED = "issued", _("Issued")
-        REJECTED = "rejected", _("Rejected")
+        RELEASED = "released", _("Released")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     number = models.PositiveBigIntegerField(
@@ -136,7 +144,13 @@ class Order(Searchable, VersionedModel):
         _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
     )
     stock_status = models.CharField(
-        _("stock status"), max_length=10, choices=StockStatus.choices, default=StockStatus.NONE
+        _("stock status"), max_length=10, choices=StockStatus.choices, default=StockStatus.PENDING
+    )
+    stock_asked_version = models.PositiveIntegerField(
+        _("stock asked at version"),
+        default=1,
+        editable=False,
+        help_text=_("The order's version products_api was last asked about its stock."),
     )
     notes = models.TextField(_("notes"), blank=True)
     total = models.DecimalField(_("total"), **MONEY, default=0)
@@ -145,7 +159,7 @@ class Order(Searchable, VersionedModel):
         _("stock refusal reason"),
         max_length=500,
         blank=True,
-        help_text=_("Why products_api rejected the stock, if it did."),
+        help_text=_("Why products_api refused the stock, if it did."),
     )
     stock_shortages = models.JSONField(
         _("stock shortages"),
@@ -180,6 +194,14 @@ class Order(Searchable, VersionedModel):
     def save(self, *args: Any, **kwargs: Any) -> None:
         super().save(*args, **kwargs)
         self.loaded_status = self.status
+
+    def ask_for_stock(self) -> None:
+        """Marks the order as asking products_api about its stock again (its lines or
+        status changed): ``pending`` until an answer to this version or a newer one
+        arrives. Call it just before the save that publishes the change."""
+        self.stock_status = self.StockStatus.PENDING
+        # The version the next save gives the order (a new one keeps its first).
+        self.stock_asked_version = self.version if self._state.adding else self.version + 1
 
 
 class OrderItem(VersionedModel):

@@ -24,6 +24,15 @@ def order_list() -> QuerySet[Order]:
     return Order.objects.prefetch_related("items")
 
 
+def open_order_ids_awaiting_stock() -> list[uuid.UUID]:
+    """The open orders whose stock products_api has not answered (``pending``), by number."""
+    return list(
+        Order.objects.filter(status=Order.Status.OPEN, stock_status=Order.StockStatus.PENDING)
+        .order_by("number")
+        .values_list("pk", flat=True)
+    )
+
+
 def order_get(*, order_id: uuid.UUID) -> Order:
     """The order with its items prefetched, as ``order_list`` gives it. Raises
     common.errors.NotFound when no order has this id."""

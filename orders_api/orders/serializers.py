@@ -30,7 +30,11 @@ class OrderOutputSerializer(serializers.Serializer):
     shipping_address = serializers.JSONField(allow_null=True)
     status = serializers.CharField()
     stock_status = serializers.CharField(
-        help_text="none until finished; pending, then issued or rejected by products_api"
+        help_text=(
+            "pending while products_api is asked (to reserve an open order's lines, issue a "
+            "finished one's, release a cancelled one's), then reserved or refused (with "
+            "stock_shortages), issued or released"
+        )
     )
     stock_reason = serializers.CharField()
     stock_shortages = serializers.JSONField()
@@ -63,6 +67,9 @@ class ProductSnapshotOutputSerializer(serializers.Serializer):
     price = serializers.DecimalField(**MONEY)
     is_active = serializers.BooleanField()
     stock_quantity = serializers.IntegerField()
+    available = serializers.IntegerField(
+        help_text="The stock less what open orders hold: what can still be promised."
+    )
     min_quantity = serializers.IntegerField()
     max_quantity = serializers.IntegerField()
     version = serializers.IntegerField()

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from common.actors import Actor
 from common.errors import DomainError, NotFound
+from common.events.recording import republish_all
 from common.selectors import with_prefetched
 from common.services import lock
 from common.versioning import check_version
@@ -164,15 +165,22 @@ def order_create(
     notes: str = "",
     shipping_address_id: uuid.UUID | None = None,
 ) -> Order:
-    """Places an open order from the local copies. Publishes one ``orders.order.created``.
+    """Places an open order from the local copies. Publishes one ``orders.order.created``,
+    which asks products_api to reserve its lines (``stock_status`` pending).
 
     Raises InvalidReference (422) for an unknown or inactive client, product or
-    address, and DomainError (``too_many_items``) past ``MAX_ITEMS_PER_ORDER`` lines.
+    address, DomainError (``too_many_items``) past ``MAX_ITEMS_PER_ORDER`` lines, and
+    DomainError (``insufficient_stock``) when the copies already show too little
+    available.
     """
     items = list(items)
     _ensure_item_count_allowed(len(items))
     client = _active_client(client_id)
     products = _products(items, "items.{index}.product_id")
+    wanted: dict[uuid.UUID, int] = {}
+    for item in items:
+        wanted[item.product_id] = wanted.get(item.product_id, 0) + item.quantity
+    _refuse_known_shortages(wanted, products)
     address = _shipping_address(client, shipping_address_id)
     order = Order(
         client_id=client.pk,
@@ -190,6 +198,7 @@ def order_create(
     with_prefetched(order, "items", sorted(lines, key=lambda line: (line.created_at, line.pk)))
     _record_status(order, "", actor)
     order.number = _next_number()
+    order.ask_for_stock()
     order.save()
     return order
 
@@ -251,14 +260,17 @@ def order_item_add(
     quantity: int,
     expected_version: int | None = None,
 ) -> OrderItem:
-    """Adds a line at the product copy's current price. Publishes one ``updated``.
+    """Adds a line at the product copy's current price. Publishes one ``updated``, which
+    asks products_api to reserve the lines again (the difference is what moves).
 
     Raises DomainError (``order_not_open``) unless the order is open, InvalidReference
-    for an unknown or inactive product, and DomainError (``too_many_items``) when
-    the order already holds ``MAX_ITEMS_PER_ORDER`` lines.
+    for an unknown or inactive product, DomainError (``too_many_items``) when the
+    order already holds ``MAX_ITEMS_PER_ORDER`` lines, and DomainError
+    (``insufficient_stock``) when the copy already shows fewer units available.
     """
     order = _lock_open_order(order_id, expected_version)
     product = _products([ItemRequest(product_id, quantity)], "product_id")[product_id]
+    _refuse_known_shortages({product_id: quantity}, {product_id: product})
     item = _item(order, product, quantity)
     item.save()
     prefetch_related_objects([order], "items")  # read once, for the count, total and event
@@ -266,6 +278,7 @@ def order_item_add(
     # and a refusal rolls the line back.
     _ensure_item_count_allowed(len(order.items.all()))
     _recompute_total(order)
+    order.ask_for_stock()
     order.save()
     return item
 
@@ -288,16 +301,25 @@ def order_item_update(
     quantity: int,
     expected_version: int | None,
 ) -> OrderItem:
-    """Changes a line's quantity; its unit price stays the one it was added at."""
+    """Changes a line's quantity; its unit price stays the one it was added at. Asks
+    products_api to reserve the lines again. Raises DomainError (``insufficient_stock``)
+    when the copy already shows less available than the increase."""
     order = _lock_open_order(order_id, None)
     # One read of the items: the line changed is one of them, so the total and the event
     # see its new quantity.
     prefetch_related_objects([order], "items")
     item = _order_item(order, item_id, expected_version)
+    if quantity > item.quantity:
+        # Only the increase is checked: the units the line has are held for it already.
+        _refuse_known_shortages(
+            {item.product_id: quantity - item.quantity},
+            selectors.product_snapshots_by_id(product_ids=[item.product_id]),
+        )
     item.quantity = quantity
     item.total = item.unit_price * quantity
     item.save()
     _recompute_total(order)
+    order.ask_for_stock()
     order.save()
     return item
 
@@ -310,6 +332,7 @@ def order_item_remove(
     _order_item(order, item_id, expected_version).delete()
     prefetch_related_objects([order], "items")  # the rest, for the total and the event
     _recompute_total(order)
+    order.ask_for_stock()  # products_api releases what the line held
     order.save()
 
 
@@ -321,7 +344,15 @@ def order_finish(*, order_id: uuid.UUID, actor: Actor, expected_version: int | N
     Raises NotFound, PreconditionFailed, and DomainError (409): ``order_not_open``,
     ``order_empty``, ``client_inactive`` or ``product_inactive`` (naming the
     products) when a copy here says it was deactivated since the order was
-    placed (the order can still be cancelled), ``insufficient_stock``.
+    placed (the order can still be cancelled), ``stock_refused`` (with the
+    shortages) when products_api refused to reserve its lines.
+
+    A reserved order is never refused for stock: products_api holds its lines and
+    issues them. A pending one may be finished (its lines passed the copies' check
+    when they were placed) (products_api reserves and issues in
+    one step, or refuses: the order is then finished with its stock refused, and may
+    be cancelled). Either way ``stock_status`` is pending until products_api answers
+    ``issued`` (or ``refused``).
     """
     order = _lock_order_to_finish(order_id, expected_version)
     prefetch_related_objects([order], "items")  # read once, for the checks, event and caller
@@ -337,9 +368,19 @@ def order_finish(*, order_id: uuid.UUID, actor: Actor, expected_version: int | N
         product_ids=[item.product_id for item in order.items.all()]
     )
     _refuse_inactive_products(order, copies)
-    _refuse_known_shortages(order, copies)
+    if order.stock_status == Order.StockStatus.REFUSED:
+        raise DomainError(
+            code=OrderErrorCode.STOCK_REFUSED,
+            params={
+                "number": order.number,
+                "skus": ", ".join(
+                    item["sku"] or item["product_id"] for item in order.stock_shortages
+                ),
+            },
+            extra={"shortages": order.stock_shortages},
+        )
     order.status = Order.Status.FINISHED
-    order.stock_status = Order.StockStatus.PENDING
+    order.ask_for_stock()
     order.save()
     _record_status(order, Order.Status.OPEN, actor)
     return order
@@ -378,23 +419,24 @@ def _refuse_inactive_products(order: Order, copies: dict[uuid.UUID, ProductSnaps
         )
 
 
-def _refuse_known_shortages(order: Order, copies: dict[uuid.UUID, ProductSnapshot]) -> None:
-    """The fast first check: the product copies already show too little stock.
+def _refuse_known_shortages(
+    wanted: dict[uuid.UUID, int], copies: dict[uuid.UUID, ProductSnapshot]
+) -> None:
+    """The fast first check when lines are placed: DomainError (``insufficient_stock``,
+    naming the short lines) when the product copies already show less available (the
+    stock less what open orders hold) than ``wanted`` more of each product.
 
-    Only a hint — products_api decides when it takes the stock out.
+    Only a hint (the copies may lag) — products_api decides when it reserves.
     """
-    wanted: dict[uuid.UUID, int] = {}
-    for item in order.items.all():
-        wanted[item.product_id] = wanted.get(item.product_id, 0) + item.quantity
     short = [
         {
             "product_id": str(product_id),
             "sku": copies[product_id].sku,
             "requested": quantity,
-            "available": copies[product_id].stock_quantity,
+            "available": copies[product_id].available,
         }
         for product_id, quantity in wanted.items()
-        if product_id in copies and copies[product_id].stock_quantity < quantity
+        if quantity > 0 and product_id in copies and copies[product_id].available < quantity
     ]
     if short:
         raise DomainError(
@@ -406,22 +448,32 @@ def _refuse_known_shortages(order: Order, copies: dict[uuid.UUID, ProductSnapsho
 
 @transaction.atomic
 def order_stock_answered(
-    *, order_id: uuid.UUID, issued: bool, reason: str = "", shortages: list | None = None
+    *,
+    order_id: uuid.UUID,
+    answer: str,
+    order_version: int | None,
+    reason: str = "",
+    shortages: list | None = None,
 ) -> Order | None:
-    """Records products_api's answer to a finished order (issued or rejected).
+    """Records products_api's answer about an order's stock (an ``Order.StockStatus``).
 
-    Only a pending order takes it; a repeated or late answer changes nothing.
-    Publishes one ``orders.order.updated``.
+    Only a pending order takes it, and only an answer to the version it was asked
+    at or a newer one (``order_version``; None from products_api's answers to orders
+    finished before reservations): an answer to lines since changed, a repeated or
+    a late answer changes nothing. Publishes one ``orders.order.updated``.
     """
     order = Order.objects.select_for_update().filter(pk=order_id).first()
     if order is None or order.stock_status != Order.StockStatus.PENDING:
         return order
-    if issued:
-        order.stock_status = Order.StockStatus.ISSUED
-    else:
-        order.stock_status = Order.StockStatus.REJECTED
+    if order_version is not None and order_version < order.stock_asked_version:
+        return order
+    order.stock_status = answer
+    if answer == Order.StockStatus.REFUSED:
         order.stock_reason = reason
         order.stock_shortages = shortages or []
+    elif answer != Order.StockStatus.RELEASED:  # held now: no longer short
+        order.stock_reason = ""
+        order.stock_shortages = []
     order.save()
     return order
 
@@ -430,11 +482,12 @@ def order_stock_answered(
 def order_cancel(
     *, order_id: uuid.UUID, actor: Actor, reason: str = "", expected_version: int | None
 ) -> Order:
-    """Cancels an open order, or a finished one whose stock was rejected (nothing was
-    taken). Publishes ``orders.order.cancelled``. Returns the order with its items loaded."""
+    """Cancels an open order, or a finished one whose stock was refused (nothing was
+    taken). Publishes ``orders.order.cancelled``, which asks products_api to release
+    what the order holds. Returns the order with its items loaded."""
     order = lock(Order, order_id, expected_version=expected_version)
     cancellable = order.status == Order.Status.OPEN or (
-        order.status == Order.Status.FINISHED and order.stock_status == Order.StockStatus.REJECTED
+        order.status == Order.Status.FINISHED and order.stock_status == Order.StockStatus.REFUSED
     )
     if not cancellable:
         raise DomainError(
@@ -453,6 +506,25 @@ def order_cancel(
     prefetch_related_objects([order], "items")  # read once, for the event and the caller
     order.status = Order.Status.CANCELLED
     order.cancel_reason = reason
+    order.ask_for_stock()
     order.save()
     _record_status(order, previous, actor, reason)
     return order
+
+
+@transaction.atomic
+def orders_stock_ask_again(*, order_ids: Iterable[uuid.UUID]) -> int:
+    """Asks products_api again about the stock of the orders still ``pending`` among
+    ``order_ids``: re-publishes each one's current state (a repeat at its version, one
+    statement). Returns how many were asked.
+
+    Idempotent: products_api reserves an order it had not seen, answers again one it
+    has (nothing moves), and an answer already recorded here is not taken twice.
+    """
+    orders = list(
+        Order.objects.select_for_update()
+        .filter(pk__in=list(order_ids), stock_status=Order.StockStatus.PENDING)
+        .order_by("pk")
+    )
+    republish_all(orders)
+    return len(orders)

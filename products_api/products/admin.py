@@ -36,6 +36,7 @@ MOVEMENT_COLUMNS = (
     "kind",
     "quantity",
     "delta",
+    "reserved_delta",
     "quantity_after",
     "reason_text",
     "reference",
@@ -176,6 +177,7 @@ class ProductAdmin(ServiceWritesAdmin):
         "name",
         "price_brl",
         "stock_quantity",
+        "reserved",
         "min_quantity",
         "max_quantity",
         "is_low",
@@ -183,7 +185,7 @@ class ProductAdmin(ServiceWritesAdmin):
     )
     list_filter = ("is_active", LowStockFilter)
     search_fields = (SEARCH,)  # SKU and name, accent- and case-insensitive
-    readonly_fields = ("stock_quantity", "version", "created_at", "updated_at")
+    readonly_fields = ("stock_quantity", "reserved", "version", "created_at", "updated_at")
     ordering = ("name",)
     actions = ["deactivate_selected"]
 
@@ -251,6 +253,7 @@ class StockMovementAdmin(ReasonInReaderLanguage, ServiceWritesAdmin):
         "kind",
         "quantity",
         "delta",
+        "reserved_delta",
         "quantity_after",
         "reason_text",
         "reference",
@@ -263,6 +266,12 @@ class StockMovementAdmin(ReasonInReaderLanguage, ServiceWritesAdmin):
 
     def get_readonly_fields(self, request: Any, obj: Any = None) -> Any:
         return MOVEMENT_FIELDS if obj else []
+
+    def formfield_for_choice_field(self, db_field: Any, request: Any, **kwargs: Any) -> Any:
+        # Reserve and release are written by orders' reservations, never by hand.
+        if db_field.name == "kind":
+            kwargs["choices"] = [(kind.value, kind.label) for kind in StockMovement.PERSON_KINDS]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
 
     def has_change_permission(self, request: Any, obj: Any = None) -> bool:
         return False

@@ -12,6 +12,7 @@ from common.errors import ErrorText, register_error_texts
 class ProductErrorCode(StrEnum):
     STOCK_BELOW_ZERO = "stock_below_zero"
     STOCK_ABOVE_MAXIMUM = "stock_above_maximum"
+    STOCK_BELOW_RESERVED = "stock_below_reserved"
 
 
 register_error_texts(
@@ -26,6 +27,14 @@ register_error_texts(
             _(
                 "Stock of %(sku)s would be %(after)s, above its maximum of %(max)s "
                 "(room for %(room)s more)."
+            ),
+            status=409,
+        ),
+        ProductErrorCode.STOCK_BELOW_RESERVED: ErrorText(
+            _("Stock held by open orders"),
+            _(
+                "Stock of %(sku)s would be %(after)s, below the %(reserved)s units "
+                "open orders hold."
             ),
             status=409,
         ),

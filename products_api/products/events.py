@@ -1,6 +1,7 @@
-"""What products_api publishes: the whole product, stock included, on every change (and
-``products.stock.low`` when a movement crosses the minimum: services._apply_movement);
-and what it consumes: finished orders, and users_api's users for their revocations."""
+"""What products_api publishes: the whole product, stock included, on every change, and
+its answers to orders' stock (reservations), and ``products.stock.low`` when a movement
+crosses the minimum (services._apply_movement); and what it consumes: orders' events, and
+users_api's users for their revocations."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from common import revocations
 from common.events.consumer import handles
 from common.events.recording import publishes
 from products import services
-from products.models import Product, StockIssue
+from products.models import Product, StockIssue, StockReservation
 
 
 def product_data(product: Product) -> dict[str, Any]:
@@ -25,6 +26,8 @@ def product_data(product: Product) -> dict[str, Any]:
         "min_quantity": product.min_quantity,
         "max_quantity": product.max_quantity,
         "low_stock": product.low_stock,
+        "reserved": product.reserved,
+        "available": product.available,
         "created_at": product.created_at.isoformat(),
         "updated_at": product.updated_at.isoformat(),
     }
@@ -38,6 +41,26 @@ def stock_issue_data(issue: StockIssue) -> dict[str, Any]:
         "reason": issue.reason,
         "lines": issue.lines,
         "shortages": issue.shortages,
+    }
+
+
+def stock_reservation_data(reservation: StockReservation) -> dict[str, Any]:
+    """The answer to an order's stock: the shape of ``stock_issue_data``, plus the order's
+    version it answers (orders_api takes no answer to a version older than its ask)."""
+    return {
+        "order_id": str(reservation.id),
+        "order_number": reservation.order_number,
+        "order_version": reservation.order_version,
+        "status": reservation.status,
+        # For a person reading the event; the shortages are the facts.
+        "reason": (
+            "Not enough stock for "
+            + ", ".join(item["sku"] or item["product_id"] for item in reservation.shortages)
+            if reservation.shortages
+            else ""
+        ),
+        "lines": reservation.lines,
+        "shortages": reservation.shortages,
     }
 
 
@@ -55,20 +78,42 @@ def register() -> None:
         action=lambda issue, created: issue.status,
         repeat_action=lambda issue: issue.status,
     )
+    publishes(
+        StockReservation,
+        type_prefix="products.stock",
+        to_data=stock_reservation_data,
+        action=lambda reservation, created: reservation.status,
+        repeat_action=lambda reservation: reservation.status,
+    )
     revocations.consume()
 
 
-@handles("orders.order.finished")
-def issue_stock(event: dict[str, Any]) -> None:
+@handles(
+    "orders.order.created",
+    "orders.order.updated",
+    "orders.order.finished",
+    "orders.order.cancelled",
+)
+def reserve_stock(event: dict[str, Any]) -> None:
+    """Every order event: orders_api asks (``stock_status`` pending) when the order's
+    lines or status changed; the others only tell how new the order is."""
     data = event["data"]
-    services.stock_issue_for_order(
-        order_id=event["aggregate_id"], order_number=data["number"], items=data["items"]
+    services.stock_reservation_sync(
+        order_id=event["aggregate_id"],
+        order_number=data["number"],
+        order_version=event["version"],
+        order_status=data["status"],
+        asked=data.get("stock_status") == "pending",
+        items=data["items"],
     )
 
 
-def _lock_batch_products(events: list[dict[str, Any]]) -> None:
-    """Before a batch's finished orders are issued: all their products locked, sorted."""
-    services.stock_issue_lock_products(orders=[event["data"]["items"] for event in events])
+def _lock_batch(events: list[dict[str, Any]]) -> None:
+    """Before a batch's orders change what they hold: their reservations and all their
+    products locked, each sorted."""
+    services.stock_reservations_lock(
+        orders=[(event["aggregate_id"], event["data"]["items"]) for event in events]
+    )
 
 
-issue_stock.prepare_batch = _lock_batch_products  # type: ignore[attr-defined]
+reserve_stock.prepare_batch = _lock_batch  # type: ignore[attr-defined]

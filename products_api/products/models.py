@@ -109,7 +109,9 @@ class ReorderSuggestion(Product):
 class StockMovement(models.Model):
     """One line of the ledger: what changed the stock, by how much, who and why.
 
-    ``delta`` is signed; the deltas of a product add up to its stock. A person's
+    ``delta`` is signed; the deltas of a product add up to its stock, and its
+    ``reserved_delta`` (the change of what open orders hold: + on reserve, - on
+    release and on issue) add up to its ``reserved``. A person's
     movement keeps the ``reason`` they typed; one the system writes has a
     ``reason_code`` with ``reason_params`` instead (and an empty ``reason``), so
     ``reason_text`` reads in each reader's language, whenever the row was written.
@@ -119,10 +121,18 @@ class StockMovement(models.Model):
         IN = "in", _("In (received)")
         OUT = "out", _("Out (issued)")
         ADJUSTMENT = "adjustment", _("Adjustment (counted quantity)")
+        RESERVE = "reserve", _("Reserved (held by an open order)")
+        RELEASE = "release", _("Released (no longer held)")
+
+    #: The kinds a person moves stock with; reserve and release are written by the
+    #: reservations of orders only.
+    PERSON_KINDS = (Kind.IN, Kind.OUT, Kind.ADJUSTMENT)
 
     class ReasonCode(models.TextChoices):
         INITIAL_STOCK = "initial_stock", _("Initial stock")
         ORDER_FINISHED = "order_finished", _("Order finished")
+        ORDER_RESERVED = "order_reserved", _("Order reserved")
+        ORDER_RELEASED = "order_released", _("Order released")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     product = models.ForeignKey(
@@ -134,6 +144,11 @@ class StockMovement(models.Model):
     )
     delta = models.IntegerField(
         pgettext_lazy("stock", "change"), help_text=_("Signed change of the stock.")
+    )
+    reserved_delta = models.IntegerField(
+        _("reserved change"),
+        default=0,
+        help_text=_("Signed change of what open orders hold."),
     )
     quantity_before = models.PositiveIntegerField(_("quantity before"))
     quantity_after = models.PositiveIntegerField(_("quantity after"))
@@ -170,6 +185,15 @@ class StockMovement(models.Model):
             models.CheckConstraint(
                 condition=~Q(kind="out") | Q(delta__lt=0), name="products_movement_out_removes"
             ),
+            # A reservation holds or lets go; it never moves the stock itself.
+            models.CheckConstraint(
+                condition=~Q(kind="reserve") | (Q(delta=0) & Q(reserved_delta__gt=0)),
+                name="products_movement_reserve_holds",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="release") | (Q(delta=0) & Q(reserved_delta__lt=0)),
+                name="products_movement_release_lets_go",
+            ),
         ]
         indexes = [
             models.Index(fields=["product", "-created_at"], name="products_movement_recent_idx")
@@ -195,14 +219,15 @@ class StockMovement(models.Model):
 SYSTEM_REASONS = {
     StockMovement.ReasonCode.INITIAL_STOCK: _("Initial stock"),
     StockMovement.ReasonCode.ORDER_FINISHED: _("Order #%(order_number)s finished"),
+    StockMovement.ReasonCode.ORDER_RESERVED: _("Order #%(order_number)s reserved"),
+    StockMovement.ReasonCode.ORDER_RELEASED: _("Order #%(order_number)s released"),
 }
 
 
 class StockIssue(VersionedModel):
-    """products_api's answer to a finished order: its stock issued, or refused.
-
-    Keyed by the order's id, so an order is answered once however often its
-    ``orders.order.finished`` event arrives.
+    """products_api's answer to an order finished before reservations (issue #37): its
+    stock issued, or refused. Kept for those orders' history and for answering them
+    again; an order finished since is answered by its ``StockReservation``.
     """
 
     class Status(models.TextChoices):
@@ -229,3 +254,49 @@ class StockIssue(VersionedModel):
         return gettext("order #{number}: {status}").format(
             number=self.order_number, status=self.get_status_display()
         )
+
+
+class StockReservation(VersionedModel):
+    """What products_api holds for one order (keyed by the order's id), and its answer.
+
+    ``lines`` are what the order holds (``reserved``), what left the stock for it
+    (``issued``) or nothing (``refused``: all or nothing per order, so a refused order
+    holds nothing; ``released``: cancelled). ``order_version`` is the newest version of
+    the order's events applied here: an older one is stale and dropped.
+    """
+
+    class Status(models.TextChoices):
+        RESERVED = "reserved", _("Reserved")
+        REFUSED = "refused", _("Refused")
+        RELEASED = "released", _("Released")
+        ISSUED = "issued", _("Issued")
+
+    #: Saved alone, the newest order version seen is bookkeeping: no answer is published.
+    UNVERSIONED_FIELDS = frozenset({"order_version"})
+
+    id = models.UUIDField(primary_key=True, help_text=_("The order's id."))
+    order_number = models.PositiveBigIntegerField(_("order number"))
+    order_version = models.PositiveIntegerField(_("order version"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices)
+    lines = models.JSONField(
+        _("lines"), default=list, help_text=_("What the order holds or took, per product.")
+    )
+    shortages = models.JSONField(
+        _("shortages"), default=list, help_text=_("What was missing, per product.")
+    )
+
+    class Meta:
+        verbose_name = _("stock reservation")
+        verbose_name_plural = _("stock reservations")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return gettext("order #{number}: {status}").format(
+            number=self.order_number, status=self.get_status_display()
+        )
+
+    def held(self) -> dict[str, int]:
+        """The quantities the order holds now, by product id (text)."""
+        if self.status != self.Status.RESERVED:
+            return {}
+        return {line["product_id"]: line["quantity"] for line in self.lines}

@@ -30,7 +30,7 @@ from common.errors import DomainError
 from common.events.recording import publication_of, record, republish
 from common.services import lock, model_update, save_unique
 from products.errors import ProductErrorCode
-from products.models import Product, StockIssue, StockMovement
+from products.models import Product, StockIssue, StockMovement, StockReservation
 
 PRODUCT_FIELDS = frozenset(
     {"sku", "name", "description", "price", "is_active", "min_quantity", "max_quantity"}
@@ -76,6 +76,7 @@ def _movement(
     kind: str,
     quantity: int,
     before: int,
+    reserved_delta: int = 0,
     reason: str = "",
     reason_code: str = "",
     reason_params: dict[str, Any] | None = None,
@@ -87,6 +88,7 @@ def _movement(
         kind=kind,
         quantity=quantity,
         delta=product.stock_quantity - before,
+        reserved_delta=reserved_delta,
         quantity_before=before,
         quantity_after=product.stock_quantity,
         reason=reason,
@@ -165,6 +167,8 @@ def product_deactivate(
 
 
 def _new_quantity(product: Product, kind: str, quantity: int) -> int:
+    if kind in (StockMovement.Kind.RESERVE, StockMovement.Kind.RELEASE):
+        return product.stock_quantity  # what is held changes, not what is on the shelf
     if kind == StockMovement.Kind.IN:
         return product.stock_quantity + quantity
     if kind == StockMovement.Kind.OUT:
@@ -184,16 +188,17 @@ def stock_movement_create(
 ) -> StockMovement:
     """Moves stock in, out, or to a counted quantity (adjustment).
 
-    Raises DomainError 409 when the stock would go below zero or above the
-    maximum, naming the stock, the request and the limit. Publishes one
+    Raises DomainError 409 when the stock would go below zero, below what open
+    orders hold, or above the maximum, naming the stock, the request and the
+    limit. Publishes one
     ``products.product.updated``.
     """
-    if kind not in StockMovement.Kind.values:
+    if kind not in StockMovement.PERSON_KINDS:
         raise ValidationError(
             {
                 "kind": [
                     gettext("Use one of: %(kinds)s.")
-                    % {"kinds": ", ".join(StockMovement.Kind.values)}
+                    % {"kinds": ", ".join(StockMovement.PERSON_KINDS)}
                 ]
             }
         )
@@ -211,8 +216,11 @@ def stock_movement_create(
     )
 
 
-def _refusal(product: Product, kind: str, quantity: int) -> DomainError | None:
-    """Why moving ``quantity`` would break the product's bounds, or None."""
+def _refusal(
+    product: Product, kind: str, quantity: int, reserved_delta: int = 0
+) -> DomainError | None:
+    """Why moving ``quantity`` (and what open orders hold by ``reserved_delta``) would
+    break the product's bounds, or None."""
     before = product.stock_quantity
     after = _new_quantity(product, kind, quantity)
     facts = {
@@ -226,6 +234,13 @@ def _refusal(product: Product, kind: str, quantity: int) -> DomainError | None:
             code=ProductErrorCode.STOCK_BELOW_ZERO,
             params={"stock": before, "sku": product.sku, "requested": quantity},
             extra=facts,
+        )
+    held = product.reserved + reserved_delta
+    if after < held:
+        return DomainError(
+            code=ProductErrorCode.STOCK_BELOW_RESERVED,
+            params={"sku": product.sku, "after": after, "reserved": held},
+            extra={**facts, "reserved": held},
         )
     if after > product.max_quantity:
         return DomainError(
@@ -246,6 +261,7 @@ def _apply_movement(
     *,
     kind: str,
     quantity: int,
+    reserved_delta: int = 0,
     reason: str = "",
     reason_code: str = "",
     reason_params: dict[str, Any] | None = None,
@@ -253,16 +269,21 @@ def _apply_movement(
     actor: Actor | None,
 ) -> StockMovement:
     """Moves the stock of a product the caller has locked. Raises DomainError 409.
-    ``reason`` is a person's; the system's movements give ``reason_code`` and its params."""
-    refusal = _refusal(product, kind, quantity)
+    ``reason`` is a person's; the system's movements give ``reason_code`` and its params.
+    ``reserved_delta`` changes what open orders hold in the same row (an issue takes
+    what an order held out of the stock: ``out`` with ``reserved_delta=-quantity``)."""
+    refusal = _refusal(product, kind, quantity, reserved_delta)
     if refusal is not None:
         raise refusal
     before = product.stock_quantity
     was_low = product.low_stock
     product.stock_quantity = _new_quantity(product, kind, quantity)
-    # The row is locked and nothing else changed: the UPDATE sets the stock, the
-    # version and the time only (the event still carries the whole product).
-    product.save(update_fields=["stock_quantity"])
+    product.reserved += reserved_delta
+    # The row is locked and nothing else changed: the UPDATE sets the stock, what is
+    # held, the version and the time only (the event still carries the whole product).
+    product.save(
+        update_fields=["stock_quantity", "reserved"] if reserved_delta else ["stock_quantity"]
+    )
     if product.low_stock and not was_low:
         _record_stock_low(product)
     return _movement(
@@ -270,6 +291,7 @@ def _apply_movement(
         kind=kind,
         quantity=quantity,
         before=before,
+        reserved_delta=reserved_delta,
         reason=reason,
         reason_code=reason_code,
         reason_params=reason_params,
@@ -285,8 +307,6 @@ def _stock_low_data(product: Product) -> dict[str, Any]:
     """The product as its ``products.product.*`` events carry it, and what to buy."""
     return {
         **publication_of(Product).to_data(product),
-        "reserved": product.reserved,
-        "available": product.available,
         "suggested_quantity": product.suggested_quantity,
     }
 
@@ -302,19 +322,6 @@ def _record_stock_low(product: Product) -> None:
     """
     signal = dataclasses.replace(publication_of(Product), to_data=_stock_low_data)
     record(signal, product, STOCK_LOW)
-
-
-def _shortage(product_id: str, product: Product | None, quantity: int) -> dict[str, Any] | None:
-    if product is None:
-        return {"product_id": product_id, "sku": "", "requested": quantity, "available": 0}
-    if _refusal(product, StockMovement.Kind.OUT, quantity) is None:
-        return None
-    return {
-        "product_id": product_id,
-        "sku": product.sku,
-        "requested": quantity,
-        "available": product.stock_quantity,
-    }
 
 
 def products_lock(*, product_ids: Iterable[uuid.UUID | str]) -> dict[str, Product]:
@@ -333,73 +340,197 @@ def products_lock(*, product_ids: Iterable[uuid.UUID | str]) -> dict[str, Produc
     return {str(product.pk): product for product in locked}
 
 
-def stock_issue_lock_products(*, orders: Iterable[list[dict[str, Any]]]) -> None:
-    """Locks every product the orders' items name, in one sorted statement
-    (``products_lock``), before any of them is issued.
-
-    A batch of ``orders.order.finished`` events is applied in one transaction:
-    each event locking its own products would lock across the batch in no global
-    order, and two workers applying crossing batches would deadlock (as they did
-    on PostgreSQL in the cluster drill, dragging an API edit into the cycle).
-    """
-    products_lock(product_ids=(item["product_id"] for items in orders for item in items))
-
-
-@transaction.atomic
-def stock_issue_for_order(
-    *, order_id: uuid.UUID, order_number: int, items: list[dict[str, Any]]
-) -> StockIssue:
-    """Takes a finished order's items out of stock: all of them, or none.
-
-    Products are locked in a fixed order (by id, ``products_lock``) so concurrent
-    orders cannot deadlock; a batch of orders locks all its products first
-    (``stock_issue_lock_products``). Publishes ``products.stock.issued`` (and one
-    ``products.product.updated`` per product) or ``products.stock.rejected``
-    naming the short items. Idempotent per order: a second call moves nothing
-    and publishes the first answer again (orders_api asks again only while it
-    has no answer: the first one was lost on the way).
-    """
-    answered = StockIssue.objects.filter(pk=order_id).first()
-    if answered is not None:
-        republish(answered)
-        return answered
+def _requested(items: Iterable[dict[str, Any]]) -> dict[str, int]:
+    """An order's items as quantities by product id (text); a product on two lines sums."""
     requested: dict[str, int] = {}
     for item in items:
         product_id = str(item["product_id"])
         requested[product_id] = requested.get(product_id, 0) + int(item["quantity"])
-    products = products_lock(product_ids=requested)
-    shortages = [
-        shortage
-        for product_id, quantity in sorted(requested.items())
-        if (shortage := _shortage(product_id, products.get(product_id), quantity)) is not None
-    ]
-    issue = StockIssue(id=order_id, order_number=order_number)
-    if shortages:
-        issue.status = StockIssue.Status.REJECTED
-        issue.shortages = shortages
-        # Sent to orders_api in products.stock.rejected; the shortages are the facts.
-        issue.reason = "Not enough stock for " + ", ".join(
-            item["sku"] or item["product_id"] for item in shortages
-        )
-    else:
-        issue.status = StockIssue.Status.ISSUED
-        for product_id, quantity in sorted(requested.items()):
-            movement = _apply_movement(
-                products[product_id],
-                kind=StockMovement.Kind.OUT,
-                quantity=quantity,
-                reason_code=StockMovement.ReasonCode.ORDER_FINISHED,
-                reason_params={"order_number": order_number},
-                reference=f"order #{order_number}",
-                actor=None,
+    return requested
+
+
+def stock_reservations_lock(
+    *, orders: Iterable[tuple[uuid.UUID | str, list[dict[str, Any]]]]
+) -> None:
+    """Locks the reservations of the orders (``(order_id, items)``), sorted by order id,
+    then every product their items name or they hold, in one sorted statement
+    (``products_lock``), before any of them changes.
+
+    A batch of order events is applied in one transaction: each event locking its
+    own rows would lock across the batch in no global order, and two workers
+    applying crossing batches would deadlock (as they did on PostgreSQL in the
+    cluster drill, dragging an API edit into the cycle). Every writer takes
+    reservations before products, each kind in id order.
+    """
+    orders = list(orders)
+    order_ids = sorted({str(order_id) for order_id, _items in orders})
+    held = StockReservation.objects.select_for_update().filter(pk__in=order_ids).order_by("id")
+    product_ids = {str(item["product_id"]) for _id, items in orders for item in items}
+    for reservation in held:
+        product_ids.update(reservation.held())
+    products_lock(product_ids=product_ids)
+
+
+def _shortages(
+    target: dict[str, int], held: dict[str, int], products: dict[str, Product]
+) -> list[dict[str, Any]]:
+    """The lines of ``target`` the stock cannot hold beyond what the order holds
+    (``held``): what was asked and what the order could have (``available``)."""
+    shortages = []
+    for product_id, quantity in sorted(target.items()):
+        product = products.get(product_id)
+        if product is None:
+            shortages.append(
+                {"product_id": product_id, "sku": "", "requested": quantity, "available": 0}
             )
-            issue.lines.append(
+            continue
+        could_have = product.available + held.get(product_id, 0)
+        if quantity > could_have:
+            shortages.append(
                 {
                     "product_id": product_id,
-                    "sku": products[product_id].sku,
-                    "quantity": quantity,
-                    "movement_id": str(movement.pk),
+                    "sku": product.sku,
+                    "requested": quantity,
+                    "available": could_have,
                 }
             )
-    issue.save()
-    return issue
+    return shortages
+
+
+def _hold(
+    products: dict[str, Product], *, held: dict[str, int], target: dict[str, int], order_number: int
+) -> None:
+    """Moves what the order holds from ``held`` to ``target``: one ledger row per product
+    whose quantity changes (``reserve`` for more, ``release`` for less)."""
+    for product_id in sorted(held.keys() | target.keys()):
+        change = target.get(product_id, 0) - held.get(product_id, 0)
+        if change == 0:
+            continue
+        more = change > 0
+        _apply_movement(
+            products[product_id],
+            kind=StockMovement.Kind.RESERVE if more else StockMovement.Kind.RELEASE,
+            quantity=abs(change),
+            reserved_delta=change,
+            reason_code=(
+                StockMovement.ReasonCode.ORDER_RESERVED
+                if more
+                else StockMovement.ReasonCode.ORDER_RELEASED
+            ),
+            reason_params={"order_number": order_number},
+            reference=f"order #{order_number}",
+            actor=None,
+        )
+
+
+def _issue(
+    products: dict[str, Product], *, target: dict[str, int], order_number: int
+) -> list[dict[str, Any]]:
+    """Takes what the order holds out of the stock: one ``out`` row per product, which
+    also lets go of the hold (``reserved_delta``). Returns the issued lines."""
+    lines = []
+    for product_id, quantity in sorted(target.items()):
+        movement = _apply_movement(
+            products[product_id],
+            kind=StockMovement.Kind.OUT,
+            quantity=quantity,
+            reserved_delta=-quantity,
+            reason_code=StockMovement.ReasonCode.ORDER_FINISHED,
+            reason_params={"order_number": order_number},
+            reference=f"order #{order_number}",
+            actor=None,
+        )
+        lines.append(
+            {
+                "product_id": product_id,
+                "sku": products[product_id].sku,
+                "quantity": quantity,
+                "movement_id": str(movement.pk),
+            }
+        )
+    return lines
+
+
+#: The order statuses orders_api publishes (its ``Order.Status`` values) that move stock
+#: other than by reserving: an open order's lines are reserved.
+ORDER_FINISHED, ORDER_CANCELLED = "finished", "cancelled"
+
+
+@transaction.atomic
+def stock_reservation_sync(
+    *,
+    order_id: uuid.UUID | str,
+    order_number: int,
+    order_version: int,
+    order_status: str,
+    asked: bool,
+    items: list[dict[str, Any]],
+) -> StockReservation | StockIssue | None:
+    """Brings what an order holds in line with the order's event, and answers.
+
+    orders_api asks (``asked``: its order's ``stock_status`` is ``pending``) when
+    an open order's lines change, when it is finished and when it is cancelled.
+    An open order's lines are reserved all or nothing: if one cannot be held the
+    order holds nothing (``refused``, with the shortages); a finished one's are
+    reserved (if not already) and issued, one ``out`` per product; a cancelled one's
+    are released. Every change is a ledger row naming the order. Publishes one
+    ``products.stock.reserved|refused|issued|released`` per change (plus one
+    ``products.product.updated`` per product touched).
+
+    Idempotent and newest-wins per order: an event older than the newest applied
+    (``order_version``) is dropped; the same version asked again (orders_api's sweep,
+    its answer lost) publishes the answer again and moves nothing; an event that
+    does not ask is only noted. An order answered before reservations
+    (``StockIssue``) is answered again from that record. Returns the record, or
+    None when the event was dropped as stale.
+    """
+    answered = StockIssue.objects.filter(pk=order_id).first()
+    if answered is not None:
+        if asked:
+            republish(answered)
+        return answered
+    reservation = StockReservation.objects.select_for_update().filter(pk=order_id).first()
+    if reservation is not None:
+        if order_version < reservation.order_version:
+            return None
+        final = reservation.status in (
+            StockReservation.Status.ISSUED,
+            StockReservation.Status.RELEASED,
+        )
+        if order_version == reservation.order_version or not asked or final:
+            if order_version > reservation.order_version:
+                reservation.order_version = order_version
+                reservation.save(update_fields=["order_version"])
+            if asked:
+                republish(reservation)
+            return reservation
+    elif not asked:
+        return None  # nothing held, nothing asked: an order answered before it was asked
+    held = reservation.held() if reservation is not None else {}
+    target = {} if order_status == ORDER_CANCELLED else _requested(items)
+    products = products_lock(product_ids=held.keys() | target.keys())
+    if reservation is None:
+        reservation = StockReservation(id=order_id, order_number=order_number)
+    reservation.order_version = order_version
+    reservation.shortages = _shortages(target, held, products)
+    if reservation.shortages:
+        _hold(products, held=held, target={}, order_number=order_number)
+        reservation.status = StockReservation.Status.REFUSED
+        reservation.lines = []
+    elif order_status == ORDER_CANCELLED:
+        _hold(products, held=held, target={}, order_number=order_number)
+        reservation.status = StockReservation.Status.RELEASED
+        reservation.lines = []
+    else:
+        _hold(products, held=held, target=target, order_number=order_number)
+        if order_status == ORDER_FINISHED:
+            reservation.status = StockReservation.Status.ISSUED
+            reservation.lines = _issue(products, target=target, order_number=order_number)
+        else:
+            reservation.status = StockReservation.Status.RESERVED
+            reservation.lines = [
+                {"product_id": product_id, "sku": products[product_id].sku, "quantity": quantity}
+                for product_id, quantity in sorted(target.items())
+            ]
+    reservation.save()
+    return reservation

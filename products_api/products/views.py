@@ -183,7 +183,9 @@ class StockMovementListView(GenericAPIView):
 
     class InputSerializer(RequestBodySerializer):
         labels_from = StockMovement
-        kind = serializers.ChoiceField(choices=StockMovement.Kind.choices)
+        kind = serializers.ChoiceField(
+            choices=[(kind.value, kind.label) for kind in StockMovement.PERSON_KINDS]
+        )
         quantity = serializers.IntegerField(
             min_value=0,
             max_value=2_000_000_000,

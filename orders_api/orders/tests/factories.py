@@ -47,6 +47,7 @@ class ProductSnapshotFactory(factory.django.DjangoModelFactory):
     price = Decimal("10.00")
     is_active = True
     stock_quantity = 100
+    available = factory.LazyAttribute(lambda copy: copy.stock_quantity)
     min_quantity = 0
     max_quantity = 1000
     version = 1

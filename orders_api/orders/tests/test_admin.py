@@ -166,9 +166,14 @@ def test_finishing_is_refused_with_the_services_reasons(admin_signed_in):
     empty = _order()
     answer = clerk.post(f"/admin/orders/order/{empty.pk}/finish/", follow=True).content.decode()
     assert "has no items" in answer
-    short = _order((ProductSnapshotFactory(sku="ARROZ", stock_quantity=1), 3))
+    arroz = ProductSnapshotFactory(sku="ARROZ")
+    short = _order((arroz, 3))
+    shortage = {"product_id": str(arroz.pk), "sku": "ARROZ", "requested": 3, "available": 1}
+    services.order_stock_answered(
+        order_id=short.pk, answer="refused", order_version=None, shortages=[shortage]
+    )
     answer = clerk.post(f"/admin/orders/order/{short.pk}/finish/", follow=True).content.decode()
-    assert "Not enough stock for ARROZ" in answer
+    assert "could not be reserved (ARROZ short)" in answer
     assert set(Order.objects.values_list("status", flat=True)) == {"open"}
 
 
@@ -215,7 +220,11 @@ def test_the_page_shows_address_creator_shortages_and_links(admin_signed_in, set
     services.order_finish(order_id=order.pk, actor=ACTOR, expected_version=None)
     shortage = {"product_id": str(product.pk), "sku": "CAFE-1", "requested": 2, "available": 0}
     services.order_stock_answered(
-        order_id=order.pk, issued=False, reason="short", shortages=[shortage]
+        order_id=order.pk,
+        answer="refused",
+        order_version=None,
+        reason="short",
+        shortages=[shortage],
     )
     page = clerk.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
     assert "Rua das Flores, 12 — Centro — Natal/RN — CEP 59010-000" in page
@@ -223,7 +232,7 @@ def test_the_page_shows_address_creator_shortages_and_links(admin_signed_in, set
     assert "CAFE-1: 2 asked, 0 in stock" in page
     assert f'href="http://clients.example/admin/clients/client/{client.pk}/change/"' in page
     assert f'href="http://products.example/admin/products/product/{product.pk}/change/"' in page
-    assert 'id="cancel-order"' in page  # rejected stock: it may be cancelled
+    assert 'id="cancel-order"' in page  # refused stock: it may be cancelled
 
 
 @pytest.mark.default_language
@@ -238,6 +247,26 @@ def test_the_admin_speaks_portuguese_by_default(admin_signed_in, admin_api):
     assert "Finalizar pedido" in page and "Histórico de status" in page
     english = clerk.get("/admin/orders/order/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Open" in english and "R$\u00a01,234.56" in english
+
+
+@pytest.mark.default_language
+def test_the_stock_statuses_read_in_portuguese(admin_signed_in):
+    clerk = admin_signed_in(*CLERK)
+    product = ProductSnapshotFactory()
+    labels = {
+        "pending": "Pendente",
+        "reserved": "Reservado",
+        "refused": "Recusado",
+        "issued": "Baixado",
+        "released": "Liberado",
+    }
+    for stock_status in labels:
+        Order.objects.filter(pk=_order((product, 1)).pk).update(stock_status=stock_status)
+    listing = clerk.get("/admin/orders/order/").content.decode()
+    for stock_status, label in labels.items():
+        assert f'<td class="field-stock_status">{label}</td>' in listing, stock_status
+        filtered = clerk.get(f"/admin/orders/order/?stock_status__exact={stock_status}")
+        assert filtered.content.decode().count('<td class="field-stock_status">') == 1
 
 
 @pytest.mark.default_language

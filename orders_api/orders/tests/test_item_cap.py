@@ -18,7 +18,7 @@ ACTOR = Actor("u", "u")
 
 
 def _placed(lines: int) -> Order:
-    product = ProductSnapshotFactory()
+    product = ProductSnapshotFactory(stock_quantity=1000)
     return services.order_create(
         actor=ACTOR,
         client_id=ClientSnapshotFactory().pk,

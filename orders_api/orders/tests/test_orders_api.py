@@ -43,7 +43,11 @@ def test_create_copies_client_address_and_product_prices(admin_api):
     response = _order(admin_api, client, (coffee, 7), (sugar, 3), notes="entregar cedo")
     assert response.status_code == 201, response.json()
     body = response.json()
-    assert (body["status"], body["stock_status"], body["client_name"]) == ("open", "none", "Maria")
+    assert (body["status"], body["stock_status"], body["client_name"]) == (
+        "open",
+        "pending",
+        "Maria",
+    )
     assert body["shipping_address"] == client.addresses[0]
     assert [(i["sku"], i["unit_price"], i["total"]) for i in body["items"]] == [
         ("CAFE", "19.99", "139.93"),
@@ -209,7 +213,7 @@ def test_create_honours_idempotency_key(admin_api):
 
 def test_items_change_while_open_and_totals_follow(admin_api):
     client = ClientSnapshotFactory()
-    product = ProductSnapshotFactory(price=Decimal("0.07"))
+    product = ProductSnapshotFactory(price=Decimal("0.07"), stock_quantity=1000)
     order = _order(admin_api, client, (product, 1)).json()
     url = f"{ORDERS}{order['id']}/items/"
     item = admin_api.post(
@@ -272,11 +276,11 @@ def test_the_lifecycle_both_ways(client_with):
     ]
 
 
-def test_a_finished_order_whose_stock_was_rejected_can_be_cancelled(admin_api):
+def test_a_finished_order_whose_stock_was_refused_can_be_cancelled(admin_api):
     client, product = ClientSnapshotFactory(), ProductSnapshotFactory()
     order = _order(admin_api, client, (product, 1)).json()
     admin_api.post(f"{ORDERS}{order['id']}/finish")
-    Order.objects.filter(pk=order["id"]).update(stock_status="rejected")
+    Order.objects.filter(pk=order["id"]).update(stock_status="refused")
     response = admin_api.post(
         f"{ORDERS}{order['id']}/cancel", {"reason": "sem estoque"}, format="json"
     )

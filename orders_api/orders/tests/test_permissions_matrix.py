@@ -30,8 +30,9 @@ CASES = [
     Case("patch", "orders/<uuid:pk>/", CHANGE, {"notes": "n"}, queries=7),
     # savepoint, lock, product, insert, items, update, replace, outbox, release
     Case("post", "orders/<uuid:pk>/items/", CHANGE, "new item", 201, queries=9),
-    # savepoint, lock, items, item update, order update, replace, outbox, release
-    Case("patch", "orders/<uuid:pk>/items/<uuid:iid>/", CHANGE, {"quantity": 2}, queries=8),
+    # savepoint, lock, items, product copy (more units: the fast check), item update,
+    # order update, replace, outbox, release
+    Case("patch", "orders/<uuid:pk>/items/<uuid:iid>/", CHANGE, {"quantity": 2}, queries=9),
     # savepoint, lock, items, delete, items, update, replace, outbox, release
     Case("delete", "orders/<uuid:pk>/items/<uuid:iid>/", CHANGE, None, 204, queries=9),
     # savepoint, lock, items, product copies, update, replace, outbox, status, release

@@ -90,6 +90,16 @@ def test_product_copies_follow_price_and_deletion():
     assert copy.is_active is False
 
 
+def test_product_copies_carry_what_is_available(admin_api):
+    product_id = uuid.uuid4()
+    # A product published before reservations says nothing of them: all of it is available.
+    _deliver(_product_event(product_id, 1, "created", stock_quantity=5))
+    assert ProductSnapshot.objects.get(pk=product_id).available == 5
+    _deliver(_product_event(product_id, 2, stock_quantity=5, reserved=3, available=2))
+    body = admin_api.get(f"/api/v1/product-snapshots/{product_id}/").json()
+    assert (body["stock_quantity"], body["available"]) == (5, 2)
+
+
 def test_duplicates_are_ignored_and_old_versions_never_win():
     product_id = uuid.uuid4()
     newest = _product_event(product_id, 3, price="30.00")

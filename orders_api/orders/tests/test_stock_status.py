@@ -1,12 +1,20 @@
-"""stock_status: pending at finish, then products_api's answer, through the real consumer."""
+"""stock_status: every change of an order's lines or status asks products_api
+(``pending``), whose answer (reserved, refused, issued, released) is recorded through
+the real consumer; finishing follows it; the sweep and ``request_reservations`` ask
+again for what is still pending."""
 
+import io
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
+from django.utils import timezone
 
 from common.actors import Actor
-from common.events.consumer import handle_event
+from common.events.consumer import handle_event, handled_types
+from common.events.convergence import sweep
 from common.events.models import OutboxEvent
 from orders import services
 from orders.models import Order
@@ -14,21 +22,32 @@ from orders.tests.factories import ClientSnapshotFactory, ProductSnapshotFactory
 
 pytestmark = pytest.mark.django_db
 
+ACTOR = Actor("u", "u")
 
-def _finished_order(quantity=2, stock=10):
+
+def _open_order(quantity=2, stock=10, available=None):
     client = ClientSnapshotFactory()
-    product = ProductSnapshotFactory(stock_quantity=stock, price=Decimal("2.00"))
-    actor = Actor("u", "u")
-    order = services.order_create(
-        actor=actor, client_id=client.pk, items=[services.ItemRequest(product.pk, quantity)]
+    product = ProductSnapshotFactory(
+        stock_quantity=stock,
+        available=stock if available is None else available,
+        price=Decimal("2.00"),
     )
-    return services.order_finish(order_id=order.pk, actor=actor, expected_version=None), product
+    order = services.order_create(
+        actor=ACTOR, client_id=client.pk, items=[services.ItemRequest(product.pk, quantity)]
+    )
+    return order, product
 
 
-def _answer(order, status, **data):
+def _finish(order):
+    return services.order_finish(order_id=order.pk, actor=ACTOR, expected_version=None)
+
+
+def _answer(order, status, order_version=None, event_type=None, **data):
+    """products_api's answer, to the version the order was asked at unless told."""
     body = {
         "order_id": str(order.pk),
         "order_number": order.number,
+        "order_version": order.stock_asked_version if order_version is None else order_version,
         "status": status,
         "reason": "",
         "lines": [],
@@ -37,7 +56,7 @@ def _answer(order, status, **data):
     }
     event = {
         "id": str(uuid.uuid4()),
-        "type": f"products.stock.{status}",
+        "type": event_type or f"products.stock.{status}",
         "source": "products_api",
         "aggregate_id": str(order.pk),
         "version": 1,
@@ -49,28 +68,167 @@ def _answer(order, status, **data):
     return order
 
 
-def test_finishing_sets_pending_then_issued(admin_api):
-    order, _ = _finished_order()
-    assert order.stock_status == "pending"
+def _events(order):
+    return list(
+        OutboxEvent.objects.filter(aggregate_id=str(order.pk))
+        .order_by("id")
+        .values_list("type", "version", "envelope__data__stock_status")
+    )
+
+
+def _shortage(product, requested=2, available=1):
+    return {
+        "product_id": str(product.pk),
+        "sku": product.sku,
+        "requested": requested,
+        "available": available,
+    }
+
+
+def test_placing_an_order_asks_for_its_stock_and_the_answer_is_recorded(admin_api):
+    order, _ = _open_order()
+    assert (order.stock_status, order.stock_asked_version) == ("pending", 1)
+    assert _events(order) == [("orders.order.created", 1, "pending")]
+    order = _answer(order, "reserved")
+    assert order.stock_status == "reserved"
+    assert _events(order)[-1] == ("orders.order.updated", 2, "reserved")
+    body = admin_api.get(f"/api/v1/orders/{order.pk}/").json()
+    assert body["stock_status"] == "reserved"
+    assert admin_api.get("/api/v1/orders/?stock_status=reserved").json()["count"] == 1
+
+
+def test_changing_items_asks_again_and_an_answer_to_the_old_lines_is_ignored():
+    order, product = _open_order()
+    order = _answer(order, "reserved")
+    item = order.items.get()
+    services.order_item_update(
+        actor=ACTOR, order_id=order.pk, item_id=item.pk, quantity=5, expected_version=None
+    )
+    order.refresh_from_db()
+    assert (order.stock_status, order.stock_asked_version) == ("pending", order.version)
+    asked = order.version
+    assert _events(order)[-1] == ("orders.order.updated", asked, "pending")
+    order = _answer(order, "reserved", order_version=asked - 1)  # late: the old lines
+    assert (order.stock_status, order.version) == ("pending", asked)
+    order = _answer(order, "reserved", order_version=asked + 1)  # a newer one counts too
+    assert order.stock_status == "reserved"
+    order_id = order.pk
+    for change in (
+        lambda: services.order_item_add(
+            actor=ACTOR, order_id=order_id, product_id=product.pk, quantity=1
+        ),
+        lambda: services.order_item_remove(
+            actor=ACTOR, order_id=order_id, item_id=item.pk, expected_version=None
+        ),
+    ):
+        change()
+        order.refresh_from_db()
+        assert order.stock_status == "pending"
+        order = _answer(order, "reserved")
+
+
+def test_notes_do_not_ask_again():
+    order, _ = _open_order()
+    order = _answer(order, "reserved")
+    services.order_update(actor=ACTOR, order_id=order.pk, expected_version=None, notes="x")
+    order.refresh_from_db()
+    assert order.stock_status == "reserved"
+
+
+def test_a_refused_order_shows_its_shortages_and_finishing_it_is_409(admin_api, client_with):
+    order, product = _open_order()
+    shortage = _shortage(product)
+    order = _answer(order, "refused", reason="Not enough stock", shortages=[shortage])
+    assert (order.stock_status, order.stock_shortages) == ("refused", [shortage])
+    events = len(_events(order))
+    response = admin_api.post(f"/api/v1/orders/{order.pk}/finish")
+    assert response.status_code == 409
+    problem = response.json()
+    assert problem["code"] == "stock_refused"
+    assert problem["shortages"] == [shortage]
+    assert product.sku in problem["detail"]
+    pt = admin_api.post(f"/api/v1/orders/{order.pk}/finish", HTTP_ACCEPT_LANGUAGE="pt-BR").json()
+    assert pt["title"] == "Estoque recusado"
+    order.refresh_from_db()
+    assert order.status == "open" and len(_events(order)) == events  # nothing published
+    forbidden = client_with("orders.view_order").post(f"/api/v1/orders/{order.pk}/finish")
+    assert forbidden.status_code == 403
+    # Changing the items asks again; reserved, the order finishes.
+    services.order_item_update(
+        actor=ACTOR,
+        order_id=order.pk,
+        item_id=order.items.get().pk,
+        quantity=1,
+        expected_version=None,
+    )
+    order.refresh_from_db()
+    order = _answer(order, "reserved", lines=[{"product_id": str(product.pk), "quantity": 1}])
+    assert order.stock_shortages == [] and order.stock_reason == ""
+    assert admin_api.post(f"/api/v1/orders/{order.pk}/finish").status_code == 200
+
+
+def test_finishing_a_reserved_order_never_fails_for_stock_and_waits_for_the_issue():
+    order, product = _open_order(quantity=2, stock=2)
+    order = _answer(order, "reserved")
+    product.available = 0  # what this order holds is not available to others
+    product.save()
+    order = _finish(order)
+    assert (order.status, order.stock_status) == ("finished", "pending")
+    assert _events(order)[-1] == ("orders.order.finished", order.version, "pending")
     order = _answer(order, "issued")
     assert order.stock_status == "issued"
-    assert OutboxEvent.objects.filter(aggregate_id=str(order.pk)).last().type == (
-        "orders.order.updated"
-    )
-    assert admin_api.get("/api/v1/orders/?stock_status=issued").json()["count"] == 1
-    refused = admin_api.post(f"/api/v1/orders/{order.pk}/cancel")
-    assert refused.status_code == 409  # stock was taken: the order stays finished
 
 
-def test_a_rejected_order_shows_why_and_can_be_cancelled(client_with):
-    order, product = _finished_order()
-    shortage = {"product_id": str(product.pk), "sku": product.sku, "requested": 2, "available": 1}
-    order = _answer(
-        order, "rejected", reason=f"Not enough stock for {product.sku}", shortages=[shortage]
+def test_placing_lines_checks_the_copies_available_first(admin_api):
+    client = ClientSnapshotFactory()
+    product = ProductSnapshotFactory(sku="POUCO", stock_quantity=10, available=3)
+    events = OutboxEvent.objects.count()
+    response = admin_api.post(
+        "/api/v1/orders/",
+        {
+            "client_id": str(client.pk),
+            "items": [
+                {"product_id": str(product.pk), "quantity": 2},
+                {"product_id": str(product.pk), "quantity": 2},
+            ],
+        },
+        format="json",
     )
-    assert (order.stock_status, order.stock_shortages) == ("rejected", [shortage])
-    body = client_with("orders.view_order").get(f"/api/v1/orders/{order.pk}/").json()
-    assert body["stock_reason"] == f"Not enough stock for {product.sku}"
+    assert response.status_code == 409
+    problem = response.json()
+    assert problem["code"] == "insufficient_stock"
+    assert problem["shortages"] == [
+        {"product_id": str(product.pk), "sku": "POUCO", "requested": 4, "available": 3}
+    ]
+    assert not Order.objects.exists() and OutboxEvent.objects.count() == events
+    order = admin_api.post(
+        "/api/v1/orders/",
+        {"client_id": str(client.pk), "items": [{"product_id": str(product.pk), "quantity": 3}]},
+        format="json",
+    ).json()
+    product.available = 0  # this order holds the 3
+    product.save()
+    url = f"/api/v1/orders/{order['id']}/items/"
+    added = admin_api.post(url, {"product_id": str(product.pk), "quantity": 1}, format="json")
+    assert added.status_code == 409 and added.json()["code"] == "insufficient_stock"
+    item = f"{url}{order['items'][0]['id']}/"
+    # Fewer units need nothing more; more need the increase available.
+    assert admin_api.patch(item, {"quantity": 2}, format="json").status_code == 200
+    more = admin_api.patch(item, {"quantity": 4}, format="json")
+    assert more.status_code == 409
+    assert more.json()["shortages"][0]["requested"] == 2
+    # Finishing a pending order is no fast check: products_api answers it.
+    finished = admin_api.post(f"/api/v1/orders/{order['id']}/finish")
+    assert finished.status_code == 200
+    assert finished.json()["stock_status"] == "pending"
+
+
+def test_a_finished_order_refused_by_products_api_can_be_cancelled_which_asks_for_release(
+    client_with,
+):
+    order, product = _open_order()
+    order = _answer(_finish(order), "refused", shortages=[_shortage(product)])
+    assert (order.status, order.stock_status) == ("finished", "refused")
     assert (
         client_with("orders.change_order").post(f"/api/v1/orders/{order.pk}/cancel").status_code
         == 403
@@ -79,62 +237,90 @@ def test_a_rejected_order_shows_why_and_can_be_cancelled(client_with):
         f"/api/v1/orders/{order.pk}/cancel", {"reason": "sem estoque"}, format="json"
     )
     assert cancelled.status_code == 200
-    assert cancelled.json()["status"] == "cancelled"
+    assert (cancelled.json()["status"], cancelled.json()["stock_status"]) == (
+        "cancelled",
+        "pending",
+    )
+    order.refresh_from_db()
+    assert _events(order)[-1] == ("orders.order.cancelled", order.version, "pending")
+    order = _answer(order, "released")
+    assert order.stock_status == "released"
+    assert order.stock_shortages == [_shortage(product)]  # why it was never issued
+
+
+def test_an_issued_order_cannot_be_cancelled(admin_api):
+    order, _ = _open_order()
+    order = _answer(_finish(_answer(order, "reserved")), "issued")
+    assert admin_api.post(f"/api/v1/orders/{order.pk}/cancel").status_code == 409
+    assert order.status == "finished"
 
 
 def test_repeated_or_late_answers_change_nothing():
-    order, _ = _finished_order()
-    order = _answer(order, "issued")
+    order, _ = _open_order()
+    order = _answer(order, "reserved")
     version = order.version
-    order = _answer(order, "rejected", reason="late")
-    assert (order.stock_status, order.version) == ("issued", version)
+    order = _answer(order, "refused", reason="late")
+    assert (order.stock_status, order.version) == ("reserved", version)
 
 
-def test_finish_is_refused_when_the_copies_already_show_too_little(admin_api):
-    client = ClientSnapshotFactory()
-    product = ProductSnapshotFactory(sku="POUCO", stock_quantity=3)
-    order = services.order_create(
-        actor=Actor("u", "u"),
-        client_id=client.pk,
-        items=[services.ItemRequest(product.pk, 2), services.ItemRequest(product.pk, 2)],
-    )
-    response = admin_api.post(f"/api/v1/orders/{order.pk}/finish")
-    assert response.status_code == 409
-    problem = response.json()
-    assert problem["code"] == "insufficient_stock"
-    assert problem["shortages"] == [
-        {"product_id": str(product.pk), "sku": "POUCO", "requested": 4, "available": 3}
-    ]
-    assert Order.objects.get(pk=order.pk).status == "open"
+def test_an_answer_to_an_order_finished_before_reservations_is_taken():
+    order, product = _open_order()
+    order = _finish(order)
+    # products_api's StockIssue answers carry no order_version; ``rejected`` is refused.
+    order = _answer(order, "rejected", order_version=None, shortages=[_shortage(product)])
+    order.refresh_from_db()
+    assert order.stock_status == "refused"
+    assert handled_types() >= {
+        "products.stock.reserved",
+        "products.stock.refused",
+        "products.stock.issued",
+        "products.stock.released",
+        "products.stock.rejected",
+    }
 
 
-def test_the_sweep_asks_again_for_a_pending_order_however_old_and_stops_once_answered():
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from common.events.convergence import sweep
-
-    order, _ = _finished_order()
-    open_order = services.order_create(
-        actor=Actor("u", "u"),
-        client_id=order.client_id,
-        items=[services.ItemRequest(order.items.get().product_id, 1)],
-    )
+def test_the_sweep_asks_again_for_every_pending_order_however_old_and_stops_once_answered():
+    opened, _ = _open_order()
+    finished, _ = _open_order()
+    finished = _finish(_answer(finished, "reserved"))
+    cancelled, _ = _open_order()
+    services.order_cancel(order_id=cancelled.pk, actor=ACTOR, expected_version=None)
+    cancelled.refresh_from_db()
+    settled, _ = _open_order()
+    settled = _answer(settled, "reserved")
     OutboxEvent.objects.update(sent_at=timezone.now() - timedelta(days=1))  # long sent
     since = timezone.now() - timedelta(minutes=5)
-    assert sweep(since=since) == 1  # the pending order only; the open one is settled
-    repeat = OutboxEvent.objects.filter(repeat=True).get()
-    assert (repeat.type, repeat.aggregate_id, repeat.version) == (
-        "orders.order.finished",
-        str(order.pk),
-        order.version,
-    )
-    assert repeat.envelope["repeat"] is True
-    assert repeat.envelope["data"]["stock_status"] == "pending"
-    assert str(open_order.pk) != repeat.aggregate_id
+    assert sweep(since=since) == 3
+    repeats = {
+        event.aggregate_id: (event.type, event.version, event.envelope["data"]["stock_status"])
+        for event in OutboxEvent.objects.filter(repeat=True)
+    }
+    assert repeats == {
+        str(opened.pk): ("orders.order.updated", opened.version, "pending"),
+        str(finished.pk): ("orders.order.finished", finished.version, "pending"),
+        str(cancelled.pk): ("orders.order.cancelled", cancelled.version, "pending"),
+    }
+    for order, answer in ((opened, "reserved"), (finished, "issued"), (cancelled, "released")):
+        _answer(order, answer)
+    OutboxEvent.objects.update(sent_at=timezone.now() - timedelta(days=1))
+    assert sweep(since=since) == 0  # all answered: settled
 
-    OutboxEvent.objects.update(sent_at=timezone.now() - timedelta(days=1))
-    _answer(order, "issued")
-    OutboxEvent.objects.update(sent_at=timezone.now() - timedelta(days=1))
-    assert sweep(since=since) == 0  # answered: settled
+
+def test_request_reservations_asks_for_the_open_pending_orders_only_and_can_run_again():
+    pending, _ = _open_order()
+    reserved, _ = _open_order()
+    reserved = _answer(reserved, "reserved")
+    finished, _ = _open_order()
+    _finish(finished)
+    before = set(OutboxEvent.objects.values_list("pk", flat=True))
+    for run in (1, 2):
+        out = io.StringIO()
+        call_command("request_reservations", stdout=out)
+        assert "1 open orders asked" in out.getvalue()
+        new = OutboxEvent.objects.exclude(pk__in=before)
+        assert (
+            list(new.values_list("aggregate_id", "type", "version", "repeat"))
+            == [(str(pending.pk), "orders.order.updated", 1, True)] * run
+        )
+    pending.refresh_from_db()
+    assert (pending.version, pending.stock_status) == (1, "pending")  # nothing changed here

@@ -83,11 +83,21 @@ def _system_movements(admin_api):
     product = services.product_create(
         actor=None, sku="CHA", name="Chá", price="5.00", max_quantity=50, stock_quantity=20
     )
-    services.stock_issue_for_order(
-        order_id=uuid.uuid4(),
-        order_number=5,
-        items=[{"product_id": str(product.pk), "quantity": 2}],
-    )
+    items = [{"product_id": str(product.pk), "quantity": 2}]
+    finished, cancelled = uuid.uuid4(), uuid.uuid4()
+    for order_id, number, status, version in (
+        (finished, 5, "finished", 2),
+        (cancelled, 6, "open", 1),
+        (cancelled, 6, "cancelled", 2),
+    ):
+        services.stock_reservation_sync(
+            order_id=order_id,
+            order_number=number,
+            order_version=version,
+            order_status=status,
+            asked=True,
+            items=items,
+        )
     return product
 
 
@@ -104,10 +114,19 @@ def test_the_systems_ledger_reasons_read_in_the_readers_language(admin_api):
     }
     assert rows == {
         "pt-BR": [
+            ("Pedido nº 6 liberado", "order_released"),
+            ("Pedido nº 6 reservado", "order_reserved"),
             ("Pedido nº 5 finalizado", "order_finished"),
+            ("Pedido nº 5 reservado", "order_reserved"),
             ("Estoque inicial", "initial_stock"),
         ],
-        "en": [("Order #5 finished", "order_finished"), ("Initial stock", "initial_stock")],
+        "en": [
+            ("Order #6 released", "order_released"),
+            ("Order #6 reserved", "order_reserved"),
+            ("Order #5 finished", "order_finished"),
+            ("Order #5 reserved", "order_reserved"),
+            ("Initial stock", "initial_stock"),
+        ],
     }
     assert set(StockMovement.objects.values_list("reason", flat=True)) == {""}
 

@@ -63,6 +63,28 @@ def test_out_beyond_the_stock_is_409_naming_the_quantities(admin_api):
     assert not StockMovement.objects.exists()
 
 
+def test_stock_held_by_open_orders_cannot_be_moved_out(admin_api):
+    product = ProductFactory(stock_quantity=5, max_quantity=10, reserved=3)
+    for kind, quantity in (("out", 3), ("adjustment", 2)):
+        response = _move(admin_api, product, kind, quantity)
+        assert response.status_code == 409
+        problem = response.json()
+        assert problem["code"] == "stock_below_reserved"
+        assert (problem["stock_quantity"], problem["reserved"]) == (5, 3)
+        assert "below the 3 units open orders hold" in problem["detail"]
+    pt = admin_api.post(
+        _url(product),
+        {"kind": "out", "quantity": 3, "reason": "x"},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="pt-BR",
+    ).json()
+    assert pt["title"] == "Estoque retido por pedidos abertos"
+    assert not StockMovement.objects.exists()
+    # What is not held moves as before.
+    assert _move(admin_api, product, "out", 2).status_code == 201
+    assert _move(admin_api, product, "reserve", 1).status_code == 400
+
+
 def test_in_beyond_the_maximum_is_409(admin_api):
     product = ProductFactory(stock_quantity=8, max_quantity=10)
     response = _move(admin_api, product, "in", 3)

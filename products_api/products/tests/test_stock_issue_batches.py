@@ -1,5 +1,5 @@
-"""A batch of finished orders (``events.handle_batch``: one transaction) locks every
-product it touches first, in one sorted statement, so two workers applying batches
+"""A batch of order events (``events.handle_batch``: one transaction) locks every
+reservation and product it touches first, in one sorted statement, so two workers applying batches
 whose orders cross cannot deadlock (the cluster drill's ``deadlock detected`` on
 PostgreSQL, which also dragged an API edit into the cycle and answered it 503).
 """
@@ -15,8 +15,12 @@ from django.test.utils import CaptureQueriesContext
 from common.events.consumer import process_batch
 from common.testing import run_together
 from products import services
-from products.models import Product, StockIssue
-from products.tests.test_stock_issue import _finished
+from products.models import Product, StockReservation
+from products.tests.test_stock_reservations import order_event
+
+
+def _finished(number, *lines):
+    return order_event(uuid.uuid4(), number, *lines, status="finished", version=2)
 
 
 def _sorted_products(count):
@@ -42,8 +46,8 @@ def _names(sql, product):
 def test_a_batch_locks_all_its_products_in_one_sorted_statement_before_any_order():
     first, second, third, fourth = _sorted_products(4)
     batch = [
-        _finished(uuid.uuid4(), 1, (third, 1), (first, 1)),
-        _finished(uuid.uuid4(), 2, (fourth, 1), (second, 1)),
+        _finished(1, (third, 1), (first, 1)),
+        _finished(2, (fourth, 1), (second, 1)),
     ]
     with CaptureQueriesContext(connection) as captured:
         assert process_batch(batch) == 2
@@ -56,7 +60,7 @@ def test_a_batch_locks_all_its_products_in_one_sorted_statement_before_any_order
         assert "FOR UPDATE" in lock
     first_lock = next(i for i, q in enumerate(captured) if q["sql"] == lock)
     assert first_lock < min(writes)
-    assert StockIssue.objects.filter(status="issued").count() == 2
+    assert StockReservation.objects.filter(status="issued").count() == 2
 
 
 @pytest.mark.django_db(transaction=True)
@@ -65,24 +69,24 @@ def test_two_workers_applying_crossing_batches_do_not_deadlock(monkeypatch):
         pytest.skip("row locks and deadlocks: PostgreSQL's (SQLite locks the whole file)")
     low, high = _sorted_products(2)
     batches = [
-        [_finished(uuid.uuid4(), 1, (low, 1)), _finished(uuid.uuid4(), 2, (high, 1))],
-        [_finished(uuid.uuid4(), 3, (high, 1)), _finished(uuid.uuid4(), 4, (low, 1))],
+        [_finished(1, (low, 1)), _finished(2, (high, 1))],
+        [_finished(3, (high, 1)), _finished(4, (low, 1))],
     ]
     # After its first order each worker waits for the other to have applied its own
     # first order too: locking order by order, each then holds the product the other
     # needs next (a deadlock, every time). Locking the batch first, the second worker
     # waits on the first's locks, the meeting never happens, and the wait times out.
     meeting = threading.Barrier(2, timeout=1)
-    issue = services.stock_issue_for_order
+    sync = services.stock_reservation_sync
 
-    def issue_then_meet(*, order_id, order_number, items):
-        result = issue(order_id=order_id, order_number=order_number, items=items)
+    def issue_then_meet(*, order_number, **kwargs):
+        result = sync(order_number=order_number, **kwargs)
         if order_number in (1, 3):
             with contextlib.suppress(threading.BrokenBarrierError):
                 meeting.wait()
         return result
 
-    monkeypatch.setattr(services, "stock_issue_for_order", issue_then_meet)
+    monkeypatch.setattr(services, "stock_reservation_sync", issue_then_meet)
     assert run_together([lambda batch=batch: process_batch(batch) for batch in batches]) == [2, 2]
-    assert StockIssue.objects.filter(status="issued").count() == 4
+    assert StockReservation.objects.filter(status="issued").count() == 4
     assert sorted(Product.objects.values_list("stock_quantity", flat=True)) == [8, 8]

@@ -118,7 +118,13 @@ def test_stock_issued_for_a_finished_order_crosses_too():
         "aggregate_id": str(order_id),
         "version": 2,
         "occurred_at": "2026-11-29T00:00:00Z",
-        "data": {"id": str(order_id), "number": 7, "status": "finished", "items": [item]},
+        "data": {
+            "id": str(order_id),
+            "number": 7,
+            "status": "finished",
+            "stock_status": "pending",  # the finish asks products_api to issue
+            "items": [item],
+        },
     }
     handle_event.apply(args=[event]).get()
     [low] = _lows(product)
