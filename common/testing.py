@@ -7,9 +7,9 @@ cache per test, ``api_client``; for the services that only verify tokens, test
 tokens signed like users_api's, ``client_with``/``admin_api`` clients holding given
 permission codes, and a fake users_api their admin signs in against (a project's
 own conftest or module overrides any of them by name). Helpers: tokens shaped
-exactly as users_api issues them, users_api's user events, the permission-matrix
-helpers, ``run_together``, ``walk_as_html``, ``error_texts_not_in_portuguese`` and
-``unavailable``.
+exactly as users_api issues them, users_api's user events, ``permission_matrix`` (the
+permission tests made from a service's table), ``run_together``, ``walk_as_html``,
+``error_texts_not_in_portuguese`` and ``unavailable``.
 
 The end-to-end suite runs without Django settings (its services are separate
 processes), so nothing here touches Django or DRF until settings exist.
@@ -17,6 +17,7 @@ processes), so nothing here touches Django or DRF until settings exist.
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import json
 import os
@@ -269,6 +270,85 @@ def uncovered_routes(cases: Iterable[PermissionCase], public: set[str] = frozens
         for method in methods
         if route not in public and (route, method) not in covered
     ]
+
+
+def permission_matrix(
+    *,
+    cases: Sequence[PermissionCase],
+    catalogue: Iterable[str],
+    request: Callable[[PermissionCase, Any], tuple[str, Any]],
+    holding: Callable[[Callable[..., Any], Sequence[str]], Any] | None = None,
+    public: Sequence[PermissionCase] = (),
+) -> type:
+    """A service's permission-matrix tests, made from its table: a class for pytest to
+    collect (``TestPermissionMatrix = permission_matrix(...)`` in a test module).
+
+    For every case of ``cases``: without a token, 401 ``not_authenticated``; holding every
+    code of ``catalogue`` but the case's (cases that need one), 403
+    ``permission_denied``; holding exactly the case's code, its expected status within
+    its query budget; as a superuser, its expected status. Every case of ``public`` (open
+    to anyone) answers its expected status within its budget without a token. Every
+    route under api/v1/ is in one table or the other (``uncovered_routes``).
+
+    ``request(case, client)`` makes the rows the case's route names and returns
+    ``(url, body)`` for ``client`` (its queries are not counted); ``holding(client_with,
+    codes)`` returns a client holding exactly ``codes`` (by default
+    ``client_with(*codes)``, the ``client_with`` fixture).
+    """
+    codes = frozenset(catalogue)
+
+    def holder(client_with: Callable[..., Any], held: Sequence[str]) -> Any:
+        return holding(client_with, held) if holding else client_with(*held)
+
+    def send(client: Any, case: PermissionCase, budget: Callable[..., Any] | None = None) -> Any:
+        url, body = request(case, client)
+        with budget(case.queries) if budget else contextlib.nullcontext():
+            return getattr(client, case.method)(url, body, format="json")
+
+    def within_budget(client: Any, case: PermissionCase, budget: Callable[..., Any]) -> None:
+        assert case.queries is not None, f"{case} has no query budget"
+        response = send(client, case, budget)
+        assert response.status_code == case.expected, response.content
+
+    every_case = pytest.mark.parametrize("case", list(cases), ids=str)
+
+    class TestPermissionMatrix:
+        @every_case
+        def test_without_a_token_is_401(self, api_client: Any, case: PermissionCase) -> None:
+            response = send(api_client, case)
+            assert response.status_code == 401, response.content
+            assert response.json()["code"] == "not_authenticated"
+
+        @pytest.mark.parametrize("case", [case for case in cases if case.code], ids=str)
+        def test_without_the_code_is_403(self, client_with: Any, case: PermissionCase) -> None:
+            response = send(holder(client_with, sorted(codes - {case.code})), case)
+            assert response.status_code == 403, response.content
+            assert response.json()["code"] == "permission_denied"
+
+        @every_case
+        def test_with_the_code_succeeds_within_its_query_budget(
+            self, client_with: Any, django_assert_max_num_queries: Any, case: PermissionCase
+        ) -> None:
+            client = holder(client_with, [case.code] if case.code else [])
+            within_budget(client, case, django_assert_max_num_queries)
+
+        @every_case
+        def test_a_superuser_passes(self, client_with: Any, case: PermissionCase) -> None:
+            response = send(client_with(superuser=True), case)
+            assert response.status_code == case.expected, response.content
+
+        if public:
+
+            @pytest.mark.parametrize("case", list(public), ids=str)
+            def test_public_routes_succeed_within_their_query_budget(
+                self, api_client: Any, django_assert_max_num_queries: Any, case: PermissionCase
+            ) -> None:
+                within_budget(api_client, case, django_assert_max_num_queries)
+
+        def test_every_route_is_in_the_matrix(self) -> None:
+            assert uncovered_routes(cases, {case.route for case in public}) == []
+
+    return TestPermissionMatrix
 
 
 @pytest.fixture(autouse=True)
