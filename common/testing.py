@@ -8,7 +8,8 @@ tokens signed like users_api's, ``client_with``/``admin_api`` clients holding gi
 permission codes, and a fake users_api their admin signs in against (a project's
 own conftest or module overrides any of them by name). Helpers: tokens shaped
 exactly as users_api issues them, users_api's user events, ``permission_matrix`` (the
-permission tests made from a service's table), ``run_together``, ``walk_as_html``,
+permission tests made from a service's table), the checks of a squashed migration
+(``migrations_run_forward``), ``run_together``, ``walk_as_html``,
 ``error_texts_not_in_portuguese`` and ``unavailable``.
 
 The end-to-end suite runs without Django settings (its services are separate
@@ -417,6 +418,71 @@ def run_together(calls: Sequence[Callable[[], Any]]) -> list[Any]:
     if errors:
         raise errors[0]
     return results
+
+
+def squash_matches_what_it_replaces(*, app_label: str, squash: str) -> bool:
+    """Whether ``app_label``'s models after its squashed migration ``squash`` are exactly
+    what they are after the last migration it replaces (fields, labels, options)."""
+    from django.db.migrations.loader import MigrationLoader
+
+    loader = MigrationLoader(None, replace_migrations=False)
+    replaced = loader.get_migration(app_label, squash).replaces[-1]
+
+    def models(node: tuple[str, str]) -> dict[Any, Any]:
+        state = loader.project_state(node)
+        return {key: model for key, model in state.models.items() if key[0] == app_label}
+
+    return models((app_label, squash)) == models(replaced)
+
+
+def migrations_after(*, app_label: str, squash: str) -> list[str]:
+    """``app_label``'s migrations that follow its squashed migration ``squash``, in order."""
+    from django.db.migrations.loader import MigrationLoader
+
+    graph = MigrationLoader(None).graph
+    (leaf,) = graph.leaf_nodes(app_label)
+    plan = graph.forwards_plan(leaf)
+    return [name for app, name in plan[plan.index((app_label, squash)) + 1 :] if app == app_label]
+
+
+def migrations_run_forward(*, app_label: str, squash: str, start: str) -> list[str]:
+    """What the current code runs of ``app_label``'s migrations on the test database, made
+    as ``start`` says: ``"nothing"`` (a new database), ``"replaced"`` (the migrations
+    ``squash`` replaces applied under their own names, as the code before the squash left
+    them, none after them) or ``"today"`` (every migration applied, those under their
+    own names). Fails the test unless the database then records ``squash`` as applied.
+
+    The database is taken back to zero for ``app_label`` (and what depends on it) first,
+    and left with every migration applied. Use with ``django_db(transaction=True)``.
+    """
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+    from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.recorder import MigrationRecorder
+
+    def latest(executor: MigrationExecutor) -> list[tuple[str, str]]:
+        loader = executor.loader
+        return [key for key in loader.graph.leaf_nodes() if not loader.get_migration(*key).replaces]
+
+    MigrationExecutor(connection).migrate([(app_label, None)])
+    try:
+        if start != "nothing":
+            # The code before the squash: its migrations, each under its own name.
+            before = MigrationExecutor(connection)
+            before.loader = MigrationLoader(connection, replace_migrations=False)
+            replaced = before.loader.get_migration(app_label, squash).replaces[-1]
+            before.migrate([replaced] if start == "replaced" else latest(before))
+            # Migrating records a squash whose replaced migrations are all applied; the
+            # code before it knew no such migration.
+            MigrationRecorder(connection).record_unapplied(app_label, squash)
+        now = MigrationExecutor(connection)
+        plan = now.migration_plan(latest(now))
+    finally:
+        now = MigrationExecutor(connection)
+        now.migrate(latest(now))
+    if (app_label, squash) not in MigrationRecorder(connection).applied_migrations():
+        pytest.fail(f"{squash} not recorded as applied")
+    return [migration.name for migration, _ in plan if migration.app_label == app_label]
 
 
 class FakeUsersApi:
