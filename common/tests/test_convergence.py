@@ -94,6 +94,11 @@ class Background:
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, daemon=True)
 
+    def raise_if_failed(self) -> None:
+        """Raises what the thread raised, if it ended that way: a drill stops at once."""
+        if self.error is not None:
+            raise self.error
+
     def _run(self) -> None:
         try:
             self.target(stop=self.stop)
@@ -115,8 +120,7 @@ def _background(target: Callable[..., object], **kwargs: object) -> Iterator[Bac
     finally:
         running.stop.set()
         running.thread.join(30)
-        if running.error is not None:
-            raise running.error
+        running.raise_if_failed()
         if running.thread.is_alive():
             raise AssertionError(f"{target} still runs 30 s after it was told to stop")
 
@@ -365,9 +369,10 @@ def test_drill_worker_sigkilled_30_times_copies_converge_once_each(drill, broker
     killed: list[int] = []  # each killed worker's exit status
     with _relaying(), _sweeping():
         worker = start_worker(broker_url, EVENTS_VISIBILITY_TIMEOUT="2")
-        with _background(flow):
+        with _background(flow) as flowing:
             for _ in range(30):
                 time.sleep(CHANCE.uniform(0.3, 2.0))
+                flowing.raise_if_failed()
                 worker.kill()
                 at_kills.append(flow.changes)
                 killed.append(worker.process.returncode)
@@ -413,9 +418,10 @@ def test_drill_relay_sigkilled_30_times_copies_converge_once_each(
     with _sweeping():
         process = start_relay()
         try:
-            with _background(flow):
+            with _background(flow) as flowing:
                 for _ in range(30):
                     time.sleep(CHANCE.uniform(0.3, 1.2))
+                    flowing.raise_if_failed()
                     process.kill()
                     killed.append(process.wait())
                     at_kills.append(flow.changes)
