@@ -402,18 +402,31 @@ def test_drill_relay_sigkilled_30_times_copies_converge_once_each(
     # A killed relay's rows wait for its lease to end: a short one, as the drill kills often.
     env = {**process_env(broker_url), "EVENTS_RELAY_LEASE_SECONDS": "2"}
 
+    log = tmp_path / "relay.log"
+
+    def starts() -> int:
+        return log.read_text().count('"relay started"') if log.exists() else 0
+
     def start_relay() -> subprocess.Popen:
-        return subprocess.Popen(
+        """A relay, once its loop runs: a kill strikes a relay at work, not one starting."""
+        before = starts()
+        process = subprocess.Popen(
             [sys.executable, "-c", RELAY],
             cwd=REPO,
             env=env,
-            stdout=(tmp_path / "relay.log").open("a"),
+            stdout=log.open("a"),
             stderr=subprocess.STDOUT,
         )
+        wait_until(lambda: starts() > before or process.poll() is not None, 60, "the relay started")
+        return process
+
+    def sent() -> int:
+        return OutboxEvent.objects.filter(sent_at__isnull=False).count()
 
     flow = Flow(drill, every=0.1)
     at_kills: list[int] = []  # the flow's count of changes at each kill
     killed: list[int] = []  # each killed relay's exit status
+    sent_at_kills: list[int] = []  # events the relays had published at each kill
     start_worker(broker_url, EVENTS_VISIBILITY_TIMEOUT="2")
     with _sweeping():
         process = start_relay()
@@ -425,13 +438,14 @@ def test_drill_relay_sigkilled_30_times_copies_converge_once_each(
                     process.kill()
                     killed.append(process.wait())
                     at_kills.append(flow.changes)
+                    sent_at_kills.append(sent())
                     process = start_relay()
             # What the drill needs happened, before what survived is judged: 30 relays
-            # killed while running (not ended on their own), each while the flow went on
-            # committing changes.
-            log = (tmp_path / "relay.log").read_text()
-            assert killed == [-signal.SIGKILL] * 30, log[-3000:]
+            # killed while at work (not ended on their own), each while the flow went on
+            # committing changes, and the relays published meanwhile.
+            assert killed == [-signal.SIGKILL] * 30, log.read_text()[-3000:]
             assert all(changes > 0 for changes in _changes_between_kills(at_kills)), at_kills
+            assert sent_at_kills[-1] > sent_at_kills[0], sent_at_kills
             assert _changes_committed() == flow.changes
             took = _converge_within_bound(time.monotonic())
         finally:
