@@ -7,9 +7,10 @@ cache per test, ``api_client``; for the services that only verify tokens, test
 tokens signed like users_api's, ``client_with``/``admin_api`` clients holding given
 permission codes, and a fake users_api their admin signs in against (a project's
 own conftest or module overrides any of them by name). Helpers: tokens shaped
-exactly as users_api issues them, users_api's user events, the permission-matrix
-helpers, ``run_together``, ``walk_as_html``, ``error_texts_not_in_portuguese`` and
-``unavailable``.
+exactly as users_api issues them, users_api's user events, ``permission_matrix`` (the
+permission tests made from a service's table), the checks of a squashed migration
+(``migrations_run_forward``), ``run_together``, ``walk_as_html``,
+``error_texts_not_in_portuguese`` and ``unavailable``.
 
 The end-to-end suite runs without Django settings (its services are separate
 processes), so nothing here touches Django or DRF until settings exist.
@@ -17,6 +18,7 @@ processes), so nothing here touches Django or DRF until settings exist.
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import json
 import os
@@ -271,6 +273,85 @@ def uncovered_routes(cases: Iterable[PermissionCase], public: set[str] = frozens
     ]
 
 
+def permission_matrix(
+    *,
+    cases: Sequence[PermissionCase],
+    catalogue: Iterable[str],
+    request: Callable[[PermissionCase, Any], tuple[str, Any]],
+    holding: Callable[[Callable[..., Any], Sequence[str]], Any] | None = None,
+    public: Sequence[PermissionCase] = (),
+) -> type:
+    """A service's permission-matrix tests, made from its table: a class for pytest to
+    collect (``TestPermissionMatrix = permission_matrix(...)`` in a test module).
+
+    For every case of ``cases``: without a token, 401 ``not_authenticated``; holding every
+    code of ``catalogue`` but the case's (cases that need one), 403
+    ``permission_denied``; holding exactly the case's code, its expected status within
+    its query budget; as a superuser, its expected status. Every case of ``public`` (open
+    to anyone) answers its expected status within its budget without a token. Every
+    route under api/v1/ is in one table or the other (``uncovered_routes``).
+
+    ``request(case, client)`` makes the rows the case's route names and returns
+    ``(url, body)`` for ``client`` (its queries are not counted); ``holding(client_with,
+    codes)`` returns a client holding exactly ``codes`` (by default
+    ``client_with(*codes)``, the ``client_with`` fixture).
+    """
+    codes = frozenset(catalogue)
+
+    def holder(client_with: Callable[..., Any], held: Sequence[str]) -> Any:
+        return holding(client_with, held) if holding else client_with(*held)
+
+    def send(client: Any, case: PermissionCase, budget: Callable[..., Any] | None = None) -> Any:
+        url, body = request(case, client)
+        with budget(case.queries) if budget else contextlib.nullcontext():
+            return getattr(client, case.method)(url, body, format="json")
+
+    def within_budget(client: Any, case: PermissionCase, budget: Callable[..., Any]) -> None:
+        assert case.queries is not None, f"{case} has no query budget"
+        response = send(client, case, budget)
+        assert response.status_code == case.expected, response.content
+
+    every_case = pytest.mark.parametrize("case", list(cases), ids=str)
+
+    class TestPermissionMatrix:
+        @every_case
+        def test_without_a_token_is_401(self, api_client: Any, case: PermissionCase) -> None:
+            response = send(api_client, case)
+            assert response.status_code == 401, response.content
+            assert response.json()["code"] == "not_authenticated"
+
+        @pytest.mark.parametrize("case", [case for case in cases if case.code], ids=str)
+        def test_without_the_code_is_403(self, client_with: Any, case: PermissionCase) -> None:
+            response = send(holder(client_with, sorted(codes - {case.code})), case)
+            assert response.status_code == 403, response.content
+            assert response.json()["code"] == "permission_denied"
+
+        @every_case
+        def test_with_the_code_succeeds_within_its_query_budget(
+            self, client_with: Any, django_assert_max_num_queries: Any, case: PermissionCase
+        ) -> None:
+            client = holder(client_with, [case.code] if case.code else [])
+            within_budget(client, case, django_assert_max_num_queries)
+
+        @every_case
+        def test_a_superuser_passes(self, client_with: Any, case: PermissionCase) -> None:
+            response = send(client_with(superuser=True), case)
+            assert response.status_code == case.expected, response.content
+
+        if public:
+
+            @pytest.mark.parametrize("case", list(public), ids=str)
+            def test_public_routes_succeed_within_their_query_budget(
+                self, api_client: Any, django_assert_max_num_queries: Any, case: PermissionCase
+            ) -> None:
+                within_budget(api_client, case, django_assert_max_num_queries)
+
+        def test_every_route_is_in_the_matrix(self) -> None:
+            assert uncovered_routes(cases, {case.route for case in public}) == []
+
+    return TestPermissionMatrix
+
+
 @pytest.fixture(autouse=True)
 def sign_like_users_api(request: Any) -> None:
     """For services that only verify tokens (no signing key of their own): sign test
@@ -337,6 +418,71 @@ def run_together(calls: Sequence[Callable[[], Any]]) -> list[Any]:
     if errors:
         raise errors[0]
     return results
+
+
+def squash_matches_what_it_replaces(*, app_label: str, squash: str) -> bool:
+    """Whether ``app_label``'s models after its squashed migration ``squash`` are exactly
+    what they are after the last migration it replaces (fields, labels, options)."""
+    from django.db.migrations.loader import MigrationLoader
+
+    loader = MigrationLoader(None, replace_migrations=False)
+    replaced = loader.get_migration(app_label, squash).replaces[-1]
+
+    def models(node: tuple[str, str]) -> dict[Any, Any]:
+        state = loader.project_state(node)
+        return {key: model for key, model in state.models.items() if key[0] == app_label}
+
+    return models((app_label, squash)) == models(replaced)
+
+
+def migrations_after(*, app_label: str, squash: str) -> list[str]:
+    """``app_label``'s migrations that follow its squashed migration ``squash``, in order."""
+    from django.db.migrations.loader import MigrationLoader
+
+    graph = MigrationLoader(None).graph
+    (leaf,) = graph.leaf_nodes(app_label)
+    plan = graph.forwards_plan(leaf)
+    return [name for app, name in plan[plan.index((app_label, squash)) + 1 :] if app == app_label]
+
+
+def migrations_run_forward(*, app_label: str, squash: str, start: str) -> list[str]:
+    """What the current code runs of ``app_label``'s migrations on the test database, made
+    as ``start`` says: ``"nothing"`` (a new database), ``"replaced"`` (the migrations
+    ``squash`` replaces applied under their own names, as the code before the squash left
+    them, none after them) or ``"today"`` (every migration applied, those under their
+    own names). Fails the test unless the database then records ``squash`` as applied.
+
+    The database is taken back to zero for ``app_label`` (and what depends on it) first,
+    and left with every migration applied. Use with ``django_db(transaction=True)``.
+    """
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+    from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.recorder import MigrationRecorder
+
+    def latest(executor: MigrationExecutor) -> list[tuple[str, str]]:
+        loader = executor.loader
+        return [key for key in loader.graph.leaf_nodes() if not loader.get_migration(*key).replaces]
+
+    MigrationExecutor(connection).migrate([(app_label, None)])
+    try:
+        if start != "nothing":
+            # The code before the squash: its migrations, each under its own name.
+            before = MigrationExecutor(connection)
+            before.loader = MigrationLoader(connection, replace_migrations=False)
+            replaced = before.loader.get_migration(app_label, squash).replaces[-1]
+            before.migrate([replaced] if start == "replaced" else latest(before))
+            # Migrating records a squash whose replaced migrations are all applied; the
+            # code before it knew no such migration.
+            MigrationRecorder(connection).record_unapplied(app_label, squash)
+        now = MigrationExecutor(connection)
+        plan = now.migration_plan(latest(now))
+    finally:
+        now = MigrationExecutor(connection)
+        now.migrate(latest(now))
+    if (app_label, squash) not in MigrationRecorder(connection).applied_migrations():
+        pytest.fail(f"{squash} not recorded as applied")
+    return [migration.name for migration, _ in plan if migration.app_label == app_label]
 
 
 class FakeUsersApi:

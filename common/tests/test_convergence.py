@@ -9,6 +9,8 @@ version within the bound, and no effect is applied twice.
 from __future__ import annotations
 
 import contextlib
+import functools
+import itertools
 import os
 import random
 import signal
@@ -23,7 +25,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connections, transaction
-from django.db.models import Count
+from django.db.models import Count, Sum
 from django.utils import timezone
 from kombu import Connection
 
@@ -83,31 +85,71 @@ def _relay_all() -> int:
     return total
 
 
-@contextlib.contextmanager
-def _background(target: Callable[..., object], **kwargs: object) -> Iterator[threading.Event]:
-    """Runs ``target(stop=..., **kwargs)`` in a thread until the block ends."""
-    stop = threading.Event()
+class Background:
+    """``target(stop=...)`` running in a thread, and what it raised (``error``)."""
 
-    def run() -> None:
+    def __init__(self, target: Callable[..., object]) -> None:
+        self.target = target
+        self.stop = threading.Event()
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def raise_if_failed(self) -> None:
+        """Raises what the thread raised, if it ended that way: a drill stops at once."""
+        if self.error is not None:
+            raise self.error
+
+    def _run(self) -> None:
         try:
-            target(stop=stop, **kwargs)
+            self.target(stop=self.stop)
+        except BaseException as error:  # raised in the test when the block ends
+            self.error = error
         finally:
             connections.close_all()
 
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
+
+@contextlib.contextmanager
+def _background(target: Callable[..., object], **kwargs: object) -> Iterator[Background]:
+    """Runs ``target(stop=..., **kwargs)`` in a thread until the block ends. Then what the
+    thread raised is raised here (a drill must not pass on a thread that died at once),
+    and a thread that would not stop fails the test."""
+    running = Background(functools.partial(target, **kwargs))
+    running.thread.start()
     try:
-        yield stop
+        yield running
     finally:
-        stop.set()
-        thread.join(30)
+        running.stop.set()
+        running.thread.join(30)
+        running.raise_if_failed()
+        if running.thread.is_alive():
+            raise AssertionError(f"{target} still runs 30 s after it was told to stop")
 
 
-def _flow(*, stop: threading.Event, widgets: list[int], every: float) -> None:
-    """Changes random widgets until stopped, like users would."""
-    while not stop.is_set():
-        _change(CHANCE.choice(widgets))
-        stop.wait(every)
+class Flow:
+    """Changes random widgets until stopped, like users would, counting the changes it
+    committed (``changes``, read by the test meanwhile)."""
+
+    def __init__(self, widgets: list[int], every: float) -> None:
+        self.widgets = widgets
+        self.every = every
+        self.changes = 0
+
+    def __call__(self, *, stop: threading.Event) -> None:
+        while not stop.is_set():
+            _change(CHANCE.choice(self.widgets))
+            self.changes += 1
+            stop.wait(self.every)
+
+
+def _changes_committed() -> int:
+    """The changes the widgets' rows show: each one added a version."""
+    totals = Widget.objects.aggregate(versions=Sum("version"), widgets=Count("pk"))
+    return totals["versions"] - totals["widgets"]
+
+
+def _changes_between_kills(counts: list[int]) -> list[int]:
+    """From the flow's count at each kill: the changes committed since the kill before."""
+    return [later - earlier for earlier, later in itertools.pairwise([0, *counts])]
 
 
 def _quiet(line: str) -> None:
@@ -313,26 +355,34 @@ def drill(settings) -> Iterator[list[int]]:
     yield [_create(f"d{n}").pk for n in range(10)]
 
 
-def _sweeping() -> contextlib.AbstractContextManager[threading.Event]:
+def _sweeping() -> contextlib.AbstractContextManager[Background]:
     return _background(scheduler.run, log=_quiet)
 
 
-def _relaying() -> contextlib.AbstractContextManager[threading.Event]:
+def _relaying() -> contextlib.AbstractContextManager[Background]:
     return _background(relay.run, poll_interval=0.05, max_backoff=0.5, log=_quiet)
 
 
 def test_drill_worker_sigkilled_30_times_copies_converge_once_each(drill, broker_url, start_worker):
-    kills = 0
+    flow = Flow(drill, every=0.25)
+    at_kills: list[int] = []  # the flow's count of changes at each kill
+    killed: list[int] = []  # each killed worker's exit status
     with _relaying(), _sweeping():
         worker = start_worker(broker_url, EVENTS_VISIBILITY_TIMEOUT="2")
-        with _background(_flow, widgets=drill, every=0.25):
+        with _background(flow) as flowing:
             for _ in range(30):
                 time.sleep(CHANCE.uniform(0.3, 2.0))
+                flowing.raise_if_failed()
                 worker.kill()
-                kills += 1
+                at_kills.append(flow.changes)
+                killed.append(worker.process.returncode)
                 worker = start_worker(broker_url, EVENTS_VISIBILITY_TIMEOUT="2")
+        # What the drill needs happened, before what survived is judged: 30 workers
+        # killed while running, each while the flow went on committing changes.
+        assert killed == [-signal.SIGKILL] * 30
+        assert all(changes > 0 for changes in _changes_between_kills(at_kills)), at_kills
+        assert _changes_committed() == flow.changes
         took = _converge_within_bound(time.monotonic())
-    assert kills == 30
     assert took <= DRILL_BOUND, f"converged in {took:.1f} s, bound {DRILL_BOUND} s"
     assert _applied_twice() == []
 
@@ -352,25 +402,51 @@ def test_drill_relay_sigkilled_30_times_copies_converge_once_each(
     # A killed relay's rows wait for its lease to end: a short one, as the drill kills often.
     env = {**process_env(broker_url), "EVENTS_RELAY_LEASE_SECONDS": "2"}
 
+    log = tmp_path / "relay.log"
+
+    def starts() -> int:
+        return log.read_text().count('"relay started"') if log.exists() else 0
+
     def start_relay() -> subprocess.Popen:
-        return subprocess.Popen(
+        """A relay, once its loop runs: a kill strikes a relay at work, not one starting."""
+        before = starts()
+        process = subprocess.Popen(
             [sys.executable, "-c", RELAY],
             cwd=REPO,
             env=env,
-            stdout=(tmp_path / "relay.log").open("a"),
+            stdout=log.open("a"),
             stderr=subprocess.STDOUT,
         )
+        wait_until(lambda: starts() > before or process.poll() is not None, 60, "the relay started")
+        return process
 
+    def sent() -> int:
+        return OutboxEvent.objects.filter(sent_at__isnull=False).count()
+
+    flow = Flow(drill, every=0.1)
+    at_kills: list[int] = []  # the flow's count of changes at each kill
+    killed: list[int] = []  # each killed relay's exit status
+    sent_at_kills: list[int] = []  # events the relays had published at each kill
     start_worker(broker_url, EVENTS_VISIBILITY_TIMEOUT="2")
     with _sweeping():
         process = start_relay()
         try:
-            with _background(_flow, widgets=drill, every=0.1):
+            with _background(flow) as flowing:
                 for _ in range(30):
                     time.sleep(CHANCE.uniform(0.3, 1.2))
+                    flowing.raise_if_failed()
                     process.kill()
-                    process.wait()
+                    killed.append(process.wait())
+                    at_kills.append(flow.changes)
+                    sent_at_kills.append(sent())
                     process = start_relay()
+            # What the drill needs happened, before what survived is judged: 30 relays
+            # killed while at work (not ended on their own), each while the flow went on
+            # committing changes, and the relays published meanwhile.
+            assert killed == [-signal.SIGKILL] * 30, log.read_text()[-3000:]
+            assert all(changes > 0 for changes in _changes_between_kills(at_kills)), at_kills
+            assert sent_at_kills[-1] > sent_at_kills[0], sent_at_kills
+            assert _changes_committed() == flow.changes
             took = _converge_within_bound(time.monotonic())
         finally:
             process.kill()
@@ -453,22 +529,30 @@ def test_drill_broker_restarted_empty_during_a_flow_copies_converge(
 ):
     settings.BROKER_URL = private_redis.url
     exits: list[int] = []
+    everywhere, a_few = Flow(drill, every=0.02), Flow(drill[:3], every=0.02)
     with _relaying(), _sweeping():
         worker = start_worker(private_redis.url, EVENTS_VISIBILITY_TIMEOUT="2")
-        with _background(_flow, widgets=drill, every=0.02):
+        with _background(everywhere):
             time.sleep(2)
             os.killpg(worker.process.pid, signal.SIGSTOP)  # a backlog builds up in Redis
+            before_the_backlog = everywhere.changes
             time.sleep(2)
+        assert everywhere.changes > before_the_backlog  # changes went into the backlog
         assert queued_messages(private_redis.url) > 0
         private_redis.stop()  # queued and in-flight messages and bindings: gone
         # The flow goes on, on a few of the widgets: the others' last changes were in the
         # lost backlog, and only the sweep brings them back.
-        with _background(_flow, widgets=drill[:3], every=0.02):
+        with _background(a_few):
             time.sleep(1)
+            while_down = a_few.changes
             private_redis.start()
             os.killpg(worker.process.pid, signal.SIGCONT)
             time.sleep(3)
         stopped = time.monotonic()
+        # What the drill needs happened, before what survived is judged: changes while the
+        # broker was away and after it came back empty, all of them committed.
+        assert 0 < while_down < a_few.changes
+        assert _changes_committed() == everywhere.changes + a_few.changes
         if worker.process.poll() is not None:
             # The worker may give up instead of reconnecting; then it must say it failed,
             # so that whatever runs it restarts it.

@@ -109,18 +109,33 @@ def test_each_change_publishes_exactly_one_event(admin_api):
 def test_refused_changes_publish_nothing(admin_api):
     client = ClientFactory()
     before = _ids()
-    admin_api.patch(f"/api/v1/clients/{client.pk}/", {"document": "111.111.111-11"}, format="json")
-    admin_api.post(
-        f"/api/v1/clients/{client.pk}/addresses/", dict(ADDRESS, state="ZZ"), format="json"
-    )
-    admin_api.patch(
-        f"/api/v1/clients/{client.pk}/", {"name": "x"}, format="json", HTTP_IF_MATCH='"999"'
-    )
-    admin_api.post(
-        "/api/v1/clients/",
-        {"kind": "individual", "name": "Dup", "document": client.document},
-        format="json",
-    )
+    refusals = [
+        admin_api.patch(
+            f"/api/v1/clients/{client.pk}/", {"document": "111.111.111-11"}, format="json"
+        ),
+        admin_api.post(
+            f"/api/v1/clients/{client.pk}/addresses/", dict(ADDRESS, state="ZZ"), format="json"
+        ),
+        admin_api.patch(
+            f"/api/v1/clients/{client.pk}/", {"name": "x"}, format="json", HTTP_IF_MATCH='"999"'
+        ),
+        admin_api.post(
+            "/api/v1/clients/",
+            {"kind": "individual", "name": "Dup", "document": client.document},
+            format="json",
+        ),
+    ]
+    # Each was refused, for its own reason (the field at fault): nothing changed, so
+    # nothing is published.
+    assert [
+        (response.status_code, response.json()["code"], sorted(response.json().get("errors", {})))
+        for response in refusals
+    ] == [
+        (400, "validation_error", ["document"]),
+        (400, "validation_error", ["state"]),
+        (412, "precondition_failed", []),
+        (400, "validation_error", ["document"]),
+    ]
     assert _ids() == before
 
 

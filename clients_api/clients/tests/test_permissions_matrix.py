@@ -5,7 +5,7 @@ import pytest
 from clients.tests.factories import AddressFactory, ClientFactory
 from common.permission_catalogue import CATALOGUE
 from common.testing import PermissionCase as Case
-from common.testing import uncovered_routes
+from common.testing import permission_matrix
 
 pytestmark = pytest.mark.django_db
 
@@ -79,45 +79,13 @@ CASES = [
 ]
 
 
-def _url(case):
+def _request(case, caller):
     address = AddressFactory()
     path = case.route.replace("<uuid:pk>", str(address.client_id))
-    return "/api/v1/" + path.replace("<uuid:aid>", str(address.pk))
+    return "/api/v1/" + path.replace("<uuid:aid>", str(address.pk)), case.body
 
 
-@pytest.mark.parametrize("case", CASES, ids=str)
-def test_without_a_token_is_401(api_client, case):
-    response = getattr(api_client, case.method)(_url(case), case.body, format="json")
-    assert response.status_code == 401
-
-
-@pytest.mark.parametrize("case", [c for c in CASES if c.code], ids=str)
-def test_without_the_code_is_403(client_with, case):
-    client = client_with(*(code for code in CATALOGUE if code != case.code))
-    response = getattr(client, case.method)(_url(case), case.body, format="json")
-    assert response.status_code == 403
-    assert response.json()["code"] == "permission_denied"
-
-
-@pytest.mark.parametrize("case", CASES, ids=str)
-def test_with_the_code_succeeds(client_with, case, django_assert_max_num_queries):
-    assert case.queries is not None, f"{case} has no query budget"
-    url, client = _url(case), client_with(case.code)
-    with django_assert_max_num_queries(case.queries):
-        response = getattr(client, case.method)(url, case.body, format="json")
-    assert response.status_code == case.expected, response.content
-
-
-@pytest.mark.parametrize("case", CASES, ids=str)
-def test_a_superuser_passes(client_with, case):
-    response = getattr(client_with(superuser=True), case.method)(
-        _url(case), case.body, format="json"
-    )
-    assert response.status_code == case.expected, response.content
-
-
-def test_every_route_is_in_the_matrix():
-    assert uncovered_routes(CASES) == []
+TestPermissionMatrix = permission_matrix(cases=CASES, catalogue=CATALOGUE, request=_request)
 
 
 def test_a_forged_token_is_refused_and_a_real_one_accepted(api_client, client_with):

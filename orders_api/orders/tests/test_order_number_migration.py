@@ -8,7 +8,7 @@ from common.actors import Actor
 from orders import services
 from orders.tests.factories import ClientSnapshotFactory, ProductSnapshotFactory
 
-BEFORE = [("orders", "0004_translated_labels")]
+BEFORE = [("orders", "0001_squashed_0004_translated_labels")]
 AFTER = [("orders", "0005_order_number_sequence")]
 
 

@@ -5,7 +5,7 @@ import pytest
 from common.actors import Actor
 from common.permission_catalogue import CATALOGUE
 from common.testing import PermissionCase as Case
-from common.testing import uncovered_routes
+from common.testing import permission_matrix
 from orders import services
 from orders.tests.factories import ClientSnapshotFactory, ProductSnapshotFactory
 
@@ -46,7 +46,7 @@ CASES = [
 ]
 
 
-def _request(case):
+def _request(case, caller):
     client, product = ClientSnapshotFactory(), ProductSnapshotFactory()
     order = services.order_create(
         actor=Actor("u", "u"),
@@ -69,34 +69,4 @@ def _request(case):
     return "/api/v1/" + path, body
 
 
-@pytest.mark.parametrize("case", CASES, ids=str)
-def test_without_a_token_is_401(api_client, case):
-    url, body = _request(case)
-    assert getattr(api_client, case.method)(url, body, format="json").status_code == 401
-
-
-@pytest.mark.parametrize("case", [c for c in CASES if c.code], ids=str)
-def test_without_the_code_is_403(client_with, case):
-    url, body = _request(case)
-    client = client_with(*(code for code in CATALOGUE if code != case.code))
-    assert getattr(client, case.method)(url, body, format="json").status_code == 403
-
-
-@pytest.mark.parametrize("case", CASES, ids=str)
-def test_with_the_code_succeeds(client_with, case, django_assert_max_num_queries):
-    assert case.queries is not None, f"{case} has no query budget"
-    (url, body), client = _request(case), client_with(case.code)
-    with django_assert_max_num_queries(case.queries):
-        response = getattr(client, case.method)(url, body, format="json")
-    assert response.status_code == case.expected, response.content
-
-
-@pytest.mark.parametrize("case", CASES, ids=str)
-def test_a_superuser_passes(admin_api, case):
-    url, body = _request(case)
-    response = getattr(admin_api, case.method)(url, body, format="json")
-    assert response.status_code == case.expected, response.content
-
-
-def test_every_route_is_in_the_matrix():
-    assert uncovered_routes(CASES) == []
+TestPermissionMatrix = permission_matrix(cases=CASES, catalogue=CATALOGUE, request=_request)

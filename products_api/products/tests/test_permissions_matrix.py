@@ -4,7 +4,7 @@ import pytest
 
 from common.permission_catalogue import CATALOGUE
 from common.testing import PermissionCase as Case
-from common.testing import uncovered_routes
+from common.testing import permission_matrix
 from products.tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -45,36 +45,12 @@ CASES = [
 ]
 
 
-def _url(case):
+def _request(case, caller):
     product = ProductFactory(stock_quantity=5)
-    return "/api/v1/" + case.route.replace("<uuid:pk>", str(product.pk))
+    return "/api/v1/" + case.route.replace("<uuid:pk>", str(product.pk)), case.body
 
 
-@pytest.mark.parametrize("case", CASES, ids=str)
-def test_without_a_token_is_401(api_client, case):
-    assert getattr(api_client, case.method)(_url(case), case.body, format="json").status_code == 401
-
-
-@pytest.mark.parametrize("case", [c for c in CASES if c.code], ids=str)
-def test_without_the_code_is_403(client_with, case):
-    client = client_with(*(code for code in CATALOGUE if code != case.code))
-    response = getattr(client, case.method)(_url(case), case.body, format="json")
-    assert response.status_code == 403
-
-
-@pytest.mark.parametrize("case", CASES, ids=str)
-def test_with_the_code_succeeds(client_with, case, django_assert_max_num_queries):
-    assert case.queries is not None, f"{case} has no query budget"
-    url, client = _url(case), client_with(case.code)
-    with django_assert_max_num_queries(case.queries):
-        response = getattr(client, case.method)(url, case.body, format="json")
-    assert response.status_code == case.expected, response.content
-
-
-@pytest.mark.parametrize("case", CASES, ids=str)
-def test_a_superuser_passes(admin_api, case):
-    response = getattr(admin_api, case.method)(_url(case), case.body, format="json")
-    assert response.status_code == case.expected, response.content
+TestPermissionMatrix = permission_matrix(cases=CASES, catalogue=CATALOGUE, request=_request)
 
 
 def test_editing_a_product_does_not_allow_moving_its_stock(client_with):
@@ -86,7 +62,3 @@ def test_editing_a_product_does_not_allow_moving_its_stock(client_with):
         format="json",
     )
     assert response.status_code == 403
-
-
-def test_every_route_is_in_the_matrix():
-    assert uncovered_routes(CASES) == []

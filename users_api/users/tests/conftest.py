@@ -3,8 +3,7 @@ from collections.abc import Callable
 import pytest
 from rest_framework.test import APIClient
 
-from users import services
-from users.tests.factories import PASSWORD, UserFactory
+from users.tests.factories import UserFactory, tokens
 
 
 @pytest.fixture(autouse=True)
@@ -16,13 +15,7 @@ def _fast_argon2(settings):
 @pytest.fixture
 def tokens_for() -> Callable:
     """Logs a user in through the real service and returns its token pair."""
-
-    def issue(user):
-        return services.auth_login(
-            username=user.username, password=PASSWORD, ip_address="127.0.0.1"
-        )
-
-    return issue
+    return tokens
 
 
 @pytest.fixture

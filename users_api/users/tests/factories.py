@@ -1,8 +1,15 @@
 import factory
 
+from users import services
 from users.models import Role, User
+from users.tokens import TokenPair
 
 PASSWORD = "Correct-Horse-7-Battery"
+
+
+def tokens(user: User) -> TokenPair:
+    """Logs ``user`` (made with PASSWORD) in through the real service: its token pair."""
+    return services.auth_login(username=user.username, password=PASSWORD, ip_address="127.0.0.1")
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -1,19 +1,19 @@
 """Every endpoint, both ways: 401 without a token, 403 without the code, 2xx with it, and
 within its query budget.
 
-The table below is the contract; a new endpoint without a row here is caught by
-``test_every_route_is_in_the_matrix``. Each budget is the number of queries the
-endpoint makes on rows like a real account's (a role with codes and direct
-grants): a second fetch of a row shows up as a failure.
+The table below is the contract (common.testing.permission_matrix makes the tests); a
+new endpoint without a row here is caught by ``test_every_route_is_in_the_matrix``.
+Each budget is the number of queries the endpoint makes on rows like a real account's
+(a role with codes and direct grants): a second fetch of a row shows up as a failure.
 """
 
 import pytest
 
 from common.permission_catalogue import CATALOGUE
 from common.testing import PermissionCase as Case
-from common.testing import uncovered_routes
+from common.testing import permission_matrix
 from users.models import User
-from users.tests.factories import PASSWORD, RoleFactory, UserFactory
+from users.tests.factories import PASSWORD, RoleFactory, UserFactory, tokens
 
 pytestmark = pytest.mark.django_db
 
@@ -61,7 +61,6 @@ PUBLIC_CASES = [
     Case("post", "auth/token/refresh", None, "refresh", queries=8),
     Case("get", "auth/jwks", None, queries=0),
 ]
-PUBLIC = {case.route for case in PUBLIC_CASES}
 
 # Held through a role by every caller and every user acted on; no route here needs it,
 # so each route's own code still decides.
@@ -75,93 +74,50 @@ def _account(*codes: str, **fields) -> User:
     return user
 
 
-def _url(case: Case) -> str:
-    """The case's URL; the user or role it names holds the case's own code (so the
-    caller may take it away) beside a role's."""
+def _request(case: Case, client) -> tuple[str, object]:
+    """The case's URL, the user or role it names holding the case's own code (so the
+    caller may take it away) beside a role's; and its body, where an account's password
+    or refresh token is the caller's (a new account's for a caller without a token)."""
     path = case.route
     codes = [case.code] if case.code else []
     if "users/<uuid:pk>" in path:
         path = path.replace("<uuid:pk>", str(_account(*codes).pk))
     if "roles/<uuid:pk>" in path:
         path = path.replace("<uuid:pk>", str(RoleFactory(codes=codes).pk))
-    return f"/api/v1/{path}"
+    return f"/api/v1/{path}", _body(case, client)
 
 
-def _body(client, case: Case, tokens_for=None):
+def _body(case: Case, client):
+    if case.body not in ("login", "refresh", "password"):
+        return case.body
+    user = getattr(client, "user", None) or _account()
     if case.body == "login":
-        return {"username": client.user.username, "password": PASSWORD}
+        return {"username": user.username, "password": PASSWORD}
     if case.body == "refresh":
-        return {"refresh": tokens_for(client.user).refresh}
-    if case.body == "password":
-        return {"current_password": PASSWORD, "new_password": "Nova-Senha-42x"}
-    return case.body
+        return {"refresh": tokens(user).refresh}
+    return {"current_password": PASSWORD, "new_password": "Nova-Senha-42x"}
 
 
-@pytest.mark.parametrize("case", CASES, ids=str)
-def test_without_a_token_is_401(api_client, case):
-    response = getattr(api_client, case.method)(_url(case), {}, format="json")
-    assert response.status_code == 401
-    assert response.json()["code"] == "not_authenticated"
-
-
-@pytest.mark.parametrize("case", [c for c in CASES if c.code], ids=str)
-def test_without_the_code_is_403(client_with, case):
-    # Every other code of the catalogue, just not this one.
-    client = client_with(*(code for code in CATALOGUE if code != case.code))
-    response = getattr(client, case.method)(_url(case), case.body or {}, format="json")
-    assert response.status_code == 403
-    assert response.json()["code"] == "permission_denied"
-
-
-@pytest.mark.parametrize("case", CASES, ids=str)
-def test_with_the_code_succeeds_within_its_query_budget(
-    client_with, tokens_for, django_assert_max_num_queries, case
-):
-    assert case.queries is not None, f"{case} has no query budget"
-    client = client_with(user=_account(*([case.code] if case.code else [])))
-    url, body = _url(case), _body(client, case, tokens_for)
-    with django_assert_max_num_queries(case.queries):
-        response = getattr(client, case.method)(url, body, format="json")
-    assert response.status_code == case.expected, response.content
-
-
-@pytest.mark.parametrize("case", PUBLIC_CASES, ids=str)
-def test_public_routes_succeed_within_their_query_budget(
-    api_client, tokens_for, django_assert_max_num_queries, case
-):
-    assert case.queries is not None, f"{case} has no query budget"
-    api_client.user = _account()
-    url, body = _url(case), _body(api_client, case, tokens_for)
-    with django_assert_max_num_queries(case.queries):
-        response = getattr(api_client, case.method)(url, body, format="json")
-    assert response.status_code == case.expected, response.content
-
-
-@pytest.mark.parametrize("case", CASES, ids=str)
-def test_a_superuser_passes(client_with, tokens_for, case):
-    client = client_with(superuser=True)
-    response = getattr(client, case.method)(
-        _url(case), _body(client, case, tokens_for), format="json"
-    )
-    assert response.status_code == case.expected, response.content
+TestPermissionMatrix = permission_matrix(
+    cases=CASES,
+    catalogue=CATALOGUE,
+    request=_request,
+    holding=lambda client_with, codes: client_with(user=_account(*codes)),
+    public=PUBLIC_CASES,
+)
 
 
 @pytest.mark.parametrize("gone", ["deactivated", "deleted"])
 @pytest.mark.parametrize("case", CASES, ids=str)
-def test_a_token_of_an_account_no_longer_active_is_401_at_once(client_with, tokens_for, case, gone):
+def test_a_token_of_an_account_no_longer_active_is_401_at_once(client_with, case, gone):
     # users_api has the accounts, so it does not wait for the token to expire.
     client = client_with(superuser=True)
-    body = _body(client, case, tokens_for)
+    url, body = _request(case, client)
     accounts = User.objects.filter(pk=client.user.pk)
     if gone == "deactivated":
         accounts.update(is_active=False)
     else:
         accounts.delete()
-    url = _url(case)
     response = getattr(client, case.method)(url, body, format="json")
     assert response.status_code == 401
     assert response.json()["code"] == "user_inactive"
-
-
-def test_every_route_is_in_the_matrix():
-    assert uncovered_routes(CASES, PUBLIC) == []
