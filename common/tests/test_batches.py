@@ -334,7 +334,10 @@ def test_a_worker_killed_in_the_middle_of_a_batch_applies_each_event_once(
     worker.kill()
     assert WidgetApplication.objects.count() == 0  # one transaction: nothing committed
     start_worker(broker_url, EVENTS_VISIBILITY_TIMEOUT="3")
-    wait_until(lambda: WidgetApplication.objects.count() == 30, 60, "redelivered and applied")
+    # Redelivery takes the visibility timeout, kombu's restore sweep (5 s) and, if the
+    # killed worker held the restore lock, its expiry (10 s), after a worker's start
+    # (30 s and more on a busy two-core machine).
+    wait_until(lambda: WidgetApplication.objects.count() == 30, 120, "redelivered and applied")
     assert _applied_twice() == []
     assert InboxEvent.objects.count() == 30
 
