@@ -16,8 +16,9 @@ from common.actors import actor_of
 from common.admin import ServiceWritesAdmin
 from common.formats import brl
 from common.search import SEARCH
-from products import services
-from products.models import Product, StockMovement
+from common.spreadsheets import SpreadsheetAdminMixin
+from products import services, spreadsheets
+from products.models import Product, ProductImport, StockMovement
 
 MOVEMENT_COLUMNS = (
     "created_at",
@@ -113,8 +114,11 @@ class ProductAddForm(ProductForm):
 
 
 @admin.register(Product)
-class ProductAdmin(ServiceWritesAdmin):
+class ProductAdmin(SpreadsheetAdminMixin, ServiceWritesAdmin):
     form = ProductForm
+    importer = spreadsheets.ProductImporter()
+    import_job_model = ProductImport
+    export = spreadsheets.PRODUCTS
     inlines = [RecentMovementInline]
     list_display = (
         "sku",
@@ -184,9 +188,10 @@ class ProductAdmin(ServiceWritesAdmin):
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(ReasonInReaderLanguage, ServiceWritesAdmin):
+class StockMovementAdmin(ReasonInReaderLanguage, SpreadsheetAdminMixin, ServiceWritesAdmin):
     """Moves stock with the API's service: same locks, same bounds, same ledger and event."""
 
+    export = spreadsheets.MOVEMENTS
     feminine_name = True  # "movimentação de estoque"
     fields = ["product", "kind", "quantity", "reason", "reference"]
     autocomplete_fields = ["product"]

@@ -10,6 +10,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from common.search import Searchable
+from common.spreadsheets import ImportJob
 from common.versioning import VersionedModel
 
 
@@ -212,3 +213,11 @@ class StockIssue(VersionedModel):
         return gettext("order #{number}: {status}").format(
             number=self.order_number, status=self.get_status_display()
         )
+
+
+class ProductImport(ImportJob):
+    """A spreadsheet of products being previewed or imported (common.spreadsheets)."""
+
+    class Meta(ImportJob.Meta):
+        verbose_name = _("product import")
+        verbose_name_plural = _("product imports")
