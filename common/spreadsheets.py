@@ -192,6 +192,10 @@ def _cell_text(value: Any) -> str:
         return "1" if value else "0"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, float):
+        # With the reader's decimal separator: 1.234 (a number) must not read as a
+        # thousand and more in pt-BR (common.forms.read_decimal refuses that as ambiguous).
+        return repr(value).replace(".", get_format("DECIMAL_SEPARATOR"))
     if isinstance(value, datetime.datetime | datetime.date):
         return value.isoformat()
     return str(value)

@@ -295,3 +295,15 @@ def test_a_large_file_runs_in_the_background_with_its_progress_on_the_page(
     assert (job.status, job.processed, job.created) == ("imported", 3, 3)
     assert Client.objects.count() == 3
     assert OutboxEvent.objects.count() == 3
+
+
+def test_the_export_reads_in_a_budget_of_queries_whatever_the_clients(
+    manager, django_assert_max_num_queries
+):
+    for client in ClientFactory.create_batch(25):
+        AddressFactory(client=client, is_default=True)
+    # Sign-in's session and user, the list's count, the clients, their addresses.
+    with django_assert_max_num_queries(8):
+        response = manager.get("/admin/clients/client/export/?format=csv")
+        body = b"".join(response.streaming_content)
+    assert body.count(b"\n") == 26
