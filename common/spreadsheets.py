@@ -79,9 +79,9 @@ def background_rows() -> int:
 
 
 def is_upload_path(path: str) -> bool:
-    """Whether ``path`` is an admin's spreadsheet upload, whose body the upload view
-    measures itself (common.middleware leaves it to it): a file may be larger than an
-    API body, and a refusal there is an admin page, not a problem document."""
+    """Whether ``path`` is an admin's spreadsheet upload, whose body may be larger than
+    an API body: common.middleware measures it against ``max_upload_bytes`` instead,
+    before anything reads it, and refuses a larger one with ``too_large_message``."""
     return path.startswith("/admin/") and path.endswith("/import/")
 
 
@@ -663,11 +663,6 @@ class SpreadsheetAdminMixin:
         title = gettext("Import %(name)s") % {"name": self.opts.verbose_name_plural}
         if request.method != "POST":
             return self._page(request, "common/spreadsheets/import.html", {"title": title})
-        # The body is measured before it is read (common.middleware leaves it here).
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-        if length > max_upload_bytes():
-            context = {"title": title, "error": too_large_message(length)}
-            return self._page(request, "common/spreadsheets/import.html", context, status=413)
         upload = request.FILES.get("file")
         if upload is None:
             context = {"title": title, "error": gettext("Choose a CSV or XLSX file.")}

@@ -113,12 +113,20 @@ def test_anything_else_is_not_a_boolean():
         read_boolean("talvez", default=True)
 
 
-def test_only_the_admins_import_pages_skip_the_apis_body_limit(client, settings):
+def test_the_admins_import_pages_have_a_limit_of_their_own(client, settings):
     assert is_upload_path("/admin/clients/client/import/")
     assert not is_upload_path("/api/v1/clients/import/")
     settings.MAX_REQUEST_BODY_BYTES = 1024
+    settings.SPREADSHEET_MAX_UPLOAD_BYTES = 1024 * 1024
     body = b"x" * 4096
-    elsewhere = client.post("/api/v1/anything/", body, content_type="text/csv")
-    assert elsewhere.status_code == 413
+    assert client.post("/api/v1/anything/", body, content_type="text/csv").status_code == 413
     upload = client.post("/admin/clients/client/import/", body, content_type="text/csv")
-    assert upload.status_code != 413  # measured by the upload page itself
+    assert upload.status_code != 413
+    too_large = client.post(
+        "/admin/clients/client/import/",
+        b"x" * (2 * 1024 * 1024),
+        content_type="text/csv",
+        HTTP_ACCEPT="text/html",
+    )
+    assert too_large.status_code == 413
+    assert "The file has 2.0 MB; the limit is 1 MB." in too_large.content.decode()
