@@ -48,6 +48,7 @@ from django.utils import timezone, translation
 from django.utils.formats import get_format
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from kombu import Exchange, Queue
 
 from common.actors import Actor, actor_of
 from common.errors import DomainError
@@ -551,11 +552,17 @@ def _row_estimate(job: ImportJob) -> int:
 
 
 def _send(label: str, job_id: str) -> None:
+    """Queues ``run_import_task`` on this service's own queue (its worker's, which the
+    topology declared): through the default exchange, which routes by queue name on
+    AMQP and Redis alike, declaring nothing (a quorum queue must not be re-declared)."""
+    name = settings.EVENTS_CONSUMER_QUEUE
+    queue = Queue(name, Exchange(""), routing_key=name, no_declare=True)
     app = Celery(settings.SERVICE_NAME)
     app.config_from_object("django.conf:settings", namespace="CELERY")
-    app.send_task(
-        "spreadsheets.run_import", args=[label, job_id], queue=settings.EVENTS_CONSUMER_QUEUE
-    )
+    with app.producer_or_acquire() as producer:
+        app.send_task(
+            "spreadsheets.run_import", args=[label, job_id], queue=queue, producer=producer
+        )
 
 
 # --- the admin pages --------------------------------------------------------------------

@@ -130,3 +130,19 @@ def test_the_admins_import_pages_have_a_limit_of_their_own(client, settings):
     )
     assert too_large.status_code == 413
     assert "The file has 2.0 MB; the limit is 1 MB." in too_large.content.decode()
+
+
+def test_a_background_job_is_queued_on_the_services_own_queue(settings):
+    from kombu import Connection
+
+    from common import spreadsheets
+
+    settings.CELERY_BROKER_URL = "memory://"
+    with Connection("memory://") as connection:
+        queue = connection.SimpleQueue(settings.EVENTS_CONSUMER_QUEUE)
+        spreadsheets._send("clients.ClientImport", "42")
+        message = queue.get(timeout=2)
+        assert message.headers["task"] == "spreadsheets.run_import"
+        assert message.payload[0] == ["clients.ClientImport", "42"]
+        message.ack()
+        queue.close()
