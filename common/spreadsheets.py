@@ -28,6 +28,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import logging
 import uuid
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -52,6 +53,8 @@ from kombu import Exchange, Queue
 
 from common.actors import Actor, actor_of
 from common.errors import DomainError
+
+logger = logging.getLogger(__name__)
 
 #: Cells that a spreadsheet program would run as a formula (OWASP's CSV injection list).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -467,6 +470,8 @@ def run_job(label: str, job_id: str) -> None:
     model ``label``, saving its progress as it goes. What the task and the pages run."""
     importer, model = _importers[label]
     job = model.objects.get(pk=job_id)
+    if not job.running:
+        return  # a task delivered again after its job ended
     fields = dict(job.actor)
     language = fields.pop("language", None) or settings.LANGUAGE_CODE
     actor = Actor(**{**fields, "permissions": frozenset(fields.get("permissions", ()))})
@@ -479,12 +484,21 @@ def run_job(label: str, job_id: str) -> None:
         job.total, job.processed = len(rows), 0
         job.created = job.updated = job.unchanged = 0
         job.refusals = []
-        if job.status == model.Status.PREVIEWING:
-            _preview(importer, job, rows, actor)
-            job.status = model.Status.PREVIEWED
-        else:
-            _import(importer, job, rows, actor)
-            job.status = model.Status.IMPORTED
+        try:
+            if job.status == model.Status.PREVIEWING:
+                _preview(importer, job, rows, actor)
+                job.status = model.Status.PREVIEWED
+            else:
+                _import(importer, job, rows, actor)
+                job.status = model.Status.IMPORTED
+        except Exception:
+            # A bug, or the database gone: the page says so instead of waiting forever.
+            logger.exception("spreadsheet job %s stopped", job.pk)
+            job.status = model.Status.FAILED
+            job.error = gettext(
+                "The job stopped on an unexpected error after %(processed)s rows; the rows "
+                "written before it stay written. Send the file again to finish it."
+            ) % {"processed": job.processed}
         job.save()
 
 
@@ -524,9 +538,11 @@ def _import(importer: Importer, job: ImportJob, rows: list[Row], actor: Actor) -
         _count(job, row, _attempt(importer, row, actor, dry_run=False), importer.columns)
 
 
-@shared_task(name="spreadsheets.run_import", acks_late=False, ignore_result=True)
+@shared_task(name="spreadsheets.run_import", ignore_result=True)
 def run_import_task(label: str, job_id: str) -> None:
-    """A large file's preview or import, on the service's own queue."""
+    """A large file's preview or import, on the service's own queue. Acknowledged late,
+    as the consumers' tasks: run again after a worker died, it finds the rows already
+    written unchanged."""
     run_job(label, job_id)
 
 

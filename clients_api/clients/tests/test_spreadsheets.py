@@ -308,3 +308,17 @@ def test_the_export_reads_in_a_budget_of_queries_whatever_the_clients(
         response = manager.get("/admin/clients/client/export/?format=csv")
         body = b"".join(response.streaming_content)
     assert body.count(b"\n") == 26
+
+
+def test_an_unexpected_error_ends_the_job_with_a_message_not_a_500(manager, monkeypatch):
+    from clients.admin import ClientAdmin
+
+    def broken(row, *, actor):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(ClientAdmin.importer, "import_row", broken)
+    response = _upload(manager, _csv(HEADER, GOOD))
+    job = _job()
+    assert job.status == "failed" and "erro inesperado depois de 0 linhas" in job.error
+    page = manager.get(response["Location"], **PT).content.decode()
+    assert "erro inesperado" in page and 'http-equiv="refresh"' not in page
