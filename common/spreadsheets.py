@@ -482,6 +482,7 @@ def run_job(label: str, job_id: str) -> None:
             model.objects.filter(pk=job.pk).update(status=model.Status.FAILED, error=str(error))
             return
         job.total, job.processed = len(rows), 0
+        model.objects.filter(pk=job.pk).update(total=job.total, processed=0)  # the bar's end
         job.created = job.updated = job.unchanged = 0
         job.refusals = []
         try:

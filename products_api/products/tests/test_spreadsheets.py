@@ -210,7 +210,17 @@ def test_a_large_file_is_previewed_and_imported_in_the_background(
     job = _job()
     assert sent == [("products.ProductImport", str(job.pk))] and job.status == "previewing"
     assert "Verificando as linhas" in manager.get(response["Location"], **PT).content.decode()
+    seen = []
+    real_count = spreadsheets._count
+
+    def count_and_look(job, row, outcome, columns):
+        real_count(job, row, outcome, columns)
+        if job.processed == 8:  # what a reload shows mid-way: the bar at 8 of 10
+            seen.append(manager.get(response["Location"], **PT).content.decode())
+
+    monkeypatch.setattr(spreadsheets, "_count", count_and_look)
     spreadsheets.run_import_task.run(*sent[0])
+    assert '<progress id="import-progress" max="10" value="8">80%</progress>' in seen[0]
     with django_capture_on_commit_callbacks(execute=True):
         manager.post(response["Location"], **PT)
     spreadsheets.run_import_task.run(*sent[1])
