@@ -49,7 +49,7 @@ def test_a_clerk_imports_products_from_a_spreadsheet(
     downloaded = requests.get(report, cookies=cookies, timeout=10)
     assert downloaded.status_code == 200 and "oito" not in downloaded.text
     assert downloaded.content.decode("utf-8-sig").splitlines()[0] == "linha;motivo"
-    shot(browser, "spreadsheet-import-preview")
+    shot(browser, "spreadsheet-import-preview", readme="back-office-import-preview")
 
     submit(browser, browser.find_element(By.CSS_SELECTOR, "input[type=submit].default"))
     assert browser.find_element(By.ID, "import-summary").text == (
