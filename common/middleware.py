@@ -13,7 +13,7 @@ from django.utils import translation
 from django.utils.functional import SimpleLazyObject, empty
 from django.utils.translation import gettext
 
-from common import logging_setup
+from common import logging_setup, spreadsheets
 from common.errors import ErrorCode, error_text, problem_response
 from common.wsgi import is_chunked
 
@@ -39,7 +39,9 @@ class RequestSizeLimitMiddleware:
         return refusal or self.get_response(request)
 
     def _refusal(self, request: HttpRequest) -> HttpResponse | None:
-        limit = settings.MAX_REQUEST_BODY_BYTES
+        # An admin's spreadsheet upload may be larger than an API body, up to its own limit.
+        upload = spreadsheets.is_upload_path(request.path)
+        limit = spreadsheets.max_upload_bytes() if upload else settings.MAX_REQUEST_BODY_BYTES
         declared = request.META.get("CONTENT_LENGTH")
         if not declared and is_chunked(request.META):
             return problem_response(
@@ -63,13 +65,13 @@ class RequestSizeLimitMiddleware:
                 % {"limit": limit},
             )
         if length > limit:
-            return problem_response(
-                request,
-                413,
-                ErrorCode.PAYLOAD_TOO_LARGE,
-                str(error_text(ErrorCode.PAYLOAD_TOO_LARGE).detail)
-                % {"length": length, "limit": limit},
+            detail = (
+                spreadsheets.too_large_message(length)
+                if upload
+                else str(error_text(ErrorCode.PAYLOAD_TOO_LARGE).detail)
+                % {"length": length, "limit": limit}
             )
+            return problem_response(request, 413, ErrorCode.PAYLOAD_TOO_LARGE, detail)
         return None
 
 

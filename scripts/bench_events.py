@@ -23,6 +23,9 @@ database 13:
 5. clients into orders_api: ``--clients`` clients (two addresses each) in
    clients_api, ``publish_snapshots`` there, timed until orders_api holds every
    copy (scripts/bench/client_replay.py; both services as deployed).
+6. a products spreadsheet into orders_api: ``--products`` products imported in
+   products_api as its worker imports a large file, each row through the services,
+   timed, then until orders_api holds every copy (scripts/bench/products_import.py).
 
 The relay wakes on each commit (LISTEN/NOTIFY) and sends batches
 (``events.handle_batch``); the worker applies a batch per transaction.
@@ -373,6 +376,11 @@ def _write(result: dict[str, float], args: argparse.Namespace) -> None:
             f"| `publish_snapshots` of {result['clients']:,} clients in clients_api, until "
             f"orders_api holds every copy | {result['client_replay_seconds']:.1f} s | "
             "≤ 20 s for 20,000 |",
+            f"| a spreadsheet of {result['products']:,} products imported in products_api "
+            f"(each row through the services) | {result['import_seconds']:.1f} s | "
+            "≤ 120 s for 10,000 |",
+            f"| then until orders_api holds every product copy | "
+            f"{result['import_copies_seconds']:.1f} s | ≤ 30 s |",
             f"| transport alone: task messages that do nothing, {args.workers} worker processes "
             f"| {result['ceiling']:.0f} messages/s | |",
             MARK_END,
@@ -401,6 +409,9 @@ def main() -> int:
         "--clients", type=int, default=20000, help="clients replayed into orders_api"
     )
     parser.add_argument(
+        "--products", type=int, default=10000, help="products imported from a spreadsheet"
+    )
+    parser.add_argument(
         "--linger", type=float, default=None, help="the relay's --linger (its default if unset)"
     )
     parser.add_argument(
@@ -419,9 +430,12 @@ def main() -> int:
     # clients_api and orders_api as deployed, on databases of their own.
     sys.path[:0] = [str(REPO / "scripts"), str(REPO / "scripts" / "bench")]
     from client_replay import replay_clients
+    from products_import import import_products
 
     result["clients"] = args.clients
     result["client_replay_seconds"] = replay_clients(args.clients)
+    result["products"] = args.products
+    result["import_seconds"], result["import_copies_seconds"] = import_products(args.products)
     if args.write:
         _write(result, args)
     return 0

@@ -11,12 +11,13 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from clients import brazil, services
-from clients.models import Address, Client
+from clients import brazil, services, spreadsheets
+from clients.models import Address, Client, ClientImport
 from common.actors import actor_of
 from common.admin import ServiceWritesAdmin
 from common.formats import format_cep, format_document
 from common.search import SEARCH
+from common.spreadsheets import SpreadsheetAdminMixin
 
 
 class ClientForm(forms.ModelForm):
@@ -130,8 +131,11 @@ class AddressInline(admin.StackedInline):
 
 
 @admin.register(Client)
-class ClientAdmin(ServiceWritesAdmin):
+class ClientAdmin(SpreadsheetAdminMixin, ServiceWritesAdmin):
     form = ClientForm
+    importer = spreadsheets.ClientImporter()
+    import_job_model = ClientImport
+    export = spreadsheets.EXPORT
     inlines = [AddressInline]
     list_display = (
         "name",

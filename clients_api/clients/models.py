@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from clients.brazil import UFS
 from common.formats import format_document
 from common.search import Searchable
+from common.spreadsheets import ImportJob
 from common.versioning import VersionedModel
 
 
@@ -125,3 +126,11 @@ class Address(VersionedModel):
 
     def __str__(self) -> str:
         return f"{self.street}, {self.number} — {self.city}/{self.state}"
+
+
+class ClientImport(ImportJob):
+    """A spreadsheet of clients being previewed or imported (common.spreadsheets)."""
+
+    class Meta(ImportJob.Meta):
+        verbose_name = _("client import")
+        verbose_name_plural = _("client imports")

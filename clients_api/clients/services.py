@@ -53,7 +53,9 @@ def _normalized(field: str, normalize: Any, value: str) -> str:
         raise ValidationError({field: [str(exc)]}) from exc
 
 
-def _document_for(kind: str, document: str) -> str:
+def normalize_document(kind: str, document: str) -> str:
+    """The document's digits (CPF) or characters (CNPJ) for ``kind``, check digits checked.
+    Raises ValidationError keyed ``document`` (or ``kind``, for an unknown kind)."""
     if kind == Client.Kind.INDIVIDUAL:
         return _normalized("document", brazil.normalize_cpf, document)
     if kind == Client.Kind.COMPANY:
@@ -97,7 +99,7 @@ def client_create(
     client = Client(
         kind=kind,
         name=name.strip(),
-        document=_document_for(kind, document),
+        document=normalize_document(kind, document),
         email=email.strip(),
         phone=normalize_phone(phone),
     )
@@ -122,7 +124,7 @@ def client_update(
         changes["email"] = changes["email"].strip()
     kind = changes.get("kind", client.kind)
     if "kind" in changes or "document" in changes:
-        changes["document"] = _document_for(kind, changes.get("document", client.document))
+        changes["document"] = normalize_document(kind, changes.get("document", client.document))
     model_update(client, fields=CLIENT_FIELDS, data=changes)
     _save_client(client)
     return client
@@ -143,7 +145,7 @@ def client_deactivate(
     return client
 
 
-def _clean_address_values(values: dict[str, Any]) -> dict[str, Any]:
+def clean_address_values(values: dict[str, Any]) -> dict[str, Any]:
     """The values normalized; raises one ValidationError naming every field that is
     wrong (a bad CEP and a bad UF together), not the first."""
     cleaned = dict(values)
@@ -191,7 +193,7 @@ def address_create(*, actor: Actor | None, client_id: uuid.UUID, **values: Any) 
     """
     client = lock(Client, client_id)
     address = Address(client=client)
-    model_update(address, fields=ADDRESS_FIELDS, data=_clean_address_values(values))
+    model_update(address, fields=ADDRESS_FIELDS, data=clean_address_values(values))
     if not client.addresses.exists():
         address.is_default = True
     _save_address(address)
@@ -224,7 +226,7 @@ def address_update(
     Publishes one ``clients.client.updated``.
     """
     address = _lock_address(client_id, address_id, expected_version)
-    model_update(address, fields=ADDRESS_FIELDS, data=_clean_address_values(changes))
+    model_update(address, fields=ADDRESS_FIELDS, data=clean_address_values(changes))
     _save_address(address)
     return address
 

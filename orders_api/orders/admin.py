@@ -30,7 +30,8 @@ from common.admin import ReadOnlyAdmin, ServiceWritesAdmin, refusal_message
 from common.errors import DomainError
 from common.formats import brl, format_address, format_document
 from common.search import SEARCH
-from orders import services
+from common.spreadsheets import SpreadsheetAdminMixin
+from orders import services, spreadsheets
 from orders.models import ClientSnapshot, Order, OrderItem, OrderStatusChange, ProductSnapshot
 
 VIEW = "orders.view_order"
@@ -188,8 +189,9 @@ class OrderChangeForm(forms.ModelForm):
 
 
 @admin.register(Order)
-class OrderAdmin(ServiceWritesAdmin):
+class OrderAdmin(SpreadsheetAdminMixin, ServiceWritesAdmin):
     inlines = [OrderItemInline, StatusChangeInline]
+    export = spreadsheets.EXPORT
     list_display = (
         "number",
         "client_link",

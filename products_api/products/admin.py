@@ -28,8 +28,9 @@ from common.admin import ServiceWritesAdmin
 from common.formats import brl
 from common.forms import read_decimal
 from common.search import SEARCH
-from products import selectors, services
-from products.models import Product, ReorderSuggestion, StockMovement
+from common.spreadsheets import SpreadsheetAdminMixin
+from products import selectors, services, spreadsheets
+from products.models import Product, ProductImport, ReorderSuggestion, StockMovement
 
 MOVEMENT_COLUMNS = (
     "created_at",
@@ -169,8 +170,11 @@ class ProductAddForm(ProductForm):
 
 
 @admin.register(Product)
-class ProductAdmin(ServiceWritesAdmin):
+class ProductAdmin(SpreadsheetAdminMixin, ServiceWritesAdmin):
     form = ProductForm
+    importer = spreadsheets.ProductImporter()
+    import_job_model = ProductImport
+    export = spreadsheets.PRODUCTS
     inlines = [RecentMovementInline]
     list_display = (
         "sku",
@@ -241,9 +245,10 @@ class ProductAdmin(ServiceWritesAdmin):
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(ReasonInReaderLanguage, ServiceWritesAdmin):
+class StockMovementAdmin(ReasonInReaderLanguage, SpreadsheetAdminMixin, ServiceWritesAdmin):
     """Moves stock with the API's service: same locks, same bounds, same ledger and event."""
 
+    export = spreadsheets.MOVEMENTS
     feminine_name = True  # "movimentação de estoque"
     fields = ["product", "kind", "quantity", "reason", "reference"]
     autocomplete_fields = ["product"]

@@ -10,6 +10,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from common.search import Searchable
+from common.spreadsheets import ImportJob
 from common.versioning import VersionedModel
 
 
@@ -300,3 +301,11 @@ class StockReservation(VersionedModel):
         if self.status != self.Status.RESERVED:
             return {}
         return {line["product_id"]: line["quantity"] for line in self.lines}
+
+
+class ProductImport(ImportJob):
+    """A spreadsheet of products being previewed or imported (common.spreadsheets)."""
+
+    class Meta(ImportJob.Meta):
+        verbose_name = _("product import")
+        verbose_name_plural = _("product imports")
