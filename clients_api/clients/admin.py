@@ -13,10 +13,10 @@ from django.utils.translation import gettext_lazy as _
 
 from clients import brazil, services
 from clients.models import Address, Client
-from common.actors import actor_of
-from common.admin import ServiceWritesAdmin
-from common.formats import format_cep, format_document
-from common.search import SEARCH
+from common.admin.model_admins import ServiceWritesAdmin
+from common.auth.actors import actor_of
+from common.localization.formats import format_cep, format_document
+from common.localization.search import SEARCH
 
 
 class ClientForm(forms.ModelForm):

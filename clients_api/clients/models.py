@@ -11,8 +11,8 @@ from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
 
 from clients.brazil import UFS
-from common.formats import format_document
-from common.search import Searchable
+from common.localization.formats import format_document
+from common.localization.search import Searchable
 from common.versioning import VersionedModel
 
 

@@ -1,11 +1,11 @@
 """Write use-cases of clients_api. Each runs in one transaction; the client's save
 records its event (``clients.events``) in that transaction.
 
-Each takes the ``actor`` (``common.actors.Actor``; None for the system, e.g. a seed),
+Each takes the ``actor`` (``common.auth.actors.Actor``; None for the system, e.g. a seed),
 as every service's writes do; clients_api records no author yet.
 
 Errors: ``django.core.exceptions.ValidationError`` keyed by field (400),
-``common.errors.NotFound`` (404), ``common.errors.PreconditionFailed``
+``common.api.errors.NotFound`` (404), ``common.api.errors.PreconditionFailed``
 when ``If-Match`` names an old version (412).
 """
 
@@ -24,9 +24,9 @@ from django.utils.translation import gettext_lazy as _
 
 from clients import brazil, selectors
 from clients.models import Address, Client
-from common.actors import Actor
-from common.errors import NotFound
-from common.services import lock, model_update, save_unique
+from common.api.errors import NotFound
+from common.auth.actors import Actor
+from common.service_layer.services import lock, model_update, save_unique
 from common.versioning import check_version
 
 CLIENT_FIELDS = frozenset({"kind", "name", "document", "email", "phone", "is_active"})

@@ -1,7 +1,7 @@
 """clients_api: clients (customers) and their addresses; publishes clients.* events and
 ends revoked users' sessions and tokens (users.user.* events)."""
 
-from common.logging_setup import logging_config
+from common.operations.logging_setup import logging_config
 from common.settings import base
 from common.settings.base import *  # noqa: F403
 from common.settings.environment import (

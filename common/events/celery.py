@@ -11,7 +11,7 @@ import os
 import django
 from celery import Celery, signals
 
-from common.devfiles import ensure_dev_files
+from common.development.devfiles import ensure_dev_files
 
 
 def create_app(service: str, settings_module: str | None = None) -> Celery:

@@ -39,11 +39,11 @@ from django.db import connection, router, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from common import metrics
 from common.events.models import InboxEvent, OutboxEvent
 from common.events.recording import Publication, publications, republish_all
 from common.models import EventsStatus
-from common.scheduler import job_key
+from common.operations import metrics
+from common.operations.scheduler import job_key
 
 logger = logging.getLogger("common.events.convergence")
 

@@ -1,6 +1,6 @@
 """A throwaway project for testing `common` on its own, with small models."""
 
-from common.logging_setup import logging_config
+from common.operations.logging_setup import logging_config
 from common.settings import base
 from common.settings.base import *  # noqa: F403
 from common.settings.environment import (

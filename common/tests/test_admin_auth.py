@@ -1,4 +1,4 @@
-"""Signing in to a service's admin with users_api's answer (common.admin_auth)."""
+"""Signing in to a service's admin with users_api's answer (common.auth.admin_sign_in)."""
 
 import jwt
 import pytest
@@ -7,9 +7,13 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.test import Client as Browser
 
-from common.admin_auth import CLIENT_ADDRESS_HEADER, UsersApiBackend, verified_client_address
-from common.permission_catalogue import CATALOGUE
-from common.testing import FakeUsersApi, users_api
+from common.auth.admin_sign_in import (
+    CLIENT_ADDRESS_HEADER,
+    UsersApiBackend,
+    verified_client_address,
+)
+from common.development.testing import FakeUsersApi, users_api
+from users.permission_catalogue import CATALOGUE
 
 __all__ = ["users_api"]  # the fixture
 

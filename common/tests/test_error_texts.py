@@ -2,7 +2,7 @@
 
 import pytest
 
-from common.errors import (
+from common.api.errors import (
     ERROR_TEXTS,
     DomainError,
     ErrorCode,
@@ -10,7 +10,7 @@ from common.errors import (
     problem,
     register_error_texts,
 )
-from common.testing import error_texts_not_in_portuguese
+from common.development.testing import error_texts_not_in_portuguese
 
 
 def test_every_shared_code_has_a_portuguese_title_and_detail():

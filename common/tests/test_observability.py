@@ -14,12 +14,12 @@ from django.db import connection, transaction
 from django.test import override_settings
 from prometheus_client import REGISTRY
 
-from common import logging_setup, metrics, tracing
+from common.development.testing import access_token
 from common.events import relay
 from common.events.consumer import handle_event, process_event
 from common.events.models import DeadLetter, OutboxEvent
 from common.events.recording import envelope, publications
-from common.testing import access_token
+from common.operations import logging_setup, metrics, tracing
 from common.tests.testapp.models import Widget
 
 pytestmark = pytest.mark.django_db

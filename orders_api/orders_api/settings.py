@@ -1,7 +1,7 @@
 """orders_api: orders, items and their lifecycle, on local copies of clients and products
 kept from their events; publishes orders.* events."""
 
-from common.logging_setup import logging_config
+from common.operations.logging_setup import logging_config
 from common.settings import base
 from common.settings.base import *  # noqa: F403
 from common.settings.environment import (

@@ -12,10 +12,10 @@ from django.db.models import F
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from common.actors import actor_of
-from common.admin import ServiceWritesAdmin
-from common.formats import brl
-from common.search import SEARCH
+from common.admin.model_admins import ServiceWritesAdmin
+from common.auth.actors import actor_of
+from common.localization.formats import brl
+from common.localization.search import SEARCH
 from products import services
 from products.models import Product, StockMovement
 

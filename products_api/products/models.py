@@ -9,7 +9,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from common.search import Searchable
+from common.localization.search import Searchable
 from common.versioning import VersionedModel
 
 

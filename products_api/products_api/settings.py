@@ -1,7 +1,7 @@
 """products_api: products, stock (current, minimum, maximum) and its ledger; publishes
 products.* events and takes finished orders' items out of stock (orders.* events)."""
 
-from common.logging_setup import logging_config
+from common.operations.logging_setup import logging_config
 from common.settings import base
 from common.settings.base import *  # noqa: F403
 from common.settings.environment import (

@@ -1,7 +1,7 @@
 """users_api: users, roles, permission grants and login (the JWT issuer); publishes
 users.* events (each user's state, for the other services' revocations)."""
 
-from common.logging_setup import logging_config
+from common.operations.logging_setup import logging_config
 from common.settings import base
 from common.settings.base import *  # noqa: F403
 from common.settings.environment import (
@@ -37,7 +37,7 @@ SIMPLE_JWT = simple_jwt(signing=True)
 EVENTS_CONSUMER_QUEUE = None
 EVENTS_LISTEN_DATABASE_URL = listen_database_url(SERVICE_NAME)
 READINESS_CHECKS = readiness_checks(consuming=False)
-# A revocation (common.revocations) reaches every service within 60 s even when the
+# A revocation (common.auth.revocations) reaches every service within 60 s even when the
 # broker loses its event and the sweep's first repair: sweeps every 15 s, so the second
 # repair leaves within 30 s (docs/events.md).
 EVENTS_CONVERGENCE_SECONDS = env_float("USERS_EVENTS_CONVERGENCE_SECONDS", 45.0)
@@ -70,7 +70,7 @@ REST_FRAMEWORK = {
     **base.REST_FRAMEWORK,
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "users.authentication.ActiveAccountJWTAuthentication"
-        if name == "common.auth.JWTAuthentication"
+        if name == "common.auth.access.JWTAuthentication"
         else name
         for name in base.REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"]
     ],

@@ -3,9 +3,9 @@
 import pytest
 
 from clients.tests.factories import AddressFactory, ClientFactory
-from common.permission_catalogue import CATALOGUE
-from common.testing import PermissionCase as Case
-from common.testing import uncovered_routes
+from common.development.testing import PermissionCase as Case
+from common.development.testing import uncovered_routes
+from users.permission_catalogue import CATALOGUE
 
 pytestmark = pytest.mark.django_db
 

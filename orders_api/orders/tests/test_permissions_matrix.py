@@ -2,12 +2,12 @@
 
 import pytest
 
-from common.actors import Actor
-from common.permission_catalogue import CATALOGUE
-from common.testing import PermissionCase as Case
-from common.testing import uncovered_routes
+from common.auth.actors import Actor
+from common.development.testing import PermissionCase as Case
+from common.development.testing import uncovered_routes
 from orders import services
 from orders.tests.factories import ClientSnapshotFactory, ProductSnapshotFactory
+from users.permission_catalogue import CATALOGUE
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from common.actors import Actor
+from common.auth.actors import Actor
 from common.events.consumer import handle_event
 from common.events.models import OutboxEvent
 from orders import services

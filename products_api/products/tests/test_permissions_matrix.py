@@ -2,10 +2,10 @@
 
 import pytest
 
-from common.permission_catalogue import CATALOGUE
-from common.testing import PermissionCase as Case
-from common.testing import uncovered_routes
+from common.development.testing import PermissionCase as Case
+from common.development.testing import uncovered_routes
 from products.tests.factories import ProductFactory
+from users.permission_catalogue import CATALOGUE
 
 pytestmark = pytest.mark.django_db
 

@@ -8,10 +8,10 @@ import uuid
 
 import pytest
 
+from common.development.testing import run_together
 from common.events import topology
 from common.events.consumer import handle_event, handled_types
 from common.events.models import InboxEvent, OutboxEvent
-from common.testing import run_together
 from products import services
 from products.models import Product, StockIssue, StockMovement
 from products.tests.factories import ProductFactory

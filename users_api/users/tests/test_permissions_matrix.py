@@ -9,10 +9,10 @@ grants): a second fetch of a row shows up as a failure.
 
 import pytest
 
-from common.permission_catalogue import CATALOGUE
-from common.testing import PermissionCase as Case
-from common.testing import uncovered_routes
+from common.development.testing import PermissionCase as Case
+from common.development.testing import uncovered_routes
 from users.models import User
+from users.permission_catalogue import CATALOGUE
 from users.tests.factories import PASSWORD, RoleFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +24,7 @@ def _new_user_body():
 
 # A change of a user also writes its event (outbox); one that revokes (logout, password,
 # deactivation, codes removed) also reads and writes the user's revocation, and working
-# out whether codes are removed reads the codes kept (common.revocations, issue #35).
+# out whether codes are removed reads the codes kept (common.auth.revocations, issue #35).
 CASES = [
     # the API's root (GET /api/v1/): any authenticated caller
     Case("get", "", None, queries=1),  # the account still active?
