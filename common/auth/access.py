@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import jwt
+from django.conf import settings
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication as drf_authentication
@@ -34,7 +35,6 @@ from rest_framework_simplejwt.backends import TokenBackend
 
 from common.api.errors import ErrorCode
 from common.auth import jwt_keys, revocations
-from users.permission_catalogue import CATALOGUE
 
 
 class KeyIdTokenBackend(TokenBackend):
@@ -187,8 +187,13 @@ def signed_in_by_session(request: Request) -> bool:
 
 
 def _known(code: str) -> str:
-    if code not in CATALOGUE:
-        raise ValueError(f"{code!r} is not in users.permission_catalogue.CATALOGUE")
+    """The code, if this service declares it (``settings.PERMISSION_CODES``, its part of
+    users_api's catalogue): a typo in a view fails at import time, not by locking users out."""
+    if code not in settings.PERMISSION_CODES:
+        raise ValueError(
+            f"{code!r} is not in settings.PERMISSION_CODES, this service's part of the "
+            "permission catalogue users_api grants from"
+        )
     return code
 
 

@@ -49,7 +49,6 @@ from rest_framework_simplejwt.exceptions import TokenError
 from common.api.errors import ErrorCode
 from common.auth import revocations
 from common.auth.access import AccessToken
-from users.permission_catalogue import CATALOGUE
 
 logger = logging.getLogger(__name__)
 
@@ -264,7 +263,7 @@ class UsersApiBackend(BaseBackend):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
         if user_obj.is_superuser:
-            return set(CATALOGUE)
+            return set(settings.PERMISSION_CODES)
         return set(getattr(user_obj, _CODES_ATTR, ()))
 
     def has_module_perms(self, user_obj: Any, app_label: str) -> bool:

@@ -16,6 +16,18 @@ from common.settings.events import readiness_checks
 
 SERVICE_NAME = "products_api"
 INSTALLED_APPS = [*base.INSTALLED_APPS, "common.events", "products"]
+# The permission codes this service's views check: its part of users_api's catalogue
+# (users.permission_catalogue), which is where they are granted.
+PERMISSION_CODES = frozenset(
+    {
+        "products.view_product",
+        "products.add_product",
+        "products.change_product",
+        "products.delete_product",
+        "products.view_stockmovement",
+        "products.add_stockmovement",
+    }
+)
 ROOT_URLCONF = "products_api.urls"
 WSGI_APPLICATION = "products_api.wsgi.application"
 SECRET_KEY = secret_key(SERVICE_NAME)

@@ -1,13 +1,13 @@
 """Every endpoint, both ways: 401 without a token, 403 without the code, 2xx with it."""
 
 import pytest
+from django.conf import settings
 
 from common.auth.actors import Actor
 from common.development.testing import PermissionCase as Case
 from common.development.testing import uncovered_routes
 from orders import services
 from orders.tests.factories import ClientSnapshotFactory, ProductSnapshotFactory
-from users.permission_catalogue import CATALOGUE
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +77,7 @@ def test_without_a_token_is_401(api_client, case):
 @pytest.mark.parametrize("case", [c for c in CASES if c.code], ids=str)
 def test_without_the_code_is_403(client_with, case):
     url, body = _request(case)
-    client = client_with(*(code for code in CATALOGUE if code != case.code))
+    client = client_with(*(code for code in settings.PERMISSION_CODES if code != case.code))
     assert getattr(client, case.method)(url, body, format="json").status_code == 403
 
 

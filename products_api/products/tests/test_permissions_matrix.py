@@ -1,11 +1,11 @@
 """Every endpoint, both ways; moving stock is a right of its own."""
 
 import pytest
+from django.conf import settings
 
 from common.development.testing import PermissionCase as Case
 from common.development.testing import uncovered_routes
 from products.tests.factories import ProductFactory
-from users.permission_catalogue import CATALOGUE
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +56,7 @@ def test_without_a_token_is_401(api_client, case):
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.code], ids=str)
 def test_without_the_code_is_403(client_with, case):
-    client = client_with(*(code for code in CATALOGUE if code != case.code))
+    client = client_with(*(code for code in settings.PERMISSION_CODES if code != case.code))
     response = getattr(client, case.method)(_url(case), case.body, format="json")
     assert response.status_code == 403
 
