@@ -14,7 +14,7 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import BaseParser
 from rest_framework.request import Request, is_form_media_type
 
-from common.auth.access import signed_in_by_session
+from common.auth.admin_sign_in import signed_in_by_session
 
 
 def api_media_types(parser_classes: Iterable[type[BaseParser]]) -> list[str]:

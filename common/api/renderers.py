@@ -24,8 +24,8 @@ from rest_framework.request import Request
 from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.utils.serializer_helpers import ReturnDict
 
-from common.api.errors import ErrorCode
-from common.auth.access import signed_in_by_session
+from common.api.errors import PROBLEM_CONTENT_TYPE, ErrorCode
+from common.auth.admin_sign_in import signed_in_by_session
 
 _ENCODER = JSONEncoder()
 # Datetimes and dataclasses through DRF's encoder too, for byte-for-byte the same output.
@@ -77,8 +77,6 @@ class BrowsableAPIRenderer(renderers.BrowsableAPIRenderer):
         context = super().get_context(data, accepted_media_type, renderer_context)
         problem = _problem(data, renderer_context["response"])
         if problem is not None:  # what a JSON client gets, in the headers shown
-            from common.api.errors import PROBLEM_CONTENT_TYPE  # errors -> DRF -> renderers
-
             context["response_headers"]["Content-Type"] = PROBLEM_CONTENT_TYPE
         context["problem"] = problem
         # A list of pairs: the template would read errors.items as a field named "items".

@@ -6,8 +6,8 @@ the token's ``permissions`` claim, so a change of grants takes effect when the
 user next obtains a token (access tokens live minutes).
 
 Beside the bearer token, a person signed in to the service's admin uses the
-browsable API with that session (``SessionAuthentication``): the same
-``TokenUser``, with the codes the admin gives them, and CSRF checked.
+browsable API with that session (``common.auth.admin_sign_in.SessionAuthentication``):
+the same ``TokenUser``, with the codes the admin gives them, and CSRF checked.
 
 A token issued before its user's revocation (deactivation, codes removed, logout,
 password change: ``common.auth.revocations``) is refused with 401 ``token_revoked``.
@@ -25,10 +25,8 @@ import jwt
 from django.conf import settings
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
-from rest_framework import authentication as drf_authentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import BasePermission
-from rest_framework.request import Request
 from rest_framework_simplejwt import authentication, models, tokens
 from rest_framework_simplejwt import settings as simplejwt_settings
 from rest_framework_simplejwt.backends import TokenBackend
@@ -156,34 +154,6 @@ TOKEN_REVOKED = _(
 VERIFIED_TOKENS = 1024
 _verified: dict[tuple[bytes, str], tuple[tokens.Token, float]] = {}
 _verified_lock = threading.Lock()
-
-
-class SessionAuthentication(drf_authentication.SessionAuthentication):
-    """The person signed in to this service's admin (DRF's session authentication, CSRF
-    enforced on unsafe methods), as the ``TokenUser`` their users_api token would give:
-    users_api's id and the codes the admin gives them (``admin_auth.session_claims``).
-
-    After ``JWTAuthentication`` in the settings: a request with a bearer token never
-    reaches it, and a request with neither gets the bearer challenge (401).
-    """
-
-    def authenticate(self, request: Request) -> tuple[TokenUser, None] | None:
-        from common.auth.admin_sign_in import session_claims  # it imports this module
-
-        if super().authenticate(request) is None:
-            return None
-        claims = session_claims(request._request)
-        return None if claims is None else (TokenUser(claims), None)
-
-    def enforce_csrf(self, request: Request) -> None:
-        # On Django's request: the form's token is read from its POST, where DRF's would
-        # parse the body, which asks the authenticators who the caller is (a loop).
-        super().enforce_csrf(request._request)
-
-
-def signed_in_by_session(request: Request) -> bool:
-    """Whether the caller is a person using the browsable API with an admin session."""
-    return isinstance(request.successful_authenticator, SessionAuthentication)
 
 
 def _known(code: str) -> str:

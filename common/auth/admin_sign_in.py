@@ -43,11 +43,13 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from rest_framework import authentication as drf_authentication
+from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 from rest_framework_simplejwt.exceptions import TokenError
 
 from common.api.errors import ErrorCode
-from common.auth import revocations
+from common.auth import access, revocations
 from common.auth.access import AccessToken
 
 logger = logging.getLogger(__name__)
@@ -318,7 +320,7 @@ class SessionPermissionsMiddleware:
 
 def session_claims(request: HttpRequest) -> dict[str, Any] | None:
     """The signed-in admin user as the claims of an access token, for the API's session
-    authentication (``common.auth.access.SessionAuthentication``).
+    authentication (``SessionAuthentication``).
 
     The id is users_api's (kept at sign-in; for an account of this service's own,
     as in users_api's admin, the account's id) and the codes are those the admin
@@ -351,3 +353,29 @@ def account_permissions(user: Any) -> frozenset[str]:
         if hasattr(backend, "get_all_permissions")
         for code in backend.get_all_permissions(user)
     )
+
+
+class SessionAuthentication(drf_authentication.SessionAuthentication):
+    """The person signed in to this service's admin (DRF's session authentication, CSRF
+    enforced on unsafe methods), as the ``TokenUser`` their users_api token would give:
+    users_api's id and the codes the admin gives them (``session_claims``).
+
+    After ``JWTAuthentication`` in the settings: a request with a bearer token never
+    reaches it, and a request with neither gets the bearer challenge (401).
+    """
+
+    def authenticate(self, request: Request) -> tuple[access.TokenUser, None] | None:
+        if super().authenticate(request) is None:
+            return None
+        claims = session_claims(request._request)
+        return None if claims is None else (access.TokenUser(claims), None)
+
+    def enforce_csrf(self, request: Request) -> None:
+        # On Django's request: the form's token is read from its POST, where DRF's would
+        # parse the body, which asks the authenticators who the caller is (a loop).
+        super().enforce_csrf(request._request)
+
+
+def signed_in_by_session(request: Request) -> bool:
+    """Whether the caller is a person using the browsable API with an admin session."""
+    return isinstance(request.successful_authenticator, SessionAuthentication)

@@ -33,7 +33,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from common.events.consumer import handles
 from common.models import Revocation
+from common.operations.housekeeping import delete_in_chunks
 
 CACHE_KEY = "common.auth.revocations"
 #: The users_api events whose data is a user's state.
@@ -97,15 +99,11 @@ def apply_user_event(envelope: dict[str, Any]) -> None:
 def consume() -> None:
     """Makes this process apply users_api's user events (a consuming service's
     ``register()`` calls it; its queue is bound to ``users.user.*``)."""
-    from common.events.consumer import handles
-
     handles(*USER_EVENT_TYPES)(apply_user_event)
 
 
 def prune_revocations(*, now: datetime | None = None) -> int:
     """Rows whose ``keep_until`` has passed: nothing they refuse is alive any more."""
-    from common.operations.housekeeping import delete_in_chunks
-
     return delete_in_chunks(Revocation.objects.filter(keep_until__lt=now or timezone.now()))
 
 

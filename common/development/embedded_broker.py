@@ -19,12 +19,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from common.settings.environment import var_dir
+
 PR_SET_PDEATHSIG = 1
 
 
 def directory() -> Path:
-    from common.settings.environment import var_dir
-
     return var_dir() / "broker"
 
 

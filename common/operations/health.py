@@ -35,7 +35,8 @@ Check = Callable[[], dict[str, Any]]
 REQUIRED_CHECKS = frozenset({"database"})
 
 
-def _timeout() -> float:
+def check_timeout() -> float:
+    """Seconds every readiness check answers within (``READINESS_TIMEOUT``)."""
     return settings.READINESS_TIMEOUT
 
 
@@ -55,52 +56,6 @@ def database_check() -> dict[str, Any]:
     finally:
         database.close()
     return {"name": "database", "ok": True, "vendor": database.vendor}
-
-
-def _broker_connection() -> Any:
-    """A new connection (not the publisher's) whose every wait ends within the timeout."""
-    from kombu import Connection
-
-    from common.events.transport import bounded_transport_options
-
-    timeout = _timeout()
-    options = bounded_transport_options(timeout)
-    return Connection(settings.BROKER_URL, connect_timeout=timeout, transport_options=options)
-
-
-def broker_check() -> dict[str, Any]:
-    """Connects and opens a channel: the AMQP handshake, or a Redis PING."""
-    try:
-        with _broker_connection() as connection:
-            connection.ensure_connection(max_retries=0)  # one attempt: a retry waits seconds
-            connection.default_channel  # noqa: B018 - a round trip on every transport
-            transport = connection.transport_cls
-    except Exception as exc:
-        return {"name": "broker", "ok": False, "error": f"{exc.__class__.__name__}: {exc}"[:200]}
-    return {"name": "broker", "ok": True, "transport": str(transport)}
-
-
-def consumer_check() -> dict[str, Any]:
-    """Consumer lag: events waiting in this service's queue, and events parked."""
-    from common.events.models import DeadLetter
-
-    queue = settings.EVENTS_CONSUMER_QUEUE
-    with _broker_connection() as connection:
-        connection.ensure_connection(max_retries=0)
-        channel = connection.default_channel
-        try:
-            waiting = channel.queue_declare(queue=queue, passive=True).message_count
-        except connection.channel_errors:
-            waiting = 0  # not declared yet; on Redis, a queue with nothing in it
-    parked = DeadLetter.objects.filter(replayed_at__isnull=True).count()
-    return {"name": "consumer", "ok": True, "queue": queue, "waiting": waiting, "parked": parked}
-
-
-def outbox_check() -> dict[str, Any]:
-    """Reports the backlog; a backlog alone does not make the service unready."""
-    from common.events.relay import pending_stats
-
-    return {"name": "outbox", "ok": True, **pending_stats()}
 
 
 def _name_of(check: Check) -> str:
@@ -169,7 +124,9 @@ class ReadyView(APIView):
 
     @extend_schema(responses={200: _status_schema, 503: _status_schema}, tags=["health"])
     def get(self, request: Request) -> Response:
-        checks = run_checks([import_string(path) for path in settings.READINESS_CHECKS], _timeout())
+        checks = run_checks(
+            [import_string(path) for path in settings.READINESS_CHECKS], check_timeout()
+        )
         failing = {check["name"] for check in checks if not check["ok"]}
         status = "not ready" if failing & REQUIRED_CHECKS else "degraded" if failing else "ready"
         return Response(

@@ -1,8 +1,8 @@
 """The scheduler of a service's periodic jobs (``manage.py run_scheduler``): pruning
-idempotency keys (common.operations.housekeeping) and revocations (common.auth.revocations) in every
-service and, where common.events is
-installed, its jobs (common.events.jobs: the anti-entropy sweep, pruning sent outbox
-rows and inbox ids).
+idempotency keys (common.operations.housekeeping) and revocations
+(common.auth.revocations) in every service, and the jobs an installed app registers with
+``register_jobs`` (common.events.jobs: the anti-entropy sweep, pruning sent outbox rows
+and inbox ids).
 
 Each job's lease is a row of ``EventsStatus``, locked to claim a run: any
 number of schedulers may run at once (replicas, or two started by mistake) and
@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.apps import apps
 from django.db import DatabaseError, close_old_connections, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -39,13 +38,21 @@ class Job:
     run: Callable[..., dict[str, Any]]
 
 
+#: What installed apps add to the jobs, each asked on every ``jobs()`` (registered from
+#: ``AppConfig.ready``; common.events adds what it publishes and consumes).
+_providers: list[Callable[[], list[Job]]] = []
+
+
+def register_jobs(provider: Callable[[], list[Job]]) -> None:
+    """Makes ``jobs()`` include ``provider()``'s jobs, before the housekeeping every
+    service has (once per provider)."""
+    if provider not in _providers:
+        _providers.append(provider)
+
+
 def jobs() -> list[Job]:
     """The jobs this service needs: what it publishes, consumes and keeps decides."""
-    found = []
-    if apps.is_installed("common.events"):
-        from common.events.jobs import event_jobs
-
-        found += event_jobs()
+    found = [job for provider in _providers for job in provider()]
     found.append(
         Job(
             "prune_idempotency_keys",

@@ -19,6 +19,8 @@ from typing import Any
 
 from opentelemetry import propagate, trace
 
+from common.operations.logging_setup import process_role
+
 _TRACE_KEYS = ("traceparent", "tracestate")
 _configured = False
 
@@ -41,8 +43,6 @@ def setup(*, service: str, exporter: Any = None) -> bool:
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
-
-    from common.operations.logging_setup import process_role
 
     if exporter is None:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter

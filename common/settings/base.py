@@ -154,7 +154,7 @@ REST_FRAMEWORK = {
     # JWT first: a request with neither is challenged for a bearer token (401).
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "common.auth.access.JWTAuthentication",
-        "common.auth.access.SessionAuthentication",
+        "common.auth.admin_sign_in.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "common.api.pagination.LimitOffsetPagination",

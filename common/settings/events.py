@@ -52,9 +52,9 @@ def readiness_checks(*, consuming: bool) -> list[str]:
     """``READINESS_CHECKS`` of a service with events; the consumer's only where it consumes."""
     return [
         "common.operations.health.database_check",
-        "common.operations.health.broker_check",
-        "common.operations.health.outbox_check",
-        *(["common.operations.health.consumer_check"] if consuming else []),
+        "common.events.health.broker_check",
+        "common.events.health.outbox_check",
+        *(["common.events.health.consumer_check"] if consuming else []),
         "common.events.convergence.readiness_check",
     ]
 

@@ -15,6 +15,7 @@ from django.test import override_settings
 from prometheus_client import REGISTRY
 
 from common.development.testing import access_token
+from common.events import metrics as events_metrics
 from common.events import relay
 from common.events.consumer import handle_event, process_event
 from common.events.models import DeadLetter, OutboxEvent
@@ -288,14 +289,14 @@ def test_the_database_read_runs_under_the_scrape_timeout(monkeypatch):
         return {"pending": 0, "oldest_pending_seconds": 0}
 
     monkeypatch.setattr(relay, "pending_stats", pending_stats)
-    assert metrics._read_database(0.25)["pending"] == 0
+    assert events_metrics._read_database(0.25)["pending"] == 0
     assert seen == ["250ms"]
 
 
 def test_a_hung_read_makes_the_scrape_incomplete_not_stuck(api_client, settings, monkeypatch):
     settings.METRICS_READ_TIMEOUT = 0.3
-    monkeypatch.setattr(metrics, "_read_database", lambda timeout: time.sleep(3))
-    monkeypatch.setattr(metrics, "_read_queue_depth", lambda queue, timeout: time.sleep(3))
+    monkeypatch.setattr(events_metrics, "_read_database", lambda timeout: time.sleep(3))
+    monkeypatch.setattr(events_metrics, "_read_queue_depth", lambda queue, timeout: time.sleep(3))
     started = time.monotonic()
     response = api_client.get("/metrics")
     assert response.status_code == 200

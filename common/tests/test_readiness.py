@@ -106,7 +106,7 @@ def test_a_hung_broker_still_gets_an_answer_within_two_seconds(
 def test_database_down_is_not_ready(api_client, monkeypatch, settings):
     settings.READINESS_CHECKS = [
         "common.operations.health.database_check",
-        "common.operations.health.outbox_check",
+        "common.events.health.outbox_check",
     ]
 
     def refuse(self, *args, **kwargs):
