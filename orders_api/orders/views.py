@@ -13,7 +13,6 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from common.api.browsable import ListWithBlankItem, NoBody
 from common.api.filters import FilterSet, UTCIsoDateTimeFilter, ValueOrLabelFilter
 from common.api.idempotency import idempotent_create
 from common.api.pagination import paginated
@@ -24,6 +23,7 @@ from common.auth.actors import Actor, actor_of
 from common.localization.search import SEARCH
 from common.versioning import expected_version
 from orders import selectors, services
+from orders.browsable import ListWithBlankItem, NoBody
 from orders.models import ClientSnapshot, Order, OrderItem, OrderStatusChange, ProductSnapshot
 from orders.serializers import (
     ClientSnapshotOutputSerializer,
