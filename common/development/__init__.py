@@ -3,6 +3,8 @@ a service writes on first start (``devfiles``), the embedded broker (``embedded_
 free ports for the processes tests and scripts start (``ports``) and the test helpers
 (``testing``).
 
-Production code paths must not depend on this package except through the development
-defaults the settings choose when nothing else is configured.
+A request must not depend on this package. The exceptions are start-up only:
+``ensure_dev_files`` runs in every entry point (``manage.py``, ``wsgi.py``, the Celery
+apps) before Django reads its settings, and the settings choose the embedded broker and
+the default ports when nothing else is configured.
 """

@@ -43,6 +43,20 @@ DEFERRED: dict[tuple[str, str], str] = {
 }
 
 
+#: What a subpackage must not import, as its docstring says.
+FORBIDDEN: dict[str, tuple[str, ...]] = {
+    "common.api": ("common.events",),
+    "common.operations": ("common.events",),
+    "common.localization": (
+        "common.admin",
+        "common.api",
+        "common.auth",
+        "common.events",
+        "common.operations",
+    ),
+}
+
+
 def _modules() -> dict[str, Path]:
     found = {}
     for path in COMMON.rglob("*.py"):
@@ -154,6 +168,18 @@ def test_common_has_no_import_cycle():
 def test_no_common_module_is_imported_inside_a_function_without_a_reason():
     _, deferred = _graph()
     assert sorted(deferred - set(DEFERRED)) == []
+
+
+def test_no_subpackage_imports_what_its_docstring_rules_out():
+    edges, deferred = _graph()
+    imports = {(name, target) for name, targets in edges.items() for target in targets}
+    broken = [
+        (name, target)
+        for name, target in sorted(imports | deferred)
+        for package, ruled_out in FORBIDDEN.items()
+        if name.startswith(package + ".") and target.startswith(ruled_out)
+    ]
+    assert broken == []
 
 
 def test_every_allowed_deferred_import_still_exists():
