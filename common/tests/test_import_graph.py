@@ -43,17 +43,12 @@ DEFERRED: dict[tuple[str, str], str] = {
 }
 
 
-#: What a subpackage must not import, as its docstring says.
+#: What a subpackage of common must not import, as its docstring says (names under
+#: ``common.``: the paths that common's reorganisation rewrites are never spelled here).
 FORBIDDEN: dict[str, tuple[str, ...]] = {
-    "common.api": ("common.events",),
-    "common.operations": ("common.events",),
-    "common.localization": (
-        "common.admin",
-        "common.api",
-        "common.auth",
-        "common.events",
-        "common.operations",
-    ),
+    "api": ("events",),
+    "operations": ("events",),
+    "localization": ("admin", "api", "auth", "events", "operations"),
 }
 
 
@@ -177,7 +172,11 @@ def test_no_subpackage_imports_what_its_docstring_rules_out():
         (name, target)
         for name, target in sorted(imports | deferred)
         for package, ruled_out in FORBIDDEN.items()
-        if name.startswith(package + ".") and target.startswith(ruled_out)
+        if name.startswith(f"common.{package}.")
+        and any(
+            target == f"common.{other}" or target.startswith(f"common.{other}.")
+            for other in ruled_out
+        )
     ]
     assert broken == []
 
