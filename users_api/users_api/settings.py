@@ -17,13 +17,25 @@ from common.settings.environment import (
 )
 from common.settings.events import *  # noqa: F403
 from common.settings.events import readiness_checks
-from users.permission_catalogue import CATALOGUE, service_of
 
 SERVICE_NAME = "users_api"
 INSTALLED_APPS = [*base.INSTALLED_APPS, "common.events", "users"]
-# The permission codes this service's views check: users_api owns the whole catalogue
-# (every service's codes, served at /api/v1/permissions/); these are its own.
-PERMISSION_CODES = frozenset(code for code in CATALOGUE if service_of(code) == "users")
+# The permission codes this service's views check. users_api also owns the whole catalogue
+# (users.permission_catalogue: every service's codes, served at /api/v1/permissions/);
+# e2e/test_permission_codes.py holds it equal to the four services' PERMISSION_CODES.
+PERMISSION_CODES = frozenset(
+    {
+        "users.view_user",
+        "users.add_user",
+        "users.change_user",
+        "users.delete_user",
+        "users.view_role",
+        "users.add_role",
+        "users.change_role",
+        "users.delete_role",
+        "users.view_permission",
+    }
+)
 ROOT_URLCONF = "users_api.urls"
 WSGI_APPLICATION = "users_api.wsgi.application"
 SECRET_KEY = secret_key(SERVICE_NAME)
