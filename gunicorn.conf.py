@@ -22,7 +22,7 @@ from gunicorn.workers import gthread
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-logger_class = "common.logging_gunicorn.GunicornLogger"
+logger_class = "common.operations.logging_gunicorn.GunicornLogger"
 # More than one thread makes gunicorn use its gthread worker; `--threads` still overrides.
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # Sixteen idle connections held every thread of a two-worker API for 5 s each, in turns,

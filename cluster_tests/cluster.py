@@ -28,7 +28,7 @@ from pathlib import Path
 import psycopg
 import requests
 
-from common.ports import free_port
+from common.development.ports import free_port
 from scripts import harness
 from scripts.harness import CONSUMERS, PUBLISHERS, REPO, Process, wait_until
 from scripts.harness import SERVICES as APIS

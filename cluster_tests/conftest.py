@@ -19,7 +19,7 @@ import requests
 
 from cluster_tests import cluster as deployment
 from cluster_tests.cluster import ADMIN_PASSWORD, Cluster
-from common.testing import unavailable
+from common.development.testing import unavailable
 from scripts.harness import wait_until
 
 INITIAL_STOCK = 100_000

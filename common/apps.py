@@ -10,13 +10,10 @@ class CommonConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
-        from common import (  # noqa: F401 - checks and schema register themselves
-            admin_auth,
-            checks,
-            schema,
-            tracing,
-        )
+        from common.api import schema  # noqa: F401 - the schema registers its extensions
+        from common.auth import admin_sign_in
+        from common.operations import checks, tracing  # noqa: F401 - checks register themselves
 
-        user_logged_in.connect(admin_auth.session_end_set, dispatch_uid="common.session_end_set")
-        user_logged_in.connect(admin_auth.remember_codes, dispatch_uid="common.remember_codes")
+        user_logged_in.connect(admin_sign_in.session_end_set, dispatch_uid="common.session_end_set")
+        user_logged_in.connect(admin_sign_in.remember_codes, dispatch_uid="common.remember_codes")
         tracing.setup(service=settings.SERVICE_NAME)

@@ -1,5 +1,5 @@
 """Tables every service has: remembered Idempotency-Key responses, the scheduler's
-shared records (common.scheduler) and users' revocations (common.revocations)."""
+shared records (common.operations.scheduler) and users' revocations (common.auth.revocations)."""
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
@@ -50,7 +50,7 @@ class EventsStatus(models.Model):
 
 
 class Revocation(models.Model):
-    """What this service knows of a users_api user's revocation (common.revocations):
+    """What this service knows of a users_api user's revocation (common.auth.revocations):
     tokens and sessions issued at or before ``not_before`` are refused, and all of them
     while ``inactive``. Kept until ``keep_until``, when every such token and session
     has expired anyway."""

@@ -29,7 +29,7 @@ from rest_framework.fields import SkipField, is_simple_callable
 from rest_framework.settings import api_settings
 from rest_framework.utils.serializer_helpers import ReturnDict
 
-from common.fields import UTCDateTimeField
+from common.api.fields import UTCDateTimeField
 
 Row = Callable[[Any], dict[str, Any]]
 

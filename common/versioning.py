@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from common.errors import PreconditionFailed
+from common.api.errors import PreconditionFailed
 
 
 class VersionedModel(models.Model):

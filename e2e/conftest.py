@@ -20,10 +20,10 @@ import redis
 from kombu import Connection, Exchange, Queue, binding
 from selenium import webdriver
 
-from common import embedded_broker
+from common.development import embedded_broker
+from common.development.ports import SERVICE_PORTS, free_port
+from common.development.testing import unavailable
 from common.events import topology
-from common.ports import SERVICE_PORTS, free_port
-from common.testing import unavailable
 from e2e.browser import csp_violations, start_chromium
 from scripts import harness
 

@@ -93,7 +93,7 @@ def test_the_profile_summary_splits_waiting_from_python(tmp_path):
         f"{ours};Cursor.execute (psycopg/c.py:1);Connection.wait (psycopg/connection.py:4) 20\n"
         f"{ours};Cursor.execute (psycopg/c.py:1);_send_query_prepared (b.py:2) 10\n"
         f"{ours};BaseSerializer.is_valid (rest_framework/serializers.py:2);Field.run (f.py:1) 40\n"
-        f"{ours};render (common/views.py:9);dumps (orjson.py:1) 20\n"
+        f"{ours};render (common/api/views.py:9);dumps (orjson.py:1) 20\n"
         f"{root};close_graceful (gunicorn/util.py:300) 10\n"
     )
     summary = bench_profile.summarize(sorted(tmp_path.glob("orders_create-*.txt")))

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 import bench
 import harness
 
-from common import jwt_keys
+from common.auth import jwt_keys
 from e2e.conftest import command_env, postgres_server
 
 SERVICES = ("clients_api", "products_api", "orders_api")

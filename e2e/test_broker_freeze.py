@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from common import embedded_broker
+from common.development import embedded_broker
 from e2e.browser import token
 from e2e.conftest import (
     ADMIN_PASSWORD,

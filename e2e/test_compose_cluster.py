@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from common.ports import SERVICE_PORTS
+from common.development.ports import SERVICE_PORTS
 from e2e.test_deployment_files import (
     COMPOSE,
     DJANGO_PROJECTS,

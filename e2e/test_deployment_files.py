@@ -20,7 +20,7 @@ import pytest
 import yaml
 from cryptography.hazmat.primitives import serialization
 
-from common.testing import unavailable
+from common.development.testing import unavailable
 from e2e.conftest import postgres_server
 
 REPO = Path(__file__).resolve().parent.parent

@@ -15,8 +15,8 @@ import psutil
 import pytest
 import requests
 
-from common.ports import free_port
-from common.testing import unavailable
+from common.development.ports import free_port
+from common.development.testing import unavailable
 
 REPO = Path(__file__).resolve().parent.parent
 SERVICES = ["users_api", "clients_api", "products_api", "orders_api"]

@@ -21,8 +21,8 @@ import pytest
 import requests
 import yaml
 
-from common.ports import free_port
-from common.testing import unavailable
+from common.development.ports import free_port
+from common.development.testing import unavailable
 from e2e.conftest import new_cpf
 from e2e.test_orders_story import _auth
 from scripts.harness import REPO

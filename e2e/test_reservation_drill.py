@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from common import embedded_broker
+from common.development import embedded_broker
 from e2e.browser import token
 from e2e.conftest import (
     ADMIN_PASSWORD,

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from common import embedded_broker
-from common.ports import free_port
+from common.development import embedded_broker
+from common.development.ports import free_port
 from scripts import run_tests
 
 REPO = Path(__file__).resolve().parent.parent

@@ -13,7 +13,7 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orders_api.settings")
     from django.core.management import execute_from_command_line
 
-    from common.devfiles import ensure_dev_files
+    from common.development.devfiles import ensure_dev_files
 
     ensure_dev_files("orders_api")
 

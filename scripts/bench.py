@@ -57,7 +57,7 @@ import harness
 from bench_events import commit_label, percentile, record
 from harness import CONSUMERS, PUBLISHERS, REPO, SERVICES
 
-from common.ports import free_port
+from common.development.ports import free_port
 
 SCRIPTS = REPO / "scripts" / "bench"
 PG = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")

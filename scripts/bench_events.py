@@ -50,7 +50,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from common.devfiles import ensure_dev_files  # noqa: E402
+from common.development.devfiles import ensure_dev_files  # noqa: E402
 
 BIN = Path(sys.executable).parent
 PG = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")

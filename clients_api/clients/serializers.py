@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from common.fields import UTCDateTimeField
+from common.api.fields import UTCDateTimeField
 
 
 class AddressOutputSerializer(serializers.Serializer):

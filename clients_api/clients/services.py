@@ -1,12 +1,12 @@
 """Write use-cases of clients_api. Each runs in one transaction; the client's save
 records its event (``clients.events``) in that transaction.
 
-Each takes the ``actor`` (``common.actors.Actor``; None for the system, e.g. a seed),
+Each takes the ``actor`` (``common.auth.actors.Actor``; None for the system, e.g. a seed),
 as every service's writes do; clients_api records no author yet.
 
 Errors: ``django.core.exceptions.ValidationError`` keyed by field (400),
-``common.errors.NotFound`` (404; ``clients.errors.AddressNotFound`` for an address),
-``common.errors.PreconditionFailed`` when ``If-Match`` names an old version (412).
+``common.api.errors.NotFound`` (404; ``clients.errors.AddressNotFound`` for an address),
+``common.api.errors.PreconditionFailed`` when ``If-Match`` names an old version (412).
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from django.utils.translation import gettext
 from clients import brazil, selectors
 from clients.errors import AddressNotFound
 from clients.models import Address, Client
-from common.actors import Actor
-from common.services import lock, model_update, save_unique
+from common.auth.actors import Actor
+from common.service_layer.services import lock, model_update, save_unique
 from common.versioning import check_version
 
 CLIENT_FIELDS = frozenset({"kind", "name", "document", "email", "phone", "is_active"})

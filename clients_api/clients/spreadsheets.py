@@ -1,4 +1,4 @@
-"""Clients in and out of spreadsheets (common.spreadsheets): one row per client with its
+"""Clients in and out of spreadsheets (common.admin.spreadsheets): one row per client with its
 default address, matched by CPF/CNPJ. Each row is checked as the API checks a body
 (its input serializers, then clients.services) and written through the services."""
 
@@ -16,9 +16,9 @@ from django.utils.translation import gettext_lazy as _
 from clients import services
 from clients.models import Address, Client
 from clients.views import AddressInputSerializer, ClientInputSerializer
-from common.actors import Actor
-from common.formats import format_cep, format_document
-from common.spreadsheets import Column, Export, Row, read_boolean
+from common.admin.spreadsheets import Column, Export, Row, read_boolean
+from common.auth.actors import Actor
+from common.localization.formats import format_cep, format_document
 
 CLIENT_COLUMNS = ("kind", "name", "document", "email", "phone")
 ADDRESS_COLUMNS = (

@@ -17,14 +17,14 @@ from rest_framework.response import Response
 from clients import brazil, selectors, services
 from clients.models import Address, Client
 from clients.serializers import AddressOutputSerializer, ClientOutputSerializer
-from common.actors import Actor, actor_of
-from common.auth import model_permissions
-from common.filters import FilterBackend, FilterSet, OrderingFilter, SearchLimits
-from common.idempotency import idempotent_create
-from common.pagination import paginated
-from common.search import SEARCH
-from common.serializers import RequestBodySerializer
-from common.views import DestroyMixin, RetrieveMixin, UpdateMixin, render
+from common.api.filters import FilterBackend, FilterSet, OrderingFilter, SearchLimits
+from common.api.idempotency import idempotent_create
+from common.api.pagination import paginated
+from common.api.serializers import RequestBodySerializer
+from common.api.views import DestroyMixin, RetrieveMixin, UpdateMixin, render
+from common.auth.access import model_permissions
+from common.auth.actors import Actor, actor_of
+from common.localization.search import SEARCH
 
 # --- clients --------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """clients_api: clients (customers) and their addresses; publishes clients.* events and
 ends revoked users' sessions and tokens (users.user.* events)."""
 
-from common.logging_setup import logging_config
+from common.operations.logging_setup import logging_config
 from common.settings import base
 from common.settings.base import *  # noqa: F403
 from common.settings.environment import (
@@ -16,6 +16,16 @@ from common.settings.events import readiness_checks
 
 SERVICE_NAME = "clients_api"
 INSTALLED_APPS = [*base.INSTALLED_APPS, "common.events", "clients"]
+# The permission codes this service's views check: its part of users_api's catalogue
+# (users.permission_catalogue), which is where they are granted.
+PERMISSION_CODES = frozenset(
+    {
+        "clients.view_client",
+        "clients.add_client",
+        "clients.change_client",
+        "clients.delete_client",
+    }
+)
 ROOT_URLCONF = "clients_api.urls"
 WSGI_APPLICATION = "clients_api.wsgi.application"
 SECRET_KEY = secret_key(SERVICE_NAME)

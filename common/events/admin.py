@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from common.admin import ReadOnlyAdmin
+from common.admin.model_admins import ReadOnlyAdmin
 from common.events.consumer import replay_dead_letters
 from common.events.models import DeadLetter, InboxEvent, OutboxEvent
 

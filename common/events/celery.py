@@ -11,7 +11,8 @@ import os
 import django
 from celery import Celery, signals
 
-from common.devfiles import ensure_dev_files
+from common.development.devfiles import ensure_dev_files
+from common.events import topology
 
 
 def create_app(service: str, settings_module: str | None = None) -> Celery:
@@ -19,8 +20,6 @@ def create_app(service: str, settings_module: str | None = None) -> Celery:
     ensure_dev_files(service)
     django.setup()
     from django.conf import settings
-
-    from common.events import topology
 
     app = Celery(service)
     app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -38,7 +37,5 @@ def create_app(service: str, settings_module: str | None = None) -> Celery:
 def _declare_topology(sender: object = None, **kwargs: object) -> None:
     # Queues of other services too: their events may be published through this broker
     # before they ever start, and Redis drops messages no queue is bound for.
-    from common.events import topology
-
     with sender.app.connection_for_write() as connection:
         topology.declare(connection)

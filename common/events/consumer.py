@@ -26,10 +26,10 @@ from django.db import close_old_connections, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from common import metrics, tracing
 from common.events.models import DeadLetter, InboxEvent
 from common.events.statements import insert_returning_keys
-from common.logging_setup import bind_event
+from common.operations import metrics, tracing
+from common.operations.logging_setup import bind_event
 
 logger = logging.getLogger("common.events.consumer")
 

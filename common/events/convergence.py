@@ -39,11 +39,12 @@ from django.db import connection, router, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from common import metrics
 from common.events.models import InboxEvent, OutboxEvent
 from common.events.recording import Publication, publications, republish_all
+from common.events.relay import pending_stats
 from common.models import EventsStatus
-from common.scheduler import job_key
+from common.operations import metrics
+from common.operations.scheduler import job_key
 
 logger = logging.getLogger("common.events.convergence")
 
@@ -101,8 +102,6 @@ def run_sweep(*, started_at: datetime, before_previous: datetime | None) -> dict
     """The scheduler's sweep job: covers events sent since the start of the run
     before the previous one (two runs back), or two intervals when there is none."""
     since = before_previous or started_at - timedelta(seconds=2 * sweep_interval())
-    from common.events.relay import pending_stats
-
     return {
         "since": since.isoformat(),
         "republished": sweep(since=since),
@@ -229,8 +228,6 @@ def readiness_check() -> dict[str, Any]:
     published: every copy of that aggregate lags its source at least that much.
     ``sweep_overdue`` says the scheduler has not swept for two intervals.
     """
-    from common.events.relay import pending_stats
-
     sweep_key = job_key(SWEEP_JOB)
     rows = {row.name: row for row in EventsStatus.objects.filter(name__in=[sweep_key, REPAIRS])}
     now = timezone.now()

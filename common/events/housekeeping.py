@@ -1,6 +1,6 @@
 """Pruning the event tables, on the scheduler (common.events.jobs): sent outbox rows
 (``EVENTS_OUTBOX_KEEP_DAYS``, 7) and inbox ids (``EVENTS_INBOX_KEEP_DAYS``, 30), in
-chunks (common.housekeeping)."""
+chunks (common.operations.housekeeping)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from common.events.models import InboxEvent, OutboxEvent
-from common.housekeeping import delete_in_chunks
+from common.operations.housekeeping import delete_in_chunks
 
 
 def prune_outbox(*, now: datetime | None = None) -> int:

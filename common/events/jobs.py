@@ -1,13 +1,13 @@
-"""The scheduler's jobs of a service with events (common.scheduler runs them)."""
+"""The scheduler's jobs of a service with events (common.operations.scheduler runs them)."""
 
 from __future__ import annotations
 
-from common import housekeeping
 from common.events import convergence
 from common.events.consumer import handled_types
 from common.events.housekeeping import prune_inbox, prune_outbox
 from common.events.recording import publications
-from common.scheduler import Job
+from common.operations import housekeeping
+from common.operations.scheduler import Job
 
 
 def event_jobs() -> list[Job]:

@@ -26,9 +26,9 @@ from django.db.models.signals import post_delete, post_save, pre_delete, pre_sav
 from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
-from common import tracing
 from common.events.models import OutboxEvent
-from common.logging_setup import correlation_id
+from common.operations import tracing
+from common.operations.logging_setup import correlation_id
 
 #: The channel an outbox INSERT notifies (its trigger, migration events 0003, names it
 #: too); ``relay_outbox`` LISTENs on it.

@@ -41,11 +41,11 @@ from django.db import DatabaseError, close_old_connections, connection, transact
 from django.db.models import F
 from django.utils import timezone
 
-from common import metrics, tracing
 from common.events.models import OutboxEvent
 from common.events.recording import NOTIFY_CHANNEL
 from common.events.transport import BrokerUnavailable, publisher
-from common.logging_setup import bind_event
+from common.operations import metrics, tracing
+from common.operations.logging_setup import bind_event
 
 logger = logging.getLogger("common.events.relay")
 

@@ -13,11 +13,11 @@ from typing import Any
 
 from django.db import connection, models
 
-from common import tracing
 from common.events.consumer import Handler, handles
 from common.events.convergence import note_repair
 from common.events.statements import insert_returning_keys
-from common.logging_setup import bind_event
+from common.operations import tracing
+from common.operations.logging_setup import bind_event
 
 Envelope = dict[str, Any]
 

@@ -7,5 +7,5 @@
   ``ENVIRONMENT=production`` rule that an unsafe default is an error instead.
 
 Importing any of them writes nothing: the development files they read are made by
-``common.devfiles.ensure_dev_files()``.
+``common.development.devfiles.ensure_dev_files()``.
 """

@@ -6,7 +6,7 @@ schema's title, which depend on its name.
 Read from the environment (common.settings.environment); importing writes nothing.
 """
 
-from common import ports
+from common.development import ports
 from common.settings import environment
 from common.settings.environment import (
     admin_sign_in_secret,
@@ -27,7 +27,7 @@ DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = allowed_hosts()
 
 INSTALLED_APPS = [
-    "common.admin_site.BackOfficeAdminConfig",
+    "common.admin.site.BackOfficeAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -43,12 +43,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "common.middleware.RequestIdMiddleware",
-    "common.metrics.MetricsMiddleware",
+    "common.api.middleware.RequestIdMiddleware",
+    "common.operations.metrics.MetricsMiddleware",
     # Before anything that may answer an API request, errors included, so that
     # every such answer carries the CORS headers.
     "corsheaders.middleware.CorsMiddleware",
-    "common.middleware.RequestSizeLimitMiddleware",
+    "common.api.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -57,13 +57,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "common.admin_auth.SessionPermissionsMiddleware",
-    "common.middleware.MessageMiddleware",
+    "common.auth.admin_sign_in.SessionPermissionsMiddleware",
+    "common.api.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "common.middleware.ContentSecurityPolicyMiddleware",
+    "common.api.middleware.ContentSecurityPolicyMiddleware",
 ]
 
-# Every HTML page's policy (common.middleware.ContentSecurityPolicyMiddleware): scripts
+# Every HTML page's policy (common.api.middleware.ContentSecurityPolicyMiddleware): scripts
 # only from this service's own files (Swagger UI's start-up script too: the docs view
 # serves it as one), styles also inline (Django's admin, DRF's and Swagger UI's markup
 # carry style attributes, which run nothing), images also as data: URIs (the icons of
@@ -100,7 +100,7 @@ TEMPLATES = [
 ]
 
 # Admin sign-in against users_api; users_api replaces it with its own users.
-AUTHENTICATION_BACKENDS = ["common.admin_auth.UsersApiBackend"]
+AUTHENTICATION_BACKENDS = ["common.auth.admin_sign_in.UsersApiBackend"]
 
 # The shared admin: where to sign in and where the other admin sites are.
 # USERS_API_URL is how this service reaches users_api (server to server);
@@ -115,7 +115,7 @@ BACK_OFFICE_URLS = {
 # A users_api sign-in ends this long after it began; until then it needs no call
 # to users_api (its permission codes are in the session).
 ADMIN_SESSION_MAX_AGE = env_int("ADMIN_SESSION_HOURS", 8) * 3600
-# How stale a process's copy of the revoked users (common.revocations) may be: a
+# How stale a process's copy of the revoked users (common.auth.revocations) may be: a
 # revocation reaches a request within this much after it reaches the service.
 REVOCATIONS_CACHE_SECONDS = env_float("REVOCATIONS_CACHE_SECONDS", 5.0)
 ADMIN_SIGN_IN_SECRET = admin_sign_in_secret()
@@ -129,7 +129,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LANGUAGE_CODE = "pt-br"
 LANGUAGES = [("pt-br", "Português (Brasil)"), ("en", "English")]
 TIME_ZONE = "America/Sao_Paulo"
-FORMAT_MODULE_PATH = ["common.formats_by_language"]
+FORMAT_MODULE_PATH = ["common.localization.formats_by_language"]
 USE_I18N = True
 USE_TZ = True
 
@@ -137,7 +137,7 @@ STATIC_URL = "static/"
 
 MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BODY_BYTES", 1024 * 1024)
-# Deeper JSON is refused with 400 (common.parsers): the json module recurses per level.
+# Deeper JSON is refused with 400 (common.api.parsers): the json module recurses per level.
 MAX_JSON_DEPTH = env_int("MAX_JSON_DEPTH", 32)
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -153,31 +153,32 @@ CSRF_COOKIE_SECURE = is_production()
 REST_FRAMEWORK = {
     # JWT first: a request with neither is challenged for a bearer token (401).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "common.auth.JWTAuthentication",
-        "common.auth.SessionAuthentication",
+        "common.auth.access.JWTAuthentication",
+        "common.auth.admin_sign_in.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "common.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "common.api.pagination.LimitOffsetPagination",
     "DEFAULT_FILTER_BACKENDS": [
-        "common.filters.SearchLimits",  # first: a refused ?search= runs no other filter
-        "common.filters.FilterBackend",  # django-filter's, without a form when no filter is named
+        "common.api.filters.SearchLimits",  # first: a refused ?search= runs no other filter
+        # django-filter's, without a form when no filter is named
+        "common.api.filters.FilterBackend",
         "rest_framework.filters.SearchFilter",
-        "common.filters.OrderingFilter",  # DRF's, refusing an unknown field
+        "common.api.filters.OrderingFilter",  # DRF's, refusing an unknown field
     ],
     "DEFAULT_RENDERER_CLASSES": [
-        "common.renderers.FastJSONRenderer",
-        "common.renderers.BrowsableAPIRenderer",
+        "common.api.renderers.FastJSONRenderer",
+        "common.api.renderers.BrowsableAPIRenderer",
     ],
-    # Forms only for the browsable API's signed-in people (common.negotiation).
+    # Forms only for the browsable API's signed-in people (common.api.negotiation).
     "DEFAULT_PARSER_CLASSES": [
-        "common.parsers.DepthLimitedJSONParser",
+        "common.api.parsers.DepthLimitedJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "common.negotiation.BrowserFormNegotiation",
-    "DEFAULT_SCHEMA_CLASS": "common.schema.AutoSchema",
-    "EXCEPTION_HANDLER": "common.errors.problem_exception_handler",
-    "DEFAULT_METADATA_CLASS": "common.metadata.ViewMetadata",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "common.api.negotiation.BrowserFormNegotiation",
+    "DEFAULT_SCHEMA_CLASS": "common.api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "common.api.errors.problem_exception_handler",
+    "DEFAULT_METADATA_CLASS": "common.api.metadata.ViewMetadata",
     "NUM_PROXIES": env_int("NUM_PROXIES", 0),
 }
 
@@ -190,11 +191,11 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # The API's contract is for JWT clients: bearer tokens and JSON bodies. The
     # browsable API's session and forms are for people in a browser.
-    "AUTHENTICATION_WHITELIST": ["common.auth.JWTAuthentication"],
-    "PARSER_WHITELIST": ["common.parsers.DepthLimitedJSONParser"],
+    "AUTHENTICATION_WHITELIST": ["common.auth.access.JWTAuthentication"],
+    "PARSER_WHITELIST": ["common.api.parsers.DepthLimitedJSONParser"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "common.schema.document_problems",
+        "common.api.schema.document_problems",
     ],
 }
 
@@ -220,7 +221,7 @@ CORS_ALLOW_HEADERS = [
 CORS_EXPOSE_HEADERS = ["ETag", "Location", "Retry-After", "X-Request-ID"]
 CORS_PREFLIGHT_MAX_AGE = env_int("CORS_PREFLIGHT_MAX_AGE", 3600)
 
-READINESS_CHECKS = ["common.health.database_check"]
+READINESS_CHECKS = ["common.operations.health.database_check"]
 # /readyz answers within this many seconds whatever hangs (under 2 s).
 READINESS_TIMEOUT = env_float("READINESS_TIMEOUT", 1.5)
 

@@ -5,7 +5,7 @@ Every value has a default that is safe for local development (SQLite and files u
 real deployment into ImproperlyConfigured instead.
 
 Nothing here writes: the development files these functions read (secrets, the JWT
-key pair) are made by ``common.devfiles.ensure_dev_files()``, which every entry point
+key pair) are made by ``common.development.devfiles.ensure_dev_files()``, which every entry point
 calls before Django reads its settings; a file still missing is ImproperlyConfigured.
 """
 
@@ -20,7 +20,7 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from common import jwt_keys
+from common.auth import jwt_keys
 
 REPO_DIR = Path(__file__).resolve().parents[2]
 
@@ -115,7 +115,7 @@ def read_dev_file(path: Path, variable: str) -> str:
     """The development value stored at ``path``.
 
     Raises ImproperlyConfigured when the file is missing: Django was started without
-    ``common.devfiles.ensure_dev_files()`` (manage.py, wsgi.py and the Celery apps call
+    ``common.development.devfiles.ensure_dev_files()`` (manage.py, wsgi.py and the Celery apps call
     it) and ``variable`` is unset.
     """
     try:
@@ -127,7 +127,8 @@ def read_dev_file(path: Path, variable: str) -> str:
 def _missing(path: Path, variable: str) -> ImproperlyConfigured:
     return ImproperlyConfigured(
         f"{path} is missing: set {variable}, or start through manage.py, wsgi.py or a "
-        "Celery app, which create the development files (common.devfiles.ensure_dev_files())"
+        "Celery app, which create the development files "
+        "(common.development.devfiles.ensure_dev_files())"
     )
 
 
@@ -269,8 +270,8 @@ def simple_jwt(*, signing: bool) -> dict[str, Any]:
         "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 5)),
         "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_DAYS", 7)),
         "AUTH_HEADER_TYPES": ("Bearer",),
-        "AUTH_TOKEN_CLASSES": ("common.auth.AccessToken",),
-        "TOKEN_USER_CLASS": "common.auth.TokenUser",
+        "AUTH_TOKEN_CLASSES": ("common.auth.access.AccessToken",),
+        "TOKEN_USER_CLASS": "common.auth.access.TokenUser",
         "UPDATE_LAST_LOGIN": False,
     }
 
@@ -286,7 +287,7 @@ def metrics_allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Net
 
 def admin_sign_in_secret() -> str:
     """The key users_api and the services' admins share to hand over a signing-in
-    browser's address (common.admin_auth), so users_api throttles that address
+    browser's address (common.auth.admin_sign_in), so users_api throttles that address
     rather than the service's.
 
     Development: a file under var/, shared by every service there.

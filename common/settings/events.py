@@ -5,12 +5,12 @@ module star-imports this one after ``base``, installs ``common.events`` and sets
 (``readiness_checks(consuming=...)``).
 
 ``BROKER_URL`` defaults to the embedded broker's socket under var/broker/
-(``python -m common.embedded_broker``); production requires it.
+(``python -m common.development.embedded_broker``); production requires it.
 """
 
 from django.core.exceptions import ImproperlyConfigured
 
-from common import embedded_broker
+from common.development import embedded_broker
 from common.settings.environment import (
     env_float,
     env_int,
@@ -51,10 +51,10 @@ def _convergence_seconds() -> float:
 def readiness_checks(*, consuming: bool) -> list[str]:
     """``READINESS_CHECKS`` of a service with events; the consumer's only where it consumes."""
     return [
-        "common.health.database_check",
-        "common.health.broker_check",
-        "common.health.outbox_check",
-        *(["common.health.consumer_check"] if consuming else []),
+        "common.operations.health.database_check",
+        "common.events.health.broker_check",
+        "common.events.health.outbox_check",
+        *(["common.events.health.consumer_check"] if consuming else []),
         "common.events.convergence.readiness_check",
     ]
 

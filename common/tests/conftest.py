@@ -27,9 +27,9 @@ from django.db import connection
 from kombu import Connection
 from kombu.message import Message
 
-from common import embedded_broker
+from common.development import embedded_broker
+from common.development.testing import unavailable
 from common.events import topology, transport
-from common.testing import unavailable
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

@@ -1,6 +1,6 @@
 """A throwaway project for testing `common` on its own, with small models."""
 
-from common.logging_setup import logging_config
+from common.operations.logging_setup import logging_config
 from common.settings import base
 from common.settings.base import *  # noqa: F403
 from common.settings.environment import (
@@ -15,6 +15,16 @@ from common.settings.events import readiness_checks
 
 SERVICE_NAME = "common_tests"
 INSTALLED_APPS = [*base.INSTALLED_APPS, "common.events", "common.tests.testapp"]
+# The codes the test app's views check (a service names its own part of users_api's catalogue).
+PERMISSION_CODES = frozenset(
+    {
+        "clients.view_client",
+        "clients.add_client",
+        "clients.change_client",
+        "clients.delete_client",
+        "orders.view_order",
+    }
+)
 ROOT_URLCONF = "common.tests.urls"
 WSGI_APPLICATION = None
 SECRET_KEY = secret_key(SERVICE_NAME)

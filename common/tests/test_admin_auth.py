@@ -1,15 +1,19 @@
-"""Signing in to a service's admin with users_api's answer (common.admin_auth)."""
+"""Signing in to a service's admin with users_api's answer (common.auth.admin_sign_in)."""
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.test import Client as Browser
 
-from common.admin_auth import CLIENT_ADDRESS_HEADER, UsersApiBackend, verified_client_address
-from common.permission_catalogue import CATALOGUE
-from common.testing import FakeUsersApi, users_api
+from common.auth.admin_sign_in import (
+    CLIENT_ADDRESS_HEADER,
+    UsersApiBackend,
+    verified_client_address,
+)
+from common.development.testing import FakeUsersApi, users_api
 
 __all__ = ["users_api"]  # the fixture
 
@@ -80,7 +84,7 @@ def test_a_superuser_token_passes_every_check(users_api):
     users_api.add("root", PASSWORD, is_superuser=True)
     user = _sign_in("root")
     assert user.is_superuser and user.has_perm("products.add_stockmovement")
-    assert UsersApiBackend().get_all_permissions(user) == set(CATALOGUE)
+    assert UsersApiBackend().get_all_permissions(user) == set(settings.PERMISSION_CODES)
 
 
 def test_credentials_users_api_cannot_take_are_a_refusal(users_api):

@@ -12,9 +12,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 
-from common.auth import HasPermission, MethodPermission, model_permissions
-from common.jwt_keys import public_jwk
-from common.testing import access_token
+from common.auth.access import HasPermission, MethodPermission, model_permissions
+from common.auth.jwt_keys import public_jwk
+from common.development.testing import access_token
 
 pytestmark = pytest.mark.django_db
 
@@ -185,7 +185,7 @@ def test_issued_tokens_carry_the_key_id_of_the_jwks():
 
 
 def test_a_token_is_verified_once_while_it_lives(api_client, monkeypatch):
-    from common.auth import KeyIdTokenBackend
+    from common.auth.access import KeyIdTokenBackend
 
     decoded = []
     decode = KeyIdTokenBackend.decode

@@ -16,13 +16,13 @@ from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from common import housekeeping, scheduler
 from common.events import recording, relay, transport
 from common.events.consumer import process_batch
 from common.events.housekeeping import prune_inbox, prune_outbox
 from common.events.models import DeadLetter, InboxEvent, OutboxEvent
 from common.events.snapshots import CopyChange, _upsert_newer
 from common.models import IdempotencyRecord
+from common.operations import housekeeping, scheduler
 from common.tests.conftest import drain_events, queued_messages, wait_until
 from common.tests.testapp.models import Switch, Widget, WidgetApplication, WidgetCopy
 

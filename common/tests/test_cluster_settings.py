@@ -10,11 +10,11 @@ from kombu import Connection
 from kombu.exceptions import OperationalError
 from kombu.utils.imports import symbol_by_name
 
+from common.development.testing import unavailable
 from common.events import relay, topology, transport
 from common.events.models import DeadLetter
 from common.events.quorum import DELAYED_DELIVERY
 from common.settings import environment
-from common.testing import unavailable
 from common.tests.conftest import AMQP_URL, QUEUE, _answers, queued_messages, wait_until
 from common.tests.test_events import _applied, _create
 from common.tests.test_settings import fresh_settings

@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 from django.test import Client as Browser
 
-from common.testing import HTML, access_token, inline_scripts
+from common.development.testing import HTML, access_token, inline_scripts
 
 pytestmark = pytest.mark.django_db
 

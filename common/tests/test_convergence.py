@@ -29,12 +29,12 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 from kombu import Connection
 
-from common import scheduler
 from common.events import relay, transport
 from common.events.consumer import process_event
 from common.events.convergence import confirm_repairs, readiness_check, sweep
 from common.events.models import InboxEvent, OutboxEvent
 from common.models import EventsStatus
+from common.operations import scheduler
 from common.tests.conftest import REPO, process_env, queued_messages, wait_until
 from common.tests.testapp.models import Widget, WidgetApplication, WidgetCopy
 

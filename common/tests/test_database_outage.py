@@ -15,7 +15,7 @@ import pytest
 from django.db import InterfaceError, OperationalError
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from common.testing import access_token
+from common.development.testing import access_token
 
 pytestmark = pytest.mark.django_db
 
@@ -122,9 +122,9 @@ def test_a_deadlock_in_a_view_is_a_409_transient_conflict_logged_as_a_warning(
     client, outage, error_class, caplog
 ):
     outage.begin(_driver_error(error_class))
-    with caplog.at_level(logging.WARNING, logger="common.errors"):
+    with caplog.at_level(logging.WARNING, logger="common.api.errors"):
         _assert_transient_conflict(client.get("/api/v1/widgets/"))
-    records = [record for record in caplog.records if record.name == "common.errors"]
+    records = [record for record in caplog.records if record.name == "common.api.errors"]
     assert [record.levelno for record in records] == [logging.WARNING]
 
 

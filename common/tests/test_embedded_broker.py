@@ -9,7 +9,7 @@ import time
 import psutil
 import pytest
 
-from common import embedded_broker
+from common.development import embedded_broker
 from common.tests.conftest import REPO, wait_until
 
 # The parent handles Ctrl-C as one started from a terminal does, even when the test run
@@ -17,7 +17,7 @@ from common.tests.conftest import REPO, wait_until
 STARTS_AND_WAITS = """
 import signal, sys, time
 from pathlib import Path
-from common import embedded_broker
+from common.development import embedded_broker
 signal.signal(signal.SIGINT, signal.default_int_handler)
 process = embedded_broker.start(Path(sys.argv[1]))
 print(process.pid, flush=True)
@@ -75,7 +75,7 @@ def test_the_server_dies_with_the_process_that_started_it(tmp_path, how):
 def test_the_foreground_runner_stops_the_server_on_sigterm(tmp_path):
     env = dict(os.environ, VAR_DIR=str(tmp_path))
     runner = subprocess.Popen(
-        [sys.executable, "-m", "common.embedded_broker"],
+        [sys.executable, "-m", "common.development.embedded_broker"],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,

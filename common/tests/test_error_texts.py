@@ -2,7 +2,7 @@
 
 import pytest
 
-from common.errors import (
+from common.api.errors import (
     ERROR_TEXTS,
     DomainError,
     ErrorCode,
@@ -10,7 +10,7 @@ from common.errors import (
     problem,
     register_error_texts,
 )
-from common.testing import error_texts_not_in_portuguese
+from common.development.testing import error_texts_not_in_portuguese
 
 
 def test_every_shared_code_has_a_portuguese_title_and_detail():
@@ -62,13 +62,13 @@ def test_a_problem_has_its_codes_title_whoever_raised_it():
 
 def test_the_status_stated_with_a_code_is_the_one_its_error_class_answers_with():
     # The table of codes in docs/api.md reads the stated status; these classes answer it.
-    from common.errors import (
+    from common.api.errors import (
         DOMAIN_ERROR_STATUS,
         DatabaseUnavailable,
         TransientConflict,
         error_text,
     )
-    from common.parsers import TooDeeplyNested
+    from common.api.parsers import TooDeeplyNested
 
     kinds = [kind for kind in DOMAIN_ERROR_STATUS if "default_code" in vars(kind)]
     assert {kind.default_code for kind in kinds} >= {"bad_request", "not_found", "conflict"}

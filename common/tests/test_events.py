@@ -360,7 +360,7 @@ def test_an_event_published_before_the_consumer_ever_ran_is_delivered(broker_url
 
 
 def test_redis_restart_with_persistence_loses_nothing_pending(tmp_path, settings, start_worker):
-    from common import embedded_broker
+    from common.development import embedded_broker
 
     base = tmp_path / "redis"
     url = embedded_broker.url(base)

@@ -8,7 +8,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
-from common.filters import SEARCH_MAX_CHARACTERS, SEARCH_MAX_TERMS, FilterBackend, FilterSet
+from common.api.filters import SEARCH_MAX_CHARACTERS, SEARCH_MAX_TERMS, FilterBackend, FilterSet
 from common.tests.testapp.models import Widget
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,8 @@ from django.http import QueryDict
 from django.utils import translation
 from rest_framework import serializers
 
-from common.fields import LocalizedDecimalField as LocalizedSerializerField
-from common.forms import LocalizedDecimalField, read_decimal
+from common.api.fields import LocalizedDecimalField as LocalizedSerializerField
+from common.localization.forms import LocalizedDecimalField, read_decimal
 from common.templatetags.localized_numbers import localized_decimal
 
 pytestmark = pytest.mark.default_language

@@ -9,9 +9,9 @@ from django.db import connection
 from django.http import HttpResponse
 from django.utils.functional import SimpleLazyObject, empty
 
-from common.errors import flatten_errors
-from common.middleware import MessageMiddleware
-from common.testing import access_token
+from common.api.errors import flatten_errors
+from common.api.middleware import MessageMiddleware
+from common.development.testing import access_token
 from common.tests.testapp.models import Widget
 
 pytestmark = pytest.mark.django_db
@@ -219,7 +219,7 @@ def test_every_operation_documents_the_problems(api_client):
 
 
 def test_a_domain_error_cannot_replace_the_problem_members():
-    from common.errors import DomainError
+    from common.api.errors import DomainError
 
     with pytest.raises(ValueError, match="status"):
         DomainError("refused", code="x", extra={"status": "finished"})

@@ -5,8 +5,8 @@ import uuid
 import pytest
 from rest_framework.test import APIClient
 
+from common.development.testing import access_token, run_together
 from common.models import IdempotencyRecord
-from common.testing import access_token, run_together
 from common.tests.testapp.models import Widget
 
 URL = "/api/v1/widgets/"

@@ -5,7 +5,7 @@ import pytest
 from django.conf import settings
 from django.test import Client as Browser
 
-from common.testing import access_token
+from common.development.testing import access_token
 
 pytestmark = [pytest.mark.django_db, pytest.mark.default_language]
 

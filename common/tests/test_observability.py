@@ -15,12 +15,13 @@ from django.db import connection, transaction
 from django.test import override_settings
 from prometheus_client import REGISTRY
 
-from common import logging_setup, metrics, tracing
+from common.development.testing import access_token
+from common.events import metrics as events_metrics
 from common.events import relay
 from common.events.consumer import handle_event, process_event
 from common.events.models import DeadLetter, OutboxEvent
 from common.events.recording import envelope, publications
-from common.testing import access_token
+from common.operations import logging_setup, metrics, tracing
 from common.tests.testapp.models import Widget
 
 pytestmark = pytest.mark.django_db
@@ -289,14 +290,14 @@ def test_the_database_read_runs_under_the_scrape_timeout(monkeypatch):
         return {"pending": 0, "oldest_pending_seconds": 0}
 
     monkeypatch.setattr(relay, "pending_stats", pending_stats)
-    assert metrics._read_database(0.25)["pending"] == 0
+    assert events_metrics._read_database(0.25)["pending"] == 0
     assert seen == ["250ms"]
 
 
 def test_a_hung_read_makes_the_scrape_incomplete_not_stuck(api_client, settings, monkeypatch):
     settings.METRICS_READ_TIMEOUT = 0.3
-    monkeypatch.setattr(metrics, "_read_database", lambda timeout: time.sleep(3))
-    monkeypatch.setattr(metrics, "_read_queue_depth", lambda queue, timeout: time.sleep(3))
+    monkeypatch.setattr(events_metrics, "_read_database", lambda timeout: time.sleep(3))
+    monkeypatch.setattr(events_metrics, "_read_queue_depth", lambda queue, timeout: time.sleep(3))
     started = time.monotonic()
     response = api_client.get("/metrics")
     assert response.status_code == 200

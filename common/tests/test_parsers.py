@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from common.parsers import nesting_depth
-from common.testing import access_token
+from common.api.parsers import nesting_depth
+from common.development.testing import access_token
 
 pytestmark = pytest.mark.django_db
 

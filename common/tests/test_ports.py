@@ -1,4 +1,4 @@
-from common.ports import free_port
+from common.development.ports import free_port
 
 
 def test_free_port_never_hands_out_a_port_twice():

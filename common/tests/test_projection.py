@@ -12,7 +12,7 @@ from django.db.models.manager import BaseManager
 from rest_framework import serializers
 
 from common import projection
-from common.fields import UTCDateTimeField
+from common.api.fields import UTCDateTimeField
 
 
 class PartSerializer(serializers.Serializer):

@@ -104,7 +104,10 @@ def test_a_hung_broker_still_gets_an_answer_within_two_seconds(
 
 
 def test_database_down_is_not_ready(api_client, monkeypatch, settings):
-    settings.READINESS_CHECKS = ["common.health.database_check", "common.health.outbox_check"]
+    settings.READINESS_CHECKS = [
+        "common.operations.health.database_check",
+        "common.events.health.outbox_check",
+    ]
 
     def refuse(self, *args, **kwargs):
         raise OperationalError("connection refused")
@@ -132,7 +135,7 @@ def slow_check() -> dict:
 def test_a_hung_check_is_cut_off_at_the_deadline(api_client, settings):
     settings.READINESS_CHECKS = [
         "common.tests.test_readiness.slow_check",
-        "common.health.database_check",
+        "common.operations.health.database_check",
     ]
     status, body, took = _ready(api_client)
     assert took < ANSWER_WITHIN
@@ -153,7 +156,7 @@ def test_a_hung_check_is_cut_off_at_the_deadline(api_client, settings):
 
 
 def test_healthz_and_readyz_need_no_token(api_client, settings):
-    settings.READINESS_CHECKS = ["common.health.database_check"]
+    settings.READINESS_CHECKS = ["common.operations.health.database_check"]
     assert api_client.get("/healthz").json()["status"] == "ok"
     response = api_client.get("/readyz")
     assert response.status_code == 200

@@ -12,8 +12,8 @@ from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.utils.serializer_helpers import ReturnDict, ReturnList
 
-from common.fields import UTCDateTimeField
-from common.renderers import FastJSONRenderer
+from common.api.fields import UTCDateTimeField
+from common.api.renderers import FastJSONRenderer
 
 PAYLOADS = [
     {"count": 2, "next": None, "results": [{"a": 1}, {"b": [True, False, None]}]},

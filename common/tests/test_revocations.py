@@ -1,4 +1,4 @@
-"""The revocation store (common.revocations): what a user's state revokes, the version
+"""The revocation store (common.auth.revocations): what a user's state revokes, the version
 gate, how long a row is kept, and the rule tokens and sessions are judged by."""
 
 import uuid
@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from common import revocations
+from common.auth import revocations
 from common.models import Revocation
 
 pytestmark = pytest.mark.django_db

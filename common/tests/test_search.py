@@ -1,4 +1,4 @@
-"""common.search: the folded search text, the ``folded_contains`` lookup, the migration
+"""common.localization.search: the folded search text, the ``folded_contains`` lookup, the migration
 steps that fill the text and index it (on PostgreSQL, where the planner uses the index)."""
 
 from types import SimpleNamespace
@@ -7,7 +7,7 @@ import pytest
 from django.apps import apps
 from django.db import connection
 
-from common.search import SEARCH, fill_search_text, fold, search_text
+from common.localization.search import SEARCH, fill_search_text, fold, search_text
 from common.tests.testapp.models import Contact
 
 pytestmark = pytest.mark.django_db

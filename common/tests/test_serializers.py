@@ -1,4 +1,4 @@
-"""common.serializers.RequestBodySerializer: DRF's validation, with plain fields copied
+"""common.api.serializers.RequestBodySerializer: DRF's validation, with plain fields copied
 shallowly for each request instead of rebuilt."""
 
 import datetime as dt
@@ -12,8 +12,8 @@ from django.http import QueryDict
 from rest_framework import serializers
 from rest_framework.fields import Field
 
-from common.fields import UTCDateTimeField
-from common.serializers import RequestBodySerializer, read_only_context
+from common.api.fields import UTCDateTimeField
+from common.api.serializers import RequestBodySerializer, read_only_context
 
 
 class DRFLine(serializers.Serializer):

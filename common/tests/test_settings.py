@@ -12,8 +12,8 @@ from cryptography.hazmat.primitives import serialization
 from django.core.exceptions import ImproperlyConfigured
 from jwt.algorithms import RSAAlgorithm
 
-from common import jwt_keys
-from common.devfiles import ensure_dev_files
+from common.auth import jwt_keys
+from common.development.devfiles import ensure_dev_files
 from common.settings import environment
 
 REPO = Path(__file__).resolve().parents[2]
@@ -134,7 +134,7 @@ try:
 except ImproperlyConfigured as exc:
     steps["refused"] = str(exc)
 steps["after_import"] = listing()
-from common.devfiles import ensure_dev_files
+from common.development.devfiles import ensure_dev_files
 ensure_dev_files(service)
 steps["after_ensure"] = listing()
 forget()
@@ -223,7 +223,7 @@ print(json.dumps({
 def test_a_worker_freezes_what_it_loaded_before_its_first_request(
     tmp_path, module, service, directory
 ):
-    """Each wsgi.py goes through common.wsgi: its development files are made, chunked
+    """Each wsgi.py goes through common.api.wsgi: its development files are made, chunked
     bodies are read, and the objects loaded at start-up are out of the collector's
     reach, yet it serves."""
     done = _python_in(directory, tmp_path, _LOAD_WSGI, f"{service}.wsgi")

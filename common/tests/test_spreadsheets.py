@@ -1,4 +1,4 @@
-"""common.spreadsheets on its own: reading CSV and XLSX as people save them, the columns'
+"""common.admin.spreadsheets on its own: reading CSV and XLSX as people save them, the columns'
 headers in either language, line numbers as the reader sees them, the upload limit, and
 CSV-injection escaping (the admins' pages are tested in clients_api and products_api)."""
 
@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 from openpyxl import Workbook
 
-from common.spreadsheets import (
+from common.admin.spreadsheets import (
     Column,
     SpreadsheetError,
     escape_cell,
@@ -135,7 +135,7 @@ def test_the_admins_import_pages_have_a_limit_of_their_own(client, settings):
 def test_a_background_job_is_queued_on_the_services_own_queue(settings):
     from kombu import Connection
 
-    from common import spreadsheets
+    from common.admin import spreadsheets
 
     settings.CELERY_BROKER_URL = "memory://"
     with Connection("memory://") as connection:

@@ -1,4 +1,4 @@
-"""common.wsgi.ChunkedBodies: a chunked request body reaches Django as sent, within the
+"""common.api.wsgi.ChunkedBodies: a chunked request body reaches Django as sent, within the
 size limit, through Django's own WSGI handler."""
 
 import io
@@ -8,9 +8,9 @@ from wsgiref.util import setup_testing_defaults
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
 
-from common.testing import access_token
+from common.api.wsgi import ChunkedBodies
+from common.development.testing import access_token
 from common.tests.testapp.models import Widget
-from common.wsgi import ChunkedBodies
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,8 +1,8 @@
 from django.urls import path
 
+from common.api.urls import handler400, handler403, handler404, handler500
+from common.api.urls import urlpatterns as common
 from common.tests.testapp import views
-from common.urls import handler400, handler403, handler404, handler500
-from common.urls import urlpatterns as common
 
 __all__ = ["handler400", "handler403", "handler404", "handler500", "urlpatterns"]
 

@@ -25,12 +25,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from common.actors import actor_of
-from common.admin import ReadOnlyAdmin, ServiceWritesAdmin, refusal_message
-from common.errors import DomainError
-from common.formats import brl, format_address, format_document
-from common.search import SEARCH
-from common.spreadsheets import SpreadsheetAdminMixin
+from common.admin.model_admins import ReadOnlyAdmin, ServiceWritesAdmin, refusal_message
+from common.admin.spreadsheets import SpreadsheetAdminMixin
+from common.api.errors import DomainError
+from common.auth.actors import actor_of
+from common.localization.formats import brl, format_address, format_document
+from common.localization.search import SEARCH
 from orders import services, spreadsheets
 from orders.models import ClientSnapshot, Order, OrderItem, OrderStatusChange, ProductSnapshot
 

@@ -6,11 +6,11 @@ from enum import StrEnum
 
 from django.utils.translation import gettext_lazy as _
 
-from common.errors import TITLES, ErrorText, Unprocessable, register_error_texts
+from common.api.errors import TITLES, ErrorText, Unprocessable, register_error_texts
 
 
 class OrderErrorCode(StrEnum):
-    """Codes only orders_api answers with (shared ones: ``common.errors.ErrorCode``)."""
+    """Codes only orders_api answers with (shared ones: ``common.api.errors.ErrorCode``)."""
 
     INVALID_REFERENCE = "invalid_reference"
     ORDER_NOT_OPEN = "order_not_open"

@@ -1,5 +1,5 @@
 """What orders_api publishes (the whole order), the copies it keeps from other services, and
-users_api's users it consumes for their revocations (common.revocations)."""
+users_api's users it consumes for their revocations (common.auth.revocations)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from common import revocations
+from common.auth import revocations
 from common.events.consumer import handles
 from common.events.recording import publishes
 from common.events.snapshots import copies

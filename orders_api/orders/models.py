@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from common.search import Searchable
+from common.localization.search import Searchable
 from common.versioning import VersionedModel
 
 MONEY = {"max_digits": 14, "decimal_places": 2}

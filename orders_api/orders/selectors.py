@@ -7,8 +7,8 @@ from collections.abc import Iterable
 
 from django.db.models import QuerySet
 
-from common.errors import NotFound
-from common.selectors import CompiledQuery, get_or_not_found, with_prefetched
+from common.api.errors import NotFound
+from common.service_layer.selectors import CompiledQuery, get_or_not_found, with_prefetched
 from orders.models import ClientSnapshot, Order, OrderItem, ProductSnapshot
 
 # The order detail's two reads, compiled once (CompiledQuery: a third of the request).
@@ -35,7 +35,7 @@ def open_order_ids_awaiting_stock() -> list[uuid.UUID]:
 
 def order_get(*, order_id: uuid.UUID) -> Order:
     """The order with its items prefetched, as ``order_list`` gives it. Raises
-    common.errors.NotFound when no order has this id."""
+    common.api.errors.NotFound when no order has this id."""
     found = _ORDER(order_id)
     if not found:
         raise NotFound()
@@ -45,7 +45,7 @@ def order_get(*, order_id: uuid.UUID) -> Order:
 
 
 def order_item_get(*, order_id: uuid.UUID, item_id: uuid.UUID) -> OrderItem:
-    """The line ``item_id`` of the order ``order_id``. Raises common.errors.NotFound
+    """The line ``item_id`` of the order ``order_id``. Raises common.api.errors.NotFound
     when that order has no such line."""
     return get_or_not_found(OrderItem.objects, pk=item_id, order_id=order_id)
 
@@ -64,10 +64,10 @@ def product_snapshots_by_id(
 
 
 def client_snapshot_get(*, client_id: uuid.UUID) -> ClientSnapshot:
-    """Raises common.errors.NotFound when no copy of this client is here."""
+    """Raises common.api.errors.NotFound when no copy of this client is here."""
     return get_or_not_found(ClientSnapshot.objects, pk=client_id)
 
 
 def product_snapshot_get(*, product_id: uuid.UUID) -> ProductSnapshot:
-    """Raises common.errors.NotFound when no copy of this product is here."""
+    """Raises common.api.errors.NotFound when no copy of this product is here."""
     return get_or_not_found(ProductSnapshot.objects, pk=product_id)

@@ -22,11 +22,11 @@ from django.db.models import Exists, Max, OuterRef, prefetch_related_objects
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from common.actors import Actor
-from common.errors import DomainError, NotFound
+from common.api.errors import DomainError, NotFound
+from common.auth.actors import Actor
 from common.events.recording import republish_all
-from common.selectors import with_prefetched
-from common.services import lock
+from common.service_layer.selectors import with_prefetched
+from common.service_layer.services import lock
 from common.versioning import check_version
 from orders import selectors
 from orders.errors import InvalidReference, OrderErrorCode

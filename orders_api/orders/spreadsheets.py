@@ -1,4 +1,4 @@
-"""Orders out to spreadsheets (common.spreadsheets): one row per item, its order's
+"""Orders out to spreadsheets (common.admin.spreadsheets): one row per item, its order's
 columns repeated (an order without items has one row, its item columns blank)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from common.spreadsheets import Column, Export
+from common.admin.spreadsheets import Column, Export
 from orders.models import Order, OrderItem
 
 

@@ -13,17 +13,17 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from common.actors import Actor, actor_of
-from common.auth import HasPermission, MethodPermission, model_permissions
-from common.browsable import ListWithBlankItem, NoBody
-from common.filters import FilterSet, UTCIsoDateTimeFilter, ValueOrLabelFilter
-from common.idempotency import idempotent_create
-from common.pagination import paginated
-from common.search import SEARCH
-from common.serializers import RequestBodySerializer
+from common.api.filters import FilterSet, UTCIsoDateTimeFilter, ValueOrLabelFilter
+from common.api.idempotency import idempotent_create
+from common.api.pagination import paginated
+from common.api.serializers import RequestBodySerializer
+from common.api.views import DestroyMixin, PatchMixin, RetrieveMixin, render
+from common.auth.access import HasPermission, MethodPermission, model_permissions
+from common.auth.actors import Actor, actor_of
+from common.localization.search import SEARCH
 from common.versioning import expected_version
-from common.views import DestroyMixin, PatchMixin, RetrieveMixin, render
 from orders import selectors, services
+from orders.browsable import ListWithBlankItem, NoBody
 from orders.models import ClientSnapshot, Order, OrderItem, OrderStatusChange, ProductSnapshot
 from orders.serializers import (
     ClientSnapshotOutputSerializer,

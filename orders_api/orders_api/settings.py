@@ -1,7 +1,7 @@
 """orders_api: orders, items and their lifecycle, on local copies of clients and products
 kept from their events; publishes orders.* events."""
 
-from common.logging_setup import logging_config
+from common.operations.logging_setup import logging_config
 from common.settings import base
 from common.settings.base import *  # noqa: F403
 from common.settings.environment import (
@@ -16,6 +16,16 @@ from common.settings.events import readiness_checks
 
 SERVICE_NAME = "orders_api"
 INSTALLED_APPS = [*base.INSTALLED_APPS, "common.events", "orders"]
+# The permission codes this service's views check: its part of users_api's catalogue
+# (users.permission_catalogue), which is where they are granted.
+PERMISSION_CODES = frozenset(
+    {
+        "orders.view_order",
+        "orders.add_order",
+        "orders.change_order",
+        "orders.cancel_order",
+    }
+)
 ROOT_URLCONF = "orders_api.urls"
 WSGI_APPLICATION = "orders_api.wsgi.application"
 SECRET_KEY = secret_key(SERVICE_NAME)

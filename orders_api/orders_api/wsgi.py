@@ -5,6 +5,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orders_api.settings")
 
-from common.wsgi import application as service_application
+from common.api.wsgi import application as service_application
 
 application = service_application("orders_api")

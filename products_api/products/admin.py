@@ -23,12 +23,12 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from common.actors import actor_of
-from common.admin import ServiceWritesAdmin
-from common.formats import brl
-from common.forms import read_decimal
-from common.search import SEARCH
-from common.spreadsheets import SpreadsheetAdminMixin
+from common.admin.model_admins import ServiceWritesAdmin
+from common.admin.spreadsheets import SpreadsheetAdminMixin
+from common.auth.actors import actor_of
+from common.localization.formats import brl
+from common.localization.forms import read_decimal
+from common.localization.search import SEARCH
 from products import selectors, services, spreadsheets
 from products.models import Product, ProductImport, ReorderSuggestion, StockMovement
 

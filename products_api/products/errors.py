@@ -1,4 +1,4 @@
-"""products_api's problem codes (shared ones: ``common.errors.ErrorCode``) and their texts."""
+"""products_api's problem codes (shared ones: ``common.api.errors.ErrorCode``) and their texts."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from django.utils.translation import gettext_lazy as _
 
-from common.errors import ErrorText, register_error_texts
+from common.api.errors import ErrorText, register_error_texts
 
 
 class ProductErrorCode(StrEnum):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from common import revocations
+from common.auth import revocations
 from common.events.consumer import handles
 from common.events.recording import publishes
 from products import services

@@ -9,8 +9,8 @@ from django.db.models import F, Q
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from common.search import Searchable
-from common.spreadsheets import ImportJob
+from common.admin.spreadsheets import ImportJob
+from common.localization.search import Searchable
 from common.versioning import VersionedModel
 
 
@@ -304,7 +304,7 @@ class StockReservation(VersionedModel):
 
 
 class ProductImport(ImportJob):
-    """A spreadsheet of products being previewed or imported (common.spreadsheets)."""
+    """A spreadsheet of products being previewed or imported (common.admin.spreadsheets)."""
 
     class Meta(ImportJob.Meta):
         verbose_name = _("product import")

@@ -7,7 +7,7 @@ import uuid
 from django.db.models import F, IntegerField, QuerySet, Value
 from django.db.models.functions import Greatest
 
-from common.selectors import ensure_exists, get_or_not_found
+from common.service_layer.selectors import ensure_exists, get_or_not_found
 from products.models import Product, StockMovement
 
 
@@ -40,12 +40,12 @@ def reorder_list() -> QuerySet[Product]:
 
 
 def product_get(*, product_id: uuid.UUID) -> Product:
-    """Raises common.errors.NotFound when no product has this id."""
+    """Raises common.api.errors.NotFound when no product has this id."""
     return get_or_not_found(Product.objects, pk=product_id)
 
 
 def movement_list(*, product_id: uuid.UUID) -> QuerySet[StockMovement]:
-    """The product's ledger, newest first. Raises common.errors.NotFound for an unknown
+    """The product's ledger, newest first. Raises common.api.errors.NotFound for an unknown
     product."""
     ensure_exists(Product.objects, pk=product_id)
     return StockMovement.objects.filter(product_id=product_id).order_by("-created_at", "-id")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from common.fields import UTCDateTimeField
+from common.api.fields import UTCDateTimeField
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 

@@ -25,10 +25,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext
 
-from common.actors import Actor
-from common.errors import DomainError
+from common.api.errors import DomainError
+from common.auth.actors import Actor
 from common.events.recording import publication_of, record, republish
-from common.services import lock, model_update, save_unique
+from common.service_layer.services import lock, model_update, save_unique
 from products.errors import ProductErrorCode
 from products.models import Product, StockIssue, StockMovement, StockReservation
 

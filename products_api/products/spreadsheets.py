@@ -1,4 +1,4 @@
-"""Products in and out of spreadsheets (common.spreadsheets): one row per product,
+"""Products in and out of spreadsheets (common.admin.spreadsheets): one row per product,
 matched by SKU, a new one with its initial stock; and the ledger's export. Each row is
 checked as the API checks a body (its input serializer, prices read as people type them,
 then products.services) and written through the services."""
@@ -12,9 +12,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from common.actors import Actor
-from common.forms import read_decimal
-from common.spreadsheets import Column, Export, Row, read_boolean
+from common.admin.spreadsheets import Column, Export, Row, read_boolean
+from common.auth.actors import Actor
+from common.localization.forms import read_decimal
 from products import services
 from products.models import Product, StockMovement
 from products.views import ProductCreateSerializer

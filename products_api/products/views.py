@@ -16,16 +16,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from common import projection
-from common.actors import Actor, actor_of
-from common.auth import MethodPermission, model_permissions
-from common.fields import LocalizedDecimalField
-from common.filters import BooleanFilter, FilterSet
-from common.idempotency import idempotent_create
-from common.pagination import paginated
-from common.search import SEARCH
-from common.serializers import RequestBodySerializer
+from common.api.fields import LocalizedDecimalField
+from common.api.filters import BooleanFilter, FilterSet
+from common.api.idempotency import idempotent_create
+from common.api.pagination import paginated
+from common.api.serializers import RequestBodySerializer
+from common.api.views import DestroyMixin, RetrieveMixin, UpdateMixin, render
+from common.auth.access import MethodPermission, model_permissions
+from common.auth.actors import Actor, actor_of
+from common.localization.search import SEARCH
 from common.versioning import with_etag
-from common.views import DestroyMixin, RetrieveMixin, UpdateMixin, render
 from products import selectors, services
 from products.models import Product, StockMovement
 from products.serializers import MONEY, ProductOutputSerializer, StockMovementOutputSerializer

@@ -1,7 +1,7 @@
 """products_api: products, stock (current, minimum, maximum) and its ledger; publishes
 products.* events and takes finished orders' items out of stock (orders.* events)."""
 
-from common.logging_setup import logging_config
+from common.operations.logging_setup import logging_config
 from common.settings import base
 from common.settings.base import *  # noqa: F403
 from common.settings.environment import (
@@ -16,6 +16,18 @@ from common.settings.events import readiness_checks
 
 SERVICE_NAME = "products_api"
 INSTALLED_APPS = [*base.INSTALLED_APPS, "common.events", "products"]
+# The permission codes this service's views check: its part of users_api's catalogue
+# (users.permission_catalogue), which is where they are granted.
+PERMISSION_CODES = frozenset(
+    {
+        "products.view_product",
+        "products.add_product",
+        "products.change_product",
+        "products.delete_product",
+        "products.view_stockmovement",
+        "products.add_stockmovement",
+    }
+)
 ROOT_URLCONF = "products_api.urls"
 WSGI_APPLICATION = "products_api.wsgi.application"
 SECRET_KEY = secret_key(SERVICE_NAME)

@@ -5,7 +5,7 @@ imported in products_api's admin way, then orders_api holding every copy.
 
 Fresh PostgreSQL databases for both services (production settings, Redis database
 13), products_api's relay and orders_api's worker running; a CSV of N products (with
-prices typed 8,99 and an initial stock) is imported by ``common.spreadsheets.run_job``,
+prices typed 8,99 and an initial stock) is imported by ``common.admin.spreadsheets.run_job``,
 what products_api's worker runs for a large file: each row through the API's serializer
 and ``product_create``. Prints the seconds the import took and the seconds after it
 until orders_api held every copy; exits 1 when they are not all there 300 s after.
@@ -32,7 +32,7 @@ REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 #: would, prints the seconds the import took.
 IMPORT = """
 import time
-from common import spreadsheets
+from common.admin import spreadsheets
 from products.models import ProductImport
 import products.admin  # registers the importer
 

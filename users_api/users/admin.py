@@ -7,7 +7,7 @@ a superuser, a superuser's account unless the actor is one, an account holding
 more than the actor (``services.user_ensure_manageable``), deactivating
 oneself, and setting another user's password unless the actor is a superuser.
 The services are called from ``save_model`` and ``delete_model``
-(``common.admin.ServiceWritesAdmin``): a refusal undoes the whole save and comes
+(``common.admin.model_admins.ServiceWritesAdmin``): a refusal undoes the whole save and comes
 back as the form's error. Fields the actor can never change are read only.
 """
 
@@ -27,10 +27,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
-from common.actors import Actor, actor_of
-from common.admin import ServiceWritesAdmin
-from common.errors import DomainError, Forbidden
-from common.search import SEARCH
+from common.admin.model_admins import ServiceWritesAdmin
+from common.api.errors import DomainError, Forbidden
+from common.auth.actors import Actor, actor_of
+from common.localization.search import SEARCH
 from users import services
 from users.models import Permission, Role, User
 
@@ -262,7 +262,7 @@ class RoleAdmin(UsersServiceAdmin):
 
 @admin.register(Permission)
 class PermissionAdmin(admin.ModelAdmin):
-    """Read-only: the catalogue comes from common.permission_catalogue."""
+    """Read-only: the catalogue comes from users.permission_catalogue."""
 
     list_display = ("code", "service", "description")
     list_filter = ("service",)

@@ -1,7 +1,7 @@
 """Bearer authentication of users_api: the token, then the account behind it.
 
 Other services verify tokens offline and learn of a deactivation from users_api's
-events (within 60 s: common.revocations, which this class applies too). users_api
+events (within 60 s: common.auth.revocations, which this class applies too). users_api
 holds the accounts, so it also checks, with one indexed query per request, that the
 account still exists and is active: a deactivation takes effect here at once.
 """
@@ -15,8 +15,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from rest_framework.exceptions import AuthenticationFailed
 
-from common.auth import JWTAuthentication
-from common.errors import ErrorCode
+from common.api.errors import ErrorCode
+from common.auth.access import JWTAuthentication
 
 
 class ActiveAccountJWTAuthentication(JWTAuthentication):

@@ -16,8 +16,8 @@ from django.utils.translation import gettext
 from rest_framework.exceptions import Throttled
 from rest_framework.throttling import BaseThrottle
 
-from common.permission_catalogue import CATALOGUE
 from users.models import User
+from users.permission_catalogue import CATALOGUE
 from users.selectors import user_effective_permission_codes
 from users.throttling import LoginGuard
 

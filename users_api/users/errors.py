@@ -6,11 +6,11 @@ from enum import StrEnum
 
 from django.utils.translation import gettext_lazy as _
 
-from common.errors import TITLES, ErrorText, Unauthenticated, register_error_texts
+from common.api.errors import TITLES, ErrorText, Unauthenticated, register_error_texts
 
 
 class UserErrorCode(StrEnum):
-    """Codes only users_api answers with (shared ones: ``common.errors.ErrorCode``)."""
+    """Codes only users_api answers with (shared ones: ``common.api.errors.ErrorCode``)."""
 
     SUPERUSER_REQUIRED = "superuser_required"
     GRANT_EXCEEDS_OWN_PERMISSIONS = "grant_exceeds_own_permissions"

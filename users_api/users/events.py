@@ -1,6 +1,6 @@
 """What users_api publishes: each user's state (``users.user.*``), secrets left out, on
 every change; the other services end the user's sessions and refuse their older tokens
-from it (common.revocations). users_api applies the same state to its own revocations in
+from it (common.auth.revocations). users_api applies the same state to its own revocations in
 the change's transaction."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db.models.signals import post_save
 
-from common import revocations
+from common.auth import revocations
 from common.events.recording import bookkeeping_only, publishes
 from users.models import User
 

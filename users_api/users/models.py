@@ -13,12 +13,12 @@ from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from common.search import Searchable
+from common.localization.search import Searchable
 from common.versioning import VersionedModel
 
 
 class Permission(models.Model):
-    """One code of ``common.permission_catalogue``; synced after every migrate."""
+    """One code of ``users.permission_catalogue``; synced after every migrate."""
 
     code = models.CharField(_("code"), primary_key=True, max_length=100)
     service = models.CharField(_("service"), max_length=50, db_index=True)

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
-from common.selectors import get_or_not_found
+from common.service_layer.selectors import get_or_not_found
 from users.models import Permission, Role, User
 
 
@@ -23,7 +23,7 @@ def user_list() -> QuerySet[User]:
 
 
 def user_get(*, user_id: uuid.UUID) -> User:
-    """Raises common.errors.NotFound when no user has this id."""
+    """Raises common.api.errors.NotFound when no user has this id."""
     return get_or_not_found(user_list(), pk=user_id)
 
 
@@ -60,7 +60,7 @@ def role_list() -> QuerySet[Role]:
 
 
 def role_get(*, role_id: uuid.UUID) -> Role:
-    """Raises common.errors.NotFound when no role has this id."""
+    """Raises common.api.errors.NotFound when no role has this id."""
     return get_or_not_found(role_list(), pk=role_id)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from common.fields import UTCDateTimeField
+from common.api.fields import UTCDateTimeField
 from users import selectors
 from users.models import Role, User
 

@@ -2,7 +2,7 @@
 
 A login attempt is counted against the address it comes from: the caller's
 (``NUM_PROXIES`` applies), or the browser's when a service's admin hands it
-over with a valid proof (``common.admin_auth.verified_client_address``). An
+over with a valid proof (``common.auth.admin_sign_in.verified_client_address``). An
 IPv6 address counts as its /64, which one subscriber usually holds whole.
 
 Login limits (docs/adr/0046-login-limits.md):
@@ -36,7 +36,7 @@ from django.utils import timezone
 from rest_framework.exceptions import Throttled
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
-from common.admin_auth import CLIENT_ADDRESS_HEADER, verified_client_address
+from common.auth.admin_sign_in import CLIENT_ADDRESS_HEADER, verified_client_address
 from users.models import LoginSession
 
 _ADDRESS_ATTR = "_login_address"

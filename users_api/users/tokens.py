@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from rest_framework_simplejwt import tokens
 
-from common.auth import AccessToken, KeyIdBackendMixin
+from common.auth.access import AccessToken, KeyIdBackendMixin
 
 
 class RefreshToken(KeyIdBackendMixin, tokens.RefreshToken):

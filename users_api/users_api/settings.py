@@ -1,7 +1,7 @@
 """users_api: users, roles, permission grants and login (the JWT issuer); publishes
 users.* events (each user's state, for the other services' revocations)."""
 
-from common.logging_setup import logging_config
+from common.operations.logging_setup import logging_config
 from common.settings import base
 from common.settings.base import *  # noqa: F403
 from common.settings.environment import (
@@ -20,6 +20,22 @@ from common.settings.events import readiness_checks
 
 SERVICE_NAME = "users_api"
 INSTALLED_APPS = [*base.INSTALLED_APPS, "common.events", "users"]
+# The permission codes this service's views check. users_api also owns the whole catalogue
+# (users.permission_catalogue: every service's codes, served at /api/v1/permissions/);
+# e2e/test_permission_codes.py holds it equal to the four services' PERMISSION_CODES.
+PERMISSION_CODES = frozenset(
+    {
+        "users.view_user",
+        "users.add_user",
+        "users.change_user",
+        "users.delete_user",
+        "users.view_role",
+        "users.add_role",
+        "users.change_role",
+        "users.delete_role",
+        "users.view_permission",
+    }
+)
 ROOT_URLCONF = "users_api.urls"
 WSGI_APPLICATION = "users_api.wsgi.application"
 SECRET_KEY = secret_key(SERVICE_NAME)
@@ -37,7 +53,7 @@ SIMPLE_JWT = simple_jwt(signing=True)
 EVENTS_CONSUMER_QUEUE = None
 EVENTS_LISTEN_DATABASE_URL = listen_database_url(SERVICE_NAME)
 READINESS_CHECKS = readiness_checks(consuming=False)
-# A revocation (common.revocations) reaches every service within 60 s even when the
+# A revocation (common.auth.revocations) reaches every service within 60 s even when the
 # broker loses its event and the sweep's first repair: sweeps every 15 s, so the second
 # repair leaves within 30 s (docs/events.md).
 EVENTS_CONVERGENCE_SECONDS = env_float("USERS_EVENTS_CONVERGENCE_SECONDS", 45.0)
@@ -70,7 +86,7 @@ REST_FRAMEWORK = {
     **base.REST_FRAMEWORK,
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "users.authentication.ActiveAccountJWTAuthentication"
-        if name == "common.auth.JWTAuthentication"
+        if name == "common.auth.access.JWTAuthentication"
         else name
         for name in base.REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"]
     ],

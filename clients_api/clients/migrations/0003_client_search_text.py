@@ -1,9 +1,9 @@
-"""The clients' folded search text (common.search), filled for the clients there are,
+"""The clients' folded search text (common.localization.search), filled for the clients there are,
 and on PostgreSQL its trigram index."""
 
 from django.db import migrations
 
-import common.search
+import common.localization.search
 
 
 def _texts(client):
@@ -25,10 +25,10 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="client",
             name="search_text",
-            field=common.search.SearchTextField(
+            field=common.localization.search.SearchTextField(
                 blank=True, default="", editable=False, verbose_name="search text"
             ),
         ),
-        common.search.fill_search_text("clients.Client", _texts, prefetch=("addresses",)),
-        common.search.trigram_index("clients.Client", "clients_client_search_trgm"),
+        common.localization.search.fill_search_text("clients.Client", _texts, prefetch=("addresses",)),
+        common.localization.search.trigram_index("clients.Client", "clients_client_search_trgm"),
     ]

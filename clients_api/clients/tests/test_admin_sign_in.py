@@ -5,8 +5,8 @@ from django.test import Client as Browser
 
 from clients.models import Client
 from clients.tests.factories import AddressFactory, ClientFactory
+from common.development.testing import ADMIN_PASSWORD as PASSWORD
 from common.events.models import OutboxEvent
-from common.testing import ADMIN_PASSWORD as PASSWORD
 
 pytestmark = pytest.mark.django_db
 

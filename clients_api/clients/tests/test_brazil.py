@@ -2,7 +2,7 @@ import pytest
 
 from clients import brazil
 from clients.tests.factories import cnpj, cpf
-from common import formats
+from common.localization import formats
 
 
 @pytest.mark.parametrize("value", ["529.982.247-25", "52998224725", " 529 982 247 25 "])

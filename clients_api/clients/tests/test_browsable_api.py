@@ -9,8 +9,8 @@ from django.test import Client as Browser
 
 from clients.models import Client
 from clients.tests.factories import AddressFactory, ClientFactory
-from common.admin_auth import SESSION_USER_ID_KEY
-from common.testing import HTML, inline_scripts, walk_as_html
+from common.auth.admin_sign_in import SESSION_USER_ID_KEY
+from common.development.testing import HTML, inline_scripts, walk_as_html
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ NEW = {"kind": "individual", "name": "Maria das Dores", "document": "390.533.447
 @pytest.fixture(autouse=True)
 def _ready_without_a_broker(settings):
     # /readyz answers 503 while the broker is down, as it should; not what is walked here.
-    settings.READINESS_CHECKS = ["common.health.database_check"]
+    settings.READINESS_CHECKS = ["common.operations.health.database_check"]
 
 
 def _enforcing_csrf(browser):

@@ -3,7 +3,7 @@
 import pytest
 
 from clients.tests.factories import ClientFactory
-from common.testing import hostile_query_failures
+from common.development.testing import hostile_query_failures
 
 pytestmark = pytest.mark.django_db
 

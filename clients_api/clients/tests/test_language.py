@@ -8,8 +8,8 @@ import pytest
 from clients.tests.factories import ClientFactory
 from clients.tests.test_addresses_api import _address
 from clients.tests.test_clients_api import CLIENTS, _person
-from common.errors import ErrorCode
-from common.testing import error_texts_not_in_portuguese
+from common.api.errors import ErrorCode
+from common.development.testing import error_texts_not_in_portuguese
 
 pytestmark = [pytest.mark.django_db, pytest.mark.default_language]
 

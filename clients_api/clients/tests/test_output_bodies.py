@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from clients.models import Address, Client
-from common.testing import one_page, without_generated
+from common.development.testing import one_page, without_generated
 
 pytestmark = pytest.mark.django_db
 

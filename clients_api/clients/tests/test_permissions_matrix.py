@@ -1,11 +1,11 @@
 """Every endpoint, both ways: 401 without a token, 403 without the code, 2xx with it."""
 
 import pytest
+from django.conf import settings
 
 from clients.tests.factories import AddressFactory, ClientFactory
-from common.permission_catalogue import CATALOGUE
-from common.testing import PermissionCase as Case
-from common.testing import permission_matrix
+from common.development.testing import PermissionCase as Case
+from common.development.testing import permission_matrix
 
 pytestmark = pytest.mark.django_db
 
@@ -85,7 +85,9 @@ def _request(case, caller):
     return "/api/v1/" + path.replace("<uuid:aid>", str(address.pk)), case.body
 
 
-TestPermissionMatrix = permission_matrix(cases=CASES, catalogue=CATALOGUE, request=_request)
+TestPermissionMatrix = permission_matrix(
+    cases=CASES, catalogue=settings.PERMISSION_CODES, request=_request
+)
 
 
 def test_a_forged_token_is_refused_and_a_real_one_accepted(api_client, client_with):

@@ -1,6 +1,6 @@
 """Issue #35: a user revoked in users_api (deactivated, codes removed, logged out) is
 refused here once the event arrives: tokens issued before it get 401 ``token_revoked``,
-the admin and browsable-API session ends (common.revocations)."""
+the admin and browsable-API session ends (common.auth.revocations)."""
 
 import uuid
 from datetime import timedelta
@@ -9,11 +9,11 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from common import revocations
+from common.auth import revocations
+from common.development.testing import access_token, user_event
 from common.events import topology
 from common.events.consumer import handled_types, process_event
 from common.models import Revocation
-from common.testing import access_token, user_event
 
 pytestmark = pytest.mark.django_db
 

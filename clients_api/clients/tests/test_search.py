@@ -1,5 +1,5 @@
 """?search= and the admin's search as clerks type: without accents, in any case, by name,
-document, email and by the addresses' districts and cities (common.search)."""
+document, email and by the addresses' districts and cities (common.localization.search)."""
 
 import importlib
 from types import SimpleNamespace

@@ -12,7 +12,7 @@ from openpyxl import Workbook, load_workbook
 
 from clients.models import Client, ClientImport
 from clients.tests.factories import AddressFactory, ClientFactory, cnpj, cpf
-from common import spreadsheets
+from common.admin import spreadsheets
 from common.events.models import OutboxEvent
 
 pytestmark = pytest.mark.django_db
@@ -181,7 +181,7 @@ def test_no_file_is_asked_for_again(manager):
 
 def test_a_50_mb_upload_is_refused_with_a_clear_page(manager):
     big = SimpleUploadedFile("grande.csv", HEADER.encode() + b"\n" + b"x" * (50 * 1024 * 1024))
-    # Refused before anything reads the body (common.middleware), on a page for people.
+    # Refused before anything reads the body (common.api.middleware), on a page for people.
     response = _upload(manager, big, HTTP_ACCEPT="text/html")
     assert response.status_code == 413
     assert "o limite é de 10 MB" in response.content.decode()

@@ -5,7 +5,7 @@ import pytest
 
 from clients.models import Client
 from clients.tests.factories import AddressFactory, ClientFactory
-from common.testing import unknown_field_answers
+from common.development.testing import unknown_field_answers
 
 pytestmark = pytest.mark.django_db
 

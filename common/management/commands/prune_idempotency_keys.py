@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from common.housekeeping import prune_idempotency_keys
+from common.operations.housekeeping import prune_idempotency_keys
 
 
 class Command(BaseCommand):

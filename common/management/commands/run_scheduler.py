@@ -3,8 +3,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from common import metrics, scheduler
 from common.events.stopping import stop_on_signals
+from common.operations import metrics, scheduler
 
 
 class Command(BaseCommand):

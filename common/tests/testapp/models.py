@@ -1,6 +1,6 @@
 from django.db import models
 
-from common.search import Searchable
+from common.localization.search import Searchable
 from common.versioning import VersionedModel
 
 
@@ -63,7 +63,7 @@ class Switch(models.Model):
 
 
 class Contact(Searchable, models.Model):
-    """Searched by its name and city (common.search); its note is not searched."""
+    """Searched by its name and city (common.localization.search); its note is not searched."""
 
     name = models.CharField(max_length=100)
     city = models.CharField(max_length=100, blank=True)

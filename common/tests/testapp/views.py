@@ -11,10 +11,10 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from common.auth import HasPermission, model_permissions
-from common.errors import DomainError
-from common.idempotency import idempotent_create
-from common.pagination import paginated
+from common.api.errors import DomainError
+from common.api.idempotency import idempotent_create
+from common.api.pagination import paginated
+from common.auth.access import HasPermission, model_permissions
 from common.tests.testapp.models import Widget
 from common.versioning import check_version, expected_version, with_etag
 

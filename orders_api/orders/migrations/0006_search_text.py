@@ -1,13 +1,13 @@
-"""The folded search text (common.search) of orders and of the client and product
+"""The folded search text (common.localization.search) of orders and of the client and product
 copies, filled for the rows there are, and on PostgreSQL their trigram indexes."""
 
 from django.db import migrations
 
-import common.search
+import common.localization.search
 
 
 def _field():
-    return common.search.SearchTextField(
+    return common.localization.search.SearchTextField(
         blank=True, default="", editable=False, verbose_name="search text"
     )
 
@@ -33,14 +33,14 @@ class Migration(migrations.Migration):
         migrations.AddField(model_name="clientsnapshot", name="search_text", field=_field()),
         migrations.AddField(model_name="order", name="search_text", field=_field()),
         migrations.AddField(model_name="productsnapshot", name="search_text", field=_field()),
-        common.search.fill_search_text("orders.ClientSnapshot", _client_texts),
-        common.search.fill_search_text("orders.Order", lambda order: [order.client_name]),
-        common.search.fill_search_text(
+        common.localization.search.fill_search_text("orders.ClientSnapshot", _client_texts),
+        common.localization.search.fill_search_text("orders.Order", lambda order: [order.client_name]),
+        common.localization.search.fill_search_text(
             "orders.ProductSnapshot", lambda product: [product.name, product.sku]
         ),
-        common.search.trigram_index("orders.ClientSnapshot", "orders_clientsnapshot_search_trgm"),
-        common.search.trigram_index("orders.Order", "orders_order_search_trgm"),
-        common.search.trigram_index(
+        common.localization.search.trigram_index("orders.ClientSnapshot", "orders_clientsnapshot_search_trgm"),
+        common.localization.search.trigram_index("orders.Order", "orders_order_search_trgm"),
+        common.localization.search.trigram_index(
             "orders.ProductSnapshot", "orders_productsnapshot_search_trgm"
         ),
     ]

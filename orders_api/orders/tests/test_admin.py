@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from common.actors import Actor
+from common.auth.actors import Actor
 from common.events.models import OutboxEvent
 from orders import services
 from orders.models import Order, OrderItem

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client as Browser
 
-from common.actors import Actor
+from common.auth.actors import Actor
 from orders import services
 from orders.tests.factories import ClientSnapshotFactory, ProductSnapshotFactory
 

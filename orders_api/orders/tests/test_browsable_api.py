@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from common.testing import HTML, walk_as_html
+from common.development.testing import HTML, walk_as_html
 from orders.models import Order
 from orders.tests.factories import ClientSnapshotFactory, ProductSnapshotFactory
 
@@ -18,7 +18,7 @@ ORDERS = "/api/v1/orders/"
 @pytest.fixture(autouse=True)
 def _ready_without_a_broker(settings):
     # /readyz answers 503 while the broker is down, as it should; not what is walked here.
-    settings.READINESS_CHECKS = ["common.health.database_check"]
+    settings.READINESS_CHECKS = ["common.operations.health.database_check"]
 
 
 def test_every_url_renders_as_html_for_a_signed_in_person(admin_signed_in, order):

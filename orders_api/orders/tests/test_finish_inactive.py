@@ -3,7 +3,7 @@ finished (409, naming which); it can still be cancelled (issue #35)."""
 
 import pytest
 
-from common.actors import Actor
+from common.auth.actors import Actor
 from common.events.models import OutboxEvent
 from orders import services
 from orders.models import ClientSnapshot, Order, ProductSnapshot

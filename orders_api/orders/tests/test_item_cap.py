@@ -3,10 +3,10 @@
 import pytest
 from django.db import transaction
 
-from common.actors import Actor
-from common.errors import DomainError
+from common.api.errors import DomainError
+from common.auth.actors import Actor
+from common.development.testing import run_together
 from common.events.models import OutboxEvent
-from common.testing import run_together
 from orders import services
 from orders.models import Order, OrderItem
 from orders.tests.factories import ClientSnapshotFactory, ProductSnapshotFactory

@@ -7,8 +7,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client as Browser
 
-from common.errors import ErrorCode
-from common.testing import error_texts_not_in_portuguese
+from common.api.errors import ErrorCode
+from common.development.testing import error_texts_not_in_portuguese
 from orders.errors import OrderErrorCode
 from orders.tests.factories import ClientSnapshotFactory, ProductSnapshotFactory
 from orders.tests.test_orders_api import ORDERS, _order

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from common.actors import Actor
+from common.auth.actors import Actor
 from orders import services
 from orders.tests.factories import ClientSnapshotFactory, ProductSnapshotFactory
 

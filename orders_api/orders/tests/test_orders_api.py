@@ -8,9 +8,9 @@ import pytest
 from django.db import connection, connections, transaction
 from rest_framework.test import APIClient
 
-from common.actors import Actor
+from common.auth.actors import Actor
+from common.development.testing import access_token, run_together
 from common.events.models import OutboxEvent
-from common.testing import access_token, run_together
 from orders import services
 from orders.models import Order, OrderStatusChange, ProductSnapshot
 from orders.tests.factories import ClientSnapshotFactory, ProductSnapshotFactory, address

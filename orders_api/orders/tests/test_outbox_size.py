@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from common.actors import Actor
+from common.auth.actors import Actor
 from common.events.models import OutboxEvent
 from orders import services
 from orders.tests.factories import ClientSnapshotFactory, ProductSnapshotFactory

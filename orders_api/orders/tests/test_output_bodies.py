@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from common.testing import one_page, without_generated
+from common.development.testing import one_page, without_generated
 from orders.models import ClientSnapshot, Order, OrderItem, ProductSnapshot
 
 pytestmark = pytest.mark.django_db

@@ -1,11 +1,11 @@
 """Every endpoint, both ways: 401 without a token, 403 without the code, 2xx with it."""
 
 import pytest
+from django.conf import settings
 
-from common.actors import Actor
-from common.permission_catalogue import CATALOGUE
-from common.testing import PermissionCase as Case
-from common.testing import permission_matrix
+from common.auth.actors import Actor
+from common.development.testing import PermissionCase as Case
+from common.development.testing import permission_matrix
 from orders import services
 from orders.tests.factories import ClientSnapshotFactory, ProductSnapshotFactory
 
@@ -69,4 +69,6 @@ def _request(case, caller):
     return "/api/v1/" + path, body
 
 
-TestPermissionMatrix = permission_matrix(cases=CASES, catalogue=CATALOGUE, request=_request)
+TestPermissionMatrix = permission_matrix(
+    cases=CASES, catalogue=settings.PERMISSION_CODES, request=_request
+)

@@ -1,5 +1,5 @@
-"""?search= and the admin's search as clerks type (common.search): orders by their client's
-name, the copies of clients by name, document, districts and cities, the copies of products
+"""?search= and the admin's search as clerks type (common.localization.search): orders by their
+client's name, the copies of clients by name, document, districts and cities, the copies of products
 by name and SKU; without accents, in any case. The copies are written by the events."""
 
 import importlib
@@ -10,7 +10,7 @@ import pytest
 from django.apps import apps
 from django.db import connection
 
-from common.actors import Actor
+from common.auth.actors import Actor
 from common.events.consumer import handle_event
 from orders import services
 from orders.models import ClientSnapshot, Order, ProductSnapshot

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from common.actors import Actor
+from common.auth.actors import Actor
 from orders import services
 from orders.tests.factories import ClientSnapshotFactory, ProductSnapshotFactory
 

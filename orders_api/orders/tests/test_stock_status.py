@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from common.actors import Actor
+from common.auth.actors import Actor
 from common.events.consumer import handle_event, handled_types
 from common.events.convergence import sweep
 from common.events.models import OutboxEvent

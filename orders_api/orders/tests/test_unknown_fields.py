@@ -3,7 +3,7 @@ every write endpoint, nested items' fields dotted; a GET body sent back still pa
 
 import pytest
 
-from common.testing import HTML, unknown_field_answers
+from common.development.testing import HTML, unknown_field_answers
 from orders.models import Order
 from orders.tests.factories import ClientSnapshotFactory, ProductSnapshotFactory
 

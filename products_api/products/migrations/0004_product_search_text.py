@@ -1,9 +1,9 @@
-"""The products' folded search text (common.search), filled for the products there are,
+"""The products' folded search text (common.localization.search), filled for the products there are,
 and on PostgreSQL its trigram index."""
 
 from django.db import migrations
 
-import common.search
+import common.localization.search
 
 
 class Migration(migrations.Migration):
@@ -15,12 +15,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="product",
             name="search_text",
-            field=common.search.SearchTextField(
+            field=common.localization.search.SearchTextField(
                 blank=True, default="", editable=False, verbose_name="search text"
             ),
         ),
-        common.search.fill_search_text(
+        common.localization.search.fill_search_text(
             "products.Product", lambda product: [product.name, product.sku]
         ),
-        common.search.trigram_index("products.Product", "products_product_search_trgm"),
+        common.localization.search.trigram_index("products.Product", "products_product_search_trgm"),
     ]

@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
                 ('file_name', models.CharField(max_length=255, verbose_name='file')),
                 ('content', models.BinaryField()),
-                ('actor', models.JSONField(default=dict, help_text="common.actors.Actor's fields")),
+                ('actor', models.JSONField(default=dict, help_text="common.auth.actors.Actor's fields")),
                 ('status', models.CharField(choices=[('previewing', 'Checking the rows'), ('previewed', 'Checked, waiting for confirmation'), ('importing', 'Importing'), ('imported', 'Imported'), ('failed', 'Failed')], max_length=12, verbose_name='status')),
                 ('total', models.PositiveIntegerField(default=0)),
                 ('processed', models.PositiveIntegerField(default=0)),

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
+from common.development.testing import HTML
 from common.events.models import OutboxEvent
-from common.testing import HTML
 from products.models import Product, StockMovement
 from products.tests.factories import ProductFactory
 

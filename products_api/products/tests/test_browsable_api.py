@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from common.testing import HTML, walk_as_html
+from common.development.testing import HTML, walk_as_html
 from products.models import Product, StockMovement
 from products.tests.factories import ProductFactory
 
@@ -16,7 +16,7 @@ PRODUCTS = "/api/v1/products/"
 @pytest.fixture(autouse=True)
 def _ready_without_a_broker(settings):
     # /readyz answers 503 while the broker is down, as it should; not what is walked here.
-    settings.READINESS_CHECKS = ["common.health.database_check"]
+    settings.READINESS_CHECKS = ["common.operations.health.database_check"]
 
 
 def test_every_url_renders_as_html_for_a_signed_in_person(admin_signed_in):

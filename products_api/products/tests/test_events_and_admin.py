@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import Client as Browser
 
-from common.actors import Actor
+from common.auth.actors import Actor
 from common.events.models import OutboxEvent
 from products import services
 from products.models import Product, StockMovement

@@ -9,8 +9,8 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.test import Client as Browser
 
-from common.errors import ErrorCode
-from common.testing import error_texts_not_in_portuguese
+from common.api.errors import ErrorCode
+from common.development.testing import error_texts_not_in_portuguese
 from products import services
 from products.errors import ProductErrorCode
 from products.models import StockMovement

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from common.testing import access_token, one_page, without_generated
+from common.development.testing import access_token, one_page, without_generated
 from products.models import Product, StockMovement
 
 pytestmark = pytest.mark.django_db

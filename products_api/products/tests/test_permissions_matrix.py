@@ -1,10 +1,10 @@
 """Every endpoint, both ways; moving stock is a right of its own."""
 
 import pytest
+from django.conf import settings
 
-from common.permission_catalogue import CATALOGUE
-from common.testing import PermissionCase as Case
-from common.testing import permission_matrix
+from common.development.testing import PermissionCase as Case
+from common.development.testing import permission_matrix
 from products.tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +50,9 @@ def _request(case, caller):
     return "/api/v1/" + case.route.replace("<uuid:pk>", str(product.pk)), case.body
 
 
-TestPermissionMatrix = permission_matrix(cases=CASES, catalogue=CATALOGUE, request=_request)
+TestPermissionMatrix = permission_matrix(
+    cases=CASES, catalogue=settings.PERMISSION_CODES, request=_request
+)
 
 
 def test_editing_a_product_does_not_allow_moving_its_stock(client_with):

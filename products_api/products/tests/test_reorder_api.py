@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from common.testing import HTML
+from common.development.testing import HTML
 from products.tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,10 +1,14 @@
 """Issue #35: users_api's user events reach this service's queue and revoke the user's
-older tokens and admin sessions here (common.revocations; clients_api's tests cover the
+older tokens and admin sessions here (common.auth.revocations; clients_api's tests cover the
 rest of the rule)."""
 
 import pytest
 
-from common.testing import revoked_session_answers, token_revocation_answers, user_events_reach
+from common.development.testing import (
+    revoked_session_answers,
+    token_revocation_answers,
+    user_events_reach,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -1,5 +1,5 @@
 """?search= and the admin's search as clerks type: a product by its name or SKU, without
-accents, in any case (common.search)."""
+accents, in any case (common.localization.search)."""
 
 import importlib
 from types import SimpleNamespace

@@ -12,7 +12,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook, load_workbook
 
-from common import spreadsheets
+from common.admin import spreadsheets
 from common.events.models import OutboxEvent
 from products import services
 from products.models import Product, ProductImport, StockMovement

@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
-from common.errors import DomainError
+from common.api.errors import DomainError
+from common.development.testing import access_token, run_together
 from common.events.models import OutboxEvent
-from common.testing import access_token, run_together
 from products import services
 from products.models import Product, StockMovement
 from products.tests.factories import ProductFactory

@@ -12,8 +12,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from common.development.testing import run_together
 from common.events.consumer import process_batch
-from common.testing import run_together
 from products import services
 from products.models import Product, StockReservation
 from products.tests.test_stock_reservations import order_event

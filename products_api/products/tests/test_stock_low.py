@@ -5,7 +5,7 @@ import uuid
 import pytest
 from django.db import transaction
 
-from common.errors import DomainError
+from common.api.errors import DomainError
 from common.events.consumer import handle_event
 from common.events.models import OutboxEvent
 from products import services

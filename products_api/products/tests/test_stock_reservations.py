@@ -11,10 +11,10 @@ import uuid
 import pytest
 from django.db import IntegrityError, connection, transaction
 
+from common.development.testing import run_together
 from common.events import topology
 from common.events.consumer import handle_event, handled_types
 from common.events.models import InboxEvent, OutboxEvent
-from common.testing import run_together
 from products import services
 from products.models import Product, StockIssue, StockMovement, StockReservation
 

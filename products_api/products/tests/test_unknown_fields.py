@@ -3,7 +3,7 @@ every write endpoint; a GET body sent back and the browsable API's forms still p
 
 import pytest
 
-from common.testing import HTML, unknown_field_answers
+from common.development.testing import HTML, unknown_field_answers
 from products.models import Product
 from products.tests.factories import ProductFactory
 

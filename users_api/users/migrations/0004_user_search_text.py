@@ -1,9 +1,9 @@
-"""The users' folded search text (common.search), filled for the users there are, and on
+"""The users' folded search text (common.localization.search), filled for the users there are, and on
 PostgreSQL its trigram index."""
 
 from django.db import migrations
 
-import common.search
+import common.localization.search
 
 
 class Migration(migrations.Migration):
@@ -15,13 +15,13 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="user",
             name="search_text",
-            field=common.search.SearchTextField(
+            field=common.localization.search.SearchTextField(
                 blank=True, default="", editable=False, verbose_name="search text"
             ),
         ),
-        common.search.fill_search_text(
+        common.localization.search.fill_search_text(
             "users.User",
             lambda user: [user.username, user.email, user.first_name, user.last_name],
         ),
-        common.search.trigram_index("users.User", "users_user_search_trgm"),
+        common.localization.search.trigram_index("users.User", "users_user_search_trgm"),
     ]

@@ -3,7 +3,7 @@ the caller's own account) and ``management`` (users, grants, roles, the catalogu
 ``accounts`` holds the steps both share. Callers import the use-cases from here.
 
 Errors: ``django.core.exceptions.ValidationError`` for bad field values (400,
-keyed by field), ``common.errors`` domain errors for refused rules (``Forbidden``,
+keyed by field), ``common.api.errors`` domain errors for refused rules (``Forbidden``,
 ``DomainError`` conflicts, ``NotFound``, ``PreconditionFailed``) with the codes of
 ``users.errors.UserErrorCode``, ``InvalidCredentials`` for login failures (401).
 """

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from common.services import save_unique
+from common.service_layer.services import save_unique
 from users.models import LoginSession, User
 
 
@@ -49,7 +49,7 @@ def end_login(session: LoginSession, reason: str) -> None:
 
 def revoke_tokens(user: User) -> None:
     """Marks every access token and admin session of ``user`` issued until now as revoked:
-    every service refuses them once the user's event reaches it (common.revocations).
+    every service refuses them once the user's event reaches it (common.auth.revocations).
     The caller saves the user, which publishes the change."""
     user.tokens_revoked_at = timezone.now()
 

@@ -14,9 +14,9 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
-from common.actors import Actor
-from common.errors import ErrorCode
-from common.services import lock, model_update
+from common.api.errors import ErrorCode
+from common.auth.actors import Actor
+from common.service_layer.services import lock, model_update
 from users import selectors
 from users.errors import InvalidCredentials, UserErrorCode
 from users.models import IssuedRefreshToken, LoginSession, User

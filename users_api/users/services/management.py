@@ -19,21 +19,21 @@ from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from common.actors import Actor
-from common.errors import DomainError, Forbidden, NotFound
-from common.permission_catalogue import CATALOGUE, service_of
-from common.services import lock, model_update
+from common.api.errors import DomainError, Forbidden, NotFound
+from common.auth.actors import Actor
+from common.service_layer.services import lock, model_update
 from common.versioning import check_version
 from users import selectors
 from users.errors import UserErrorCode
 from users.models import Permission, Role, User
+from users.permission_catalogue import CATALOGUE, service_of
 from users.services.accounts import end_logins, revoke_tokens, save_user, validate_new_password
 
 # --- permission catalogue -------------------------------------------------------------
 
 
 def permission_catalogue_sync(*, using: str = "default") -> None:
-    """Makes the Permission table equal to ``common.permission_catalogue.CATALOGUE``.
+    """Makes the Permission table equal to ``users.permission_catalogue.CATALOGUE``.
 
     Runs after every migrate; raises nothing of its own.
     """

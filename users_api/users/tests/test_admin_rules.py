@@ -3,8 +3,8 @@
 import pytest
 from django.test import Client
 
-from common.actors import actor_of
-from common.errors import DomainError
+from common.api.errors import DomainError
+from common.auth.actors import actor_of
 from users import services
 from users.models import LoginSession, Role, User
 from users.tests.factories import PASSWORD, RoleFactory, UserFactory
@@ -323,7 +323,7 @@ def test_staff_are_not_offered_bulk_deletion_of_roles():
     assert response.status_code in (200, 302)
 
 
-# --- how the admin writes (common.admin.ServiceWritesAdmin) --------------------------------
+# --- how the admin writes (common.admin.model_admins.ServiceWritesAdmin) ---------------------
 
 
 def test_an_added_user_is_the_one_the_service_wrote_and_its_page_follows():

@@ -6,7 +6,7 @@ import json
 import pytest
 from django.test import Client as Browser
 
-from common.testing import HTML, walk_as_html
+from common.development.testing import HTML, walk_as_html
 from users.models import Role
 from users.tests.factories import PASSWORD, RoleFactory, UserFactory
 

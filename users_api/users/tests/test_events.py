@@ -1,7 +1,7 @@
 """Issue #35: users_api publishes each user's state (users.user.*) on every committed
 change, the password hash left out, with ``tokens_revoked_at`` set by deactivation,
 codes or staff removed, logout, a reused refresh token and password changes; and applies
-the same revocation to its own tokens and admin sessions (common.revocations)."""
+the same revocation to its own tokens and admin sessions (common.auth.revocations)."""
 
 import pytest
 from django.db import transaction
@@ -9,7 +9,7 @@ from django.test import Client as Browser
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from common.actors import Actor
+from common.auth.actors import Actor
 from common.events.models import OutboxEvent
 from common.models import Revocation
 from users import services

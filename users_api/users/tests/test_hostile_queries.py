@@ -2,7 +2,7 @@
 
 import pytest
 
-from common.testing import hostile_query_failures
+from common.development.testing import hostile_query_failures
 
 pytestmark = pytest.mark.django_db
 

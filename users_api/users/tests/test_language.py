@@ -3,8 +3,8 @@ every problem code it answers with."""
 
 import pytest
 
-from common.errors import ErrorCode
-from common.testing import error_texts_not_in_portuguese
+from common.api.errors import ErrorCode
+from common.development.testing import error_texts_not_in_portuguese
 from users.errors import UserErrorCode
 from users.tests.factories import PASSWORD, UserFactory
 

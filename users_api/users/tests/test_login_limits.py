@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from common.admin_auth import signed_client_address
+from common.auth.admin_sign_in import signed_client_address
 from users.models import LoginSession
 from users.tests.factories import PASSWORD, UserFactory
 
@@ -26,7 +26,7 @@ def _login(api_client, username, password, address, **headers):
 
 
 def _through_admin(api_client, username, password, browser, header=None):
-    """A sign-in through another service's admin, as common.admin_auth sends it."""
+    """A sign-in through another service's admin, as common.auth.admin_sign_in sends it."""
     value = header or signed_client_address(address=browser, username=username)
     return _login(api_client, username, password, SERVICE, HTTP_X_SIGN_IN_CLIENT_ADDRESS=value)
 

@@ -1,7 +1,7 @@
 """Every endpoint, both ways: 401 without a token, 403 without the code, 2xx with it, and
 within its query budget.
 
-The table below is the contract (common.testing.permission_matrix makes the tests); a
+The table below is the contract (common.development.testing.permission_matrix makes the tests); a
 new endpoint without a row here is caught by ``test_every_route_is_in_the_matrix``.
 Each budget is the number of queries the endpoint makes on rows like a real account's
 (a role with codes and direct grants): a second fetch of a row shows up as a failure.
@@ -9,10 +9,10 @@ Each budget is the number of queries the endpoint makes on rows like a real acco
 
 import pytest
 
-from common.permission_catalogue import CATALOGUE
-from common.testing import PermissionCase as Case
-from common.testing import permission_matrix
+from common.development.testing import PermissionCase as Case
+from common.development.testing import permission_matrix
 from users.models import User
+from users.permission_catalogue import CATALOGUE
 from users.tests.factories import PASSWORD, RoleFactory, UserFactory, tokens
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +24,7 @@ def _new_user_body():
 
 # A change of a user also writes its event (outbox); one that revokes (logout, password,
 # deactivation, codes removed) also reads and writes the user's revocation, and working
-# out whether codes are removed reads the codes kept (common.revocations, issue #35).
+# out whether codes are removed reads the codes kept (common.auth.revocations, issue #35).
 CASES = [
     # the API's root (GET /api/v1/): any authenticated caller
     Case("get", "", None, queries=1),  # the account still active?

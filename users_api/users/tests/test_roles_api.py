@@ -2,8 +2,8 @@
 
 import pytest
 
-from common.permission_catalogue import CATALOGUE
 from users.models import Permission, Role
+from users.permission_catalogue import CATALOGUE
 from users.services import permission_catalogue_sync
 from users.tests.factories import RoleFactory, UserFactory
 

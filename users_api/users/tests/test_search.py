@@ -1,5 +1,6 @@
 """?search= and the admin's search of users as people type: username, email, first and last
-name, without accents, in any case (common.search); a sign-in leaves the search text alone."""
+name, without accents, in any case (common.localization.search); a sign-in leaves the search
+text alone."""
 
 import importlib
 from types import SimpleNamespace

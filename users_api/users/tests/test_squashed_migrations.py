@@ -4,7 +4,11 @@ records it, so existing databases need nothing done by hand."""
 
 import pytest
 
-from common.testing import migrations_after, migrations_run_forward, squash_matches_what_it_replaces
+from common.development.testing import (
+    migrations_after,
+    migrations_run_forward,
+    squash_matches_what_it_replaces,
+)
 
 SQUASH = "0001_squashed_0002_translated_labels"
 

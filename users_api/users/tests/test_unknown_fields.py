@@ -3,7 +3,7 @@ every write endpoint (the public ones too); a GET body sent back still passes.""
 
 import pytest
 
-from common.testing import unknown_field_answers
+from common.development.testing import unknown_field_answers
 from users.models import User
 from users.tests.factories import RoleFactory, UserFactory
 

@@ -14,12 +14,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common import jwt_keys
-from common.actors import actor_of
-from common.idempotency import idempotent_create
-from common.serializers import RequestBodySerializer, read_only_context
+from common.api.idempotency import idempotent_create
+from common.api.serializers import RequestBodySerializer, read_only_context
+from common.api.views import render
+from common.auth import jwt_keys
+from common.auth.actors import actor_of
 from common.versioning import expected_version
-from common.views import render
 from users import selectors, services
 from users.models import User
 from users.serializers import TokenPairOutputSerializer, UserOutputSerializer

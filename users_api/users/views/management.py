@@ -17,15 +17,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.actors import Actor, actor_of
-from common.auth import HasPermission, model_permissions
-from common.filters import FilterSet
-from common.idempotency import idempotent_create
-from common.pagination import paginated
-from common.search import SEARCH
-from common.serializers import RequestBodySerializer
+from common.api.filters import FilterSet
+from common.api.idempotency import idempotent_create
+from common.api.pagination import paginated
+from common.api.serializers import RequestBodySerializer
+from common.api.views import DestroyMixin, PatchMixin, RetrieveMixin, UpdateMixin, render
+from common.auth.access import HasPermission, model_permissions
+from common.auth.actors import Actor, actor_of
+from common.localization.search import SEARCH
 from common.versioning import expected_version
-from common.views import DestroyMixin, PatchMixin, RetrieveMixin, UpdateMixin, render
 from users import selectors, services
 from users.models import Role, User
 from users.serializers import RoleOutputSerializer, UserOutputSerializer

@@ -3,9 +3,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from common import metrics
 from common.events import relay
 from common.events.stopping import stop_on_signals
+from common.operations import metrics
 
 
 class Command(BaseCommand):

@@ -1,0 +1,59 @@
+"""One back office: every service's admin site has the same header and links.
+
+``BackOfficeAdminConfig`` replaces ``django.contrib.admin`` in INSTALLED_APPS so
+that ``admin.site`` is a ``BackOfficeSite`` in every service. The links to the
+four admin sites come from ``BACK_OFFICE_URLS`` (public base URLs, by service).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.admin.apps import AdminConfig
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+#: The backend of the admin sites whose accounts live in users_api.
+USERS_API_BACKEND = "common.auth.admin_sign_in.UsersApiBackend"
+
+
+class BackOfficeSite(admin.AdminSite):
+    """The admin site of a service: header "Sistema Multi-APIs — <service>", links to
+    the other services' admin sites and to this service's API docs."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.site_header = f"Sistema Multi-APIs — {settings.SERVICE_NAME}"
+        self.site_title = format_lazy(_("{service} admin"), service=settings.SERVICE_NAME)
+        self.index_title = _("Back office")
+        self.site_url = None  # the services have no site at "/" to go back to
+
+    def each_context(self, request: HttpRequest) -> dict[str, Any]:
+        context = super().each_context(request)
+        context["back_office_links"] = [
+            {"service": service, "url": f"{url.rstrip('/')}/admin/"}
+            for service, url in settings.BACK_OFFICE_URLS.items()
+            if service != settings.SERVICE_NAME
+        ]
+        context["service_name"] = settings.SERVICE_NAME
+        context["api_docs_url"] = reverse("docs")
+        return context
+
+
+class BackOfficeAdminConfig(AdminConfig):
+    default_site = "common.admin.site.BackOfficeSite"
+
+    def ready(self) -> None:
+        super().ready()
+        if settings.AUTHENTICATION_BACKENDS == [USERS_API_BACKEND]:
+            # Accounts, roles and grants are users_api's: a local user or group made
+            # here could never sign in, so these admins do not offer them.
+            from django.contrib.auth.models import Group, User
+
+            for model in (User, Group):
+                if admin.site.is_registered(model):
+                    admin.site.unregister(model)

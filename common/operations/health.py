@@ -1,0 +1,141 @@
+"""Liveness (``/healthz``) and readiness (``/readyz``) endpoints.
+
+Readiness runs every check named in ``settings.READINESS_CHECKS`` at once, each
+in a thread of its own with fresh connections (a pooled connection proves
+nothing about the server now), and answers within ``READINESS_TIMEOUT``
+seconds whatever hangs: a check still running then counts as down. Each check
+is a callable returning a JSON-able dict with ``name`` and an ``ok`` boolean.
+
+The answer (docs/api.md): 503 ``not ready`` when a required check (the database)
+fails, so a load balancer stops sending traffic; 200 ``degraded`` when only
+another one fails (the broker: the outbox keeps the events until it returns);
+200 ``ready`` otherwise.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.db import connections
+from django.utils.module_loading import import_string
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+Check = Callable[[], dict[str, Any]]
+
+#: Checks whose failure makes the service unready; any other failing check degrades it.
+REQUIRED_CHECKS = frozenset({"database"})
+
+
+def check_timeout() -> float:
+    """Seconds every readiness check answers within (``READINESS_TIMEOUT``)."""
+    return settings.READINESS_TIMEOUT
+
+
+def database_check() -> dict[str, Any]:
+    """``SELECT 1`` on a new connection, opened with a connect timeout and closed after."""
+    database = connections.create_connection("default")
+    if database.vendor == "postgresql":
+        # libpq counts whole seconds and treats anything below 2 as 2.
+        options = {**database.settings_dict.get("OPTIONS", {}), "connect_timeout": 2}
+        database.settings_dict = {**database.settings_dict, "OPTIONS": options}
+    try:
+        with database.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # any driver error means "not ready"
+        return {"name": "database", "ok": False, "error": exc.__class__.__name__}
+    finally:
+        database.close()
+    return {"name": "database", "ok": True, "vendor": database.vendor}
+
+
+def _name_of(check: Check) -> str:
+    return check.__name__.removesuffix("_check")
+
+
+def _run(check: Check, results: dict[str, dict[str, Any]]) -> None:
+    started = time.monotonic()
+    try:
+        result = check()
+    except Exception as exc:  # a check that breaks reports itself down
+        result = {"name": _name_of(check), "ok": False, "error": exc.__class__.__name__}
+    finally:
+        connections.close_all()  # this thread's own connections
+    result["status"] = "up" if result["ok"] else "down"
+    result["seconds"] = round(time.monotonic() - started, 3)
+    results[_name_of(check)] = result
+
+
+def run_checks(checks: list[Check], timeout: float) -> list[dict[str, Any]]:
+    """Runs ``checks`` concurrently; returns their results within ``timeout`` seconds.
+
+    A check still running at the deadline is reported down with status
+    ``timeout``; its thread is left to end on its own connection timeouts.
+    """
+    results: dict[str, dict[str, Any]] = {}
+    threads = [
+        threading.Thread(target=_run, args=(check, results), daemon=True, name="readyz")
+        for check in checks
+    ]
+    deadline = time.monotonic() + timeout
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return [
+        results.get(_name_of(check))
+        or {
+            "name": _name_of(check),
+            "ok": False,
+            "status": "timeout",
+            "error": f"no answer within {timeout} s",
+        }
+        for check in checks
+    ]
+
+
+_status_schema = inline_serializer(
+    "HealthStatus",
+    fields={"status": serializers.CharField(), "service": serializers.CharField()},
+)
+
+
+class HealthView(APIView):
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: _status_schema}, tags=["health"])
+    def get(self, request: Request) -> Response:
+        return Response({"status": "ok", "service": settings.SERVICE_NAME})
+
+
+class ReadyView(APIView):
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: _status_schema, 503: _status_schema}, tags=["health"])
+    def get(self, request: Request) -> Response:
+        checks = run_checks(
+            [import_string(path) for path in settings.READINESS_CHECKS], check_timeout()
+        )
+        failing = {check["name"] for check in checks if not check["ok"]}
+        status = "not ready" if failing & REQUIRED_CHECKS else "degraded" if failing else "ready"
+        return Response(
+            {
+                "status": status,
+                "service": settings.SERVICE_NAME,
+                "checks": checks,
+                # The same, by name, for a quick look: {"database": "up", "broker": "down"}.
+                "components": {check["name"]: check["status"] for check in checks},
+            },
+            status=503 if status == "not ready" else 200,
+        )
