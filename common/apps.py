@@ -13,6 +13,7 @@ class CommonConfig(AppConfig):
         from common import (  # noqa: F401 - checks and schema register themselves
             admin_auth,
             checks,
+            fastpath,
             schema,
             tracing,
         )
@@ -20,3 +21,4 @@ class CommonConfig(AppConfig):
         user_logged_in.connect(admin_auth.session_end_set, dispatch_uid="common.session_end_set")
         user_logged_in.connect(admin_auth.remember_codes, dispatch_uid="common.remember_codes")
         tracing.setup(service=settings.SERVICE_NAME)
+        fastpath.enabled()  # decided (and an untested version said) at start-up

@@ -54,7 +54,7 @@ def _whole_number(request: Any, param: str, *, low: int, high: int | None) -> in
 
 def paginated(view: GenericAPIView, serializer_class: type[BaseSerializer]) -> Response:
     """The body of a list view: the view's filtered queryset, one page, serialized."""
-    from common.projection import render_many
+    from common.fastpath.projection import render_many
 
     page = view.paginate_queryset(view.filter_queryset(view.get_queryset()))
     return view.get_paginated_response(render_many(serializer_class, page))

@@ -27,8 +27,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
-from common import projection
 from common.actors import Actor, actor_of
+from common.fastpath import projection
 from common.schema import AutoSchema
 from common.serializers import read_only_context
 from common.versioning import expected_version, with_etag

@@ -6,7 +6,7 @@ schema's title, which depend on its name.
 Read from the environment (common.settings.environment); importing writes nothing.
 """
 
-from common import ports
+from common import fastpath, ports
 from common.settings import environment
 from common.settings.environment import (
     admin_sign_in_secret,
@@ -24,6 +24,8 @@ from common.settings.environment import (
 )
 
 DEBUG = env_bool("DEBUG", False)
+# FASTPATH=off: plain Django, DRF and gunicorn, without common.fastpath's speed-ups.
+FASTPATH_ENABLED = fastpath.switched_on()
 ALLOWED_HOSTS = allowed_hosts()
 
 INSTALLED_APPS = [

@@ -11,7 +11,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models.manager import BaseManager
 from rest_framework import serializers
 
-from common import projection
+from common.fastpath import projection
 from common.fields import UTCDateTimeField
 
 

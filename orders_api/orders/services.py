@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from common.actors import Actor
 from common.errors import DomainError, NotFound
-from common.selectors import with_prefetched
+from common.fastpath.queries import with_prefetched
 from common.services import lock
 from common.versioning import check_version
 from orders import selectors

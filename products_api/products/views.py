@@ -15,9 +15,9 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from common import projection
 from common.actors import Actor, actor_of
 from common.auth import MethodPermission, model_permissions
+from common.fastpath import projection
 from common.fields import LocalizedDecimalField
 from common.filters import BooleanFilter, FilterSet
 from common.idempotency import idempotent_create
