@@ -20,7 +20,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common.fastpath import gunicorn as fastpath_gunicorn  # noqa: E402 - needs the path above
+from common.fastpath import gunicorn as fastpath_gunicorn  # found through the path above
 
 logger_class = "common.logging_gunicorn.GunicornLogger"
 # More than one thread makes gunicorn use its gthread worker; `--threads` still overrides.
