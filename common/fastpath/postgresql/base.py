@@ -106,5 +106,10 @@ class FastDatabaseWrapper(base.DatabaseWrapper):
         return not readable or super().is_usable()
 
 
-#: What Django loads (``<ENGINE>.base.DatabaseWrapper``).
-DatabaseWrapper = FastDatabaseWrapper if fastpath.enabled() else base.DatabaseWrapper
+def database_wrapper() -> type[base.DatabaseWrapper]:
+    """This backend's connection class: ours, or Django's own with the fast path off."""
+    return FastDatabaseWrapper if fastpath.enabled() else base.DatabaseWrapper
+
+
+#: What Django loads (``<ENGINE>.base.DatabaseWrapper``), chosen when first loaded.
+DatabaseWrapper = database_wrapper()
