@@ -97,3 +97,26 @@ def test_a_run_of_the_tests_that_empty_redis_keeps_what_others_stored(throwaway_
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "total: 1 passed, 0 failed" in run.stdout
     assert [db for db, client in enumerate(clients) if not client.exists(key)] == []
+
+
+def test_each_service_runs_again_with_the_fast_path_off_beside_itself():
+    projects = run_tests.PROJECTS
+    for service in run_tests.SERVICES:
+        twin = run_tests.off_twin(service, projects)
+        assert twin is not None and twin.tests == service.tests, service.name
+        env = run_tests.project_env(twin, postgres=True, redis=None)
+        assert env["FASTPATH"] == "off"
+        assert env["DATABASE_URL"].rsplit("/", 1)[1].startswith(f"{service.name}_fastpath_off")
+        assert "FASTPATH" not in run_tests.project_env(service, postgres=True, redis=None)
+    # Selected alone, the pass with it off has nothing to run beside.
+    assert run_tests.off_twin(run_tests.SERVICES[0], run_tests.SERVICES) is None
+
+
+def test_the_two_passes_answer_identically_or_the_run_says_which_test_differs():
+    on = {"a::one": "passed", "a::two": "skipped", "a::three": "passed"}
+    assert run_tests.answer_differences(on, dict(on)) == []
+    off = {"a::one": "passed", "a::two": "skipped", "a::three": "failed", "a::four": "passed"}
+    assert run_tests.answer_differences(on, off) == [
+        "a::four: not run on, passed off",
+        "a::three: passed on, failed off",
+    ]

@@ -79,14 +79,32 @@ class Project:
     settings: str | None  # None: the project starts its services as processes
     tests: tuple[str, ...]
     on_rabbitmq: bool = False  # the end-to-end services' broker is RabbitMQ, not Redis
+    #: False: run with ``FASTPATH=off`` (plain Django, DRF and gunicorn), beside the
+    #: project of the same tests, and answer as it does (``off_twin``).
+    fastpath: bool = True
+
+    @property
+    def database(self) -> str:
+        return self.name.replace("-", "_")
 
 
-PROJECTS = [
-    Project("common", REPO, "common.tests.settings", ("common/tests",)),
+SERVICES = [
     Project("users_api", REPO / "users_api", "users_api.settings", ("users",)),
     Project("clients_api", REPO / "clients_api", "clients_api.settings", ("clients",)),
     Project("products_api", REPO / "products_api", "products_api.settings", ("products",)),
     Project("orders_api", REPO / "orders_api", "orders_api.settings", ("orders",)),
+]
+#: Each service's suite again with common.fastpath off, at the same time as the suite
+#: with it on (the two cores share the pair: a quarter more than the suite alone,
+#: not twice); the two must answer identically.
+FASTPATH_OFF = [
+    Project(f"{p.name}-fastpath-off", p.directory, p.settings, p.tests, fastpath=False)
+    for p in SERVICES
+]
+PROJECTS = [
+    Project("common", REPO, "common.tests.settings", ("common/tests",)),
+    *SERVICES,
+    *FASTPATH_OFF,
     Project("e2e", REPO, None, ("e2e",)),
     # The stories whose events cross every service, again with RabbitMQ as the broker.
     Project(
@@ -134,12 +152,18 @@ class RedisUrls:
     """Where a run's tests use Redis; every one of them is emptied by the tests."""
 
     cache: str  # CACHE_URL: cleared between tests
+    cache_beside: str  # CACHE_URL of a pass run beside another (FASTPATH_OFF)
     e2e_broker: str  # E2E_BROKER_URL: the end-to-end services' broker, emptied first
     events: str  # TEST_EVENTS_REDIS_URL: common's event tests, emptied per test
 
     @classmethod
     def on(cls, server: str) -> RedisUrls:
-        return cls(cache=f"{server}/15", e2e_broker=f"{server}/12", events=f"{server}/14")
+        return cls(
+            cache=f"{server}/15",
+            cache_beside=f"{server}/11",
+            e2e_broker=f"{server}/12",
+            events=f"{server}/14",
+        )
 
 
 @contextlib.contextmanager
@@ -355,12 +379,15 @@ def project_env(project: Project, *, postgres: bool, redis: RedisUrls | None) ->
     if project.settings:
         env["DJANGO_SETTINGS_MODULE"] = project.settings
     server = f"postgres://{POSTGRES_USER}@{POSTGRES_HOST}:{POSTGRES_PORT}"
+    if not project.fastpath:
+        env["FASTPATH"] = "off"
     if postgres:
-        db_name = project.name if not SLOT else f"{project.name}_s{SLOT}"
+        db_name = project.database if not SLOT else f"{project.database}_s{SLOT}"
         env["DATABASE_URL"] = f"{server}/{db_name}"
         env["E2E_POSTGRES_URL"] = server
     if redis:
-        env["CACHE_URL"] = redis.cache
+        # The tests empty their cache database: a pass beside another has one of its own.
+        env["CACHE_URL"] = redis.cache if project.fastpath else redis.cache_beside
         env["E2E_BROKER_URL"] = redis.e2e_broker
         env["TEST_EVENTS_REDIS_URL"] = redis.events
         # A prefix of this run's own: what an earlier run counted (sign-in and
@@ -369,48 +396,124 @@ def project_env(project: Project, *, postgres: bool, redis: RedisUrls | None) ->
     return env
 
 
+def _outcomes(report: Path) -> dict[str, str]:
+    """Each test of a JUnit XML report (``classname::name``) with its outcome: passed,
+    failed or skipped."""
+    if not report.exists():
+        return {}
+    root = ET.parse(report).getroot()  # noqa: S314 - our own pytest's output
+    found = {}
+    for case in root.iter("testcase"):
+        tags = {child.tag for child in case}
+        outcome = (
+            "failed"
+            if tags & {"failure", "error"}
+            else "skipped"
+            if "skipped" in tags
+            else "passed"
+        )
+        found[f"{case.get('classname')}::{case.get('name')}"] = outcome
+    return found
+
+
+def answer_differences(on: dict[str, str], off: dict[str, str]) -> list[str]:
+    """The tests whose outcome with common.fastpath on is not the one with it off."""
+    return [
+        f"{test}: {on.get(test, 'not run')} on, {off.get(test, 'not run')} off"
+        for test in sorted(on.keys() | off.keys())
+        if on.get(test) != off.get(test)
+    ]
+
+
+def off_twin(project: Project, projects: list[Project]) -> Project | None:
+    """The selected pass of ``project``'s tests with common.fastpath off, if any."""
+    if not project.fastpath:
+        return None
+    return next(
+        (
+            other
+            for other in projects
+            if not other.fastpath
+            and (other.directory, other.tests) == (project.directory, project.tests)
+        ),
+        None,
+    )
+
+
 def _run(
     projects: list[Project], use_postgres: bool, redis: RedisUrls | None, rabbitmq_e2e: bool
 ) -> tuple[int, int, int]:
-    """Runs each project's pytest; (passed, failed, skipped) over all of them."""
+    """Runs each project's pytest; (passed, failed, skipped) over all of them. A service's
+    pass with common.fastpath off runs beside its pass with it on, and a test that
+    answers differently in the two counts as one more failure."""
     REPORTS.mkdir(parents=True, exist_ok=True)
     totals = [0, 0, 0]
+    twins = {twin.name for p in projects if (twin := off_twin(p, projects))}
     for project in projects:
-        if project.on_rabbitmq and not rabbitmq_e2e:
+        if (project.on_rabbitmq and not rabbitmq_e2e) or project.name in twins:
             continue
-        env = project_env(project, postgres=use_postgres, redis=redis)
-        report = REPORTS / f"{project.name}.xml"
-        report.unlink(missing_ok=True)
+        group = [project, *filter(None, [off_twin(project, projects)])]
         with contextlib.ExitStack() as vhosts:
-            if rabbitmq_e2e and project.name == "common":
-                # Its event tests leave queues behind; another run (a second checkout, an
-                # aborted one) on the same virtual host would read their messages.
-                env["TEST_EVENTS_AMQP_URL"] = vhosts.enter_context(_rabbitmq_vhost("events"))
-            if rabbitmq_e2e and project.settings is None:
-                if project.on_rabbitmq:
-                    env["E2E_BROKER_URL"] = vhosts.enter_context(_rabbitmq_vhost("e2e"))
-                else:  # `make run` on RabbitMQ (e2e/test_make_run.py), apart from the rest
-                    env["E2E_AMQP_URL"] = vhosts.enter_context(_rabbitmq_vhost("make-run"))
-            broker = f" (broker {env['E2E_BROKER_URL']})" if project.on_rabbitmq else ""
-            print(f"==> {project.name}: pytest {' '.join(project.tests)}{broker}", flush=True)
-            result = subprocess.run(
-                [
-                    str(VENV_BIN / "pytest"),
-                    *project.tests,
-                    f"--junitxml={report}",
-                    "-p",
-                    "no:cacheprovider",
-                    *sys.argv[1:],
-                ],
-                cwd=project.directory,
-                env=env,
+            running = [
+                _start(member, use_postgres, redis, rabbitmq_e2e, vhosts) for member in group
+            ]
+            results = [process.wait() for process in running]
+        for member, returncode in zip(group, results, strict=True):
+            passed, failed, skipped = _count(REPORTS / f"{member.name}.xml")
+            if returncode not in (0, 5) and failed == 0:
+                failed = 1  # pytest failed outside any test (collection, internal error)
+            for index, value in enumerate((passed, failed, skipped)):
+                totals[index] += value
+        if len(group) == 2:
+            differences = answer_differences(
+                *(_outcomes(REPORTS / f"{member.name}.xml") for member in group)
             )
-        passed, failed, skipped = _count(report)
-        if result.returncode not in (0, 5) and failed == 0:
-            failed = 1  # pytest failed outside any test (collection, internal error)
-        for index, value in enumerate((passed, failed, skipped)):
-            totals[index] += value
+            print(
+                f"==> {group[1].name}: {len(differences) or 'no'} test(s) answer otherwise "
+                f"than in {project.name}",
+                flush=True,
+            )
+            for line in differences:
+                print(f"    {line}", flush=True)
+            totals[1] += bool(differences)
     return totals[0], totals[1], totals[2]
+
+
+def _start(
+    project: Project,
+    use_postgres: bool,
+    redis: RedisUrls | None,
+    rabbitmq_e2e: bool,
+    vhosts: contextlib.ExitStack,
+) -> subprocess.Popen:
+    """``project``'s pytest, started (its RabbitMQ virtual hosts live as long as ``vhosts``)."""
+    env = project_env(project, postgres=use_postgres, redis=redis)
+    report = REPORTS / f"{project.name}.xml"
+    report.unlink(missing_ok=True)
+    if rabbitmq_e2e and project.name == "common":
+        # Its event tests leave queues behind; another run (a second checkout, an
+        # aborted one) on the same virtual host would read their messages.
+        env["TEST_EVENTS_AMQP_URL"] = vhosts.enter_context(_rabbitmq_vhost("events"))
+    if rabbitmq_e2e and project.settings is None:
+        if project.on_rabbitmq:
+            env["E2E_BROKER_URL"] = vhosts.enter_context(_rabbitmq_vhost("e2e"))
+        else:  # `make run` on RabbitMQ (e2e/test_make_run.py), apart from the rest
+            env["E2E_AMQP_URL"] = vhosts.enter_context(_rabbitmq_vhost("make-run"))
+    broker = f" (broker {env['E2E_BROKER_URL']})" if project.on_rabbitmq else ""
+    fastpath = "" if project.fastpath else " (FASTPATH=off)"
+    print(f"==> {project.name}: pytest {' '.join(project.tests)}{broker}{fastpath}", flush=True)
+    return subprocess.Popen(
+        [
+            str(VENV_BIN / "pytest"),
+            *project.tests,
+            f"--junitxml={report}",
+            "-p",
+            "no:cacheprovider",
+            *sys.argv[1:],
+        ],
+        cwd=project.directory,
+        env=env,
+    )
 
 
 if __name__ == "__main__":
