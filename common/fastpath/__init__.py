@@ -12,7 +12,7 @@ own path gives, and each falls back to that path when :func:`enabled` is False:
   says so once in the log.
 
 The pieces: :mod:`.postgresql` (a database backend), :mod:`.updates` (a model's
-``UPDATE``), :mod:`.queries` (reads by id), :mod:`.outbox` (an event's ``INSERT``),
+``UPDATE``), :mod:`.queries` (reads by id), :mod:`.inserts` (an event's ``INSERT``),
 :mod:`.projection` (output serializers) and :mod:`.gunicorn` (a worker constant).
 """
 
