@@ -10,7 +10,7 @@ from django.http import HttpResponse
 from django.utils.functional import SimpleLazyObject, empty
 
 from common.errors import flatten_errors
-from common.middleware import MessageMiddleware
+from common.fastpath.messages import MessageMiddleware
 from common.testing import access_token
 from common.tests.testapp.models import Widget
 

@@ -81,7 +81,7 @@ def _without_prefetched(patch: pytest.MonkeyPatch) -> None:
 
 
 def _configurations() -> dict[str, Callable[[contextlib.ExitStack, pytest.MonkeyPatch], None]]:
-    from common.fastpath import inserts, projection, queries, updates
+    from common.fastpath import inserts, messages, projection, queries, updates
 
     def module_off(module: types.ModuleType) -> Callable:
         return lambda stack, patch: patch.setattr(module, "fastpath", _OFF)
@@ -98,7 +98,7 @@ def _configurations() -> dict[str, Callable[[contextlib.ExitStack, pytest.Monkey
             lambda self, *ids, using=DEFAULT_DB_ALIAS: list(self._build(*ids).using(using)),
         )
 
-    return {
+    configurations = {
         "on": lambda stack, patch: None,
         "postgresql": lambda stack, patch: stack.enter_context(_connection(_plain_backend)),
         "compiler": lambda stack, patch: stack.enter_context(_connection(_django_compiler)),
@@ -107,8 +107,14 @@ def _configurations() -> dict[str, Callable[[contextlib.ExitStack, pytest.Monkey
         "prefetched": lambda stack, patch: _without_prefetched(patch),
         "inserts": module_off(inserts),
         "projection": module_off(projection),
+        "messages": module_off(messages),
         "off": all_off,
     }
+    # FASTPATH_BENCH_PIECES=a,b: all on and those pieces off only (a piece measured again).
+    chosen = {name for name in os.environ.get("FASTPATH_BENCH_PIECES", "").split(",") if name}
+    if chosen:
+        return {name: apply for name, apply in configurations.items() if name in {"on", *chosen}}
+    return configurations
 
 
 def _environ(method: str, path: str, token: str, body: dict | None) -> dict[str, Any]:
