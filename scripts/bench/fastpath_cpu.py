@@ -165,6 +165,8 @@ def _measure(requests: Iterator[tuple[str, str, dict | None]]) -> dict[str, dict
         _call(app, next(requests), token)
     for _ in range(ROUNDS):
         for name, apply in configurations.items():
+            # A token of its own: a long run outlives an access token's minutes.
+            token = access_token(is_superuser=True, username="bench")
             with contextlib.ExitStack() as stack, pytest.MonkeyPatch.context() as patch:
                 apply(stack, patch)
                 for _ in range(WARM_UP // 4):  # a new connection's first statements
