@@ -28,6 +28,14 @@ alerting tests (``promtool check rules``, a real Prometheus) Debian's
 missing and this runs as root; otherwise those tests are skipped with the reason,
 except on CI, where they fail. ``TEST_PROJECTS=cluster`` (`make test-cluster`)
 runs only the named projects.
+
+Each service's suite runs a second time with ``FASTPATH=off`` (common.fastpath off:
+plain Django, DRF and gunicorn), as the project ``<service>-fastpath-off``, on a
+database and a cache database of its own, beside the first pass: the two start
+together and share the machine's two cores, so the pair costs far less than two suites
+one after the other. The two must answer identically: a test whose outcome differs
+fails the run.
+``TEST_PROJECTS=products_api,products_api-fastpath-off`` runs one such pair.
 """
 
 from __future__ import annotations
@@ -95,8 +103,7 @@ SERVICES = [
     Project("orders_api", REPO / "orders_api", "orders_api.settings", ("orders",)),
 ]
 #: Each service's suite again with common.fastpath off, at the same time as the suite
-#: with it on (the two cores share the pair: a quarter more than the suite alone,
-#: not twice); the two must answer identically.
+#: with it on; the two must answer identically.
 FASTPATH_OFF = [
     Project(f"{p.name}-fastpath-off", p.directory, p.settings, p.tests, fastpath=False)
     for p in SERVICES
