@@ -460,10 +460,8 @@ def _run(
         if (project.on_rabbitmq and not rabbitmq_e2e) or project.name in twins:
             continue
         group = [project, *filter(None, [off_twin(project, projects)])]
-        with contextlib.ExitStack() as vhosts:
-            running = [
-                _start(member, use_postgres, redis, rabbitmq_e2e, vhosts) for member in group
-            ]
+        with contextlib.ExitStack() as held:
+            running = [_start(member, use_postgres, redis, rabbitmq_e2e, held) for member in group]
             results = [process.wait() for process in running]
         for member, returncode in zip(group, results, strict=True):
             passed, failed, skipped = _count(REPORTS / f"{member.name}.xml")
@@ -472,6 +470,8 @@ def _run(
             for index, value in enumerate((passed, failed, skipped)):
                 totals[index] += value
         if len(group) == 2:
+            last = _log(group[1]).read_text().strip().splitlines()[-1:]
+            print(f"==> {group[1].name}: {' '.join(last)}", flush=True)
             differences = answer_differences(
                 *(_outcomes(REPORTS / f"{member.name}.xml") for member in group)
             )
@@ -491,24 +491,27 @@ def _start(
     use_postgres: bool,
     redis: RedisUrls | None,
     rabbitmq_e2e: bool,
-    vhosts: contextlib.ExitStack,
+    held: contextlib.ExitStack,
 ) -> subprocess.Popen:
-    """``project``'s pytest, started (its RabbitMQ virtual hosts live as long as ``vhosts``)."""
+    """``project``'s pytest, started (its RabbitMQ virtual hosts and its log file live as
+    long as ``held``)."""
     env = project_env(project, postgres=use_postgres, redis=redis)
     report = REPORTS / f"{project.name}.xml"
     report.unlink(missing_ok=True)
     if rabbitmq_e2e and project.name == "common":
         # Its event tests leave queues behind; another run (a second checkout, an
         # aborted one) on the same virtual host would read their messages.
-        env["TEST_EVENTS_AMQP_URL"] = vhosts.enter_context(_rabbitmq_vhost("events"))
+        env["TEST_EVENTS_AMQP_URL"] = held.enter_context(_rabbitmq_vhost("events"))
     if rabbitmq_e2e and project.settings is None:
         if project.on_rabbitmq:
-            env["E2E_BROKER_URL"] = vhosts.enter_context(_rabbitmq_vhost("e2e"))
+            env["E2E_BROKER_URL"] = held.enter_context(_rabbitmq_vhost("e2e"))
         else:  # `make run` on RabbitMQ (e2e/test_make_run.py), apart from the rest
-            env["E2E_AMQP_URL"] = vhosts.enter_context(_rabbitmq_vhost("make-run"))
+            env["E2E_AMQP_URL"] = held.enter_context(_rabbitmq_vhost("make-run"))
     broker = f" (broker {env['E2E_BROKER_URL']})" if project.on_rabbitmq else ""
-    fastpath = "" if project.fastpath else " (FASTPATH=off)"
-    print(f"==> {project.name}: pytest {' '.join(project.tests)}{broker}{fastpath}", flush=True)
+    # A pass beside another writes to a file: two progress lines in one terminal mix.
+    log = None if project.fastpath else held.enter_context(_log(project).open("w"))
+    beside = "" if log is None else f" (FASTPATH=off, its output in {_log(project)})"
+    print(f"==> {project.name}: pytest {' '.join(project.tests)}{broker}{beside}", flush=True)
     return subprocess.Popen(
         [
             str(VENV_BIN / "pytest"),
@@ -520,7 +523,13 @@ def _start(
         ],
         cwd=project.directory,
         env=env,
+        stdout=log,
+        stderr=None if log is None else subprocess.STDOUT,
     )
+
+
+def _log(project: Project) -> Path:
+    return REPORTS / f"{project.name}.log"
 
 
 if __name__ == "__main__":
