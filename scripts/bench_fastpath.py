@@ -40,7 +40,6 @@ PIECES = {
     "prefetched": "`queries.with_prefetched`",
     "inserts": "`inserts.py`",
     "projection": "`projection.py`",
-    "messages": "`messages.py`",
 }
 
 

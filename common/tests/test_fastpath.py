@@ -171,24 +171,3 @@ def test_a_row_inserted_alone_is_saved_either_way(settings, monkeypatch, enabled
         {"id": str(event_id)},
         event.created_at,
     )
-
-
-@pytest.mark.parametrize("enabled", [True, False])
-def test_a_requests_messages_are_built_when_used_or_off_at_once(settings, rf, enabled):
-    from django.contrib.sessions.backends.signed_cookies import SessionStore
-    from django.http import HttpResponse
-    from django.utils.functional import SimpleLazyObject
-
-    from common.fastpath.messages import MessageMiddleware
-
-    settings.FASTPATH_ENABLED = enabled
-    seen = []
-
-    def view(request):
-        seen.append(type(request.__dict__["_messages"]) is SimpleLazyObject)
-        return HttpResponse()
-
-    request = rf.get("/api/v1/")
-    request.session = SessionStore()
-    assert MessageMiddleware(view)(request).status_code == 200
-    assert seen == [enabled]  # off, Django's builds the storage for every request

@@ -81,7 +81,7 @@ def _without_prefetched(patch: pytest.MonkeyPatch) -> None:
 
 
 def _configurations() -> dict[str, Callable[[contextlib.ExitStack, pytest.MonkeyPatch], None]]:
-    from common.fastpath import inserts, messages, projection, queries, updates
+    from common.fastpath import inserts, projection, queries, updates
 
     def module_off(module: types.ModuleType) -> Callable:
         return lambda stack, patch: patch.setattr(module, "fastpath", _OFF)
@@ -107,7 +107,6 @@ def _configurations() -> dict[str, Callable[[contextlib.ExitStack, pytest.Monkey
         "prefetched": lambda stack, patch: _without_prefetched(patch),
         "inserts": module_off(inserts),
         "projection": module_off(projection),
-        "messages": module_off(messages),
         "off": all_off,
     }
     # FASTPATH_BENCH_PIECES=a,b: all on and those pieces off only (a piece measured again).
