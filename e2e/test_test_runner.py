@@ -122,3 +122,20 @@ def test_the_two_passes_answer_identically_or_the_run_says_which_test_differs():
         "a::four: not run on, passed off",
         "a::three: passed on, failed off",
     ]
+
+
+def test_tests_named_by_a_random_uuid_are_compared_by_what_else_names_them(tmp_path):
+    def report(name, *cases):
+        body = "".join(
+            f'<testcase classname="a" name="t[/orders/{uuid.uuid4()}/]">{inner}</testcase>'
+            for inner in cases
+        )
+        (tmp_path / name).write_text(f'<testsuite tests="{len(cases)}">{body}</testsuite>')
+        return run_tests._outcomes(tmp_path / name)
+
+    on = report("on.xml", "", "")
+    assert on == {"a::t[/orders/<uuid>/]": "passed,passed"}
+    assert run_tests.answer_differences(on, report("off.xml", "", "")) == []
+    assert run_tests.answer_differences(on, report("bad.xml", "", "<failure/>")) == [
+        "a::t[/orders/<uuid>/]: passed,passed on, failed,passed off"
+    ]
