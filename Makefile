@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test test-cluster lint format clean bench bench-events bench-fastpath demo-data
+.PHONY: install run test test-cluster lint format clean bench bench-events bench-fastpath demo-data docs
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ bench-events: install
 ## on and off (PostgreSQL, in process); records docs/performance.md
 bench-fastpath: install
 	$(PY) scripts/bench_fastpath.py --write
+
+## docs: regenerate what docs/ derives from the code (the table of error codes in docs/api.md)
+docs: install
+	$(PY) scripts/error_codes.py
 
 ## lint: ruff
 lint: install
