@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test test-cluster lint format clean bench bench-events demo-data docs
+.PHONY: install run test test-cluster lint format clean bench bench-events bench-fastpath demo-data docs
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ bench: install
 ## bench-events: outbox -> relay -> Redis -> consumer on PostgreSQL; records docs/performance.md
 bench-events: install
 	$(PY) scripts/bench_events.py --write
+
+## bench-fastpath: CPU per request of every bench scenario with each common.fastpath piece
+## on and off (PostgreSQL, in process); records docs/performance.md
+bench-fastpath: install
+	$(PY) scripts/bench_fastpath.py --write
 
 ## docs: regenerate what docs/ derives from the code (the table of error codes in docs/api.md)
 docs: install

@@ -6,8 +6,8 @@ directory it starts in (the repository root for `make run`, the tests and the im
   connections ahead of need and leave them idle; a sync worker waits on such a
   connection until its timeout, so a few of them stopped a two-worker API for 30 s.
   A threaded worker waits for a new connection's first bytes on a thread for a
-  moment (gunicorn's 5 s, cut to half a second here), then in its poller, where any
-  number of idle connections cost nothing.
+  moment (gunicorn's 5 s, cut to half a second by common.fastpath.gunicorn), then in
+  its poller, where any number of idle connections cost nothing.
 - Metrics: prometheus-client's multi-process mode, so ``/metrics`` counts every
   worker. Each gunicorn gets its own directory (``PROMETHEUS_MULTIPROC_DIR``, or a
   new temporary one), emptied at start and when a worker exits.
@@ -18,17 +18,14 @@ import shutil
 import sys
 import tempfile
 
-from gunicorn.workers import gthread
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from common.fastpath import gunicorn as fastpath_gunicorn  # found through the path above
 
 logger_class = "common.operations.logging_gunicorn.GunicornLogger"
 # More than one thread makes gunicorn use its gthread worker; `--threads` still overrides.
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
-# Sixteen idle connections held every thread of a two-worker API for 5 s each, in turns,
-# and requests waited behind them (15 s measured). A connection with nothing to read
-# after half a second goes to the poller and loses nothing: it is served once it speaks.
-gthread.DEFAULT_WORKER_DATA_TIMEOUT = 0.5
+fastpath_gunicorn.configure()
 
 _created_dir = None
 

@@ -101,6 +101,6 @@ def test_the_profile_summary_splits_waiting_from_python(tmp_path):
     assert summary.waiting == {"PostgreSQL": 0.3, "client socket": 0.1}
     phases = dict(summary.phases)
     assert phases["DRF: input validation"] == 40 / 60
-    assert phases["output (common.projection, orjson)"] == 20 / 60
+    assert phases["output (common.fastpath.projection, orjson)"] == 20 / 60
     assert summary.own[0] == ("Field.run (f.py)", 40 / 60)
     assert "Python 60%" in summary.lines()[0]

@@ -97,3 +97,45 @@ def test_a_run_of_the_tests_that_empty_redis_keeps_what_others_stored(throwaway_
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "total: 1 passed, 0 failed" in run.stdout
     assert [db for db, client in enumerate(clients) if not client.exists(key)] == []
+
+
+def test_each_service_runs_again_with_the_fast_path_off_beside_itself():
+    projects = run_tests.PROJECTS
+    for service in run_tests.SERVICES:
+        twin = run_tests.off_twin(service, projects)
+        assert twin is not None and twin.tests == service.tests, service.name
+        env = run_tests.project_env(twin, postgres=True, redis=None)
+        assert env["FASTPATH"] == "off"
+        assert "DATABASE_URL" not in env  # SQLite, beside the first pass's PostgreSQL
+        assert "FASTPATH" not in run_tests.project_env(service, postgres=True, redis=None)
+    # Selected alone, the pass with it off has nothing to run beside.
+    assert run_tests.off_twin(run_tests.SERVICES[0], run_tests.SERVICES) is None
+
+
+def test_the_two_passes_answer_identically_or_the_run_says_which_test_differs():
+    on = {"a::one": "passed", "a::two": "skipped", "a::three": "passed"}
+    assert run_tests.answer_differences(on, dict(on)) == []
+    # Skipped in one pass (PostgreSQL's concurrency tests on SQLite): nothing to compare.
+    assert run_tests.answer_differences(on, {**on, "a::one": "skipped", "a::two": "passed"}) == []
+    off = {"a::one": "passed", "a::two": "skipped", "a::three": "failed", "a::four": "passed"}
+    assert run_tests.answer_differences(on, off) == [
+        "a::four: not run on, passed off",
+        "a::three: passed on, failed off",
+    ]
+
+
+def test_tests_named_by_a_random_uuid_are_compared_by_what_else_names_them(tmp_path):
+    def report(name, *cases):
+        body = "".join(
+            f'<testcase classname="a" name="t[/orders/{uuid.uuid4()}/]">{inner}</testcase>'
+            for inner in cases
+        )
+        (tmp_path / name).write_text(f'<testsuite tests="{len(cases)}">{body}</testsuite>')
+        return run_tests._outcomes(tmp_path / name)
+
+    on = report("on.xml", "", "")
+    assert on == {"a::t[/orders/<uuid>/]": "passed,passed"}
+    assert run_tests.answer_differences(on, report("off.xml", "", "")) == []
+    assert run_tests.answer_differences(on, report("bad.xml", "", "<failure/>")) == [
+        "a::t[/orders/<uuid>/]: passed,passed on, failed,passed off"
+    ]

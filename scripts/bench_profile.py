@@ -47,7 +47,7 @@ PHASES = [
     ("event recording (envelope, outbox row)", ("_record_all (common",)),
     ("DRF: input validation", ("BaseSerializer.is_valid",)),
     (
-        "output (common.projection, orjson)",
+        "output (common.fastpath.projection, orjson)",
         ("render_many (common", "render (common", "Renderer.render"),
     ),
     ("authentication and permissions", ("APIView.initial",)),

@@ -30,12 +30,22 @@ alerting tests (``promtool check rules``, a real Prometheus) Debian's
 missing and this runs as root; otherwise those tests are skipped with the reason,
 except on CI, where they fail. ``TEST_PROJECTS=cluster`` (`make test-cluster`)
 runs only the named projects.
+
+Each service's suite runs a second time with ``FASTPATH=off`` (common.fastpath off:
+plain Django, DRF and gunicorn), as the project ``<service>-fastpath-off``, on SQLite
+and a cache database of its own, beside the first pass: the two start together and
+share the machine's two cores, so the pair costs far less than two suites one after
+the other (without PostgreSQL, both on SQLite, they take turns). The two must answer
+identically: a test whose outcome differs fails the run (one skipped in either, such
+as PostgreSQL's concurrency tests in the SQLite pass, is not compared).
+``TEST_PROJECTS=products_api,products_api-fastpath-off`` runs one such pair.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -82,14 +92,31 @@ class Project:
     tests: tuple[str, ...]
     on_rabbitmq: bool = False  # the end-to-end services' broker is RabbitMQ, not Redis
     on_sqlite: bool = False  # SQLite even when PostgreSQL answers (the embedded default)
+    #: False: run with ``FASTPATH=off`` (plain Django, DRF and gunicorn), beside the
+    #: project of the same tests, and answer as it does (``off_twin``).
+    fastpath: bool = True
+
+    @property
+    def database(self) -> str:
+        return self.name.replace("-", "_")
 
 
-PROJECTS = [
-    Project("common", REPO, "common.tests.settings", ("common/tests",)),
+SERVICES = [
     Project("users_api", REPO / "users_api", "users_api.settings", ("users",)),
     Project("clients_api", REPO / "clients_api", "clients_api.settings", ("clients",)),
     Project("products_api", REPO / "products_api", "products_api.settings", ("products",)),
     Project("orders_api", REPO / "orders_api", "orders_api.settings", ("orders",)),
+]
+#: Each service's suite again with common.fastpath off, at the same time as the suite
+#: with it on; the two must answer identically.
+FASTPATH_OFF = [
+    Project(f"{p.name}-fastpath-off", p.directory, p.settings, p.tests, fastpath=False)
+    for p in SERVICES
+]
+PROJECTS = [
+    Project("common", REPO, "common.tests.settings", ("common/tests",)),
+    *SERVICES,
+    *FASTPATH_OFF,
     Project("e2e", REPO, None, ("e2e",)),
     # The stories whose events cross every service, again with RabbitMQ as the broker.
     Project(
@@ -140,12 +167,18 @@ class RedisUrls:
     """Where a run's tests use Redis; every one of them is emptied by the tests."""
 
     cache: str  # CACHE_URL: cleared between tests
+    cache_beside: str  # CACHE_URL of a pass run beside another (FASTPATH_OFF)
     e2e_broker: str  # E2E_BROKER_URL: the end-to-end services' broker, emptied first
     events: str  # TEST_EVENTS_REDIS_URL: common's event tests, emptied per test
 
     @classmethod
     def on(cls, server: str) -> RedisUrls:
-        return cls(cache=f"{server}/15", e2e_broker=f"{server}/12", events=f"{server}/14")
+        return cls(
+            cache=f"{server}/15",
+            cache_beside=f"{server}/11",
+            e2e_broker=f"{server}/12",
+            events=f"{server}/14",
+        )
 
 
 @contextlib.contextmanager
@@ -361,12 +394,18 @@ def project_env(project: Project, *, postgres: bool, redis: RedisUrls | None) ->
     if project.settings:
         env["DJANGO_SETTINGS_MODULE"] = project.settings
     server = f"postgres://{POSTGRES_USER}@{POSTGRES_HOST}:{POSTGRES_PORT}"
-    if postgres:
-        db_name = project.name if not SLOT else f"{project.name}_s{SLOT}"
+    if not project.fastpath:
+        env["FASTPATH"] = "off"
+    # The pass with the fast path off runs on SQLite: beside the first pass on PostgreSQL,
+    # the two would open twice the connections at once (a test of fifty concurrent
+    # requests in each is more than PostgreSQL's default hundred).
+    if postgres and project.fastpath:
+        db_name = project.database if not SLOT else f"{project.database}_s{SLOT}"
         env["DATABASE_URL"] = f"{server}/{db_name}"
         env["E2E_POSTGRES_URL"] = server
     if redis:
-        env["CACHE_URL"] = redis.cache
+        # The tests empty their cache database: a pass beside another has one of its own.
+        env["CACHE_URL"] = redis.cache if project.fastpath else redis.cache_beside
         env["E2E_BROKER_URL"] = redis.e2e_broker
         env["TEST_EVENTS_REDIS_URL"] = redis.events
         # A prefix of this run's own: what an earlier run counted (sign-in and
@@ -375,52 +414,138 @@ def project_env(project: Project, *, postgres: bool, redis: RedisUrls | None) ->
     return env
 
 
+#: A UUID in a test's id: parameters made at collection (a random id) differ per pass.
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _outcomes(report: Path) -> dict[str, str]:
+    """Each test of a JUnit XML report (``classname::name``, its UUIDs written ``<uuid>``)
+    with its outcomes (passed, failed or skipped; several for tests that differ only by
+    a UUID), sorted and joined by commas."""
+    if not report.exists():
+        return {}
+    root = ET.parse(report).getroot()  # noqa: S314 - our own pytest's output
+    found: dict[str, list[str]] = {}
+    for case in root.iter("testcase"):
+        tags = {child.tag for child in case}
+        outcome = "skipped" if "skipped" in tags else "passed"
+        test = _UUID.sub("<uuid>", f"{case.get('classname')}::{case.get('name')}")
+        found.setdefault(test, []).append("failed" if tags & {"failure", "error"} else outcome)
+    return {test: ",".join(sorted(outcomes)) for test, outcomes in found.items()}
+
+
+def answer_differences(on: dict[str, str], off: dict[str, str]) -> list[str]:
+    """The tests whose outcome with common.fastpath on is not the one with it off. A test
+    skipped in either pass (one for PostgreSQL only, the off pass being on SQLite) has
+    nothing to compare; a test missing from either pass differs."""
+    return [
+        f"{test}: {on.get(test, 'not run')} on, {off.get(test, 'not run')} off"
+        for test in sorted(on.keys() | off.keys())
+        if on.get(test) != off.get(test)
+        and "skipped" not in {*on.get(test, "").split(","), *off.get(test, "").split(",")}
+    ]
+
+
+def off_twin(project: Project, projects: list[Project]) -> Project | None:
+    """The selected pass of ``project``'s tests with common.fastpath off, if any."""
+    if not project.fastpath:
+        return None
+    return next(
+        (
+            other
+            for other in projects
+            if not other.fastpath
+            and (other.directory, other.tests) == (project.directory, project.tests)
+        ),
+        None,
+    )
+
+
 def _run(
     projects: list[Project], use_postgres: bool, redis: RedisUrls | None, rabbitmq_e2e: bool
 ) -> tuple[int, int, int]:
-    """Runs each project's pytest; (passed, failed, skipped) over all of them."""
+    """Runs each project's pytest; (passed, failed, skipped) over all of them. A service's
+    pass with common.fastpath off runs beside its pass with it on, and a test that
+    answers differently in the two counts as one more failure."""
     REPORTS.mkdir(parents=True, exist_ok=True)
     totals = [0, 0, 0]
+    twins = {twin.name for p in projects if (twin := off_twin(p, projects))}
     for project in projects:
-        if project.on_rabbitmq and not rabbitmq_e2e:
+        if (project.on_rabbitmq and not rabbitmq_e2e) or project.name in twins:
             continue
-        env = project_env(project, postgres=use_postgres and not project.on_sqlite, redis=redis)
-        report = REPORTS / f"{project.name}.xml"
-        report.unlink(missing_ok=True)
-        with contextlib.ExitStack() as vhosts:
-            if rabbitmq_e2e and project.name == "common":
-                # Its event tests leave queues behind; another run (a second checkout, an
-                # aborted one) on the same virtual host would read their messages.
-                env["TEST_EVENTS_AMQP_URL"] = vhosts.enter_context(_rabbitmq_vhost("events"))
-            if rabbitmq_e2e and project.settings is None:
-                if project.on_rabbitmq:
-                    env["E2E_BROKER_URL"] = vhosts.enter_context(_rabbitmq_vhost("e2e"))
-                else:  # `make run` on RabbitMQ (e2e/test_make_run.py), apart from the rest
-                    env["E2E_AMQP_URL"] = vhosts.enter_context(_rabbitmq_vhost("make-run"))
-            broker = f" (broker {env['E2E_BROKER_URL']})" if project.on_rabbitmq else ""
-            database = " (SQLite)" if project.on_sqlite else ""
+        group = [project, *filter(None, [off_twin(project, projects)])]
+        with contextlib.ExitStack() as held:
+            running = [_start(member, use_postgres, redis, rabbitmq_e2e, held) for member in group]
+            results = [process.wait() for process in running]
+        for member, returncode in zip(group, results, strict=True):
+            passed, failed, skipped = _count(REPORTS / f"{member.name}.xml")
+            if returncode not in (0, 5) and failed == 0:
+                failed = 1  # pytest failed outside any test (collection, internal error)
+            for index, value in enumerate((passed, failed, skipped)):
+                totals[index] += value
+        if len(group) == 2:
+            last = _log(group[1]).read_text().strip().splitlines()[-1:]
+            print(f"==> {group[1].name}: {' '.join(last)}", flush=True)
+            differences = answer_differences(
+                *(_outcomes(REPORTS / f"{member.name}.xml") for member in group)
+            )
             print(
-                f"==> {project.name}: pytest {' '.join(project.tests)}{broker}{database}",
+                f"==> {group[1].name}: {len(differences) or 'no'} test(s) answer otherwise "
+                f"than in {project.name}",
                 flush=True,
             )
-            result = subprocess.run(
-                [
-                    str(VENV_BIN / "pytest"),
-                    *project.tests,
-                    f"--junitxml={report}",
-                    "-p",
-                    "no:cacheprovider",
-                    *sys.argv[1:],
-                ],
-                cwd=project.directory,
-                env=env,
-            )
-        passed, failed, skipped = _count(report)
-        if result.returncode not in (0, 5) and failed == 0:
-            failed = 1  # pytest failed outside any test (collection, internal error)
-        for index, value in enumerate((passed, failed, skipped)):
-            totals[index] += value
+            for line in differences:
+                print(f"    {line}", flush=True)
+            totals[1] += bool(differences)
     return totals[0], totals[1], totals[2]
+
+
+def _start(
+    project: Project,
+    use_postgres: bool,
+    redis: RedisUrls | None,
+    rabbitmq_e2e: bool,
+    held: contextlib.ExitStack,
+) -> subprocess.Popen:
+    """``project``'s pytest, started (its RabbitMQ virtual hosts and its log file live as
+    long as ``held``)."""
+    env = project_env(project, postgres=use_postgres and not project.on_sqlite, redis=redis)
+    report = REPORTS / f"{project.name}.xml"
+    report.unlink(missing_ok=True)
+    if rabbitmq_e2e and project.name == "common":
+        # Its event tests leave queues behind; another run (a second checkout, an
+        # aborted one) on the same virtual host would read their messages.
+        env["TEST_EVENTS_AMQP_URL"] = held.enter_context(_rabbitmq_vhost("events"))
+    if rabbitmq_e2e and project.settings is None:
+        if project.on_rabbitmq:
+            env["E2E_BROKER_URL"] = held.enter_context(_rabbitmq_vhost("e2e"))
+        else:  # `make run` on RabbitMQ (e2e/test_make_run.py), apart from the rest
+            env["E2E_AMQP_URL"] = held.enter_context(_rabbitmq_vhost("make-run"))
+    broker = f" (broker {env['E2E_BROKER_URL']})" if project.on_rabbitmq else ""
+    # A pass beside another writes to a file: two progress lines in one terminal mix.
+    log = None if project.fastpath else held.enter_context(_log(project).open("w"))
+    beside = "" if log is None else f" (FASTPATH=off, its output in {_log(project)})"
+    database = " (SQLite)" if project.on_sqlite else ""
+    tests = " ".join(project.tests)
+    print(f"==> {project.name}: pytest {tests}{broker}{beside}{database}", flush=True)
+    return subprocess.Popen(
+        [
+            str(VENV_BIN / "pytest"),
+            *project.tests,
+            f"--junitxml={report}",
+            "-p",
+            "no:cacheprovider",
+            *sys.argv[1:],
+        ],
+        cwd=project.directory,
+        env=env,
+        stdout=log,
+        stderr=None if log is None else subprocess.STDOUT,
+    )
+
+
+def _log(project: Project) -> Path:
+    return REPORTS / f"{project.name}.log"
 
 
 if __name__ == "__main__":

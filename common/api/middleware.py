@@ -6,11 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.contrib.messages import middleware as messages_middleware
-from django.contrib.messages.storage import default_storage
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
-from django.utils.functional import SimpleLazyObject, empty
 from django.utils.translation import gettext
 
 from common.admin import spreadsheets
@@ -94,25 +91,6 @@ class RequestIdMiddleware:
             response = self.get_response(request)
         response["X-Request-ID"] = request.request_id
         return response
-
-
-class MessageMiddleware(messages_middleware.MessageMiddleware):
-    """Django's, with a request's message storage built only when something uses it.
-
-    Only the admin's and the browsable API's pages show messages, yet Django's builds a
-    cookie storage, a session storage and a cookie signer for every request, each API
-    call included (a tenth of the middleware's time on a stock movement). A request that
-    never touches its messages has none to store, so skipping them loses nothing.
-    """
-
-    def process_request(self, request: HttpRequest) -> None:
-        request._messages = SimpleLazyObject(lambda: default_storage(request))
-
-    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
-        messages = getattr(request, "_messages", None)
-        if isinstance(messages, SimpleLazyObject) and messages._wrapped is empty:
-            return response
-        return super().process_response(request, response)
 
 
 class ContentSecurityPolicyMiddleware:

@@ -6,7 +6,7 @@ from django.utils.translation import gettext
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 
-from common.projection import render_many
+from common.fastpath.projection import render_many
 
 if TYPE_CHECKING:  # DRF imports this module while loading its settings: no cycles at run time
     from rest_framework.generics import GenericAPIView
@@ -56,5 +56,6 @@ def _whole_number(request: Any, param: str, *, low: int, high: int | None) -> in
 
 def paginated(view: GenericAPIView, serializer_class: type[BaseSerializer]) -> Response:
     """The body of a list view: the view's filtered queryset, one page, serialized."""
+
     page = view.paginate_queryset(view.filter_queryset(view.get_queryset()))
     return view.get_paginated_response(render_many(serializer_class, page))

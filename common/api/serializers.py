@@ -18,7 +18,7 @@ from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.fields import Field
 from rest_framework.relations import ManyRelatedField, RelatedField
 
-from common import projection
+from common.fastpath import projection
 
 #: The context key under which a view says what its write may take back from the
 #: resource's GET (``read_only_context``): a body read back and sent again has it.

@@ -27,10 +27,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
-from common import projection
 from common.api.schema import AutoSchema
 from common.api.serializers import read_only_context
 from common.auth.actors import Actor, actor_of
+from common.fastpath import projection
 from common.versioning import expected_version, with_etag
 
 

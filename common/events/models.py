@@ -23,7 +23,7 @@ class EnvelopeField(models.JSONField):
     ``VALUES`` form (Django's own rule for that path).
     """
 
-    #: common.postgresql's compiler may skip asking (its placeholder is always ``%s``).
+    #: common.fastpath.postgresql's compiler may skip asking (its placeholder is always ``%s``).
     placeholder_is_plain = True
 
     def get_placeholder(self, value: Any, compiler: Any, connection: Any) -> str:

@@ -13,7 +13,6 @@ aggregate is saved (its version bumps) and publishes ``updated``.
 
 from __future__ import annotations
 
-import functools
 import itertools
 import uuid
 from collections.abc import Callable
@@ -23,10 +22,10 @@ from typing import Any
 from django.conf import settings
 from django.db import connections, models, router, transaction
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
-from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from common.events.models import OutboxEvent
+from common.fastpath.inserts import insert_one
 from common.operations import tracing
 from common.operations.logging_setup import correlation_id
 
@@ -166,6 +165,10 @@ RETURNING id
 """
 
 
+#: What an outbox row replaced by ``_collapse`` is known to hold without a read.
+_COLLAPSED = ("event_id", "type", "aggregate_type", "aggregate_id", "version", "envelope", "repeat")
+
+
 def _collapse(publication: Publication, instance: Any, event_type: str) -> OutboxEvent | None:
     """The replaced row with the new event, or None when there was none to replace."""
     using = router.db_for_write(publication.model)
@@ -200,10 +203,10 @@ def _collapse(publication: Publication, instance: Any, event_type: str) -> Outbo
         found = cursor.fetchone()
     if found is None:
         return None
-    event.pk = found[0]
-    event._state.adding = False
-    event._state.db = using
-    return event
+    # The row as saved (loaded, as a read gives it), with the new event.
+    known = {"id": found[0], **{name: getattr(event, name) for name in _COLLAPSED}}
+    names = [f.attname for f in OutboxEvent._meta.concrete_fields if f.attname in known]
+    return OutboxEvent.from_db(using, names, [known[name] for name in names])
 
 
 def _record_all(
@@ -226,44 +229,10 @@ def _record_all(
             )
         )
     # On PostgreSQL the table's trigger (migration events 0003) sends the NOTIFY.
-    if len(events) == 1 and connections[using].features.can_return_columns_from_insert:
-        _insert_one(events[0], using)
+    if len(events) == 1:
+        insert_one(events[0], using=using)
         return events
     return OutboxEvent.objects.using(using).bulk_create(events)
-
-
-#: The columns an outbox INSERT writes: all but the id, which the database assigns.
-_INSERTED = tuple(field for field in OutboxEvent._meta.concrete_fields if not field.primary_key)
-
-
-def _insert_one(event: OutboxEvent, using: str) -> None:
-    """``bulk_create([event])`` without the ORM building the statement each time: a
-    request's event is a fifth of its write's Python otherwise. The values are prepared
-    by the fields as the ORM prepares them; the id is read back the same way."""
-    connection = connections[using]
-    params = [
-        field.get_db_prep_save(field.pre_save(event, True), connection) for field in _INSERTED
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(_insert_statement(using, connection.vendor), params)
-        (event.pk,) = connection.ops.fetch_returned_insert_columns(cursor, ())
-    event._state.adding = False
-    event._state.db = using
-
-
-@functools.cache
-def _insert_statement(alias: str, vendor: str) -> str:
-    """The one-row INSERT ... RETURNING id as the ORM writes it for ``alias`` (a
-    ``vendor`` database). Every column's placeholder is a plain ``%s`` whatever the
-    value (``EnvelopeField`` makes sure of the JSON), so the statement is written once."""
-    query = InsertQuery(OutboxEvent)
-    query.insert_values(_INSERTED, [OutboxEvent(envelope={}, version=1)])
-    compiler = query.get_compiler(alias)
-    compiler.returning_fields = [OutboxEvent._meta.pk]
-    [(sql, params)] = compiler.as_sql()
-    if len(params) != len(_INSERTED):
-        raise RuntimeError(f"unexpected outbox INSERT on {vendor}: {sql}")
-    return sql
 
 
 def record_saved(instances: list[Any], *, created: bool) -> list[OutboxEvent]:

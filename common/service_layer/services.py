@@ -17,7 +17,7 @@ from django.db.models import Model
 from django.utils.translation import gettext_lazy as _
 
 from common.api.errors import NotFound
-from common.service_layer.selectors import CompiledQuery
+from common.fastpath.queries import CompiledQuery
 from common.versioning import check_version
 
 M = TypeVar("M", bound=Model)

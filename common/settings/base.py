@@ -6,6 +6,7 @@ schema's title, which depend on its name.
 Read from the environment (common.settings.environment); importing writes nothing.
 """
 
+from common import fastpath
 from common.development import ports
 from common.settings import environment
 from common.settings.environment import (
@@ -24,6 +25,8 @@ from common.settings.environment import (
 )
 
 DEBUG = env_bool("DEBUG", False)
+# FASTPATH=off: plain Django, DRF and gunicorn, without common.fastpath's speed-ups.
+FASTPATH_ENABLED = fastpath.switched_on()
 ALLOWED_HOSTS = allowed_hosts()
 
 INSTALLED_APPS = [
@@ -58,7 +61,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "common.auth.admin_sign_in.SessionPermissionsMiddleware",
-    "common.api.middleware.MessageMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "common.api.middleware.ContentSecurityPolicyMiddleware",
 ]

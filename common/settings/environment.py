@@ -180,7 +180,8 @@ def database(service: str) -> dict[str, Any]:
         conn_health_checks=True,
     )
     if config["ENGINE"] == "django.db.backends.postgresql":
-        config["ENGINE"] = "common.postgresql"  # Django's, with a health check without a query
+        # Django's, with a health check without a query (Django's own with the fast path off)
+        config["ENGINE"] = "common.fastpath.postgresql"
         # Values travel apart from the statement, and a statement a connection runs
         # often is prepared on its fifth run (psycopg's threshold): PostgreSQL then no
         # longer parses and plans it each time (docs/performance.md). A URL's own

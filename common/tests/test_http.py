@@ -4,13 +4,12 @@ import json
 
 import pytest
 from django.contrib import messages
+from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
 from django.http import HttpResponse
-from django.utils.functional import SimpleLazyObject, empty
 
 from common.api.errors import flatten_errors
-from common.api.middleware import MessageMiddleware
 from common.development.testing import access_token
 from common.tests.testapp.models import Widget
 
@@ -223,14 +222,6 @@ def test_a_domain_error_cannot_replace_the_problem_members():
 
     with pytest.raises(ValueError, match="status"):
         DomainError("refused", code="x", extra={"status": "finished"})
-
-
-def test_an_api_call_builds_no_message_storage(client_with):
-    response = client_with("clients.view_client").get("/api/v1/widgets/")
-    assert response.status_code == 200
-    storage = response.wsgi_request._messages
-    assert isinstance(storage, SimpleLazyObject) and storage._wrapped is empty
-    assert "messages" not in response.cookies
 
 
 def test_a_message_added_by_a_view_is_stored_and_shown_on_the_next_request(rf):

@@ -21,6 +21,7 @@ DEFERRED: dict[tuple[str, str], str] = {
     # Django's convention: an AppConfig imports what registers itself in ready().
     ("common.apps", "common.api.schema"): "registration in AppConfig.ready",
     ("common.apps", "common.auth.admin_sign_in"): "registration in AppConfig.ready",
+    ("common.apps", "common.fastpath"): "decided (and a version warned about) at start-up",
     ("common.apps", "common.operations.checks"): "registration in AppConfig.ready",
     ("common.apps", "common.operations.tracing"): "registration in AppConfig.ready",
     ("common.events.apps", "common.events.jobs"): "registration in AppConfig.ready",

@@ -1,4 +1,4 @@
-"""common.postgresql: the health check sends no query to a connection the server has not
+"""common.fastpath.postgresql: the health check sends no query to a connection the server has not
 touched and still catches a closed session; timestamps load as Django loads them."""
 
 import datetime as dt
@@ -14,7 +14,7 @@ from django.db.backends.postgresql.psycopg_any import register_tzloader
 from django.test.utils import CaptureQueriesContext
 from psycopg import pq
 
-from common.postgresql.base import TIMESTAMPTZ_OID, UTCTimestamptzLoader
+from common.fastpath.postgresql.base import TIMESTAMPTZ_OID, UTCTimestamptzLoader
 from common.tests.testapp.models import WidgetApplication
 
 pytestmark = [
@@ -47,7 +47,7 @@ def _pid() -> int:
 
 
 def test_the_backend_is_the_project_one():
-    assert type(connections["default"]).__module__ == "common.postgresql.base"
+    assert type(connections["default"]).__module__ == "common.fastpath.postgresql.base"
 
 
 def test_an_untouched_connection_is_usable_without_a_query():
@@ -113,7 +113,7 @@ def test_timestamps_load_as_djangos_own_loader_loads_them():
         cursor.execute(query)
         ours = cursor.fetchone()
     with connection.connection.cursor() as raw:
-        register_tzloader(dt.UTC, raw)  # what Django registers without common.postgresql
+        register_tzloader(dt.UTC, raw)  # what Django registers without common.fastpath.postgresql
         djangos = raw.execute(query).fetchone()
     assert ours == djangos
     assert [value.isoformat() for value in ours] == [value.isoformat() for value in djangos]
@@ -142,7 +142,7 @@ def test_a_short_bulk_insert_is_sent_as_values(rows, form):
 def test_plain_values_are_placed_without_asking_each_field_and_expressions_still_ask():
     from django.db.models import Value
 
-    from common.postgresql.compiler import SQLInsertCompiler
+    from common.fastpath.postgresql.compiler import SQLInsertCompiler
 
     plain = [WidgetApplication(event_id=uuid.uuid4(), widget_id=n, version=1) for n in range(3)]
     with mock.patch.object(SQLInsertCompiler, "field_as_sql", side_effect=AssertionError):

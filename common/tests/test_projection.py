@@ -11,8 +11,8 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models.manager import BaseManager
 from rest_framework import serializers
 
-from common import projection
 from common.api.fields import UTCDateTimeField
+from common.fastpath import projection
 
 
 class PartSerializer(serializers.Serializer):

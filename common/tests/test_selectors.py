@@ -11,7 +11,7 @@ from django.db.models import F
 from django.db.models.sql.compiler import SQLCompiler
 from django.db.transaction import TransactionManagementError
 
-from common.service_layer.selectors import CompiledQuery, with_prefetched
+from common.fastpath.queries import CompiledQuery, with_prefetched
 from common.tests.testapp.models import Widget, WidgetApplication, WidgetPart
 
 pytestmark = pytest.mark.django_db

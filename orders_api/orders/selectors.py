@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from django.db.models import QuerySet
 
 from common.api.errors import NotFound
-from common.service_layer.selectors import CompiledQuery, get_or_not_found, with_prefetched
+from common.fastpath.queries import CompiledQuery, with_prefetched
+from common.service_layer.selectors import get_or_not_found
 from orders.models import ClientSnapshot, Order, OrderItem, ProductSnapshot
 
 # The order detail's two reads, compiled once (CompiledQuery: a third of the request).

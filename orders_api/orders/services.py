@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from common.api.errors import DomainError, NotFound
 from common.auth.actors import Actor
 from common.events.recording import republish_all
-from common.service_layer.selectors import with_prefetched
+from common.fastpath.queries import with_prefetched
 from common.service_layer.services import lock
 from common.versioning import check_version
 from orders import selectors

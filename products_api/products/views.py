@@ -15,7 +15,6 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from common import projection
 from common.api.fields import LocalizedDecimalField
 from common.api.filters import BooleanFilter, FilterSet
 from common.api.idempotency import idempotent_create
@@ -24,6 +23,7 @@ from common.api.serializers import RequestBodySerializer
 from common.api.views import DestroyMixin, RetrieveMixin, UpdateMixin, render
 from common.auth.access import MethodPermission, model_permissions
 from common.auth.actors import Actor, actor_of
+from common.fastpath import projection
 from common.localization.search import SEARCH
 from common.versioning import with_etag
 from products import selectors, services

@@ -1,5 +1,12 @@
 """Django's PostgreSQL backend, with costs of every request taken out.
 
+Replaces ``django.db.backends.postgresql`` (``DATABASES``' ``ENGINE`` names this
+package); subclasses its ``DatabaseWrapper`` (``get_connection_params``,
+``is_usable``), cursor and operations, and psycopg's ``timestamptz`` loader. Measured
+gain: docs/performance.md, "The fast path". Off (:func:`common.fastpath.enabled`,
+decided when the backend is first loaded), Django's own ``DatabaseWrapper`` is the one
+this module gives.
+
 - **The health check.** Every service sets ``CONN_HEALTH_CHECKS``: before a request's
   first query Django checks its persistent connection, by default with ``SELECT 1``.
   That round trip was a tenth of an order read under load (docs/performance.md). An
@@ -12,7 +19,7 @@
   loader, which parses each value in Python: a sixth of a page of 50 products. On a
   UTC connection (``USE_TZ`` with the database's ``TIME_ZONE`` unset, as here) psycopg's
   own loader gives the same aware UTC datetimes, parsed in C.
-- **Short bulk inserts** go as ``VALUES`` (common/postgresql/compiler.py).
+- **Short bulk inserts** go as ``VALUES`` (common/fastpath/postgresql/compiler.py).
 - **Pattern searches are planned with their values.** With ``server_side_binding`` and
   a ``prepare_threshold`` (common.settings.environment sets both), a statement run often
   is prepared and PostgreSQL soon plans it once for any values. Such a plan keeps
@@ -30,6 +37,8 @@ from typing import Any
 import psycopg
 from django.db.backends.postgresql import base, operations
 from psycopg import adapt, postgres, pq
+
+from common import fastpath
 
 TIMESTAMPTZ_OID = postgres.types["timestamptz"].oid
 # psycopg's own text loader (Django registers its loaders on copies of this map).
@@ -64,10 +73,10 @@ class Cursor(base.ServerBindingCursor):
 
 
 class DatabaseOperations(operations.DatabaseOperations):
-    compiler_module = "common.postgresql.compiler"
+    compiler_module = "common.fastpath.postgresql.compiler"
 
 
-class DatabaseWrapper(base.DatabaseWrapper):
+class FastDatabaseWrapper(base.DatabaseWrapper):
     ops_class = DatabaseOperations
 
     def get_connection_params(self) -> dict[str, Any]:
@@ -95,3 +104,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
         except (OSError, ValueError, psycopg.Error):  # the socket is gone
             return False
         return not readable or super().is_usable()
+
+
+def database_wrapper() -> type[base.DatabaseWrapper]:
+    """This backend's connection class: ours, or Django's own with the fast path off."""
+    return FastDatabaseWrapper if fastpath.enabled() else base.DatabaseWrapper
+
+
+#: What Django loads (``<ENGINE>.base.DatabaseWrapper``), chosen when first loaded.
+DatabaseWrapper = database_wrapper()

@@ -10,6 +10,12 @@ plan does not know (a method field, a custom ``to_representation``, a field
 type outside the list below) is rendered by DRF itself, so the output is
 always DRF's: common/tests/test_projection.py compares both renderings, and
 each service's output-body tests pin its JSON.
+
+Replaces DRF's ``Serializer.to_representation`` (a ``get_attribute`` and a
+``to_representation`` call per field and row) with a function generated per
+serializer class; it reads ``Field.source_attrs`` and DRF's ``is_simple_callable``.
+Measured gain: docs/performance.md, "The fast path". Off
+(:func:`common.fastpath.enabled`), DRF renders every serializer.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from rest_framework.fields import SkipField, is_simple_callable
 from rest_framework.settings import api_settings
 from rest_framework.utils.serializer_helpers import ReturnDict
 
+from common import fastpath
 from common.api.fields import UTCDateTimeField
 
 Row = Callable[[Any], dict[str, Any]]
@@ -44,7 +51,7 @@ def render(serializer_class: type[serializers.Serializer], instance: Any) -> dic
     Like DRF's, the result carries its serializer (not evaluated), whose ``instance``
     the browsable API's edit form starts from.
     """
-    row = _compiled(serializer_class)
+    row = _compiled(serializer_class) if fastpath.enabled() else None
     if row is None:
         return serializer_class(instance).data
     return ReturnDict(row(instance), serializer=serializer_class(instance))
@@ -54,7 +61,7 @@ def render_many(
     serializer_class: type[serializers.Serializer], instances: Iterable[Any]
 ) -> list[dict[str, Any]]:
     """``serializer_class(instances, many=True).data``, faster where the class compiles."""
-    row = _compiled(serializer_class)
+    row = _compiled(serializer_class) if fastpath.enabled() else None
     if row is None:
         return serializer_class(instances, many=True).data
     return [row(instance) for instance in instances]
