@@ -99,6 +99,10 @@ TEMPLATES = [
     },
 ]
 
+# The admin site's class (common.admin_site): a service whose home opens on a panel
+# names its own PanelSite.
+BACK_OFFICE_SITE = "common.admin_site.BackOfficeSite"
+
 # Admin sign-in against users_api; users_api replaces it with its own users.
 AUTHENTICATION_BACKENDS = ["common.admin_auth.UsersApiBackend"]
 

@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import Exists, Max, OuterRef, prefetch_related_objects
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -340,6 +341,7 @@ def order_finish(*, order_id: uuid.UUID, actor: Actor, expected_version: int | N
     _refuse_known_shortages(order, copies)
     order.status = Order.Status.FINISHED
     order.stock_status = Order.StockStatus.PENDING
+    order.finished_at = timezone.now()
     order.save()
     _record_status(order, Order.Status.OPEN, actor)
     return order
