@@ -216,6 +216,7 @@ class OrderAdmin(ServiceWritesAdmin):
         "cancel_reason",
         "version",
         "created_at",
+        "finished_at",
         "updated_at",
     )
 
@@ -252,7 +253,10 @@ class OrderAdmin(ServiceWritesAdmin):
             ),
             (
                 _("History"),
-                {"classes": ["collapse"], "fields": ["version", "created_at", "updated_at"]},
+                {
+                    "classes": ["collapse"],
+                    "fields": ["version", "created_at", "finished_at", "updated_at"],
+                },
             ),
         ]
 
