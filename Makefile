@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test test-cluster lint format clean bench bench-events demo-data
+.PHONY: install run test test-cluster lint format clean bench bench-events bench-panel demo-data
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ bench: install
 ## bench-events: outbox -> relay -> Redis -> consumer on PostgreSQL; records docs/performance.md
 bench-events: install
 	$(PY) scripts/bench_events.py --write
+
+## bench-panel: the sales panel's figures with 100,000 orders on PostgreSQL (a throwaway database)
+bench-panel: install
+	$(PY) scripts/bench_panel.py $(BENCH_ARGS)
 
 ## lint: ruff
 lint: install
