@@ -15,7 +15,7 @@ from e2e.conftest import ADMIN_PASSWORD, new_cpf
 from scripts.harness import wait_until
 
 #: Tall enough for a whole panel in one screenshot; the width stays the usual 1280 px.
-PANEL_WINDOW = (1280, 2000)
+PANEL_WINDOW = (1280, 1600)
 USUAL_WINDOW = (1280, 860)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext, ngettext
 
 from common.admin_site import PanelSite
@@ -51,8 +51,8 @@ class SalesPanelSite(PanelSite):
                     charts.Bar(
                         value=count,
                         label=Order.Status(status).label,
-                        value_text=ngettext("%(count)s order", "%(count)s orders", count)
-                        % {"count": count},
+                        # The heading says what is counted ("0 pedido" would read oddly).
+                        value_text=number_format(count, force_grouping=True),
                         css_class=f"status-{status}",
                     )
                     for status, count in panel.by_status

@@ -114,6 +114,7 @@ def test_the_panel_in_portuguese_with_the_models_below(admin_signed_in):
     assert f'<a href="{filtered}">1</a>' in page
     assert f'href="/admin/products/product/{low.pk}/change/">FARINHA — Produto FARINHA</a>' in page
     assert "Entrada (recebido)" in page and "Estoque inicial" in page  # the movement
+    assert "Variação" in page  # the stock's "change", not the admin's "Modificar"
     assert 'href="/admin/products/stockmovement/"' in page  # the list of models, below
 
 
