@@ -1,4 +1,4 @@
-"""The multi-node deployment (README: "Running on more than one machine"), real engines.
+"""The multi-node deployment (docs/operations.md: "Running on more than one machine"), real engines.
 
 PostgreSQL (the machine's; fresh databases, one role per service) behind PgBouncer in
 transaction mode; a three-node RabbitMQ cluster with quorum queues; two gunicorn

@@ -1,5 +1,5 @@
-"""Reading numbers as people type them in the back offices' forms (docs/decisions.md,
-"Decimals typed the Brazilian way").
+"""Reading numbers as people type them in the back offices' forms
+(docs/adr/0066-brazilian-decimals.md, "Decimals typed the Brazilian way").
 
 The admin forms and the browsable API's HTML forms take ``8,99``, ``1.234,56`` and
 ``8.99``; the JSON API keeps ``"8.99"`` (common.fields.LocalizedDecimalField reads only

@@ -1,4 +1,5 @@
-"""Logs: one JSON object per line on stdout (README: "Operating it"), or plain text for a terminal.
+"""Logs: one JSON object per line on stdout (docs/operations.md: "Operating it"), or plain
+text for a terminal.
 
 Every line carries the service, the process role (api, relay, worker,
 scheduler, command) and whatever the code handling it has bound: the
@@ -118,7 +119,7 @@ class ContextFilter(logging.Filter):
 
 
 class JsonFormatter(_LibraryJsonFormatter):
-    """python-json-logger with the field names of the README's "Operating it", UTC times."""
+    """python-json-logger with the field names of docs/operations.md's "Operating it", UTC times."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("rename_fields", {"levelname": "level", "name": "logger"})

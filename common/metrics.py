@@ -1,4 +1,4 @@
-"""Prometheus metrics of every process (README: "Operating it"), in one place.
+"""Prometheus metrics of every process (docs/operations.md: "Operating it"), in one place.
 
 Counters and histograms are observed where things happen (one call each):
 HTTP requests by ``MetricsMiddleware``; ``event_published`` by the relay;

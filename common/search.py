@@ -6,7 +6,7 @@ NFKD, combining marks dropped, so "João Conceição" is kept as "joao conceicao
 lookup ``search_text__folded_contains`` folds the term the same way in Python and
 asks for a plain ``LIKE '%term%'`` on the column: the same rows on SQLite and on
 PostgreSQL, where a trigram index (:func:`trigram_index`) serves that ``LIKE``
-(docs/decisions.md, "Search as clerks type").
+(docs/adr/0105-folded-search-column.md).
 """
 
 from __future__ import annotations
@@ -143,7 +143,7 @@ def trigram_index(model_label: str, name: str) -> migrations.RunPython:
 
     ``CREATE EXTENSION IF NOT EXISTS`` needs the right to create it (pg_trgm is a
     trusted extension: the database's owner has it) unless it is already there; a role
-    without it has the extension created once by its DBA (docs/decisions.md)."""
+    without it has the extension created once by its DBA (docs/adr/0106-trigram-index.md)."""
 
     def create(apps: Any, schema_editor: Any) -> None:
         if schema_editor.connection.vendor != "postgresql":

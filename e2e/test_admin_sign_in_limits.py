@@ -39,7 +39,8 @@ def _browser(address: str) -> requests.Session:
 def _sign_in(browser: requests.Session, admin: Service, password: str) -> requests.Response:
     """Posts the admin's login form; 302 when signed in, 200 with the reason when not."""
     page = browser.get(f"{admin.url}/admin/login/", timeout=10)
-    csrf_cookie = f"{admin.name}_csrftoken"  # each service's own (docs/decisions.md)
+    # Each service's own cookie names (docs/adr/0067-cookie-names-per-service.md).
+    csrf_cookie = f"{admin.name}_csrftoken"
     csrf = page.cookies[csrf_cookie]
     return browser.post(
         f"{admin.url}/admin/login/?next=/admin/",

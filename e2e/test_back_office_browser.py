@@ -190,3 +190,46 @@ def test_the_browsable_api_form_takes_a_price_typed_the_brazilian_way(
     assert "HTTP 201" in browser.find_element(By.CSS_SELECTOR, ".response-info b").text
     assert '"price": "1234.56"' in browser.find_element(By.CSS_SELECTOR, ".response-info").text
     shot(browser, "browsable-product-price-typed")
+
+
+def test_the_purchase_suggestion_page_for_a_buyer(signed_out, users_api, products_api):
+    """Issue #37: "Sugestão de compra" from the products admin's index, its price filter
+    typed the Brazilian way, and the CSV link carrying what the page shows."""
+    browser = signed_out
+    admin = token(users_api, "admin", ADMIN_PASSWORD)
+    body = {
+        "sku": "FEIJAO-CARIOCA-1KG",
+        "name": "Feijão carioca tipo 1 pacote de 1 kg",
+        "price": "1234.50",
+        "min_quantity": 10,
+        "max_quantity": 1000,
+        "stock_quantity": 3,
+    }
+    created = requests.post(
+        f"{products_api.url}/api/v1/products/", headers=admin, json=body, timeout=10
+    )
+    assert created.status_code == 201, created.text
+    sign_in(browser, products_api.url, "admin", ADMIN_PASSWORD)
+    submit(browser, browser.find_element(By.LINK_TEXT, "Sugestão de compra"))
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Sugestão de compra"
+    browser.find_element(By.NAME, "min_price").send_keys("1.234,50")
+    submit(browser, browser.find_element(By.XPATH, "//button[text()='Filtrar por preço']"))
+    rows = browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")
+    cells = [[cell.text for cell in row.find_elements(By.CSS_SELECTOR, "td")] for row in rows]
+    assert cells == [
+        [
+            "FEIJAO-CARIOCA-1KG",
+            "Feijão carioca tipo 1 pacote de 1 kg",
+            "3",
+            "0",
+            "3",
+            "10",
+            "1000",
+            "997",
+            "R$ 1.234,50",
+        ]
+    ]
+    export = browser.find_element(By.ID, "export-csv").get_attribute("href")
+    assert "min_price=1.234%2C50" in export
+    shot(browser, "admin-purchase-suggestion")
+    assert _fits_the_width(browser)

@@ -1,7 +1,7 @@
 """deploy/k8s, checked offline: every object against the Kubernetes schemas
 (kubernetes-validate ships them), the kustomizations rendered (``kubectl kustomize``
 where it exists; otherwise the base is assembled from its resource list), and the
-properties the README promises of the reference deployment."""
+properties docs/operations.md promises of the reference deployment."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Every process logs one JSON object per line (README: "Operating it"), and a request's id follows
-it: in the API's lines, on the response, and through the event into the relay's and
-the other service's worker's lines."""
+"""Every process logs one JSON object per line (docs/operations.md: "Operating it"), and a
+request's id follows it: in the API's lines, on the response, and through the event into
+the relay's and the other service's worker's lines."""
 
 from __future__ import annotations
 

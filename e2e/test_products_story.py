@@ -48,6 +48,12 @@ def test_stock_moves_through_the_ledger_and_every_change_is_published(
         f"{url}/api/v1/products/?low_stock=true&search=cafe-250", headers=auth, timeout=10
     )
     assert [p["sku"] for p in low.json()["results"]] == ["CAFE-250"]
+    to_buy = requests.get(
+        f"{url}/api/v1/products/reorder?search=cafe-250", headers=auth, timeout=10
+    ).json()["results"]
+    assert [(p["sku"], p["available"], p["suggested_quantity"]) for p in to_buy] == [
+        ("CAFE-250", 2, 38)
+    ]
     ledger = requests.get(moves, headers=auth, timeout=10).json()
     assert [m["delta"] for m in ledger["results"]] == [-8, 10]
 
@@ -55,4 +61,5 @@ def test_stock_moves_through_the_ledger_and_every_change_is_published(
     assert [(e["type"], e["version"], e["data"]["stock_quantity"]) for e in events] == [
         ("products.product.created", 1, 10),
         ("products.product.updated", 2, 2),
+        ("products.stock.low", 2, 2),  # 10 -> 2 crossed the minimum of 3
     ]

@@ -541,7 +541,7 @@ def _p99(bound: float) -> Target:
 
 # "Well ahead of a typical DRF project" (issue #18) on the three hot paths it was measured
 # on: half as fast again. The stock movement and the client search have no such target
-# (docs/decisions.md, Performance).
+# (docs/adr/0109-typical-drf-project-yardstick.md).
 AHEAD_OF_TYPICAL = 1.5
 
 SCENARIOS = [

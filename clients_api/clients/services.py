@@ -5,8 +5,8 @@ Each takes the ``actor`` (``common.actors.Actor``; None for the system, e.g. a s
 as every service's writes do; clients_api records no author yet.
 
 Errors: ``django.core.exceptions.ValidationError`` keyed by field (400),
-``common.errors.NotFound`` (404), ``common.errors.PreconditionFailed``
-when ``If-Match`` names an old version (412).
+``common.errors.NotFound`` (404; ``clients.errors.AddressNotFound`` for an address),
+``common.errors.PreconditionFailed`` when ``If-Match`` names an old version (412).
 """
 
 from __future__ import annotations
@@ -20,12 +20,11 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 
 from clients import brazil, selectors
+from clients.errors import AddressNotFound
 from clients.models import Address, Client
 from common.actors import Actor
-from common.errors import NotFound
 from common.services import lock, model_update, save_unique
 from common.versioning import check_version
 
@@ -205,7 +204,7 @@ def _lock_address(
     client = lock(Client, client_id)  # serializes default swaps of one client
     address = Address.objects.filter(pk=address_id, client_id=client_id).first()
     if address is None:
-        raise NotFound(_("This client has no address with this id."))
+        raise AddressNotFound()
     check_version(address, expected_version)
     address.client = client  # the row at hand: the client's event needs no read of it
     return address

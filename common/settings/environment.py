@@ -144,7 +144,7 @@ def cookie_names(service: str) -> tuple[str, str]:
     Browsers keep cookies per host, not per port or path: with Django's default names
     the four admins on one host (ports 8001-8004, or one origin routing by path)
     would overwrite each other's session, and signing in to one signed you out of
-    the others (docs/decisions.md).
+    the others (docs/adr/0067-cookie-names-per-service.md).
     """
     return f"{service}_sessionid", f"{service}_csrftoken"
 

@@ -1,5 +1,5 @@
 """Settings for running beyond one machine: PgBouncer's transaction mode, the relay's
-direct connection, quorum queues (README: "Running on more than one machine")."""
+direct connection, quorum queues (docs/operations.md: "Running on more than one machine")."""
 
 import pytest
 from amqp.exceptions import PreconditionFailed

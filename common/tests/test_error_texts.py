@@ -21,7 +21,7 @@ def test_the_walk_names_a_code_left_in_english_or_without_texts():
     assert error_texts_not_in_portuguese(["never_registered"]) == {
         "never_registered": "no texts registered"
     }
-    ERROR_TEXTS["left_in_english"] = ErrorText("Some title", "Some detail.")
+    ERROR_TEXTS["left_in_english"] = ErrorText("Some title", "Some detail.", status=409)
     try:
         assert error_texts_not_in_portuguese(["left_in_english"]) == {
             "left_in_english": "title 'Some title' is not translated"
@@ -32,7 +32,9 @@ def test_the_walk_names_a_code_left_in_english_or_without_texts():
 
 def test_a_code_cannot_get_two_meanings():
     with pytest.raises(ValueError, match="already has other texts"):
-        register_error_texts({ErrorCode.CONFLICT: ErrorText("Conflict", "Another meaning.")})
+        register_error_texts(
+            {ErrorCode.CONFLICT: ErrorText("Conflict", "Another meaning.", status=409)}
+        )
 
 
 @pytest.mark.default_language
@@ -56,3 +58,21 @@ def test_a_problem_has_its_codes_title_whoever_raised_it():
         assert problem(400, code="too_deeply_nested", detail="x")["title"] == (
             "JSON nested too deeply"
         )
+
+
+def test_the_status_stated_with_a_code_is_the_one_its_error_class_answers_with():
+    # The table of codes in docs/api.md reads the stated status; these classes answer it.
+    from common.errors import (
+        DOMAIN_ERROR_STATUS,
+        DatabaseUnavailable,
+        TransientConflict,
+        error_text,
+    )
+    from common.parsers import TooDeeplyNested
+
+    kinds = [kind for kind in DOMAIN_ERROR_STATUS if "default_code" in vars(kind)]
+    assert {kind.default_code for kind in kinds} >= {"bad_request", "not_found", "conflict"}
+    for kind in kinds:
+        assert error_text(kind.default_code).status == DOMAIN_ERROR_STATUS[kind], kind
+    for drf_error in (DatabaseUnavailable, TransientConflict, TooDeeplyNested):
+        assert error_text(drf_error.default_code).status == drf_error.status_code, drf_error

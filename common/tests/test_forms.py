@@ -1,5 +1,5 @@
-"""Decimals typed the Brazilian way (docs/decisions.md): read when they read one way only,
-refused with a message otherwise, never reinterpreted; JSON keeps the dot."""
+"""Decimals typed the Brazilian way (docs/adr/0066-brazilian-decimals.md): read when they
+read one way only, refused with a message otherwise, never reinterpreted; JSON keeps the dot."""
 
 from decimal import Decimal
 

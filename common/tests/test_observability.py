@@ -1,5 +1,6 @@
-"""What an operator sees (README: "Operating it"): request ids (X-Request-ID), JSON log lines that
-name the request or the event, Prometheus metrics and one trace across services."""
+"""What an operator sees (docs/operations.md: "Operating it"): request ids (X-Request-ID),
+JSON log lines that name the request or the event, Prometheus metrics and one trace across
+services."""
 
 from __future__ import annotations
 

@@ -361,8 +361,8 @@ def test_jwk_round_trips_and_kid_is_the_rfc7638_thumbprint(tmp_path):
 
 
 def test_each_service_has_cookie_names_of_its_own(dev_var):
-    """The four admins share a host (docs/decisions.md): Django's default names would
-    make signing in to one sign you out of the others."""
+    """The four admins share a host (docs/adr/0067-cookie-names-per-service.md): Django's
+    default names would make signing in to one sign you out of the others."""
     names = {}
     for service in ("users_api", "clients_api", "products_api", "orders_api"):
         ensure_dev_files(service)

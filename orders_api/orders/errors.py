@@ -25,33 +25,38 @@ class OrderErrorCode(StrEnum):
 register_error_texts(
     {
         OrderErrorCode.INVALID_REFERENCE: ErrorText(
-            TITLES[422], _("The request refers to something that cannot be used.")
+            TITLES[422], _("The request refers to something that cannot be used."), status=422
         ),
         OrderErrorCode.ORDER_NOT_OPEN: ErrorText(
-            _("Order not open"), _("Order #%(number)s is %(status)s; only open orders change.")
+            _("Order not open"),
+            _("Order #%(number)s is %(status)s; only open orders change."),
+            status=409,
         ),
         OrderErrorCode.ORDER_EMPTY: ErrorText(
             _("Order without items"),
             _("Order #%(number)s has no items; add one before finishing."),
+            status=409,
         ),
         OrderErrorCode.INSUFFICIENT_STOCK: ErrorText(
-            _("Not enough stock"), _("Not enough stock for %(skus)s.")
+            _("Not enough stock"), _("Not enough stock for %(skus)s."), status=409
         ),
         OrderErrorCode.ORDER_NOT_CANCELLABLE: ErrorText(
             _("Order cannot be cancelled"),
             _("Order #%(number)s is %(status)s; it cannot be cancelled."),
+            status=409,
         ),
         OrderErrorCode.TOO_MANY_ITEMS: ErrorText(
-            _("Too many items"),
-            _("An order holds at most %(max_items)s items."),
+            _("Too many items"), _("An order holds at most %(max_items)s items."), status=409
         ),
         OrderErrorCode.CLIENT_INACTIVE: ErrorText(
             _("Client deactivated"),
             _("The client of order #%(number)s has been deactivated; it cannot be finished."),
+            status=409,
         ),
         OrderErrorCode.PRODUCT_INACTIVE: ErrorText(
             _("Product deactivated"),
             _("Products %(skus)s have been deactivated; order #%(number)s cannot be finished."),
+            status=409,
         ),
     }
 )

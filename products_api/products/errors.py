@@ -19,6 +19,7 @@ register_error_texts(
         ProductErrorCode.STOCK_BELOW_ZERO: ErrorText(
             _("Not enough stock"),
             _("Only %(stock)s units of %(sku)s in stock; %(requested)s requested."),
+            status=409,
         ),
         ProductErrorCode.STOCK_ABOVE_MAXIMUM: ErrorText(
             _("Stock above its maximum"),
@@ -26,6 +27,7 @@ register_error_texts(
                 "Stock of %(sku)s would be %(after)s, above its maximum of %(max)s "
                 "(room for %(room)s more)."
             ),
+            status=409,
         ),
     }
 )

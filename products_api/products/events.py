@@ -1,5 +1,6 @@
-"""What products_api publishes: the whole product, stock included, on every change; and
-what it consumes: finished orders, and users_api's users for their revocations."""
+"""What products_api publishes: the whole product, stock included, on every change (and
+``products.stock.low`` when a movement crosses the minimum: services._apply_movement);
+and what it consumes: finished orders, and users_api's users for their revocations."""
 
 from __future__ import annotations
 

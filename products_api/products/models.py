@@ -99,6 +99,23 @@ class Product(Searchable, VersionedModel):
         """What can still be promised: the stock less what open orders hold (never < 0)."""
         return max(0, self.stock_quantity - self.reserved)
 
+    @property
+    def suggested_quantity(self) -> int:
+        """What to buy to fill the shelf up to the maximum again: max_quantity - available
+        (never < 0). Counts what open orders hold as already gone."""
+        return max(0, self.max_quantity - self.available)
+
+
+class ReorderSuggestion(Product):
+    """The products admin's "Purchase suggestion" page: the products as a buyer reads them
+    (``products.selectors.reorder_list``). A proxy, so the page has its own place in the
+    admin's index; it has no table and is never written."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("product to buy")
+        verbose_name_plural = _("purchase suggestion")
+
 
 class StockMovement(models.Model):
     """One line of the ledger: what changed the stock, by how much, who and why.

@@ -4,7 +4,9 @@ stock issue) records its event in that transaction, published after commit by th
 Stock changes only here, through ``stock_movement_create``: the product row is
 locked (``select_for_update``), the bounds are checked, the product is saved
 (so its event is recorded) and the ledger row written, all in one transaction.
-The database's check constraints stand behind every check.
+The database's check constraints stand behind every check. A movement that takes
+the stock to its minimum or below, from above it, also records ``products.stock.low``
+(docs/events.md, "Low stock").
 
 Errors: ``ValidationError`` keyed by field (400), ``NotFound`` (404),
 ``PreconditionFailed`` (412), ``DomainError`` 409 ``stock_below_zero`` /
@@ -13,6 +15,7 @@ Errors: ``ValidationError`` keyed by field (400), ``NotFound`` (404),
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterable
 from decimal import Decimal
@@ -24,7 +27,7 @@ from django.utils.translation import gettext
 
 from common.actors import Actor
 from common.errors import DomainError
-from common.events.recording import republish
+from common.events.recording import publication_of, record, republish
 from common.services import lock, model_update, save_unique
 from products.errors import ProductErrorCode
 from products.models import Product, StockIssue, StockMovement
@@ -255,10 +258,13 @@ def _apply_movement(
     if refusal is not None:
         raise refusal
     before = product.stock_quantity
+    was_low = product.low_stock
     product.stock_quantity = _new_quantity(product, kind, quantity)
     # The row is locked and nothing else changed: the UPDATE sets the stock, the
     # version and the time only (the event still carries the whole product).
     product.save(update_fields=["stock_quantity"])
+    if product.low_stock and not was_low:
+        _record_stock_low(product)
     return _movement(
         product,
         kind=kind,
@@ -270,6 +276,32 @@ def _apply_movement(
         reference=reference,
         actor=actor,
     )
+
+
+STOCK_LOW = "products.stock.low"
+
+
+def _stock_low_data(product: Product) -> dict[str, Any]:
+    """The product as its ``products.product.*`` events carry it, and what to buy."""
+    return {
+        **publication_of(Product).to_data(product),
+        "reserved": product.reserved,
+        "available": product.available,
+        "suggested_quantity": product.suggested_quantity,
+    }
+
+
+def _record_stock_low(product: Product) -> None:
+    """Records ``products.stock.low`` for a product whose stock just crossed its minimum
+    downwards (``low_stock`` false → true), in the change's transaction.
+
+    Only the crossing publishes: movements while the stock stays low publish nothing
+    more, and the next crossing needs the stock back above the minimum first. The event
+    travels in the product's stream (after its ``products.product.updated``, at the same
+    version), so it leaves in order with the product's other events.
+    """
+    signal = dataclasses.replace(publication_of(Product), to_data=_stock_low_data)
+    record(signal, product, STOCK_LOW)
 
 
 def _shortage(product_id: str, product: Product | None, quantity: int) -> dict[str, Any] | None:

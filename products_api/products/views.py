@@ -47,6 +47,13 @@ class ProductFilter(FilterSet):
         return queryset.filter(**low) if value else queryset.exclude(**low)
 
 
+class ReorderFilter(ProductFilter):
+    """The products list's filters but ``is_active``: every product to buy is active."""
+
+    class Meta(ProductFilter.Meta):
+        fields = ["low_stock", "min_price", "max_price"]
+
+
 class ProductInputSerializer(RequestBodySerializer):
     labels_from = Product
     sku = serializers.CharField(max_length=40)
@@ -92,6 +99,48 @@ class ProductListView(GenericAPIView):
         response = render(ProductOutputSerializer, product, status.HTTP_201_CREATED)
         response["Location"] = reverse("product-detail", kwargs={"pk": product.pk})
         return response
+
+
+class ReorderListView(GenericAPIView):
+    """What to buy: the active products whose available quantity (stock less what open
+    orders hold) is at or below their minimum, each with ``suggested_quantity`` =
+    max(0, max_quantity - available), largest first."""
+
+    name = _("Purchase suggestion")  # the browsable API's title
+    permission_classes = [MethodPermission({"GET": "products.view_product"})]
+    filterset_class = ReorderFilter
+    search_fields = [SEARCH]  # name and SKU, accent- and case-insensitive
+    ordering_fields = [
+        "suggested_quantity",
+        "available",
+        "stock_quantity",
+        "reserved",
+        "name",
+        "sku",
+        "price",
+    ]
+    ordering = list(selectors.REORDER_ORDERING)
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.UUIDField()
+        sku = serializers.CharField()
+        name = serializers.CharField()
+        stock_quantity = serializers.IntegerField()
+        reserved = serializers.IntegerField(help_text="Held by open orders.")
+        available = serializers.IntegerField(help_text="stock_quantity - reserved, never < 0")
+        min_quantity = serializers.IntegerField()
+        max_quantity = serializers.IntegerField()
+        suggested_quantity = serializers.IntegerField(
+            help_text="What to buy: max(0, max_quantity - available)"
+        )
+        price = serializers.DecimalField(**MONEY)
+
+    def get_queryset(self) -> Any:
+        return selectors.reorder_list()
+
+    @extend_schema(responses={200: OutputSerializer(many=True)}, tags=["products"])
+    def get(self, request: Request) -> Response:
+        return paginated(self, self.OutputSerializer)
 
 
 @extend_schema(tags=["products"])

@@ -24,28 +24,33 @@ class UserErrorCode(StrEnum):
 register_error_texts(
     {
         UserErrorCode.SUPERUSER_REQUIRED: ErrorText(
-            _("Superuser required"), _("Only a superuser can do this.")
+            _("Superuser required"), _("Only a superuser can do this."), status=403
         ),
         UserErrorCode.GRANT_EXCEEDS_OWN_PERMISSIONS: ErrorText(
             _("Permission not held"),
             _("You can only grant or remove permission codes you hold yourself."),
+            status=403,
         ),
         UserErrorCode.MORE_PRIVILEGED_USER: ErrorText(
             _("More privileged account"),
             _("You can only manage users holding no more than you do."),
+            status=403,
         ),
         UserErrorCode.CANNOT_DEACTIVATE_SELF: ErrorText(
-            TITLES[409], _("You cannot deactivate your own account.")
+            TITLES[409], _("You cannot deactivate your own account."), status=409
         ),
         UserErrorCode.INVALID_CREDENTIALS: ErrorText(
-            _("Invalid credentials"), _("No active account was found with these credentials.")
+            _("Invalid credentials"),
+            _("No active account was found with these credentials."),
+            status=401,
         ),
         UserErrorCode.TOKEN_NOT_VALID: ErrorText(
-            _("Invalid token"), _("The refresh token is invalid or expired.")
+            _("Invalid token"), _("The refresh token is invalid or expired."), status=401
         ),
         UserErrorCode.TOKEN_REUSED: ErrorText(
             _("Token already used"),
             _("This refresh token was already used; the login has been revoked."),
+            status=401,
         ),
     }
 )

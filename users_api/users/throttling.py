@@ -5,7 +5,7 @@ A login attempt is counted against the address it comes from: the caller's
 over with a valid proof (``common.admin_auth.verified_client_address``). An
 IPv6 address counts as its /64, which one subscriber usually holds whole.
 
-Login limits (docs/decisions.md, "Login limits"):
+Login limits (docs/adr/0046-login-limits.md):
 
 - every attempt, per address: ``LOGIN_RATE_PER_IP`` (a DRF throttle, before the view);
 - failed passwords per account and address: ``LOGIN_FAILURES_PER_ACCOUNT_AND_IP``;

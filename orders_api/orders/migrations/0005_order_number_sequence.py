@@ -1,4 +1,4 @@
-"""Order numbers from a PostgreSQL sequence instead of the counter row (docs/decisions.md).
+"""Order numbers from a PostgreSQL sequence instead of the counter row (docs/adr/0098-order-numbers-from-a-sequence.md).
 
 The sequence starts after the highest number an order or the counter has. SQLite
 (development) needs nothing: it numbers orders by the highest number + 1.

@@ -1,5 +1,5 @@
 """While one service rolls out a new version, its events come in two formats at once
-(README: "Running on more than one machine"): the consumer takes both."""
+(docs/operations.md: "Running on more than one machine"): the consumer takes both."""
 
 import uuid
 

@@ -177,7 +177,8 @@ def test_the_body_is_the_one_captured(admin_api, order_row, path, etag, body):
 
 class _NewNumber:
     """Any number above zero: a new order's number comes from a sequence, which a test's
-    rollback does not rewind (the numbers may have gaps, docs/decisions.md)."""
+    rollback does not rewind (the numbers may have gaps:
+    docs/adr/0098-order-numbers-from-a-sequence.md)."""
 
     def __eq__(self, other):
         return isinstance(other, int) and other > 0

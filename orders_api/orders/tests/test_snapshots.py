@@ -5,8 +5,8 @@ import uuid
 import pytest
 
 from common.events import topology
-from common.events.consumer import handle_event, handled_types
-from common.events.models import InboxEvent
+from common.events.consumer import handle_batch, handle_event, handled_types
+from common.events.models import DeadLetter, InboxEvent
 from orders.models import ClientSnapshot, ProductSnapshot
 from orders.tests.factories import ClientSnapshotFactory, ProductSnapshotFactory, address
 
@@ -144,3 +144,19 @@ def test_list_query_count_does_not_grow_with_the_page(
         assert len(admin_api.get(f"/api/v1/{path}?limit=2").json()["results"]) == 2
     with django_assert_num_queries(2):
         assert len(admin_api.get(f"/api/v1/{path}?limit=12").json()["results"]) == 12
+
+
+def test_an_event_type_without_a_handler_is_ignored_neither_parked_nor_failing():
+    # products.stock.low reaches orders_api.events (bound to products.#); nothing here
+    # handles it (issue #37): it is acknowledged and dropped, alone or in a batch.
+    product_id = uuid.uuid4()
+    low = _product_event(product_id, 2, stock_quantity=1, low_stock=True)
+    low["type"] = "products.stock.low"
+    assert topology.routes_to("orders_api.events", low["type"])
+    assert "products.stock.low" not in handled_types()
+    _deliver(low)
+    handle_batch.apply(args=[[dict(low, id=str(uuid.uuid4())), _product_event(product_id, 1)]])
+    copy = ProductSnapshot.objects.get(pk=product_id)
+    assert (copy.version, copy.stock_quantity) == (1, 5)  # the neighbour applied, not the low
+    assert not DeadLetter.objects.exists()
+    assert list(InboxEvent.objects.values_list("type", flat=True)) == ["products.product.updated"]

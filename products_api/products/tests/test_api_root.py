@@ -10,6 +10,7 @@ def test_the_root_lists_every_endpoint_for_any_authenticated_caller(client_with,
     assert answer.status_code == 200
     assert answer.json() == {
         "product-list": "http://testserver/api/v1/products/",
+        "product-reorder": "http://testserver/api/v1/products/reorder",
         "product-detail": "http://testserver/api/v1/products/{pk}/",
         "stock-movement-list": "http://testserver/api/v1/products/{pk}/stock-movements/",
     }

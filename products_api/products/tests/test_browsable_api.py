@@ -29,6 +29,7 @@ def test_every_url_renders_as_html_for_a_signed_in_person(admin_signed_in):
     assert {path: answer for path, answer in answers.items() if answer[0] >= 500} == {}
     assert answers[f"{PRODUCTS}{product.pk}/"] == (200, "text/html; charset=utf-8")
     assert answers[f"{PRODUCTS}{product.pk}/stock-movements/"][0] == 200
+    assert answers[f"{PRODUCTS}reorder"] == (200, "text/html; charset=utf-8")
 
 
 def test_the_list_shows_products_with_their_filters(admin_signed_in):

@@ -17,6 +17,7 @@ CASES = [
     Case("get", "products/", "products.view_product", queries=2),  # count, page
     # savepoint, sku taken?, savepoint, insert, outbox, release x2
     Case("post", "products/", "products.add_product", NEW, 201, queries=7),
+    Case("get", "products/reorder", "products.view_product", queries=2),  # count, page
     Case("get", "products/<uuid:pk>/", "products.view_product", queries=1),
     # savepoint, lock, sku taken?, savepoint, update, replace a waiting event?, outbox,
     # release x2

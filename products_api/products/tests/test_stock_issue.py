@@ -74,6 +74,7 @@ def test_an_order_with_enough_stock_is_issued_in_one_go():
         "products.product.updated",
         "products.product.updated",
         "products.stock.issued",
+        "products.stock.low",  # sugar: 5 -> 0, below its minimum of 2
     ]
 
 

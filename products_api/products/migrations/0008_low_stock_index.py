@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("products", "0006_product_reserved"),
+        ("products", "0007_reorder_suggestion"),
     ]
 
     operations = [
