@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test test-cluster lint format clean bench bench-events bench-fastpath demo-data docs
+.PHONY: install run test test-cluster lint format clean bench bench-events bench-fastpath bench-panel demo-data docs
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ bench-events: install
 ## on and off (PostgreSQL, in process); records docs/performance.md
 bench-fastpath: install
 	$(PY) scripts/bench_fastpath.py --write
+
+## bench-panel: the sales panel's figures with 100,000 orders on PostgreSQL (a throwaway database)
+bench-panel: install
+	$(PY) scripts/bench_panel.py $(BENCH_ARGS)
 
 ## docs: regenerate what docs/ derives from the code (the table of error codes in docs/api.md)
 docs: install

@@ -1,8 +1,9 @@
 """One back office: every service's admin site has the same header and links.
 
 ``BackOfficeAdminConfig`` replaces ``django.contrib.admin`` in INSTALLED_APPS so
-that ``admin.site`` is a ``BackOfficeSite`` in every service. The links to the
-four admin sites come from ``BACK_OFFICE_URLS`` (public base URLs, by service).
+that ``admin.site`` is the class ``BACK_OFFICE_SITE`` names: a ``BackOfficeSite``,
+or a ``PanelSite`` of the service's own whose home opens on a panel. The links to
+the four admin sites come from ``BACK_OFFICE_URLS`` (public base URLs, by service).
 """
 
 from __future__ import annotations
@@ -44,8 +45,34 @@ class BackOfficeSite(admin.AdminSite):
         return context
 
 
+class PanelSite(BackOfficeSite):
+    """A back office whose home shows a panel (``panel_template`` filled by ``panel``)
+    above the model list, to whoever holds ``panel_permission``; others see the usual
+    home. A service's subclass says which, in its own admin module."""
+
+    index_template = "admin/panel_index.html"
+    panel_permission: str
+    panel_template: str
+
+    def panel(self, request: HttpRequest) -> dict[str, Any]:
+        """The panel template's context (only asked for someone who may see it)."""
+        raise NotImplementedError
+
+    def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        if request.user.has_perm(self.panel_permission):
+            extra_context = {
+                **self.panel(request),
+                "panel_template": self.panel_template,
+                **(extra_context or {}),
+            }
+        return super().index(request, extra_context)
+
+
 class BackOfficeAdminConfig(AdminConfig):
-    default_site = "common.admin.site.BackOfficeSite"
+    @property
+    def default_site(self) -> str:
+        # The service's settings choose its site (a PanelSite for a home with a panel).
+        return settings.BACK_OFFICE_SITE
 
     def ready(self) -> None:
         super().ready()

@@ -102,6 +102,10 @@ TEMPLATES = [
     },
 ]
 
+# The admin site's class (common.admin.site): a service whose home opens on a panel
+# names its own PanelSite.
+BACK_OFFICE_SITE = "common.admin.site.BackOfficeSite"
+
 # Admin sign-in against users_api; users_api replaces it with its own users.
 AUTHENTICATION_BACKENDS = ["common.auth.admin_sign_in.UsersApiBackend"]
 

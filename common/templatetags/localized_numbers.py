@@ -9,6 +9,8 @@ from typing import Any
 from django import template
 from django.utils.formats import number_format
 
+from common.localization import formats
+
 register = template.Library()
 
 _API_DECIMAL = re.compile(r"-?\d+(?:\.\d+)?")
@@ -21,3 +23,10 @@ def localized_decimal(value: Any) -> Any:
     if isinstance(value, str) and _API_DECIMAL.fullmatch(value):
         return number_format(Decimal(value), use_l10n=True)
     return value
+
+
+@register.filter
+def brl(value: Any) -> str:
+    """Reais in the active language's format: R$ 1.234,56 in pt-BR
+    (common.localization.formats.brl)."""
+    return formats.brl(value)

@@ -11,7 +11,7 @@ from rest_framework import serializers
 
 from common.api.fields import LocalizedDecimalField as LocalizedSerializerField
 from common.localization.forms import LocalizedDecimalField, read_decimal
-from common.templatetags.localized_numbers import localized_decimal
+from common.templatetags.localized_numbers import brl, localized_decimal
 
 pytestmark = pytest.mark.default_language
 
@@ -119,3 +119,12 @@ def test_the_browsable_form_shows_the_api_value_localized_and_typed_text_as_type
     with translation.override("pt-br"):
         assert localized_decimal("1234.50") == "1234,50"
         assert localized_decimal("1.234.567") == "1.234.567"
+
+
+def test_the_brl_filter_writes_reais_in_the_readers_format():
+    with translation.override("pt-br"):
+        assert brl(Decimal("1234.5")) == "R$\u00a01.234,50"
+        assert brl(Decimal("0")) == "R$\u00a00,00"
+    with translation.override("en"):
+        assert brl(Decimal("1234.5")) == "R$\u00a01,234.50"
+    assert brl(None) == ""

@@ -218,6 +218,7 @@ class OrderAdmin(SpreadsheetAdminMixin, ServiceWritesAdmin):
         "cancel_reason",
         "version",
         "created_at",
+        "finished_at",
         "updated_at",
     )
 
@@ -254,7 +255,10 @@ class OrderAdmin(SpreadsheetAdminMixin, ServiceWritesAdmin):
             ),
             (
                 _("History"),
-                {"classes": ["collapse"], "fields": ["version", "created_at", "updated_at"]},
+                {
+                    "classes": ["collapse"],
+                    "fields": ["version", "created_at", "finished_at", "updated_at"],
+                },
             ),
         ]
 

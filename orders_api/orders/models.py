@@ -168,6 +168,9 @@ class Order(Searchable, VersionedModel):
         help_text=_("The short items: sku, requested, available."),
     )
     created_by = models.CharField(_("created by"), max_length=64, blank=True)
+    #: When the order was finished (null until then): the day its revenue counts on in
+    #: the sales panel (orders.selectors).
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("order")
@@ -176,7 +179,13 @@ class Order(Searchable, VersionedModel):
         constraints = [
             models.CheckConstraint(condition=Q(total__gte=0), name="orders_total_not_negative"),
         ]
-        indexes = [models.Index(fields=["status", "-created_at"], name="orders_status_idx")]
+        indexes = [
+            models.Index(fields=["status", "-created_at"], name="orders_status_idx"),
+            # The sales panel's figures (orders.selectors): orders placed in a period, and
+            # the revenue of the orders finished in one.
+            models.Index(fields=["created_at"], name="orders_created_idx"),
+            models.Index(fields=["status", "finished_at"], name="orders_finished_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.number}"

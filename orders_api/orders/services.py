@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import Exists, Max, OuterRef, prefetch_related_objects
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -381,6 +382,7 @@ def order_finish(*, order_id: uuid.UUID, actor: Actor, expected_version: int | N
         )
     order.status = Order.Status.FINISHED
     order.ask_for_stock()
+    order.finished_at = timezone.now()
     order.save()
     _record_status(order, Order.Status.OPEN, actor)
     return order

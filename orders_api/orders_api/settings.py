@@ -41,3 +41,5 @@ SPECTACULAR_SETTINGS = {
 EVENTS_CONSUMER_QUEUE = "orders_api.events"
 EVENTS_LISTEN_DATABASE_URL = listen_database_url(SERVICE_NAME)
 READINESS_CHECKS = readiness_checks(consuming=True)
+# The admin's home is the sales panel.
+BACK_OFFICE_SITE = "orders.panel.SalesPanelSite"

@@ -13,6 +13,10 @@ from common.admin.spreadsheets import ImportJob
 from common.localization.search import Searchable
 from common.versioning import VersionedModel
 
+#: Active products at or below their minimum: the stock panel's (products.selectors),
+#: which the partial index products_low_stock_idx holds.
+ACTIVE_BELOW_MINIMUM = Q(is_active=True, stock_quantity__lte=F("min_quantity"))
+
 
 class Product(Searchable, VersionedModel):
     SEARCHED_FIELDS = ("name", "sku")
@@ -75,6 +79,13 @@ class Product(Searchable, VersionedModel):
                 name="products_reserved_within_stock",
                 violation_error_message=_("The stock cannot go below what open orders hold."),
             ),
+        ]
+        indexes = [
+            # The few rows the stock panel lists below their minimum, so that neither
+            # its count nor its list reads the others.
+            models.Index(
+                fields=["name"], condition=ACTIVE_BELOW_MINIMUM, name="products_low_stock_idx"
+            )
         ]
 
     def __str__(self) -> str:

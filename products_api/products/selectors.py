@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from decimal import Decimal
 
-from django.db.models import F, IntegerField, QuerySet, Value
+from django.db.models import Count, DecimalField, F, IntegerField, QuerySet, Sum, Value
 from django.db.models.functions import Greatest
 
 from common.service_layer.selectors import ensure_exists, get_or_not_found
-from products.models import Product, StockMovement
+from products.models import ACTIVE_BELOW_MINIMUM, Product, StockMovement
 
 
 def product_list() -> QuerySet[Product]:
@@ -49,3 +51,68 @@ def movement_list(*, product_id: uuid.UUID) -> QuerySet[StockMovement]:
     product."""
     ensure_exists(Product.objects, pk=product_id)
     return StockMovement.objects.filter(product_id=product_id).order_by("-created_at", "-id")
+
+
+# The stock panel (products_api's admin home, products.panel): one query per figure.
+
+LOW_STOCK_SHOWN = 10
+MOVEMENTS_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class StockFigures:
+    #: The sum of stock times price over every product, active or not (what is on the shelves).
+    value: Decimal
+    products: int
+    #: Active products at or below their minimum.
+    below_minimum: int
+
+
+@dataclass(frozen=True)
+class StockPanel:
+    figures: StockFigures
+    below_minimum: list[Product]
+    movements: list[StockMovement]
+
+
+def stock_figures() -> StockFigures:
+    """The stock's value and how many products are below their minimum (one query)."""
+    figures = Product.objects.aggregate(
+        value=Sum(
+            F("stock_quantity") * F("price"),
+            output_field=DecimalField(max_digits=24, decimal_places=2),
+        ),
+        products=Count("pk"),
+        below_minimum=Count("pk", filter=ACTIVE_BELOW_MINIMUM),
+    )
+    return StockFigures(
+        value=figures["value"] or Decimal("0.00"),
+        products=figures["products"],
+        below_minimum=figures["below_minimum"],
+    )
+
+
+def products_below_minimum(*, limit: int = LOW_STOCK_SHOWN) -> list[Product]:
+    """The active products at or below their minimum, the furthest below first (one
+    query)."""
+    return list(
+        Product.objects.filter(ACTIVE_BELOW_MINIMUM).order_by(
+            F("stock_quantity") - F("min_quantity"), "name"
+        )[:limit]
+    )
+
+
+def recent_movements(*, limit: int = MOVEMENTS_SHOWN) -> list[StockMovement]:
+    """The last movements of the ledger, newest first, with their products (one query)."""
+    return list(
+        StockMovement.objects.select_related("product").order_by("-created_at", "-id")[:limit]
+    )
+
+
+def stock_panel() -> StockPanel:
+    """Every figure of the stock panel (three queries)."""
+    return StockPanel(
+        figures=stock_figures(),
+        below_minimum=products_below_minimum(),
+        movements=recent_movements(),
+    )
