@@ -485,6 +485,38 @@ def migrations_run_forward(*, app_label: str, squash: str, start: str) -> list[s
     return [migration.name for migration, _ in plan if migration.app_label == app_label]
 
 
+def squashed_migration_tests(*, app_label: str, squash: str) -> type:
+    """The tests of ``app_label``'s squashed migration ``squash``, as a class to assign to
+    a ``Test…`` name in the service's tests: the squash ends where the migrations it
+    replaces end, and a new database, one at the last replaced migration and one at
+    today's state (every migration applied under its own name) each migrate forward and
+    record the squash, so existing databases need nothing done by hand."""
+
+    class TestSquashedMigration:
+        def test_the_squash_ends_where_the_migrations_it_replaces_end(self) -> None:
+            assert squash_matches_what_it_replaces(app_label=app_label, squash=squash)
+
+        @pytest.mark.django_db(transaction=True)
+        @pytest.mark.parametrize(
+            ("start", "then"),
+            [
+                ("nothing", lambda later: [squash, *later]),  # a new database: all of it
+                ("replaced", lambda later: later),  # the replaced ones applied: the rest
+                ("today", lambda later: []),  # every migration of today applied: none
+            ],
+            ids=["new", "at-the-replaced", "today"],
+        )
+        def test_a_database_migrates_forward_and_records_the_squash(
+            self, start: str, then: Callable[[list[str]], list[str]]
+        ) -> None:
+            later = migrations_after(app_label=app_label, squash=squash)
+            assert later  # the migrations after the squash keep depending on what it replaces
+            ran = migrations_run_forward(app_label=app_label, squash=squash, start=start)
+            assert ran == then(later)
+
+    return TestSquashedMigration
+
+
 class FakeUsersApi:
     """A stand-in for users_api's ``POST /api/v1/auth/token`` on a free local port.
 
