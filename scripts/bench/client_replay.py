@@ -25,9 +25,12 @@ from deployed import deployed, scalar  # noqa: E402
 
 CLIENTS = """
 INSERT INTO clients_client (id, kind, name, document, email, phone, is_active, version,
-                            created_at, updated_at)
+                            created_at, updated_at, search_text)
 SELECT gen_random_uuid(), 'individual', 'Cliente Replay ' || n, lpad(n::text, 11, '0'),
-       'replay' || n || '@example.com', '11987654321', true, 1, now(), now()
+       'replay' || n || '@example.com', '11987654321', true, 1, now(), now(),
+       -- what Client.current_search_text() gives once the addresses below exist
+       concat_ws(E'\n', 'cliente replay ' || n, lpad(n::text, 11, '0'),
+                 'replay' || n || '@example.com', 'centro', 'sao paulo')
 FROM generate_series(1, %s) AS n
 """
 ADDRESSES = """
