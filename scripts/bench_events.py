@@ -70,6 +70,7 @@ RESERVATIONS_END = "<!-- bench-events-reservations:end -->"
 SCENARIOS = ("backbone", "clients", "products", "reservations")
 #: Issue #37: from an order's creation to orders_api recording its stock reserved.
 RESERVATION_P99_TARGET_MS = 100.0
+RESERVATION_TARGET_RATE = 100.0
 
 
 def _env(database_url: str) -> dict[str, str]:
@@ -404,7 +405,7 @@ def _write(result: dict[str, float], args: argparse.Namespace) -> None:
 
 def _write_reservations(result: dict[str, float], args: argparse.Namespace) -> None:
     """The reservations' table (scenario 7), with its target and whether it was met: p99
-    within the target and every order answered."""
+    within it at its rate (or more) and every order answered."""
     today = dt.date.today().isoformat()
     ran_alone = set(args.only) != set(SCENARIOS)
     command = (
@@ -412,10 +413,14 @@ def _write_reservations(result: dict[str, float], args: argparse.Namespace) -> N
         f"--reservation-rate {args.reservation_rate:.0f} --seconds {args.seconds} --write"
     )
     p99 = result["p99"]
-    met = p99 is not None and p99 <= RESERVATION_P99_TARGET_MS and not result["unanswered"]
-    verdict = "yes" if met else "no"
-    if args.reservation_rate != 100:
-        verdict += f" (at {args.reservation_rate:.0f} orders/s; the target is at 100)"
+    # An order never answered misses the target at any rate; below the target's rate a
+    # p99 within it proves nothing about 100 orders/s.
+    if p99 is None or p99 > RESERVATION_P99_TARGET_MS or result["unanswered"]:
+        verdict = "no"
+    elif args.reservation_rate < RESERVATION_TARGET_RATE:
+        verdict = f"not judged: {args.reservation_rate:.0f} orders/s"
+    else:
+        verdict = "yes"
 
     all_reserved = "yes" if result["reserved"] == result["placed"] else "no"
 
@@ -443,7 +448,8 @@ def _write_reservations(result: dict[str, float], args: argparse.Namespace) -> N
             f"| all reserved | {all_reserved} |",
             f"| lag p50, creation to `stock_status=reserved` in orders_api | {lag('p50')} | | |",
             f"| lag p95 | {lag('p95')} | | |",
-            f"| lag p99 | {lag('p99')} | ≤ {RESERVATION_P99_TARGET_MS:.0f} ms at 100 orders/s "
+            f"| lag p99 | {lag('p99')} | ≤ {RESERVATION_P99_TARGET_MS:.0f} ms at "
+            f"{RESERVATION_TARGET_RATE:.0f} orders/s "
             f"| {verdict} |",
             f"| lag max | {lag('max')} | | |",
             RESERVATIONS_END,
@@ -481,7 +487,10 @@ def main() -> int:
         "--pool", default="prefork", help="the consumers' Celery pool (prefork deployed)"
     )
     parser.add_argument(
-        "--reservation-rate", type=float, default=100.0, help="orders/s placed in scenario 7"
+        "--reservation-rate",
+        type=float,
+        default=RESERVATION_TARGET_RATE,
+        help="orders/s placed in scenario 7",
     )
     parser.add_argument(
         "--only", nargs="+", choices=SCENARIOS, default=list(SCENARIOS), help="scenarios to run"
