@@ -403,7 +403,7 @@ def _write(result: dict[str, float], args: argparse.Namespace) -> None:
     record(block, MARK_BEGIN, MARK_END)
 
 
-def _write_reservations(result: dict[str, float], args: argparse.Namespace) -> None:
+def _write_reservations(result: dict[str, float | None], args: argparse.Namespace) -> None:
     """The reservations' table (scenario 7), with its target and whether it was met: p99
     within it at its rate (or more) and every order answered."""
     today = dt.date.today().isoformat()

@@ -75,7 +75,7 @@ SELECT stock_status, EXTRACT(EPOCH FROM updated_at - created_at) * 1000 FROM ord
 """
 
 
-def reservation_lag(rate: float, seconds: int) -> dict[str, float]:
+def reservation_lag(rate: float, seconds: int) -> dict[str, float | None]:
     """Places ``rate`` orders/s for ``seconds``; returns how many were ``placed`` (of
     ``lines`` lines each), the ``rate`` reached, how many were ``reserved``, ``refused``
     and ``unanswered``, and the lag's ``p50``, ``p95``, ``p99`` and ``max`` in ms over
