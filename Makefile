@@ -43,7 +43,8 @@ bench: install
 	@command -v pgbench >/dev/null || { echo "error: make bench needs pgbench (postgresql-client)"; exit 1; }
 	$(PY) scripts/bench.py --write $(BENCH_ARGS)
 
-## bench-events: outbox -> relay -> Redis -> consumer on PostgreSQL; records docs/performance.md
+## bench-events: outbox -> relay -> Redis -> consumer on PostgreSQL, and a reservation's lag across
+## orders_api and products_api; records docs/performance.md
 bench-events: install
 	$(PY) scripts/bench_events.py --write
 

@@ -13,25 +13,24 @@ copy committed in orders_api. Prints the seconds; exits 1 after 300 s.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 HERE = Path(__file__).resolve()
-sys.path[:0] = [str(HERE.parents[1]), str(HERE.parents[2])]  # scripts/, the repository
-import harness  # noqa: E402
-
-PG = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
-REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+REPO = HERE.parents[2]
+sys.path.insert(0, str(HERE.parent))
+from deployed import deployed, scalar  # noqa: E402
 
 CLIENTS = """
 INSERT INTO clients_client (id, kind, name, document, email, phone, is_active, version,
-                            created_at, updated_at)
+                            created_at, updated_at, search_text)
 SELECT gen_random_uuid(), 'individual', 'Cliente Replay ' || n, lpad(n::text, 11, '0'),
-       'replay' || n || '@example.com', '11987654321', true, 1, now(), now()
+       'replay' || n || '@example.com', '11987654321', true, 1, now(), now(),
+       -- what Client.current_search_text() gives once the addresses below exist
+       concat_ws(E'\n', 'cliente replay ' || n, lpad(n::text, 11, '0'),
+                 'replay' || n || '@example.com', 'centro', 'sao paulo')
 FROM generate_series(1, %s) AS n
 """
 ADDRESSES = """
@@ -44,65 +43,24 @@ FROM clients_client c CROSS JOIN (VALUES ('Casa'), ('Trabalho')) AS labels(label
 """
 
 
-def _count(url: str, query: str) -> int:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        return conn.execute(query).fetchone()[0]
-
-
 def replay_clients(count: int) -> float:
     """Seconds from ``publish_snapshots``' start until orders_api holds ``count`` copies.
 
     Raises SystemExit when they are not all there after 300 s.
     """
-    logs = harness.REPO / "var" / "bench" / "client_replay"
-    logs.mkdir(parents=True, exist_ok=True)
-    suffix = uuid.uuid4().hex[:8]
-    names = {
-        service: f"bench_replay_{service}_{suffix}" for service in ("clients_api", "orders_api")
-    }
-    base = harness.production_env(
-        logs / "keys",
-        VAR_DIR=str(logs / "var"),
-        BROKER_URL=REDIS,
-        CACHE_URL=REDIS,
-        LOG_LEVEL="WARNING",
-    )
-    processes: list[harness.Process] = []
-    try:
-        env = {}
-        for service, name in names.items():
-            env[service] = dict(
-                base,
-                DATABASE_URL=harness.create_database(PG, name),
-                SECRET_KEY=f"bench-{service}-{suffix}-" + "x" * 40,
-            )
-            harness.manage(service, "migrate", "-v", "0", env=env[service])
-        clients_db, orders_db = (
-            env["clients_api"]["DATABASE_URL"],
-            env["orders_api"]["DATABASE_URL"],
-        )
+    with deployed("client_replay", relays=["clients_api"], workers=["orders_api"]) as env:
         import psycopg
 
-        with psycopg.connect(clients_db, autocommit=True) as conn:
+        with psycopg.connect(env["clients_api"]["DATABASE_URL"], autocommit=True) as conn:
             conn.execute(CLIENTS, (count,))
             conn.execute(ADDRESSES)
-        relay = harness.command(
-            "clients_api", "relay_outbox", env=env["clients_api"], log=logs / "relay.log"
-        )
-        worker = harness.worker(
-            "orders_api", env=env["orders_api"], log=logs / "worker.log", concurrency=2
-        )
-        processes += [relay.start(), worker.start()]
-        harness.wait_until(lambda: harness.worker_ready(worker), 60, "orders_api's worker")
         print(
             f"==> client replay: publish_snapshots of {count} clients into orders_api", flush=True
         )
         started = time.monotonic()
         subprocess.run(
             [sys.executable, "manage.py", "publish_snapshots"],
-            cwd=harness.REPO / "clients_api",
+            cwd=REPO / "clients_api",
             env=env["clients_api"],
             check=True,
             stdout=subprocess.DEVNULL,
@@ -110,7 +68,7 @@ def replay_clients(count: int) -> float:
         recorded = time.monotonic() - started
         query = "SELECT count(*) FROM orders_clientsnapshot WHERE jsonb_array_length(addresses) = 2"
         deadline = started + 300
-        while (copies := _count(orders_db, query)) < count:
+        while (copies := scalar(env["orders_api"]["DATABASE_URL"], query)) < count:
             if time.monotonic() > deadline:
                 raise SystemExit(f"only {copies} of {count} client copies after 300 s")
             time.sleep(0.2)
@@ -121,11 +79,6 @@ def replay_clients(count: int) -> float:
             flush=True,
         )
         return seconds
-    finally:
-        for process in processes:
-            process.stop()
-        for name in names.values():
-            harness.drop_database(PG, name)
 
 
 if __name__ == "__main__":

@@ -14,19 +14,15 @@ Targets (issue #38): 10,000 products written in <= 120 s, every copy <= 30 s aft
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 HERE = Path(__file__).resolve()
-sys.path[:0] = [str(HERE.parents[1]), str(HERE.parents[2])]  # scripts/, the repository
-import harness  # noqa: E402
-
-PG = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
-REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+REPO = HERE.parents[2]
+sys.path.insert(0, str(HERE.parent))
+from deployed import deployed, scalar  # noqa: E402
 
 #: Run inside products_api (manage.py shell): builds the file, imports it as the worker
 #: would, prints the seconds the import took.
@@ -54,51 +50,14 @@ print(f"{{time.monotonic() - started:.2f}}")
 """
 
 
-def _count(url: str, query: str) -> int:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        return conn.execute(query).fetchone()[0]
-
-
 def import_products(count: int) -> tuple[float, float]:
     """Seconds the import of ``count`` products took, and seconds after it until
     orders_api held every copy. Raises SystemExit when they are not all there 300 s after."""
-    logs = harness.REPO / "var" / "bench" / "products_import"
-    logs.mkdir(parents=True, exist_ok=True)
-    suffix = uuid.uuid4().hex[:8]
-    names = {
-        service: f"bench_import_{service}_{suffix}" for service in ("products_api", "orders_api")
-    }
-    base = harness.production_env(
-        logs / "keys",
-        VAR_DIR=str(logs / "var"),
-        BROKER_URL=REDIS,
-        CACHE_URL=REDIS,
-        LOG_LEVEL="WARNING",
-    )
-    processes: list[harness.Process] = []
-    try:
-        env = {}
-        for service, name in names.items():
-            env[service] = dict(
-                base,
-                DATABASE_URL=harness.create_database(PG, name),
-                SECRET_KEY=f"bench-{service}-{suffix}-" + "x" * 40,
-            )
-            harness.manage(service, "migrate", "-v", "0", env=env[service])
-        relay = harness.command(
-            "products_api", "relay_outbox", env=env["products_api"], log=logs / "relay.log"
-        )
-        worker = harness.worker(
-            "orders_api", env=env["orders_api"], log=logs / "worker.log", concurrency=2
-        )
-        processes += [relay.start(), worker.start()]
-        harness.wait_until(lambda: harness.worker_ready(worker), 60, "orders_api's worker")
+    with deployed("products_import", relays=["products_api"], workers=["orders_api"]) as env:
         print(f"==> products import: a spreadsheet of {count} products", flush=True)
         done = subprocess.run(
             [sys.executable, "manage.py", "shell", "-c", IMPORT.format(count=count)],
-            cwd=harness.REPO / "products_api",
+            cwd=REPO / "products_api",
             env=env["products_api"],
             check=True,
             capture_output=True,
@@ -107,7 +66,7 @@ def import_products(count: int) -> tuple[float, float]:
         written = float(done.stdout.strip().splitlines()[-1])
         after = time.monotonic()
         query = "SELECT count(*) FROM orders_productsnapshot WHERE sku LIKE 'BENCH-%'"
-        while (copies := _count(env["orders_api"]["DATABASE_URL"], query)) < count:
+        while (copies := scalar(env["orders_api"]["DATABASE_URL"], query)) < count:
             if time.monotonic() > after + 300:
                 raise SystemExit(f"only {copies} of {count} product copies 300 s after")
             time.sleep(0.2)
@@ -117,11 +76,6 @@ def import_products(count: int) -> tuple[float, float]:
             flush=True,
         )
         return written, copied
-    finally:
-        for process in processes:
-            process.stop()
-        for name in names.values():
-            harness.drop_database(PG, name)
 
 
 if __name__ == "__main__":
