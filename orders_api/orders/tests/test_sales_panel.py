@@ -41,7 +41,9 @@ def _order(*lines, placed, finished=None, cancelled=False):
     if finished:
         services.order_finish(order_id=order.pk, actor=ACTOR, expected_version=None)
         if cancelled:  # products_api refused its stock, and it was cancelled
-            services.order_stock_answered(order_id=order.pk, issued=False, reason="short")
+            services.order_stock_answered(
+                order_id=order.pk, answer=Order.StockStatus.REFUSED, order_version=None
+            )
             services.order_cancel(order_id=order.pk, actor=ACTOR, expected_version=None)
     Order.objects.filter(pk=order.pk).update(created_at=placed, finished_at=finished)
     return Order.objects.get(pk=order.pk)
