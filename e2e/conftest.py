@@ -349,6 +349,17 @@ def browser(tmp_path_factory) -> Iterator[webdriver.Chrome]:
     driver.quit()
 
 
+@pytest.fixture
+def signed_out(browser, users_api):
+    """The session's browser signed out of every admin, before and after the test: the
+    services share one host, so clearing its cookies ends every admin's session."""
+    browser.get(f"{users_api.url}/healthz")
+    browser.delete_all_cookies()
+    yield browser
+    browser.get(f"{users_api.url}/healthz")
+    browser.delete_all_cookies()
+
+
 @pytest.fixture(scope="session")
 def english_browser(tmp_path_factory) -> Iterator[webdriver.Chrome]:
     """Debian's Chromium asking for English: tests that read the source messages."""

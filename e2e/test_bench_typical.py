@@ -103,12 +103,12 @@ def _copy_into_orders(urls: dict[str, str]) -> None:
     ):
         for row in products.execute(
             "SELECT id, sku, name, price, is_active, stock_quantity, min_quantity, "
-            "max_quantity, version FROM products_product"
+            "max_quantity, stock_quantity - reserved, version FROM products_product"
         ):
             orders.execute(
                 "INSERT INTO orders_productsnapshot (id, sku, name, price, is_active, "
-                "stock_quantity, min_quantity, max_quantity, version, synced_at, search_text) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, now(), '')",
+                "stock_quantity, min_quantity, max_quantity, available, version, synced_at, "
+                "search_text) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now(), '')",
                 row,
             )
         for row in clients.execute(

@@ -168,35 +168,43 @@ class Load:
         assert response.status_code in expected, (method, url, response.status_code, response.text)
         return response.json() if response.content else {}
 
+    def place(self, method: str, url: str, created: int, body: dict) -> dict | None:
+        """A write that places lines: its answer, or None when orders_api's copies already
+        show too little available (409 ``insufficient_stock``, the fast check: the stock
+        is short on purpose, so a busy drill meets it)."""
+        answer = self.call(method, url, (created, 409), json=body)
+        if answer.get("code") == "insufficient_stock":
+            self.count("refused when placed")
+            return None
+        assert "id" in answer, answer
+        return answer
+
     def order(self, seed: int) -> None:
         rng = random.Random(seed)  # noqa: S311 (a drill's plan, reproducible by seed)
         lines = rng.sample(self.products, rng.randint(1, 2))
-        order = self.call(
+        order = self.place(
             "POST",
             self.orders_url,
-            (201,),
-            json={
+            201,
+            {
                 "client_id": self.client_id,
                 "items": [{"product_id": p, "quantity": rng.randint(1, 4)} for p in lines],
             },
         )
+        if order is None:
+            return
         self.count("placed")
         url = f"{self.orders_url}{order['id']}/"
         change = rng.random()
         if change < 0.3:
             item = order["items"][0]
-            self.call(
-                "PATCH", f"{url}items/{item['id']}/", (200,), json={"quantity": rng.randint(1, 6)}
-            )
-            self.count("changed")
+            body = {"quantity": rng.randint(1, 6)}
+            if self.place("PATCH", f"{url}items/{item['id']}/", 200, body) is not None:
+                self.count("changed")
         elif change < 0.45:
-            self.call(
-                "POST",
-                f"{url}items/",
-                (201,),
-                json={"product_id": rng.choice(self.products), "quantity": rng.randint(1, 3)},
-            )
-            self.count("changed")
+            body = {"product_id": rng.choice(self.products), "quantity": rng.randint(1, 3)}
+            if self.place("POST", f"{url}items/", 201, body) is not None:
+                self.count("changed")
         elif change < 0.55 and len(order["items"]) > 1:
             self.call("DELETE", f"{url}items/{order['items'][-1]['id']}/", (204,))
             self.count("changed")
@@ -284,10 +292,12 @@ def test_reservations_converge_while_the_worker_and_the_relay_are_killed(users_a
     load_seconds = time.monotonic() - started
     assert killer.error is None, killer.error
 
-    # The work happened: every order placed, some of each fate, kills of both.
-    counts = dict(load.counts)
-    print(f"drill: {counts}, kills {dict(killer.kills)}, load {load_seconds:.1f} s")
-    assert counts["placed"] == ORDERS
+    # The work happened: every order asked for, most placed (the rest refused at once by
+    # the fast check: the stock is short on purpose), some of each fate, kills of both.
+    counts = defaultdict(int, load.counts)
+    print(f"drill: {dict(counts)}, kills {dict(killer.kills)}, load {load_seconds:.1f} s")
+    assert counts["placed"] + counts["refused when placed"] == ORDERS
+    assert counts["placed"] >= ORDERS // 2, counts
     assert min(counts["changed"], counts["cancelled"], counts["finished"]) > 0
     assert counts["left open"] > 0
     assert min(killer.kills["worker"], killer.kills["relay"]) >= 2, killer.kills
@@ -306,7 +316,7 @@ def test_reservations_converge_while_the_worker_and_the_relay_are_killed(users_a
     print(f"drill: every order answered {settled:.1f} s after the load")
 
     orders = _all(f"{orders_url}/api/v1/orders/?limit=200", headers)
-    assert len(orders) == ORDERS
+    assert len(orders) == counts["placed"]  # the ones refused when placed were never made
     held: dict[str, int] = defaultdict(int)
     issued: dict[str, int] = defaultdict(int)
     for order in orders:

@@ -24,8 +24,9 @@ ROWS = (
 
 
 def test_a_clerk_imports_products_from_a_spreadsheet(
-    browser, users_api, products_api, orders_api, tmp_path
+    signed_out, users_api, products_api, orders_api, tmp_path
 ):
+    browser = signed_out
     upload = tmp_path / "produtos.csv"
     upload.write_text("\n".join(ROWS) + "\n", encoding="utf-8")
     sign_in(browser, products_api.url, "admin", ADMIN_PASSWORD)

@@ -252,11 +252,12 @@ class StockMovementAdmin(ReasonInReaderLanguage, SpreadsheetAdminMixin, ServiceW
     feminine_name = True  # "movimentação de estoque"
     fields = ["product", "kind", "quantity", "reason", "reference"]
     autocomplete_fields = ["product"]
+    # The quantity is the size of the change the two deltas sign: the page shows the
+    # deltas and keeps the quantity for a movement's own page (the list fits 1280 px).
     list_display = (
         "created_at",
         "product",
         "kind",
-        "quantity",
         "delta",
         "reserved_delta",
         "quantity_after",

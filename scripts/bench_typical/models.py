@@ -78,6 +78,7 @@ class Product(Timestamped):
     stock_quantity = models.PositiveIntegerField(default=0)
     min_quantity = models.PositiveIntegerField(default=0)
     max_quantity = models.PositiveIntegerField(default=0)
+    reserved = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         managed = False
@@ -93,6 +94,7 @@ class StockMovement(models.Model):
     kind = models.CharField(max_length=10, choices=[("in", "in"), ("out", "out")])
     quantity = models.PositiveIntegerField()
     delta = models.IntegerField()
+    reserved_delta = models.IntegerField(default=0, editable=False)
     quantity_before = models.PositiveIntegerField()
     quantity_after = models.PositiveIntegerField()
     reason = models.CharField(max_length=200, blank=True)
@@ -140,6 +142,7 @@ class ProductCopy(models.Model):
     stock_quantity = models.PositiveIntegerField()
     min_quantity = models.PositiveIntegerField()
     max_quantity = models.PositiveIntegerField()
+    available = models.PositiveIntegerField()
     version = models.PositiveIntegerField()
     synced_at = models.DateTimeField(auto_now=True)
 
@@ -158,7 +161,8 @@ class Order(Timestamped):
     client_name = models.CharField(max_length=200)
     shipping_address = models.JSONField(null=True, blank=True)
     status = models.CharField(max_length=10, default="open")
-    stock_status = models.CharField(max_length=10, default="none")
+    stock_status = models.CharField(max_length=10, default="pending")
+    stock_asked_version = models.PositiveIntegerField(default=1)
     notes = models.TextField(blank=True)
     total = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     cancel_reason = models.CharField(max_length=200, blank=True)
