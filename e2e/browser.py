@@ -122,6 +122,18 @@ def csp_violations(browser):
     ]
 
 
+def fits_the_width(browser):
+    """Whether the page needs no horizontal scrolling (the window is 1280 px wide): the
+    page, the header's branding and, on a list, its results table."""
+    return browser.execute_script(
+        "const fits = (e) => !e || e.scrollWidth <= e.clientWidth;"
+        "return fits(document.documentElement)"
+        " && document.getElementById('branding').scrollWidth"
+        " <= document.getElementById('header').clientWidth"
+        " && fits(document.querySelector('#changelist-form .results'))"
+    )
+
+
 def shot(browser, name, *, readme=None):
     """A screenshot in SCREENSHOTS; with ``readme``, also the READMEs' picture of that name
     in docs/images/ (the pictures are retaken by the tests that show those screens)."""

@@ -11,7 +11,7 @@ import itertools
 import requests
 from selenium.webdriver.common.by import By
 
-from e2e.browser import shot, sign_in, submit, token
+from e2e.browser import fits_the_width, shot, sign_in, submit, token
 from e2e.conftest import ADMIN_PASSWORD, new_cpf
 
 SERVICES = ("users_api", "clients_api", "products_api", "orders_api")
@@ -26,17 +26,6 @@ def _signed_in_index(browser, service):
     )
 
 
-def _fits_the_width(browser):
-    """Whether the page needs no horizontal scrolling (the window is 1280 px wide)."""
-    return browser.execute_script(
-        "const fits = (e) => !e || e.scrollWidth <= e.clientWidth;"
-        "return fits(document.documentElement)"
-        " && document.getElementById('branding').scrollWidth"
-        " <= document.getElementById('header').clientWidth"
-        " && fits(document.querySelector('#changelist-form .results'))"
-    )
-
-
 def test_the_four_admins_stay_signed_in_at_once_on_one_host(
     signed_out, users_api, clients_api, products_api, orders_api
 ):
@@ -44,7 +33,7 @@ def test_the_four_admins_stay_signed_in_at_once_on_one_host(
     admins = dict(zip(SERVICES, (users_api, clients_api, products_api, orders_api), strict=True))
     assert len({service.url.rsplit(":", 1)[0] for service in admins.values()}) == 1  # one host
     browser.get(f"{clients_api.url}/admin/login/")
-    assert _fits_the_width(browser), "the pt-BR login header is clipped"
+    assert fits_the_width(browser), "the pt-BR login header is clipped"
     shot(browser, "admin-login-fits")
     for service in admins.values():
         sign_in(browser, service.url, "admin", ADMIN_PASSWORD)
@@ -91,7 +80,7 @@ def test_the_four_admins_stay_signed_in_at_once_on_one_host(
         assert lists, name
         for url in lists:
             browser.get(url)
-            if not _fits_the_width(browser):
+            if not fits_the_width(browser):
                 shot(browser, f"too-wide-{name}-{url.rstrip('/').rsplit('/', 1)[-1]}")
                 raise AssertionError(f"{url} needs horizontal scrolling at 1280 px")
 
@@ -220,4 +209,4 @@ def test_the_purchase_suggestion_page_for_a_buyer(signed_out, users_api, product
     export = browser.find_element(By.ID, "export-csv").get_attribute("href")
     assert "min_price=98.765%2C43" in export
     shot(browser, "admin-purchase-suggestion")
-    assert _fits_the_width(browser)
+    assert fits_the_width(browser)

@@ -10,7 +10,7 @@ import uuid
 import requests
 from selenium.webdriver.common.by import By
 
-from e2e.browser import shot, sign_in, submit, token
+from e2e.browser import fits_the_width, shot, sign_in, submit, token
 from e2e.conftest import ADMIN_PASSWORD, new_cpf
 from scripts.harness import wait_until
 
@@ -23,12 +23,6 @@ def _post(url, admin, body, expected=201):
     response = requests.post(url, headers=admin, json=body, timeout=10)
     assert response.status_code == expected, response.text
     return response.json()
-
-
-def _fits_the_width(browser):
-    return browser.execute_script(
-        "return document.documentElement.scrollWidth <= document.documentElement.clientWidth"
-    )
 
 
 def _panel_shot(browser, name):
@@ -113,7 +107,7 @@ def test_the_sales_and_stock_panels_open_the_admins(
     assert len(panel.find_elements(By.CSS_SELECTOR, "svg.chart")) == 3  # drawn by the server
     assert f"P{run}-0 — Café torrado" in panel.get_attribute("innerHTML")  # the top product
     assert browser.find_elements(By.CSS_SELECTOR, "#content-main th[scope=row] a")  # models
-    assert _fits_the_width(browser), "the sales panel needs horizontal scrolling at 1280 px"
+    assert fits_the_width(browser), "the sales panel needs horizontal scrolling at 1280 px"
     _panel_shot(browser, "back-office-sales-panel")
     waiting = f"#{placed[2]['number']}"
     submit(browser, panel.find_element(By.LINK_TEXT, waiting))
@@ -129,7 +123,7 @@ def test_the_sales_and_stock_panels_open_the_admins(
     assert "Últimas movimentações de estoque" in text
     assert "Reserva (retido por um pedido aberto)" in text or "Estoque inicial" in text
     assert browser.find_elements(By.CSS_SELECTOR, "#content-main th[scope=row] a")
-    assert _fits_the_width(browser), "the stock panel needs horizontal scrolling at 1280 px"
+    assert fits_the_width(browser), "the stock panel needs horizontal scrolling at 1280 px"
     _panel_shot(browser, "back-office-stock-panel")
     submit(browser, panel.find_element(By.LINK_TEXT, "Todos os produtos abaixo do mínimo"))
     listed = browser.find_element(By.ID, "result_list").text
