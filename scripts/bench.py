@@ -61,7 +61,6 @@ from common.development.ports import free_port
 
 SCRIPTS = REPO / "scripts" / "bench"
 PG = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
-REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 MARK_BEGIN = "<!-- bench:begin -->"
 MARK_END = "<!-- bench:end -->"
 TIMES = "\N{MULTIPLICATION SIGN}"
@@ -167,8 +166,8 @@ class System:
         self.base_env = harness.production_env(
             self.logs / "keys",
             VAR_DIR=str(self.logs / "var"),
-            BROKER_URL=REDIS,
-            CACHE_URL=REDIS,
+            BROKER_URL=harness.bench_redis_url(),
+            CACHE_URL=harness.bench_redis_url(),
             LOG_LEVEL="WARNING",
         )
 
@@ -198,8 +197,12 @@ class System:
     def start(self) -> None:
         import redis
 
-        print(f"==> databases bench_*_{self.suffix} on {PG}, broker and cache {REDIS}", flush=True)
-        redis.Redis.from_url(REDIS).flushdb()
+        print(
+            f"==> databases bench_*_{self.suffix} on {PG}, "
+            f"broker and cache {harness.bench_redis_url()}",
+            flush=True,
+        )
+        redis.Redis.from_url(harness.bench_redis_url()).flushdb()
         for name in SERVICES:
             self.databases[name] = harness.create_database(PG, f"bench_{name}_{self.suffix}")
         print("==> migrating", flush=True)
@@ -339,7 +342,7 @@ class System:
         handled during the next one."""
         import redis
 
-        broker = redis.Redis.from_url(REDIS)
+        broker = redis.Redis.from_url(harness.bench_redis_url())
         deadline = time.monotonic() + 300
         while any(broker.llen(f"{name}.events") for name in CONSUMERS):
             if time.monotonic() > deadline:

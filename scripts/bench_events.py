@@ -1,8 +1,8 @@
 """`make bench-events`: outbox -> relay -> broker -> consumer, on PostgreSQL and Redis.
 
 Runs the real processes of the event backbone on the test project of `common`
-(a widget model and its consumer) in a fresh PostgreSQL database and Redis
-database 13:
+(a widget model and its consumer) in a fresh PostgreSQL database and a Redis
+server of its own (``harness.bench_redis_url``):
 
 1. throughput: ``--events`` changes committed as fast as ``--producers``
    processes can, as bulk writes of ``--per-transaction`` rows recording their
@@ -58,11 +58,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+import harness  # noqa: E402
+
 from common.development.devfiles import ensure_dev_files  # noqa: E402
 
 BIN = Path(sys.executable).parent
 PG = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
-REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 MARK_BEGIN = "<!-- bench-events:begin -->"
 MARK_END = "<!-- bench-events:end -->"
 RESERVATIONS_BEGIN = "<!-- bench-events-reservations:begin -->"
@@ -78,7 +79,7 @@ def _env(database_url: str) -> dict[str, str]:
         os.environ,
         DJANGO_SETTINGS_MODULE="common.tests.settings",
         DATABASE_URL=database_url,
-        BROKER_URL=REDIS,
+        BROKER_URL=harness.bench_redis_url(),
         LOG_LEVEL="WARNING",
         DEBUG="false",
         PYTHONPATH=str(REPO),  # the transport ceiling's worker runs from scripts/bench
@@ -170,9 +171,9 @@ class Bench:
     def setup(self) -> None:
         import redis
 
-        print(f"==> database {self.name}, broker {REDIS}", flush=True)
+        print(f"==> database {self.name}, broker {harness.bench_redis_url()}", flush=True)
         self._sql(f'CREATE DATABASE "{self.name}"')
-        redis.Redis.from_url(REDIS).flushdb()
+        redis.Redis.from_url(harness.bench_redis_url()).flushdb()
         subprocess.run(
             [sys.executable, "-m", "django", "migrate", "-v", "0"],
             cwd=REPO,
@@ -280,13 +281,13 @@ class Bench:
         import redis
 
         # The app reads BROKER_URL when imported, here and in its worker.
-        os.environ["BROKER_URL"] = REDIS
+        os.environ["BROKER_URL"] = harness.bench_redis_url()
         sys.path[:0] = [str(REPO), str(REPO / "scripts" / "bench")]
         from transport_ceiling import QUEUE, app, noop
 
         count = self.args.events
         print(f"==> transport ceiling: {count} task messages that do nothing", flush=True)
-        broker = redis.Redis.from_url(REDIS)
+        broker = redis.Redis.from_url(harness.bench_redis_url())
         broker.delete(f"{QUEUE}.first", f"{QUEUE}.last")
         with app.producer_or_acquire() as producer:
             for n in range(count):

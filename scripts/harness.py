@@ -9,11 +9,13 @@ caller decides how long its processes live.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import secrets
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -50,6 +52,24 @@ def production_env(keys_dir: Path, **settings: str) -> dict[str, str]:
         **settings,
     )
     return env
+
+
+@functools.cache
+def bench_redis_url() -> str:
+    """The Redis a bench uses as broker and cache, and empties: ``BENCH_REDIS_URL`` when
+    set (a database nobody else uses), else a server of this process's own on a free
+    port, started on the first call and gone when the process ends. Never a database of
+    the shared server by default: two benches at once, or anyone else's data there,
+    would lose their messages to the other's flush and workers."""
+    configured = os.environ.get("BENCH_REDIS_URL")
+    if configured:
+        return configured
+    from common.development import embedded_broker
+    from common.development.ports import free_port
+
+    port = free_port()
+    embedded_broker.start_throwaway(Path(tempfile.mkdtemp(prefix="bench-redis-")), port)
+    return f"redis://127.0.0.1:{port}/0"
 
 
 def create_database(server: str, name: str) -> str:

@@ -2,8 +2,8 @@
 scripts/bench/client_replay.py, products_import.py and reservations.py.
 
 Each service gets a fresh PostgreSQL database (``BENCH_POSTGRES_URL``), production
-settings and Redis database 13 (``BENCH_REDIS_URL``) as broker and cache; the relays
-and workers the scenario names run until it ends.
+settings and a Redis of the scenario's own (``harness.bench_redis_url``) as broker
+and cache; the relays and workers the scenario names run until it ends.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ sys.path[:0] = [str(HERE.parents[1]), str(HERE.parents[2])]  # scripts/, the rep
 import harness  # noqa: E402
 
 PG = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
-REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 
 
 @contextlib.contextmanager
@@ -43,8 +42,8 @@ def deployed(
     base = harness.production_env(
         logs / "keys",
         VAR_DIR=str(logs / "var"),
-        BROKER_URL=REDIS,
-        CACHE_URL=REDIS,
+        BROKER_URL=harness.bench_redis_url(),
+        CACHE_URL=harness.bench_redis_url(),
         LOG_LEVEL="WARNING",
     )
     processes: list[harness.Process] = []

@@ -4,7 +4,7 @@ at a steady rate, each timed until orders_api records its stock ``reserved``.
     python scripts/bench/reservations.py [RATE [SECONDS]]
 
 Fresh PostgreSQL databases for clients_api, products_api and orders_api (production
-settings, Redis database 13), their relays and the two consumers' workers running;
+settings, a Redis of their own), their relays and the two consumers' workers running;
 50 clients and 200 products with a million units each (``seed_bench``, so that no
 order is ever short) copied into orders_api. Then RATE orders/s for SECONDS, each of
 three lines, placed by ``orders.services.order_create`` in a process of orders_api's
