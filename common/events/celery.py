@@ -13,6 +13,7 @@ from celery import Celery, signals
 
 from common.development.devfiles import ensure_dev_files
 from common.events import topology
+from common.operations.priority import yield_cpu_to_requests
 
 
 def create_app(service: str, settings_module: str | None = None) -> Celery:
@@ -39,3 +40,9 @@ def _declare_topology(sender: object = None, **kwargs: object) -> None:
     # before they ever start, and Redis drops messages no queue is bound for.
     with sender.app.connection_for_write() as connection:
         topology.declare(connection)
+
+
+@signals.worker_init.connect
+def _yield_cpu(**kwargs: object) -> None:
+    # Before the pool forks: every child inherits the priority.
+    yield_cpu_to_requests()

@@ -6,6 +6,8 @@ schema's title, which depend on its name.
 Read from the environment (common.settings.environment); importing writes nothing.
 """
 
+from django.core.exceptions import ImproperlyConfigured
+
 from common import fastpath
 from common.development import ports
 from common.settings import environment
@@ -128,6 +130,13 @@ REVOCATIONS_CACHE_SECONDS = env_float("REVOCATIONS_CACHE_SECONDS", 5.0)
 ADMIN_SIGN_IN_SECRET = admin_sign_in_secret()
 
 CACHES = {"default": cache()}
+
+# The niceness of relays, workers and schedulers (common.operations.priority): on a
+# shared machine, requests go first and events catch up when the cores are idle.
+# 0 runs them at the requests' priority; 19 is the lowest.
+BACKGROUND_NICENESS = env_int("BACKGROUND_NICENESS", 10)
+if not 0 <= BACKGROUND_NICENESS <= 19:
+    raise ImproperlyConfigured(f"BACKGROUND_NICENESS must be 0 to 19, got {BACKGROUND_NICENESS}")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # docs/api.md: Brazilian Portuguese unless the request asks for English

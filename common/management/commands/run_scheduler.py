@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from common.events.stopping import stop_on_signals
 from common.operations import metrics, scheduler
+from common.operations.priority import yield_cpu_to_requests
 
 
 class Command(BaseCommand):
@@ -22,6 +23,7 @@ class Command(BaseCommand):
             ran = scheduler.run_due(log=self.stdout.write)
             self.stdout.write(f"ran: {', '.join(ran) or 'nothing was due'}")
             return
+        yield_cpu_to_requests()
         metrics.serve_from_settings()
         stop = threading.Event()
         # The loop logs through logging: JSON lines, with the service and role on each.

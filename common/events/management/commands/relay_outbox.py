@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from common.events import relay
 from common.events.stopping import stop_on_signals
 from common.operations import metrics
+from common.operations.priority import yield_cpu_to_requests
 
 
 class Command(BaseCommand):
@@ -60,6 +61,7 @@ class Command(BaseCommand):
                 total += published
             self.stdout.write(f"relayed {total} events")
             return
+        yield_cpu_to_requests()
         metrics.serve_from_settings()
         stop = threading.Event()
         # The loop logs through logging: JSON lines, with the service and role on each.

@@ -1,0 +1,44 @@
+"""Relays and workers yield the cores to requests (common.operations.priority): on one
+machine, a burst of orders lengthens the event lag, not the answers."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from e2e.conftest import start_relay, start_worker
+from scripts import harness
+
+
+def niceness(pid: int) -> int:
+    # /proc/<pid>/stat: the 19th field, counted after the command's closing parenthesis.
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
+def children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def test_relays_and_workers_run_below_the_requests(clients_api, tmp_path):
+    relay = start_relay(clients_api, tmp_path)
+    worker = start_worker(clients_api, tmp_path)  # returns once the worker is ready
+    try:
+        harness.wait_until(lambda: niceness(relay.pid) == 10, 30, "the relay at niceness 10")
+        pool = children(worker.pid)
+        assert pool, "the worker has no pool processes"
+        assert [niceness(pid) for pid in [worker.pid, *pool]] == [10] * (1 + len(pool))
+        # The requests' processes keep the priority they were started with.
+        assert niceness(clients_api.process.pid) == 0
+        assert [niceness(pid) for pid in children(clients_api.process.pid)] == [0, 0]
+    finally:
+        assert relay.stop(15) == 0, relay.log_text()
+        assert worker.stop(20) == 0, worker.log_text()
+
+
+def test_the_niceness_is_a_setting(clients_api, tmp_path):
+    service = dataclasses.replace(clients_api, env=dict(clients_api.env, BACKGROUND_NICENESS="3"))
+    relay = start_relay(service, tmp_path)
+    try:
+        harness.wait_until(lambda: niceness(relay.pid) == 3, 30, "the relay at niceness 3")
+    finally:
+        assert relay.stop(15) == 0, relay.log_text()
