@@ -485,3 +485,16 @@ def test_a_handlers_prepare_batch_sees_all_its_events_before_any_is_applied(monk
     assert process_batch(events) == 2
     first, _, third = (event["id"] for event in events)
     assert calls == [("prepare", [first, third]), ("apply", [first]), ("apply", [third])]
+
+
+def test_a_lone_event_is_applied_unprepared(monkeypatch):
+    # Its handler locks in the batch's order itself: preparing would lock twice.
+    from common.events import consumer
+
+    calls: list[str] = []
+    handler = lambda envelope: calls.append("apply")  # noqa: E731
+    handler.prepare_batch = lambda envelopes: calls.append("prepare")  # type: ignore[attr-defined]
+    monkeypatch.setitem(consumer._handlers, "test.prepared", handler)
+    event = {"id": str(uuid.uuid4()), "type": "test.prepared", "aggregate_id": "1", "version": 1}
+    assert process_batch([dict(event, data={})]) == 1
+    assert calls == ["apply"]

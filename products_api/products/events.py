@@ -96,24 +96,30 @@ def register() -> None:
 )
 def reserve_stock(event: dict[str, Any]) -> None:
     """Every order event: orders_api asks (``stock_status`` pending) when the order's
-    lines or status changed; the others only tell how new the order is."""
+    lines or status changed; the others need nothing (``stock_reservation_sync``)."""
     data = event["data"]
     services.stock_reservation_sync(
         order_id=event["aggregate_id"],
         order_number=data["number"],
         order_version=event["version"],
         order_status=data["status"],
-        asked=data.get("stock_status") == "pending",
+        asked=_asks(event),
         items=data["items"],
     )
 
 
+def _asks(event: dict[str, Any]) -> bool:
+    return event["data"].get("stock_status") == "pending"
+
+
 def _lock_batch(events: list[dict[str, Any]]) -> None:
-    """Before a batch's orders change what they hold: their reservations and all their
-    products locked, each sorted."""
-    services.stock_reservations_lock(
-        orders=[(event["aggregate_id"], event["data"]["items"]) for event in events]
-    )
+    """Before a batch's orders change what they hold: the reservations and all the
+    products of the orders that ask, each sorted (the others change nothing)."""
+    asking = [event for event in events if _asks(event)]
+    if asking:
+        services.stock_reservations_lock(
+            orders=[(event["aggregate_id"], event["data"]["items"]) for event in asking]
+        )
 
 
 reserve_stock.prepare_batch = _lock_batch  # type: ignore[attr-defined]

@@ -479,15 +479,19 @@ def stock_reservation_sync(
 
     Idempotent and newest-wins per order: an event older than the newest applied
     (``order_version``) is dropped; the same version asked again (orders_api's sweep,
-    its answer lost) publishes the answer again and moves nothing; an event that
-    does not ask is only noted. An order answered before reservations
-    (``StockIssue``) is answered again from that record. Returns the record, or
-    None when the event was dropped as stale.
+    its answer lost) publishes the answer again and moves nothing. An event that
+    does not ask costs nothing, not even a query: orders_api leaves ``pending`` only
+    on the answer to its latest ask, so such an event is newer than every ask
+    already answered, and noting its version would change no later decision (half
+    of the order events are these: the answers' own ``orders.order.updated``). An
+    order answered before reservations (``StockIssue``) is answered again from that
+    record. Returns the record, or None when the event asked nothing or was stale.
     """
+    if not asked:
+        return None
     answered = StockIssue.objects.filter(pk=order_id).first()
     if answered is not None:
-        if asked:
-            republish(answered)
+        republish(answered)
         return answered
     reservation = StockReservation.objects.select_for_update().filter(pk=order_id).first()
     if reservation is not None:
@@ -497,15 +501,12 @@ def stock_reservation_sync(
             StockReservation.Status.ISSUED,
             StockReservation.Status.RELEASED,
         )
-        if order_version == reservation.order_version or not asked or final:
+        if order_version == reservation.order_version or final:
             if order_version > reservation.order_version:
                 reservation.order_version = order_version
                 reservation.save(update_fields=["order_version"])
-            if asked:
-                republish(reservation)
+            republish(reservation)
             return reservation
-    elif not asked:
-        return None  # nothing held, nothing asked: an order answered before it was asked
     held = reservation.held() if reservation is not None else {}
     target = {} if order_status == ORDER_CANCELLED else _requested(items)
     products = products_lock(product_ids=held.keys() | target.keys())
