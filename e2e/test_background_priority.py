@@ -19,9 +19,18 @@ def children(pid: int) -> list[int]:
     return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
+def deployed(service, niceness: str | None):
+    """``service`` with ``BACKGROUND_NICENESS`` as deployed (unset: its default), or set."""
+    env = {key: value for key, value in service.env.items() if key != "BACKGROUND_NICENESS"}
+    return dataclasses.replace(
+        service, env=env if niceness is None else env | {"BACKGROUND_NICENESS": niceness}
+    )
+
+
 def test_relays_and_workers_run_below_the_requests(clients_api, tmp_path):
-    relay = start_relay(clients_api, tmp_path)
-    worker = start_worker(clients_api, tmp_path)  # returns once the worker is ready
+    service = deployed(clients_api, None)  # the suite runs its own at 0 (scripts/run_tests.py)
+    relay = start_relay(service, tmp_path)
+    worker = start_worker(service, tmp_path)  # returns once the worker is ready
     try:
         harness.wait_until(lambda: niceness(relay.pid) == 10, 30, "the relay at niceness 10")
         pool = children(worker.pid)
@@ -36,7 +45,7 @@ def test_relays_and_workers_run_below_the_requests(clients_api, tmp_path):
 
 
 def test_the_niceness_is_a_setting(clients_api, tmp_path):
-    service = dataclasses.replace(clients_api, env=dict(clients_api.env, BACKGROUND_NICENESS="3"))
+    service = deployed(clients_api, "3")
     relay = start_relay(service, tmp_path)
     try:
         harness.wait_until(lambda: niceness(relay.pid) == 3, 30, "the relay at niceness 3")

@@ -393,6 +393,11 @@ def project_env(project: Project, *, postgres: bool, redis: RedisUrls | None) ->
             del env[name]
     if project.settings:
         env["DJANGO_SETTINGS_MODULE"] = project.settings
+    # Projects run side by side on the same cores: a drill's relays and workers at the
+    # deployed niceness would yield to the other projects' pytest, not to their own
+    # service's requests, and its convergence would measure the neighbours.
+    # e2e/test_background_priority.py sets the deployed value where it checks it.
+    env["BACKGROUND_NICENESS"] = "0"
     server = f"postgres://{POSTGRES_USER}@{POSTGRES_HOST}:{POSTGRES_PORT}"
     if not project.fastpath:
         env["FASTPATH"] = "off"

@@ -374,3 +374,36 @@ def test_each_service_has_cookie_names_of_its_own(dev_var):
     assert names["products_api"] == ("products_api_sessionid", "products_api_csrftoken")
     cookies = [name for pair in names.values() for name in pair]
     assert len(set(cookies)) == 8 and not {"sessionid", "csrftoken"} & set(cookies)
+
+
+def test_background_processes_yield_to_requests_by_default(monkeypatch, dev_var):
+    ensure_dev_files("svc")
+    monkeypatch.delenv("BACKGROUND_NICENESS", raising=False)
+    assert fresh_settings("common.settings.base").BACKGROUND_NICENESS == 10
+    monkeypatch.setenv("BACKGROUND_NICENESS", "0")
+    assert fresh_settings("common.settings.base").BACKGROUND_NICENESS == 0
+
+
+@pytest.mark.parametrize("raw", ["-1", "20", "baixa"])
+def test_a_niceness_out_of_range_is_refused(monkeypatch, dev_var, raw):
+    ensure_dev_files("svc")
+    monkeypatch.setenv("BACKGROUND_NICENESS", raw)
+    with pytest.raises(ImproperlyConfigured, match="BACKGROUND_NICENESS"):
+        fresh_settings("common.settings.base")
+
+
+def test_a_process_yields_once_and_never_climbs_back(tmp_path):
+    # In a process of its own: the priority of this one would outlive the test.
+    script = (
+        "import os, django; django.setup()\n"
+        "from common.operations.priority import yield_cpu_to_requests as y\n"
+        "print(y(), y(), os.getpriority(os.PRIO_PROCESS, 0))\n"
+        "os.setpriority(os.PRIO_PROCESS, 0, 15)\n"
+        "print(y(), os.getpriority(os.PRIO_PROCESS, 0))\n"
+    )
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="common.tests.settings", BACKGROUND_NICENESS="7")
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["7 7 7", "15 15"]
