@@ -3,8 +3,8 @@ clients_api until orders_api holds every copy.
 
     python scripts/bench/client_replay.py [N]
 
-Fresh PostgreSQL databases for both services (production settings, Redis database
-13), N clients with two addresses each written by SQL (their creation is not what
+Fresh PostgreSQL databases for both services (production settings, a Redis of
+their own), N clients with two addresses each written by SQL (their creation is not what
 is measured), clients_api's relay and orders_api's worker running; then
 ``manage.py publish_snapshots`` in clients_api, timed from its start to the last
 copy committed in orders_api. Prints the seconds; exits 1 after 300 s.

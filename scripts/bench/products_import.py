@@ -3,8 +3,8 @@ imported in products_api's admin way, then orders_api holding every copy.
 
     python scripts/bench/products_import.py [N]
 
-Fresh PostgreSQL databases for both services (production settings, Redis database
-13), products_api's relay and orders_api's worker running; a CSV of N products (with
+Fresh PostgreSQL databases for both services (production settings, a Redis of
+their own), products_api's relay and orders_api's worker running; a CSV of N products (with
 prices typed 8,99 and an initial stock) is imported by ``common.admin.spreadsheets.run_job``,
 what products_api's worker runs for a large file: each row through the API's serializer
 and ``product_create``. Prints the seconds the import took and the seconds after it
