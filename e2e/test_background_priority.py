@@ -15,6 +15,12 @@ def niceness(pid: int) -> int:
     return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
 
 
+def session_niceness(pid: int) -> int:
+    # /proc/<pid>/autogroup: "/autogroup-<id> nice <n>"; the scheduler shares the cores
+    # between these groups first, so a niceness without its group's would weigh nothing.
+    return int(Path(f"/proc/{pid}/autogroup").read_text().split()[-1])
+
+
 def children(pid: int) -> list[int]:
     return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
@@ -33,12 +39,14 @@ def test_relays_and_workers_run_below_the_requests(clients_api, tmp_path):
     worker = start_worker(service, tmp_path)  # returns once the worker is ready
     try:
         harness.wait_until(lambda: niceness(relay.pid) == 10, 30, "the relay at niceness 10")
+        assert session_niceness(relay.pid) == 10
         pool = children(worker.pid)
         assert pool, "the worker has no pool processes"
         assert [niceness(pid) for pid in [worker.pid, *pool]] == [10] * (1 + len(pool))
+        assert [session_niceness(pid) for pid in [worker.pid, *pool]] == [10] * (1 + len(pool))
         # The requests' processes keep the priority they were started with.
-        assert niceness(clients_api.process.pid) == 0
-        assert [niceness(pid) for pid in children(clients_api.process.pid)] == [0, 0]
+        api = [clients_api.process.pid, *children(clients_api.process.pid)]
+        assert [(niceness(pid), session_niceness(pid)) for pid in api] == [(0, 0)] * 3
     finally:
         assert relay.stop(15) == 0, relay.log_text()
         assert worker.stop(20) == 0, worker.log_text()

@@ -393,17 +393,24 @@ def test_a_niceness_out_of_range_is_refused(monkeypatch, dev_var, raw):
 
 
 def test_a_process_yields_once_and_never_climbs_back(tmp_path):
-    # In a process of its own: the priority of this one would outlive the test.
+    # In a process (and session) of its own: the priority of this one would outlive the
+    # test. Leading its session, it gives its autogroup the niceness too.
     script = (
         "import os, django; django.setup()\n"
-        "from common.operations.priority import yield_cpu_to_requests as y\n"
-        "print(y(), y(), os.getpriority(os.PRIO_PROCESS, 0))\n"
+        "from common.operations.priority import yield_cpu_to_requests as y, AUTOGROUP\n"
+        "group = lambda: AUTOGROUP.read_text().split()[-1]\n"
+        "print(y(), y(), os.getpriority(os.PRIO_PROCESS, 0), group())\n"
         "os.setpriority(os.PRIO_PROCESS, 0, 15)\n"
-        "print(y(), os.getpriority(os.PRIO_PROCESS, 0))\n"
+        "print(y(), os.getpriority(os.PRIO_PROCESS, 0), group())\n"
     )
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="common.tests.settings", BACKGROUND_NICENESS="7")
     done = subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        start_new_session=True,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split("\n")[:2] == ["7 7 7", "15 15"]
+    assert done.stdout.split("\n")[:2] == ["7 7 7 7", "15 15 7"]
