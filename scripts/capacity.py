@@ -1,0 +1,936 @@
+"""`make capacity`: what each unit of work costs each process, the capacity model built
+from it, and the model checked against the cluster (docs/capacity.md).
+
+1. **Costs.** The four services as `make bench` starts them (scripts/bench.py's
+   ``System``: production settings, gunicorn with 2 workers of 1 thread, a relay per
+   publishing service, a worker per consuming queue, PostgreSQL), on a Redis server of
+   this run's own (so its CPU is the broker's alone), seeded as `make bench` seeds.
+   Each unit (the five bench scenarios, an order of one line, a sign-in and an address
+   edit) is driven by wrk for ``--seconds``; the run then waits for every outbox and
+   queue to drain and for PostgreSQL's statistics to be flushed, and reads, before and
+   after, the CPU time (``/proc/<pid>/stat`` utime+stime, children included) of every
+   gunicorn worker, relay, Celery worker, the Redis server and the PostgreSQL backends
+   connected to this run's databases, minus what each burns idle (measured first).
+   Divided by the requests wrk counted: CPU ms per request in each process. Beside
+   them: the statements per request (the API's own count, ``http_request_db_queries``
+   on ``/metrics``), the transactions per request in each database
+   (``pg_stat_database.xact_commit``), the events each request publishes (outbox rows)
+   and delivers (inbox rows), and the cost of one ``nextval`` of the order-number
+   sequence. Written to var/capacity/costs.json.
+2. **The model** (scripts/capacity_model.py) from those costs and the mix
+   (capacity/mix.toml): cores per process at the mix's peak, orders/day on 1 to 16 cores
+   per service, what saturates first and what lifts it.
+3. **The check.** The cluster drill's deployment (cluster_tests/cluster.py: HAProxy,
+   PgBouncer, three RabbitMQ nodes, relays and workers twice) with 2 then 1 replica per
+   API: orders driven at saturation for ``--cluster-seconds`` through HAProxy, and at
+   half that rate for the event lag, against the model's prediction for the cores this
+   machine has.
+
+Writes docs/capacity.md's measured part (with ``--write``) and var/capacity/report.md.
+``--model-only`` recomputes the model from the last costs.json (after editing the mix).
+A benchmark, not a test: not part of `make test`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent)]
+import capacity_model as model  # noqa: E402
+import harness  # noqa: E402
+from bench_events import commit_label, percentile  # noqa: E402
+
+from common.development import embedded_broker  # noqa: E402
+from common.development.ports import free_port  # noqa: E402
+
+REPO = HERE.parent
+OUT = REPO / "var" / "capacity"
+DOC = REPO / "docs" / "capacity.md"
+MIX = REPO / "capacity" / "mix.toml"
+MARK_BEGIN = "<!-- capacity:begin -->"
+MARK_END = "<!-- capacity:end -->"
+#: PostgreSQL 15 flushes an idle backend's statistics within 10 s.
+STATS_FLUSH_SECONDS = 11
+#: The relay's default linger (docs/adr/0078-relay-claim-and-linger.md): a hop's wait
+#: that takes no core.
+LINGER_MS = 10.0
+#: (unit, wrk script, service): the five bench scenarios and three more.
+UNITS = (
+    ("orders_create", "orders_create.lua", "orders_api"),
+    ("orders_create_1", "orders_create_1.lua", "orders_api"),
+    ("order_detail", "order_detail.lua", "orders_api"),
+    ("products_list", "products_list.lua", "products_api"),
+    ("clients_search", "clients_search.lua", "clients_api"),
+    ("stock_movement", "stock_movement.lua", "products_api"),
+    ("client_change", "client_change.lua", "clients_api"),
+    ("login", "login.lua", "users_api"),
+)
+TITLES = {
+    "orders_create": "POST /api/v1/orders/ (3 lines)",
+    "orders_create_1": "POST /api/v1/orders/ (1 line)",
+    "order_detail": "GET /api/v1/orders/{id}/",
+    "products_list": "GET /api/v1/products/?limit=50",
+    "clients_search": "GET /api/v1/clients/?search=…",
+    "stock_movement": "POST /api/v1/products/{id}/stock-movements/",
+    "client_change": "PATCH /api/v1/clients/{id}/addresses/{aid}/",
+    "login": "POST /api/v1/auth/token",
+}
+
+
+# --- CPU of processes -------------------------------------------------------------------
+
+
+def process_cpu_ms(pid: int) -> float:
+    """CPU ms of ``pid`` and of its children it has waited for (utime, stime, cutime,
+    cstime); 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    ticks = sum(int(value) for value in fields[11:15])
+    return ticks * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and every live descendant."""
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            with contextlib.suppress(FileNotFoundError):
+                pending.extend(int(child) for child in task.read_text().split())
+    return found
+
+
+def machine_busy_ms() -> float:
+    """CPU ms every core of the machine spent busy since boot (/proc/stat)."""
+    values = [int(value) for value in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = values[3] + values[4]  # idle, iowait
+    return (sum(values[:8]) - idle) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def backends(database_names: dict[str, str]) -> dict[str, list[int]]:
+    """PostgreSQL backend pids connected to each of our databases, by process key."""
+    import psycopg
+
+    with psycopg.connect(f"{pg_server()}/postgres", autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT datname, pid FROM pg_stat_activity WHERE datname = ANY(%s)",
+            (list(database_names.values()),),
+        ).fetchall()
+    by_name = {name: key for key, name in database_names.items()}
+    found: dict[str, list[int]] = {}
+    for datname, pid in rows:
+        found.setdefault(by_name[datname], []).append(pid)
+    return found
+
+
+def pg_server() -> str:
+    return os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
+
+
+class Sampler:
+    """CPU ms of each process key, read per pid so that a pid seen only afterwards counts
+    from zero: ``roots`` are process trees (gunicorn, Celery, relays, Redis), ``databases``
+    the PostgreSQL databases whose backends count under their key."""
+
+    def __init__(self, roots: dict[str, list[int]], databases: dict[str, str]) -> None:
+        self.roots = roots
+        self.databases = databases
+
+    def sample(self) -> dict[tuple[str, int], float]:
+        found = {
+            (key, pid): process_cpu_ms(pid)
+            for key, pids in self.roots.items()
+            for root in pids
+            for pid in process_tree(root)
+        }
+        for key, pids in backends(self.databases).items():
+            found.update({(key, pid): process_cpu_ms(pid) for pid in pids})
+        return found
+
+
+def cpu_delta(before: dict, after: dict) -> dict[str, float]:
+    """CPU ms per process key between two samples."""
+    delta: dict[str, float] = {}
+    for (key, pid), ms in after.items():
+        delta[key] = delta.get(key, 0.0) + max(0.0, ms - before.get((key, pid), 0.0))
+    return delta
+
+
+# --- the costs ----------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def own_redis() -> Iterator[tuple[subprocess.Popen, str]]:
+    """A Redis server of this run's own (its CPU is the broker's alone)."""
+    with tempfile.TemporaryDirectory(prefix="capacity-redis-") as base:
+        port = free_port()
+        process = embedded_broker.start_throwaway(Path(base), port)
+        try:
+            yield process, f"redis://127.0.0.1:{port}/0"
+        finally:
+            embedded_broker.stop(process)
+
+
+def measure_costs(args: argparse.Namespace) -> dict:
+    with own_redis() as (redis_process, redis_url):
+        # scripts/bench.py reads its broker when imported.
+        os.environ["BENCH_REDIS_URL"] = redis_url
+        import bench
+
+        system = CostSystem(bench, args)
+        try:
+            system.start()
+            system.seed()
+            return system.measure(redis_process.pid)
+        finally:
+            system.stop()
+
+
+def CostSystem(bench, args: argparse.Namespace):
+    """scripts/bench.py's ``System`` (imported once the broker is known), with sign-ins
+    unthrottled and the measurements of this command."""
+
+    class System(bench.System):
+        def env(self, service: str) -> dict[str, str]:
+            # A backend that closes within a window takes its CPU with it: connections
+            # are kept for the whole run (60 s is the default), so each is read to the end.
+            env = dict(super().env(service), DATABASE_CONN_MAX_AGE="3600")
+            if service == "users_api":
+                env["LOGIN_RATE_PER_IP"] = "1000000/min"  # wrk signs in from one address
+            return env
+
+        def drained(self) -> bool:
+            import redis
+
+            broker = redis.Redis.from_url(bench.REDIS)
+            if any(broker.llen(f"{name}.events") for name in harness.CONSUMERS):
+                return False
+            pending = "SELECT count(*) FROM common_outboxevent WHERE sent_at IS NULL"
+            if any(bench._sql(self.databases[name], pending)[0][0] for name in harness.PUBLISHERS):
+                return False
+            unanswered = "SELECT count(*) FROM orders_order WHERE stock_status = 'pending'"
+            return not bench._sql(self.databases["orders_api"], unanswered)[0][0]
+
+        def quiet(self) -> None:
+            """Every event handled, then PostgreSQL's statistics flushed."""
+            harness.wait_until(self.drained, 300, "the outboxes and queues to drain")
+            time.sleep(STATS_FLUSH_SECONDS)
+
+        def counters(self) -> dict[str, float]:
+            """Transactions per database, outbox and inbox rows, statements per route."""
+            found: dict[str, float] = {}
+            for name, url in self.databases.items():
+                commits = bench._sql(
+                    url,
+                    "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()",
+                )[0][0]
+                found[f"xact:{name}"] = commits
+                if name in harness.PUBLISHERS:
+                    found[f"events:{name}"] = bench._sql(
+                        url, "SELECT count(*) FROM common_outboxevent"
+                    )[0][0]
+                if name in harness.CONSUMERS:
+                    found[f"deliveries:{name}"] = bench._sql(
+                        url, "SELECT count(*) FROM common_inboxevent"
+                    )[0][0]
+            for name in harness.SERVICES:
+                found.update(statement_counters(name, self.urls[name]))
+            return found
+
+        def write_addresses(self) -> None:
+            rows = bench._sql(
+                self.databases["clients_api"],
+                "SELECT client_id || '/addresses/' || id FROM clients_address "
+                "ORDER BY id LIMIT 2000",
+            )
+            (self.data / "addresses.txt").write_text("".join(f"{row[0]}\n" for row in rows))
+
+        def sampler(self, redis_pid: int) -> Sampler:
+            roots = {f"{name}.api": [self.processes[name].pid] for name in harness.SERVICES}
+            roots.update(
+                {
+                    f"{name}.relay": [self.processes[f"{name}-relay"].pid]
+                    for name in harness.PUBLISHERS
+                }
+            )
+            roots.update(
+                {
+                    f"{name}.worker": [self.processes[f"{name}-worker"].pid]
+                    for name in harness.CONSUMERS
+                }
+            )
+            roots["broker"] = [redis_pid]
+            return Sampler(
+                roots, {f"{name}.db": url.rsplit("/", 1)[1] for name, url in self.databases.items()}
+            )
+
+        def measure(self, redis_pid: int) -> dict:
+            sampler = self.sampler(redis_pid)
+            self.write_addresses()
+            self.quiet()
+            print(f"==> idle CPU for {args.idle_seconds} s", flush=True)
+            start, before = time.monotonic(), sampler.sample()
+            time.sleep(args.idle_seconds)
+            idle_seconds = time.monotonic() - start
+            idle = {
+                key: ms / idle_seconds for key, ms in cpu_delta(before, sampler.sample()).items()
+            }
+            units: dict[str, dict] = {}
+            for unit, script, service in UNITS:
+                if args.only and unit not in args.only:
+                    continue
+                if unit == "order_detail":
+                    self.write_orders()
+                units[unit] = self.unit(unit, script, service, sampler, idle)
+            costs = {
+                "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "commit": commit_label(),
+                "cores": os.cpu_count(),
+                "load_average": os.getloadavg(),
+                "seconds_per_unit": args.seconds,
+                "connections": args.connections,
+                "idle_cpu_ms_per_s": idle,
+                "units": units,
+                "sequence_ms": self.sequence_ms(),
+                "commit_ceiling": self.commit_ceiling(),
+            }
+            costs.update(per_event_costs(units))
+            return costs
+
+        def unit(self, unit: str, script: str, service: str, sampler: Sampler, idle: dict) -> dict:
+            print(f"==> {unit}: {TITLES[unit]}", flush=True)
+            env = {
+                "BENCH_DATA": str(self.data),
+                "BENCH_TOKEN": self.token(),
+                "BENCH_USERNAME": bench.ADMIN[0],
+                "BENCH_PASSWORD": bench.ADMIN[1],
+            }
+            counters_before, cpu_before = self.counters(), sampler.sample()
+            start = time.monotonic()
+            summary = bench.wrk(
+                self.urls[service],
+                script,
+                seconds=args.seconds,
+                connections=args.connections,
+                env=env,
+            )
+            self.quiet()
+            elapsed = time.monotonic() - start
+            cpu = cpu_delta(cpu_before, sampler.sample())
+            counters = self.counters()
+            requests = summary["requests"]
+            change = {key: counters[key] - counters_before.get(key, 0) for key in counters}
+            result = unit_costs(
+                cpu=cpu,
+                idle={key: rate * elapsed for key, rate in idle.items()},
+                change=change,
+                requests=requests,
+                service=service,
+            )
+            result.update(
+                title=TITLES[unit], service=service, requests=requests, rps=summary["rps"]
+            )
+            top = sorted(result["cpu_ms"].items(), key=lambda item: -item[1])[:5]
+            print(
+                f"    {requests:.0f} requests, {summary['rps']:.0f} req/s; CPU ms per request: "
+                + ", ".join(f"{key} {ms:.2f}" for key, ms in top)
+                + f"; {result['statements']:.1f} statements",
+                flush=True,
+            )
+            return result
+
+        def commit_ceiling(self) -> float:
+            """Commits/s of one small write each (a row updated), ``--connections`` pgbench
+            clients on orders_api's database: what the WAL flushes allow this server."""
+            url = self.databases["orders_api"]
+            bench._sql(url, "CREATE TABLE capacity_commits (id int PRIMARY KEY, n int NOT NULL)")
+            bench._sql(
+                url, "INSERT INTO capacity_commits SELECT g, 0 FROM generate_series(1, 1000) g"
+            )
+            script = OUT / "commit.sql"
+            script.write_text(
+                "\\set id random(1, 1000)\nUPDATE capacity_commits SET n = n + 1 WHERE id = :id;\n"
+            )
+            try:
+                ceiling = bench.pgbench(url, script, seconds=5, clients=args.connections)
+            finally:
+                bench._sql(url, "DROP TABLE capacity_commits")
+            print(f"==> commit ceiling: {ceiling:.0f} commits/s", flush=True)
+            return ceiling
+
+        def sequence_ms(self) -> float:
+            """CPU ms of one nextval of the order-number sequence, in PostgreSQL."""
+            count = 200_000
+            started = time.perf_counter()
+            bench._sql(
+                self.databases["orders_api"],
+                "SELECT count(nextval('orders_order_number_seq')) FROM generate_series(1, %s)",
+                (count,),
+            )
+            return (time.perf_counter() - started) * 1000 / count
+
+    return System(args)
+
+
+def statement_counters(service: str, url: str) -> dict[str, float]:
+    """``statements:<service>:<route>`` and ``answered:...``: the API's own count of the
+    database statements it ran, from its /metrics (every worker's, summed)."""
+    import requests
+
+    text = requests.get(f"{url}/metrics", timeout=10).text
+    found: dict[str, float] = {}
+    for line in text.splitlines():
+        for suffix, kind in (("_sum", "statements"), ("_count", "answered")):
+            if line.startswith(f"http_request_db_queries{suffix}{{"):
+                labels, value = line.rsplit(" ", 1)
+                route = labels.split('route="', 1)[1].split('"', 1)[0]
+                found[f"{kind}:{service}:{route}"] = float(value)
+    return found
+
+
+def unit_costs(
+    *,
+    cpu: dict[str, float],
+    idle: dict[str, float],
+    change: dict[str, float],
+    requests: float,
+    service: str,
+) -> dict:
+    """One unit's costs per request from what a window measured: ``cpu`` and ``idle`` CPU
+    ms per process key, ``change`` of each counter."""
+    cpu_ms = {key: max(0.0, ms - idle.get(key, 0.0)) / requests for key, ms in sorted(cpu.items())}
+    statements = sum(
+        value for key, value in change.items() if key.startswith(f"statements:{service}:")
+    )
+    answered = sum(value for key, value in change.items() if key.startswith(f"answered:{service}:"))
+
+    def per_request(prefix: str) -> dict[str, float]:
+        return {
+            key.split(":", 1)[1]: value / requests
+            for key, value in sorted(change.items())
+            if key.startswith(prefix) and value
+        }
+
+    return {
+        "cpu_ms": {key: round(ms, 4) for key, ms in cpu_ms.items() if ms > 0},
+        "statements": statements / answered if answered else 0.0,
+        "transactions": per_request("xact:"),
+        "events": per_request("events:"),
+        "deliveries": per_request("deliveries:"),
+    }
+
+
+def per_event_costs(units: dict[str, dict]) -> dict:
+    """CPU ms per event of each relay, consumer and the broker, and per transaction of
+    each database, over every unit measured."""
+
+    def total(field: str, key: str) -> float:
+        return sum(unit["requests"] * unit[field].get(key, 0.0) for unit in units.values())
+
+    per_event: dict[str, float] = {}
+    per_transaction: dict[str, float] = {}
+    events = sum(total("events", name) for name in harness.PUBLISHERS)
+    for name in harness.PUBLISHERS:
+        if total("events", name):
+            per_event[f"{name}.relay"] = total("cpu_ms", f"{name}.relay") / total("events", name)
+    for name in harness.CONSUMERS:
+        if total("deliveries", name):
+            per_event[f"{name}.worker"] = total("cpu_ms", f"{name}.worker") / total(
+                "deliveries", name
+            )
+    if events:
+        per_event["broker"] = total("cpu_ms", "broker") / events
+    for name in harness.SERVICES:
+        if total("transactions", name):
+            per_transaction[f"{name}.db"] = total("cpu_ms", f"{name}.db") / total(
+                "transactions", name
+            )
+    return {"per_event_ms": per_event, "per_transaction_ms": per_transaction}
+
+
+# --- the check against the cluster -------------------------------------------------------
+
+
+def cluster_check(costs: dict, args: argparse.Namespace) -> list[dict]:
+    """The cluster drill's deployment with 2 then 1 replica per API: measured and
+    predicted orders/s at saturation and event lag."""
+    import bench
+    import requests
+
+    from cluster_tests import cluster as drill
+
+    base = Path(tempfile.mkdtemp(prefix="capacity-cluster-"))
+    print(
+        "==> the cluster: HAProxy, PgBouncer, three RabbitMQ nodes, two replicas per API",
+        flush=True,
+    )
+    cluster = drill.start(base, pg_server())
+    checks = []
+    try:
+        data = base / "data"
+        data.mkdir()
+        seed_cluster(cluster, data)
+        token = requests.post(
+            f"{cluster.apis['users_api'].url}/api/v1/auth/token",
+            json={"username": "admin", "password": drill.ADMIN_PASSWORD},
+            timeout=30,
+        ).json()["access"]
+        orders_db = cluster.postgres.direct_url("orders_api")
+        infrastructure = {
+            "haproxy": [p.pid for p in cluster.infrastructure if p.name == "haproxy"],
+            "pgbouncer": [p.pid for p in cluster.infrastructure if p.name == "pgbouncer"],
+            "broker": [p.pid for p in cluster.rabbitmq.processes.values()],
+        }
+        application = {
+            f"{name}.api": [replica.pid for replica in api.replicas]
+            for name, api in cluster.apis.items()
+        }
+        application.update(
+            {f"{name}.relay": [p.pid for p in ps] for name, ps in cluster.relays.items()}
+        )
+        application.update(
+            {f"{name}.worker": [p.pid for p in ps] for name, ps in cluster.workers.items()}
+        )
+        application["schedulers"] = [p.pid for p in cluster.schedulers]
+        databases = {f"{name}.db": db.name for name, db in cluster.postgres.databases.items()}
+        sampler = Sampler({**infrastructure, **application}, databases)
+        url = cluster.apis["orders_api"].url
+        wrk_env = {"BENCH_DATA": str(data), "BENCH_TOKEN": token}
+        lists = {path.name: path.read_text().split() for path in data.glob("*.txt")}
+
+        def settle() -> None:
+            pending = "SELECT count(*) FROM orders_order WHERE stock_status = 'pending'"
+            harness.wait_until(
+                lambda: not bench._sql(orders_db, pending)[0][0], 300, "the reservations"
+            )
+            time.sleep(2)
+
+        print(f"==> the cluster idle for {args.idle_seconds} s", flush=True)
+        settle()
+        start, before = time.monotonic(), sampler.sample()
+        time.sleep(args.idle_seconds)
+        idle_seconds = time.monotonic() - start
+        idle = {key: ms / idle_seconds for key, ms in cpu_delta(before, sampler.sample()).items()}
+        # What the cluster's own pieces cost an order: the costs were measured without
+        # HAProxy, PgBouncer, the schedulers, and on Redis rather than RabbitMQ. Measured
+        # in a run of their own at saturation (per-event costs fall as batches grow with
+        # the rate), apart from the runs the model is checked against.
+        seconds = args.seconds
+        print(f"==> the cluster's own processes per order: orders for {seconds} s", flush=True)
+        settle()
+        since = bench._sql(orders_db, "SELECT now()")[0][0]
+        start, before = time.monotonic(), sampler.sample()
+        bench.wrk(
+            url, "orders_create.lua", seconds=seconds, connections=args.connections, env=wrk_env
+        )
+        settle()
+        elapsed = time.monotonic() - start
+        spent = cpu_delta(before, sampler.sample())
+        placed = bench._sql(
+            orders_db, "SELECT count(*) FROM orders_order WHERE created_at >= %s", (since,)
+        )[0][0]
+        extra = {
+            key: max(0.0, spent.get(key, 0.0) - idle.get(key, 0.0) * elapsed) / placed
+            for key in (*infrastructure, "schedulers")
+        }
+        print(
+            "    " + ", ".join(f"{key} {ms:.2f} ms/order" for key, ms in extra.items()), flush=True
+        )
+        for replicas in (2, 1):
+            if replicas == 1:
+                for api in cluster.apis.values():
+                    api.replicas[1].stop()
+                harness.wait_until(
+                    lambda: list(cluster.haproxy_servers().values()).count("UP") == 4,
+                    60,
+                    "HAProxy: one replica UP",
+                )
+            checks.append(
+                cluster_run(
+                    cluster,
+                    replicas,
+                    costs,
+                    extra,
+                    idle,
+                    sampler,
+                    settle,
+                    url,
+                    wrk_env,
+                    lists,
+                    token,
+                    args,
+                )
+            )
+    finally:
+        cluster.stop()
+        cluster.postgres.drop()
+    return checks
+
+
+def seed_cluster(cluster, data: Path) -> None:
+    """200 clients and 200 products, copied into orders_api; their ids for wrk."""
+    import bench
+
+    print("==> seeding 200 clients and 200 products", flush=True)
+    for service in ("clients_api", "products_api"):
+        cluster.manage(service, "seed_bench", "200")
+    orders_db = cluster.postgres.direct_url("orders_api")
+    copies = (
+        "SELECT (SELECT count(*) FROM orders_clientsnapshot)"
+        " + (SELECT count(*) FROM orders_productsnapshot)"
+    )
+    harness.wait_until(
+        lambda: bench._sql(orders_db, copies)[0][0] >= 400, 300, "the copies in orders_api"
+    )
+    for kind, table in (
+        ("clients", "orders_clientsnapshot"),
+        ("products", "orders_productsnapshot"),
+    ):
+        rows = bench._sql(orders_db, f"SELECT id FROM {table} ORDER BY id")  # noqa: S608 - constants
+        (data / f"{kind}.txt").write_text("".join(f"{row[0]}\n" for row in rows))
+
+
+def cluster_run(
+    cluster, replicas, costs, extra, idle, sampler, settle, url, wrk_env, lists, token, args
+) -> dict:
+    """One replica count: orders at saturation through HAProxy until every one is
+    answered, then the lag at half the rate the whole system sustained."""
+    import bench
+
+    orders_db = cluster.postgres.direct_url("orders_api")
+    scenario = next(s for s in bench.SCENARIOS if s.name == "orders_create")
+    print(
+        f"==> {replicas} replica(s) per API: orders at saturation for {args.cluster_seconds} s",
+        flush=True,
+    )
+    settle()
+    since = bench._sql(orders_db, "SELECT now()")[0][0]
+    busy_before, start, before = machine_busy_ms(), time.monotonic(), sampler.sample()
+    summary = bench.wrk(
+        url,
+        "orders_create.lua",
+        seconds=args.cluster_seconds,
+        connections=args.connections,
+        env=wrk_env,
+    )
+    settle()
+    elapsed = time.monotonic() - start
+    spent = cpu_delta(before, sampler.sample())
+    busy = machine_busy_ms() - busy_before
+    # The API takes orders faster than the events behind them are handled, for a while:
+    # what the system sustains is the orders over the time until the last one's answer.
+    placed, last = bench._sql(
+        orders_db,
+        "SELECT count(*), max(updated_at) FROM orders_order WHERE created_at >= %s",
+        (since,),
+    )[0]
+    measured = placed / (last - since).total_seconds()
+    # Cores the system could use: the machine's, less what everything else took meanwhile
+    # (wrk, other engineers' work), measured, and less the cluster's idle burn (three
+    # Erlang VMs, schedulers); the model predicts what the system does with them.
+    others = max(0.0, busy - sum(spent.values())) / (elapsed * 1000)
+    idle_cores = sum(idle.values()) / 1000
+    available = max(0.1, (os.cpu_count() or 2) - others - idle_cores)
+    unit = dict(costs["units"]["orders_create"]["cpu_ms"])
+    unit.pop("broker", None)  # Redis there, RabbitMQ here: measured as ``extra``
+    unit.update(extra)
+    limits = {"orders_api.api": replicas * 1.0}  # one gunicorn process per replica: one core
+    predicted, binding = model.shared_saturation(unit, cores=available, limits=limits)
+    # The lag at half the rate sustained: the cores then busy about half the time.
+    rate = max(2.0, measured / 2)
+    since = bench._sql(orders_db, "SELECT now()")[0][0]
+    bench.fixed_rate(url, lambda n: scenario.request(n, lists, token), rate=rate, seconds=10)
+    settle()
+    lags = [
+        float(row[0])
+        for row in bench._sql(
+            orders_db,
+            "SELECT EXTRACT(EPOCH FROM updated_at - created_at) * 1000 FROM orders_order "
+            "WHERE created_at >= %s AND stock_status = 'reserved'",
+            (since,),
+        )
+    ]
+    event_path = sum(ms for key, ms in unit.items() if not key.endswith(".api"))
+    utilization = rate * sum(unit.values()) / (available * 1000)
+    predicted_lag = model.queueing_lag_ms(
+        service_ms=event_path, fixed_ms=2 * LINGER_MS, utilization=utilization
+    )
+    measured_lag = statistics.fmean(lags) if lags else float("nan")
+    result = {
+        "replicas": replicas,
+        "seconds": args.cluster_seconds,
+        "api_rps": summary["rps"],
+        "measured_rps": measured,
+        "predicted_rps": predicted,
+        "binding": binding,
+        "available_cores": available,
+        "others_cores": others,
+        "idle_cores": idle_cores,
+        "predicted_cpu_ms_per_order": sum(unit.values()),
+        "measured_cpu_ms_per_order": sum(spent.values()) / placed
+        - idle_cores * 1000 * elapsed / placed,
+        "lag_rate": rate,
+        "measured_lag_ms": measured_lag,
+        "measured_lag_p99_ms": percentile(lags, 0.99) if lags else float("nan"),
+        "predicted_lag_ms": predicted_lag,
+        "rps_within": model.within(predicted, measured),
+        "lag_within": model.within(predicted_lag, measured_lag),
+        "cpu_ms_per_order": {key: ms / placed for key, ms in sorted(spent.items())},
+    }
+    print(
+        f"    the API took {summary['rps']:.0f} orders/s; the whole system sustained "
+        f"{measured:.0f}, {predicted:.0f} predicted ({binding}; {available:.2f} cores "
+        f"available, others took {others:.2f}; CPU ms per order measured "
+        f"{result['measured_cpu_ms_per_order']:.1f}, predicted "
+        f"{result['predicted_cpu_ms_per_order']:.1f}); lag at {rate:.0f}/s: "
+        f"{measured_lag:.0f} ms measured (mean), {predicted_lag:.0f} ms predicted",
+        flush=True,
+    )
+    return result
+
+
+# --- the report --------------------------------------------------------------------------
+
+
+def _ms(value: float) -> str:
+    return f"{value:.2f}" if value < 10 else f"{value:.0f}"
+
+
+def _per_day(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def _roles(cpu_ms: dict[str, float]) -> dict[str, float]:
+    """CPU ms by role (api, relay, worker, db, broker), every service summed."""
+    found = dict.fromkeys((*model.ROLES, "broker"), 0.0)
+    for key, ms in cpu_ms.items():
+        found[key.rsplit(".", 1)[-1]] += ms
+    return found
+
+
+def report(costs: dict, mix: model.Mix, checks: list[dict], command: str) -> str:
+    load = ", ".join(f"{value:.2f}" for value in costs["load_average"])
+    lines = [
+        MARK_BEGIN,
+        f"Measured {costs['measured_at'][:10]} at commit `{costs['commit']}` on this "
+        f"{costs['cores']}-core machine (load average {load} when the costs were taken; "
+        "other engineers' benches share it), with:",
+        "",
+        "```sh",
+        f"make capacity   # {command}",
+        "```",
+        "",
+        "### Costs: CPU ms per request, in each kind of process",
+        "",
+        f"Each unit driven by wrk for {costs['seconds_per_unit']} s with "
+        f"{costs['connections']} connections, then until every event it caused was handled. "
+        "API: the service's gunicorn workers; relays, workers, databases: every service's "
+        "(an order's events reach products_api's worker and come back to orders_api's); "
+        "statements: the API's own count per request; transactions: commits in each "
+        "database per request; events: outbox rows per request.",
+        "",
+        "| unit | req/s | API | relays | workers | databases | broker | total CPU ms "
+        "| statements | transactions | events |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for unit in costs["units"].values():
+        roles = _roles(unit["cpu_ms"])
+        transactions = sum(unit["transactions"].values())
+        events = sum(unit["events"].values())
+        lines.append(
+            f"| {unit['title']} | {unit['rps']:.0f} | "
+            + " | ".join(_ms(roles[role]) for role in (*model.ROLES, "broker"))
+            + f" | {_ms(sum(unit['cpu_ms'].values()))} | {unit['statements']:.1f} "
+            f"| {transactions:.1f} | {events:.1f} |"
+        )
+    lines += [
+        "",
+        "| per event / per transaction | CPU ms |",
+        "|---|---|",
+        *(f"| {key} per event | {ms:.3f} |" for key, ms in costs["per_event_ms"].items()),
+        *(
+            f"| {key} per transaction | {ms:.3f} |"
+            for key, ms in costs["per_transaction_ms"].items()
+        ),
+        f"| one `nextval` of the order-number sequence | {costs['sequence_ms']:.4f} |",
+        "",
+        f"One database server commits {costs.get('commit_ceiling', 0):,.0f} small "
+        f"transactions a second on this machine (pgbench, {costs['connections']} clients, "
+        "one row updated each, fsync on).",
+        "",
+        "### The mix and the cores it needs",
+        "",
+        f"capacity/mix.toml: {_per_day(mix.orders_per_day)} orders a day of "
+        f"{mix.items_per_order:g} lines, {_per_day(mix.client_changes_per_day)} client changes, "
+        f"{_per_day(mix.product_changes_per_day)} product changes, "
+        f"{_per_day(mix.logins_per_day)} sign-ins, {mix.reads_per_write:g} reads per write; "
+        f"peak {mix.peak_to_average:g}{bench_times()} the average "
+        f"({model.peak_orders_per_second(mix):.1f} orders/s at the peak).",
+        "",
+        "| service | API | relay | worker | database |",
+        "|---|---|---|---|---|",
+    ]
+    needed = model.cores_needed(costs, mix)
+    for service in model.services_of(costs):
+        lines.append(
+            f"| {service} | "
+            + " | ".join(f"{needed.get(f'{service}.{role}', 0.0):.2f}" for role in model.ROLES)
+            + " |"
+        )
+    lines += [
+        f"| broker | {needed.get('broker', 0.0):.2f} (one Redis) | | | |",
+        "",
+        "### Orders a day per cores per service",
+        "",
+        "Each service's API, relay and worker share the cores; its database has as many "
+        "of its own. Orders a day at the mix's shape and peak; then, while the resource "
+        "that saturates has a lift, the figure after it.",
+        "",
+        "| cores per service | orders/day | saturates first "
+        "| lifts, in order: orders/day after each | stops at |",
+        "|---|---|---|---|---|",
+    ]
+    for step in model.steps(costs, mix):
+        chain = (
+            "; ".join(
+                f"{lift} ({resource.split(':')[0]}) → {_per_day(after)}"
+                for resource, lift, after, _ in step.lifts
+            )
+            or "—"
+        )
+        lines.append(
+            f"| {step.cores} | {_per_day(step.orders_per_day)} | {step.saturates} | {chain} "
+            f"| {step.final_saturates} ({_per_day(step.final_orders_per_day)}) |"
+        )
+    cliffs = model.cliffs(costs, mix)
+    lines += [
+        "",
+        (
+            f"Cliffs before {_per_day(mix.target_orders_per_day)} orders a day on 16 cores per "
+            f"service, every lift made: {', '.join(cliffs)} (see below for the plan)."
+            if cliffs
+            else f"No cliff before {_per_day(mix.target_orders_per_day)} orders a day on 16 cores "
+            "per service once the lifts are made."
+        ),
+    ]
+    if checks:
+        lines += [
+            "",
+            "### The model against the cluster",
+            "",
+            f"Orders (3 lines) through HAProxy to the cluster drill's deployment: wrk at "
+            f"saturation for {checks[0].get('seconds', 20)} s; *sustained* is the orders "
+            "over the time until the last one's answer came back from products_api (the "
+            "API alone takes them faster for a while, the events queueing behind). Then "
+            "the lag (creation to `stock_status=reserved`) at half the rate sustained. "
+            "Predicted from the costs above, with HAProxy's, PgBouncer's, RabbitMQ's and "
+            "the schedulers' per order in place of Redis's (measured in a run of their own "
+            "at saturation before these), on the cores the system had: the machine's less "
+            "what other processes took meanwhile and the cluster's idle burn.",
+            "",
+            "| replicas per API | cores available | API took, orders/s | sustained | "
+            "predicted (binds) | within ±20 % | CPU ms per order, measured / predicted "
+            "| lag mean (p99) | predicted | within ±20 % |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for check in checks:
+            lines.append(
+                f"| {check['replicas']} | {check['available_cores']:.2f} | "
+                f"{check['api_rps']:.0f} | {check['measured_rps']:.1f} | "
+                f"{check['predicted_rps']:.1f} ({check['binding']}) "
+                f"| {'yes' if check['rps_within'] else 'no'} "
+                f"| {check['measured_cpu_ms_per_order']:.0f} / "
+                f"{check['predicted_cpu_ms_per_order']:.0f} "
+                f"| {check['measured_lag_ms']:.0f} ms ({check['measured_lag_p99_ms']:.0f} ms) "
+                f"at {check['lag_rate']:.0f}/s "
+                f"| {check['predicted_lag_ms']:.0f} ms | {'yes' if check['lag_within'] else 'no'} |"
+            )
+    lines.append(MARK_END)
+    return "\n".join(lines)
+
+
+def bench_times() -> str:
+    return "\N{MULTIPLICATION SIGN}"
+
+
+def record(block: str) -> None:
+    """Puts ``block`` in docs/capacity.md in place of the one there."""
+    text = DOC.read_text()
+    text = text[: text.index(MARK_BEGIN)] + block + text[text.index(MARK_END) + len(MARK_END) :]
+    DOC.write_text(text)
+    print(f"==> recorded in {DOC.relative_to(REPO)}", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mix", type=Path, default=MIX, help="the daily mix (TOML)")
+    parser.add_argument("--seed", type=int, default=1000, help="clients and products to create")
+    parser.add_argument("--seconds", type=int, default=8, help="wrk's run per unit")
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections")
+    parser.add_argument("--idle-seconds", type=int, default=10, help="idle CPU measured for")
+    parser.add_argument(
+        "--cluster-seconds", type=int, default=20, help="saturation run per replica count"
+    )
+    parser.add_argument("--only", nargs="*", default=None, help="units to measure (default: all)")
+    parser.add_argument(
+        "--cluster",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="check against the cluster",
+    )
+    parser.add_argument(
+        "--model-only", action="store_true", help="recompute the model from var/capacity/costs.json"
+    )
+    parser.add_argument(
+        "--cluster-only",
+        action="store_true",
+        help="check the last costs measured (var/capacity/costs.json) against the cluster",
+    )
+    parser.add_argument("--write", action="store_true", help="record in docs/capacity.md")
+    args = parser.parse_args()
+    # Only what bench.System reads; the rest of make bench is not run.
+    args.gunicorn_workers, args.gunicorn_threads, args.celery_workers, args.typical = 2, 1, 1, False
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    OUT.mkdir(parents=True, exist_ok=True)
+    costs_file, checks_file = OUT / "costs.json", OUT / "cluster.json"
+    mix = model.load_mix(args.mix)
+    started = time.monotonic()
+    if args.model_only or args.cluster_only:
+        costs = json.loads(costs_file.read_text())
+    else:
+        costs = measure_costs(args)
+        costs_file.write_text(json.dumps(costs, indent=2) + "\n")
+        print(f"==> costs in {costs_file.relative_to(REPO)}", flush=True)
+    if args.model_only or not args.cluster:
+        checks = json.loads(checks_file.read_text()) if checks_file.exists() else []
+    else:
+        checks = cluster_check(costs, args)
+        checks_file.write_text(json.dumps(checks, indent=2) + "\n")
+    command = " ".join(["python scripts/capacity.py", *sys.argv[1:]])
+    block = report(costs, mix, checks, command)
+    (OUT / "report.md").write_text(block + "\n")
+    print(block)
+    if args.write:
+        record(block)
+    print(f"==> {time.monotonic() - started:.0f} s, load average now {os.getloadavg()}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
