@@ -130,12 +130,27 @@ def test_read_replicas_lift_the_database_to_its_writes():
     assert step.final_saturates.startswith("orders_api database: write transactions")
 
 
-def test_the_broker_splits_into_a_queue_per_consumer():
+def test_each_queue_is_one_process_of_the_broker():
     costs = _costs(orders_create=_unit(orders_api__api=0.1, broker=2))
-    costs["units"]["orders_create"]["deliveries"] = {"products_api": 1, "orders_api": 1}
+    costs["units"]["orders_create"]["deliveries"] = {"products_api": 3, "orders_api": 1}
     step = model.step(costs, _mix(), 4)
-    assert step.saturates == "broker: one Redis thread (messages/s)"
-    assert step.lifts[0][2] == pytest.approx(1000 * 86_400)  # 1 ms per queue per order
+    # 1.5 ms of the broker's 2 per order go to products_api's queue: one core, 667/s.
+    assert step.saturates == "broker: the products_api.events queue (one process, one core)"
+    assert step.orders_per_day == pytest.approx(1000 / 1.5 * 86_400)
+    assert step.lifts[0][1] == "a queue per shard of aggregates"
+    assert step.lifts[0][2] == pytest.approx(2000 * 86_400)  # the broker's 4 cores
+    assert step.final_saturates == "broker: RabbitMQ (4 cores)"
+
+
+def test_one_pgbouncer_splits_into_one_per_service_by_their_commits():
+    costs = _costs(orders_create=_unit(orders_api__api=0.1, pgbouncer=2))
+    costs["units"]["orders_create"]["transactions"] = {"orders_api": 3, "products_api": 1}
+    step = model.step(costs, _mix(), 8)
+    assert step.saturates == "PgBouncer: one process (one core)"
+    assert step.orders_per_day == pytest.approx(500 * 86_400)
+    assert step.lifts[0][1] == "a PgBouncer per service"
+    assert step.lifts[0][2] == pytest.approx(1000 / 1.5 * 86_400)  # orders_api's 3 of 4
+    assert step.final_saturates == "orders_api's PgBouncer (one core)"
 
 
 def test_commits_per_order_meet_the_wal_whatever_the_cores():

@@ -1,33 +1,33 @@
 """`make capacity`: what each unit of work costs each process, the capacity model built
-from it, and the model checked against the cluster (docs/capacity.md).
+from it, and the model checked against measurement (docs/capacity.md).
 
-1. **Costs.** The four services as `make bench` starts them (scripts/bench.py's
-   ``System``: production settings, gunicorn with 2 workers of 1 thread, a relay per
-   publishing service, a worker per consuming queue, PostgreSQL), on a Redis server of
-   this run's own (so its CPU is the broker's alone), seeded as `make bench` seeds.
-   Each unit (the five bench scenarios, an order of one line, a sign-in and an address
-   edit) is driven by wrk for ``--seconds``; the run then waits for every outbox and
-   queue to drain and for PostgreSQL's statistics to be flushed, and reads, before and
-   after, the CPU time (``/proc/<pid>/stat`` utime+stime, children included) of every
-   gunicorn worker, relay, Celery worker, the Redis server and the PostgreSQL backends
-   connected to this run's databases, minus what each burns idle (measured first).
-   Divided by the requests wrk counted: CPU ms per request in each process. Beside
-   them: the statements per request (the API's own count, ``http_request_db_queries``
-   on ``/metrics``), the transactions per request in each database
+1. **Costs.** The cluster drill's deployment (cluster_tests/cluster.py: two gunicorn
+   replicas of each API behind HAProxy, PgBouncer in transaction mode, three RabbitMQ
+   nodes with quorum queues, two relays and two workers per service, the schedulers,
+   PostgreSQL), seeded with ``--seed`` clients and products. Each unit (the five bench
+   scenarios, an order of one line, a sign-in and an address edit) is driven by wrk
+   through HAProxy for ``--seconds``; the run then waits until every outbox is sent,
+   every order answered and no inbox grows, and for PostgreSQL's statistics to be
+   flushed. Before and after: the CPU time (``/proc/<pid>/stat`` utime+stime, children
+   included) of every process of the deployment and of the PostgreSQL backends
+   connected to its databases, less what each burns idle (measured first), divided by
+   the requests wrk counted: CPU ms per request in each process. Beside them: the
+   statements per request (the API's own count, ``http_request_db_queries`` on
+   ``/metrics``), the commits per request in each database
    (``pg_stat_database.xact_commit``), the events each request publishes (outbox rows)
-   and delivers (inbox rows), and the cost of one ``nextval`` of the order-number
-   sequence. Written to var/capacity/costs.json.
+   and delivers (inbox rows), one ``nextval`` of the order-number sequence, and the
+   commits a second a database server takes (pgbench). Written to
+   var/capacity/costs.json.
 2. **The model** (scripts/capacity_model.py) from those costs and the mix
    (capacity/mix.toml): cores per process at the mix's peak, orders/day on 1 to 16 cores
    per service, what saturates first and what lifts it.
-3. **The check.** The cluster drill's deployment (cluster_tests/cluster.py: HAProxy,
-   PgBouncer, three RabbitMQ nodes, relays and workers twice) with 2 then 1 replica per
-   API: orders driven at saturation for ``--cluster-seconds`` through HAProxy, and at
-   half that rate for the event lag, against the model's prediction for the cores this
-   machine has.
+3. **The check.** The same deployment with 2 then 1 replica per API: orders at
+   saturation for ``--cluster-seconds`` through HAProxy until every one is answered,
+   then the lag at half the rate sustained, beside the model's prediction for the cores
+   the system had on this machine.
 
 Writes docs/capacity.md's measured part (with ``--write``) and var/capacity/report.md.
-``--model-only`` recomputes the model from the last costs.json (after editing the mix).
+``--model-only`` recomputes the model from the last costs (after editing the mix).
 A benchmark, not a test: not part of `make test`.
 """
 
@@ -38,11 +38,10 @@ import contextlib
 import datetime as dt
 import json
 import os
+import shutil
 import signal
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -53,8 +52,7 @@ import capacity_model as model  # noqa: E402
 import harness  # noqa: E402
 from bench_events import commit_label, percentile  # noqa: E402
 
-from common.development import embedded_broker  # noqa: E402
-from common.development.ports import free_port  # noqa: E402
+from cluster_tests.cluster import ADMIN_PASSWORD  # noqa: E402
 
 REPO = HERE.parent
 OUT = REPO / "var" / "capacity"
@@ -145,7 +143,7 @@ def pg_server() -> str:
 
 class Sampler:
     """CPU ms of each process key, read per pid so that a pid seen only afterwards counts
-    from zero: ``roots`` are process trees (gunicorn, Celery, relays, Redis), ``databases``
+    from zero: ``roots`` are process trees (gunicorn, Celery, RabbitMQ...), ``databases``
     the PostgreSQL databases whose backends count under their key."""
 
     def __init__(self, roots: dict[str, list[int]], databases: dict[str, str]) -> None:
@@ -172,220 +170,284 @@ def cpu_delta(before: dict, after: dict) -> dict[str, float]:
     return delta
 
 
-# --- the costs ----------------------------------------------------------------------------
+# --- the deployment -----------------------------------------------------------------------
+
+
+class Deployment:
+    """The cluster drill's deployment (cluster_tests/cluster.py) seeded for the units:
+    its processes by process key, its databases, and what tells that every event a
+    window caused has been handled."""
+
+    def __init__(self, cluster, args: argparse.Namespace) -> None:
+        import bench
+
+        self.bench = bench
+        self.cluster = cluster
+        self.args = args
+        self.data = cluster.base / "data"
+        self.data.mkdir(exist_ok=True)
+        self.direct = {name: cluster.postgres.direct_url(name) for name in harness.SERVICES}
+        roots = {
+            f"{name}.api": [replica.pid for replica in api.replicas]
+            for name, api in cluster.apis.items()
+        }
+        roots.update({f"{name}.relay": [p.pid for p in ps] for name, ps in cluster.relays.items()})
+        roots.update(
+            {f"{name}.worker": [p.pid for p in ps] for name, ps in cluster.workers.items()}
+        )
+        roots["schedulers"] = [p.pid for p in cluster.schedulers]
+        for process in cluster.infrastructure:  # HAProxy, PgBouncer
+            roots[process.name] = [process.pid]
+        roots["broker"] = [p.pid for p in cluster.rabbitmq.processes.values()]
+        databases = {f"{name}.db": db.name for name, db in cluster.postgres.databases.items()}
+        self.sampler = Sampler(roots, databases)
+        self.inbox: dict[str, int] = {}
+
+    def sql(self, service: str, statement: str, params: tuple = ()) -> list[tuple]:
+        return self.bench._sql(self.direct[service], statement, params)
+
+    def seed(self) -> None:
+        """``--seed`` clients (two addresses each) and products, copied into orders_api;
+        the files of ids wrk's scripts read."""
+        count = self.args.seed
+        print(f"==> seeding {count} clients and {count} products", flush=True)
+        for service in ("clients_api", "products_api"):
+            self.cluster.manage(service, "seed_bench", str(count))
+        copies = (
+            "SELECT (SELECT count(*) FROM orders_clientsnapshot"
+            "        WHERE jsonb_array_length(addresses) = 2)"
+            " + (SELECT count(*) FROM orders_productsnapshot)"
+        )
+        harness.wait_until(
+            lambda: self.sql("orders_api", copies)[0][0] >= 2 * count,
+            300,
+            "the copies in orders_api",
+        )
+        self.write("clients", "orders_api", "SELECT id FROM orders_clientsnapshot ORDER BY id")
+        self.write("products", "orders_api", "SELECT id FROM orders_productsnapshot ORDER BY id")
+        self.write(
+            "addresses",
+            "clients_api",
+            "SELECT client_id || '/addresses/' || id FROM clients_address ORDER BY id",
+        )
+        terms = self.sql("clients_api", "SELECT name FROM clients_client ORDER BY name")
+        (self.data / "search_terms.txt").write_text(
+            "".join(f"{row[0].replace(' ', '%20')}\n" for row in terms)
+        )
+
+    def write(self, kind: str, service: str, query: str) -> None:
+        rows = self.sql(service, query)
+        (self.data / f"{kind}.txt").write_text("".join(f"{row[0]}\n" for row in rows))
+
+    def token(self) -> str:
+        import requests
+
+        response = requests.post(
+            f"{self.cluster.apis['users_api'].url}/api/v1/auth/token",
+            json={"username": "admin", "password": ADMIN_PASSWORD},
+            timeout=30,
+        )
+        response.raise_for_status()
+        return response.json()["access"]
+
+    def drained(self) -> bool:
+        """Every outbox sent, every order answered, and no inbox grew since last asked
+        (the queues are empty: RabbitMQ's own count takes an Erlang VM to ask)."""
+        pending = "SELECT count(*) FROM common_outboxevent WHERE sent_at IS NULL"
+        if any(self.sql(name, pending)[0][0] for name in harness.PUBLISHERS):
+            return False
+        unanswered = "SELECT count(*) FROM orders_order WHERE stock_status = 'pending'"
+        if self.sql("orders_api", unanswered)[0][0]:
+            return False
+        inbox = {
+            name: self.sql(name, "SELECT count(*) FROM common_inboxevent")[0][0]
+            for name in harness.CONSUMERS
+        }
+        grew, self.inbox = inbox != self.inbox, inbox
+        if grew:
+            time.sleep(1)
+        return not grew
+
+    def quiet(self, *, statistics: bool = False) -> None:
+        """Returns once every event is handled (and, with ``statistics``, PostgreSQL's
+        statistics flushed)."""
+        harness.wait_until(self.drained, 600, "the outboxes, queues and answers to drain")
+        if statistics:
+            time.sleep(STATS_FLUSH_SECONDS)
+
+    def counters(self) -> dict[str, float]:
+        """Transactions per database, outbox and inbox rows, statements per route."""
+        found: dict[str, float] = {}
+        for name in harness.SERVICES:
+            found[f"xact:{name}"] = self.sql(
+                name,
+                "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()",
+            )[0][0]
+            if name in harness.PUBLISHERS:
+                found[f"events:{name}"] = self.sql(name, "SELECT count(*) FROM common_outboxevent")[
+                    0
+                ][0]
+            if name in harness.CONSUMERS:
+                found[f"deliveries:{name}"] = self.sql(
+                    name, "SELECT count(*) FROM common_inboxevent"
+                )[0][0]
+            api = self.cluster.apis[name]
+            for index, replica in enumerate(api.replicas):
+                if replica.alive():
+                    for key, value in statement_counters(name, api.replica_url(index)).items():
+                        found[key] = found.get(key, 0.0) + value
+        return found
+
+    def idle(self) -> dict[str, float]:
+        """CPU ms per second each process key burns with nothing to do."""
+        print(f"==> idle CPU for {self.args.idle_seconds} s", flush=True)
+        self.quiet()
+        start, before = time.monotonic(), self.sampler.sample()
+        time.sleep(self.args.idle_seconds)
+        seconds = time.monotonic() - start
+        return {key: ms / seconds for key, ms in cpu_delta(before, self.sampler.sample()).items()}
+
+    def wrk_env(self) -> dict[str, str]:
+        return {
+            "BENCH_DATA": str(self.data),
+            "BENCH_TOKEN": self.token(),
+            "BENCH_USERNAME": "admin",
+            "BENCH_PASSWORD": ADMIN_PASSWORD,
+        }
+
+    def measure(self) -> dict:
+        idle = self.idle()
+        units: dict[str, dict] = {}
+        for unit, script, service in UNITS:
+            if self.args.only and unit not in self.args.only:
+                continue
+            if unit == "order_detail":
+                self.write("orders", "orders_api", "SELECT id FROM orders_order LIMIT 1000")
+            units[unit] = self.unit(unit, script, service, idle)
+        costs = {
+            "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "commit": commit_label(),
+            "cores": os.cpu_count(),
+            "load_average": os.getloadavg(),
+            "seconds_per_unit": self.args.seconds,
+            "connections": self.args.connections,
+            "idle_cpu_ms_per_s": idle,
+            "units": units,
+            "sequence_ms": self.sequence_ms(),
+            "commit_ceiling": self.commit_ceiling(),
+        }
+        costs.update(per_event_costs(units))
+        return costs
+
+    def unit(self, unit: str, script: str, service: str, idle: dict) -> dict:
+        print(f"==> {unit}: {TITLES[unit]}", flush=True)
+        env = self.wrk_env()
+        self.quiet(statistics=True)
+        counters_before, cpu_before = self.counters(), self.sampler.sample()
+        start = time.monotonic()
+        summary = self.wrk(self.cluster.apis[service].url, script, self.args.seconds, env)
+        self.quiet(statistics=True)
+        elapsed = time.monotonic() - start
+        cpu = cpu_delta(cpu_before, self.sampler.sample())
+        counters = self.counters()
+        requests = summary["requests"]
+        change = {key: counters[key] - counters_before.get(key, 0) for key in counters}
+        result = unit_costs(
+            cpu=cpu,
+            idle={key: rate * elapsed for key, rate in idle.items()},
+            change=change,
+            requests=requests,
+            service=service,
+        )
+        result.update(title=TITLES[unit], service=service, requests=requests, rps=summary["rps"])
+        top = sorted(result["cpu_ms"].items(), key=lambda item: -item[1])[:6]
+        print(
+            f"    {requests:.0f} requests, {summary['rps']:.0f} req/s; CPU ms per request: "
+            + ", ".join(f"{key} {ms:.2f}" for key, ms in top)
+            + f"; {result['statements']:.1f} statements",
+            flush=True,
+        )
+        return result
+
+    def wrk(self, url: str, script: str, seconds: int, env: dict[str, str]) -> dict:
+        """bench.wrk's summary, run once more when answers were not 2xx: on a machine
+        loaded by others, HAProxy's health check (2 s) can time out on a saturated
+        replica and take every replica of an API out for a moment, and wrk then counts
+        thousands of quick 503s. A second failure stops the run."""
+        try:
+            return self.bench.wrk(
+                url, script, seconds=seconds, connections=self.args.connections, env=env
+            )
+        except SystemExit as failure:
+            print(f"    {failure}; once more when HAProxy has every replica UP", flush=True)
+        harness.wait_until(self.all_up, 60, "HAProxy: every replica UP")
+        self.quiet()
+        return self.bench.wrk(
+            url, script, seconds=seconds, connections=self.args.connections, env=env
+        )
+
+    def all_up(self) -> bool:
+        alive = sum(r.alive() for api in self.cluster.apis.values() for r in api.replicas)
+        return list(self.cluster.haproxy_servers().values()).count("UP") == alive
+
+    def commit_ceiling(self) -> float:
+        """Commits/s of one small write each (a row updated), ``--connections`` pgbench
+        clients on orders_api's database: what the WAL flushes allow this server."""
+        self.sql("orders_api", "CREATE TABLE capacity_commits (id int PRIMARY KEY, n int)")
+        self.sql(
+            "orders_api", "INSERT INTO capacity_commits SELECT g, 0 FROM generate_series(1, 1000) g"
+        )
+        script = OUT / "commit.sql"
+        script.write_text(
+            "\\set id random(1, 1000)\nUPDATE capacity_commits SET n = n + 1 WHERE id = :id;\n"
+        )
+        try:
+            ceiling = self.bench.pgbench(
+                self.direct["orders_api"], script, seconds=5, clients=self.args.connections
+            )
+        finally:
+            self.sql("orders_api", "DROP TABLE capacity_commits")
+        print(f"==> commit ceiling: {ceiling:.0f} commits/s", flush=True)
+        return ceiling
+
+    def sequence_ms(self) -> float:
+        """CPU ms of one nextval of the order-number sequence, in PostgreSQL."""
+        count = 200_000
+        started = time.perf_counter()
+        self.sql(
+            "orders_api",
+            "SELECT count(nextval('orders_order_number_seq')) FROM generate_series(1, %s)",
+            (count,),
+        )
+        return (time.perf_counter() - started) * 1000 / count
 
 
 @contextlib.contextmanager
-def own_redis() -> Iterator[tuple[subprocess.Popen, str]]:
-    """A Redis server of this run's own (its CPU is the broker's alone)."""
-    with tempfile.TemporaryDirectory(prefix="capacity-redis-") as base:
-        port = free_port()
-        process = embedded_broker.start_throwaway(Path(base), port)
-        try:
-            yield process, f"redis://127.0.0.1:{port}/0"
-        finally:
-            embedded_broker.stop(process)
+def deployment(args: argparse.Namespace) -> Iterator[Deployment]:
+    """The cluster drill's deployment, seeded; stopped and its databases dropped after."""
+    from cluster_tests import cluster as drill
 
-
-def measure_costs(args: argparse.Namespace) -> dict:
-    with own_redis() as (redis_process, redis_url):
-        # scripts/bench.py reads its broker when imported.
-        os.environ["BENCH_REDIS_URL"] = redis_url
-        import bench
-
-        system = CostSystem(bench, args)
-        try:
-            system.start()
-            system.seed()
-            return system.measure(redis_process.pid)
-        finally:
-            system.stop()
-
-
-def CostSystem(bench, args: argparse.Namespace):
-    """scripts/bench.py's ``System`` (imported once the broker is known), with sign-ins
-    unthrottled and the measurements of this command."""
-
-    class System(bench.System):
-        def env(self, service: str) -> dict[str, str]:
-            # A backend that closes within a window takes its CPU with it: connections
-            # are kept for the whole run (60 s is the default), so each is read to the end.
-            env = dict(super().env(service), DATABASE_CONN_MAX_AGE="3600")
-            if service == "users_api":
-                env["LOGIN_RATE_PER_IP"] = "1000000/min"  # wrk signs in from one address
-            return env
-
-        def drained(self) -> bool:
-            import redis
-
-            broker = redis.Redis.from_url(bench.REDIS)
-            if any(broker.llen(f"{name}.events") for name in harness.CONSUMERS):
-                return False
-            pending = "SELECT count(*) FROM common_outboxevent WHERE sent_at IS NULL"
-            if any(bench._sql(self.databases[name], pending)[0][0] for name in harness.PUBLISHERS):
-                return False
-            unanswered = "SELECT count(*) FROM orders_order WHERE stock_status = 'pending'"
-            return not bench._sql(self.databases["orders_api"], unanswered)[0][0]
-
-        def quiet(self) -> None:
-            """Every event handled, then PostgreSQL's statistics flushed."""
-            harness.wait_until(self.drained, 300, "the outboxes and queues to drain")
-            time.sleep(STATS_FLUSH_SECONDS)
-
-        def counters(self) -> dict[str, float]:
-            """Transactions per database, outbox and inbox rows, statements per route."""
-            found: dict[str, float] = {}
-            for name, url in self.databases.items():
-                commits = bench._sql(
-                    url,
-                    "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()",
-                )[0][0]
-                found[f"xact:{name}"] = commits
-                if name in harness.PUBLISHERS:
-                    found[f"events:{name}"] = bench._sql(
-                        url, "SELECT count(*) FROM common_outboxevent"
-                    )[0][0]
-                if name in harness.CONSUMERS:
-                    found[f"deliveries:{name}"] = bench._sql(
-                        url, "SELECT count(*) FROM common_inboxevent"
-                    )[0][0]
-            for name in harness.SERVICES:
-                found.update(statement_counters(name, self.urls[name]))
-            return found
-
-        def write_addresses(self) -> None:
-            rows = bench._sql(
-                self.databases["clients_api"],
-                "SELECT client_id || '/addresses/' || id FROM clients_address "
-                "ORDER BY id LIMIT 2000",
-            )
-            (self.data / "addresses.txt").write_text("".join(f"{row[0]}\n" for row in rows))
-
-        def sampler(self, redis_pid: int) -> Sampler:
-            roots = {f"{name}.api": [self.processes[name].pid] for name in harness.SERVICES}
-            roots.update(
-                {
-                    f"{name}.relay": [self.processes[f"{name}-relay"].pid]
-                    for name in harness.PUBLISHERS
-                }
-            )
-            roots.update(
-                {
-                    f"{name}.worker": [self.processes[f"{name}-worker"].pid]
-                    for name in harness.CONSUMERS
-                }
-            )
-            roots["broker"] = [redis_pid]
-            return Sampler(
-                roots, {f"{name}.db": url.rsplit("/", 1)[1] for name, url in self.databases.items()}
-            )
-
-        def measure(self, redis_pid: int) -> dict:
-            sampler = self.sampler(redis_pid)
-            self.write_addresses()
-            self.quiet()
-            print(f"==> idle CPU for {args.idle_seconds} s", flush=True)
-            start, before = time.monotonic(), sampler.sample()
-            time.sleep(args.idle_seconds)
-            idle_seconds = time.monotonic() - start
-            idle = {
-                key: ms / idle_seconds for key, ms in cpu_delta(before, sampler.sample()).items()
-            }
-            units: dict[str, dict] = {}
-            for unit, script, service in UNITS:
-                if args.only and unit not in args.only:
-                    continue
-                if unit == "order_detail":
-                    self.write_orders()
-                units[unit] = self.unit(unit, script, service, sampler, idle)
-            costs = {
-                "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                "commit": commit_label(),
-                "cores": os.cpu_count(),
-                "load_average": os.getloadavg(),
-                "seconds_per_unit": args.seconds,
-                "connections": args.connections,
-                "idle_cpu_ms_per_s": idle,
-                "units": units,
-                "sequence_ms": self.sequence_ms(),
-                "commit_ceiling": self.commit_ceiling(),
-            }
-            costs.update(per_event_costs(units))
-            return costs
-
-        def unit(self, unit: str, script: str, service: str, sampler: Sampler, idle: dict) -> dict:
-            print(f"==> {unit}: {TITLES[unit]}", flush=True)
-            env = {
-                "BENCH_DATA": str(self.data),
-                "BENCH_TOKEN": self.token(),
-                "BENCH_USERNAME": bench.ADMIN[0],
-                "BENCH_PASSWORD": bench.ADMIN[1],
-            }
-            counters_before, cpu_before = self.counters(), sampler.sample()
-            start = time.monotonic()
-            summary = bench.wrk(
-                self.urls[service],
-                script,
-                seconds=args.seconds,
-                connections=args.connections,
-                env=env,
-            )
-            self.quiet()
-            elapsed = time.monotonic() - start
-            cpu = cpu_delta(cpu_before, sampler.sample())
-            counters = self.counters()
-            requests = summary["requests"]
-            change = {key: counters[key] - counters_before.get(key, 0) for key in counters}
-            result = unit_costs(
-                cpu=cpu,
-                idle={key: rate * elapsed for key, rate in idle.items()},
-                change=change,
-                requests=requests,
-                service=service,
-            )
-            result.update(
-                title=TITLES[unit], service=service, requests=requests, rps=summary["rps"]
-            )
-            top = sorted(result["cpu_ms"].items(), key=lambda item: -item[1])[:5]
-            print(
-                f"    {requests:.0f} requests, {summary['rps']:.0f} req/s; CPU ms per request: "
-                + ", ".join(f"{key} {ms:.2f}" for key, ms in top)
-                + f"; {result['statements']:.1f} statements",
-                flush=True,
-            )
-            return result
-
-        def commit_ceiling(self) -> float:
-            """Commits/s of one small write each (a row updated), ``--connections`` pgbench
-            clients on orders_api's database: what the WAL flushes allow this server."""
-            url = self.databases["orders_api"]
-            bench._sql(url, "CREATE TABLE capacity_commits (id int PRIMARY KEY, n int NOT NULL)")
-            bench._sql(
-                url, "INSERT INTO capacity_commits SELECT g, 0 FROM generate_series(1, 1000) g"
-            )
-            script = OUT / "commit.sql"
-            script.write_text(
-                "\\set id random(1, 1000)\nUPDATE capacity_commits SET n = n + 1 WHERE id = :id;\n"
-            )
-            try:
-                ceiling = bench.pgbench(url, script, seconds=5, clients=args.connections)
-            finally:
-                bench._sql(url, "DROP TABLE capacity_commits")
-            print(f"==> commit ceiling: {ceiling:.0f} commits/s", flush=True)
-            return ceiling
-
-        def sequence_ms(self) -> float:
-            """CPU ms of one nextval of the order-number sequence, in PostgreSQL."""
-            count = 200_000
-            started = time.perf_counter()
-            bench._sql(
-                self.databases["orders_api"],
-                "SELECT count(nextval('orders_order_number_seq')) FROM generate_series(1, %s)",
-                (count,),
-            )
-            return (time.perf_counter() - started) * 1000 / count
-
-    return System(args)
+    missing = drill.missing_tools()
+    if missing:
+        raise SystemExit(f"make capacity needs {', '.join(missing)} (as make test-cluster does)")
+    # The drill's processes take the environment's settings: wrk signs in from one address.
+    os.environ["LOGIN_RATE_PER_IP"] = "1000000/min"
+    # Kept after the run, logs included (var/capacity/cluster/logs/).
+    base = OUT / "cluster"
+    shutil.rmtree(base, ignore_errors=True)
+    print(
+        "==> the cluster drill's deployment: HAProxy, PgBouncer, three RabbitMQ nodes, "
+        "two replicas of each API, two relays and two workers per service",
+        flush=True,
+    )
+    cluster = drill.start(base, pg_server())
+    try:
+        system = Deployment(cluster, args)
+        system.seed()
+        yield system
+    finally:
+        cluster.stop()
+        cluster.postgres.drop()
 
 
 def statement_counters(service: str, url: str) -> dict[str, float]:
@@ -464,203 +526,69 @@ def per_event_costs(units: dict[str, dict]) -> dict:
     return {"per_event_ms": per_event, "per_transaction_ms": per_transaction}
 
 
-# --- the check against the cluster -------------------------------------------------------
+# --- the check ------------------------------------------------------------------------------
 
 
-def cluster_check(costs: dict, args: argparse.Namespace) -> list[dict]:
-    """The cluster drill's deployment with 2 then 1 replica per API: measured and
-    predicted orders/s at saturation and event lag."""
-    import bench
-    import requests
-
-    from cluster_tests import cluster as drill
-
-    base = Path(tempfile.mkdtemp(prefix="capacity-cluster-"))
-    print(
-        "==> the cluster: HAProxy, PgBouncer, three RabbitMQ nodes, two replicas per API",
-        flush=True,
-    )
-    cluster = drill.start(base, pg_server())
-    checks = []
-    try:
-        data = base / "data"
-        data.mkdir()
-        seed_cluster(cluster, data)
-        token = requests.post(
-            f"{cluster.apis['users_api'].url}/api/v1/auth/token",
-            json={"username": "admin", "password": drill.ADMIN_PASSWORD},
-            timeout=30,
-        ).json()["access"]
-        orders_db = cluster.postgres.direct_url("orders_api")
-        infrastructure = {
-            "haproxy": [p.pid for p in cluster.infrastructure if p.name == "haproxy"],
-            "pgbouncer": [p.pid for p in cluster.infrastructure if p.name == "pgbouncer"],
-            "broker": [p.pid for p in cluster.rabbitmq.processes.values()],
-        }
-        application = {
-            f"{name}.api": [replica.pid for replica in api.replicas]
-            for name, api in cluster.apis.items()
-        }
-        application.update(
-            {f"{name}.relay": [p.pid for p in ps] for name, ps in cluster.relays.items()}
-        )
-        application.update(
-            {f"{name}.worker": [p.pid for p in ps] for name, ps in cluster.workers.items()}
-        )
-        application["schedulers"] = [p.pid for p in cluster.schedulers]
-        databases = {f"{name}.db": db.name for name, db in cluster.postgres.databases.items()}
-        sampler = Sampler({**infrastructure, **application}, databases)
-        url = cluster.apis["orders_api"].url
-        wrk_env = {"BENCH_DATA": str(data), "BENCH_TOKEN": token}
-        lists = {path.name: path.read_text().split() for path in data.glob("*.txt")}
-
-        def settle() -> None:
-            pending = "SELECT count(*) FROM orders_order WHERE stock_status = 'pending'"
-            harness.wait_until(
-                lambda: not bench._sql(orders_db, pending)[0][0], 300, "the reservations"
-            )
-            time.sleep(2)
-
-        print(f"==> the cluster idle for {args.idle_seconds} s", flush=True)
-        settle()
-        start, before = time.monotonic(), sampler.sample()
-        time.sleep(args.idle_seconds)
-        idle_seconds = time.monotonic() - start
-        idle = {key: ms / idle_seconds for key, ms in cpu_delta(before, sampler.sample()).items()}
-        # What the cluster's own pieces cost an order: the costs were measured without
-        # HAProxy, PgBouncer, the schedulers, and on Redis rather than RabbitMQ. Measured
-        # in a run of their own at saturation (per-event costs fall as batches grow with
-        # the rate), apart from the runs the model is checked against.
-        seconds = args.seconds
-        print(f"==> the cluster's own processes per order: orders for {seconds} s", flush=True)
-        settle()
-        since = bench._sql(orders_db, "SELECT now()")[0][0]
-        start, before = time.monotonic(), sampler.sample()
-        bench.wrk(
-            url, "orders_create.lua", seconds=seconds, connections=args.connections, env=wrk_env
-        )
-        settle()
-        elapsed = time.monotonic() - start
-        spent = cpu_delta(before, sampler.sample())
-        placed = bench._sql(
-            orders_db, "SELECT count(*) FROM orders_order WHERE created_at >= %s", (since,)
-        )[0][0]
-        extra = {
-            key: max(0.0, spent.get(key, 0.0) - idle.get(key, 0.0) * elapsed) / placed
-            for key in (*infrastructure, "schedulers")
-        }
-        print(
-            "    " + ", ".join(f"{key} {ms:.2f} ms/order" for key, ms in extra.items()), flush=True
-        )
-        for replicas in (2, 1):
-            if replicas == 1:
-                for api in cluster.apis.values():
-                    api.replicas[1].stop()
-                harness.wait_until(
-                    lambda: list(cluster.haproxy_servers().values()).count("UP") == 4,
-                    60,
-                    "HAProxy: one replica UP",
-                )
-            checks.append(
-                cluster_run(
-                    cluster,
-                    replicas,
-                    costs,
-                    extra,
-                    idle,
-                    sampler,
-                    settle,
-                    url,
-                    wrk_env,
-                    lists,
-                    token,
-                    args,
-                )
-            )
-    finally:
-        cluster.stop()
-        cluster.postgres.drop()
+def check(system: Deployment, costs: dict) -> list[dict]:
+    """Orders at saturation with 2 then 1 replica per API, against the model."""
+    idle = system.idle()
+    checks = [check_run(system, 2, costs, idle)]
+    for api in system.cluster.apis.values():
+        api.replicas[1].stop()
+    harness.wait_until(system.all_up, 60, "HAProxy: one replica of each API UP")
+    checks.append(check_run(system, 1, costs, idle))
     return checks
 
 
-def seed_cluster(cluster, data: Path) -> None:
-    """200 clients and 200 products, copied into orders_api; their ids for wrk."""
-    import bench
-
-    print("==> seeding 200 clients and 200 products", flush=True)
-    for service in ("clients_api", "products_api"):
-        cluster.manage(service, "seed_bench", "200")
-    orders_db = cluster.postgres.direct_url("orders_api")
-    copies = (
-        "SELECT (SELECT count(*) FROM orders_clientsnapshot)"
-        " + (SELECT count(*) FROM orders_productsnapshot)"
-    )
-    harness.wait_until(
-        lambda: bench._sql(orders_db, copies)[0][0] >= 400, 300, "the copies in orders_api"
-    )
-    for kind, table in (
-        ("clients", "orders_clientsnapshot"),
-        ("products", "orders_productsnapshot"),
-    ):
-        rows = bench._sql(orders_db, f"SELECT id FROM {table} ORDER BY id")  # noqa: S608 - constants
-        (data / f"{kind}.txt").write_text("".join(f"{row[0]}\n" for row in rows))
-
-
-def cluster_run(
-    cluster, replicas, costs, extra, idle, sampler, settle, url, wrk_env, lists, token, args
-) -> dict:
-    """One replica count: orders at saturation through HAProxy until every one is
-    answered, then the lag at half the rate the whole system sustained."""
-    import bench
-
-    orders_db = cluster.postgres.direct_url("orders_api")
-    scenario = next(s for s in bench.SCENARIOS if s.name == "orders_create")
+def check_run(system: Deployment, replicas: int, costs: dict, idle: dict) -> dict:
+    """One replica count: orders at saturation until every one is answered, then the lag
+    at half the rate the whole system sustained; each beside the model's prediction."""
+    bench, args = system.bench, system.args
+    url = system.cluster.apis["orders_api"].url
     print(
         f"==> {replicas} replica(s) per API: orders at saturation for {args.cluster_seconds} s",
         flush=True,
     )
-    settle()
-    since = bench._sql(orders_db, "SELECT now()")[0][0]
-    busy_before, start, before = machine_busy_ms(), time.monotonic(), sampler.sample()
-    summary = bench.wrk(
-        url,
-        "orders_create.lua",
-        seconds=args.cluster_seconds,
-        connections=args.connections,
-        env=wrk_env,
-    )
-    settle()
+    env = system.wrk_env()
+    system.quiet()
+    since = system.sql("orders_api", "SELECT now()")[0][0]
+    busy_before, start, before = machine_busy_ms(), time.monotonic(), system.sampler.sample()
+    summary = system.wrk(url, "orders_create.lua", args.cluster_seconds, env)
+    system.quiet()
     elapsed = time.monotonic() - start
-    spent = cpu_delta(before, sampler.sample())
+    spent = cpu_delta(before, system.sampler.sample())
     busy = machine_busy_ms() - busy_before
     # The API takes orders faster than the events behind them are handled, for a while:
     # what the system sustains is the orders over the time until the last one's answer.
-    placed, last = bench._sql(
-        orders_db,
+    placed, last = system.sql(
+        "orders_api",
         "SELECT count(*), max(updated_at) FROM orders_order WHERE created_at >= %s",
         (since,),
     )[0]
     measured = placed / (last - since).total_seconds()
     # Cores the system could use: the machine's, less what everything else took meanwhile
-    # (wrk, other engineers' work), measured, and less the cluster's idle burn (three
-    # Erlang VMs, schedulers); the model predicts what the system does with them.
+    # (wrk, other engineers' work), measured, and less the deployment's idle burn (three
+    # Erlang VMs, the schedulers); the model predicts what the system does with them.
     others = max(0.0, busy - sum(spent.values())) / (elapsed * 1000)
     idle_cores = sum(idle.values()) / 1000
     available = max(0.1, (os.cpu_count() or 2) - others - idle_cores)
-    unit = dict(costs["units"]["orders_create"]["cpu_ms"])
-    unit.pop("broker", None)  # Redis there, RabbitMQ here: measured as ``extra``
-    unit.update(extra)
+    unit = costs["units"]["orders_create"]["cpu_ms"]
     limits = {"orders_api.api": replicas * 1.0}  # one gunicorn process per replica: one core
     predicted, binding = model.shared_saturation(unit, cores=available, limits=limits)
     # The lag at half the rate sustained: the cores then busy about half the time.
     rate = max(2.0, measured / 2)
-    since = bench._sql(orders_db, "SELECT now()")[0][0]
-    bench.fixed_rate(url, lambda n: scenario.request(n, lists, token), rate=rate, seconds=10)
-    settle()
+    scenario = next(s for s in bench.SCENARIOS if s.name == "orders_create")
+    lists = {path.name: path.read_text().split() for path in system.data.glob("*.txt")}
+    system.quiet()
+    since = system.sql("orders_api", "SELECT now()")[0][0]
+    bench.fixed_rate(
+        url, lambda n: scenario.request(n, lists, env["BENCH_TOKEN"]), rate=rate, seconds=10
+    )
+    system.quiet()
     lags = [
         float(row[0])
-        for row in bench._sql(
-            orders_db,
+        for row in system.sql(
+            "orders_api",
             "SELECT EXTRACT(EPOCH FROM updated_at - created_at) * 1000 FROM orders_order "
             "WHERE created_at >= %s AND stock_status = 'reserved'",
             (since,),
@@ -683,8 +611,7 @@ def cluster_run(
         "others_cores": others,
         "idle_cores": idle_cores,
         "predicted_cpu_ms_per_order": sum(unit.values()),
-        "measured_cpu_ms_per_order": sum(spent.values()) / placed
-        - idle_cores * 1000 * elapsed / placed,
+        "measured_cpu_ms_per_order": (sum(spent.values()) - idle_cores * 1000 * elapsed) / placed,
         "lag_rate": rate,
         "measured_lag_ms": measured_lag,
         "measured_lag_p99_ms": percentile(lags, 0.99) if lags else float("nan"),
@@ -695,10 +622,10 @@ def cluster_run(
     }
     print(
         f"    the API took {summary['rps']:.0f} orders/s; the whole system sustained "
-        f"{measured:.0f}, {predicted:.0f} predicted ({binding}; {available:.2f} cores "
+        f"{measured:.1f}, {predicted:.1f} predicted ({binding}; {available:.2f} cores "
         f"available, others took {others:.2f}; CPU ms per order measured "
         f"{result['measured_cpu_ms_per_order']:.1f}, predicted "
-        f"{result['predicted_cpu_ms_per_order']:.1f}); lag at {rate:.0f}/s: "
+        f"{result['predicted_cpu_ms_per_order']:.1f}); lag at {rate:.1f}/s: "
         f"{measured_lag:.0f} ms measured (mean), {predicted_lag:.0f} ms predicted",
         flush=True,
     )
@@ -716,9 +643,13 @@ def _per_day(value: float) -> str:
     return f"{value:,.0f}"
 
 
+#: The deployment's processes that belong to no service.
+OTHERS = ("broker", "pgbouncer", "haproxy", "schedulers")
+
+
 def _roles(cpu_ms: dict[str, float]) -> dict[str, float]:
-    """CPU ms by role (api, relay, worker, db, broker), every service summed."""
-    found = dict.fromkeys((*model.ROLES, "broker"), 0.0)
+    """CPU ms by role (api, relay, worker, db) every service summed, and of the others."""
+    found = dict.fromkeys((*model.ROLES, *OTHERS), 0.0)
     for key, ms in cpu_ms.items():
         found[key.rsplit(".", 1)[-1]] += ms
     return found
@@ -738,16 +669,17 @@ def report(costs: dict, mix: model.Mix, checks: list[dict], command: str) -> str
         "",
         "### Costs: CPU ms per request, in each kind of process",
         "",
-        f"Each unit driven by wrk for {costs['seconds_per_unit']} s with "
+        f"Each unit driven by wrk through HAProxy for {costs['seconds_per_unit']} s with "
         f"{costs['connections']} connections, then until every event it caused was handled. "
-        "API: the service's gunicorn workers; relays, workers, databases: every service's "
+        "API: the service's gunicorn replicas; relays, workers, databases: every service's "
         "(an order's events reach products_api's worker and come back to orders_api's); "
-        "statements: the API's own count per request; transactions: commits in each "
-        "database per request; events: outbox rows per request.",
+        "other: RabbitMQ, PgBouncer, HAProxy and the schedulers; statements: the API's own "
+        "count per request; transactions: commits in every database per request; events: "
+        "outbox rows per request.",
         "",
-        "| unit | req/s | API | relays | workers | databases | broker | total CPU ms "
-        "| statements | transactions | events |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| unit | req/s | API | relays | workers | databases | RabbitMQ | PgBouncer "
+        "| HAProxy | schedulers | total CPU ms | statements | transactions | events |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for unit in costs["units"].values():
         roles = _roles(unit["cpu_ms"])
@@ -755,7 +687,7 @@ def report(costs: dict, mix: model.Mix, checks: list[dict], command: str) -> str
         events = sum(unit["events"].values())
         lines.append(
             f"| {unit['title']} | {unit['rps']:.0f} | "
-            + " | ".join(_ms(roles[role]) for role in (*model.ROLES, "broker"))
+            + " | ".join(_ms(roles[role]) for role in (*model.ROLES, *OTHERS))
             + f" | {_ms(sum(unit['cpu_ms'].values()))} | {unit['statements']:.1f} "
             f"| {transactions:.1f} | {events:.1f} |"
         )
@@ -773,6 +705,16 @@ def report(costs: dict, mix: model.Mix, checks: list[dict], command: str) -> str
         f"One database server commits {costs.get('commit_ceiling', 0):,.0f} small "
         f"transactions a second on this machine (pgbench, {costs['connections']} clients, "
         "one row updated each, fsync on).",
+    ]
+    missing = [unit for unit, _, _ in UNITS if unit not in costs["units"]]
+    if missing:
+        lines += [
+            "",
+            f"No model: it needs every unit ({', '.join(missing)} not measured).",
+            MARK_END,
+        ]
+        return "\n".join(lines)
+    lines += [
         "",
         "### The mix and the cores it needs",
         "",
@@ -794,7 +736,10 @@ def report(costs: dict, mix: model.Mix, checks: list[dict], command: str) -> str
             + " |"
         )
     lines += [
-        f"| broker | {needed.get('broker', 0.0):.2f} (one Redis) | | | |",
+        *(
+            f"| {name} | {needed.get(name, 0.0):.2f} (all services) | | | |"
+            for name in ("broker", "pgbouncer", "haproxy", "schedulers")
+        ),
         "",
         "### Orders a day per cores per service",
         "",
@@ -839,10 +784,9 @@ def report(costs: dict, mix: model.Mix, checks: list[dict], command: str) -> str
             "over the time until the last one's answer came back from products_api (the "
             "API alone takes them faster for a while, the events queueing behind). Then "
             "the lag (creation to `stock_status=reserved`) at half the rate sustained. "
-            "Predicted from the costs above, with HAProxy's, PgBouncer's, RabbitMQ's and "
-            "the schedulers' per order in place of Redis's (measured in a run of their own "
-            "at saturation before these), on the cores the system had: the machine's less "
-            "what other processes took meanwhile and the cluster's idle burn.",
+            "Predicted from the costs above (the orders unit) on the cores the system had: "
+            "the machine's less what other processes (wrk, other people's work) took "
+            "meanwhile, measured from /proc/stat, and less the deployment's idle burn.",
             "",
             "| replicas per API | cores available | API took, orders/s | sustained | "
             "predicted (binds) | within ±20 % | CPU ms per order, measured / predicted "
@@ -880,7 +824,7 @@ def record(block: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mix", type=Path, default=MIX, help="the daily mix (TOML)")
-    parser.add_argument("--seed", type=int, default=1000, help="clients and products to create")
+    parser.add_argument("--seed", type=int, default=500, help="clients and products to create")
     parser.add_argument("--seconds", type=int, default=8, help="wrk's run per unit")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
     parser.add_argument("--idle-seconds", type=int, default=10, help="idle CPU measured for")
@@ -889,39 +833,33 @@ def main() -> int:
     )
     parser.add_argument("--only", nargs="*", default=None, help="units to measure (default: all)")
     parser.add_argument(
-        "--cluster",
+        "--check",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="check against the cluster",
+        help="check the model against orders at saturation with 2 and 1 replicas per API",
     )
     parser.add_argument(
-        "--model-only", action="store_true", help="recompute the model from var/capacity/costs.json"
-    )
-    parser.add_argument(
-        "--cluster-only",
+        "--model-only",
         action="store_true",
-        help="check the last costs measured (var/capacity/costs.json) against the cluster",
+        help="recompute the model from the last costs and check (var/capacity/)",
     )
     parser.add_argument("--write", action="store_true", help="record in docs/capacity.md")
     args = parser.parse_args()
-    # Only what bench.System reads; the rest of make bench is not run.
-    args.gunicorn_workers, args.gunicorn_threads, args.celery_workers, args.typical = 2, 1, 1, False
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     OUT.mkdir(parents=True, exist_ok=True)
     costs_file, checks_file = OUT / "costs.json", OUT / "cluster.json"
     mix = model.load_mix(args.mix)
     started = time.monotonic()
-    if args.model_only or args.cluster_only:
+    if args.model_only:
         costs = json.loads(costs_file.read_text())
-    else:
-        costs = measure_costs(args)
-        costs_file.write_text(json.dumps(costs, indent=2) + "\n")
-        print(f"==> costs in {costs_file.relative_to(REPO)}", flush=True)
-    if args.model_only or not args.cluster:
         checks = json.loads(checks_file.read_text()) if checks_file.exists() else []
     else:
-        checks = cluster_check(costs, args)
-        checks_file.write_text(json.dumps(checks, indent=2) + "\n")
+        with deployment(args) as system:
+            costs = system.measure()
+            costs_file.write_text(json.dumps(costs, indent=2) + "\n")
+            print(f"==> costs in {costs_file.relative_to(REPO)}", flush=True)
+            checks = check(system, costs) if args.check else []
+            checks_file.write_text(json.dumps(checks, indent=2) + "\n")
     command = " ".join(["python scripts/capacity.py", *sys.argv[1:]])
     block = report(costs, mix, checks, command)
     (OUT / "report.md").write_text(block + "\n")

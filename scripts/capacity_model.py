@@ -157,9 +157,14 @@ class Step:
 
 
 def services_of(costs: dict) -> list[str]:
+    """The services whose processes the costs name (``<service>.<role>`` keys)."""
     return sorted(
-        {key.split(".")[0] for unit in costs["units"].values() for key in unit["cpu_ms"]}
-        - {"broker"}
+        {
+            key.split(".")[0]
+            for unit in costs["units"].values()
+            for key in unit["cpu_ms"]
+            if key.rpartition(".")[2] in ROLES
+        }
     )
 
 
@@ -240,15 +245,33 @@ def resources(costs: dict, mix: Mix, cores: int) -> list[Resource]:
             )
     broker = demand.get("broker", 0.0)
     if broker:
+        # RabbitMQ spreads over its nodes' cores, but each queue is one Erlang process.
+        found.append(Resource(f"broker: RabbitMQ ({cores} cores)", full, broker))
+        found.extend(
+            Resource(
+                f"broker: the {queue}.events queue (one process, one core)",
+                1000.0,
+                broker * share,
+                "a queue per shard of aggregates",
+            )
+            for queue, share in broker_shares(costs, mix).items()
+        )
+    pooler = demand.get("pgbouncer", 0.0)
+    if pooler:
+        commits = transactions_per_order(costs, mix)
         found.append(
             Resource(
-                "broker: one Redis thread (messages/s)",
+                "PgBouncer: one process (one core)",
                 1000.0,
-                broker,
-                "a broker queue per consuming service (RabbitMQ quorum queues)",
+                pooler,
+                "a PgBouncer per service",
                 tuple(
-                    Resource(f"broker: the {queue}.events queue", 1000.0, broker * share)
-                    for queue, share in broker_shares(costs, mix).items()
+                    Resource(
+                        f"{service}'s PgBouncer (one core)",
+                        1000.0,
+                        pooler * share / sum(commits.values()),
+                    )
+                    for service, share in sorted(commits.items())
                 ),
             )
         )
