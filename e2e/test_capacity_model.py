@@ -156,8 +156,13 @@ def test_one_pgbouncer_splits_into_one_per_service_by_their_commits():
 def test_commits_per_order_meet_the_wal_whatever_the_cores():
     costs = dict(_costs(orders_create=_unit(orders_api__api=0.1)), commit_ceiling=2000)
     costs["units"]["orders_create"]["transactions"] = {"orders_api": 8, "products_api": 2}
+    costs["units"]["order_detail"]["transactions"] = {"orders_api": 2}  # writes no WAL
+    mix = _mix(
+        reads_per_write=2,
+        read_shares={"products_list": 0, "order_detail": 1, "clients_search": 0},
+    )
     for cores in (4, 16):
-        step = model.step(costs, _mix(), cores)
+        step = model.step(costs, mix, cores)
         assert step.saturates == "orders_api database: commits (WAL flushes, 2,000/s)"
         assert step.orders_per_day == pytest.approx(250 * 86_400)
         assert step.lifts == []

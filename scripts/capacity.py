@@ -48,6 +48,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
+import bench  # noqa: E402
 import capacity_model as model  # noqa: E402
 import harness  # noqa: E402
 from bench_events import commit_label, percentile  # noqa: E402
@@ -121,15 +122,28 @@ def machine_busy_ms() -> float:
     return (sum(values[:8]) - idle) * 1000 / os.sysconf("SC_CLK_TCK")
 
 
-def backends(database_names: dict[str, str]) -> dict[str, list[int]]:
-    """PostgreSQL backend pids connected to each of our databases, by process key."""
+def query(url: str, statement: str, params: tuple = ()) -> list[tuple]:
+    """``statement``'s rows at ``url``. The server is shared: when every connection slot
+    is taken (by anyone's tests), it waits for one, up to a minute."""
     import psycopg
 
-    with psycopg.connect(f"{pg_server()}/postgres", autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT datname, pid FROM pg_stat_activity WHERE datname = ANY(%s)",
-            (list(database_names.values()),),
-        ).fetchall()
+    for _ in range(60):
+        try:
+            return bench._sql(url, statement, params)
+        except psycopg.OperationalError as error:
+            if "too many clients" not in str(error):
+                raise
+            time.sleep(1)
+    return bench._sql(url, statement, params)
+
+
+def backends(database_names: dict[str, str]) -> dict[str, list[int]]:
+    """PostgreSQL backend pids connected to each of our databases, by process key."""
+    rows = query(
+        f"{pg_server()}/postgres",
+        "SELECT datname, pid FROM pg_stat_activity WHERE datname = ANY(%s)",
+        (list(database_names.values()),),
+    )
     by_name = {name: key for key, name in database_names.items()}
     found: dict[str, list[int]] = {}
     for datname, pid in rows:
@@ -179,9 +193,6 @@ class Deployment:
     window caused has been handled."""
 
     def __init__(self, cluster, args: argparse.Namespace) -> None:
-        import bench
-
-        self.bench = bench
         self.cluster = cluster
         self.args = args
         self.data = cluster.base / "data"
@@ -202,9 +213,10 @@ class Deployment:
         databases = {f"{name}.db": db.name for name, db in cluster.postgres.databases.items()}
         self.sampler = Sampler(roots, databases)
         self.inbox: dict[str, int] = {}
+        self.idle_commits: dict[str, float] = {}
 
     def sql(self, service: str, statement: str, params: tuple = ()) -> list[tuple]:
-        return self.bench._sql(self.direct[service], statement, params)
+        return query(self.direct[service], statement, params)
 
     def seed(self) -> None:
         """``--seed`` clients (two addresses each) and products, copied into orders_api;
@@ -299,15 +311,29 @@ class Deployment:
         return found
 
     def idle(self) -> dict[str, float]:
-        """CPU ms per second each process key burns with nothing to do."""
+        """CPU ms per second each process key burns with nothing to do; the commits a
+        second each database takes meanwhile (HAProxy's health checks read them) are
+        kept in ``idle_commits``."""
         print(f"==> idle CPU for {self.args.idle_seconds} s", flush=True)
-        self.quiet()
-        start, before = time.monotonic(), self.sampler.sample()
+        self.quiet(statistics=True)
+        counters, start, before = self.counters(), time.monotonic(), self.sampler.sample()
         time.sleep(self.args.idle_seconds)
         seconds = time.monotonic() - start
-        return {key: ms / seconds for key, ms in cpu_delta(before, self.sampler.sample()).items()}
+        idle = {key: ms / seconds for key, ms in cpu_delta(before, self.sampler.sample()).items()}
+        time.sleep(STATS_FLUSH_SECONDS)
+        after = self.counters()
+        self.idle_commits = {
+            key: (after[key] - counters[key]) / (seconds + STATS_FLUSH_SECONDS)
+            for key in after
+            if key.startswith("xact:")
+        }
+        return idle
 
     def wrk_env(self) -> dict[str, str]:
+        """What wrk's scripts read, with a fresh token, once HAProxy has every replica UP
+        (when the shared PostgreSQL runs out of connections, PgBouncer holds the health
+        checks and HAProxy takes every API out until it recovers)."""
+        harness.wait_until(self.all_up, 300, "HAProxy: every replica UP")
         return {
             "BENCH_DATA": str(self.data),
             "BENCH_TOKEN": self.token(),
@@ -351,7 +377,12 @@ class Deployment:
         cpu = cpu_delta(cpu_before, self.sampler.sample())
         counters = self.counters()
         requests = summary["requests"]
-        change = {key: counters[key] - counters_before.get(key, 0) for key in counters}
+        change = {
+            key: max(
+                0.0, value - counters_before.get(key, 0) - self.idle_commits.get(key, 0) * elapsed
+            )
+            for key, value in counters.items()
+        }
         result = unit_costs(
             cpu=cpu,
             idle={key: rate * elapsed for key, rate in idle.items()},
@@ -375,16 +406,14 @@ class Deployment:
         replica and take every replica of an API out for a moment, and wrk then counts
         thousands of quick 503s. A second failure stops the run."""
         try:
-            return self.bench.wrk(
+            return bench.wrk(
                 url, script, seconds=seconds, connections=self.args.connections, env=env
             )
         except SystemExit as failure:
             print(f"    {failure}; once more when HAProxy has every replica UP", flush=True)
         harness.wait_until(self.all_up, 60, "HAProxy: every replica UP")
         self.quiet()
-        return self.bench.wrk(
-            url, script, seconds=seconds, connections=self.args.connections, env=env
-        )
+        return bench.wrk(url, script, seconds=seconds, connections=self.args.connections, env=env)
 
     def all_up(self) -> bool:
         alive = sum(r.alive() for api in self.cluster.apis.values() for r in api.replicas)
@@ -402,7 +431,7 @@ class Deployment:
             "\\set id random(1, 1000)\nUPDATE capacity_commits SET n = n + 1 WHERE id = :id;\n"
         )
         try:
-            ceiling = self.bench.pgbench(
+            ceiling = bench.pgbench(
                 self.direct["orders_api"], script, seconds=5, clients=self.args.connections
             )
         finally:
@@ -543,7 +572,7 @@ def check(system: Deployment, costs: dict) -> list[dict]:
 def check_run(system: Deployment, replicas: int, costs: dict, idle: dict) -> dict:
     """One replica count: orders at saturation until every one is answered, then the lag
     at half the rate the whole system sustained; each beside the model's prediction."""
-    bench, args = system.bench, system.args
+    args = system.args
     url = system.cluster.apis["orders_api"].url
     print(
         f"==> {replicas} replica(s) per API: orders at saturation for {args.cluster_seconds} s",
@@ -722,7 +751,7 @@ def report(costs: dict, mix: model.Mix, checks: list[dict], command: str) -> str
         f"{mix.items_per_order:g} lines, {_per_day(mix.client_changes_per_day)} client changes, "
         f"{_per_day(mix.product_changes_per_day)} product changes, "
         f"{_per_day(mix.logins_per_day)} sign-ins, {mix.reads_per_write:g} reads per write; "
-        f"peak {mix.peak_to_average:g}{bench_times()} the average "
+        f"peak {mix.peak_to_average:g}{bench.TIMES} the average "
         f"({model.peak_orders_per_second(mix):.1f} orders/s at the peak).",
         "",
         "| service | API | relay | worker | database |",
@@ -809,10 +838,6 @@ def report(costs: dict, mix: model.Mix, checks: list[dict], command: str) -> str
     return "\n".join(lines)
 
 
-def bench_times() -> str:
-    return "\N{MULTIPLICATION SIGN}"
-
-
 def record(block: str) -> None:
     """Puts ``block`` in docs/capacity.md in place of the one there."""
     text = DOC.read_text()
@@ -843,6 +868,11 @@ def main() -> int:
         action="store_true",
         help="recompute the model from the last costs and check (var/capacity/)",
     )
+    parser.add_argument(
+        "--check-only",
+        action="store_true",
+        help="check the last costs measured (var/capacity/costs.json) against the deployment",
+    )
     parser.add_argument("--write", action="store_true", help="record in docs/capacity.md")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -855,9 +885,12 @@ def main() -> int:
         checks = json.loads(checks_file.read_text()) if checks_file.exists() else []
     else:
         with deployment(args) as system:
-            costs = system.measure()
-            costs_file.write_text(json.dumps(costs, indent=2) + "\n")
-            print(f"==> costs in {costs_file.relative_to(REPO)}", flush=True)
+            if args.check_only:
+                costs = json.loads(costs_file.read_text())
+            else:
+                costs = system.measure()
+                costs_file.write_text(json.dumps(costs, indent=2) + "\n")
+                print(f"==> costs in {costs_file.relative_to(REPO)}", flush=True)
             checks = check(system, costs) if args.check else []
             checks_file.write_text(json.dumps(checks, indent=2) + "\n")
     command = " ".join(["python scripts/capacity.py", *sys.argv[1:]])

@@ -98,10 +98,14 @@ def demand_per_order(costs: dict, mix: Mix, *, only: tuple[str, ...] | None = No
     return demand
 
 
-def transactions_per_order(costs: dict, mix: Mix) -> dict[str, float]:
-    """Commits per order placed in each service's database, over the whole mix."""
+def transactions_per_order(costs: dict, mix: Mix, *, writes: bool = False) -> dict[str, float]:
+    """Commits per order placed in each service's database, over the whole mix (or over
+    the units that write: in autocommit each read statement is a transaction of its own,
+    but one that writes no WAL, so it waits for no flush)."""
     found: dict[str, float] = {}
     for unit, count in units_per_order(mix).items():
+        if writes and unit in READS:
+            continue
         for service, commits in costs["units"][unit].get("transactions", {}).items():
             found[service] = found.get(service, 0.0) + count * commits
     return found
@@ -235,7 +239,7 @@ def resources(costs: dict, mix: Mix, cores: int) -> list[Resource]:
     commit_ceiling = costs.get("commit_ceiling", 0.0)
     if commit_ceiling:
         # A commit waits for its WAL flush; more cores do not make the disk faster.
-        for service, commits in transactions_per_order(costs, mix).items():
+        for service, commits in transactions_per_order(costs, mix, writes=True).items():
             found.append(
                 Resource(
                     f"{service} database: commits (WAL flushes, {commit_ceiling:,.0f}/s)",
