@@ -54,7 +54,7 @@ bench-fastpath: install
 	$(PY) scripts/bench_fastpath.py --write
 
 ## capacity: CPU per request and per event in each process, the capacity model built on it and
-## checked against the cluster (about ten minutes; needs wrk, pgbench and the cluster's
+## checked against the cluster (about fifteen minutes; needs wrk, pgbench and the cluster's
 ## HAProxy, PgBouncer and RabbitMQ); records docs/capacity.md
 capacity: install
 	$(PY) scripts/capacity.py --write $(CAPACITY_ARGS)
