@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test test-cluster lint format clean bench bench-events bench-fastpath bench-panel demo-data docs
+.PHONY: install run test test-cluster lint format clean bench bench-events bench-fastpath bench-panel capacity demo-data docs
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,12 @@ bench-events: install
 ## on and off (PostgreSQL, in process); records docs/performance.md
 bench-fastpath: install
 	$(PY) scripts/bench_fastpath.py --write
+
+## capacity: CPU per request and per event in each process, the capacity model built on it and
+## checked against the cluster (about fifteen minutes; needs wrk, pgbench and the cluster's
+## HAProxy, PgBouncer and RabbitMQ); records docs/capacity.md
+capacity: install
+	$(PY) scripts/capacity.py --write $(CAPACITY_ARGS)
 
 ## bench-panel: the sales panel's figures with 100,000 orders on PostgreSQL (a throwaway database)
 bench-panel: install

@@ -1,0 +1,221 @@
+"""`make capacity`'s model (scripts/capacity_model.py): costs and a mix in, cores and
+orders a day out. The costs here are made up, round enough to check by hand."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+
+import capacity_model as model
+
+import capacity
+
+MIX_FILE = Path(__file__).resolve().parent.parent / "capacity" / "mix.toml"
+
+
+def _mix(**changes) -> model.Mix:
+    values = dict(
+        orders_per_day=86_400,  # 1 order/s on average
+        items_per_order=3,
+        client_changes_per_day=0,
+        product_changes_per_day=0,
+        logins_per_day=0,
+        reads_per_write=0,
+        read_shares={"products_list": 0.5, "order_detail": 0.5, "clients_search": 0},
+        peak_to_average=1,
+        api_processes=4,
+        worker_processes=4,
+    )
+    values.update(changes)
+    return model.Mix(**values)
+
+
+def _unit(**cpu_ms: float) -> dict:
+    return {"cpu_ms": {key.replace("__", "."): ms for key, ms in cpu_ms.items()}}
+
+
+def _costs(**units: dict) -> dict:
+    base = {
+        "orders_create": _unit(
+            orders_api__api=4, orders_api__relay=1, orders_api__db=2, broker=0.5
+        ),
+        "orders_create_1": _unit(
+            orders_api__api=2, orders_api__relay=1, orders_api__db=1, broker=0.5
+        ),
+        "client_change": _unit(clients_api__api=3),
+        "stock_movement": _unit(products_api__api=2),
+        "login": _unit(users_api__api=100),
+        "products_list": _unit(products_api__api=5, products_api__db=1),
+        "order_detail": _unit(orders_api__api=2, orders_api__db=2),
+        "clients_search": _unit(clients_api__api=1),
+    }
+    base.update(units)
+    return {"units": base}
+
+
+def test_the_mix_file_shipped_loads():
+    mix = model.load_mix(MIX_FILE)
+    assert mix.orders_per_day > 0
+    assert sum(mix.read_shares.values()) == pytest.approx(1)
+
+
+def test_read_shares_that_do_not_sum_to_one_are_refused(tmp_path):
+    text = MIX_FILE.read_text().replace("clients_search = 0.2", "clients_search = 0.3")
+    (tmp_path / "mix.toml").write_text(text)
+    with pytest.raises(ValueError, match=r"sum to 1\.1"):
+        model.load_mix(tmp_path / "mix.toml")
+
+
+def test_an_order_interpolates_between_one_and_three_lines():
+    assert model.units_per_order(_mix(items_per_order=3))["orders_create"] == 1
+    assert model.units_per_order(_mix(items_per_order=3))["orders_create_1"] == 0
+    two = model.units_per_order(_mix(items_per_order=2))
+    assert (two["orders_create_1"], two["orders_create"]) == (0.5, 0.5)
+    # 5 lines: one more line each time costs what the second and third did.
+    demand = model.demand_per_order(_costs(), _mix(items_per_order=5))
+    assert demand["orders_api.api"] == pytest.approx(6)
+
+
+def test_reads_follow_every_write_and_split_by_share():
+    mix = _mix(client_changes_per_day=86_400, reads_per_write=2)  # 2 writes per order
+    units = model.units_per_order(mix)
+    assert units["client_change"] == 1
+    assert units["products_list"] == units["order_detail"] == 2  # 4 reads, half each
+
+
+def test_cores_needed_at_the_peak():
+    mix = _mix(orders_per_day=86_400 * 100, peak_to_average=5)  # 500 orders/s at the peak
+    needed = model.cores_needed(_costs(), mix)
+    assert needed["orders_api.api"] == pytest.approx(2.0)  # 4 ms x 500/s
+    assert needed["broker"] == pytest.approx(0.25)
+
+
+def test_the_api_saturates_first_and_more_cores_is_the_only_lift():
+    step = model.step(_costs(), _mix(), 1)
+    # One core shared by orders_api's API (4 ms) and relay (1 ms): 200 orders/s.
+    assert step.saturates == "orders_api: 1 cores (API, relay, worker)"
+    assert step.orders_per_day == pytest.approx(200 * 86_400)
+    assert step.lifts == []
+
+
+def test_one_relay_saturates_and_sharding_lifts_it():
+    costs = _costs(
+        orders_create=_unit(orders_api__api=1, orders_api__relay=4, orders_api__db=1),
+    )
+    step = model.step(costs, _mix(), 8)
+    assert step.saturates == "orders_api: one relay (one process, one core)"
+    assert step.orders_per_day == pytest.approx(250 * 86_400)
+    _, lift, after, following = step.lifts[0]
+    assert lift == "relay sharding by aggregate"
+    # Then the 8 cores shared by API (1 ms) and relay (4 ms): 1,600 orders/s.
+    assert after == pytest.approx(1600 * 86_400)
+    assert following == "orders_api: 8 cores (API, relay, worker)"
+
+
+def test_read_replicas_lift_the_database_to_its_writes():
+    costs = _costs(
+        orders_create=_unit(orders_api__api=0.1, orders_api__db=1),
+        order_detail=_unit(orders_api__api=0.1, orders_api__db=1),
+    )
+    mix = _mix(
+        reads_per_write=3, read_shares={"products_list": 0, "order_detail": 1, "clients_search": 0}
+    )
+    step = model.step(costs, mix, 2)
+    assert step.saturates == "orders_api database: one server (2 cores)"
+    assert step.orders_per_day == pytest.approx(500 * 86_400)  # 4 ms of database per order
+    assert step.lifts[0][1] == "read replicas"
+    assert step.lifts[0][2] == pytest.approx(2000 * 86_400)  # the writes' 1 ms alone
+    assert step.final_saturates.startswith("orders_api database: write transactions")
+
+
+def test_each_queue_is_one_process_of_the_broker():
+    costs = _costs(orders_create=_unit(orders_api__api=0.1, broker=2))
+    costs["units"]["orders_create"]["deliveries"] = {"products_api": 3, "orders_api": 1}
+    step = model.step(costs, _mix(), 4)
+    # 1.5 ms of the broker's 2 per order go to products_api's queue: one core, 667/s.
+    assert step.saturates == "broker: the products_api.events queue (one process, one core)"
+    assert step.orders_per_day == pytest.approx(1000 / 1.5 * 86_400)
+    assert step.lifts[0][1] == "a queue per shard of aggregates"
+    assert step.lifts[0][2] == pytest.approx(2000 * 86_400)  # the broker's 4 cores
+    assert step.final_saturates == "broker: RabbitMQ (4 cores)"
+
+
+def test_one_pgbouncer_splits_into_one_per_service_by_their_commits():
+    costs = _costs(orders_create=_unit(orders_api__api=0.1, pgbouncer=2))
+    costs["units"]["orders_create"]["transactions"] = {"orders_api": 3, "products_api": 1}
+    step = model.step(costs, _mix(), 8)
+    assert step.saturates == "PgBouncer: one process (one core)"
+    assert step.orders_per_day == pytest.approx(500 * 86_400)
+    assert step.lifts[0][1] == "a PgBouncer per service"
+    assert step.lifts[0][2] == pytest.approx(1000 / 1.5 * 86_400)  # orders_api's 3 of 4
+    assert step.final_saturates == "orders_api's PgBouncer (one core)"
+
+
+def test_commits_per_order_meet_the_wal_whatever_the_cores():
+    costs = dict(_costs(orders_create=_unit(orders_api__api=0.1)), commit_ceiling=2000)
+    costs["units"]["orders_create"]["transactions"] = {"orders_api": 8, "products_api": 2}
+    costs["units"]["order_detail"]["transactions"] = {"orders_api": 2}  # writes no WAL
+    mix = _mix(
+        reads_per_write=2,
+        read_shares={"products_list": 0, "order_detail": 1, "clients_search": 0},
+    )
+    for cores in (4, 16):
+        step = model.step(costs, mix, cores)
+        assert step.saturates == "orders_api database: commits (WAL flushes, 2,000/s)"
+        assert step.orders_per_day == pytest.approx(250 * 86_400)
+        assert step.lifts == []
+
+
+def test_cliffs_name_what_stops_short_of_the_target():
+    cheap = _costs(orders_create=_unit(orders_api__api=0.1))
+    assert model.cliffs(cheap, _mix()) == []
+    sequence = dict(cheap, sequence_ms=1.0)  # a serialized ms per order: 1,000 orders/s
+    assert model.cliffs(sequence, _mix(target_orders_per_day=1_000 * 86_400 + 1)) == [
+        "the order-number sequence (nextval, serialized)"
+    ]
+
+
+def test_shared_cores_or_one_process_binds():
+    cpu = {"orders_api.api": 5, "orders_api.db": 5}
+    assert model.shared_saturation(cpu, cores=2, limits={"orders_api.api": 2}) == (
+        200,
+        "the shared cores",
+    )
+    assert model.shared_saturation(cpu, cores=4, limits={"orders_api.api": 1}) == (
+        200,
+        "orders_api.api",
+    )
+
+
+def test_lag_grows_with_the_cores_busy():
+    assert model.queueing_lag_ms(service_ms=10, fixed_ms=20, utilization=0) == 30
+    assert model.queueing_lag_ms(service_ms=10, fixed_ms=20, utilization=0.5) == 40
+    assert model.queueing_lag_ms(service_ms=10, fixed_ms=20, utilization=1) == float("inf")
+
+
+def test_within_twenty_percent():
+    assert model.within(119, 100)
+    assert not model.within(121, 100)
+    assert not model.within(79, 100)
+
+
+def test_a_window_becomes_costs_per_request_less_the_idle_burn():
+    costs = capacity.unit_costs(
+        cpu={"orders_api.api": 1000, "orders_api.relay": 300, "broker": 50},
+        idle={"orders_api.relay": 100, "broker": 80},
+        change={
+            "xact:orders_api": 400,
+            "events:orders_api": 100,
+            "statements:orders_api:api/v1/orders/": 700,
+            "answered:orders_api:api/v1/orders/": 100,
+            "statements:products_api:api/v1/products/": 999,
+        },
+        requests=100,
+        service="orders_api",
+    )
+    assert costs["cpu_ms"] == {"orders_api.api": 10, "orders_api.relay": 2}  # broker: all idle
+    assert costs["statements"] == 7
+    assert costs["transactions"] == {"orders_api": 4}
+    assert costs["events"] == {"orders_api": 1}

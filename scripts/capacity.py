@@ -1,0 +1,907 @@
+"""`make capacity`: what each unit of work costs each process, the capacity model built
+from it, and the model checked against measurement (docs/capacity.md).
+
+1. **Costs.** The cluster drill's deployment (cluster_tests/cluster.py: two gunicorn
+   replicas of each API behind HAProxy, PgBouncer in transaction mode, three RabbitMQ
+   nodes with quorum queues, two relays and two workers per service, the schedulers,
+   PostgreSQL), seeded with ``--seed`` clients and products. Each unit (the five bench
+   scenarios, an order of one line, a sign-in and an address edit) is driven by wrk
+   through HAProxy for ``--seconds``; the run then waits until every outbox is sent,
+   every order answered and no inbox grows, and for PostgreSQL's statistics to be
+   flushed. Before and after: the CPU time (``/proc/<pid>/stat`` utime+stime, children
+   included) of every process of the deployment and of the PostgreSQL backends
+   connected to its databases, less what each burns idle (measured first), divided by
+   the requests wrk counted: CPU ms per request in each process. Beside them: the
+   statements per request (the API's own count, ``http_request_db_queries`` on
+   ``/metrics``), the commits per request in each database
+   (``pg_stat_database.xact_commit``), the events each request publishes (outbox rows)
+   and delivers (inbox rows), one ``nextval`` of the order-number sequence, and the
+   commits a second a database server takes (pgbench). Written to
+   var/capacity/costs.json.
+2. **The model** (scripts/capacity_model.py) from those costs and the mix
+   (capacity/mix.toml): cores per process at the mix's peak, orders/day on 1 to 16 cores
+   per service, what saturates first and what lifts it.
+3. **The check.** The same deployment with 2 then 1 replica per API: orders at
+   saturation for ``--cluster-seconds`` through HAProxy until every one is answered,
+   then the lag at half the rate sustained, beside the model's prediction for the cores
+   the system had on this machine.
+
+Writes docs/capacity.md's measured part (with ``--write``) and var/capacity/report.md.
+``--model-only`` recomputes the model from the last costs (after editing the mix).
+A benchmark, not a test: not part of `make test`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import shutil
+import signal
+import statistics
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent)]
+import bench  # noqa: E402
+import capacity_model as model  # noqa: E402
+import harness  # noqa: E402
+from bench_events import commit_label, percentile  # noqa: E402
+
+from cluster_tests.cluster import ADMIN_PASSWORD  # noqa: E402
+
+REPO = HERE.parent
+OUT = REPO / "var" / "capacity"
+DOC = REPO / "docs" / "capacity.md"
+MIX = REPO / "capacity" / "mix.toml"
+MARK_BEGIN = "<!-- capacity:begin -->"
+MARK_END = "<!-- capacity:end -->"
+#: PostgreSQL 15 flushes an idle backend's statistics within 10 s.
+STATS_FLUSH_SECONDS = 11
+#: The relay's default linger (docs/adr/0078-relay-claim-and-linger.md): a hop's wait
+#: that takes no core.
+LINGER_MS = 10.0
+#: (unit, wrk script, service): the five bench scenarios and three more.
+UNITS = (
+    ("orders_create", "orders_create.lua", "orders_api"),
+    ("orders_create_1", "orders_create_1.lua", "orders_api"),
+    ("order_detail", "order_detail.lua", "orders_api"),
+    ("products_list", "products_list.lua", "products_api"),
+    ("clients_search", "clients_search.lua", "clients_api"),
+    ("stock_movement", "stock_movement.lua", "products_api"),
+    ("client_change", "client_change.lua", "clients_api"),
+    ("login", "login.lua", "users_api"),
+)
+TITLES = {
+    "orders_create": "POST /api/v1/orders/ (3 lines)",
+    "orders_create_1": "POST /api/v1/orders/ (1 line)",
+    "order_detail": "GET /api/v1/orders/{id}/",
+    "products_list": "GET /api/v1/products/?limit=50",
+    "clients_search": "GET /api/v1/clients/?search=…",
+    "stock_movement": "POST /api/v1/products/{id}/stock-movements/",
+    "client_change": "PATCH /api/v1/clients/{id}/addresses/{aid}/",
+    "login": "POST /api/v1/auth/token",
+}
+
+
+# --- CPU of processes -------------------------------------------------------------------
+
+
+def process_cpu_ms(pid: int) -> float:
+    """CPU ms of ``pid`` and of its children it has waited for (utime, stime, cutime,
+    cstime); 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    ticks = sum(int(value) for value in fields[11:15])
+    return ticks * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and every live descendant."""
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            with contextlib.suppress(FileNotFoundError):
+                pending.extend(int(child) for child in task.read_text().split())
+    return found
+
+
+def machine_busy_ms() -> float:
+    """CPU ms every core of the machine spent busy since boot (/proc/stat)."""
+    values = [int(value) for value in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = values[3] + values[4]  # idle, iowait
+    return (sum(values[:8]) - idle) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def query(url: str, statement: str, params: tuple = ()) -> list[tuple]:
+    """``statement``'s rows at ``url``. The server is shared: when every connection slot
+    is taken (by anyone's tests), it waits for one, up to a minute."""
+    import psycopg
+
+    for _ in range(60):
+        try:
+            return bench._sql(url, statement, params)
+        except psycopg.OperationalError as error:
+            if "too many clients" not in str(error):
+                raise
+            time.sleep(1)
+    return bench._sql(url, statement, params)
+
+
+def backends(database_names: dict[str, str]) -> dict[str, list[int]]:
+    """PostgreSQL backend pids connected to each of our databases, by process key."""
+    rows = query(
+        f"{pg_server()}/postgres",
+        "SELECT datname, pid FROM pg_stat_activity WHERE datname = ANY(%s)",
+        (list(database_names.values()),),
+    )
+    by_name = {name: key for key, name in database_names.items()}
+    found: dict[str, list[int]] = {}
+    for datname, pid in rows:
+        found.setdefault(by_name[datname], []).append(pid)
+    return found
+
+
+def pg_server() -> str:
+    return os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
+
+
+class Sampler:
+    """CPU ms of each process key, read per pid so that a pid seen only afterwards counts
+    from zero: ``roots`` are process trees (gunicorn, Celery, RabbitMQ...), ``databases``
+    the PostgreSQL databases whose backends count under their key."""
+
+    def __init__(self, roots: dict[str, list[int]], databases: dict[str, str]) -> None:
+        self.roots = roots
+        self.databases = databases
+
+    def sample(self) -> dict[tuple[str, int], float]:
+        found = {
+            (key, pid): process_cpu_ms(pid)
+            for key, pids in self.roots.items()
+            for root in pids
+            for pid in process_tree(root)
+        }
+        for key, pids in backends(self.databases).items():
+            found.update({(key, pid): process_cpu_ms(pid) for pid in pids})
+        return found
+
+
+def cpu_delta(before: dict, after: dict) -> dict[str, float]:
+    """CPU ms per process key between two samples."""
+    delta: dict[str, float] = {}
+    for (key, pid), ms in after.items():
+        delta[key] = delta.get(key, 0.0) + max(0.0, ms - before.get((key, pid), 0.0))
+    return delta
+
+
+# --- the deployment -----------------------------------------------------------------------
+
+
+class Deployment:
+    """The cluster drill's deployment (cluster_tests/cluster.py) seeded for the units:
+    its processes by process key, its databases, and what tells that every event a
+    window caused has been handled."""
+
+    def __init__(self, cluster, args: argparse.Namespace) -> None:
+        self.cluster = cluster
+        self.args = args
+        self.data = cluster.base / "data"
+        self.data.mkdir(exist_ok=True)
+        self.direct = {name: cluster.postgres.direct_url(name) for name in harness.SERVICES}
+        roots = {
+            f"{name}.api": [replica.pid for replica in api.replicas]
+            for name, api in cluster.apis.items()
+        }
+        roots.update({f"{name}.relay": [p.pid for p in ps] for name, ps in cluster.relays.items()})
+        roots.update(
+            {f"{name}.worker": [p.pid for p in ps] for name, ps in cluster.workers.items()}
+        )
+        roots["schedulers"] = [p.pid for p in cluster.schedulers]
+        for process in cluster.infrastructure:  # HAProxy, PgBouncer
+            roots[process.name] = [process.pid]
+        roots["broker"] = [p.pid for p in cluster.rabbitmq.processes.values()]
+        databases = {f"{name}.db": db.name for name, db in cluster.postgres.databases.items()}
+        self.sampler = Sampler(roots, databases)
+        self.inbox: dict[str, int] = {}
+        self.idle_commits: dict[str, float] = {}
+
+    def sql(self, service: str, statement: str, params: tuple = ()) -> list[tuple]:
+        return query(self.direct[service], statement, params)
+
+    def seed(self) -> None:
+        """``--seed`` clients (two addresses each) and products, copied into orders_api;
+        the files of ids wrk's scripts read."""
+        count = self.args.seed
+        print(f"==> seeding {count} clients and {count} products", flush=True)
+        for service in ("clients_api", "products_api"):
+            self.cluster.manage(service, "seed_bench", str(count))
+        copies = (
+            "SELECT (SELECT count(*) FROM orders_clientsnapshot"
+            "        WHERE jsonb_array_length(addresses) = 2)"
+            " + (SELECT count(*) FROM orders_productsnapshot)"
+        )
+        harness.wait_until(
+            lambda: self.sql("orders_api", copies)[0][0] >= 2 * count,
+            300,
+            "the copies in orders_api",
+        )
+        self.write("clients", "orders_api", "SELECT id FROM orders_clientsnapshot ORDER BY id")
+        self.write("products", "orders_api", "SELECT id FROM orders_productsnapshot ORDER BY id")
+        self.write(
+            "addresses",
+            "clients_api",
+            "SELECT client_id || '/addresses/' || id FROM clients_address ORDER BY id",
+        )
+        terms = self.sql("clients_api", "SELECT name FROM clients_client ORDER BY name")
+        (self.data / "search_terms.txt").write_text(
+            "".join(f"{row[0].replace(' ', '%20')}\n" for row in terms)
+        )
+
+    def write(self, kind: str, service: str, query: str) -> None:
+        rows = self.sql(service, query)
+        (self.data / f"{kind}.txt").write_text("".join(f"{row[0]}\n" for row in rows))
+
+    def token(self) -> str:
+        import requests
+
+        response = requests.post(
+            f"{self.cluster.apis['users_api'].url}/api/v1/auth/token",
+            json={"username": "admin", "password": ADMIN_PASSWORD},
+            timeout=30,
+        )
+        response.raise_for_status()
+        return response.json()["access"]
+
+    def drained(self) -> bool:
+        """Every outbox sent, every order answered, and no inbox grew since last asked
+        (the queues are empty: RabbitMQ's own count takes an Erlang VM to ask)."""
+        pending = "SELECT count(*) FROM common_outboxevent WHERE sent_at IS NULL"
+        if any(self.sql(name, pending)[0][0] for name in harness.PUBLISHERS):
+            return False
+        unanswered = "SELECT count(*) FROM orders_order WHERE stock_status = 'pending'"
+        if self.sql("orders_api", unanswered)[0][0]:
+            return False
+        inbox = {
+            name: self.sql(name, "SELECT count(*) FROM common_inboxevent")[0][0]
+            for name in harness.CONSUMERS
+        }
+        grew, self.inbox = inbox != self.inbox, inbox
+        if grew:
+            time.sleep(1)
+        return not grew
+
+    def quiet(self, *, statistics: bool = False) -> None:
+        """Returns once every event is handled (and, with ``statistics``, PostgreSQL's
+        statistics flushed)."""
+        harness.wait_until(self.drained, 600, "the outboxes, queues and answers to drain")
+        if statistics:
+            time.sleep(STATS_FLUSH_SECONDS)
+
+    def counters(self) -> dict[str, float]:
+        """Transactions per database, outbox and inbox rows, statements per route."""
+        found: dict[str, float] = {}
+        for name in harness.SERVICES:
+            found[f"xact:{name}"] = self.sql(
+                name,
+                "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()",
+            )[0][0]
+            if name in harness.PUBLISHERS:
+                found[f"events:{name}"] = self.sql(name, "SELECT count(*) FROM common_outboxevent")[
+                    0
+                ][0]
+            if name in harness.CONSUMERS:
+                found[f"deliveries:{name}"] = self.sql(
+                    name, "SELECT count(*) FROM common_inboxevent"
+                )[0][0]
+            api = self.cluster.apis[name]
+            for index, replica in enumerate(api.replicas):
+                if replica.alive():
+                    for key, value in statement_counters(name, api.replica_url(index)).items():
+                        found[key] = found.get(key, 0.0) + value
+        return found
+
+    def idle(self) -> dict[str, float]:
+        """CPU ms per second each process key burns with nothing to do; the commits a
+        second each database takes meanwhile (HAProxy's health checks read them) are
+        kept in ``idle_commits``."""
+        print(f"==> idle CPU for {self.args.idle_seconds} s", flush=True)
+        self.quiet(statistics=True)
+        counters, start, before = self.counters(), time.monotonic(), self.sampler.sample()
+        time.sleep(self.args.idle_seconds)
+        seconds = time.monotonic() - start
+        idle = {key: ms / seconds for key, ms in cpu_delta(before, self.sampler.sample()).items()}
+        time.sleep(STATS_FLUSH_SECONDS)
+        after = self.counters()
+        self.idle_commits = {
+            key: (after[key] - counters[key]) / (seconds + STATS_FLUSH_SECONDS)
+            for key in after
+            if key.startswith("xact:")
+        }
+        return idle
+
+    def wrk_env(self) -> dict[str, str]:
+        """What wrk's scripts read, with a fresh token, once HAProxy has every replica UP
+        (when the shared PostgreSQL runs out of connections, PgBouncer holds the health
+        checks and HAProxy takes every API out until it recovers)."""
+        harness.wait_until(self.all_up, 300, "HAProxy: every replica UP")
+        return {
+            "BENCH_DATA": str(self.data),
+            "BENCH_TOKEN": self.token(),
+            "BENCH_USERNAME": "admin",
+            "BENCH_PASSWORD": ADMIN_PASSWORD,
+        }
+
+    def measure(self) -> dict:
+        idle = self.idle()
+        units: dict[str, dict] = {}
+        for unit, script, service in UNITS:
+            if self.args.only and unit not in self.args.only:
+                continue
+            if unit == "order_detail":
+                self.write("orders", "orders_api", "SELECT id FROM orders_order LIMIT 1000")
+            units[unit] = self.unit(unit, script, service, idle)
+        costs = {
+            "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "commit": commit_label(),
+            "cores": os.cpu_count(),
+            "load_average": os.getloadavg(),
+            "seconds_per_unit": self.args.seconds,
+            "connections": self.args.connections,
+            "idle_cpu_ms_per_s": idle,
+            "units": units,
+            "sequence_ms": self.sequence_ms(),
+            "commit_ceiling": self.commit_ceiling(),
+        }
+        costs.update(per_event_costs(units))
+        return costs
+
+    def unit(self, unit: str, script: str, service: str, idle: dict) -> dict:
+        print(f"==> {unit}: {TITLES[unit]}", flush=True)
+        env = self.wrk_env()
+        self.quiet(statistics=True)
+        counters_before, cpu_before = self.counters(), self.sampler.sample()
+        start = time.monotonic()
+        summary = self.wrk(self.cluster.apis[service].url, script, self.args.seconds, env)
+        self.quiet(statistics=True)
+        elapsed = time.monotonic() - start
+        cpu = cpu_delta(cpu_before, self.sampler.sample())
+        counters = self.counters()
+        requests = summary["requests"]
+        change = {
+            key: max(
+                0.0, value - counters_before.get(key, 0) - self.idle_commits.get(key, 0) * elapsed
+            )
+            for key, value in counters.items()
+        }
+        result = unit_costs(
+            cpu=cpu,
+            idle={key: rate * elapsed for key, rate in idle.items()},
+            change=change,
+            requests=requests,
+            service=service,
+        )
+        result.update(title=TITLES[unit], service=service, requests=requests, rps=summary["rps"])
+        top = sorted(result["cpu_ms"].items(), key=lambda item: -item[1])[:6]
+        print(
+            f"    {requests:.0f} requests, {summary['rps']:.0f} req/s; CPU ms per request: "
+            + ", ".join(f"{key} {ms:.2f}" for key, ms in top)
+            + f"; {result['statements']:.1f} statements",
+            flush=True,
+        )
+        return result
+
+    def wrk(self, url: str, script: str, seconds: int, env: dict[str, str]) -> dict:
+        """bench.wrk's summary, run once more when answers were not 2xx: on a machine
+        loaded by others, HAProxy's health check (2 s) can time out on a saturated
+        replica and take every replica of an API out for a moment, and wrk then counts
+        thousands of quick 503s. A second failure stops the run."""
+        try:
+            return bench.wrk(
+                url, script, seconds=seconds, connections=self.args.connections, env=env
+            )
+        except SystemExit as failure:
+            print(f"    {failure}; once more when HAProxy has every replica UP", flush=True)
+        harness.wait_until(self.all_up, 60, "HAProxy: every replica UP")
+        self.quiet()
+        return bench.wrk(url, script, seconds=seconds, connections=self.args.connections, env=env)
+
+    def all_up(self) -> bool:
+        alive = sum(r.alive() for api in self.cluster.apis.values() for r in api.replicas)
+        return list(self.cluster.haproxy_servers().values()).count("UP") == alive
+
+    def commit_ceiling(self) -> float:
+        """Commits/s of one small write each (a row updated), ``--connections`` pgbench
+        clients on orders_api's database: what the WAL flushes allow this server."""
+        self.sql("orders_api", "CREATE TABLE capacity_commits (id int PRIMARY KEY, n int)")
+        self.sql(
+            "orders_api", "INSERT INTO capacity_commits SELECT g, 0 FROM generate_series(1, 1000) g"
+        )
+        script = OUT / "commit.sql"
+        script.write_text(
+            "\\set id random(1, 1000)\nUPDATE capacity_commits SET n = n + 1 WHERE id = :id;\n"
+        )
+        try:
+            ceiling = bench.pgbench(
+                self.direct["orders_api"], script, seconds=5, clients=self.args.connections
+            )
+        finally:
+            self.sql("orders_api", "DROP TABLE capacity_commits")
+        print(f"==> commit ceiling: {ceiling:.0f} commits/s", flush=True)
+        return ceiling
+
+    def sequence_ms(self) -> float:
+        """CPU ms of one nextval of the order-number sequence, in PostgreSQL."""
+        count = 200_000
+        started = time.perf_counter()
+        self.sql(
+            "orders_api",
+            "SELECT count(nextval('orders_order_number_seq')) FROM generate_series(1, %s)",
+            (count,),
+        )
+        return (time.perf_counter() - started) * 1000 / count
+
+
+@contextlib.contextmanager
+def deployment(args: argparse.Namespace) -> Iterator[Deployment]:
+    """The cluster drill's deployment, seeded; stopped and its databases dropped after."""
+    from cluster_tests import cluster as drill
+
+    missing = drill.missing_tools()
+    if missing:
+        raise SystemExit(f"make capacity needs {', '.join(missing)} (as make test-cluster does)")
+    # The drill's processes take the environment's settings: wrk signs in from one address.
+    os.environ["LOGIN_RATE_PER_IP"] = "1000000/min"
+    # Kept after the run, logs included (var/capacity/cluster/logs/).
+    base = OUT / "cluster"
+    shutil.rmtree(base, ignore_errors=True)
+    print(
+        "==> the cluster drill's deployment: HAProxy, PgBouncer, three RabbitMQ nodes, "
+        "two replicas of each API, two relays and two workers per service",
+        flush=True,
+    )
+    cluster = drill.start(base, pg_server())
+    try:
+        system = Deployment(cluster, args)
+        system.seed()
+        yield system
+    finally:
+        cluster.stop()
+        cluster.postgres.drop()
+
+
+def statement_counters(service: str, url: str) -> dict[str, float]:
+    """``statements:<service>:<route>`` and ``answered:...``: the API's own count of the
+    database statements it ran, from its /metrics (every worker's, summed)."""
+    import requests
+
+    text = requests.get(f"{url}/metrics", timeout=10).text
+    found: dict[str, float] = {}
+    for line in text.splitlines():
+        for suffix, kind in (("_sum", "statements"), ("_count", "answered")):
+            if line.startswith(f"http_request_db_queries{suffix}{{"):
+                labels, value = line.rsplit(" ", 1)
+                route = labels.split('route="', 1)[1].split('"', 1)[0]
+                found[f"{kind}:{service}:{route}"] = float(value)
+    return found
+
+
+def unit_costs(
+    *,
+    cpu: dict[str, float],
+    idle: dict[str, float],
+    change: dict[str, float],
+    requests: float,
+    service: str,
+) -> dict:
+    """One unit's costs per request from what a window measured: ``cpu`` and ``idle`` CPU
+    ms per process key, ``change`` of each counter."""
+    cpu_ms = {key: max(0.0, ms - idle.get(key, 0.0)) / requests for key, ms in sorted(cpu.items())}
+    statements = sum(
+        value for key, value in change.items() if key.startswith(f"statements:{service}:")
+    )
+    answered = sum(value for key, value in change.items() if key.startswith(f"answered:{service}:"))
+
+    def per_request(prefix: str) -> dict[str, float]:
+        return {
+            key.split(":", 1)[1]: value / requests
+            for key, value in sorted(change.items())
+            if key.startswith(prefix) and value
+        }
+
+    return {
+        "cpu_ms": {key: round(ms, 4) for key, ms in cpu_ms.items() if ms > 0},
+        "statements": statements / answered if answered else 0.0,
+        "transactions": per_request("xact:"),
+        "events": per_request("events:"),
+        "deliveries": per_request("deliveries:"),
+    }
+
+
+def per_event_costs(units: dict[str, dict]) -> dict:
+    """CPU ms per event of each relay, consumer and the broker, and per transaction of
+    each database, over every unit measured."""
+
+    def total(field: str, key: str) -> float:
+        return sum(unit["requests"] * unit[field].get(key, 0.0) for unit in units.values())
+
+    per_event: dict[str, float] = {}
+    per_transaction: dict[str, float] = {}
+    events = sum(total("events", name) for name in harness.PUBLISHERS)
+    for name in harness.PUBLISHERS:
+        if total("events", name):
+            per_event[f"{name}.relay"] = total("cpu_ms", f"{name}.relay") / total("events", name)
+    for name in harness.CONSUMERS:
+        if total("deliveries", name):
+            per_event[f"{name}.worker"] = total("cpu_ms", f"{name}.worker") / total(
+                "deliveries", name
+            )
+    if events:
+        per_event["broker"] = total("cpu_ms", "broker") / events
+    for name in harness.SERVICES:
+        if total("transactions", name):
+            per_transaction[f"{name}.db"] = total("cpu_ms", f"{name}.db") / total(
+                "transactions", name
+            )
+    return {"per_event_ms": per_event, "per_transaction_ms": per_transaction}
+
+
+# --- the check ------------------------------------------------------------------------------
+
+
+def check(system: Deployment, costs: dict) -> list[dict]:
+    """Orders at saturation with 2 then 1 replica per API, against the model."""
+    idle = system.idle()
+    checks = [check_run(system, 2, costs, idle)]
+    for api in system.cluster.apis.values():
+        api.replicas[1].stop()
+    harness.wait_until(system.all_up, 60, "HAProxy: one replica of each API UP")
+    checks.append(check_run(system, 1, costs, idle))
+    return checks
+
+
+def check_run(system: Deployment, replicas: int, costs: dict, idle: dict) -> dict:
+    """One replica count: orders at saturation until every one is answered, then the lag
+    at half the rate the whole system sustained; each beside the model's prediction."""
+    args = system.args
+    url = system.cluster.apis["orders_api"].url
+    print(
+        f"==> {replicas} replica(s) per API: orders at saturation for {args.cluster_seconds} s",
+        flush=True,
+    )
+    env = system.wrk_env()
+    system.quiet()
+    since = system.sql("orders_api", "SELECT now()")[0][0]
+    busy_before, start, before = machine_busy_ms(), time.monotonic(), system.sampler.sample()
+    summary = system.wrk(url, "orders_create.lua", args.cluster_seconds, env)
+    system.quiet()
+    elapsed = time.monotonic() - start
+    spent = cpu_delta(before, system.sampler.sample())
+    busy = machine_busy_ms() - busy_before
+    # The API takes orders faster than the events behind them are handled, for a while:
+    # what the system sustains is the orders over the time until the last one's answer.
+    placed, last = system.sql(
+        "orders_api",
+        "SELECT count(*), max(updated_at) FROM orders_order WHERE created_at >= %s",
+        (since,),
+    )[0]
+    measured = placed / (last - since).total_seconds()
+    # Cores the system could use: the machine's, less what everything else took meanwhile
+    # (wrk, other engineers' work), measured, and less the deployment's idle burn (three
+    # Erlang VMs, the schedulers); the model predicts what the system does with them.
+    others = max(0.0, busy - sum(spent.values())) / (elapsed * 1000)
+    idle_cores = sum(idle.values()) / 1000
+    available = max(0.1, (os.cpu_count() or 2) - others - idle_cores)
+    unit = costs["units"]["orders_create"]["cpu_ms"]
+    limits = {"orders_api.api": replicas * 1.0}  # one gunicorn process per replica: one core
+    predicted, binding = model.shared_saturation(unit, cores=available, limits=limits)
+    # The lag at half the rate sustained: the cores then busy about half the time.
+    rate = max(2.0, measured / 2)
+    scenario = next(s for s in bench.SCENARIOS if s.name == "orders_create")
+    lists = {path.name: path.read_text().split() for path in system.data.glob("*.txt")}
+    system.quiet()
+    since = system.sql("orders_api", "SELECT now()")[0][0]
+    bench.fixed_rate(
+        url, lambda n: scenario.request(n, lists, env["BENCH_TOKEN"]), rate=rate, seconds=10
+    )
+    system.quiet()
+    lags = [
+        float(row[0])
+        for row in system.sql(
+            "orders_api",
+            "SELECT EXTRACT(EPOCH FROM updated_at - created_at) * 1000 FROM orders_order "
+            "WHERE created_at >= %s AND stock_status = 'reserved'",
+            (since,),
+        )
+    ]
+    event_path = sum(ms for key, ms in unit.items() if not key.endswith(".api"))
+    utilization = rate * sum(unit.values()) / (available * 1000)
+    predicted_lag = model.queueing_lag_ms(
+        service_ms=event_path, fixed_ms=2 * LINGER_MS, utilization=utilization
+    )
+    measured_lag = statistics.fmean(lags) if lags else float("nan")
+    result = {
+        "replicas": replicas,
+        "seconds": args.cluster_seconds,
+        "api_rps": summary["rps"],
+        "measured_rps": measured,
+        "predicted_rps": predicted,
+        "binding": binding,
+        "available_cores": available,
+        "others_cores": others,
+        "idle_cores": idle_cores,
+        "predicted_cpu_ms_per_order": sum(unit.values()),
+        "measured_cpu_ms_per_order": (sum(spent.values()) - idle_cores * 1000 * elapsed) / placed,
+        "lag_rate": rate,
+        "measured_lag_ms": measured_lag,
+        "measured_lag_p99_ms": percentile(lags, 0.99) if lags else float("nan"),
+        "predicted_lag_ms": predicted_lag,
+        "rps_within": model.within(predicted, measured),
+        "lag_within": model.within(predicted_lag, measured_lag),
+        "cpu_ms_per_order": {key: ms / placed for key, ms in sorted(spent.items())},
+    }
+    print(
+        f"    the API took {summary['rps']:.0f} orders/s; the whole system sustained "
+        f"{measured:.1f}, {predicted:.1f} predicted ({binding}; {available:.2f} cores "
+        f"available, others took {others:.2f}; CPU ms per order measured "
+        f"{result['measured_cpu_ms_per_order']:.1f}, predicted "
+        f"{result['predicted_cpu_ms_per_order']:.1f}); lag at {rate:.1f}/s: "
+        f"{measured_lag:.0f} ms measured (mean), {predicted_lag:.0f} ms predicted",
+        flush=True,
+    )
+    return result
+
+
+# --- the report --------------------------------------------------------------------------
+
+
+def _ms(value: float) -> str:
+    return f"{value:.2f}" if value < 10 else f"{value:.0f}"
+
+
+def _per_day(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+#: The deployment's processes that belong to no service.
+OTHERS = ("broker", "pgbouncer", "haproxy", "schedulers")
+
+
+def _roles(cpu_ms: dict[str, float]) -> dict[str, float]:
+    """CPU ms by role (api, relay, worker, db) every service summed, and of the others."""
+    found = dict.fromkeys((*model.ROLES, *OTHERS), 0.0)
+    for key, ms in cpu_ms.items():
+        found[key.rsplit(".", 1)[-1]] += ms
+    return found
+
+
+def report(costs: dict, mix: model.Mix, checks: list[dict], command: str) -> str:
+    load = ", ".join(f"{value:.2f}" for value in costs["load_average"])
+    lines = [
+        MARK_BEGIN,
+        f"Measured {costs['measured_at'][:10]} at commit `{costs['commit']}` on this "
+        f"{costs['cores']}-core machine (load average {load} when the costs were taken; "
+        "other engineers' benches share it), with:",
+        "",
+        "```sh",
+        f"make capacity   # {command}",
+        "```",
+        "",
+        "### Costs: CPU ms per request, in each kind of process",
+        "",
+        f"Each unit driven by wrk through HAProxy for {costs['seconds_per_unit']} s with "
+        f"{costs['connections']} connections, then until every event it caused was handled. "
+        "API: the service's gunicorn replicas; relays, workers, databases: every service's "
+        "(an order's events reach products_api's worker and come back to orders_api's); "
+        "other: RabbitMQ, PgBouncer, HAProxy and the schedulers; statements: the API's own "
+        "count per request; transactions: commits in every database per request; events: "
+        "outbox rows per request.",
+        "",
+        "| unit | req/s | API | relays | workers | databases | RabbitMQ | PgBouncer "
+        "| HAProxy | schedulers | total CPU ms | statements | transactions | events |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for unit in costs["units"].values():
+        roles = _roles(unit["cpu_ms"])
+        transactions = sum(unit["transactions"].values())
+        events = sum(unit["events"].values())
+        lines.append(
+            f"| {unit['title']} | {unit['rps']:.0f} | "
+            + " | ".join(_ms(roles[role]) for role in (*model.ROLES, *OTHERS))
+            + f" | {_ms(sum(unit['cpu_ms'].values()))} | {unit['statements']:.1f} "
+            f"| {transactions:.1f} | {events:.1f} |"
+        )
+    lines += [
+        "",
+        "| per event / per transaction | CPU ms |",
+        "|---|---|",
+        *(f"| {key} per event | {ms:.3f} |" for key, ms in costs["per_event_ms"].items()),
+        *(
+            f"| {key} per transaction | {ms:.3f} |"
+            for key, ms in costs["per_transaction_ms"].items()
+        ),
+        f"| one `nextval` of the order-number sequence | {costs['sequence_ms']:.4f} |",
+        "",
+        f"One database server commits {costs.get('commit_ceiling', 0):,.0f} small "
+        f"transactions a second on this machine (pgbench, {costs['connections']} clients, "
+        "one row updated each, fsync on).",
+    ]
+    missing = [unit for unit, _, _ in UNITS if unit not in costs["units"]]
+    if missing:
+        lines += [
+            "",
+            f"No model: it needs every unit ({', '.join(missing)} not measured).",
+            MARK_END,
+        ]
+        return "\n".join(lines)
+    lines += [
+        "",
+        "### The mix and the cores it needs",
+        "",
+        f"capacity/mix.toml: {_per_day(mix.orders_per_day)} orders a day of "
+        f"{mix.items_per_order:g} lines, {_per_day(mix.client_changes_per_day)} client changes, "
+        f"{_per_day(mix.product_changes_per_day)} product changes, "
+        f"{_per_day(mix.logins_per_day)} sign-ins, {mix.reads_per_write:g} reads per write; "
+        f"peak {mix.peak_to_average:g}{bench.TIMES} the average "
+        f"({model.peak_orders_per_second(mix):.1f} orders/s at the peak).",
+        "",
+        "| service | API | relay | worker | database |",
+        "|---|---|---|---|---|",
+    ]
+    needed = model.cores_needed(costs, mix)
+    for service in model.services_of(costs):
+        lines.append(
+            f"| {service} | "
+            + " | ".join(f"{needed.get(f'{service}.{role}', 0.0):.2f}" for role in model.ROLES)
+            + " |"
+        )
+    lines += [
+        *(
+            f"| {name} | {needed.get(name, 0.0):.2f} (all services) | | | |"
+            for name in ("broker", "pgbouncer", "haproxy", "schedulers")
+        ),
+        "",
+        "### Orders a day per cores per service",
+        "",
+        "Each service's API, relay and worker share the cores; its database has as many "
+        "of its own. Orders a day at the mix's shape and peak; then, while the resource "
+        "that saturates has a lift, the figure after it.",
+        "",
+        "| cores per service | orders/day | saturates first "
+        "| lifts, in order: orders/day after each | stops at |",
+        "|---|---|---|---|---|",
+    ]
+    for step in model.steps(costs, mix):
+        chain = (
+            "; ".join(
+                f"{lift} ({resource.split(':')[0]}) → {_per_day(after)}"
+                for resource, lift, after, _ in step.lifts
+            )
+            or "—"
+        )
+        lines.append(
+            f"| {step.cores} | {_per_day(step.orders_per_day)} | {step.saturates} | {chain} "
+            f"| {step.final_saturates} ({_per_day(step.final_orders_per_day)}) |"
+        )
+    cliffs = model.cliffs(costs, mix)
+    lines += [
+        "",
+        (
+            f"Cliffs before {_per_day(mix.target_orders_per_day)} orders a day on 16 cores per "
+            f"service, every lift made: {', '.join(cliffs)} (see below for the plan)."
+            if cliffs
+            else f"No cliff before {_per_day(mix.target_orders_per_day)} orders a day on 16 cores "
+            "per service once the lifts are made."
+        ),
+    ]
+    if checks:
+        lines += [
+            "",
+            "### The model against the cluster",
+            "",
+            f"Orders (3 lines) through HAProxy to the cluster drill's deployment: wrk at "
+            f"saturation for {checks[0].get('seconds', 20)} s; *sustained* is the orders "
+            "over the time until the last one's answer came back from products_api (the "
+            "API alone takes them faster for a while, the events queueing behind). Then "
+            "the lag (creation to `stock_status=reserved`) at half the rate sustained. "
+            "Predicted from the costs above (the orders unit) on the cores the system had: "
+            "the machine's less what other processes (wrk, other people's work) took "
+            "meanwhile, measured from /proc/stat, and less the deployment's idle burn.",
+            "",
+            "| replicas per API | cores available | API took, orders/s | sustained | "
+            "predicted (binds) | within ±20 % | CPU ms per order, measured / predicted "
+            "| lag mean (p99) | predicted | within ±20 % |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for check in checks:
+            lines.append(
+                f"| {check['replicas']} | {check['available_cores']:.2f} | "
+                f"{check['api_rps']:.0f} | {check['measured_rps']:.1f} | "
+                f"{check['predicted_rps']:.1f} ({check['binding']}) "
+                f"| {'yes' if check['rps_within'] else 'no'} "
+                f"| {check['measured_cpu_ms_per_order']:.0f} / "
+                f"{check['predicted_cpu_ms_per_order']:.0f} "
+                f"| {check['measured_lag_ms']:.0f} ms ({check['measured_lag_p99_ms']:.0f} ms) "
+                f"at {check['lag_rate']:.0f}/s "
+                f"| {check['predicted_lag_ms']:.0f} ms | {'yes' if check['lag_within'] else 'no'} |"
+            )
+    lines.append(MARK_END)
+    return "\n".join(lines)
+
+
+def record(block: str) -> None:
+    """Puts ``block`` in docs/capacity.md in place of the one there."""
+    text = DOC.read_text()
+    text = text[: text.index(MARK_BEGIN)] + block + text[text.index(MARK_END) + len(MARK_END) :]
+    DOC.write_text(text)
+    print(f"==> recorded in {DOC.relative_to(REPO)}", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mix", type=Path, default=MIX, help="the daily mix (TOML)")
+    parser.add_argument("--seed", type=int, default=500, help="clients and products to create")
+    parser.add_argument("--seconds", type=int, default=8, help="wrk's run per unit")
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections")
+    parser.add_argument("--idle-seconds", type=int, default=10, help="idle CPU measured for")
+    parser.add_argument(
+        "--cluster-seconds", type=int, default=20, help="saturation run per replica count"
+    )
+    parser.add_argument("--only", nargs="*", default=None, help="units to measure (default: all)")
+    parser.add_argument(
+        "--check",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="check the model against orders at saturation with 2 and 1 replicas per API",
+    )
+    parser.add_argument(
+        "--model-only",
+        action="store_true",
+        help="recompute the model from the last costs and check (var/capacity/)",
+    )
+    parser.add_argument(
+        "--check-only",
+        action="store_true",
+        help="check the last costs measured (var/capacity/costs.json) against the deployment",
+    )
+    parser.add_argument("--write", action="store_true", help="record in docs/capacity.md")
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    OUT.mkdir(parents=True, exist_ok=True)
+    costs_file, checks_file = OUT / "costs.json", OUT / "cluster.json"
+    mix = model.load_mix(args.mix)
+    started = time.monotonic()
+    if args.model_only:
+        costs = json.loads(costs_file.read_text())
+        checks = json.loads(checks_file.read_text()) if checks_file.exists() else []
+    else:
+        with deployment(args) as system:
+            if args.check_only:
+                costs = json.loads(costs_file.read_text())
+            else:
+                costs = system.measure()
+                costs_file.write_text(json.dumps(costs, indent=2) + "\n")
+                print(f"==> costs in {costs_file.relative_to(REPO)}", flush=True)
+            checks = check(system, costs) if args.check else []
+            checks_file.write_text(json.dumps(checks, indent=2) + "\n")
+    command = " ".join(["python scripts/capacity.py", *sys.argv[1:]])
+    block = report(costs, mix, checks, command)
+    (OUT / "report.md").write_text(block + "\n")
+    print(block)
+    if args.write:
+        record(block)
+    print(f"==> {time.monotonic() - started:.0f} s, load average now {os.getloadavg()}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,361 @@
+"""The capacity model of `make capacity` (docs/capacity.md): measured costs and a daily
+mix in, cores and orders per day out. Pure functions, no I/O but ``load_mix``.
+
+A *unit* is one request of a kind (``orders_create``, ``login``...) with everything it
+sets off: its API's CPU, the relays' and workers' CPU for the events it causes, the
+broker's, and the database backends'. ``costs["units"][unit]["cpu_ms"]`` maps a
+*process key* (``"<service>.api"``, ``"<service>.relay"``, ``"<service>.worker"``,
+``"<service>.db"`` or ``"broker"``) to CPU milliseconds per unit (scripts/capacity.py
+measures them). The mix says how many of each unit a day brings per order placed; the
+model adds them into milliseconds of CPU per order for each process key, and divides
+what each resource can give by what an order asks of it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROLES = ("api", "relay", "worker", "db")
+STEPS = (1, 2, 4, 8, 16)
+SECONDS_PER_DAY = 86_400
+#: The units that only read: their database work may move to a read replica.
+READS = ("products_list", "order_detail", "clients_search")
+#: The order units measured, by their number of items: the cost of another item is
+#: the difference between the two, divided by the items between them.
+ORDER_UNITS = {1: "orders_create_1", 3: "orders_create"}
+
+
+@dataclass(frozen=True)
+class Mix:
+    """A day's traffic (capacity/mix.toml explains each field)."""
+
+    orders_per_day: float
+    items_per_order: float
+    client_changes_per_day: float
+    product_changes_per_day: float
+    logins_per_day: float
+    reads_per_write: float
+    read_shares: dict[str, float]
+    peak_to_average: float
+    api_processes: int
+    worker_processes: int
+    target_orders_per_day: float = 1_000_000
+
+
+def load_mix(path: Path) -> Mix:
+    """The mix file, checked: every field present, shares summing to 1."""
+    data = tomllib.loads(path.read_text())
+    day, reads, deployment = data["day"], data["reads"], data["deployment"]
+    shares = {name: float(reads[name]) for name in READS}
+    if abs(sum(shares.values()) - 1) > 1e-6:
+        raise ValueError(f"{path}: the read shares sum to {sum(shares.values())}, not 1")
+    return Mix(
+        orders_per_day=float(day["orders"]),
+        items_per_order=float(day["items_per_order"]),
+        client_changes_per_day=float(day["client_changes"]),
+        product_changes_per_day=float(day["product_changes"]),
+        logins_per_day=float(day["logins"]),
+        reads_per_write=float(reads["per_write"]),
+        read_shares=shares,
+        peak_to_average=float(day["peak_to_average"]),
+        api_processes=int(deployment["api_processes"]),
+        worker_processes=int(deployment["worker_processes"]),
+        target_orders_per_day=float(data.get("target", {}).get("orders_per_day", 1_000_000)),
+    )
+
+
+def units_per_order(mix: Mix) -> dict[str, float]:
+    """How many of each unit the day brings per order placed. The order itself is split
+    between the two measured order units so that their costs interpolate to
+    ``items_per_order`` (weights may be negative past 3 items: extrapolation)."""
+    orders = mix.orders_per_day
+    writes = orders + mix.client_changes_per_day + mix.product_changes_per_day
+    (low, low_unit), (high, high_unit) = sorted(ORDER_UNITS.items())
+    weight = (mix.items_per_order - low) / (high - low)
+    units = {
+        low_unit: 1 - weight,
+        high_unit: weight,
+        "client_change": mix.client_changes_per_day / orders,
+        "stock_movement": mix.product_changes_per_day / orders,
+        "login": mix.logins_per_day / orders,
+    }
+    for name, share in mix.read_shares.items():
+        units[name] = mix.reads_per_write * writes * share / orders
+    return units
+
+
+def demand_per_order(costs: dict, mix: Mix, *, only: tuple[str, ...] | None = None) -> dict:
+    """CPU ms per order placed, for each process key, over the whole mix (or over the
+    units in ``only``)."""
+    demand: dict[str, float] = {}
+    for unit, count in units_per_order(mix).items():
+        if only is not None and unit not in only:
+            continue
+        for key, ms in costs["units"][unit]["cpu_ms"].items():
+            demand[key] = demand.get(key, 0.0) + count * ms
+    return demand
+
+
+def transactions_per_order(costs: dict, mix: Mix, *, writes: bool = False) -> dict[str, float]:
+    """Commits per order placed in each service's database, over the whole mix (or over
+    the units that write: in autocommit each read statement is a transaction of its own,
+    but one that writes no WAL, so it waits for no flush)."""
+    found: dict[str, float] = {}
+    for unit, count in units_per_order(mix).items():
+        if writes and unit in READS:
+            continue
+        for service, commits in costs["units"][unit].get("transactions", {}).items():
+            found[service] = found.get(service, 0.0) + count * commits
+    return found
+
+
+def peak_orders_per_second(mix: Mix, orders_per_day: float | None = None) -> float:
+    per_day = mix.orders_per_day if orders_per_day is None else orders_per_day
+    return per_day / SECONDS_PER_DAY * mix.peak_to_average
+
+
+def cores_needed(costs: dict, mix: Mix) -> dict[str, float]:
+    """Cores each process key needs at the mix's peak (its busiest second on average)."""
+    rate = peak_orders_per_second(mix)
+    return {key: ms * rate / 1000 for key, ms in sorted(demand_per_order(costs, mix).items())}
+
+
+@dataclass(frozen=True)
+class Resource:
+    """Something that saturates: ``capacity`` per second against ``demand`` per order
+    placed (CPU ms, or commits for a database's WAL); ``lift`` names what removes it
+    (empty: nothing short of more cores), ``lifted`` the resources that take its place
+    once lifted."""
+
+    name: str
+    capacity: float
+    demand: float
+    lift: str = ""
+    lifted: tuple[Resource, ...] = ()
+
+    @property
+    def orders_per_second(self) -> float:
+        return self.capacity / self.demand if self.demand > 0 else float("inf")
+
+
+@dataclass
+class Step:
+    """What ``cores`` per service carry: the figure before any lift, then each lift in the
+    order the resources saturate, and the resource that stops it in the end."""
+
+    cores: int
+    orders_per_day: float
+    saturates: str
+    lifts: list[tuple[str, str, float, str]] = field(default_factory=list)
+    # (resource that saturated, its lift, orders/day after it, what saturates next)
+
+    @property
+    def final_orders_per_day(self) -> float:
+        return self.lifts[-1][2] if self.lifts else self.orders_per_day
+
+    @property
+    def final_saturates(self) -> str:
+        return self.lifts[-1][3] if self.lifts else self.saturates
+
+
+def services_of(costs: dict) -> list[str]:
+    """The services whose processes the costs name (``<service>.<role>`` keys)."""
+    return sorted(
+        {
+            key.split(".")[0]
+            for unit in costs["units"].values()
+            for key in unit["cpu_ms"]
+            if key.rpartition(".")[2] in ROLES
+        }
+    )
+
+
+def resources(costs: dict, mix: Mix, cores: int) -> list[Resource]:
+    """Every resource of the system with ``cores`` cores per service: each service's
+    processes (API, relay, worker) share ``cores`` and its database server has ``cores``
+    of its own; the broker, the relays and the order-number sequence are single-threaded
+    whatever the cores; the API and the workers run as many processes as deployed
+    (``mix.api_processes``, ``mix.worker_processes``) until scaled."""
+    demand = demand_per_order(costs, mix)
+    reads = demand_per_order(costs, mix, only=READS)
+    full = cores * 1000.0
+    found: list[Resource] = []
+    for service in services_of(costs):
+
+        def ms(role: str, of: dict = demand, service: str = service) -> float:
+            return of.get(f"{service}.{role}", 0.0)
+
+        found.append(
+            Resource(
+                f"{service}: {cores} cores (API, relay, worker)",
+                full,
+                ms("api") + ms("relay") + ms("worker"),
+            )
+        )
+        if ms("api") and mix.api_processes < cores:
+            found.append(
+                Resource(
+                    f"{service} API: {mix.api_processes} processes as deployed",
+                    mix.api_processes * 1000.0,
+                    ms("api"),
+                    "more API replicas",
+                )
+            )
+        if ms("relay") and cores > 1:
+            found.append(
+                Resource(
+                    f"{service}: one relay (one process, one core)",
+                    1000.0,
+                    ms("relay"),
+                    "relay sharding by aggregate",
+                )
+            )
+        if ms("worker") and mix.worker_processes < cores:
+            found.append(
+                Resource(
+                    f"{service} worker: {mix.worker_processes} processes on the queue",
+                    mix.worker_processes * 1000.0,
+                    ms("worker"),
+                    "more workers on the queue",
+                )
+            )
+        if ms("db"):
+            writes = Resource(
+                f"{service} database: write transactions on the primary ({cores} cores)",
+                full,
+                ms("db") - ms("db", reads),
+            )
+            found.append(
+                Resource(
+                    f"{service} database: one server ({cores} cores)",
+                    full,
+                    ms("db"),
+                    "read replicas",
+                    (writes,) if ms("db", reads) else (),
+                )
+            )
+    commit_ceiling = costs.get("commit_ceiling", 0.0)
+    if commit_ceiling:
+        # A commit waits for its WAL flush; more cores do not make the disk faster.
+        for service, commits in transactions_per_order(costs, mix, writes=True).items():
+            found.append(
+                Resource(
+                    f"{service} database: commits (WAL flushes, {commit_ceiling:,.0f}/s)",
+                    commit_ceiling,
+                    commits,
+                )
+            )
+    broker = demand.get("broker", 0.0)
+    if broker:
+        # RabbitMQ spreads over its nodes' cores, but each queue is one Erlang process.
+        found.append(Resource(f"broker: RabbitMQ ({cores} cores)", full, broker))
+        found.extend(
+            Resource(
+                f"broker: the {queue}.events queue (one process, one core)",
+                1000.0,
+                broker * share,
+                "a queue per shard of aggregates",
+            )
+            for queue, share in broker_shares(costs, mix).items()
+        )
+    pooler = demand.get("pgbouncer", 0.0)
+    if pooler:
+        commits = transactions_per_order(costs, mix)
+        found.append(
+            Resource(
+                "PgBouncer: one process (one core)",
+                1000.0,
+                pooler,
+                "a PgBouncer per service",
+                tuple(
+                    Resource(
+                        f"{service}'s PgBouncer (one core)",
+                        1000.0,
+                        pooler * share / sum(commits.values()),
+                    )
+                    for service, share in sorted(commits.items())
+                ),
+            )
+        )
+    sequence_ms = costs.get("sequence_ms", 0.0)
+    if sequence_ms:
+        found.append(
+            Resource("the order-number sequence (nextval, serialized)", 1000.0, sequence_ms)
+        )
+    return found
+
+
+def broker_shares(costs: dict, mix: Mix) -> dict[str, float]:
+    """Each consuming queue's share of the messages the mix delivers."""
+    delivered: dict[str, float] = {}
+    for unit, count in units_per_order(mix).items():
+        for queue, per_unit in costs["units"][unit].get("deliveries", {}).items():
+            delivered[queue] = delivered.get(queue, 0.0) + count * per_unit
+    total = sum(delivered.values())
+    return {queue: value / total for queue, value in sorted(delivered.items()) if total}
+
+
+def per_day(mix: Mix, orders_per_second: float) -> float:
+    """Orders a day whose peak second is ``orders_per_second``."""
+    return orders_per_second * SECONDS_PER_DAY / mix.peak_to_average
+
+
+def step(costs: dict, mix: Mix, cores: int) -> Step:
+    """Orders/day at ``cores`` per service, then lift after lift while the resource that
+    saturates first has one."""
+    active = resources(costs, mix, cores)
+    first = min(active, key=lambda resource: resource.orders_per_second)
+    result = Step(cores, per_day(mix, first.orders_per_second), first.name)
+    current = first
+    while current.lift:
+        active = [resource for resource in active if resource is not current] + list(current.lifted)
+        following = min(active, key=lambda resource: resource.orders_per_second)
+        result.lifts.append(
+            (current.name, current.lift, per_day(mix, following.orders_per_second), following.name)
+        )
+        current = following
+    return result
+
+
+def steps(costs: dict, mix: Mix) -> list[Step]:
+    return [step(costs, mix, cores) for cores in STEPS]
+
+
+def cliffs(costs: dict, mix: Mix) -> list[str]:
+    """What stops the system below the target at 16 cores per service, every lift made:
+    the resources that would still saturate before ``mix.target_orders_per_day``."""
+    last = step(costs, mix, STEPS[-1])
+    if last.final_orders_per_day >= mix.target_orders_per_day:
+        return []
+    return [last.final_saturates]
+
+
+def shared_saturation(
+    cpu_ms: dict[str, float], *, cores: float, limits: dict[str, float]
+) -> tuple[float, str]:
+    """Requests/s of one unit (``cpu_ms``: CPU ms per request per process key) when every
+    process shares ``cores`` (one machine), and what binds: the shared cores, or a
+    process key held to ``limits[key]`` cores (one gunicorn process is one core, the GIL).
+    """
+    bounds = {"the shared cores": cores * 1000.0 / sum(cpu_ms.values())}
+    for key, limit in limits.items():
+        if cpu_ms.get(key):
+            bounds[key] = limit * 1000.0 / cpu_ms[key]
+    binding = min(bounds, key=bounds.__getitem__)
+    return bounds[binding], binding
+
+
+def queueing_lag_ms(*, service_ms: float, fixed_ms: float, utilization: float) -> float:
+    """The mean time through a chain of stages whose CPU work is ``service_ms`` on cores
+    busy ``utilization`` of the time (M/M/1: work waits 1/(1-u) as long), plus
+    ``fixed_ms`` that does not wait for a core (the relay's linger, network hops)."""
+    if utilization >= 1:
+        return float("inf")
+    return fixed_ms + service_ms / (1 - utilization)
+
+
+def within(predicted: float, measured: float, tolerance: float = 0.20) -> bool:
+    """``predicted`` is within ``tolerance`` (a fraction) of ``measured``."""
+    return abs(predicted - measured) <= tolerance * measured
