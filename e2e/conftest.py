@@ -117,6 +117,11 @@ def deployment_env(tmp_path_factory) -> dict[str, str]:
     return harness.production_env(
         tmp_path_factory.mktemp("keys"),
         VAR_DIR=str(tmp_path_factory.mktemp("var")),
+        # Every test signs in from 127.0.0.1, drills and browsers dozens of times a
+        # minute: at the deployed 30 a minute, whichever test came after a busy minute
+        # was refused (429). The limit itself is proven by users_api's tests and the
+        # cluster drill; the failures per account and address still apply here.
+        LOGIN_RATE_PER_IP="600/min",
         **{
             f"{service.upper()}_PUBLIC_URL": f"http://127.0.0.1:{free_port()}"
             for service in SERVICE_PORTS
