@@ -21,10 +21,6 @@ def session_niceness(pid: int) -> int:
     return int(Path(f"/proc/{pid}/autogroup").read_text().split()[-1])
 
 
-def children(pid: int) -> list[int]:
-    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-
-
 def deployed(service, niceness: str | None):
     """``service`` with ``BACKGROUND_NICENESS`` as deployed (unset: its default), or set."""
     env = {key: value for key, value in service.env.items() if key != "BACKGROUND_NICENESS"}
@@ -40,12 +36,12 @@ def test_relays_and_workers_run_below_the_requests(clients_api, tmp_path):
     try:
         harness.wait_until(lambda: niceness(relay.pid) == 10, 30, "the relay at niceness 10")
         assert session_niceness(relay.pid) == 10
-        pool = children(worker.pid)
+        pool = harness.children(worker.pid)
         assert pool, "the worker has no pool processes"
         assert [niceness(pid) for pid in [worker.pid, *pool]] == [10] * (1 + len(pool))
         assert [session_niceness(pid) for pid in [worker.pid, *pool]] == [10] * (1 + len(pool))
         # The requests' processes keep the priority they were started with.
-        api = [clients_api.process.pid, *children(clients_api.process.pid)]
+        api = [clients_api.process.pid, *harness.children(clients_api.process.pid)]
         assert [(niceness(pid), session_niceness(pid)) for pid in api] == [(0, 0)] * 3
     finally:
         assert relay.stop(15) == 0, relay.log_text()

@@ -357,7 +357,7 @@ class System:
         for name, process in self.processes.items():
             if name in ("floor", "typical") or not process.alive():
                 continue
-            pids = [process.pid] if name.endswith("-relay") else _children(process.pid)
+            pids = [process.pid] if name.endswith("-relay") else harness.children(process.pid)
             found[name] = [_rss_mb(pid) for pid in pids]
         return found
 
@@ -369,11 +369,6 @@ def _healthy(url: str) -> bool:
         return requests.get(f"{url}/healthz", timeout=5).status_code == 200
     except requests.RequestException:
         return False
-
-
-def _children(pid: int) -> list[int]:
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(child) for child in path.read_text().split()] if path.exists() else []
 
 
 def _rss_mb(pid: int) -> tuple[float, float]:
@@ -625,7 +620,7 @@ def run_scenario(system: System, scenario: Scenario, args: argparse.Namespace) -
     )
     if args.profile:
         system.settle()
-        pids = _children(system.processes[scenario.service].pid)
+        pids = harness.children(system.processes[scenario.service].pid)
         out = system.logs / "profiles"
         spies = bench_profile.record(pids, seconds=args.seconds - 1, out=out, name=scenario.name)
         saturate(url, f"{scenario.name}.lua", wrk_env)

@@ -8,10 +8,12 @@ caller decides how long its processes live.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -68,7 +70,9 @@ def bench_redis_url() -> str:
     from common.development.ports import free_port
 
     port = free_port()
-    embedded_broker.start_throwaway(Path(tempfile.mkdtemp(prefix="bench-redis-")), port)
+    base = Path(tempfile.mkdtemp(prefix="bench-redis-"))
+    atexit.register(shutil.rmtree, base, ignore_errors=True)
+    embedded_broker.start_throwaway(base, port)
     return f"redis://127.0.0.1:{port}/0"
 
 
@@ -254,6 +258,12 @@ def worker(
         REPO / service,
         log,
     )
+
+
+def children(pid: int) -> list[int]:
+    """The processes ``pid`` started (gunicorn's or Celery's pool, say); none once it is gone."""
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in path.read_text().split()] if path.exists() else []
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> float:
