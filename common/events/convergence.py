@@ -64,7 +64,9 @@ def sweep_interval() -> float:
 
 def sweep(*, since: datetime) -> int:
     """Re-publishes every aggregate with an event (not a repeat) sent at or after
-    ``since``, and every unsettled one. Returns how many repeats were recorded.
+    ``since``, every one changed since then whose change another aggregate's event
+    carried (``publishes(carried=True)``), and every unsettled one. Returns how many
+    repeats were recorded.
 
     An aggregate being changed right now (its row locked) is skipped: its change
     publishes a newer event anyway.
@@ -83,6 +85,10 @@ def _sweep_publication(publication: Publication, since: datetime) -> int:
         .distinct()
     )
     wanted = {pk.to_python(aggregate_id) for aggregate_id in sent}
+    if publication.carried:  # changes whose event was another aggregate's
+        wanted |= set(
+            model._default_manager.filter(updated_at__gte=since).values_list("pk", flat=True)
+        )
     if publication.unsettled is not None:
         wanted |= set(
             model._default_manager.filter(publication.unsettled).values_list("pk", flat=True)

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +48,7 @@ class Publication:
     repeat_action: Callable[[Any], str] | None = None
     unsettled: models.Q | None = None
     prefetch: tuple[str, ...] = ()
+    carried: bool = False
 
     def event_type(self, instance: Any, *, created: bool, deleted: bool) -> str:
         if deleted or (self.deleted_when is not None and self.deleted_when(instance)):
@@ -280,12 +283,39 @@ def publication_of(model: type[models.Model]) -> Publication:
     return _publications[model]
 
 
+#: The models whose saves record no event of their own just now (``carried_by_another_event``).
+_carried: ContextVar[frozenset[type[models.Model]]] = ContextVar("carried", default=frozenset())
+
+
+@contextmanager
+def carried_by_another_event(model: type[models.Model]) -> Iterator[None]:
+    """Inside it, a save of ``model`` (published with ``carried=True``) records no event
+    of its own: the caller records one event of another aggregate that carries each
+    saved instance's full state at its new version (its ``to_data`` and ``version``),
+    as a reservation's answer carries the products it moved.
+
+    The version still bumps with every save, so a consumer that keeps a copy from both
+    kinds of event stays newest-wins; the anti-entropy sweep covers such changes by
+    ``updated_at`` (there is no outbox row of the model to find them by).
+    Raises ValueError when ``model`` was not published with ``carried=True``.
+    """
+    if not _publications[model].carried:
+        raise ValueError(f"{model.__name__} is not published with carried=True")
+    token = _carried.set(_carried.get() | {model})
+    try:
+        yield
+    finally:
+        _carried.reset(token)
+
+
 def _on_save(
     sender: type[models.Model], instance: Any, created: bool, raw: bool = False, **kwargs: Any
 ) -> None:
     if raw:  # loaddata: fixtures are not changes
         return
     if bookkeeping_only(sender, kwargs.get("update_fields")):
+        return
+    if not created and sender in _carried.get():
         return
     publication = _publications[sender]
     event_type = publication.event_type(instance, created=created, deleted=False)
@@ -310,6 +340,7 @@ def publishes(
     repeat_action: Callable[[Any], str] | None = None,
     unsettled: models.Q | None = None,
     prefetch: tuple[str, ...] = (),
+    carried: bool = False,
 ) -> None:
     """Publishes ``<type_prefix>.created|updated|deleted`` for every save and delete.
 
@@ -322,11 +353,21 @@ def publishes(
     service's answer: every anti-entropy sweep re-publishes them, however old their
     last change, until they settle. ``prefetch`` names the relations ``to_data``
     reads (through ``.all()``), prefetched when many aggregates are re-published.
+    ``carried``: some of its changes travel in another aggregate's event
+    (``carried_by_another_event``); ``model`` then needs an ``updated_at``.
     """
     if not hasattr(model, "version"):
         raise TypeError(f"{model.__name__} needs a version field to publish events")
     _publications[model] = Publication(
-        model, type_prefix, to_data, deleted_when, action, repeat_action, unsettled, prefetch
+        model,
+        type_prefix,
+        to_data,
+        deleted_when,
+        action,
+        repeat_action,
+        unsettled,
+        prefetch,
+        carried,
     )
     uid = f"common.events.publishes:{model._meta.label}"
     _guard(model, uid)

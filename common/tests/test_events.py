@@ -22,7 +22,12 @@ from django.utils import timezone
 from common.events import relay, topology
 from common.events.consumer import process_event
 from common.events.models import DeadLetter, InboxEvent, OutboxEvent
-from common.events.recording import envelope, publications, republish
+from common.events.recording import (
+    carried_by_another_event,
+    envelope,
+    publications,
+    republish,
+)
 from common.tests.conftest import REPO, process_env, queued_messages, wait_until
 from common.tests.testapp.models import (
     Switch,
@@ -126,6 +131,12 @@ def test_changes_outside_a_transaction_are_refused():
     with pytest.raises(RuntimeError, match=r"outside transaction\.atomic"):
         Widget.objects.create(name="loose")
     assert not Widget.objects.exists()
+
+
+def test_only_a_model_published_as_carried_may_have_its_event_carried_by_another():
+    # Widget publishes every change itself: nothing may silence it.
+    with pytest.raises(ValueError, match="carried=True"), carried_by_another_event(Widget):
+        pass
 
 
 # 2 -----------------------------------------------------------------------------------

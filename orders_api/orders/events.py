@@ -11,7 +11,7 @@ from django.db.models import Q
 from common.auth import revocations
 from common.events.consumer import handles
 from common.events.recording import publishes
-from common.events.snapshots import copies
+from common.events.snapshots import CopyChange, apply_all_if_newer, copies
 from orders import services
 from orders.models import ClientSnapshot, Order, ProductSnapshot
 
@@ -111,12 +111,16 @@ def copy_client(event: dict[str, Any]) -> dict[str, Any]:
     "products.product.deleted",
 )
 def copy_product(event: dict[str, Any]) -> dict[str, Any]:
-    data = event["data"]
+    return _product_copy_values(event["data"], deleted=event["type"].endswith(".deleted"))
+
+
+def _product_copy_values(data: dict[str, Any], *, deleted: bool = False) -> dict[str, Any]:
+    """A product copy's fields from the product as products_api publishes it."""
     values = {
         "sku": data["sku"],
         "name": data["name"],
         "price": Decimal(data["price"]),
-        "is_active": data["is_active"] and not event["type"].endswith(".deleted"),
+        "is_active": data["is_active"] and not deleted,
         "stock_quantity": data["stock_quantity"],
         # A product published before reservations holds nothing: all of it is available.
         "available": data.get("available", data["stock_quantity"]),
@@ -135,7 +139,8 @@ def copy_product(event: dict[str, Any]) -> dict[str, Any]:
 )
 def record_stock_answer(event: dict[str, Any]) -> None:
     """products_api's answer about an order's stock (``rejected``: its answer to an order
-    finished before reservations, i.e. refused)."""
+    finished before reservations, i.e. refused), and the products it moved: their copies
+    move to the versions it carries, newest wins with their own events (ADR 0146)."""
     data = event["data"]
     answer = event["type"].rsplit(".", 1)[1]
     services.order_stock_answered(
@@ -144,4 +149,13 @@ def record_stock_answer(event: dict[str, Any]) -> None:
         order_version=data.get("order_version"),
         reason=data.get("reason", ""),
         shortages=data.get("shortages", []),
+    )
+    # Not a repeat of the products' own events: a carried version is never a repair.
+    carrier = {**event, "repeat": False}
+    apply_all_if_newer(
+        ProductSnapshot,
+        [
+            CopyChange(product["id"], product["version"], _product_copy_values(product), carrier)
+            for product in data.get("products", ())
+        ],
     )

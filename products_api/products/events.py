@@ -46,7 +46,10 @@ def stock_issue_data(issue: StockIssue) -> dict[str, Any]:
 
 def stock_reservation_data(reservation: StockReservation) -> dict[str, Any]:
     """The answer to an order's stock: the shape of ``stock_issue_data``, plus the order's
-    version it answers (orders_api takes no answer to a version older than its ask)."""
+    version it answers (orders_api takes no answer to a version older than its ask), and
+    the products the answer moved, each whole at its new version (``product_data`` and
+    ``version``): their own ``products.product.updated`` is not published (ADR 0146).
+    A repeat carries none; the sweep re-publishes the products themselves."""
     return {
         "order_id": str(reservation.id),
         "order_number": reservation.order_number,
@@ -61,6 +64,10 @@ def stock_reservation_data(reservation: StockReservation) -> dict[str, Any]:
         ),
         "lines": reservation.lines,
         "shortages": reservation.shortages,
+        "products": [
+            {**product_data(product), "version": product.version}
+            for product in reservation.moved_products
+        ],
     }
 
 
@@ -70,6 +77,7 @@ def register() -> None:
         type_prefix="products.product",
         to_data=product_data,
         deleted_when=lambda product: not product.is_active,
+        carried=True,
     )
     publishes(
         StockIssue,

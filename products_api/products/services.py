@@ -27,7 +27,12 @@ from django.utils.translation import gettext
 
 from common.api.errors import DomainError
 from common.auth.actors import Actor
-from common.events.recording import publication_of, record, republish
+from common.events.recording import (
+    carried_by_another_event,
+    publication_of,
+    record,
+    republish,
+)
 from common.service_layer.services import lock, model_update, save_unique
 from products.errors import ProductErrorCode
 from products.models import Product, StockIssue, StockMovement, StockReservation
@@ -317,8 +322,9 @@ def _record_stock_low(product: Product) -> None:
 
     Only the crossing publishes: movements while the stock stays low publish nothing
     more, and the next crossing needs the stock back above the minimum first. The event
-    travels in the product's stream (after its ``products.product.updated``, at the same
-    version), so it leaves in order with the product's other events.
+    travels in the product's stream at the version of the change (after its
+    ``products.product.updated``, or its order's answer that carries it), so it leaves in
+    order with the product's other events.
     """
     signal = dataclasses.replace(publication_of(Product), to_data=_stock_low_data)
     record(signal, product, STOCK_LOW)
@@ -474,8 +480,9 @@ def stock_reservation_sync(
     order holds nothing (``refused``, with the shortages); a finished one's are
     reserved (if not already) and issued, one ``out`` per product; a cancelled one's
     are released. Every change is a ledger row naming the order. Publishes one
-    ``products.stock.reserved|refused|issued|released`` per change (plus one
-    ``products.product.updated`` per product touched).
+    ``products.stock.reserved|refused|issued|released`` per change, which carries the
+    products it moved, each whole at its new version, instead of one
+    ``products.product.updated`` each (ADR 0146).
 
     Idempotent and newest-wins per order: an event older than the newest applied
     (``order_version``) is dropped; the same version asked again (orders_api's sweep,
@@ -513,6 +520,31 @@ def stock_reservation_sync(
     if reservation is None:
         reservation = StockReservation(id=order_id, order_number=order_number)
     reservation.order_version = order_version
+    versions = {product_id: product.version for product_id, product in products.items()}
+    # The answer carries the products it moves: one event per order, not one per line too.
+    with carried_by_another_event(Product):
+        _move(reservation, products, held=held, target=target, order_status=order_status)
+    reservation.moved_products = tuple(
+        product
+        for product_id, product in sorted(products.items())
+        if product.version != versions[product_id]
+    )
+    reservation.save()
+    return reservation
+
+
+def _move(
+    reservation: StockReservation,
+    products: dict[str, Product],
+    *,
+    held: dict[str, int],
+    target: dict[str, int],
+    order_status: str,
+) -> None:
+    """Moves the stock of the order's (locked) products from ``held`` to what its status
+    asks, and sets the reservation's answer (status, lines, shortages); saves nothing of
+    the reservation."""
+    order_number = reservation.order_number
     reservation.shortages = _shortages(target, held, products)
     if reservation.shortages:
         _hold(products, held=held, target={}, order_number=order_number)
@@ -533,5 +565,3 @@ def stock_reservation_sync(
                 {"product_id": product_id, "sku": products[product_id].sku, "quantity": quantity}
                 for product_id, quantity in sorted(target.items())
             ]
-    reservation.save()
-    return reservation

@@ -324,3 +324,85 @@ def test_request_reservations_asks_for_the_open_pending_orders_only_and_can_run_
         )
     pending.refresh_from_db()
     assert (pending.version, pending.stock_status) == (1, "pending")  # nothing changed here
+
+
+def _carried(product, version, **data):
+    """A product as products_api's answer carries it: its event data, and its version."""
+    return {
+        "id": str(product.pk),
+        "sku": product.sku,
+        "name": product.name,
+        "description": "",
+        "price": f"{product.price:.2f}",
+        "is_active": True,
+        "stock_quantity": product.stock_quantity,
+        "min_quantity": product.min_quantity,
+        "max_quantity": product.max_quantity,
+        "low_stock": False,
+        "version": version,
+        **data,
+    }
+
+
+def _product_updated(product, version, **data):
+    body = _carried(product, version, **data)
+    return {
+        "id": str(uuid.uuid4()),
+        "type": "products.product.updated",
+        "source": "products_api",
+        "aggregate_id": str(product.pk),
+        "version": body.pop("version"),
+        "occurred_at": "2026-11-29T00:00:00Z",
+        "data": body,
+    }
+
+
+def test_an_answer_moves_the_copies_of_the_products_it_carries_and_newest_wins():
+    order, product = _open_order(quantity=2, stock=10)
+    assert product.version == 1
+    _answer(order, "reserved", products=[_carried(product, 3, reserved=2, available=8)])
+    product.refresh_from_db()
+    assert (product.version, product.available) == (3, 8)
+    # The product's own event of an older version, late (an edit published before the
+    # reservation): the copy already has what it said, and more.
+    handle_event.apply(args=[_product_updated(product, 2, name="Velho", available=10)]).get()
+    # Another order's late answer carrying an older version moves nothing back either.
+    other, _ = _open_order(quantity=1)
+    _answer(other, "reserved", products=[_carried(product, 2, available=10)])
+    product.refresh_from_db()
+    assert (product.version, product.available) == (3, 8)
+    # A newer edit wins, with the available it carries.
+    handle_event.apply(args=[_product_updated(product, 4, name="Novo", available=7)]).get()
+    product.refresh_from_db()
+    assert (product.version, product.available, product.name) == (4, 7, "Novo")
+
+
+def test_a_repeated_answer_that_moves_a_copy_is_not_a_repair():
+    from common.events.models import InboxEvent
+
+    order, product = _open_order()
+    order_version = order.stock_asked_version
+    event_id = str(uuid.uuid4())
+    event = {
+        "id": event_id,
+        "type": "products.stock.reserved",
+        "source": "products_api",
+        "aggregate_id": str(order.pk),
+        "version": 1,
+        "occurred_at": "2026-11-29T00:00:00Z",
+        "repeat": True,
+        "data": {
+            "order_id": str(order.pk),
+            "order_number": order.number,
+            "order_version": order_version,
+            "status": "reserved",
+            "reason": "",
+            "lines": [],
+            "shortages": [],
+            "products": [_carried(product, 2, available=5)],
+        },
+    }
+    handle_event.apply(args=[event]).get()
+    product.refresh_from_db()
+    assert (product.version, product.available) == (2, 5)
+    assert InboxEvent.objects.get(event_id=event_id).repaired_from is None

@@ -122,15 +122,46 @@ def test_an_open_order_reserves_its_lines_and_the_stock_stays():
     assert answer["status"] == "reserved"
     assert answer["order_version"] == 1 and answer["order_number"] == 41
     assert sorted(line["quantity"] for line in answer["lines"]) == [5, 5]
+    # One event for the order: the products it moved travel in it, whole, at their new
+    # versions, and publish no products.product.updated of their own (ADR 0146).
     new = OutboxEvent.objects.exclude(pk__in=before)
-    assert sorted(new.values_list("type", flat=True)) == [
-        "products.product.updated",
-        "products.product.updated",
-        "products.stock.reserved",
-    ]
-    product_event = new.get(aggregate_id=str(sugar.pk)).envelope["data"]
-    assert (product_event["reserved"], product_event["available"]) == (5, 0)
+    assert list(new.values_list("type", flat=True)) == ["products.stock.reserved"]
+    carried = {product["id"]: product for product in answer["products"]}
+    assert set(carried) == {str(coffee.pk), str(sugar.pk)}
+    assert carried[str(sugar.pk)]["version"] == sugar.version == 2
+    assert (carried[str(sugar.pk)]["reserved"], carried[str(sugar.pk)]["available"]) == (5, 0)
+    assert (carried[str(coffee.pk)]["reserved"], carried[str(coffee.pk)]["available"]) == (5, 5)
+    assert carried[str(coffee.pk)]["sku"] == coffee.sku
     assert_ledger_adds_up(coffee, sugar)
+
+
+def test_a_persons_movement_still_publishes_the_product():
+    product = stocked(10)
+    before = set(OutboxEvent.objects.values_list("pk", flat=True))
+    services.stock_movement_create(
+        actor=None, product_id=product.pk, kind="out", quantity=2, reason="quebra"
+    )
+    new = OutboxEvent.objects.exclude(pk__in=before)
+    assert list(new.values_list("type", "version")) == [("products.product.updated", 2)]
+
+
+def test_the_sweep_republishes_a_product_whose_change_an_answer_carried():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from common.events.convergence import sweep
+
+    moved, untouched = stocked(10), stocked(10)
+    since = timezone.now()
+    deliver(order_event(uuid.uuid4(), 42, (moved, 3)))
+    OutboxEvent.objects.update(sent_at=timezone.now() - timedelta(days=1))
+    before = set(OutboxEvent.objects.values_list("pk", flat=True))
+    sweep(since=since)
+    repeats = OutboxEvent.objects.exclude(pk__in=before).filter(type="products.product.updated")
+    assert [(e.aggregate_id, e.version, e.repeat) for e in repeats] == [(str(moved.pk), 2, True)]
+    assert repeats[0].envelope["data"]["reserved"] == 3
+    assert str(untouched.pk) not in {e.aggregate_id for e in repeats}
 
 
 def test_a_short_line_refuses_the_whole_order_and_nothing_is_held():
@@ -238,7 +269,16 @@ def test_finishing_issues_what_was_reserved_once_per_line():
         ).order_by("id")
     ]
     assert [(version, repeat) for version, repeat, _ in issued] == [(2, False), (2, True)]
-    assert issued[0][2] == issued[1][2]
+    # The repeat answers the same; the products moved only once, with the original.
+    original, repeat = (dict(data) for _, _, data in issued)
+    assert repeat.pop("products") == []
+    carried = {product["id"]: product for product in original.pop("products")}
+    assert original == repeat
+    assert (carried[str(coffee.pk)]["stock_quantity"], carried[str(coffee.pk)]["reserved"]) == (
+        7,
+        0,
+    )
+    assert carried[str(sugar.pk)]["version"] == sugar.version
     assert {line["movement_id"] for line in issued[0][2]["lines"]} == {str(m.pk) for m in outs}
     assert InboxEvent.objects.count() == 3
     assert_ledger_adds_up(coffee, sugar)
@@ -314,7 +354,9 @@ def test_the_same_version_asked_again_is_answered_again_and_nothing_moves():
     deliver(dict(order_event(order_id, 16, (product, 2)), repeat=True))
     first, again = OutboxEvent.objects.filter(aggregate_id=str(order_id)).order_by("id")
     assert (again.type, again.version, again.repeat) == ("products.stock.reserved", 1, True)
-    assert again.envelope["data"] == first.envelope["data"]
+    # The same answer; the product moved once, and only the original carries it.
+    assert again.envelope["data"] == {**first.envelope["data"], "products": []}
+    assert [p["id"] for p in first.envelope["data"]["products"]] == [str(product.pk)]
     assert held(product) == [2]
     assert StockMovement.objects.filter(kind="reserve").count() == 1
 
