@@ -55,6 +55,14 @@ def handler_for(event_type: str) -> Handler | None:
     return _handlers.get(event_type)
 
 
+def _wanted(handler: Handler, envelope: dict[str, Any]) -> bool:
+    """A handler offering ``wants(envelope)`` (a pure function of the envelope) declines
+    the events it would do nothing with: they cost no transaction and no inbox row,
+    since applying nothing twice is as harmless as once."""
+    wants = getattr(handler, "wants", None)
+    return wants is None or wants(envelope)
+
+
 def handled_types() -> frozenset[str]:
     """The event types this process has handlers for."""
     return frozenset(_handlers)
@@ -70,7 +78,8 @@ def process_event(envelope: dict[str, Any]) -> bool:
 
 def process_batch(envelopes: list[dict[str, Any]]) -> int:
     """Applies events in one transaction, in order, each once. Returns how many were
-    applied (not duplicates, not events nobody handles).
+    applied (not duplicates, not events nobody handles or whose handler declines them
+    through its ``wants``).
 
     A handler offering ``prepare_batch`` sees all its events of a batch of two or
     more first (``_prepare``: e.g. to lock every row they touch in one sorted
@@ -83,8 +92,11 @@ def process_batch(envelopes: list[dict[str, Any]]) -> int:
     """
     handled = []
     for envelope in envelopes:
-        if handler_for(envelope["type"]) is None:
+        handler = handler_for(envelope["type"])
+        if handler is None:
             logger.info("no handler for %s; event %s ignored", envelope["type"], envelope["id"])
+        elif not _wanted(handler, envelope):
+            logger.debug("%s %s needs nothing here; dropped", envelope["type"], envelope["id"])
         else:
             handled.append(envelope)
     if not handled:

@@ -131,3 +131,6 @@ def _lock_batch(events: list[dict[str, Any]]) -> None:
 
 
 reserve_stock.prepare_batch = _lock_batch  # type: ignore[attr-defined]
+# An order event that does not ask (half of them: the answers' own echo) needs nothing
+# here, not even its inbox row (ADR 0144).
+reserve_stock.wants = _asks  # type: ignore[attr-defined]
