@@ -189,10 +189,70 @@ def test_shared_cores_or_one_process_binds():
     )
 
 
-def test_lag_grows_with_the_cores_busy():
-    assert model.queueing_lag_ms(service_ms=10, fixed_ms=20, utilization=0) == 30
-    assert model.queueing_lag_ms(service_ms=10, fixed_ms=20, utilization=0.5) == 40
-    assert model.queueing_lag_ms(service_ms=10, fixed_ms=20, utilization=1) == float("inf")
+#: What one item of each process on the path costs, made up: ms per relay pass, worker
+#: task, database or PgBouncer transaction, broker event.
+ITEM_MS = {
+    "orders_api.relay": 2,
+    "products_api.relay": 3,
+    "products_api.worker": 6,
+    "orders_api.worker": 4,
+    "orders_api.db": 0.5,
+    "products_api.db": 1,
+    "pgbouncer": 0.25,
+    "broker": 0.5,
+}
+
+
+def test_the_critical_path_costs_one_item_of_each_hop():
+    hops = model.path_cpu_ms(model.reservation_path(lines=3), ITEM_MS)
+    assert list(hops.values()) == [
+        2 + 0.5 + 0.25,  # orders_api's relay: a pass, its claim through PgBouncer
+        0.5,  # the order's one event
+        6 + 1 + 0.25,  # products_api's worker: a task, its transaction
+        3 + 1 + 0.25,  # products_api's relay: a pass, its claim
+        2.0,  # three product copies and the answer
+        4 + 0.5 + 0.25,  # orders_api's worker applies the answer
+    ]
+    # One line: one product copy less through the broker, nothing else.
+    one = model.path_cpu_ms(model.reservation_path(lines=1), ITEM_MS)
+    assert sum(hops.values()) - sum(one.values()) == pytest.approx(2 * 0.5)
+
+
+def test_a_path_item_not_costed_is_an_error():
+    costed = {key: ms for key, ms in ITEM_MS.items() if key != "broker"}
+    with pytest.raises(KeyError, match="broker"):
+        model.path_cpu_ms(model.reservation_path(lines=3), costed)
+
+
+def test_utilization_is_the_cores_an_order_rate_keeps_busy():
+    assert model.utilization(5, 80, 2) == pytest.approx(0.2)  # 400 ms a second of 2,000
+    assert model.utilization(25, 80, 1) == 2  # past saturation: no lag to predict
+
+
+def test_at_a_low_rate_the_lag_is_the_waits_and_the_path_cpu():
+    # 20 ms of CPU on cores 10 % busy: 22.2 ms, behind 30 ms of waits.
+    assert model.path_lag_ms(30, [(12, 0.1), (6, 0.1)]) == pytest.approx(30 + 18 / 0.9)
+    assert model.path_lag_ms(30, []) == 30
+
+
+def test_on_busy_cores_each_hop_waits_by_its_own_utilization():
+    # Hops on cores 75 % and 50 % busy: four and two times their CPU.
+    assert model.path_lag_ms(10, [(5, 0.75), (5, 0.5)]) == pytest.approx(10 + 20 + 10)
+
+
+def test_a_saturated_hop_has_no_lag_to_predict():
+    assert model.path_lag_ms(10, [(5, 0.2), (5, 1.0)]) == float("inf")
+    assert model.path_lag_ms(10, [(5, 1.5)]) == float("inf")
+
+
+def test_the_unloaded_waits_are_the_low_rate_lag_less_its_path():
+    hops = [(9, 0.1), (9, 0.1)]  # 20 ms through the cores at 10 %
+    waits = model.unloaded_waits_ms(50, hops)
+    assert waits == pytest.approx(30)
+    # The same path at half the cores busy: 30 ms of waits and 36 of CPU and queueing.
+    assert model.path_lag_ms(waits, [(9, 0.5), (9, 0.5)]) == pytest.approx(66)
+    # A path whose CPU explains more than the lag measured leaves no waits.
+    assert model.unloaded_waits_ms(15, hops) == 0
 
 
 def test_within_twenty_percent():
@@ -219,3 +279,27 @@ def test_a_window_becomes_costs_per_request_less_the_idle_burn():
     assert costs["statements"] == 7
     assert costs["transactions"] == {"orders_api": 4}
     assert costs["events"] == {"orders_api": 1}
+
+
+def test_a_lag_window_costs_each_item_of_the_path_less_the_idle_burn():
+    items = capacity.item_costs(
+        cpu={
+            "orders_api.relay": 260,
+            "products_api.worker": 900,
+            "orders_api.db": 500,
+            "products_api.db": 300,
+            "pgbouncer": 150,
+            "broker": 999,
+        },
+        idle={"orders_api.relay": 20, "orders_api.db": 100, "pgbouncer": 50},
+        passes={"orders_api": 120, "products_api": 0},
+        tasks={"products_api": 100},
+        commits={"orders_api": 400, "products_api": 100},
+    )
+    assert items == {
+        "orders_api.relay": 2,  # (260 - 20) / 120 passes
+        "products_api.worker": 9,
+        "orders_api.db": 1,  # (500 - 100) / 400 commits
+        "products_api.db": 3,
+        "pgbouncer": 0.2,  # (150 - 50) / every database's 500 commits
+    }  # no pass of products_api's relay counted: not costed; the broker is not an item here
