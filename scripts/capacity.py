@@ -618,8 +618,7 @@ def check_run(system: Deployment, replicas: int, costs: dict, idle: dict) -> dic
     # broker's per event from the units: its three Erlang VMs' idle burn drowns what a
     # few orders a second cost it); the waits that take no core, from the lag then.
     item_ms = dict(unloaded["item_ms"], broker=costs["per_event_ms"]["broker"])
-    lines = next(n for n, name in model.ORDER_UNITS.items() if name == "orders_create")
-    hop_ms = model.path_cpu_ms(model.reservation_path(lines), item_ms)
+    hop_ms = model.path_cpu_ms(model.reservation_path(), item_ms)
     cpu_per_order = unloaded["cpu_ms_per_order"]
 
     def hops(window: dict) -> list[tuple[float, float]]:

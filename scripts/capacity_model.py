@@ -357,14 +357,15 @@ class Hop:
     work: tuple[tuple[str, float], ...]
 
 
-def reservation_path(lines: int) -> tuple[Hop, ...]:
-    """The hops between an order's commit and its ``stock_status=reserved`` for an order
-    of ``lines`` lines, in order. A relay's item is a pass (claim, publish, mark), a
-    worker's a task (one message applied in one transaction), a database's and
-    PgBouncer's a transaction (the claim's and the task's; a pass's mark comes after
-    its publish, off the path), the broker's an event. What else an order sets off
-    (its echo ``orders.order.updated``, orders_api applying the product copies, the
-    sweeps' repeats) runs beside the path: it loads the cores, it is not waited on."""
+def reservation_path() -> tuple[Hop, ...]:
+    """The hops between an order's commit and its ``stock_status=reserved``, in order.
+    A relay's item is a pass (claim, publish, mark), a worker's a task (one message
+    applied in one transaction), a database's and PgBouncer's a transaction (the
+    claim's and the task's; a pass's mark comes after its publish, off the path), the
+    broker's an event. The answer carries the products it moved (ADR 0146), so each
+    hop takes one event whatever the lines. What else an order sets off (its echo
+    ``orders.order.updated``, the sweeps' repeats) runs beside the path: it loads the
+    cores, it is not waited on."""
     return (
         Hop(
             "orders_api's relay publishes the order",
@@ -376,12 +377,12 @@ def reservation_path(lines: int) -> tuple[Hop, ...]:
             (("products_api.worker", 1), ("products_api.db", 1), ("pgbouncer", 1)),
         ),
         Hop(
-            "products_api's relay publishes the product copies, then the answer",
+            "products_api's relay publishes the answer (the products it moved in it)",
             (("products_api.relay", 1), ("products_api.db", 1), ("pgbouncer", 1)),
         ),
-        Hop("RabbitMQ takes them to orders_api's queue", (("broker", lines + 1),)),
+        Hop("RabbitMQ takes it to orders_api's queue", (("broker", 1),)),
         Hop(
-            "orders_api's worker applies the answer",
+            "orders_api's worker applies the answer and the products' copies",
             (("orders_api.worker", 1), ("orders_api.db", 1), ("pgbouncer", 1)),
         ),
     )
