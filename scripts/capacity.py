@@ -567,16 +567,15 @@ def per_event_costs(units: dict[str, dict]) -> dict:
 
 def check(system: Deployment, costs: dict) -> list[dict]:
     """Orders at saturation with 2 then 1 replica per API, against the model."""
-    idle = system.idle()
-    checks = [check_run(system, 2, costs, idle)]
+    checks = [check_run(system, 2, costs)]
     for api in system.cluster.apis.values():
         api.replicas[1].stop()
     harness.wait_until(system.all_up, 60, "HAProxy: one replica of each API UP")
-    checks.append(check_run(system, 1, costs, idle))
+    checks.append(check_run(system, 1, costs))
     return checks
 
 
-def check_run(system: Deployment, replicas: int, costs: dict, idle: dict) -> dict:
+def check_run(system: Deployment, replicas: int, costs: dict) -> dict:
     """One replica count: the lag at a low rate (the unloaded waits), orders at
     saturation until every one is answered, then the lag at half the rate the whole
     system sustained; the throughput and that lag each beside the model's prediction."""
@@ -587,7 +586,10 @@ def check_run(system: Deployment, replicas: int, costs: dict, idle: dict) -> dic
         f"==> {replicas} replica(s) per API: orders at {UNLOADED_RATE:g}/s for {LAG_SECONDS} s",
         flush=True,
     )
-    unloaded = lag_window(system, env, idle, rate=UNLOADED_RATE)
+    unloaded = lag_window(system, env, rate=UNLOADED_RATE)
+    # The idle burn of this replica count, measured just before (the saturation run's
+    # own would take the sweeps' repeats of the window's orders).
+    idle = unloaded["idle_cpu_ms_per_s"]
     print(
         f"==> {replicas} replica(s) per API: orders at saturation for {args.cluster_seconds} s",
         flush=True,
@@ -613,12 +615,17 @@ def check_run(system: Deployment, replicas: int, costs: dict, idle: dict) -> dic
     limits = {"orders_api.api": replicas * 1.0}  # one gunicorn process per replica: one core
     predicted, binding = model.shared_saturation(unit, cores=available, limits=limits)
     # The lag at half the rate sustained: the cores then busy about half the time.
-    loaded = lag_window(system, env, idle, rate=max(2.0, measured / 2))
+    loaded = lag_window(system, env, rate=max(2.0, measured / 2))
     # The path's hops at what one of their items cost when orders travelled alone (the
     # broker's per event from the units: its three Erlang VMs' idle burn drowns what a
     # few orders a second cost it); the waits that take no core, from the lag then.
     item_ms = dict(unloaded["item_ms"], broker=costs["per_event_ms"]["broker"])
     hop_ms = model.path_cpu_ms(model.reservation_path(), item_ms)
+    print(
+        "    CPU ms per item on the path: "
+        + ", ".join(f"{key} {ms:.2f}" for key, ms in sorted(item_ms.items())),
+        flush=True,
+    )
     cpu_per_order = unloaded["cpu_ms_per_order"]
 
     def hops(window: dict) -> list[tuple[float, float]]:
@@ -659,7 +666,9 @@ def check_run(system: Deployment, replicas: int, costs: dict, idle: dict) -> dic
         f"{result['measured_cpu_ms_per_order']:.1f}, predicted "
         f"{result['predicted_cpu_ms_per_order']:.1f}); lag at {loaded['rate']:.1f}/s: "
         f"{loaded['lag_ms']:.0f} ms measured (mean), {predicted_lag:.0f} ms predicted "
-        f"({sum(hop_ms.values()):.1f} ms of CPU on the path, {waits:.0f} ms of waits; "
+        f"({sum(hop_ms.values()):.1f} ms of CPU on the path, {waits:.0f} ms of waits from "
+        f"{unloaded['lag_ms']:.0f} ms at {UNLOADED_RATE:g}/s; CPU ms per order "
+        f"{cpu_per_order:.1f} there, {loaded['cpu_ms_per_order']:.1f} at the half rate; "
         f"cores {result['predicted_lag_utilization']:.0%} busy predicted, "
         f"{loaded['utilization']:.0%} measured)",
         flush=True,
@@ -679,16 +688,17 @@ def cores_left(
     return others, idle_cores, max(0.1, (os.cpu_count() or 2) - others - idle_cores)
 
 
-def lag_window(system: Deployment, env: dict[str, str], idle: dict, *, rate: float) -> dict:
+def lag_window(system: Deployment, env: dict[str, str], *, rate: float) -> dict:
     """Three-line orders at ``rate`` a second for ``LAG_SECONDS``, once the sweeps have
     passed over every earlier event (a sweep re-publishes what the last two intervals
-    sent: the repeats of a saturation run would land in the window): the lag of each
-    order reserved, the cores the system had, the CPU an order cost and what one
-    work item of the path cost (``item_costs``)."""
+    sent: the repeats of a saturation run would land in the window) and the idle burn
+    is measured afresh (it is nearly half a core, and changes with the replicas the
+    health checks reach): the lag of each order reserved, the cores the system had,
+    the CPU an order cost and what one work item of the path cost (``item_costs``)."""
     sweep_interval = float(system.cluster.env["EVENTS_CONVERGENCE_SECONDS"]) / 3
     system.quiet()
-    # The commits counted next need PostgreSQL's statistics flushed as well.
-    time.sleep(max(STATS_FLUSH_SECONDS, 2 * sweep_interval + SETTLE_MARGIN))
+    time.sleep(2 * sweep_interval + SETTLE_MARGIN)
+    idle = system.idle()  # ends with PostgreSQL's statistics flushed
     url = system.cluster.apis["orders_api"].url
     scenario = next(s for s in bench.SCENARIOS if s.name == "orders_create")
     lists = {path.name: path.read_text().split() for path in system.data.glob("*.txt")}
@@ -746,6 +756,7 @@ def lag_window(system: Deployment, env: dict[str, str], idle: dict, *, rate: flo
     used = sum(spent.values()) - idle_cores * 1000 * elapsed
     return {
         "rate": rate,
+        "idle_cpu_ms_per_s": idle,
         "orders": placed,
         "reserved": len(lags),
         "lag_ms": statistics.fmean(lags) if lags else float("nan"),

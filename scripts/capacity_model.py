@@ -390,9 +390,12 @@ def reservation_path() -> tuple[Hop, ...]:
 
 def path_cpu_ms(path: tuple[Hop, ...], item_ms: dict[str, float]) -> dict[str, float]:
     """CPU ms of each hop: its items times what one costs (``item_ms``: ms per pass,
-    task, transaction or event by process key). Raises KeyError for an item not
-    costed."""
-    return {hop.name: sum(count * item_ms[item] for item, count in hop.work) for hop in path}
+    task, transaction or event by process key); NaN for a hop with an item not costed
+    (none of it counted in the window), which makes the lag predicted NaN too."""
+    return {
+        hop.name: sum(count * item_ms.get(item, float("nan")) for item, count in hop.work)
+        for hop in path
+    }
 
 
 def utilization(rate: float, cpu_ms_per_order: float, cores: float) -> float:
