@@ -227,9 +227,10 @@ def test_a_path_item_not_costed_leaves_its_hops_and_the_lag_unknown():
     assert math.isnan(model.path_lag_ms(10, [(ms, 0.5) for ms in hops.values()]))
 
 
-def test_utilization_is_the_cores_an_order_rate_keeps_busy():
-    assert model.utilization(5, 80, 2) == pytest.approx(0.2)  # 400 ms a second of 2,000
-    assert model.utilization(25, 80, 1) == 2  # past saturation: no lag to predict
+def test_utilization_is_the_rate_over_the_rate_that_saturates():
+    assert model.utilization(5, 25) == pytest.approx(0.2)
+    assert model.utilization(12.5, 25) == 0.5  # the check's half rate
+    assert model.utilization(50, 25) == 2  # past saturation: no lag to predict
 
 
 def test_at_a_low_rate_the_lag_is_the_waits_and_the_path_cpu():
@@ -306,3 +307,22 @@ def test_a_lag_window_costs_each_item_of_the_path_less_the_idle_burn():
         "products_api.db": 3,
         "pgbouncer": 0.2,  # (150 - 50) / every database's 500 commits
     }  # no pass of products_api's relay counted: not costed; the broker is not an item here
+
+
+def test_the_check_predicts_the_half_rate_lag_from_the_unloaded_window():
+    unloaded = {
+        "rate": 2,
+        "lag_ms": 30 + 20 / 0.9,  # 30 ms of waits, 20 of CPU on cores 10 % busy
+        "item_ms": {key: ms for key, ms in ITEM_MS.items() if key != "broker"},
+    }
+    loaded = {"rate": 10, "lag_ms": 60, "lag_p99_ms": 200}
+    broker = {"per_event_ms": {"broker": 0.5}}
+    lag = capacity.predict_lag(unloaded, loaded, 20, broker)
+    assert sum(lag["path_cpu_ms"].values()) == pytest.approx(20)
+    assert lag["waits_ms"] == pytest.approx(30)
+    assert lag["predicted_lag_utilization"] == 0.5
+    assert lag["predicted_lag_ms"] == pytest.approx(30 + 20 / 0.5)
+    assert lag["lag_within"]  # 70 against 60 measured
+    saturated = capacity.predict_lag(unloaded, dict(loaded, rate=20), 20, broker)
+    assert saturated["predicted_lag_ms"] == float("inf")
+    assert not saturated["lag_within"]

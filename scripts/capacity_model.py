@@ -398,9 +398,11 @@ def path_cpu_ms(path: tuple[Hop, ...], item_ms: dict[str, float]) -> dict[str, f
     }
 
 
-def utilization(rate: float, cpu_ms_per_order: float, cores: float) -> float:
-    """The share of ``cores`` that ``rate`` orders a second keep busy."""
-    return rate * cpu_ms_per_order / (cores * 1000)
+def utilization(rate: float, saturation: float) -> float:
+    """The share of the time the cores are busy at ``rate`` orders a second, when
+    they are busy all the time at ``saturation`` orders a second (measured, or
+    ``shared_saturation``'s)."""
+    return rate / saturation
 
 
 def path_lag_ms(waits_ms: float, hops: list[tuple[float, float]]) -> float:
