@@ -1,6 +1,7 @@
 """`make capacity`'s model (scripts/capacity_model.py): costs and a mix in, cores and
 orders a day out. The costs here are made up, round enough to check by hand."""
 
+import math
 import sys
 from pathlib import Path
 
@@ -189,10 +190,73 @@ def test_shared_cores_or_one_process_binds():
     )
 
 
-def test_lag_grows_with_the_cores_busy():
-    assert model.queueing_lag_ms(service_ms=10, fixed_ms=20, utilization=0) == 30
-    assert model.queueing_lag_ms(service_ms=10, fixed_ms=20, utilization=0.5) == 40
-    assert model.queueing_lag_ms(service_ms=10, fixed_ms=20, utilization=1) == float("inf")
+#: What one item of each process on the path costs, made up: ms per relay pass, worker
+#: task, database or PgBouncer transaction, broker event.
+ITEM_MS = {
+    "orders_api.relay": 2,
+    "products_api.relay": 3,
+    "products_api.worker": 6,
+    "orders_api.worker": 4,
+    "orders_api.db": 0.5,
+    "products_api.db": 1,
+    "pgbouncer": 0.25,
+    "broker": 0.5,
+}
+
+
+def test_the_critical_path_costs_one_item_of_each_hop():
+    hops = model.path_cpu_ms(model.reservation_path(), ITEM_MS)
+    assert list(hops.values()) == [
+        2 + 0.5 + 0.25,  # orders_api's relay: a pass, its claim through PgBouncer
+        0.5,  # the order's one event
+        6 + 1 + 0.25,  # products_api's worker: a task, its transaction
+        3 + 1 + 0.25,  # products_api's relay: a pass, its claim
+        0.5,  # the answer, the products it moved inside
+        4 + 0.5 + 0.25,  # orders_api's worker applies the answer
+    ]
+
+
+def test_a_path_item_not_costed_leaves_its_hops_and_the_lag_unknown():
+    costed = {key: ms for key, ms in ITEM_MS.items() if key != "broker"}
+    hops = model.path_cpu_ms(model.reservation_path(), costed)
+    unknown = [name for name, ms in hops.items() if math.isnan(ms)]
+    assert unknown == [
+        "RabbitMQ takes it to products_api's queue",
+        "RabbitMQ takes it to orders_api's queue",
+    ]
+    assert math.isnan(model.path_lag_ms(10, [(ms, 0.5) for ms in hops.values()]))
+
+
+def test_utilization_is_the_rate_over_the_rate_that_saturates():
+    assert model.utilization(5, 25) == pytest.approx(0.2)
+    assert model.utilization(12.5, 25) == 0.5  # the check's half rate
+    assert model.utilization(50, 25) == 2  # past saturation: no lag to predict
+
+
+def test_at_a_low_rate_the_lag_is_the_waits_and_the_path_cpu():
+    # 20 ms of CPU on cores 10 % busy: 22.2 ms, behind 30 ms of waits.
+    assert model.path_lag_ms(30, [(12, 0.1), (6, 0.1)]) == pytest.approx(30 + 18 / 0.9)
+    assert model.path_lag_ms(30, []) == 30
+
+
+def test_on_busy_cores_each_hop_waits_by_its_own_utilization():
+    # Hops on cores 75 % and 50 % busy: four and two times their CPU.
+    assert model.path_lag_ms(10, [(5, 0.75), (5, 0.5)]) == pytest.approx(10 + 20 + 10)
+
+
+def test_a_saturated_hop_has_no_lag_to_predict():
+    assert model.path_lag_ms(10, [(5, 0.2), (5, 1.0)]) == float("inf")
+    assert model.path_lag_ms(10, [(5, 1.5)]) == float("inf")
+
+
+def test_the_unloaded_waits_are_the_low_rate_lag_less_its_path():
+    hops = [(9, 0.1), (9, 0.1)]  # 20 ms through the cores at 10 %
+    waits = model.unloaded_waits_ms(50, hops)
+    assert waits == pytest.approx(30)
+    # The same path at half the cores busy: 30 ms of waits and 36 of CPU and queueing.
+    assert model.path_lag_ms(waits, [(9, 0.5), (9, 0.5)]) == pytest.approx(66)
+    # A path whose CPU explains more than the lag measured leaves no waits.
+    assert model.unloaded_waits_ms(15, hops) == 0
 
 
 def test_within_twenty_percent():
@@ -219,3 +283,46 @@ def test_a_window_becomes_costs_per_request_less_the_idle_burn():
     assert costs["statements"] == 7
     assert costs["transactions"] == {"orders_api": 4}
     assert costs["events"] == {"orders_api": 1}
+
+
+def test_a_lag_window_costs_each_item_of_the_path_less_the_idle_burn():
+    items = capacity.item_costs(
+        cpu={
+            "orders_api.relay": 260,
+            "products_api.worker": 900,
+            "orders_api.db": 500,
+            "products_api.db": 300,
+            "pgbouncer": 150,
+            "broker": 999,
+        },
+        idle={"orders_api.relay": 20, "orders_api.db": 100, "pgbouncer": 50},
+        passes={"orders_api": 120, "products_api": 0},
+        tasks={"products_api": 100},
+        commits={"orders_api": 400, "products_api": 100},
+    )
+    assert items == {
+        "orders_api.relay": 2,  # (260 - 20) / 120 passes
+        "products_api.worker": 9,
+        "orders_api.db": 1,  # (500 - 100) / 400 commits
+        "products_api.db": 3,
+        "pgbouncer": 0.2,  # (150 - 50) / every database's 500 commits
+    }  # no pass of products_api's relay counted: not costed; the broker is not an item here
+
+
+def test_the_check_predicts_the_half_rate_lag_from_the_unloaded_window():
+    unloaded = {
+        "rate": 2,
+        "lag_ms": 30 + 20 / 0.9,  # 30 ms of waits, 20 of CPU on cores 10 % busy
+        "item_ms": {key: ms for key, ms in ITEM_MS.items() if key != "broker"},
+    }
+    loaded = {"rate": 10, "lag_ms": 60, "lag_p99_ms": 200}
+    broker = {"per_event_ms": {"broker": 0.5}}
+    lag = capacity.predict_lag(unloaded, loaded, 20, broker)
+    assert sum(lag["path_cpu_ms"].values()) == pytest.approx(20)
+    assert lag["waits_ms"] == pytest.approx(30)
+    assert lag["predicted_lag_utilization"] == 0.5
+    assert lag["predicted_lag_ms"] == pytest.approx(30 + 20 / 0.5)
+    assert lag["lag_within"]  # 70 against 60 measured
+    saturated = capacity.predict_lag(unloaded, dict(loaded, rate=20), 20, broker)
+    assert saturated["predicted_lag_ms"] == float("inf")
+    assert not saturated["lag_within"]

@@ -347,13 +347,80 @@ def shared_saturation(
     return bounds[binding], binding
 
 
-def queueing_lag_ms(*, service_ms: float, fixed_ms: float, utilization: float) -> float:
-    """The mean time through a chain of stages whose CPU work is ``service_ms`` on cores
-    busy ``utilization`` of the time (M/M/1: work waits 1/(1-u) as long), plus
-    ``fixed_ms`` that does not wait for a core (the relay's linger, network hops)."""
-    if utilization >= 1:
+@dataclass(frozen=True)
+class Hop:
+    """One step an order's reservation waits on: the work items it takes, as
+    ``(item, count)``. An item is a process key costed per unit of its work (see
+    ``path_cpu_ms``)."""
+
+    name: str
+    work: tuple[tuple[str, float], ...]
+
+
+def reservation_path() -> tuple[Hop, ...]:
+    """The hops between an order's commit and its ``stock_status=reserved``, in order.
+    A relay's item is a pass (claim, publish, mark), a worker's a task (one message
+    applied in one transaction), a database's and PgBouncer's a transaction (the
+    claim's and the task's; a pass's mark comes after its publish, off the path), the
+    broker's an event. The answer carries the products it moved (ADR 0146), so each
+    hop takes one event whatever the lines. What else an order sets off (its echo
+    ``orders.order.updated``, the sweeps' repeats) runs beside the path: it loads the
+    cores, it is not waited on."""
+    return (
+        Hop(
+            "orders_api's relay publishes the order",
+            (("orders_api.relay", 1), ("orders_api.db", 1), ("pgbouncer", 1)),
+        ),
+        Hop("RabbitMQ takes it to products_api's queue", (("broker", 1),)),
+        Hop(
+            "products_api's worker reserves the stock",
+            (("products_api.worker", 1), ("products_api.db", 1), ("pgbouncer", 1)),
+        ),
+        Hop(
+            "products_api's relay publishes the answer (the products it moved in it)",
+            (("products_api.relay", 1), ("products_api.db", 1), ("pgbouncer", 1)),
+        ),
+        Hop("RabbitMQ takes it to orders_api's queue", (("broker", 1),)),
+        Hop(
+            "orders_api's worker applies the answer and the products' copies",
+            (("orders_api.worker", 1), ("orders_api.db", 1), ("pgbouncer", 1)),
+        ),
+    )
+
+
+def path_cpu_ms(path: tuple[Hop, ...], item_ms: dict[str, float]) -> dict[str, float]:
+    """CPU ms of each hop: its items times what one costs (``item_ms``: ms per pass,
+    task, transaction or event by process key); NaN for a hop with an item not costed
+    (none of it counted in the window), which makes the lag predicted NaN too."""
+    return {
+        hop.name: sum(count * item_ms.get(item, float("nan")) for item, count in hop.work)
+        for hop in path
+    }
+
+
+def utilization(rate: float, saturation: float) -> float:
+    """The share of the time the cores are busy at ``rate`` orders a second, when
+    they are busy all the time at ``saturation`` orders a second (measured, or
+    ``shared_saturation``'s)."""
+    return rate / saturation
+
+
+def path_lag_ms(waits_ms: float, hops: list[tuple[float, float]]) -> float:
+    """The mean time through a path: ``waits_ms`` that take no core (the relays' wake
+    and linger, the broker's confirms, the worker's delivery), plus each hop's CPU ms
+    on cores busy a share of the time, as ``(cpu_ms, utilization)``; a hop's work
+    waits for a core as in M/M/1, 1/(1 - utilization) as long. Infinite once a hop's
+    cores are saturated."""
+    if any(busy >= 1 for _, busy in hops):
         return float("inf")
-    return fixed_ms + service_ms / (1 - utilization)
+    return waits_ms + sum(cpu / (1 - busy) for cpu, busy in hops)
+
+
+def unloaded_waits_ms(lag_ms: float, hops: list[tuple[float, float]]) -> float:
+    """The waits that take no core in a lag measured at a low rate (``lag_ms``, the
+    path's ``hops`` at that rate's utilization): the lag less the hops' CPU and its
+    queueing; never below zero (the path's CPU then explains the whole lag)."""
+    return max(0.0, lag_ms - path_lag_ms(0.0, hops))
 
 
 def within(predicted: float, measured: float, tolerance: float = 0.20) -> bool:
