@@ -297,7 +297,8 @@ def carried_by_another_event(model: type[models.Model]) -> Iterator[None]:
     The version still bumps with every save, so a consumer that keeps a copy from both
     kinds of event stays newest-wins; the anti-entropy sweep covers such changes by
     ``updated_at`` (there is no outbox row of the model to find them by).
-    Raises ValueError when ``model`` was not published with ``carried=True``.
+    Raises ValueError when ``model`` was not published with ``carried=True``, KeyError
+    when it publishes nothing.
     """
     if not _publications[model].carried:
         raise ValueError(f"{model.__name__} is not published with carried=True")
