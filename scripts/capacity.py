@@ -116,9 +116,7 @@ def process_tree(pid: int) -> list[int]:
     while pending:
         current = pending.pop()
         found.append(current)
-        for task in Path(f"/proc/{current}/task").glob("*/children"):
-            with contextlib.suppress(FileNotFoundError):
-                pending.extend(int(child) for child in task.read_text().split())
+        pending.extend(harness.children(current))
     return found
 
 

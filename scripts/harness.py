@@ -261,9 +261,13 @@ def worker(
 
 
 def children(pid: int) -> list[int]:
-    """The processes ``pid`` started (gunicorn's or Celery's pool, say); none once it is gone."""
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(child) for child in path.read_text().split()] if path.exists() else []
+    """The processes ``pid`` started, from any of its threads (gunicorn's or Celery's
+    pool, say); none once it is gone."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        with contextlib.suppress(FileNotFoundError):
+            found.extend(int(child) for child in task.read_text().split())
+    return found
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> float:
