@@ -15,7 +15,7 @@ from django.utils import timezone
 from common.auth.actors import Actor
 from common.events.consumer import handle_event, handled_types
 from common.events.convergence import sweep
-from common.events.models import OutboxEvent
+from common.events.models import InboxEvent, OutboxEvent
 from orders import services
 from orders.models import Order
 from orders.tests.factories import ClientSnapshotFactory, ProductSnapshotFactory
@@ -378,8 +378,6 @@ def test_an_answer_moves_the_copies_of_the_products_it_carries_and_newest_wins()
 
 
 def test_a_repeated_answer_that_moves_a_copy_is_not_a_repair():
-    from common.events.models import InboxEvent
-
     order, product = _open_order()
     order_version = order.stock_asked_version
     event_id = str(uuid.uuid4())

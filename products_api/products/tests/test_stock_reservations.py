@@ -7,13 +7,16 @@ envelope orders_api publishes.
 """
 
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from common.development.testing import run_together
 from common.events import topology
 from common.events.consumer import handle_event, handled_types
+from common.events.convergence import sweep
 from common.events.models import InboxEvent, OutboxEvent
 from products import services
 from products.models import Product, StockIssue, StockMovement, StockReservation
@@ -146,12 +149,6 @@ def test_a_persons_movement_still_publishes_the_product():
 
 
 def test_the_sweep_republishes_a_product_whose_change_an_answer_carried():
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from common.events.convergence import sweep
-
     moved, untouched = stocked(10), stocked(10)
     since = timezone.now()
     deliver(order_event(uuid.uuid4(), 42, (moved, 3)))
