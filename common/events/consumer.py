@@ -56,9 +56,10 @@ def handler_for(event_type: str) -> Handler | None:
 
 
 def _wanted(handler: Handler, envelope: dict[str, Any]) -> bool:
-    """A handler offering ``wants(envelope)`` (a pure function of the envelope) declines
-    the events it would do nothing with: they cost no transaction and no inbox row,
-    since applying nothing twice is as harmless as once."""
+    """A handler offering ``wants(envelope)`` declines the events it would do nothing
+    with: they cost no transaction and no inbox row, since applying nothing twice is as
+    harmless as once. ``wants`` runs outside the batch's transaction: it may read what
+    committed, never write."""
     wants = getattr(handler, "wants", None)
     return wants is None or wants(envelope)
 

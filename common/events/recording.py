@@ -82,9 +82,13 @@ def envelope(
 
     A repeat (``repeat: true``) carries the current state again, not a change: its
     ``occurred_at`` is when that state was reached (the aggregate's ``updated_at``), so
-    a consumer that a repeat moves forward knows how long its copy lagged.
+    a consumer that a repeat moves forward knows how long its copy lagged, and its
+    ``repeated_at`` is when it was made, so a consumer can tell a repeat made before it
+    answered the original (it crossed the answer) from one made after (the answer was
+    lost).
     """
-    occurred_at = timezone.now()
+    now = timezone.now()
+    occurred_at = now
     if repeat:
         occurred_at = getattr(instance, "updated_at", None) or occurred_at
     data = {
@@ -101,6 +105,7 @@ def envelope(
     }
     if repeat:
         data["repeat"] = True
+        data["repeated_at"] = now.isoformat().replace("+00:00", "Z")
     return data
 
 

@@ -27,6 +27,7 @@ import pytest
 from django.db import connections, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from kombu import Connection
 
 from common.events import relay, transport
@@ -183,6 +184,8 @@ def test_an_event_lost_after_it_was_marked_sent_is_repaired_by_the_sweep(setting
     assert (repeat.type, repeat.version) == ("testapp.widget.updated", 2)
     assert repeat.envelope["repeat"] is True
     assert repeat.envelope["occurred_at"].startswith(widget.updated_at.date().isoformat())
+    assert parse_datetime(repeat.envelope["repeated_at"]) >= widget.updated_at
+    assert "repeated_at" not in first.envelope
     assert _relay_all() == 1  # the relay publishes repeats like any event
     process_event(repeat.envelope)
     assert WidgetCopy.objects.get(pk=widget.pk).version == 2

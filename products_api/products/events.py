@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.dateparse import parse_datetime
+
 from common.auth import revocations
 from common.events.consumer import handles
 from common.events.recording import publishes
-from products import services
+from products import selectors, services
 from products.models import Product, StockIssue, StockReservation
 
 
@@ -130,7 +132,23 @@ def _lock_batch(events: list[dict[str, Any]]) -> None:
         )
 
 
+def _asks_anew(event: dict[str, Any]) -> bool:
+    """An order event that does not ask (half of them: the answers' own echo) needs
+    nothing here, not even its inbox row (ADR 0144); nor does a repeat of an ask
+    (orders_api's sweep) made before this service answered that version or a newer
+    one: the repeat crossed the answer, which is on its way (ADR 0147). A backlog
+    behind this worker would otherwise be answered once more per sweep while it lasts.
+    Only such a repeat costs a read; an ask repeated after the answer (it was lost) is
+    answered again."""
+    if not _asks(event):
+        return False
+    repeated_at = parse_datetime(str(event.get("repeated_at", "")))
+    if not event.get("repeat") or repeated_at is None:
+        return True
+    return not selectors.stock_answered_since(
+        order_id=event["aggregate_id"], order_version=event["version"], since=repeated_at
+    )
+
+
 reserve_stock.prepare_batch = _lock_batch  # type: ignore[attr-defined]
-# An order event that does not ask (half of them: the answers' own echo) needs nothing
-# here, not even its inbox row (ADR 0144).
-reserve_stock.wants = _asks  # type: ignore[attr-defined]
+reserve_stock.wants = _asks_anew  # type: ignore[attr-defined]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import Count, DecimalField, F, IntegerField, QuerySet, Sum, Value
 from django.db.models.functions import Greatest
 
 from common.service_layer.selectors import ensure_exists, get_or_not_found
-from products.models import ACTIVE_BELOW_MINIMUM, Product, StockMovement
+from products.models import ACTIVE_BELOW_MINIMUM, Product, StockMovement, StockReservation
 
 
 def product_list() -> QuerySet[Product]:
@@ -44,6 +45,15 @@ def reorder_list() -> QuerySet[Product]:
 def product_get(*, product_id: uuid.UUID) -> Product:
     """Raises common.api.errors.NotFound when no product has this id."""
     return get_or_not_found(Product.objects, pk=product_id)
+
+
+def stock_answered_since(*, order_id: uuid.UUID | str, order_version: int, since: datetime) -> bool:
+    """Whether the order's stock was answered, for ``order_version`` or a newer one, at
+    ``since`` or later: one read of the reservation by its key. A re-asked answer (the
+    same version again) does not move ``updated_at``, so it never counts."""
+    return StockReservation.objects.filter(
+        pk=order_id, order_version__gte=order_version, updated_at__gte=since
+    ).exists()
 
 
 def movement_list(*, product_id: uuid.UUID) -> QuerySet[StockMovement]:
