@@ -11,7 +11,9 @@ itself, on a schedule (``manage.py run_scheduler``):
   before the previous one (so each sent event is covered by at least two
   sweeps, however late the scheduler runs), and of every *unsettled* aggregate
   (waiting on another service's answer, like a finished order whose stock is
-  pending), however old;
+  pending), however old, unless the publication knows its answer is on its way
+  (``publishes(unsettled_due=...)``: an order queued behind others that were
+  answered is not asked again while the backlog drains);
 - consumers drop a repeat whose version they have (the version gate), and a
   copy that was behind catches up.
 
@@ -65,8 +67,9 @@ def sweep_interval() -> float:
 def sweep(*, since: datetime) -> int:
     """Re-publishes every aggregate with an event (not a repeat) sent at or after
     ``since``, every one changed since then whose change another aggregate's event
-    carried (``publishes(carried=True)``), and every unsettled one. Returns how many
-    repeats were recorded.
+    carried (``publishes(carried=True)``), and every unsettled one (those its
+    publication's ``unsettled_due`` names, when it has one; the other unsettled ones
+    not at all). Returns how many repeats were recorded.
 
     An aggregate being changed right now (its row locked) is skipped: its change
     publishes a newer event anyway.
@@ -90,9 +93,13 @@ def _sweep_publication(publication: Publication, since: datetime) -> int:
             model._default_manager.filter(updated_at__gte=since).values_list("pk", flat=True)
         )
     if publication.unsettled is not None:
-        wanted |= set(
+        unsettled = set(
             model._default_manager.filter(publication.unsettled).values_list("pk", flat=True)
         )
+        due = (
+            unsettled if publication.unsettled_due is None else publication.unsettled_due(unsettled)
+        )
+        wanted = (wanted - unsettled) | due
     ordered = sorted(wanted, key=str)
     count = 0
     for start in range(0, len(ordered), _CHUNK):

@@ -47,6 +47,7 @@ class Publication:
     action: Callable[[Any, bool], str] | None
     repeat_action: Callable[[Any], str] | None = None
     unsettled: models.Q | None = None
+    unsettled_due: Callable[[set[Any]], set[Any]] | None = None
     prefetch: tuple[str, ...] = ()
     carried: bool = False
 
@@ -345,6 +346,7 @@ def publishes(
     action: Callable[[Any, bool], str] | None = None,
     repeat_action: Callable[[Any], str] | None = None,
     unsettled: models.Q | None = None,
+    unsettled_due: Callable[[set[Any]], set[Any]] | None = None,
     prefetch: tuple[str, ...] = (),
     carried: bool = False,
 ) -> None:
@@ -357,7 +359,11 @@ def publishes(
     ``repeat_action(instance)`` names a re-publication of the current state
     (``updated`` by default). ``unsettled`` selects aggregates that wait on another
     service's answer: every anti-entropy sweep re-publishes them, however old their
-    last change, until they settle. ``prefetch`` names the relations ``to_data``
+    last change, until they settle; ``unsettled_due(pks)``, when given, narrows them
+    (their primary keys) to those to re-publish now, and the sweep re-publishes the
+    others not at all, not even for an event sent in its window, since their answer is
+    on its way (a backlog is not asked again at every sweep while it drains).
+    ``prefetch`` names the relations ``to_data``
     reads (through ``.all()``), prefetched when many aggregates are re-published.
     ``carried``: some of its changes travel in another aggregate's event
     (``carried_by_another_event``); ``model`` then needs an ``updated_at``.
@@ -372,6 +378,7 @@ def publishes(
         action,
         repeat_action,
         unsettled,
+        unsettled_due,
         prefetch,
         carried,
     )

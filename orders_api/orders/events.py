@@ -12,7 +12,7 @@ from common.auth import revocations
 from common.events.consumer import handles
 from common.events.recording import publishes
 from common.events.snapshots import CopyChange, apply_all_if_newer, copies
-from orders import services
+from orders import selectors, services
 from orders.models import ClientSnapshot, Order, ProductSnapshot
 
 
@@ -71,6 +71,10 @@ def _order_repeat_action(order: Order) -> str:
     return "updated"
 
 
+def _stock_to_ask_again(order_ids: set[Any]) -> set[Any]:
+    return selectors.orders_stock_to_ask_again(order_ids=order_ids)
+
+
 def register() -> None:
     publishes(
         Order,
@@ -78,9 +82,10 @@ def register() -> None:
         to_data=order_data,
         action=_order_action,
         repeat_action=_order_repeat_action,
-        # Until products_api's answer arrives (reserve, issue or release), every sweep
-        # re-publishes the order.
+        # Until products_api's answer arrives (reserve, issue or release), a sweep
+        # re-publishes the order, unless it waits behind asks being answered (ADR 0147).
         unsettled=Q(stock_status=Order.StockStatus.PENDING),
+        unsettled_due=_stock_to_ask_again,
         prefetch=("items",),
     )
     revocations.consume()

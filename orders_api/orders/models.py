@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from common.localization.search import Searchable
@@ -152,6 +153,13 @@ class Order(Searchable, VersionedModel):
         editable=False,
         help_text=_("The order's version products_api was last asked about its stock."),
     )
+    stock_asked_at = models.DateTimeField(
+        _("stock asked at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When products_api was last asked about the order's stock."),
+    )
     notes = models.TextField(_("notes"), blank=True)
     total = models.DecimalField(_("total"), **MONEY, default=0)
     cancel_reason = models.CharField(_("cancellation reason"), max_length=200, blank=True)
@@ -211,6 +219,7 @@ class Order(Searchable, VersionedModel):
         self.stock_status = self.StockStatus.PENDING
         # The version the next save gives the order (a new one keeps its first).
         self.stock_asked_version = self.version if self._state.adding else self.version + 1
+        self.stock_asked_at = timezone.now()
 
 
 class OrderItem(VersionedModel):

@@ -12,11 +12,17 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from common.api.errors import NotFound
+from common.events.convergence import sweep_interval
+from common.events.models import InboxEvent
 from common.fastpath.queries import CompiledQuery, with_prefetched
 from common.service_layer.selectors import get_or_not_found
 from orders.models import ClientSnapshot, Order, OrderItem, ProductSnapshot
+
+#: products_api's answers about an order's stock (``products.stock.reserved`` and so on).
+STOCK_ANSWER_PREFIX = "products.stock."
 
 # The order detail's two reads, compiled once (CompiledQuery: a third of the request).
 _ORDER = CompiledQuery(lambda order_id: Order.objects.filter(pk=order_id).order_by())
@@ -29,6 +35,41 @@ _PRODUCTS = CompiledQuery(lambda *ids: ProductSnapshot.objects.filter(pk__in=ids
 def order_list() -> QuerySet[Order]:
     """Orders with their items prefetched: a constant number of queries per page."""
     return Order.objects.prefetch_related("items")
+
+
+def orders_stock_to_ask_again(*, order_ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    """Of the pending orders ``order_ids``, those to ask products_api again now.
+
+    products_api answers asks in about the order they were made. When it answered
+    some within the last half sweep interval (answers to asks, not its sweep's
+    repeats), the pending orders asked at or before the newest of those are due
+    (passed over: the ask or its answer was lost), and the ones asked after it wait
+    in its queue: their answers are on their way, and asking again would add one
+    more message per order at every sweep while a backlog drains. When it answered
+    none (nothing to answer, or it lost them all, or it is down), every pending
+    order is due. So a lost ask is asked again by the first sweep after a later one
+    is answered, or after half an interval without answers: within one and a half
+    intervals, a lost repair within two and a half, inside the bound's three.
+    Reads the recent answers in the inbox (by its ``received_at`` index), their
+    orders' ask times, and the pending ones'.
+    """
+    if not order_ids:
+        return set()
+    since = timezone.now() - dt.timedelta(seconds=sweep_interval() / 2)
+    answered = InboxEvent.objects.filter(
+        received_at__gte=since, type__startswith=STOCK_ANSWER_PREFIX, repeat=False
+    ).values_list("aggregate_id", flat=True)
+    # Settled ones only: the ask time of an order answered, then asked again, is its
+    # new ask's, which is not answered yet.
+    newest = (
+        Order.objects.filter(pk__in={uuid.UUID(pk) for pk in answered})
+        .exclude(stock_status=Order.StockStatus.PENDING)
+        .aggregate(newest=Max("stock_asked_at"))["newest"]
+    )
+    if newest is None:
+        return set(order_ids)
+    asked = Order.objects.filter(pk__in=order_ids).values_list("pk", "stock_asked_at")
+    return {pk for pk, asked_at in asked if asked_at is None or asked_at <= newest}
 
 
 def open_order_ids_awaiting_stock() -> list[uuid.UUID]:

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from common.auth.actors import Actor
 from common.events.consumer import handle_event, handled_types
-from common.events.convergence import sweep
+from common.events.convergence import sweep, sweep_interval
 from common.events.models import InboxEvent, OutboxEvent
 from orders import services
 from orders.models import Order
@@ -42,8 +42,9 @@ def _finish(order):
     return services.order_finish(order_id=order.pk, actor=ACTOR, expected_version=None)
 
 
-def _answer(order, status, order_version=None, event_type=None, **data):
-    """products_api's answer, to the version the order was asked at unless told."""
+def _answer(order, status, order_version=None, event_type=None, repeat=False, **data):
+    """products_api's answer, to the version the order was asked at unless told (a
+    ``repeat``: its sweep's)."""
     body = {
         "order_id": str(order.pk),
         "order_number": order.number,
@@ -63,6 +64,8 @@ def _answer(order, status, order_version=None, event_type=None, **data):
         "occurred_at": "2026-11-29T00:00:00Z",
         "data": body,
     }
+    if repeat:
+        event["repeat"] = True
     handle_event.apply(args=[event]).get()
     order.refresh_from_db()
     return order
@@ -304,6 +307,34 @@ def test_the_sweep_asks_again_for_every_pending_order_however_old_and_stops_once
         _answer(order, answer)
     OutboxEvent.objects.update(sent_at=timezone.now() - timedelta(days=1))
     assert sweep(since=since) == 0  # all answered: settled
+
+
+def test_the_sweep_leaves_the_orders_queued_behind_the_last_answered_to_their_answers():
+    lost, _ = _open_order()  # asked first; products_api answered a later ask, not this one
+    answered, _ = _open_order()
+    answered = _answer(answered, "reserved")
+    queued, _ = _open_order()  # asked after it: waits in products_api's queue
+    OutboxEvent.objects.update(sent_at=timezone.now())  # every ask in the sweep's window
+
+    def swept():
+        before = set(OutboxEvent.objects.filter(repeat=True).values_list("pk", flat=True))
+        sweep(since=timezone.now() - timedelta(minutes=5))
+        return {
+            event.aggregate_id: event.envelope["data"]["stock_status"]
+            for event in OutboxEvent.objects.filter(repeat=True).exclude(pk__in=before)
+        }
+
+    assert swept() == {str(lost.pk): "pending", str(answered.pk): "reserved"}
+    # No answer within the last half interval: products_api may have lost them all.
+    InboxEvent.objects.update(
+        received_at=timezone.now() - timedelta(seconds=sweep_interval() / 2 + 1)
+    )
+    _answer(answered, "reserved", repeat=True)  # products_api's sweep: no answer to an ask
+    assert swept() == {
+        str(lost.pk): "pending",
+        str(answered.pk): "reserved",
+        str(queued.pk): "pending",
+    }
 
 
 def test_request_reservations_asks_for_the_open_pending_orders_only_and_can_run_again():
