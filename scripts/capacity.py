@@ -68,8 +68,10 @@ MARK_END = "<!-- capacity:end -->"
 STATS_FLUSH_SECONDS = 11
 #: The lag is measured over this many seconds of orders at a fixed rate: first at
 #: ``UNLOADED_RATE`` orders a second, where each order travels the event path alone
-#: and the cores are nearly idle, then at half the rate sustained.
-LAG_SECONDS = 20
+#: and the cores are nearly idle, then at half the rate sustained. Long enough for
+#: four sweeps (at the drill's 10 s): where their bursts of repeats fall in a shorter
+#: window moved its mean by half.
+LAG_SECONDS = 40
 UNLOADED_RATE = 2.0
 #: Seconds past two sweep intervals before a lag window: a sweep's repeats of earlier
 #: work are done by then (a scheduler runs a few seconds late at most).
