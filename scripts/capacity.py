@@ -868,7 +868,8 @@ def report(costs: dict, mix: model.Mix, checks: list[dict], command: str) -> str
         "### Costs: CPU ms per request, in each kind of process",
         "",
         f"Each unit driven by wrk through HAProxy for {costs['seconds_per_unit']} s with "
-        f"{costs['connections']} connections, then until every event it caused was handled. "
+        f"{costs['connections']} connections, then until every event it caused and, "
+        "after a write, its sweeps' repeats were handled. "
         "API: the service's gunicorn replicas; relays, workers, databases: every service's "
         "(an order's events reach products_api's worker and come back to orders_api's); "
         "other: RabbitMQ, PgBouncer, HAProxy and the schedulers; statements: the API's own "
