@@ -37,7 +37,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, router, transaction
+from django.db import router, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -71,8 +71,12 @@ def sweep(*, since: datetime) -> int:
     publication's ``unsettled_due`` names, when it has one; the other unsettled ones
     not at all). Returns how many repeats were recorded.
 
-    An aggregate being changed right now (its row locked) is skipped: its change
-    publishes a newer event anyway.
+    Takes no row lock: a sweep re-publishes hundreds of aggregates at once, and
+    holding them locked while their repeats are written would hold up the changes
+    that arrive meanwhile (a reservation waiting on its products). An aggregate
+    changed while it is swept is re-published at the version committed before; the
+    change's own event carries the newer one, and every consumer's version gate keeps
+    the newest whatever order they arrive in.
     """
     return sum(_sweep_publication(publication, since) for publication in publications())
 
@@ -105,8 +109,6 @@ def _sweep_publication(publication: Publication, since: datetime) -> int:
     for start in range(0, len(ordered), _CHUNK):
         with transaction.atomic(using=router.db_for_write(model)):
             rows = model._default_manager.filter(pk__in=ordered[start : start + _CHUNK])
-            if connection.features.has_select_for_update_skip_locked:
-                rows = rows.select_for_update(skip_locked=True)
             count += len(republish_all(list(rows.order_by("pk"))))
     return count
 

@@ -24,13 +24,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from kombu import Connection
 
-from common.events import relay, transport
+from common.events import convergence, relay, transport
 from common.events.consumer import process_event
 from common.events.convergence import confirm_repairs, readiness_check, sweep
 from common.events.models import InboxEvent, OutboxEvent
@@ -295,6 +295,44 @@ def test_two_schedulers_at_once_run_a_job_once_per_interval(settings):
     row = EventsStatus.objects.get(name="job:sweep")
     assert row.data["result"]["republished"] == 0  # nothing was sent yet
     assert row.data["previous_started_at"] is None
+
+
+def test_a_sweep_holds_no_row_that_a_change_would_wait_for(monkeypatch):
+    widget = _create("busy")
+    OutboxEvent.objects.update(sent_at=timezone.now())
+    failures: list[BaseException] = []
+    write_repeats = convergence.republish_all
+
+    def changed_meanwhile(instances):
+        # Another connection changes the aggregate while the sweep writes its repeat.
+        def change() -> None:
+            try:
+                with transaction.atomic():
+                    if connection.vendor == "postgresql":
+                        with connection.cursor() as cursor:
+                            cursor.execute("SET LOCAL lock_timeout = '2s'")
+                    _change(widget.pk)
+            except BaseException as failure:
+                failures.append(failure)
+            finally:
+                connections.close_all()
+
+        thread = threading.Thread(target=change)
+        thread.start()
+        thread.join()
+        return write_repeats(instances)
+
+    monkeypatch.setattr(convergence, "republish_all", changed_meanwhile)
+    assert sweep(since=timezone.now() - timedelta(minutes=1)) == 1
+    assert not failures, failures
+    # The repeat carries the version committed before the change; the change's own
+    # event the newer one.
+    events = OutboxEvent.objects.filter(aggregate_id=str(widget.pk)).order_by("id")
+    assert [(event.version, event.repeat) for event in events] == [
+        (1, False),
+        (2, False),
+        (1, True),
+    ]
 
 
 def test_each_sweep_reaches_back_to_the_start_of_the_run_before_the_previous_one(settings):
