@@ -227,10 +227,18 @@ def test_a_path_item_not_costed_leaves_its_hops_and_the_lag_unknown():
     assert math.isnan(model.path_lag_ms(10, [(ms, 0.5) for ms in hops.values()]))
 
 
-def test_utilization_is_the_rate_over_the_rate_that_saturates():
-    assert model.utilization(5, 25) == pytest.approx(0.2)
-    assert model.utilization(12.5, 25) == 0.5  # the check's half rate
-    assert model.utilization(50, 25) == 2  # past saturation: no lag to predict
+def test_utilization_is_the_cpu_the_rate_takes_of_the_cores():
+    # 10 orders a second at 80 ms each: 0.8 of a core, 40 % of two.
+    assert model.utilization(10, cpu_ms_per_order=80, cores=2) == pytest.approx(0.4)
+    assert model.utilization(50, cpu_ms_per_order=80, cores=2) == 2  # past saturation
+
+
+def test_the_rate_at_a_utilization_is_its_inverse():
+    rate = model.rate_at_utilization(0.5, cpu_ms_per_order=80, cores=1.6)
+    assert rate == pytest.approx(10)
+    assert model.utilization(rate, cpu_ms_per_order=80, cores=1.6) == pytest.approx(0.5)
+    assert math.isnan(model.rate_at_utilization(0.5, cpu_ms_per_order=float("nan"), cores=2))
+    assert math.isnan(model.rate_at_utilization(0.5, cpu_ms_per_order=0, cores=2))
 
 
 def test_at_a_low_rate_the_lag_is_the_waits_and_the_path_cpu():
@@ -309,20 +317,38 @@ def test_a_lag_window_costs_each_item_of_the_path_less_the_idle_burn():
     }  # no pass of products_api's relay counted: not costed; the broker is not an item here
 
 
-def test_the_check_predicts_the_half_rate_lag_from_the_unloaded_window():
+def test_the_check_predicts_the_loaded_lag_from_the_unloaded_window():
     unloaded = {
         "rate": 2,
+        # Orders at 100 ms of CPU each on two cores: 10 % busy at 2 a second.
+        "cpu_ms_per_order": 100,
+        "available_cores": 2,
         "lag_ms": 30 + 20 / 0.9,  # 30 ms of waits, 20 of CPU on cores 10 % busy
         "item_ms": {key: ms for key, ms in ITEM_MS.items() if key != "broker"},
     }
     loaded = {"rate": 10, "lag_ms": 60, "lag_p99_ms": 200}
     broker = {"per_event_ms": {"broker": 0.5}}
-    lag = capacity.predict_lag(unloaded, loaded, 20, broker)
+    lag = capacity.predict_lag(unloaded, loaded, broker)
     assert sum(lag["path_cpu_ms"].values()) == pytest.approx(20)
     assert lag["waits_ms"] == pytest.approx(30)
-    assert lag["predicted_lag_utilization"] == 0.5
+    assert lag["predicted_lag_utilization"] == pytest.approx(0.5)
     assert lag["predicted_lag_ms"] == pytest.approx(30 + 20 / 0.5)
     assert lag["lag_within"]  # 70 against 60 measured
-    saturated = capacity.predict_lag(unloaded, dict(loaded, rate=20), 20, broker)
+    saturated = capacity.predict_lag(unloaded, dict(loaded, rate=20), broker)
     assert saturated["predicted_lag_ms"] == float("inf")
     assert not saturated["lag_within"]
+
+
+def test_the_loaded_lag_does_not_depend_on_the_rate_sustained_in_batches():
+    # Orders cost half as much in a saturation run's batches: that run's rate would
+    # put the cores at 25 % where an order travelling alone keeps them 50 % busy.
+    unloaded = {
+        "rate": 2,
+        "cpu_ms_per_order": 100,
+        "available_cores": 2,
+        "lag_ms": 60,
+        "item_ms": {key: ms for key, ms in ITEM_MS.items() if key != "broker"},
+    }
+    loaded = {"rate": 10, "lag_ms": 70, "lag_p99_ms": 200}
+    lag = capacity.predict_lag(unloaded, loaded, {"per_event_ms": {"broker": 0.5}})
+    assert lag["predicted_lag_utilization"] == pytest.approx(0.5)

@@ -22,12 +22,12 @@ from it, and the model checked against measurement (docs/capacity.md).
 2. **The model** (scripts/capacity_model.py) from those costs and the mix
    (capacity/mix.toml): cores per process at the mix's peak, orders/day on 1 to 16 cores
    per service, what saturates first and what lifts it.
-3. **The check.** The same deployment with 2 then 1 replica per API: the lag at 2
-   orders/s (what an order waits on that takes no core), orders at saturation for
-   ``--cluster-seconds`` through HAProxy until every one is answered, then the lag at
-   half the rate sustained, beside the model's predictions for the cores the system had
-   on this machine (the lag's from the reservation's critical path,
-   ``capacity_model.reservation_path``).
+3. **The check.** The same deployment with 2 then 1 replica per API: the lag at 4
+   orders/s (what an order travelling alone costs, and what it waits on that takes no
+   core), orders at saturation for ``--cluster-seconds`` through HAProxy until every
+   one is answered, then the lag at the rate predicted to keep the cores half busy,
+   beside the model's predictions for the cores the system had on this machine (the
+   lag's from the reservation's critical path, ``capacity_model.reservation_path``).
 
 Writes docs/capacity.md's measured part (with ``--write``) and var/capacity/report.md.
 ``--model-only`` recomputes the model from the last costs (after editing the mix).
@@ -68,11 +68,17 @@ MARK_END = "<!-- capacity:end -->"
 STATS_FLUSH_SECONDS = 11
 #: The lag is measured over this many seconds of orders at a fixed rate: first at
 #: ``UNLOADED_RATE`` orders a second, where each order travels the event path alone
-#: and the cores are nearly idle, then at half the rate sustained. Long enough for
-#: four sweeps (at the drill's 10 s): where their bursts of repeats fall in a shorter
-#: window moved its mean by half.
+#: and the cores are mostly idle, then at the rate the model says keeps the cores
+#: ``LAG_UTILIZATION`` busy. Long enough for four sweeps (at the drill's 10 s): where
+#: their bursts of repeats fall in a shorter window moved its mean by half.
 LAG_SECONDS = 40
-UNLOADED_RATE = 2.0
+#: Low enough that an order travels alone (the relay lingers 10 ms after a pass, so
+#: 1.04 orders share one), high enough that the CPU an order costs is not lost in the
+#: deployment's idle burn (0.4 of a core: at 2 orders a second it weighed twice the
+#: orders themselves, and their cost measured 84-110 ms from run to run).
+UNLOADED_RATE = 4.0
+#: The cores' share the loaded lag window is predicted at and driven to.
+LAG_UTILIZATION = 0.5
 #: Seconds past two sweep intervals before a lag window: a sweep's repeats of earlier
 #: work are done by then (a scheduler runs a few seconds late at most).
 SETTLE_MARGIN = 5
@@ -597,9 +603,10 @@ def check(system: Deployment, costs: dict) -> list[dict]:
 
 
 def check_run(system: Deployment, replicas: int, costs: dict) -> dict:
-    """One replica count: the lag at a low rate (the unloaded waits), orders at
-    saturation until every one is answered, then the lag at half the rate the whole
-    system sustained; the throughput and that lag each beside the model's prediction."""
+    """One replica count: the lag at a low rate (an order's cost travelling alone, the
+    unloaded waits), orders at saturation until every one is answered, then the lag at
+    the rate predicted to keep the cores half busy; the throughput and that lag each
+    beside the model's prediction."""
     args = system.args
     url = system.cluster.apis["orders_api"].url
     env = system.wrk_env()
@@ -635,9 +642,15 @@ def check_run(system: Deployment, replicas: int, costs: dict) -> dict:
     unit = costs["units"]["orders_create"]["cpu_ms"]
     limits = {"orders_api.api": replicas * 1.0}  # one gunicorn process per replica: one core
     predicted, binding = model.shared_saturation(unit, cores=available, limits=limits)
-    # The lag at half the rate sustained: the cores then busy about half the time.
-    loaded = lag_window(system, env, rate=max(2.0, measured / 2))
-    lag = predict_lag(unloaded, loaded, measured, costs)
+    # The lag at the rate the model says keeps the cores half busy: an order there
+    # travels alone, as in the unloaded window, and costs what it cost there.
+    rate = model.rate_at_utilization(
+        LAG_UTILIZATION,
+        cpu_ms_per_order=unloaded["cpu_ms_per_order"],
+        cores=unloaded["available_cores"],
+    )
+    loaded = lag_window(system, env, rate=min(max(UNLOADED_RATE, rate), 0.9 * measured))
+    lag = predict_lag(unloaded, loaded, costs)
     print(
         "    CPU ms per item on the path: "
         + ", ".join(f"{key} {ms:.2f}" for key, ms in sorted(unloaded["item_ms"].items())),
@@ -671,7 +684,7 @@ def check_run(system: Deployment, replicas: int, costs: dict) -> dict:
         f"predicted ({sum(lag['path_cpu_ms'].values()):.1f} ms of CPU on the path, "
         f"{lag['waits_ms']:.0f} ms of waits from {unloaded['lag_ms']:.0f} ms at "
         f"{UNLOADED_RATE:g}/s; CPU ms per order {unloaded['cpu_ms_per_order']:.1f} there, "
-        f"{loaded['cpu_ms_per_order']:.1f} at the half rate; cores "
+        f"{loaded['cpu_ms_per_order']:.1f} at {loaded['rate']:.1f}/s; cores "
         f"{lag['predicted_lag_utilization']:.0%} busy predicted, "
         f"{loaded['utilization']:.0%} measured)",
         flush=True,
@@ -679,25 +692,32 @@ def check_run(system: Deployment, replicas: int, costs: dict) -> dict:
     return result
 
 
-def predict_lag(unloaded: dict, loaded: dict, sustained: float, costs: dict) -> dict:
-    """The lag predicted for the ``loaded`` window from what the check measured: the
-    path's hops at what one of their items cost in the ``unloaded`` window (the
-    broker's per event from the units: its three Erlang VMs' idle burn drowns what a
-    few orders a second cost it), the waits that take no core from the lag there, and
-    each window's utilization its rate over the rate the system ``sustained``."""
+def predict_lag(unloaded: dict, loaded: dict, costs: dict) -> dict:
+    """The lag predicted for the ``loaded`` window from what the ``unloaded`` window
+    measured: the path's hops at what one of their items cost there (the broker's per
+    event from the units: its three Erlang VMs' idle burn drowns what a few orders a
+    second cost it), the waits that take no core from the lag there, and each
+    window's utilization its rate times what an order cost there (every process,
+    an order travelling alone) over the cores the system had there."""
     item_ms = dict(unloaded["item_ms"], broker=costs["per_event_ms"]["broker"])
     hop_ms = model.path_cpu_ms(model.reservation_path(), item_ms)
 
+    def share(window: dict) -> float:
+        return model.utilization(
+            window["rate"],
+            cpu_ms_per_order=unloaded["cpu_ms_per_order"],
+            cores=unloaded["available_cores"],
+        )
+
     def hops(window: dict) -> list[tuple[float, float]]:
-        share = model.utilization(window["rate"], sustained)
-        return [(ms, share) for ms in hop_ms.values()]
+        return [(ms, share(window)) for ms in hop_ms.values()]
 
     waits = model.unloaded_waits_ms(unloaded["lag_ms"], hops(unloaded))
     predicted = model.path_lag_ms(waits, hops(loaded))
     return {
         "path_cpu_ms": hop_ms,
         "waits_ms": waits,
-        "predicted_lag_utilization": model.utilization(loaded["rate"], sustained),
+        "predicted_lag_utilization": share(loaded),
         "lag_rate": loaded["rate"],
         "measured_lag_ms": loaded["lag_ms"],
         "measured_lag_p99_ms": loaded["lag_p99_ms"],
@@ -751,15 +771,19 @@ def lag_window(system: Deployment, env: dict[str, str], *, rate: float) -> dict:
         for key, value in after.items()
         if key.startswith("xact:")
     }
-    lags = [
-        float(row[0])
+    # (created at, epoch s; lag ms) of each order reserved: where the slow ones fall
+    # against the sweeps (their times are in the schedulers' logs).
+    timeline = [
+        (float(row[0]), float(row[1]))
         for row in system.sql(
             "orders_api",
-            "SELECT EXTRACT(EPOCH FROM updated_at - created_at) * 1000 FROM orders_order "
-            "WHERE created_at >= %s AND stock_status = 'reserved'",
+            "SELECT EXTRACT(EPOCH FROM created_at), "
+            "EXTRACT(EPOCH FROM updated_at - created_at) * 1000 FROM orders_order "
+            "WHERE created_at >= %s AND stock_status = 'reserved' ORDER BY created_at",
             (since,),
         )
     ]
+    lags = [lag for _, lag in timeline]
     placed = system.sql(
         "orders_api", "SELECT count(*) FROM orders_order WHERE created_at >= %s", (since,)
     )[0][0]
@@ -788,7 +812,9 @@ def lag_window(system: Deployment, env: dict[str, str], *, rate: float) -> dict:
         "orders": placed,
         "reserved": len(lags),
         "lag_ms": statistics.fmean(lags) if lags else float("nan"),
+        "lag_p50_ms": percentile(lags, 0.50) if lags else float("nan"),
         "lag_p99_ms": percentile(lags, 0.99) if lags else float("nan"),
+        "timeline": timeline,
         "available_cores": available,
         "cpu_ms_per_order": used / placed if placed else float("nan"),
         "utilization": used / (available * 1000 * elapsed),
@@ -1007,27 +1033,31 @@ def report(costs: dict, mix: model.Mix, checks: list[dict], command: str) -> str
 
 def lag_report(checks: list[dict]) -> list[str]:
     """The lag's check: the measurement at a low rate the prediction starts from, the
-    prediction and the measurement at half the rate sustained, and the critical path's
-    CPU hop by hop."""
+    prediction and the measurement at the rate predicted to keep the cores half busy,
+    and the critical path's CPU hop by hop."""
     lines = [
         "",
         "The lag (creation to `stock_status=reserved`, mean over the orders reserved) "
         f"over {LAG_SECONDS} s of orders at a fixed rate, each window once the sweeps had "
         f"passed over earlier work: at {UNLOADED_RATE:g} orders/s (*unloaded*), then at "
-        "half the rate sustained. Predicted: the unloaded lag's waits (the lag less the "
-        "critical path's CPU at that rate's utilization) plus the path's CPU stretched by "
-        "the utilization the half rate gives, each rate over the rate sustained.",
+        f"the rate the model says keeps the cores {LAG_UTILIZATION:.0%} busy (*loaded*). "
+        "Predicted from the unloaded window alone: the cores busy the rate times the CPU "
+        "an order cost there (every process; an order travelling alone) over the cores "
+        "the system had there; the waits that take no core (the lag less the critical "
+        "path's CPU at that utilization); the path's CPU stretched by the loaded rate's "
+        "utilization (1 / (1 - the share busy)).",
         "",
-        "| replicas per API | unloaded lag (p99) | CPU ms on the path | waits | "
-        "half rate | cores busy, predicted / measured | lag mean (p99) | predicted "
-        "| within ±20 % |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| replicas per API | unloaded lag (p99) | CPU ms an order, unloaded | CPU ms on "
+        "the path | waits | loaded rate | cores busy, predicted / measured | lag mean "
+        "(p99) | predicted | within ±20 % |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for check in checks:
         unloaded, loaded = check["unloaded"], check["loaded"]
         lines.append(
             f"| {check['replicas']} | {unloaded['lag_ms']:.0f} ms "
             f"({unloaded['lag_p99_ms']:.0f} ms) at {unloaded['rate']:g}/s "
+            f"| {unloaded['cpu_ms_per_order']:.0f} "
             f"| {sum(check['path_cpu_ms'].values()):.1f} | {check['waits_ms']:.0f} ms "
             f"| {loaded['rate']:.1f}/s | {check['predicted_lag_utilization']:.0%} / "
             f"{loaded['utilization']:.0%} "
@@ -1064,7 +1094,12 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=500, help="clients and products to create")
     parser.add_argument("--seconds", type=int, default=8, help="wrk's run per unit")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
-    parser.add_argument("--idle-seconds", type=int, default=10, help="idle CPU measured for")
+    parser.add_argument(
+        "--idle-seconds",
+        type=int,
+        default=20,
+        help="idle CPU measured for (two sweeps at the drill's 10 s)",
+    )
     parser.add_argument(
         "--cluster-seconds", type=int, default=20, help="saturation run per replica count"
     )
@@ -1099,7 +1134,7 @@ def main() -> int:
         checks = [
             dict(
                 check,
-                **predict_lag(check["unloaded"], check["loaded"], check["measured_rps"], costs),
+                **predict_lag(check["unloaded"], check["loaded"], costs),
             )
             if "unloaded" in check
             else check

@@ -398,11 +398,23 @@ def path_cpu_ms(path: tuple[Hop, ...], item_ms: dict[str, float]) -> dict[str, f
     }
 
 
-def utilization(rate: float, saturation: float) -> float:
-    """The share of the time the cores are busy at ``rate`` orders a second, when
-    they are busy all the time at ``saturation`` orders a second (measured, or
-    ``shared_saturation``'s)."""
-    return rate / saturation
+def utilization(rate: float, *, cpu_ms_per_order: float, cores: float) -> float:
+    """The share of the time ``cores`` are busy at ``rate`` orders a second when an
+    order costs ``cpu_ms_per_order`` across every process sharing them.
+
+    The cost must be the one at that rate: an order that travels the event path
+    alone pays its relay passes' and worker tasks' fixed costs in full, about twice
+    what it pays in a backlog's batches, so the rate that saturates the cores (where
+    batches are long) says nothing of how busy they are at half of it."""
+    return rate * cpu_ms_per_order / (cores * 1000.0)
+
+
+def rate_at_utilization(share: float, *, cpu_ms_per_order: float, cores: float) -> float:
+    """The orders a second that keep ``cores`` busy ``share`` of the time
+    (``utilization``'s inverse); NaN when the cost is not known."""
+    if not cpu_ms_per_order > 0:
+        return float("nan")
+    return share * cores * 1000.0 / cpu_ms_per_order
 
 
 def path_lag_ms(waits_ms: float, hops: list[tuple[float, float]]) -> float:
