@@ -233,6 +233,17 @@ def test_utilization_is_the_cpu_the_rate_takes_of_the_cores():
     assert model.utilization(50, cpu_ms_per_order=80, cores=2) == 2  # past saturation
 
 
+def test_a_lone_order_costs_its_items_where_they_are_counted_and_the_unit_elsewhere():
+    unit = {"orders_api.api": 5, "broker": 3, "orders_api.relay": 2, "orders_api.worker": 9}
+    items = {"orders_api.relay": 6, "orders_api.worker": 12, "orders_api.db": 1.5}
+    per_order = {"orders_api.relay": 2, "orders_api.worker": 1, "orders_api.db": 4}
+    # The relay's two passes and the worker's task in full, the database's four
+    # commits; the API and the broker at the unit's cost.
+    assert model.lone_order_cpu_ms(unit, items, per_order) == pytest.approx(12 + 12 + 6 + 5 + 3)
+    # A process costed per item but with no item counted per order: the unit's.
+    assert model.lone_order_cpu_ms(unit, items, {}) == pytest.approx(5 + 3 + 2 + 9)
+
+
 def test_the_rate_at_a_utilization_is_its_inverse():
     rate = model.rate_at_utilization(0.5, cpu_ms_per_order=80, cores=1.6)
     assert rate == pytest.approx(10)
@@ -317,17 +328,29 @@ def test_a_lag_window_costs_each_item_of_the_path_less_the_idle_burn():
     }  # no pass of products_api's relay counted: not costed; the broker is not an item here
 
 
+#: A window whose orders cost 100 ms each: 92 of the unit's (``UNIT_MS``) and, per
+#: order, two passes of orders_api's relay and a task of its worker (``ITEM_MS``: 2 and
+#: 4 ms).
+UNIT_MS = {"orders_api.api": 62, "broker": 30}
+WINDOW_ITEMS = {
+    "orders": 80,
+    "passes": {"orders_api": 160},
+    "tasks": {"orders_api": 80},
+    "commits": {},
+}
+
+
 def test_the_check_predicts_the_loaded_lag_from_the_unloaded_window():
     unloaded = {
         "rate": 2,
+        **WINDOW_ITEMS,
         # Orders at 100 ms of CPU each on two cores: 10 % busy at 2 a second.
-        "cpu_ms_per_order": 100,
         "available_cores": 2,
         "lag_ms": 30 + 20 / 0.9,  # 30 ms of waits, 20 of CPU on cores 10 % busy
         "item_ms": {key: ms for key, ms in ITEM_MS.items() if key != "broker"},
     }
     loaded = {"rate": 10, "lag_ms": 60, "lag_p99_ms": 200}
-    broker = {"per_event_ms": {"broker": 0.5}}
+    broker = {"per_event_ms": {"broker": 0.5}, "units": {"orders_create": {"cpu_ms": UNIT_MS}}}
     lag = capacity.predict_lag(unloaded, loaded, broker)
     assert sum(lag["path_cpu_ms"].values()) == pytest.approx(20)
     assert lag["waits_ms"] == pytest.approx(30)
@@ -344,11 +367,12 @@ def test_the_loaded_lag_does_not_depend_on_the_rate_sustained_in_batches():
     # put the cores at 25 % where an order travelling alone keeps them 50 % busy.
     unloaded = {
         "rate": 2,
-        "cpu_ms_per_order": 100,
+        **WINDOW_ITEMS,
         "available_cores": 2,
         "lag_ms": 60,
         "item_ms": {key: ms for key, ms in ITEM_MS.items() if key != "broker"},
     }
     loaded = {"rate": 10, "lag_ms": 70, "lag_p99_ms": 200}
-    lag = capacity.predict_lag(unloaded, loaded, {"per_event_ms": {"broker": 0.5}})
+    costs = {"per_event_ms": {"broker": 0.5}, "units": {"orders_create": {"cpu_ms": UNIT_MS}}}
+    lag = capacity.predict_lag(unloaded, loaded, costs)
     assert lag["predicted_lag_utilization"] == pytest.approx(0.5)

@@ -646,7 +646,7 @@ def check_run(system: Deployment, replicas: int, costs: dict) -> dict:
     # travels alone, as in the unloaded window, and costs what it cost there.
     rate = model.rate_at_utilization(
         LAG_UTILIZATION,
-        cpu_ms_per_order=unloaded["cpu_ms_per_order"],
+        cpu_ms_per_order=lone_order_cpu_ms(unloaded, costs),
         cores=unloaded["available_cores"],
     )
     loaded = lag_window(system, env, rate=min(max(UNLOADED_RATE, rate), 0.9 * measured))
@@ -702,11 +702,11 @@ def predict_lag(unloaded: dict, loaded: dict, costs: dict) -> dict:
     item_ms = dict(unloaded["item_ms"], broker=costs["per_event_ms"]["broker"])
     hop_ms = model.path_cpu_ms(model.reservation_path(), item_ms)
 
+    lone_ms = lone_order_cpu_ms(unloaded, costs)
+
     def share(window: dict) -> float:
         return model.utilization(
-            window["rate"],
-            cpu_ms_per_order=unloaded["cpu_ms_per_order"],
-            cores=unloaded["available_cores"],
+            window["rate"], cpu_ms_per_order=lone_ms, cores=unloaded["available_cores"]
         )
 
     def hops(window: dict) -> list[tuple[float, float]]:
@@ -716,6 +716,7 @@ def predict_lag(unloaded: dict, loaded: dict, costs: dict) -> dict:
     predicted = model.path_lag_ms(waits, hops(loaded))
     return {
         "path_cpu_ms": hop_ms,
+        "lone_order_cpu_ms": lone_ms,
         "waits_ms": waits,
         "predicted_lag_utilization": share(loaded),
         "lag_rate": loaded["rate"],
@@ -724,6 +725,28 @@ def predict_lag(unloaded: dict, loaded: dict, costs: dict) -> dict:
         "predicted_lag_ms": predicted,
         "lag_within": model.within(predicted, loaded["lag_ms"]),
     }
+
+
+def items_per_order(window: dict) -> dict[str, float]:
+    """The work items a window's orders set off in each process, per order placed: a
+    relay's passes, a worker's tasks, a database's commits, PgBouncer's (every
+    database's commits)."""
+    orders = window["orders"]
+    if not orders:
+        return {}
+    counts = {f"{name}.relay": count for name, count in window["passes"].items()}
+    counts.update({f"{name}.worker": count for name, count in window["tasks"].items()})
+    counts.update({f"{name}.db": count for name, count in window["commits"].items()})
+    counts["pgbouncer"] = sum(window["commits"].values())
+    return {key: count / orders for key, count in counts.items()}
+
+
+def lone_order_cpu_ms(window: dict, costs: dict) -> float:
+    """What an order cost in every process in a window where orders travel alone
+    (``model.lone_order_cpu_ms``): its work items there, the rest at the order unit."""
+    return model.lone_order_cpu_ms(
+        costs["units"]["orders_create"]["cpu_ms"], window["item_ms"], items_per_order(window)
+    )
 
 
 def cores_left(

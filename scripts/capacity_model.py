@@ -409,6 +409,29 @@ def utilization(rate: float, *, cpu_ms_per_order: float, cores: float) -> float:
     return rate * cpu_ms_per_order / (cores * 1000.0)
 
 
+def lone_order_cpu_ms(
+    unit_ms: dict[str, float], item_ms: dict[str, float], items_per_order: dict[str, float]
+) -> float:
+    """CPU ms an order costs across every process when it travels the event path alone:
+    each process costed per work item (``item_ms``: a relay's pass, a worker's task, a
+    database's or PgBouncer's transaction) at the items an order sets off there
+    (``items_per_order``, its echo's and its repeats' included); every other process
+    (the API, the broker, the schedulers, HAProxy) at the order unit's cost
+    (``unit_ms``), which batching does not change.
+
+    Summed from items, not read off a window's whole CPU: at a few orders a second the
+    deployment's idle burn (0.4 of a core) is as large as the orders' work, and taking
+    it off left 80-130 ms an order from run to run. A relay's or worker's idle burn is
+    small beside its items."""
+    total = 0.0
+    for key in unit_ms.keys() | item_ms.keys():
+        if key in item_ms and key in items_per_order:
+            total += item_ms[key] * items_per_order[key]
+        else:
+            total += unit_ms.get(key, 0.0)
+    return total
+
+
 def rate_at_utilization(share: float, *, cpu_ms_per_order: float, cores: float) -> float:
     """The orders a second that keep ``cores`` busy ``share`` of the time
     (``utilization``'s inverse); NaN when the cost is not known."""
