@@ -55,13 +55,39 @@ def handler_for(event_type: str) -> Handler | None:
     return _handlers.get(event_type)
 
 
-def _wanted(handler: Handler, envelope: dict[str, Any]) -> bool:
-    """A handler offering ``wants(envelope)`` declines the events it would do nothing
-    with: they cost no transaction and no inbox row, since applying nothing twice is as
-    harmless as once. ``wants`` runs outside the batch's transaction: it may read what
-    committed, never write."""
-    wants = getattr(handler, "wants", None)
-    return wants is None or wants(envelope)
+def _wanted(envelopes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The envelopes whose handlers want them, in order.
+
+    A handler offering ``wants(envelope)`` declines, one event at a time, the events
+    it would do nothing with; one offering ``wants_many(envelopes)`` (which returns
+    those it wants) does so for all its events of the batch at once, with one read
+    where ``wants`` would take one each: a sweep's burst of repeats of copies already
+    that new costs a statement per message instead of a transaction. Declined events
+    cost no transaction and no inbox row, since applying nothing twice is as harmless
+    as once. Both run outside the batch's transaction: they may read what committed,
+    never write, and must keep every event that could still change something (an
+    event declined on a stale read is one that a newer state already covers).
+    """
+    by_handler: dict[Handler, list[dict[str, Any]]] = {}
+    for envelope in envelopes:
+        by_handler.setdefault(_handlers[envelope["type"]], []).append(envelope)
+    kept: set[int] = set()
+    for handler, events in by_handler.items():
+        wants_many = getattr(handler, "wants_many", None)
+        wants = getattr(handler, "wants", None)
+        if wants_many is not None:
+            kept.update(id(envelope) for envelope in wants_many(events))
+        elif wants is not None:
+            kept.update(id(envelope) for envelope in events if wants(envelope))
+        else:
+            kept.update(id(envelope) for envelope in events)
+    wanted = []
+    for envelope in envelopes:
+        if id(envelope) in kept:
+            wanted.append(envelope)
+        else:
+            logger.debug("%s %s needs nothing here; dropped", envelope["type"], envelope["id"])
+    return wanted
 
 
 def handled_types() -> frozenset[str]:
@@ -80,7 +106,7 @@ def process_event(envelope: dict[str, Any]) -> bool:
 def process_batch(envelopes: list[dict[str, Any]]) -> int:
     """Applies events in one transaction, in order, each once. Returns how many were
     applied (not duplicates, not events nobody handles or whose handler declines them
-    through its ``wants``).
+    through its ``wants`` or ``wants_many``, see ``_wanted``).
 
     A handler offering ``prepare_batch`` sees all its events of a batch of two or
     more first (``_prepare``: e.g. to lock every row they touch in one sorted
@@ -93,13 +119,11 @@ def process_batch(envelopes: list[dict[str, Any]]) -> int:
     """
     handled = []
     for envelope in envelopes:
-        handler = handler_for(envelope["type"])
-        if handler is None:
+        if handler_for(envelope["type"]) is None:
             logger.info("no handler for %s; event %s ignored", envelope["type"], envelope["id"])
-        elif not _wanted(handler, envelope):
-            logger.debug("%s %s needs nothing here; dropped", envelope["type"], envelope["id"])
         else:
             handled.append(envelope)
+    handled = _wanted(handled)
     if not handled:
         return 0
     with transaction.atomic():

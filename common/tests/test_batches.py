@@ -498,3 +498,74 @@ def test_a_lone_event_is_applied_unprepared(monkeypatch):
     event = {"id": str(uuid.uuid4()), "type": "test.prepared", "aggregate_id": "1", "version": 1}
     assert process_batch([dict(event, data={})]) == 1
     assert calls == ["apply"]
+
+
+def test_a_handlers_wants_many_sees_its_events_at_once_and_what_it_declines_costs_nothing(
+    monkeypatch,
+):
+    from common.events import consumer
+
+    seen: list[list[str]] = []
+    applied: list[str] = []
+
+    def handler(envelope: dict) -> None:
+        applied.append(envelope["id"])
+
+    def wants_many(envelopes: list[dict]) -> list[dict]:
+        seen.append([envelope["id"] for envelope in envelopes])
+        return [envelope for envelope in envelopes if envelope["data"]["needed"]]
+
+    handler.wants_many = wants_many  # type: ignore[attr-defined]
+    monkeypatch.setitem(consumer._handlers, "test.sifted", handler)
+    events = [
+        {
+            "id": str(uuid.uuid4()),
+            "type": kind,
+            "aggregate_id": "1",
+            "version": 1,
+            "data": {"needed": needed},
+        }
+        for kind, needed in (
+            ("test.sifted", False),
+            ("test.nobody", True),
+            ("test.sifted", True),
+            ("test.sifted", False),
+        )
+    ]
+    assert process_batch(events) == 1
+    ids = [event["id"] for event in events]
+    assert seen == [[ids[0], ids[2], ids[3]]]  # once, in order, only its own
+    assert applied == [ids[2]]
+    assert list(InboxEvent.objects.values_list("event_id", flat=True)) == [uuid.UUID(ids[2])]
+    # Nothing wanted: no transaction at all.
+    with CaptureQueriesContext(connection) as queries:
+        assert process_batch([events[0], events[3]]) == 0
+    assert not queries.captured_queries
+
+
+def test_a_sweeps_repeats_of_copies_already_there_cost_one_read_and_no_inbox_row():
+    widgets = [_create(f"swept{n}") for n in range(30)]
+    originals = [event.envelope for event in OutboxEvent.objects.order_by("id")]
+    assert process_batch(originals) == 30
+    inbox = InboxEvent.objects.count()
+
+    def repeat_of(envelope: dict) -> dict:
+        return {**envelope, "id": str(uuid.uuid4()), "repeat": True}
+
+    with CaptureQueriesContext(connection) as queries:
+        assert process_batch([repeat_of(envelope) for envelope in originals]) == 0
+    assert len(queries.captured_queries) == 1  # the copies' versions; no transaction
+    assert InboxEvent.objects.count() == inbox
+    # A repeat of a newer version (its original lost) and one of a copy this consumer
+    # never had (rebuilding) still apply, beside stale ones; so do originals.
+    lost = widgets[0]
+    lost.quantity = 5
+    with transaction.atomic():
+        lost.save()
+    newer = OutboxEvent.objects.get(aggregate_id=str(lost.pk), version=2).envelope
+    WidgetCopy.objects.filter(pk=widgets[1].pk).delete()
+    batch = [repeat_of(newer), repeat_of(originals[1]), repeat_of(originals[2]), originals[3]]
+    assert process_batch(batch) == 2  # the original was applied already: a duplicate
+    assert WidgetCopy.objects.get(pk=lost.pk).version == 2
+    assert WidgetCopy.objects.get(pk=widgets[1].pk).version == 1
+    assert InboxEvent.objects.count() == inbox + 2

@@ -192,8 +192,10 @@ def test_an_event_lost_after_it_was_marked_sent_is_repaired_by_the_sweep(setting
     # Caught up within EVENTS_REPAIR_AFTER_SECONDS: a repair only if v2 never arrives.
     assert not EventsStatus.objects.filter(name="repairs").exists()
     assert confirm_repairs() == 0  # not yet decided
-    # The next sweep's repeat of the same version is no original.
-    assert process_event({**repeat.envelope, "id": "00000000-0000-4000-8000-000000000002"})
+    # The next sweep's repeat of the same version is no original; the copy has that
+    # version, so it is declined before any transaction (no inbox row).
+    assert not process_event({**repeat.envelope, "id": "00000000-0000-4000-8000-000000000002"})
+    assert not InboxEvent.objects.filter(event_id="00000000-0000-4000-8000-000000000002").exists()
     later = timezone.now() + timedelta(seconds=settings.EVENTS_REPAIR_AFTER_SECONDS + 1)
     assert confirm_repairs(now=later) == 1
     repairs = EventsStatus.objects.get(name="repairs").data
@@ -202,7 +204,7 @@ def test_an_event_lost_after_it_was_marked_sent_is_repaired_by_the_sweep(setting
     assert repairs["last"]["original_lost"] is True
     assert confirm_repairs(now=later) == 0  # decided once
     # A consumer that had it drops the repeat: the version gate.
-    assert process_event({**repeat.envelope, "id": "00000000-0000-4000-8000-000000000001"})
+    assert not process_event({**repeat.envelope, "id": "00000000-0000-4000-8000-000000000001"})
     assert EventsStatus.objects.get(name="repairs").data["count"] == 1
     assert list(WidgetApplication.objects.values_list("version", flat=True)) == [1, 2]
 

@@ -164,3 +164,23 @@ def record_stock_answer(event: dict[str, Any]) -> None:
             for product in data.get("products", ())
         ],
     )
+
+
+def _answers_awaited(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The answers less the repeats (products_api's sweep) of answers to orders no
+    longer pending: ``order_stock_answered`` would change nothing with them (only a
+    pending order takes an answer), and a repeat carries no products (ADR 0146). One
+    read for the batch; the originals are all kept. A sweep re-publishes every answer
+    of its last two intervals, so nearly all of them are already taken (ADR 0149)."""
+    repeats = {str(event["aggregate_id"]) for event in events if event.get("repeat")}
+    if not repeats:
+        return events
+    awaited = selectors.orders_awaiting_stock(order_ids=repeats)
+    return [
+        event
+        for event in events
+        if not event.get("repeat") or str(event["aggregate_id"]) in awaited
+    ]
+
+
+record_stock_answer.wants_many = _answers_awaited  # type: ignore[attr-defined]

@@ -81,6 +81,17 @@ def open_order_ids_awaiting_stock() -> list[uuid.UUID]:
     )
 
 
+def orders_awaiting_stock(*, order_ids: Iterable[uuid.UUID | str]) -> set[str]:
+    """Of ``order_ids``, those whose stock answer is still awaited (``pending``), as
+    text; one read."""
+    return {
+        str(pk)
+        for pk in Order.objects.filter(
+            pk__in=list(order_ids), stock_status=Order.StockStatus.PENDING
+        ).values_list("pk", flat=True)
+    }
+
+
 def order_get(*, order_id: uuid.UUID) -> Order:
     """The order with its items prefetched, as ``order_list`` gives it. Raises
     common.api.errors.NotFound when no order has this id."""

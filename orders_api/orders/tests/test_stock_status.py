@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from common.auth.actors import Actor
-from common.events.consumer import handle_event, handled_types
+from common.events.consumer import handle_event, handled_types, process_batch
 from common.events.convergence import sweep, sweep_interval
 from common.events.models import InboxEvent, OutboxEvent
 from orders import services
@@ -44,7 +44,14 @@ def _finish(order):
 
 def _answer(order, status, order_version=None, event_type=None, repeat=False, **data):
     """products_api's answer, to the version the order was asked at unless told (a
-    ``repeat``: its sweep's)."""
+    ``repeat``: its sweep's), through the real consumer; the order after it."""
+    event = _answer_event(order, status, order_version, event_type, repeat, **data)
+    handle_event.apply(args=[event]).get()
+    order.refresh_from_db()
+    return order
+
+
+def _answer_event(order, status, order_version=None, event_type=None, repeat=False, **data):
     body = {
         "order_id": str(order.pk),
         "order_number": order.number,
@@ -66,9 +73,7 @@ def _answer(order, status, order_version=None, event_type=None, repeat=False, **
     }
     if repeat:
         event["repeat"] = True
-    handle_event.apply(args=[event]).get()
-    order.refresh_from_db()
-    return order
+    return event
 
 
 def _events(order):
@@ -435,3 +440,25 @@ def test_a_repeated_answer_that_moves_a_copy_is_not_a_repair():
     product.refresh_from_db()
     assert (product.version, product.available) == (2, 5)
     assert InboxEvent.objects.get(event_id=event_id).repaired_from is None
+
+
+def test_a_sweeps_repeated_answers_to_orders_no_longer_pending_cost_one_read_and_no_inbox_row(
+    django_assert_num_queries,
+):
+    answered = [_answer(_open_order()[0], "reserved") for _ in range(3)]
+    waiting, _ = _open_order()  # its answer was lost: the repeat is what answers it
+    inbox = InboxEvent.objects.count()
+    repeats = [_answer_event(order, "reserved", repeat=True) for order in answered]
+    with django_assert_num_queries(1):  # which of them still wait; no transaction
+        assert process_batch(repeats) == 0
+    assert InboxEvent.objects.count() == inbox
+    batch = [*repeats, _answer_event(waiting, "reserved", repeat=True)]
+    assert process_batch(batch) == 1
+    waiting.refresh_from_db()
+    assert waiting.stock_status == "reserved"
+    assert InboxEvent.objects.count() == inbox + 1
+    # An original answer is never sifted: it is what a pending order waits for.
+    late = _answer_event(answered[0], "refused")
+    assert process_batch([late]) == 1
+    answered[0].refresh_from_db()
+    assert answered[0].stock_status == "reserved"
