@@ -268,6 +268,16 @@ def test_a_saturated_hop_has_no_lag_to_predict():
     assert model.path_lag_ms(10, [(5, 1.5)]) == float("inf")
 
 
+def test_on_one_core_work_waits_as_in_m_m_1_and_on_two_less():
+    assert model.stretch(0.5) == pytest.approx(2)
+    assert model.stretch(0.75, 1) == pytest.approx(4)
+    # Two cores half busy: 1 / (1 - 0.25), a second core often free.
+    assert model.stretch(0.5, 2) == pytest.approx(4 / 3)
+    assert model.stretch(0, 2) == 1
+    assert model.stretch(1, 2) == float("inf")
+    assert model.path_lag_ms(10, [(6, 0.5), (6, 0.5)], cores=2) == pytest.approx(10 + 16)
+
+
 def test_the_unloaded_waits_are_the_low_rate_lag_less_its_path():
     hops = [(9, 0.1), (9, 0.1)]  # 20 ms through the cores at 10 %
     waits = model.unloaded_waits_ms(50, hops)
@@ -344,8 +354,10 @@ def test_the_check_predicts_the_loaded_lag_from_the_unloaded_window():
     unloaded = {
         "rate": 2,
         **WINDOW_ITEMS,
-        # Orders at 100 ms of CPU each on two cores: 10 % busy at 2 a second.
+        # Orders at 100 ms of CPU each on two cores: 10 % busy at 2 a second; their
+        # work waiting as on one core (M/M/1), to keep the arithmetic plain.
         "available_cores": 2,
+        "machine_cores": 1,
         "lag_ms": 30 + 20 / 0.9,  # 30 ms of waits, 20 of CPU on cores 10 % busy
         "item_ms": {key: ms for key, ms in ITEM_MS.items() if key != "broker"},
     }
@@ -360,6 +372,10 @@ def test_the_check_predicts_the_loaded_lag_from_the_unloaded_window():
     saturated = capacity.predict_lag(unloaded, dict(loaded, rate=20), broker)
     assert saturated["predicted_lag_ms"] == float("inf")
     assert not saturated["lag_within"]
+    # On the two cores of a machine the same path waits less for one of them.
+    two = capacity.predict_lag(dict(unloaded, machine_cores=2), loaded, broker)
+    assert two["predicted_lag_ms"] == pytest.approx(two["waits_ms"] + 20 * model.stretch(0.5, 2))
+    assert two["predicted_lag_ms"] < lag["predicted_lag_ms"]
 
 
 def test_the_loaded_lag_does_not_depend_on_the_rate_sustained_in_batches():
@@ -369,6 +385,7 @@ def test_the_loaded_lag_does_not_depend_on_the_rate_sustained_in_batches():
         "rate": 2,
         **WINDOW_ITEMS,
         "available_cores": 2,
+        "machine_cores": 1,
         "lag_ms": 60,
         "item_ms": {key: ms for key, ms in ITEM_MS.items() if key != "broker"},
     }

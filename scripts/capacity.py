@@ -69,9 +69,10 @@ STATS_FLUSH_SECONDS = 11
 #: The lag is measured over this many seconds of orders at a fixed rate: first at
 #: ``UNLOADED_RATE`` orders a second, where each order travels the event path alone
 #: and the cores are mostly idle, then at the rate the model says keeps the cores
-#: ``LAG_UTILIZATION`` busy. Long enough for four sweeps (at the drill's 10 s): where
-#: their bursts of repeats fall in a shorter window moved its mean by half.
-LAG_SECONDS = 40
+#: ``LAG_UTILIZATION`` busy. Long enough for six sweeps (at the drill's 10 s): where
+#: their bursts of repeats fell in a 20 s window moved its mean by half, and 40 s
+#: windows still measured a loaded lag below the unloaded one.
+LAG_SECONDS = 60
 #: Low enough that an order travels alone (the relay lingers 10 ms after a pass, so
 #: 1.04 orders share one), high enough that the CPU an order costs is not lost in the
 #: deployment's idle burn (0.4 of a core: at 2 orders a second it weighed twice the
@@ -698,7 +699,8 @@ def predict_lag(unloaded: dict, loaded: dict, costs: dict) -> dict:
     event from the units: its three Erlang VMs' idle burn drowns what a few orders a
     second cost it), the waits that take no core from the lag there, and each
     window's utilization its rate times what an order cost there (every process,
-    an order travelling alone) over the cores the system had there."""
+    an order travelling alone) over the cores the system had there; a hop's work
+    waits for one of the machine's cores (``model.stretch``)."""
     item_ms = dict(unloaded["item_ms"], broker=costs["per_event_ms"]["broker"])
     hop_ms = model.path_cpu_ms(model.reservation_path(), item_ms)
 
@@ -712,8 +714,10 @@ def predict_lag(unloaded: dict, loaded: dict, costs: dict) -> dict:
     def hops(window: dict) -> list[tuple[float, float]]:
         return [(ms, share(window)) for ms in hop_ms.values()]
 
-    waits = model.unloaded_waits_ms(unloaded["lag_ms"], hops(unloaded))
-    predicted = model.path_lag_ms(waits, hops(loaded))
+    # Every hop's work runs on any of the machine's cores (older records lack them).
+    cores = unloaded.get("machine_cores") or os.cpu_count() or 1
+    waits = model.unloaded_waits_ms(unloaded["lag_ms"], hops(unloaded), cores)
+    predicted = model.path_lag_ms(waits, hops(loaded), cores)
     return {
         "path_cpu_ms": hop_ms,
         "lone_order_cpu_ms": lone_ms,
@@ -839,6 +843,7 @@ def lag_window(system: Deployment, env: dict[str, str], *, rate: float) -> dict:
         "lag_p99_ms": percentile(lags, 0.99) if lags else float("nan"),
         "timeline": timeline,
         "available_cores": available,
+        "machine_cores": os.cpu_count() or 1,
         "cpu_ms_per_order": used / placed if placed else float("nan"),
         "utilization": used / (available * 1000 * elapsed),
         "passes": passes,
@@ -1068,7 +1073,7 @@ def lag_report(checks: list[dict]) -> list[str]:
         "an order cost there (every process; an order travelling alone) over the cores "
         "the system had there; the waits that take no core (the lag less the critical "
         "path's CPU at that utilization); the path's CPU stretched by the loaded rate's "
-        "utilization (1 / (1 - the share busy)).",
+        "utilization, waiting for one of the machine's cores as in an M/M/c queue.",
         "",
         "| replicas per API | unloaded lag (p99) | CPU ms an order, unloaded | CPU ms on "
         "the path | waits | loaded rate | cores busy, predicted / measured | lag mean "

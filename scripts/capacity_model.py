@@ -13,6 +13,7 @@ what each resource can give by what an order asks of it.
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -440,22 +441,35 @@ def rate_at_utilization(share: float, *, cpu_ms_per_order: float, cores: float) 
     return share * cores * 1000.0 / cpu_ms_per_order
 
 
-def path_lag_ms(waits_ms: float, hops: list[tuple[float, float]]) -> float:
+def stretch(utilization: float, cores: int = 1) -> float:
+    """How many times its CPU a piece of work takes on ``cores`` busy ``utilization`` of
+    the time, waiting for one of them (M/M/c: 1 plus Erlang C's chance of waiting over
+    what the free capacity serves); 1/(1 - utilization) on one core, less on several
+    (a second core is often free when the first is not). Infinite at saturation."""
+    if utilization >= 1:
+        return float("inf")
+    offered = cores * utilization
+    queued = offered**cores / math.factorial(cores) / (1 - utilization)
+    waiting = queued / (sum(offered**k / math.factorial(k) for k in range(cores)) + queued)
+    return 1 + waiting / (cores * (1 - utilization))
+
+
+def path_lag_ms(waits_ms: float, hops: list[tuple[float, float]], cores: int = 1) -> float:
     """The mean time through a path: ``waits_ms`` that take no core (the relays' wake
     and linger, the broker's confirms, the worker's delivery), plus each hop's CPU ms
-    on cores busy a share of the time, as ``(cpu_ms, utilization)``; a hop's work
-    waits for a core as in M/M/1, 1/(1 - utilization) as long. Infinite once a hop's
-    cores are saturated."""
+    on ``cores`` busy a share of the time, as ``(cpu_ms, utilization)``: a hop's work
+    waits for one of them (``stretch``). Infinite once a hop's cores are saturated."""
     if any(busy >= 1 for _, busy in hops):
         return float("inf")
-    return waits_ms + sum(cpu / (1 - busy) for cpu, busy in hops)
+    return waits_ms + sum(cpu * stretch(busy, cores) for cpu, busy in hops)
 
 
-def unloaded_waits_ms(lag_ms: float, hops: list[tuple[float, float]]) -> float:
+def unloaded_waits_ms(lag_ms: float, hops: list[tuple[float, float]], cores: int = 1) -> float:
     """The waits that take no core in a lag measured at a low rate (``lag_ms``, the
-    path's ``hops`` at that rate's utilization): the lag less the hops' CPU and its
-    queueing; never below zero (the path's CPU then explains the whole lag)."""
-    return max(0.0, lag_ms - path_lag_ms(0.0, hops))
+    path's ``hops`` at that rate's utilization, on ``cores``): the lag less the hops'
+    CPU and its queueing; never below zero (the path's CPU then explains the whole
+    lag)."""
+    return max(0.0, lag_ms - path_lag_ms(0.0, hops, cores))
 
 
 def within(predicted: float, measured: float, tolerance: float = 0.20) -> bool:
