@@ -1070,12 +1070,13 @@ def lag_report(checks: list[dict]) -> list[str]:
         f"passed over earlier work: at {UNLOADED_RATE:g} orders/s (*unloaded*), then at "
         f"the rate the model says keeps the cores {LAG_UTILIZATION:.0%} busy (*loaded*). "
         "Predicted from the unloaded window alone: the cores busy the rate times the CPU "
-        "an order cost there (every process; an order travelling alone) over the cores "
-        "the system had there; the waits that take no core (the lag less the critical "
+        "a lone order costs (its relay passes, worker tasks and commits there at what "
+        "one cost, the rest at the order unit's cost) over the cores the system had "
+        "there; the waits that take no core (the lag less the critical "
         "path's CPU at that utilization); the path's CPU stretched by the loaded rate's "
         "utilization, waiting for one of the machine's cores as in an M/M/c queue.",
         "",
-        "| replicas per API | unloaded lag (p99) | CPU ms an order, unloaded | CPU ms on "
+        "| replicas per API | unloaded lag (p99) | CPU ms a lone order | CPU ms on "
         "the path | waits | loaded rate | cores busy, predicted / measured | lag mean "
         "(p99) | predicted | within ±20 % |",
         "|---|---|---|---|---|---|---|---|---|---|",
@@ -1085,7 +1086,7 @@ def lag_report(checks: list[dict]) -> list[str]:
         lines.append(
             f"| {check['replicas']} | {unloaded['lag_ms']:.0f} ms "
             f"({unloaded['lag_p99_ms']:.0f} ms) at {unloaded['rate']:g}/s "
-            f"| {unloaded['cpu_ms_per_order']:.0f} "
+            f"| {check['lone_order_cpu_ms']:.0f} "
             f"| {sum(check['path_cpu_ms'].values()):.1f} | {check['waits_ms']:.0f} ms "
             f"| {loaded['rate']:.1f}/s | {check['predicted_lag_utilization']:.0%} / "
             f"{loaded['utilization']:.0%} "
