@@ -61,8 +61,9 @@ def _wanted(envelopes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     A handler offering ``wants(envelope)`` declines, one event at a time, the events
     it would do nothing with; one offering ``wants_many(envelopes)`` (which returns
     those it wants) does so for all its events of the batch at once, with one read
-    where ``wants`` would take one each: a sweep's burst of repeats of copies already
-    that new costs a statement per message instead of a transaction. Declined events
+    where ``wants`` would take one each: a sweep's burst of repeats of copies that
+    already have those versions costs a statement per message instead of a
+    transaction. Declined events
     cost no transaction and no inbox row, since applying nothing twice is as harmless
     as once. Both run outside the batch's transaction: they may read what committed,
     never write, and must keep every event that could still change something (an

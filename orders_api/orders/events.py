@@ -146,23 +146,38 @@ def record_stock_answer(event: dict[str, Any]) -> None:
     """products_api's answer about an order's stock (``rejected``: its answer to an order
     finished before reservations, i.e. refused), and the products it moved: their copies
     move to the versions it carries, newest wins with their own events (ADR 0146)."""
+    _record_stock_answers([event])
+
+
+def _record_stock_answers(events: list[dict[str, Any]]) -> None:
+    """A run of answers in a batch, as one at a time would apply them: every order
+    locked in one statement, every carried product's copy moved in two."""
+    services.orders_stock_answered(answers=[_stock_answer(event) for event in events])
+    apply_all_if_newer(
+        ProductSnapshot,
+        [
+            # Not a repeat of the products' own events: a carried version is never a repair.
+            CopyChange(
+                product["id"],
+                product["version"],
+                _product_copy_values(product),
+                {**event, "repeat": False},
+            )
+            for event in events
+            for product in event["data"].get("products", ())
+        ],
+    )
+
+
+def _stock_answer(event: dict[str, Any]) -> services.StockAnswer:
     data = event["data"]
     answer = event["type"].rsplit(".", 1)[1]
-    services.order_stock_answered(
+    return services.StockAnswer(
         order_id=event["aggregate_id"],
         answer=Order.StockStatus.REFUSED if answer == "rejected" else Order.StockStatus(answer),
         order_version=data.get("order_version"),
         reason=data.get("reason", ""),
         shortages=data.get("shortages", []),
-    )
-    # Not a repeat of the products' own events: a carried version is never a repair.
-    carrier = {**event, "repeat": False}
-    apply_all_if_newer(
-        ProductSnapshot,
-        [
-            CopyChange(product["id"], product["version"], _product_copy_values(product), carrier)
-            for product in data.get("products", ())
-        ],
     )
 
 
@@ -184,3 +199,4 @@ def _answers_awaited(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 record_stock_answer.wants_many = _answers_awaited  # type: ignore[attr-defined]
+record_stock_answer.apply_many = _record_stock_answers  # type: ignore[attr-defined]

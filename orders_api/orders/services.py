@@ -448,7 +448,19 @@ def _refuse_known_shortages(
         )
 
 
-@transaction.atomic
+@dataclass(frozen=True)
+class StockAnswer:
+    """products_api's answer about an order's stock: an ``Order.StockStatus``, the order
+    version it answers (None from its answers to orders finished before reservations)
+    and, when refused, why."""
+
+    order_id: uuid.UUID | str
+    answer: str
+    order_version: int | None
+    reason: str = ""
+    shortages: list | None = None
+
+
 def order_stock_answered(
     *,
     order_id: uuid.UUID,
@@ -457,27 +469,49 @@ def order_stock_answered(
     reason: str = "",
     shortages: list | None = None,
 ) -> Order | None:
-    """Records products_api's answer about an order's stock (an ``Order.StockStatus``).
+    """Records one answer (``orders_stock_answered``); returns the order, None when there
+    is no such order."""
+    orders_stock_answered(answers=[StockAnswer(order_id, answer, order_version, reason, shortages)])
+    return Order.objects.filter(pk=order_id).first()
 
-    Only a pending order takes it, and only an answer to the version it was asked
-    at or a newer one (``order_version``; None from products_api's answers to orders
-    finished before reservations): an answer to lines since changed, a repeated or
-    a late answer changes nothing. Publishes one ``orders.order.updated``.
+
+@transaction.atomic
+def orders_stock_answered(*, answers: list[StockAnswer]) -> list[Order]:
+    """Records products_api's answers, in order, as one at a time would; returns the
+    orders that took one.
+
+    Only a pending order takes an answer, and only an answer to the version it was
+    asked at or a newer one: an answer to lines since changed, a repeated or a late
+    answer changes nothing (nor does a second answer to the same order here: the first
+    leaves ``pending``). Each order that takes one publishes one
+    ``orders.order.updated``. The orders are locked in one sorted statement and their
+    items read in one, so a batch of answers costs an UPDATE and its event per order.
     """
-    order = Order.objects.select_for_update().filter(pk=order_id).first()
-    if order is None or order.stock_status != Order.StockStatus.PENDING:
-        return order
-    if order_version is not None and order_version < order.stock_asked_version:
-        return order
-    order.stock_status = answer
-    if answer == Order.StockStatus.REFUSED:
-        order.stock_reason = reason
-        order.stock_shortages = shortages or []
-    elif answer != Order.StockStatus.RELEASED:  # held now: no longer short
-        order.stock_reason = ""
-        order.stock_shortages = []
-    order.save()
-    return order
+    ids = sorted({str(answer.order_id) for answer in answers})
+    orders = {
+        str(order.pk): order
+        for order in Order.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    }
+    taken: dict[str, Order] = {}
+    for answer in answers:
+        order = orders.get(str(answer.order_id))
+        if order is None or order.stock_status != Order.StockStatus.PENDING:
+            continue
+        if answer.order_version is not None and answer.order_version < order.stock_asked_version:
+            continue
+        order.stock_status = answer.answer
+        if answer.answer == Order.StockStatus.REFUSED:
+            order.stock_reason = answer.reason
+            order.stock_shortages = answer.shortages or []
+        elif answer.answer != Order.StockStatus.RELEASED:  # held now: no longer short
+            order.stock_reason = ""
+            order.stock_shortages = []
+        taken[str(order.pk)] = order
+    # Their events carry the items: read once for all of them, not once per save.
+    prefetch_related_objects(list(taken.values()), "items")
+    for order in taken.values():
+        order.save()
+    return list(taken.values())
 
 
 @transaction.atomic

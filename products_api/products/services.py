@@ -87,8 +87,12 @@ def _movement(
     reason_params: dict[str, Any] | None = None,
     reference: str,
     actor: Actor | None,
+    ledger: list[StockMovement] | None = None,
 ) -> StockMovement:
-    return StockMovement.objects.create(
+    """The ledger's row of a movement the product already shows: inserted now, or, when
+    the caller keeps a ``ledger``, appended to it for the caller to insert with the
+    others (one statement for an order's lines)."""
+    movement = StockMovement(
         product=product,
         kind=kind,
         quantity=quantity,
@@ -103,6 +107,11 @@ def _movement(
         created_by=actor.id if actor else "",
         created_by_username=actor.username if actor else "",
     )
+    if ledger is None:
+        movement.save(force_insert=True)
+    else:
+        ledger.append(movement)
+    return movement
 
 
 @transaction.atomic
@@ -272,11 +281,13 @@ def _apply_movement(
     reason_params: dict[str, Any] | None = None,
     reference: str,
     actor: Actor | None,
+    ledger: list[StockMovement] | None = None,
 ) -> StockMovement:
     """Moves the stock of a product the caller has locked. Raises DomainError 409.
     ``reason`` is a person's; the system's movements give ``reason_code`` and its params.
     ``reserved_delta`` changes what open orders hold in the same row (an issue takes
-    what an order held out of the stock: ``out`` with ``reserved_delta=-quantity``)."""
+    what an order held out of the stock: ``out`` with ``reserved_delta=-quantity``).
+    The ledger's row is inserted now, or appended to ``ledger`` (see ``_movement``)."""
     refusal = _refusal(product, kind, quantity, reserved_delta)
     if refusal is not None:
         raise refusal
@@ -302,6 +313,7 @@ def _apply_movement(
         reason_params=reason_params,
         reference=reference,
         actor=actor,
+        ledger=ledger,
     )
 
 
@@ -404,10 +416,16 @@ def _shortages(
 
 
 def _hold(
-    products: dict[str, Product], *, held: dict[str, int], target: dict[str, int], order_number: int
+    products: dict[str, Product],
+    *,
+    held: dict[str, int],
+    target: dict[str, int],
+    order_number: int,
+    ledger: list[StockMovement],
 ) -> None:
     """Moves what the order holds from ``held`` to ``target``: one ledger row per product
-    whose quantity changes (``reserve`` for more, ``release`` for less)."""
+    whose quantity changes (``reserve`` for more, ``release`` for less), appended to
+    ``ledger``."""
     for product_id in sorted(held.keys() | target.keys()):
         change = target.get(product_id, 0) - held.get(product_id, 0)
         if change == 0:
@@ -426,14 +444,20 @@ def _hold(
             reason_params={"order_number": order_number},
             reference=f"order #{order_number}",
             actor=None,
+            ledger=ledger,
         )
 
 
 def _issue(
-    products: dict[str, Product], *, target: dict[str, int], order_number: int
+    products: dict[str, Product],
+    *,
+    target: dict[str, int],
+    order_number: int,
+    ledger: list[StockMovement],
 ) -> list[dict[str, Any]]:
     """Takes what the order holds out of the stock: one ``out`` row per product, which
-    also lets go of the hold (``reserved_delta``). Returns the issued lines."""
+    also lets go of the hold (``reserved_delta``), appended to ``ledger``. Returns the
+    issued lines."""
     lines = []
     for product_id, quantity in sorted(target.items()):
         movement = _apply_movement(
@@ -445,6 +469,7 @@ def _issue(
             reason_params={"order_number": order_number},
             reference=f"order #{order_number}",
             actor=None,
+            ledger=ledger,
         )
         lines.append(
             {
@@ -457,9 +482,9 @@ def _issue(
     return lines
 
 
-#: The order statuses orders_api publishes (its ``Order.Status`` values) that move stock
-#: other than by reserving: an open order's lines are reserved.
-ORDER_FINISHED, ORDER_CANCELLED = "finished", "cancelled"
+#: The order statuses orders_api publishes (its ``Order.Status`` values): an open
+#: order's lines are reserved, a finished one's issued, a cancelled one's released.
+ORDER_OPEN, ORDER_FINISHED, ORDER_CANCELLED = "open", "finished", "cancelled"
 
 
 @transaction.atomic
@@ -496,7 +521,11 @@ def stock_reservation_sync(
     """
     if not asked:
         return None
-    answered = StockIssue.objects.filter(pk=order_id).first()
+    # Only an order finished before reservations has a StockIssue, and it is never open
+    # again: an open order's ask (most of them) needs no look-up.
+    answered = (
+        StockIssue.objects.filter(pk=order_id).first() if order_status != ORDER_OPEN else None
+    )
     if answered is not None:
         republish(answered)
         return answered
@@ -543,25 +572,30 @@ def _move(
 ) -> None:
     """Moves the stock of the order's (locked) products from ``held`` to what its status
     asks, and sets the reservation's answer (status, lines, shortages); saves nothing of
-    the reservation."""
+    the reservation. The order's ledger rows go in one statement."""
     order_number = reservation.order_number
+    ledger: list[StockMovement] = []
     reservation.shortages = _shortages(target, held, products)
     if reservation.shortages:
-        _hold(products, held=held, target={}, order_number=order_number)
+        _hold(products, held=held, target={}, order_number=order_number, ledger=ledger)
         reservation.status = StockReservation.Status.REFUSED
         reservation.lines = []
     elif order_status == ORDER_CANCELLED:
-        _hold(products, held=held, target={}, order_number=order_number)
+        _hold(products, held=held, target={}, order_number=order_number, ledger=ledger)
         reservation.status = StockReservation.Status.RELEASED
         reservation.lines = []
     else:
-        _hold(products, held=held, target=target, order_number=order_number)
+        _hold(products, held=held, target=target, order_number=order_number, ledger=ledger)
         if order_status == ORDER_FINISHED:
             reservation.status = StockReservation.Status.ISSUED
-            reservation.lines = _issue(products, target=target, order_number=order_number)
+            reservation.lines = _issue(
+                products, target=target, order_number=order_number, ledger=ledger
+            )
         else:
             reservation.status = StockReservation.Status.RESERVED
             reservation.lines = [
                 {"product_id": product_id, "sku": products[product_id].sku, "quantity": quantity}
                 for product_id, quantity in sorted(target.items())
             ]
+    if ledger:
+        StockMovement.objects.bulk_create(ledger)

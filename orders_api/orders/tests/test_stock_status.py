@@ -10,6 +10,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from common.auth.actors import Actor
@@ -462,3 +464,28 @@ def test_a_sweeps_repeated_answers_to_orders_no_longer_pending_cost_one_read_and
     assert process_batch([late]) == 1
     answered[0].refresh_from_db()
     assert answered[0].stock_status == "reserved"
+
+
+def test_a_batch_of_answers_locks_the_orders_and_reads_their_items_once():
+    orders = [_open_order()[0] for _ in range(5)]
+    refused = orders[-1]
+    batch = [_answer_event(order, "reserved") for order in orders[:-1]]
+    batch.append(_answer_event(refused, "refused", reason="short", shortages=[{"sku": "X"}]))
+    # A second answer to an order answered earlier in the same batch changes nothing.
+    batch.append(_answer_event(orders[0], "refused", reason="late"))
+    with CaptureQueriesContext(connection) as queries:
+        assert process_batch(batch) == 6
+    statements = [query["sql"] for query in queries.captured_queries]
+    locks = [sql for sql in statements if "FOR UPDATE" in sql and '"orders_order"' in sql]
+    items = [sql for sql in statements if sql.startswith("SELECT") and "orders_orderitem" in sql]
+    assert len(locks) == 1 and len(items) == 1
+    for order in orders:
+        order.refresh_from_db()
+    assert [order.stock_status for order in orders] == ["reserved"] * 4 + ["refused"]
+    assert (refused.stock_reason, refused.stock_shortages) == ("short", [{"sku": "X"}])
+    # One orders.order.updated per order that took an answer, carrying its items.
+    for order in orders:
+        (answered,) = [e for e in _events(order) if e[2] != "pending"]
+        assert answered[0] == "orders.order.updated"
+    event = OutboxEvent.objects.filter(aggregate_id=str(orders[0].pk)).latest("id")
+    assert len(event.envelope["data"]["items"]) == 1

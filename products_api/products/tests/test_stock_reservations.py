@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from common.development.testing import run_together
@@ -381,6 +382,20 @@ def test_a_repeat_made_before_the_answer_costs_one_read_and_is_not_answered(
     deliver(changed)
     assert held(product) == [5]
     assert answers(order_id)[-1][1]["lines"][0]["quantity"] == 5
+
+
+def test_an_open_orders_ask_writes_its_ledger_in_one_statement_and_looks_up_no_old_issue():
+    coffee, sugar, tea = stocked(10), stocked(10), stocked(10)
+    order_id = uuid.uuid4()
+    with CaptureQueriesContext(connection) as queries:
+        deliver(order_event(order_id, 42, (coffee, 1), (sugar, 2), (tea, 3)))
+    statements = [query["sql"] for query in queries.captured_queries]
+    ledger = [sql for sql in statements if sql.startswith('INSERT INTO "products_stockmovement"')]
+    assert len(ledger) == 1  # three lines, one INSERT
+    # Only an order finished before reservations has a StockIssue; an open one is not.
+    assert not [sql for sql in statements if "products_stockissue" in sql]
+    assert StockMovement.objects.filter(kind="reserve", reference="order #42").count() == 3
+    assert_ledger_adds_up(coffee, sugar, tea)
 
 
 def test_an_order_answered_before_reservations_is_answered_from_its_record():
