@@ -118,6 +118,25 @@ def reserve_stock(event: dict[str, Any]) -> None:
     )
 
 
+def _reserve_all(events: list[dict[str, Any]]) -> None:
+    """A run of order events in a batch, their asks applied together
+    (``stock_reservations_sync``: one read of the reservations, one of the products,
+    one INSERT of the ledger for the run)."""
+    services.stock_reservations_sync(
+        asks=[
+            services.StockAsk(
+                order_id=event["aggregate_id"],
+                order_number=event["data"]["number"],
+                order_version=event["version"],
+                order_status=event["data"]["status"],
+                items=event["data"]["items"],
+            )
+            for event in events
+            if _asks(event)
+        ]
+    )
+
+
 def _asks(event: dict[str, Any]) -> bool:
     return event["data"].get("stock_status") == "pending"
 
@@ -151,4 +170,5 @@ def _asks_anew(event: dict[str, Any]) -> bool:
 
 
 reserve_stock.prepare_batch = _lock_batch  # type: ignore[attr-defined]
+reserve_stock.apply_many = _reserve_all  # type: ignore[attr-defined]
 reserve_stock.wants = _asks_anew  # type: ignore[attr-defined]

@@ -487,7 +487,18 @@ def _issue(
 ORDER_OPEN, ORDER_FINISHED, ORDER_CANCELLED = "open", "finished", "cancelled"
 
 
-@transaction.atomic
+@dataclasses.dataclass(frozen=True)
+class StockAsk:
+    """An order's ask from its event: the order, its number, the version asked at, its
+    status and its lines (the event's ``items``)."""
+
+    order_id: uuid.UUID | str
+    order_number: int
+    order_version: int
+    order_status: str
+    items: list[dict[str, Any]]
+
+
 def stock_reservation_sync(
     *,
     order_id: uuid.UUID | str,
@@ -497,65 +508,124 @@ def stock_reservation_sync(
     asked: bool,
     items: list[dict[str, Any]],
 ) -> StockReservation | StockIssue | None:
-    """Brings what an order holds in line with the order's event, and answers.
+    """One order's event (``stock_reservations_sync``). An event that does not ask
+    (``asked``: the order's ``stock_status`` is not ``pending``) costs nothing, not
+    even a query: orders_api leaves ``pending`` only on the answer to its latest ask,
+    so such an event is newer than every ask already answered, and noting its version
+    would change no later decision (half of the order events are these: the answers'
+    own ``orders.order.updated``). Returns the record, or None when the event asked
+    nothing or was stale."""
+    if not asked:
+        return None
+    ask = StockAsk(order_id, order_number, order_version, order_status, items)
+    return stock_reservations_sync(asks=[ask])[0]
 
-    orders_api asks (``asked``: its order's ``stock_status`` is ``pending``) when
-    an open order's lines change, when it is finished and when it is cancelled.
-    An open order's lines are reserved all or nothing: if one cannot be held the
-    order holds nothing (``refused``, with the shortages); a finished one's are
-    reserved (if not already) and issued, one ``out`` per product; a cancelled one's
-    are released. Every change is a ledger row naming the order. Publishes one
+
+@transaction.atomic
+def stock_reservations_sync(*, asks: list[StockAsk]) -> list[StockReservation | StockIssue | None]:
+    """Brings what each order holds in line with its ask, in order, as one ask at a
+    time would, and answers each. Returns, per ask, the record answered from, or None
+    for a stale ask.
+
+    orders_api asks (its order's ``stock_status`` is ``pending``) when an open
+    order's lines change, when it is finished and when it is cancelled. An open
+    order's lines are reserved all or nothing: if one cannot be held the order holds
+    nothing (``refused``, with the shortages); a finished one's are reserved (if not
+    already) and issued, one ``out`` per product; a cancelled one's are released.
+    Every change is a ledger row naming the order. Publishes one
     ``products.stock.reserved|refused|issued|released`` per change, which carries the
     products it moved, each whole at its new version, instead of one
     ``products.product.updated`` each (ADR 0146).
 
-    Idempotent and newest-wins per order: an event older than the newest applied
+    Idempotent and newest-wins per order: an ask older than the newest applied
     (``order_version``) is dropped; the same version asked again (orders_api's sweep,
-    its answer lost) publishes the answer again and moves nothing. An event that
-    does not ask costs nothing, not even a query: orders_api leaves ``pending`` only
-    on the answer to its latest ask, so such an event is newer than every ask
-    already answered, and noting its version would change no later decision (half
-    of the order events are these: the answers' own ``orders.order.updated``). An
-    order answered before reservations (``StockIssue``) is answered again from that
-    record. Returns the record, or None when the event asked nothing or was stale.
+    its answer lost) publishes the answer again and moves nothing. An order answered
+    before reservations (``StockIssue``) is answered again from that record.
+
+    The asks cost one read of their reservations and one of every product they name
+    or hold, each locked in id order (reservations before products, as every writer
+    locks), and one INSERT of all their ledger rows; each order then costs its
+    products' UPDATEs, its reservation and its answer.
     """
-    if not asked:
-        return None
     # Only an order finished before reservations has a StockIssue, and it is never open
-    # again: an open order's ask (most of them) needs no look-up.
-    answered = (
-        StockIssue.objects.filter(pk=order_id).first() if order_status != ORDER_OPEN else None
+    # again: open orders' asks (most of them) need no look-up.
+    settled = [ask.order_id for ask in asks if ask.order_status != ORDER_OPEN]
+    issues = (
+        {str(issue.pk): issue for issue in StockIssue.objects.filter(pk__in=settled)}
+        if settled
+        else {}
     )
+    reservations = {
+        str(reservation.pk): reservation
+        for reservation in StockReservation.objects.select_for_update()
+        .filter(pk__in=sorted({str(ask.order_id) for ask in asks}))
+        .order_by("id")
+    }
+    product_ids = {str(item["product_id"]) for ask in asks for item in ask.items}
+    for reservation in reservations.values():
+        product_ids.update(reservation.held())
+    products = products_lock(product_ids=product_ids)
+    ledger: list[StockMovement] = []
+    answers = [
+        _reservation_sync(
+            ask, issues=issues, reservations=reservations, products=products, ledger=ledger
+        )
+        for ask in asks
+    ]
+    if ledger:
+        StockMovement.objects.bulk_create(ledger)
+    return answers
+
+
+def _reservation_sync(
+    ask: StockAsk,
+    *,
+    issues: dict[str, StockIssue],
+    reservations: dict[str, StockReservation],
+    products: dict[str, Product],
+    ledger: list[StockMovement],
+) -> StockReservation | StockIssue | None:
+    """One ask of ``stock_reservations_sync``, its rows looked up and locked by it
+    (``reservations`` gains the order's when it is new); its ledger rows appended."""
+    answered = issues.get(str(ask.order_id))
     if answered is not None:
         republish(answered)
         return answered
-    reservation = StockReservation.objects.select_for_update().filter(pk=order_id).first()
+    reservation = reservations.get(str(ask.order_id))
     if reservation is not None:
-        if order_version < reservation.order_version:
+        if ask.order_version < reservation.order_version:
             return None
         final = reservation.status in (
             StockReservation.Status.ISSUED,
             StockReservation.Status.RELEASED,
         )
-        if order_version == reservation.order_version or final:
-            if order_version > reservation.order_version:
-                reservation.order_version = order_version
+        if ask.order_version == reservation.order_version or final:
+            if ask.order_version > reservation.order_version:
+                reservation.order_version = ask.order_version
                 reservation.save(update_fields=["order_version"])
             republish(reservation)
             return reservation
     held = reservation.held() if reservation is not None else {}
-    target = {} if order_status == ORDER_CANCELLED else _requested(items)
-    products = products_lock(product_ids=held.keys() | target.keys())
+    target = {} if ask.order_status == ORDER_CANCELLED else _requested(ask.items)
+    mine = {key: products[key] for key in held.keys() | target.keys() if key in products}
     if reservation is None:
-        reservation = StockReservation(id=order_id, order_number=order_number)
-    reservation.order_version = order_version
-    versions = {product_id: product.version for product_id, product in products.items()}
+        reservation = StockReservation(id=ask.order_id, order_number=ask.order_number)
+        reservations[str(ask.order_id)] = reservation
+    reservation.order_version = ask.order_version
+    versions = {product_id: product.version for product_id, product in mine.items()}
     # The answer carries the products it moves: one event per order, not one per line too.
     with carried_by_another_event(Product):
-        _move(reservation, products, held=held, target=target, order_status=order_status)
+        _move(
+            reservation,
+            mine,
+            held=held,
+            target=target,
+            order_status=ask.order_status,
+            ledger=ledger,
+        )
     reservation.moved_products = tuple(
         product
-        for product_id, product in sorted(products.items())
+        for product_id, product in sorted(mine.items())
         if product.version != versions[product_id]
     )
     reservation.save()
@@ -569,12 +639,13 @@ def _move(
     held: dict[str, int],
     target: dict[str, int],
     order_status: str,
+    ledger: list[StockMovement],
 ) -> None:
     """Moves the stock of the order's (locked) products from ``held`` to what its status
     asks, and sets the reservation's answer (status, lines, shortages); saves nothing of
-    the reservation. The order's ledger rows go in one statement."""
+    the reservation. Its ledger rows are appended to ``ledger``, for the caller to
+    insert."""
     order_number = reservation.order_number
-    ledger: list[StockMovement] = []
     reservation.shortages = _shortages(target, held, products)
     if reservation.shortages:
         _hold(products, held=held, target={}, order_number=order_number, ledger=ledger)
@@ -597,5 +668,3 @@ def _move(
                 {"product_id": product_id, "sku": products[product_id].sku, "quantity": quantity}
                 for product_id, quantity in sorted(target.items())
             ]
-    if ledger:
-        StockMovement.objects.bulk_create(ledger)

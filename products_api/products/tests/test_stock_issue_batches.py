@@ -77,16 +77,48 @@ def test_two_workers_applying_crossing_batches_do_not_deadlock(monkeypatch):
     # needs next (a deadlock, every time). Locking the batch first, the second worker
     # waits on the first's locks, the meeting never happens, and the wait times out.
     meeting = threading.Barrier(2, timeout=1)
-    sync = services.stock_reservation_sync
+    sync = services._reservation_sync
 
-    def issue_then_meet(*, order_number, **kwargs):
-        result = sync(order_number=order_number, **kwargs)
-        if order_number in (1, 3):
+    def issue_then_meet(ask, **kwargs):
+        result = sync(ask, **kwargs)
+        if ask.order_number in (1, 3):
             with contextlib.suppress(threading.BrokenBarrierError):
                 meeting.wait()
         return result
 
-    monkeypatch.setattr(services, "stock_reservation_sync", issue_then_meet)
+    monkeypatch.setattr(services, "_reservation_sync", issue_then_meet)
     assert run_together([lambda batch=batch: process_batch(batch) for batch in batches]) == [2, 2]
     assert StockReservation.objects.filter(status="issued").count() == 4
     assert sorted(Product.objects.values_list("stock_quantity", flat=True)) == [8, 8]
+
+
+@pytest.mark.django_db
+def test_a_batch_of_asks_costs_the_same_reads_and_one_ledger_insert_whatever_its_length():
+    products = _sorted_products(6)
+
+    def statements(orders):
+        batch = [
+            order_event(
+                uuid.uuid4(), number, (products[number % 6], 1), (products[(number + 1) % 6], 2)
+            )
+            for number in orders
+        ]
+        with CaptureQueriesContext(connection) as captured:
+            assert process_batch(batch) == len(batch)
+        sql = [q["sql"] for q in captured]
+        shared = [
+            s
+            for s in sql
+            if s.startswith("SELECT")
+            and ('"products_stockreservation"' in s or 'FROM "products_product"' in s)
+        ]
+        ledger = [s for s in sql if s.startswith('INSERT INTO "products_stockmovement"')]
+        return len(shared), len(ledger)
+
+    # The batch's reservations and products, locked before any order (prepare_batch)
+    # and read again by the run; one INSERT of the ledger, for 2 orders as for 10.
+    assert statements(range(10, 12)) == statements(range(20, 30)) == (4, 1)
+    assert StockReservation.objects.filter(status="reserved").count() == 12
+    for product in Product.objects.all():
+        movements = product.movements.all()
+        assert sum(m.reserved_delta for m in movements) == product.reserved
