@@ -476,9 +476,11 @@ def test_a_batch_of_answers_locks_the_orders_and_reads_their_items_once():
     with CaptureQueriesContext(connection) as queries:
         assert process_batch(batch) == 6
     statements = [query["sql"] for query in queries.captured_queries]
-    locks = [sql for sql in statements if "FOR UPDATE" in sql and '"orders_order"' in sql]
-    items = [sql for sql in statements if sql.startswith("SELECT") and "orders_orderitem" in sql]
-    assert len(locks) == 1 and len(items) == 1
+    reads = [s for s in statements if s.startswith("SELECT") and 'FROM "orders_order"' in s]
+    items = [s for s in statements if s.startswith("SELECT") and "orders_orderitem" in s]
+    assert len(reads) == 1 and len(items) == 1
+    if connection.features.has_select_for_update:  # SQLite locks the whole file instead
+        assert "FOR UPDATE" in reads[0]
     for order in orders:
         order.refresh_from_db()
     assert [order.stock_status for order in orders] == ["reserved"] * 4 + ["refused"]
