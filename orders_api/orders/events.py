@@ -183,7 +183,7 @@ def _stock_answer(event: dict[str, Any]) -> services.StockAnswer:
 
 def _answers_awaited(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The answers less the repeats (products_api's sweep) of answers to orders no
-    longer pending: ``order_stock_answered`` would change nothing with them (only a
+    longer pending: ``orders_stock_answered`` would change nothing with them (only a
     pending order takes an answer), and a repeat carries no products (ADR 0146). One
     read for the batch; the originals are all kept. A sweep re-publishes every answer
     of its last two intervals, so nearly all of them are already taken (ADR 0149)."""

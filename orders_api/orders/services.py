@@ -461,20 +461,6 @@ class StockAnswer:
     shortages: list | None = None
 
 
-def order_stock_answered(
-    *,
-    order_id: uuid.UUID,
-    answer: str,
-    order_version: int | None,
-    reason: str = "",
-    shortages: list | None = None,
-) -> Order | None:
-    """Records one answer (``orders_stock_answered``); returns the order, None when there
-    is no such order."""
-    orders_stock_answered(answers=[StockAnswer(order_id, answer, order_version, reason, shortages)])
-    return Order.objects.filter(pk=order_id).first()
-
-
 @transaction.atomic
 def orders_stock_answered(*, answers: list[StockAnswer]) -> list[Order]:
     """Records products_api's answers, in order, as one at a time would; returns the

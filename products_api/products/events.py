@@ -106,35 +106,31 @@ def register() -> None:
 )
 def reserve_stock(event: dict[str, Any]) -> None:
     """Every order event: orders_api asks (``stock_status`` pending) when the order's
-    lines or status changed; the others need nothing (``stock_reservation_sync``)."""
-    data = event["data"]
-    services.stock_reservation_sync(
-        order_id=event["aggregate_id"],
-        order_number=data["number"],
-        order_version=event["version"],
-        order_status=data["status"],
-        asked=_asks(event),
-        items=data["items"],
-    )
+    lines or status changed; the others need nothing (``_reserve_all``)."""
+    _reserve_all([event])
 
 
 def _reserve_all(events: list[dict[str, Any]]) -> None:
-    """A run of order events in a batch, their asks applied together
-    (``stock_reservations_sync``: one read of the reservations, one of the products,
-    one INSERT of the ledger for the run)."""
-    services.stock_reservations_sync(
-        asks=[
-            services.StockAsk(
-                order_id=event["aggregate_id"],
-                order_number=event["data"]["number"],
-                order_version=event["version"],
-                order_status=event["data"]["status"],
-                items=event["data"]["items"],
-            )
-            for event in events
-            if _asks(event)
-        ]
-    )
+    """A run of order events, their asks applied together (``stock_reservations_sync``:
+    one read of the reservations, one of the products, one INSERT of the ledger).
+
+    An event that does not ask costs nothing, not even a query: orders_api leaves
+    ``pending`` only on the answer to its latest ask, so such an event is newer than
+    every ask already answered, and noting its version would change no later decision
+    (half of the order events are these: the answers' own ``orders.order.updated``)."""
+    asks = [
+        services.StockAsk(
+            order_id=event["aggregate_id"],
+            order_number=event["data"]["number"],
+            order_version=event["version"],
+            order_status=event["data"]["status"],
+            items=event["data"]["items"],
+        )
+        for event in events
+        if _asks(event)
+    ]
+    if asks:
+        services.stock_reservations_sync(asks=asks)
 
 
 def _asks(event: dict[str, Any]) -> bool:

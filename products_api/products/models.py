@@ -286,7 +286,7 @@ class StockReservation(VersionedModel):
     #: Saved alone, the newest order version seen is bookkeeping: no answer is published.
     UNVERSIONED_FIELDS = frozenset({"order_version"})
     #: The products this change of the reservation moved, as saved; set by
-    #: ``services.stock_reservation_sync`` before it saves, and carried by the answer
+    #: ``services.stock_reservations_sync`` before it saves, and carried by the answer
     #: in their stead (their saves publish no ``products.product.updated``).
     moved_products: tuple[Product, ...] = ()
 

@@ -499,28 +499,6 @@ class StockAsk:
     items: list[dict[str, Any]]
 
 
-def stock_reservation_sync(
-    *,
-    order_id: uuid.UUID | str,
-    order_number: int,
-    order_version: int,
-    order_status: str,
-    asked: bool,
-    items: list[dict[str, Any]],
-) -> StockReservation | StockIssue | None:
-    """One order's event (``stock_reservations_sync``). An event that does not ask
-    (``asked``: the order's ``stock_status`` is not ``pending``) costs nothing, not
-    even a query: orders_api leaves ``pending`` only on the answer to its latest ask,
-    so such an event is newer than every ask already answered, and noting its version
-    would change no later decision (half of the order events are these: the answers'
-    own ``orders.order.updated``). Returns the record, or None when the event asked
-    nothing or was stale."""
-    if not asked:
-        return None
-    ask = StockAsk(order_id, order_number, order_version, order_status, items)
-    return stock_reservations_sync(asks=[ask])[0]
-
-
 @transaction.atomic
 def stock_reservations_sync(*, asks: list[StockAsk]) -> list[StockReservation | StockIssue | None]:
     """Brings what each order holds in line with its ask, in order, as one ask at a

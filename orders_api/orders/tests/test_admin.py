@@ -169,8 +169,8 @@ def test_finishing_is_refused_with_the_services_reasons(admin_signed_in):
     arroz = ProductSnapshotFactory(sku="ARROZ")
     short = _order((arroz, 3))
     shortage = {"product_id": str(arroz.pk), "sku": "ARROZ", "requested": 3, "available": 1}
-    services.order_stock_answered(
-        order_id=short.pk, answer="refused", order_version=None, shortages=[shortage]
+    services.orders_stock_answered(
+        answers=[services.StockAnswer(short.pk, "refused", None, shortages=[shortage])]
     )
     answer = clerk.post(f"/admin/orders/order/{short.pk}/finish/", follow=True).content.decode()
     assert "could not be reserved (ARROZ short)" in answer
@@ -219,12 +219,8 @@ def test_the_page_shows_address_creator_shortages_and_links(admin_signed_in, set
     order = _order((product, 2), client=client)
     services.order_finish(order_id=order.pk, actor=ACTOR, expected_version=None)
     shortage = {"product_id": str(product.pk), "sku": "CAFE-1", "requested": 2, "available": 0}
-    services.order_stock_answered(
-        order_id=order.pk,
-        answer="refused",
-        order_version=None,
-        reason="short",
-        shortages=[shortage],
+    services.orders_stock_answered(
+        answers=[services.StockAnswer(order.pk, "refused", None, "short", [shortage])]
     )
     page = clerk.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
     assert "Rua das Flores, 12 — Centro — Natal/RN — CEP 59010-000" in page

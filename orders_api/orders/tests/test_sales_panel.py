@@ -41,8 +41,8 @@ def _order(*lines, placed, finished=None, cancelled=False):
     if finished:
         services.order_finish(order_id=order.pk, actor=ACTOR, expected_version=None)
         if cancelled:  # products_api refused its stock, and it was cancelled
-            services.order_stock_answered(
-                order_id=order.pk, answer=Order.StockStatus.REFUSED, order_version=None
+            services.orders_stock_answered(
+                answers=[services.StockAnswer(order.pk, Order.StockStatus.REFUSED, None)]
             )
             services.order_cancel(order_id=order.pk, actor=ACTOR, expected_version=None)
     Order.objects.filter(pk=order.pk).update(created_at=placed, finished_at=finished)

@@ -90,13 +90,8 @@ def _system_movements(admin_api):
         (cancelled, 6, "open", 1),
         (cancelled, 6, "cancelled", 2),
     ):
-        services.stock_reservation_sync(
-            order_id=order_id,
-            order_number=number,
-            order_version=version,
-            order_status=status,
-            asked=True,
-            items=items,
+        services.stock_reservations_sync(
+            asks=[services.StockAsk(order_id, number, version, status, items)]
         )
     return product
 

@@ -421,13 +421,16 @@ def test_a_failure_midway_rolls_everything_back_and_publishes_nothing(monkeypatc
 
     monkeypatch.setattr(services, "_issue", broken)
     with pytest.raises(RuntimeError):
-        services.stock_reservation_sync(
-            order_id=uuid.uuid4(),
-            order_number=18,
-            order_version=2,
-            order_status="finished",
-            asked=True,
-            items=[{"product_id": str(p.pk), "quantity": 2} for p in (coffee, sugar)],
+        services.stock_reservations_sync(
+            asks=[
+                services.StockAsk(
+                    order_id=uuid.uuid4(),
+                    order_number=18,
+                    order_version=2,
+                    order_status="finished",
+                    items=[{"product_id": str(p.pk), "quantity": 2} for p in (coffee, sugar)],
+                )
+            ]
         )
     assert OutboxEvent.objects.count() == before
     assert held(coffee, sugar) == [0, 0]
