@@ -3,10 +3,11 @@ that its first hook runs before pytest-django reads the settings), and helpers t
 import.
 
 Fixtures: English messages unless a test is marked ``default_language``, an empty
-cache per test, ``api_client``; for the services that only verify tokens, test
-tokens signed like users_api's, ``client_with``/``admin_api`` clients holding given
-permission codes, and a fake users_api their admin signs in against (a project's
-own conftest or module overrides any of them by name). Helpers: tokens shaped
+cache per test, the readiness checks' kept connections closed after it,
+``api_client``; for the services that only verify tokens, test tokens signed like
+users_api's, ``client_with``/``admin_api`` clients holding given permission codes,
+and a fake users_api their admin signs in against (a project's own conftest or
+module overrides any of them by name). Helpers: tokens shaped
 exactly as users_api issues them, users_api's user events, ``permission_matrix`` (the
 permission tests made from a service's table), the checks of a squashed migration
 (``migrations_run_forward``), ``run_together``, ``walk_as_html``,
@@ -23,6 +24,7 @@ import http.server
 import json
 import os
 import re
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -90,6 +92,17 @@ def _empty_cache() -> None:
 
         cache.clear()
         cache.set(revocations.CACHE_KEY, {}, None)
+
+
+@pytest.fixture(autouse=True)
+def _readiness_connections_closed() -> Iterator[None]:
+    """/readyz keeps its checks' database connections between asks; each test's are
+    closed after it, before pytest-django drops the test database (nobody may be
+    connected then)."""
+    yield
+    health = sys.modules.get("common.operations.health")
+    if health is not None:
+        health.close_check_connections()
 
 
 @pytest.fixture

@@ -1,10 +1,16 @@
 """Liveness (``/healthz``) and readiness (``/readyz``) endpoints.
 
 Readiness runs every check named in ``settings.READINESS_CHECKS`` at once, each
-in a thread of its own with fresh connections (a pooled connection proves
-nothing about the server now), and answers within ``READINESS_TIMEOUT``
-seconds whatever hangs: a check still running then counts as down. Each check
-is a callable returning a JSON-able dict with ``name`` and an ``ok`` boolean.
+in a thread of its own, and answers within ``READINESS_TIMEOUT`` seconds whatever
+hangs: a check still running then counts as down. Each check is a callable
+returning a JSON-able dict with ``name`` and an ``ok`` boolean.
+
+The checks' database connections are kept between asks (``CONN_MAX_AGE``), each lent
+to one check at a time, and every check makes a round trip on them, so what they
+report is the server now. A new connection per check and per ask cost a login each:
+a load balancer asks every replica every second, and behind PgBouncer some thirty
+logins at once (SCRAM, on PgBouncer's one thread) held every transaction of the
+deployment for about 250 ms each second (ADR 0151).
 
 The answer (docs/api.md): 503 ``not ready`` when a required check (the database)
 fails, so a load balancer stops sending traffic; 200 ``degraded`` when only
@@ -21,6 +27,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils.module_loading import import_string
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -40,21 +47,61 @@ def check_timeout() -> float:
     return settings.READINESS_TIMEOUT
 
 
-def database_check() -> dict[str, Any]:
-    """``SELECT 1`` on a new connection, opened with a connect timeout and closed after."""
+#: The checks' database connections: every one opened, and those not lent to a check now.
+_databases: list[BaseDatabaseWrapper] = []
+_idle_databases: list[BaseDatabaseWrapper] = []
+_idle_lock = threading.Lock()
+
+
+def _borrow_database() -> BaseDatabaseWrapper:
+    """A connection of the checks' own (not a request's), opened with a connect timeout."""
+    with _idle_lock:
+        if _idle_databases:
+            return _idle_databases.pop()
     database = connections.create_connection("default")
+    database.inc_thread_sharing()  # lent to one check at a time, whatever its thread
     if database.vendor == "postgresql":
         # libpq counts whole seconds and treats anything below 2 as 2.
         options = {**database.settings_dict.get("OPTIONS", {}), "connect_timeout": 2}
         database.settings_dict = {**database.settings_dict, "OPTIONS": options}
-    try:
-        with database.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except Exception as exc:  # any driver error means "not ready"
-        return {"name": "database", "ok": False, "error": exc.__class__.__name__}
-    finally:
+    with _idle_lock:
+        _databases.append(database)
+    return database
+
+
+def _give_back_database(database: BaseDatabaseWrapper) -> None:
+    """Keeps the connection for the next check unless it broke or outlived ``CONN_MAX_AGE``
+    (0, as on SQLite: closed at once)."""
+    database.close_if_unusable_or_obsolete()
+    with _idle_lock:
+        _idle_databases.append(database)
+
+
+def close_check_connections() -> None:
+    """Closes every connection of the checks', those lent to a check left running past
+    its deadline too (a test database is dropped only once nobody is connected); a
+    check that uses one again reconnects."""
+    with _idle_lock:
+        opened = list(_databases)
+    for database in opened:
         database.close()
+
+
+def database_check() -> dict[str, Any]:
+    """``SELECT 1``; on a kept connection that fails, once more on a new one, so only a
+    server that refuses a new connection too is reported down."""
+    database = connections["default"]
+    for new in (database.connection is None, True):
+        try:
+            with database.cursor() as cursor:
+                cursor.execute("SELECT 1")
+                cursor.fetchone()
+        except Exception as exc:  # any driver error means "not ready"
+            database.close()
+            if new:
+                return {"name": "database", "ok": False, "error": exc.__class__.__name__}
+        else:
+            break
     return {"name": "database", "ok": True, "vendor": database.vendor}
 
 
@@ -64,12 +111,15 @@ def _name_of(check: Check) -> str:
 
 def _run(check: Check, results: dict[str, dict[str, Any]]) -> None:
     started = time.monotonic()
+    database = _borrow_database()
+    connections["default"] = database  # this thread's: what the check's queries use
     try:
         result = check()
     except Exception as exc:  # a check that breaks reports itself down
         result = {"name": _name_of(check), "ok": False, "error": exc.__class__.__name__}
     finally:
-        connections.close_all()  # this thread's own connections
+        del connections["default"]
+        _give_back_database(database)
     result["status"] = "up" if result["ok"] else "down"
     result["seconds"] = round(time.monotonic() - started, 3)
     results[_name_of(check)] = result

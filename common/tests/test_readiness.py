@@ -1,6 +1,7 @@
-"""/readyz: real round trips on fresh connections, every check bounded, the whole answer
-within 2 s; 503 only when the database is down, 200 "degraded" while the broker is
-(the outbox keeps the events), and the backlog and consumer lag reported."""
+"""/readyz: a real round trip per check on connections kept between asks (no login per
+ask), every check bounded, the whole answer within 2 s; 503 only when the database is
+down, 200 "degraded" while the broker is (the outbox keeps the events), and the backlog
+and consumer lag reported."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from django.db import OperationalError, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from common.events import health as events_health
 from common.events import relay
+from common.operations import health
 from common.tests.testapp.models import Widget
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -70,6 +73,50 @@ def test_with_everything_up_it_is_ready_and_reports_backlog_and_lag(
         "parked": 0,
         "seconds": checks["consumer"]["seconds"],
     }
+
+
+def _counted(monkeypatch, owner: object, name: str) -> list[None]:
+    """A list that grows by one at each call of ``owner.name`` (still called)."""
+    calls: list[None] = []
+    original = getattr(owner, name)
+
+    def counting(*args, **kwargs):
+        calls.append(None)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, counting)
+    return calls
+
+
+#: The checks of a consuming service that read its database.
+DATABASE_CHECKS = ("database", "outbox", "consumer", "convergence")
+
+
+def test_asks_after_the_first_log_in_nowhere(api_client, broker_url, monkeypatch):
+    assert _ready(api_client)[1]["status"] == "ready"  # the checks' connections, opened
+    logins = _counted(monkeypatch, BaseDatabaseWrapper, "connect")
+    broker_connections = _counted(monkeypatch, events_health, "_new_broker_connection")
+    for _ in range(3):
+        assert _ready(api_client)[1]["status"] == "ready"
+    assert broker_connections == []
+    if connection.settings_dict["CONN_MAX_AGE"]:
+        assert logins == []
+    else:  # SQLite: CONN_MAX_AGE 0, each closed after its check
+        assert len(logins) == 3 * len(DATABASE_CHECKS)
+
+
+def test_a_kept_database_connection_that_died_is_replaced_not_reported_down(api_client, settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite keeps no connection between checks (CONN_MAX_AGE 0)")
+    settings.READINESS_CHECKS = ["common.operations.health.database_check"]
+    assert _ready(api_client)[0] == 200
+    (kept,) = [database for database in health._idle_databases if database.connection]
+    killed = kept.connection.info.backend_pid
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [killed])
+    status, body, _ = _ready(api_client)
+    assert (status, body["components"]) == (200, {"database": "up"})
+    assert kept.connection.info.backend_pid != killed
 
 
 def test_broker_stopped_is_ready_but_degraded_at_once(api_client, cuttable, settings):
