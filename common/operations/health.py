@@ -71,9 +71,12 @@ def _borrow_database() -> BaseDatabaseWrapper:
 
 def _give_back_database(database: BaseDatabaseWrapper) -> None:
     """Keeps the connection for the next check unless it broke or outlived ``CONN_MAX_AGE``
-    (0, as on SQLite: closed at once)."""
+    (0, as on SQLite: closed at once). The idle ones past their age are closed too: after
+    a burst of asks some wait long for their next check."""
     database.close_if_unusable_or_obsolete()
     with _idle_lock:
+        for idle in _idle_databases:
+            idle.close_if_unusable_or_obsolete()
         _idle_databases.append(database)
 
 

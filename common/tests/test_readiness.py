@@ -119,6 +119,20 @@ def test_a_kept_database_connection_that_died_is_replaced_not_reported_down(api_
     assert kept.connection.info.backend_pid != killed
 
 
+def test_kept_database_connections_past_their_age_are_closed_used_or_not():
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite keeps no connection between checks (CONN_MAX_AGE 0)")
+    kept = [health._borrow_database(), health._borrow_database()]
+    for database in kept:
+        database.ensure_connection()
+        health._give_back_database(database)
+        database.close_at = time.monotonic() - 1  # CONN_MAX_AGE has passed
+    # One of them (or an older one) is lent to the check, the other waits idle throughout.
+    (result,) = health.run_checks([health.database_check], health.check_timeout())
+    assert result["status"] == "up"
+    assert [database for database in kept if database.connection] == []
+
+
 def test_broker_stopped_is_ready_but_degraded_at_once(api_client, cuttable, settings):
     proxy, through_proxy = cuttable
     settings.BROKER_URL = through_proxy
