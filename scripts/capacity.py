@@ -75,8 +75,9 @@ STATS_FLUSH_SECONDS = 11
 LAG_SECONDS = 60
 #: Low enough that an order travels alone (the relay lingers 10 ms after a pass, so
 #: 1.04 orders share one), high enough that the CPU an order costs is not lost in the
-#: deployment's idle burn (0.4 of a core: at 2 orders a second it weighed twice the
-#: orders themselves, and their cost measured 84-110 ms from run to run).
+#: deployment's idle burn (0.4 of a core before ADR 0151, 0.18 since: at 2 orders a
+#: second it weighed twice the orders themselves, and their cost measured 84-110 ms
+#: from run to run).
 UNLOADED_RATE = 4.0
 #: The cores' share the loaded lag window is predicted at and driven to.
 LAG_UTILIZATION = 0.5
@@ -769,8 +770,8 @@ def lag_window(system: Deployment, env: dict[str, str], *, rate: float) -> dict:
     """Three-line orders at ``rate`` a second for ``LAG_SECONDS``, once the sweeps have
     passed over every earlier event (a sweep re-publishes what the last two intervals
     sent: the repeats of a saturation run would land in the window) and the idle burn
-    is measured afresh (it is nearly half a core, and changes with the replicas the
-    health checks reach): the lag of each order reserved, the cores the system had,
+    is measured afresh (a fifth of a core, and it changes with the replicas the health
+    checks reach): the lag of each order reserved, the cores the system had,
     the CPU an order cost and what one work item of the path cost (``item_costs``)."""
     system.after_sweeps()
     idle = system.idle()  # ends with PostgreSQL's statistics flushed
@@ -912,8 +913,8 @@ def report(costs: dict, mix: model.Mix, checks: list[dict], command: str) -> str
     lines = [
         MARK_BEGIN,
         f"Measured {costs['measured_at'][:10]} at commit `{costs['commit']}` on this "
-        f"{costs['cores']}-core machine (load average {load} when the costs were taken; "
-        "other engineers' benches share it), with:",
+        f"{costs['cores']}-core machine (load average {load} when the costs were taken, "
+        "the deployment's own included), with:",
         "",
         "```sh",
         f"make capacity   # {command}",

@@ -421,7 +421,7 @@ def lone_order_cpu_ms(
     (``unit_ms``), which batching does not change.
 
     Summed from items, not read off a window's whole CPU: at a few orders a second the
-    deployment's idle burn (0.4 of a core) is as large as the orders' work, and taking
+    deployment's idle burn (0.2-0.4 of a core) is as large as the orders' work, and taking
     it off left 80-130 ms an order from run to run. A relay's or worker's idle burn is
     small beside its items."""
     total = 0.0
