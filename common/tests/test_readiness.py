@@ -94,15 +94,19 @@ DATABASE_CHECKS = ("database", "outbox", "consumer", "convergence")
 
 def test_asks_after_the_first_log_in_nowhere(api_client, broker_url, monkeypatch):
     assert _ready(api_client)[1]["status"] == "ready"  # the checks' connections, opened
+    connected = sum(database.connection is not None for database in health._databases)
     logins = _counted(monkeypatch, BaseDatabaseWrapper, "connect")
     broker_connections = _counted(monkeypatch, events_health, "_new_broker_connection")
-    for _ in range(3):
+    asks = 5
+    for _ in range(asks):
         assert _ready(api_client)[1]["status"] == "ready"
     assert broker_connections == []
     if connection.settings_dict["CONN_MAX_AGE"]:
-        assert logins == []
+        # Which kept connection a check borrows varies with the threads' timing: one only
+        # a broker's check held, never opened, logs in once. None logs in twice.
+        assert len(logins) <= len(health._databases) - connected < asks * len(DATABASE_CHECKS)
     else:  # SQLite: CONN_MAX_AGE 0, each closed after its check
-        assert len(logins) == 3 * len(DATABASE_CHECKS)
+        assert len(logins) == asks * len(DATABASE_CHECKS)
 
 
 def test_a_kept_database_connection_that_died_is_replaced_not_reported_down(api_client, settings):
