@@ -92,7 +92,9 @@ def _counted(monkeypatch, owner: object, name: str) -> list[None]:
 DATABASE_CHECKS = ("database", "outbox", "consumer", "convergence")
 
 
-def test_asks_after_the_first_log_in_nowhere(api_client, broker_url, monkeypatch):
+def test_asks_after_the_first_log_in_once_per_kept_connection_at_most(
+    api_client, broker_url, monkeypatch
+):
     assert _ready(api_client)[1]["status"] == "ready"  # the checks' connections, opened
     connected = sum(database.connection is not None for database in health._databases)
     logins = _counted(monkeypatch, BaseDatabaseWrapper, "connect")
