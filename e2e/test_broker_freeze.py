@@ -275,15 +275,28 @@ def _converged(stack: Stack, auth: dict[str, str], writers: Writers) -> bool:
     return names and prices
 
 
-def _outbox_drained(stack: Stack) -> bool:
-    for service in stack.services.values():
+def _outbox_drained(stack: Stack, seen: dict[str, object]) -> bool:
+    """Every service's /readyz reports an empty outbox; what each answered is kept in
+    ``seen`` for the failure message."""
+    for name, service in stack.services.items():
         checks = requests.get(f"{service.url}/readyz", timeout=10).json()["checks"]
         outbox = next(check for check in checks if check["name"] == "outbox")
+        seen[name] = outbox
         # A check that did not answer within /readyz's deadline (the cores busy with the
         # backlog the freeze left) tells nothing yet: asked again.
         if not outbox["ok"] or outbox["pending"]:
             return False
     return True
+
+
+def _wait_drained(stack: Stack) -> None:
+    seen: dict[str, object] = {}
+    try:
+        took = harness.wait_until(lambda: _outbox_drained(stack, seen), 60, "every outbox drained")
+        print(f"outboxes drained in {took:.1f} s")
+    except AssertionError as exc:
+        logs = {name: relay.log_text()[-2000:] for name, relay in stack.relays.items()}
+        raise AssertionError(f"{exc}; last outbox checks {seen}; relay logs {logs}") from exc
 
 
 def _writing_through(
@@ -322,8 +335,11 @@ def test_writes_never_wait_for_a_frozen_broker(stack, auth, aggregates, baseline
     print(writers.check("a 30 s broker freeze", baseline))
     if not stack.worker.alive():  # a worker may give up on a broker that hung; restart it
         stack.worker = start_worker(stack.services["orders_api"], stack.logs)
-    _wait(lambda: _converged(stack, auth, writers), 90, "every change reaches its copy")
-    _wait(lambda: _outbox_drained(stack), 60, "every outbox drained")
+    took = harness.wait_until(
+        lambda: _converged(stack, auth, writers), 90, "every change reaches its copy"
+    )
+    print(f"copies converged in {took:.1f} s")
+    _wait_drained(stack)
 
 
 class BlackHole:
@@ -367,5 +383,8 @@ def test_writes_never_wait_for_a_black_holed_broker(stack, auth, aggregates, bas
     finally:
         stack.restart_relays(stack.broker)
         hole.close()
-    _wait(lambda: _converged(stack, auth, writers), 90, "every change reaches its copy")
-    _wait(lambda: _outbox_drained(stack), 60, "every outbox drained")
+    took = harness.wait_until(
+        lambda: _converged(stack, auth, writers), 90, "every change reaches its copy"
+    )
+    print(f"copies converged in {took:.1f} s")
+    _wait_drained(stack)
