@@ -275,6 +275,30 @@ def _converged(stack: Stack, auth: dict[str, str], writers: Writers) -> bool:
     return names and prices
 
 
+def _supervise(stack: Stack) -> None:
+    """What its supervisor does: orders_api's worker started again if it stopped. It
+    may give up on a broker that hung, or stop because acks the frozen broker never got
+    left it unable to take anything (ADR 0152); either way with a non-zero status."""
+    if not stack.worker.alive():
+        assert stack.worker.popen.returncode != 0, stack.worker.log_text()[-3000:]
+        stack.worker = start_worker(stack.services["orders_api"], stack.logs)
+
+
+def _wait_converged(stack: Stack, auth: dict[str, str], writers: Writers) -> None:
+    def converged() -> bool:
+        _supervise(stack)
+        return _converged(stack, auth, writers)
+
+    try:
+        took = harness.wait_until(converged, 90, "every change reaches its copy")
+    except AssertionError as exc:
+        logs = {"worker": stack.worker.log_text()[-3000:]} | {
+            name: relay.log_text()[-1500:] for name, relay in stack.relays.items()
+        }
+        raise AssertionError(f"{exc}; logs {logs}") from exc
+    print(f"copies converged in {took:.1f} s")
+
+
 def _outbox_drained(stack: Stack, seen: dict[str, object]) -> bool:
     """Every service's /readyz reports an empty outbox; what each answered is kept in
     ``seen`` for the failure message."""
@@ -333,12 +357,7 @@ def test_writes_never_wait_for_a_frozen_broker(stack, auth, aggregates, baseline
         stack, auth, aggregates, _frozen(stack.broker_process), OUTAGE_SECONDS
     )
     print(writers.check("a 30 s broker freeze", baseline))
-    if not stack.worker.alive():  # a worker may give up on a broker that hung; restart it
-        stack.worker = start_worker(stack.services["orders_api"], stack.logs)
-    took = harness.wait_until(
-        lambda: _converged(stack, auth, writers), 90, "every change reaches its copy"
-    )
-    print(f"copies converged in {took:.1f} s")
+    _wait_converged(stack, auth, writers)
     _wait_drained(stack)
 
 
@@ -383,8 +402,5 @@ def test_writes_never_wait_for_a_black_holed_broker(stack, auth, aggregates, bas
     finally:
         stack.restart_relays(stack.broker)
         hole.close()
-    took = harness.wait_until(
-        lambda: _converged(stack, auth, writers), 90, "every change reaches its copy"
-    )
-    print(f"copies converged in {took:.1f} s")
+    _wait_converged(stack, auth, writers)
     _wait_drained(stack)

@@ -13,6 +13,7 @@ from celery import Celery, signals
 
 from common.development.devfiles import ensure_dev_files
 from common.events import topology
+from common.events.watchdog import StuckChannelWatch
 from common.operations.priority import yield_cpu_to_requests
 
 
@@ -31,6 +32,7 @@ def create_app(service: str, settings_module: str | None = None) -> Celery:
     if settings.EVENTS_CONSUMER_QUEUE:
         app.conf.task_queues = [topology.queue(settings.EVENTS_CONSUMER_QUEUE)]
         app.conf.task_default_queue = settings.EVENTS_CONSUMER_QUEUE
+    app.steps["consumer"].add(StuckChannelWatch)
     return app
 
 

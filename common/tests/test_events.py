@@ -7,6 +7,8 @@ or reordered events and Redis restarts lose nothing.
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import threading
@@ -395,6 +397,43 @@ def test_redis_restart_with_persistence_loses_nothing_pending(tmp_path, settings
     finally:
         from common.events.transport import publisher
 
+        publisher().close()
+        embedded_broker.stop(server)
+
+
+def test_a_worker_whose_acks_a_frozen_redis_never_got_stops_for_its_supervisor(
+    tmp_path, settings, start_worker
+):
+    """kombu counts a message held until its ack reaches Redis; an ack lost to a frozen
+    broker is never retried, and a worker whose every slot is so held takes nothing
+    more while looking alive. The watch (ADR 0152) stops it with status 1."""
+    from common.development import embedded_broker
+    from common.events.transport import publisher
+
+    base = tmp_path / "redis"
+    url = embedded_broker.url(base)
+    server = embedded_broker.start(base)
+    settings.BROKER_URL = url
+    try:
+        _create("pause")  # its handler takes 3 s
+        assert _relay_all() == 1
+        worker = start_worker(url)
+        wait_until(lambda: (tmp_path / "pause-started").exists(), 30, "the handler runs")
+        os.kill(server.pid, signal.SIGSTOP)  # the ack, in 3 s, waits out its timeout
+        try:
+            # Behind whatever else the worker's loop asks the broker (10 s each).
+            wait_until(lambda: "Couldn't ack" in worker.log.read_text(), 90, "the ack fails")
+        finally:
+            os.kill(server.pid, signal.SIGCONT)
+        after = _create("after")
+        assert _relay_all() == 1
+        wait_until(lambda: worker.process.poll() is not None, 60, "the stuck worker stops")
+        assert worker.process.returncode == 1
+        assert "may take none" in worker.log.read_text()
+        assert not _applied(after)  # the stuck worker took nothing more
+        start_worker(url)  # as its supervisor does
+        wait_until(lambda: _applied(after), 60, "the new worker applies what waited")
+    finally:
         publisher().close()
         embedded_broker.stop(server)
 

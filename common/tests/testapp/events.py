@@ -2,7 +2,8 @@
 
 Widgets named ``explode`` fail until the ``explode-fixed`` switch exists;
 widgets named ``slow`` make the first attempt hang (so a test can kill the
-worker mid-handling), recording that it started in ``TESTAPP_MARKER_DIR``.
+worker mid-handling), recording that it started in ``TESTAPP_MARKER_DIR``; widgets
+named ``pause`` make every attempt take 3 s, recording each start there too.
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ def _misbehave(name: str) -> None:
         if not marker.exists():
             marker.touch()
             time.sleep(120)
+    if name == "pause":
+        (Path(os.environ["TESTAPP_MARKER_DIR"]) / "pause-started").touch()
+        time.sleep(3)
 
 
 def _record_applications(envelopes: list[dict[str, Any]]) -> None:
