@@ -1,5 +1,6 @@
 """Consuming events: a registry of handlers and the Celery tasks ``events.handle``
-(one event) and ``events.handle_batch`` (several, in publish order).
+(one event) and ``events.handle_batch`` (several, in publish order). Either also
+applies the event messages waiting behind it in the queue (``common.events.waiting``).
 
 A handler runs inside one transaction together with the inbox row that
 records the event's id, so an event is applied at most once in effect however
@@ -26,6 +27,7 @@ from django.db import close_old_connections, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from common.events import waiting
 from common.events.models import DeadLetter, InboxEvent
 from common.events.statements import insert_returning_keys
 from common.operations import metrics, tracing
@@ -241,6 +243,16 @@ def _fresh_connections(task: Any = None, **kwargs: Any) -> None:
     close_old_connections()
 
 
+def _take_waiting(task: Any, envelopes: list[dict[str, Any]]) -> waiting.Taken:
+    """The event messages waiting behind this one (``common.events.waiting``); none for
+    a task run eagerly (no broker) or a retry (it runs alone, at its time)."""
+    request = task.request
+    queue = settings.EVENTS_CONSUMER_QUEUE
+    if request.is_eager or request.retries or request.eta or not queue:
+        return waiting.Taken()
+    return waiting.take_waiting(queue=queue, events=len(envelopes))
+
+
 @shared_task(
     name="events.handle",
     bind=True,
@@ -250,6 +262,10 @@ def _fresh_connections(task: Any = None, **kwargs: Any) -> None:
     max_retries=None,
 )
 def handle_event(task: Any, envelope: dict[str, Any]) -> None:
+    taken = _take_waiting(task, [envelope])
+    if taken.messages:
+        _apply_with(taken, [envelope])
+        return
     attempt = task.request.retries + 1
     with bind_event(envelope):
         try:
@@ -270,11 +286,36 @@ def handle_event(task: Any, envelope: dict[str, Any]) -> None:
 
 @shared_task(
     name="events.handle_batch",
+    bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
     ignore_result=True,
 )
-def handle_batch(envelopes: list[dict[str, Any]]) -> None:
+def handle_batch(task: Any, envelopes: list[dict[str, Any]]) -> None:
+    """Applies a batch, and the event messages waiting behind it, in one transaction;
+    on any failure, their events one at a time (``apply_batch``)."""
+    _apply_with(_take_waiting(task, envelopes), envelopes)
+
+
+def _apply_with(taken: waiting.Taken, envelopes: list[dict[str, Any]]) -> None:
+    """``apply_batch`` of ``envelopes`` and the events ``taken``; the messages taken
+    are acknowledged once it returns, given back to the queue if it raises."""
+    if taken.messages:
+        logger.info(
+            "applying %s waiting messages (%s events) with this one's %s",
+            len(taken.messages),
+            len(taken.envelopes),
+            len(envelopes),
+        )
+    try:
+        apply_batch([*envelopes, *taken.envelopes])
+    except BaseException:
+        taken.give_back()
+        raise
+    taken.acknowledge()
+
+
+def apply_batch(envelopes: list[dict[str, Any]]) -> None:
     """Applies a batch in one transaction; on any failure, its events one at a time.
 
     An event that fails alone is sent back to this service's queue as an

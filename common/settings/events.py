@@ -67,6 +67,11 @@ EVENTS_QUEUE_ARGUMENTS = {"x-queue-type": "quorum"} if _quorum_queues else {}
 # Behind a transaction pooler the relay LISTENs on a direct connection of its own.
 DATABASE_POOL_MODE = pool_mode()
 EVENTS_MAX_ATTEMPTS = env_int("EVENTS_MAX_ATTEMPTS", 5)
+# A worker applies the event messages waiting in its queue together with the one it
+# runs (common.events.waiting): at most this many more messages (0: none) and, once
+# this many events are taken, no more.
+EVENTS_TAKE_WAITING_MESSAGES = env_int("EVENTS_TAKE_WAITING_MESSAGES", 50)
+EVENTS_TAKE_WAITING_EVENTS = env_int("EVENTS_TAKE_WAITING_EVENTS", 500)
 EVENTS_RETRY_BASE_SECONDS = env_float("EVENTS_RETRY_BASE_SECONDS", 1.0)
 EVENTS_RETRY_MAX_SECONDS = env_float("EVENTS_RETRY_MAX_SECONDS", 30.0)
 EVENTS_BROKER_CONNECT_TIMEOUT = env_float("EVENTS_BROKER_CONNECT_TIMEOUT", 2.0)

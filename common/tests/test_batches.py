@@ -16,14 +16,14 @@ from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from common.events import recording, relay, transport
+from common.events import recording, relay, transport, waiting
 from common.events.consumer import process_batch
 from common.events.housekeeping import prune_inbox, prune_outbox
 from common.events.models import DeadLetter, InboxEvent, OutboxEvent
 from common.events.snapshots import CopyChange, _upsert_newer
 from common.models import IdempotencyRecord
 from common.operations import housekeeping, scheduler
-from common.tests.conftest import drain_events, queued_messages, wait_until
+from common.tests.conftest import QUEUE, drain_events, queued_messages, wait_until
 from common.tests.testapp.models import Switch, Widget, WidgetApplication, WidgetCopy
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -323,14 +323,18 @@ def _peek(url: str) -> list[tuple[str, list[dict]]]:
     return taken
 
 
+@pytest.mark.parametrize("sent", ["in one batch", "a message each"])
 def test_a_worker_killed_in_the_middle_of_a_batch_applies_each_event_once(
-    broker_url, start_worker, tmp_path
+    broker_url, start_worker, tmp_path, sent
 ):
-    for n in range(30):
-        _create("slow" if n == 15 else f"k{n}")
-    assert _relay_all() == 30
+    widgets = [_create("slow" if n == 15 else f"k{n}") for n in range(30)]
+    if sent == "in one batch":
+        assert _relay_all() == 30
+    else:  # the worker takes the 29 waiting behind the first (ADR 0153) and holds them
+        _publish_each(widgets)
     worker = start_worker(broker_url, EVENTS_VISIBILITY_TIMEOUT="3")
     wait_until(lambda: (tmp_path / "slow-started").exists(), 20, "the batch is half applied")
+    assert queued_messages(broker_url) == 0
     worker.kill()
     assert WidgetApplication.objects.count() == 0  # one transaction: nothing committed
     start_worker(broker_url, EVENTS_VISIBILITY_TIMEOUT="3")
@@ -569,3 +573,104 @@ def test_a_sweeps_repeats_of_copies_already_there_cost_one_read_and_no_inbox_row
     assert WidgetCopy.objects.get(pk=lost.pk).version == 2
     assert WidgetCopy.objects.get(pk=widgets[1].pk).version == 1
     assert InboxEvent.objects.count() == inbox + 2
+
+
+# the messages waiting behind the running one are applied with it (ADR 0152) -------------
+
+
+def _publish_each(widgets: list[Widget]) -> list[str]:
+    """Each widget's event in a message of its own, as a relay at a steady rate sends
+    them; returns the event ids in publish order."""
+    ids = []
+    for widget in widgets:
+        event = OutboxEvent.objects.get(aggregate_id=str(widget.pk))
+        transport.publisher().publish([event.envelope])
+        OutboxEvent.objects.filter(pk=event.pk).update(sent_at=timezone.now())
+        ids.append(str(event.event_id))
+    return ids
+
+
+def test_the_waiting_messages_are_taken_oldest_first_and_acknowledged(broker_url):
+    ids = _publish_each([_create(f"t{n}") for n in range(3)])
+    assert _relay_all() == 0
+    batch = [_create("b0"), _create("b1")]
+    assert _relay_all() == 2  # one events.handle_batch of two
+    ids += [str(OutboxEvent.objects.get(aggregate_id=str(w.pk)).event_id) for w in batch]
+    try:
+        taken = waiting.take_waiting(queue=QUEUE, events=1)
+        assert [envelope["id"] for envelope in taken.envelopes] == ids
+        assert len(taken.messages) == 4
+        assert queued_messages(broker_url) == 0
+        taken.acknowledge()
+    finally:
+        waiting.close()
+    assert queued_messages(broker_url) == 0
+    assert waiting.take_waiting(queue=QUEUE, events=1).messages == []
+
+
+def test_taken_messages_given_back_are_queued_again(broker_url):
+    _publish_each([_create(f"g{n}") for n in range(3)])
+    try:
+        taken = waiting.take_waiting(queue=QUEUE, events=1)
+        assert len(taken.messages) == 3
+        taken.give_back()
+    finally:
+        waiting.close()
+    assert queued_messages(broker_url) == 3
+
+
+def test_the_taking_stops_at_the_limits(broker_url, settings):
+    _publish_each([_create(f"l{n}") for n in range(6)])
+    settings.EVENTS_TAKE_WAITING_MESSAGES = 2
+    try:
+        assert len(waiting.take_waiting(queue=QUEUE, events=1).messages) == 2
+        settings.EVENTS_TAKE_WAITING_MESSAGES = 50
+        settings.EVENTS_TAKE_WAITING_EVENTS = 4
+        assert len(waiting.take_waiting(queue=QUEUE, events=1).messages) == 3
+        settings.EVENTS_TAKE_WAITING_MESSAGES = 0
+        assert waiting.take_waiting(queue=QUEUE, events=1).messages == []
+    finally:
+        waiting.close()  # what was taken and not acknowledged goes back
+
+
+def test_a_retry_waiting_is_put_back_and_ends_the_taking(broker_url):
+    first, second = _create("r0"), _create("r1")
+    _publish_each([first])
+    retry = OutboxEvent.objects.get(aggregate_id=str(second.pk)).envelope
+    transport._message_app.send_task(
+        transport.TASK_NAME,
+        args=[retry],
+        countdown=60,
+        retries=1,
+        producer=transport.publisher()._connect(),
+        queue=QUEUE,  # as a handler's retry is sent: to this queue alone
+        exchange="",
+        routing_key=QUEUE,
+        retry=False,
+        add_to_parent=False,
+    )
+    _publish_each([second])
+    try:
+        taken = waiting.take_waiting(queue=QUEUE, events=1)
+        assert len(taken.messages) == 1  # the first; the retry went back, and ended it
+        taken.acknowledge()
+    finally:
+        waiting.close()
+    assert sorted(task for task, _ in drain_events(broker_url)) == ["events.handle"] * 2
+
+
+@pytest.mark.parametrize("take", ["50", "0"])
+def test_a_worker_applies_the_messages_waiting_behind_one_in_its_transaction(
+    broker_url, start_worker, take
+):
+    widgets = [_create(f"w{n}") for n in range(20)]
+    _publish_each(widgets)
+    start_worker(broker_url, EVENTS_TAKE_WAITING_MESSAGES=take)
+    wait_until(lambda: WidgetApplication.objects.count() == 20, 60, "every event applied")
+    assert _applied_twice() == []
+    # A transaction's inbox rows share their received_at.
+    transactions = InboxEvent.objects.values("received_at").distinct().count()
+    if take == "0":  # the switch off: a transaction per message
+        assert transactions == 20
+    else:  # the worker's first message takes the other 19
+        assert transactions <= 3  # the worker may have fetched a second itself
