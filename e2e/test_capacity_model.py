@@ -393,3 +393,17 @@ def test_the_loaded_lag_does_not_depend_on_the_rate_sustained_in_batches():
     costs = {"per_event_ms": {"broker": 0.5}, "units": {"orders_create": {"cpu_ms": UNIT_MS}}}
     lag = capacity.predict_lag(unloaded, loaded, costs)
     assert lag["predicted_lag_utilization"] == pytest.approx(0.5)
+
+
+def test_the_lag_judged_is_the_median_windows_and_every_windows_mean_is_reported():
+    windows = [
+        {"lag_ms": 52.0, "lag_p99_ms": 90.0, "rate": 4},
+        {"lag_ms": 41.0, "lag_p99_ms": 70.0, "rate": 4},
+        {"lag_ms": 47.0, "lag_p99_ms": 80.0, "rate": 4},
+    ]
+    chosen = capacity.median_of(windows)
+    assert (chosen["lag_ms"], chosen["lag_p99_ms"]) == (47.0, 80.0)  # a window, whole
+    assert chosen["lag_ms_windows"] == [52.0, 41.0, 47.0]  # in the order measured
+    assert capacity._spread(chosen) == "[52, 41, 47]"
+    assert capacity.median_of(windows[:2])["lag_ms"] == 41.0  # the lower middle one
+    assert capacity._spread({"lag_ms": 47.0}) == ""  # a run recorded before: one window

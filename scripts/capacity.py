@@ -25,7 +25,8 @@ from it, and the model checked against measurement (docs/capacity.md).
 3. **The check.** The same deployment with 2 then 1 replica per API: the lag at 4
    orders/s (what an order travelling alone costs, and what it waits on that takes no
    core), orders at saturation for ``--cluster-seconds`` through HAProxy until every
-   one is answered, then the lag at the rate predicted to keep the cores half busy,
+   one is answered, then the lag at the rate predicted to keep the cores half busy
+   (each lag in three windows, the median one judged),
    beside the model's predictions for the cores the system had on this machine (the
    lag's from the reservation's critical path, ``capacity_model.reservation_path``).
 
@@ -73,6 +74,11 @@ STATS_FLUSH_SECONDS = 11
 #: their bursts of repeats fell in a 20 s window moved its mean by half, and 40 s
 #: windows still measured a loaded lag below the unloaded one.
 LAG_SECONDS = 60
+#: Each lag is measured in this many windows at its rate, and the window with the
+#: median mean lag is the one judged (and predicted from): the mean of one 60 s window
+#: still moved by 10-20 % between runs at the same rate, a spread as wide as the
+#: tolerance, so one window could not tell a miss from the measurement's own noise.
+LAG_WINDOWS = 3
 #: Low enough that an order travels alone (the relay lingers 10 ms after a pass, so
 #: 1.04 orders share one), high enough that the CPU an order costs is not lost in the
 #: deployment's idle burn (0.4 of a core before ADR 0151, 0.18 since: at 2 orders a
@@ -616,7 +622,7 @@ def check_run(system: Deployment, replicas: int, costs: dict) -> dict:
         f"==> {replicas} replica(s) per API: orders at {UNLOADED_RATE:g}/s for {LAG_SECONDS} s",
         flush=True,
     )
-    unloaded = lag_window(system, env, rate=UNLOADED_RATE)
+    unloaded = median_window(system, env, rate=UNLOADED_RATE)
     # The idle burn of this replica count, measured just before (the saturation run's
     # own would take the sweeps' repeats of the window's orders).
     idle = unloaded["idle_cpu_ms_per_s"]
@@ -651,7 +657,7 @@ def check_run(system: Deployment, replicas: int, costs: dict) -> dict:
         cpu_ms_per_order=lone_order_cpu_ms(unloaded, costs),
         cores=unloaded["available_cores"],
     )
-    loaded = lag_window(system, env, rate=min(max(UNLOADED_RATE, rate), 0.9 * measured))
+    loaded = median_window(system, env, rate=min(max(UNLOADED_RATE, rate), 0.9 * measured))
     lag = predict_lag(unloaded, loaded, costs)
     print(
         "    CPU ms per item on the path: "
@@ -764,6 +770,28 @@ def cores_left(
     others = max(0.0, busy - sum(spent.values())) / (elapsed * 1000)
     idle_cores = sum(idle.values()) / 1000
     return others, idle_cores, max(0.1, (os.cpu_count() or 2) - others - idle_cores)
+
+
+def median_window(system: Deployment, env: dict[str, str], *, rate: float) -> dict:
+    """``LAG_WINDOWS`` lag windows at ``rate``: the one whose mean lag is the median,
+    with every window's mean in ``lag_ms_windows``."""
+    windows = []
+    for n in range(1, LAG_WINDOWS + 1):
+        windows.append(lag_window(system, env, rate=rate))
+        print(
+            f"    window {n} of {LAG_WINDOWS} at {rate:.1f}/s: lag mean "
+            f"{windows[-1]['lag_ms']:.0f} ms",
+            flush=True,
+        )
+    return median_of(windows)
+
+
+def median_of(windows: list[dict]) -> dict:
+    """The window whose ``lag_ms`` is the median (the lower middle one of an even
+    number), with every window's ``lag_ms`` in ``lag_ms_windows``, in order."""
+    ordered = sorted(windows, key=lambda window: window["lag_ms"])
+    middle = ordered[(len(ordered) - 1) // 2]
+    return dict(middle, lag_ms_windows=[window["lag_ms"] for window in windows])
 
 
 def lag_window(system: Deployment, env: dict[str, str], *, rate: float) -> dict:
@@ -1060,6 +1088,12 @@ def report(costs: dict, mix: model.Mix, checks: list[dict], command: str) -> str
     return "\n".join(lines)
 
 
+def _spread(window: dict) -> str:
+    """Every window's mean lag at that rate, for a window chosen by ``median_of``."""
+    means = window.get("lag_ms_windows", [])
+    return "[" + ", ".join(f"{ms:.0f}" for ms in means) + "]" if len(means) > 1 else ""
+
+
 def lag_report(checks: list[dict]) -> list[str]:
     """The lag's check: the measurement at a low rate the prediction starts from, the
     prediction and the measurement at the rate predicted to keep the cores half busy,
@@ -1069,7 +1103,9 @@ def lag_report(checks: list[dict]) -> list[str]:
         "The lag (creation to `stock_status=reserved`, mean over the orders reserved) "
         f"over {LAG_SECONDS} s of orders at a fixed rate, each window once the sweeps had "
         f"passed over earlier work: at {UNLOADED_RATE:g} orders/s (*unloaded*), then at "
-        f"the rate the model says keeps the cores {LAG_UTILIZATION:.0%} busy (*loaded*). "
+        f"the rate the model says keeps the cores {LAG_UTILIZATION:.0%} busy (*loaded*); "
+        f"{LAG_WINDOWS} windows at each rate, the one with the median mean judged (every "
+        "window's mean in brackets). "
         "Predicted from the unloaded window alone: the cores busy the rate times the CPU "
         "a lone order costs (its relay passes, worker tasks and commits there at what "
         "one cost, the rest at the order unit's cost) over the cores the system had "
@@ -1087,11 +1123,12 @@ def lag_report(checks: list[dict]) -> list[str]:
         lines.append(
             f"| {check['replicas']} | {unloaded['lag_ms']:.0f} ms "
             f"({unloaded['lag_p99_ms']:.0f} ms) at {unloaded['rate']:g}/s "
+            f"{_spread(unloaded)}"
             f"| {check['lone_order_cpu_ms']:.0f} "
             f"| {sum(check['path_cpu_ms'].values()):.1f} | {check['waits_ms']:.0f} ms "
             f"| {loaded['rate']:.1f}/s | {check['predicted_lag_utilization']:.0%} / "
             f"{loaded['utilization']:.0%} "
-            f"| {loaded['lag_ms']:.0f} ms ({loaded['lag_p99_ms']:.0f} ms) "
+            f"| {loaded['lag_ms']:.0f} ms ({loaded['lag_p99_ms']:.0f} ms) {_spread(loaded)} "
             f"| {check['predicted_lag_ms']:.0f} ms | {'yes' if check['lag_within'] else 'no'} |"
         )
     lines += [
