@@ -49,6 +49,14 @@ def bounded_transport_options(timeout: float) -> dict[str, Any]:
     }
 
 
+def release_quietly(connection: Connection) -> None:
+    """Releases ``connection``; one already broken has nothing left to release."""
+    try:
+        connection.release()
+    except Exception:
+        logger.debug("closing a broken broker connection", exc_info=True)
+
+
 class Publisher:
     def __init__(self, url: str | None = None) -> None:
         self.url = url or settings.BROKER_URL
@@ -80,10 +88,7 @@ class Publisher:
 
     def _close(self) -> None:
         if self._connection is not None:
-            try:
-                self._connection.release()
-            except Exception:  # already broken; nothing left to release
-                logger.debug("closing a broken broker connection", exc_info=True)
+            release_quietly(self._connection)
         self._connection = None
         self._producer = None
 

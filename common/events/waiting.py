@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +30,12 @@ from kombu import Connection, Queue
 from kombu.message import Message
 
 from common.events import topology
-from common.events.transport import BATCH_TASK_NAME, TASK_NAME, bounded_transport_options
+from common.events.transport import (
+    BATCH_TASK_NAME,
+    TASK_NAME,
+    bounded_transport_options,
+    release_quietly,
+)
 
 logger = logging.getLogger("common.events.consumer")
 
@@ -48,19 +54,16 @@ class Taken:
 
     def acknowledge(self) -> None:
         """The messages are done with: the broker forgets them."""
-        self._settle(requeue=None)
+        self._settle(Message.ack)
 
     def give_back(self) -> None:
         """The messages are not done with: back in the queue, for any worker."""
-        self._settle(requeue=True)
+        self._settle(lambda message: message.reject(requeue=True))
 
-    def _settle(self, *, requeue: bool | None) -> None:
+    def _settle(self, settle: Callable[[Message], object]) -> None:
         try:
             for message in self.messages:
-                if requeue is None:
-                    message.ack()
-                else:
-                    message.reject(requeue=requeue)
+                settle(message)
         except Exception:
             # The broker will deliver them again (the connection is gone, or the
             # visibility timeout ends); the inbox drops what committed.
@@ -93,17 +96,14 @@ def close() -> None:
     on it and not acknowledged); the next take opens another."""
     global _connection
     if _connection is not None and _opened_for[1] == os.getpid():
-        try:
-            _connection.release()
-        except Exception:  # already broken; nothing left to release
-            logger.debug("closing a broken broker connection", exc_info=True)
+        release_quietly(_connection)
     _connection = None
 
 
 def _first_delivery(message: Message) -> list[dict[str, Any]] | None:
     """The events of a message this module may take, or None."""
     headers = message.headers or {}
-    if headers.get("eta") or headers.get("countdown") or headers.get("retries"):
+    if headers.get("eta") or headers.get("retries"):
         return None
     task = headers.get("task")
     if task not in (TASK_NAME, BATCH_TASK_NAME):
