@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -43,6 +44,15 @@ class VersionedModel(UpdateStatementCache, models.Model):
             if update_fields is not None:
                 kwargs["update_fields"] = {*update_fields, "version", "updated_at"}
         super().save(*args, **kwargs)
+
+    def mark_changed(self) -> None:
+        """Counts a change made in memory as ``save()`` of the row would (the version
+        bumped, ``updated_at`` now), for a caller that writes many changed rows in one
+        ``bulk_update`` naming ``version`` and ``updated_at``. A bulk write sends no
+        signal: that caller records their events itself (``record_saved``), in the
+        same transaction."""
+        self.version += 1
+        self.updated_at = timezone.now()
 
 
 def expected_version(request: Request) -> int | None:

@@ -1,5 +1,5 @@
 """The skeleton every service's write use-cases share: locking a row, changing its
-fields, saving it against a unique constraint.
+fields, saving it against a unique constraint, writing many changed rows at once.
 
 Call these inside the use-case's ``transaction.atomic``.
 """
@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Model
 from django.utils.translation import gettext_lazy as _
 
@@ -92,3 +92,49 @@ def save_unique(
             instance.save()
     except IntegrityError as exc:
         raise ValidationError({field.split("__")[0]: [message]}) from exc
+
+
+#: ``update_all``'s statement on PostgreSQL: one array parameter per column, the first
+#: the primary keys.
+_UPDATE_FROM_ARRAYS = (
+    "UPDATE {table} SET {set} FROM unnest({arrays}) AS rows({columns}) "
+    "WHERE {table}.{pk} = rows.{pk}"
+)
+
+
+def update_all(instances: Sequence[M], *, fields: Sequence[str]) -> None:
+    """Writes ``fields`` of ``instances``, rows of one model already in its table, in
+    one UPDATE, as ``bulk_update`` does; sends no signal, as it does not either.
+
+    ``bulk_update`` builds a ``CASE WHEN`` branch per row and field, and resolving them
+    costs Python in proportion to both (a run of 150 products moved was a fifth of
+    the reserving worker's time). On PostgreSQL this sends one array per column
+    instead (``UPDATE ... FROM unnest(...)``), whatever the number of rows; elsewhere
+    ``bulk_update`` runs. Raises IntegrityError as either write would: the table's
+    constraints judge each row as written.
+    """
+    if not instances:
+        return
+    model = type(instances[0])
+    using = router.db_for_write(model)
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        model._default_manager.using(using).bulk_update(instances, fields)
+        return
+    columns = [model._meta.pk, *(model._meta.get_field(name) for name in fields)]
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    names = [quote(column.column) for column in columns]
+    statement = _UPDATE_FROM_ARRAYS.format(
+        table=table,
+        set=", ".join(f"{name} = rows.{name}" for name in names[1:]),
+        arrays=", ".join(f"%s::{column.db_type(connection)}[]" for column in columns),
+        columns=", ".join(names),
+        pk=names[0],
+    )
+    params = [
+        [column.get_db_prep_save(getattr(row, column.attname), connection) for row in instances]
+        for column in columns
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
