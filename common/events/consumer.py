@@ -14,6 +14,7 @@ re-runs it.
 
 from __future__ import annotations
 
+import collections
 import itertools
 import logging
 import traceback
@@ -113,7 +114,8 @@ def process_batch(envelopes: list[dict[str, Any]]) -> int:
 
     A handler offering ``prepare_batch`` sees all its events of a batch of two or
     more first (``_prepare``: e.g. to lock every row they touch in one sorted
-    statement).
+    statement), unless they all go to its ``apply_many`` in one call, which must then
+    lock them as ``prepare_batch`` would.
     Consecutive events whose handler offers ``apply_many`` (a copy kept by
     ``common.events.snapshots.copies``) go to it together, so a run of copies costs
     a few statements, not a few per event.
@@ -162,19 +164,25 @@ def _prepare(envelopes: list[dict[str, Any]]) -> None:
 
     The place for a batch to take its row locks in one global order (sorted, in one
     ``SELECT ... FOR UPDATE``): locking event by event, two batches whose events
-    cross would lock in crossing orders and deadlock each other. A batch of one event
-    is not prepared: its handler locks in that same order itself, and locking twice
-    would cost two statements of every lone event (most of them, at a modest rate).
+    cross would lock in crossing orders and deadlock each other. A handler that will
+    take all its events of the batch in one call, at once (one run to its
+    ``apply_many``), is not prepared: it locks in that same order itself, and locking
+    twice would cost two statements of every batch. Neither is a batch of one event,
+    for the same reason.
     """
     by_handler: dict[Handler, list[dict[str, Any]]] = {}
     for envelope in envelopes:
         handler = handler_for(envelope["type"])
         if handler is not None:
             by_handler.setdefault(handler, []).append(envelope)
+    runs = collections.Counter(handler for handler, _run in _runs(envelopes))
     for handler, events in by_handler.items():
         prepare_batch = getattr(handler, "prepare_batch", None)
-        if prepare_batch is not None:
-            prepare_batch(events)
+        if prepare_batch is None:
+            continue
+        if runs[handler] == 1 and getattr(handler, "apply_many", None) is not None:
+            continue
+        prepare_batch(events)
 
 
 def _runs(envelopes: list[dict[str, Any]]) -> Iterator[tuple[Handler, list[dict[str, Any]]]]:

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -245,8 +243,8 @@ def _record_all(
 
 
 def record_saved(instances: list[Any], *, created: bool) -> list[OutboxEvent]:
-    """The events of a bulk write (``bulk_create``/``bulk_update`` send no ``post_save``)
-    of aggregates of one model: one INSERT for all of them.
+    """The events of a bulk write (``bulk_create``, ``bulk_update`` and ``update_all``
+    send no ``post_save``) of aggregates of one model: one INSERT for all of them.
 
     Call it in the write's transaction, after the write, with the instances as saved
     (primary keys set, versions bumped). Raises RuntimeError outside a transaction.
@@ -289,40 +287,12 @@ def publication_of(model: type[models.Model]) -> Publication:
     return _publications[model]
 
 
-#: The models whose saves record no event of their own just now (``carried_by_another_event``).
-_carried: ContextVar[frozenset[type[models.Model]]] = ContextVar("carried", default=frozenset())
-
-
-@contextmanager
-def carried_by_another_event(model: type[models.Model]) -> Iterator[None]:
-    """Inside it, a save of ``model`` (published with ``carried=True``) records no event
-    of its own: the caller records one event of another aggregate that carries each
-    saved instance's full state at its new version (its ``to_data`` and ``version``),
-    as a reservation's answer carries the products it moved.
-
-    The version still bumps with every save, so a consumer that keeps a copy from both
-    kinds of event stays newest-wins; the anti-entropy sweep covers such changes by
-    ``updated_at`` (there is no outbox row of the model to find them by).
-    Raises ValueError when ``model`` was not published with ``carried=True``, KeyError
-    when it publishes nothing.
-    """
-    if not _publications[model].carried:
-        raise ValueError(f"{model.__name__} is not published with carried=True")
-    token = _carried.set(_carried.get() | {model})
-    try:
-        yield
-    finally:
-        _carried.reset(token)
-
-
 def _on_save(
     sender: type[models.Model], instance: Any, created: bool, raw: bool = False, **kwargs: Any
 ) -> None:
     if raw:  # loaddata: fixtures are not changes
         return
     if bookkeeping_only(sender, kwargs.get("update_fields")):
-        return
-    if not created and sender in _carried.get():
         return
     publication = _publications[sender]
     event_type = publication.event_type(instance, created=created, deleted=False)
@@ -365,8 +335,9 @@ def publishes(
     on its way (a backlog is not asked again at every sweep while it drains).
     ``prefetch`` names the relations ``to_data``
     reads (through ``.all()``), prefetched when many aggregates are re-published.
-    ``carried``: some of its changes travel in another aggregate's event
-    (``carried_by_another_event``); ``model`` then needs an ``updated_at``.
+    ``carried``: some of its changes travel in another aggregate's event (written in
+    bulk, which sends no signal, as a reservation's answer carries the products it
+    moved); ``model`` then needs an ``updated_at``.
     """
     if not hasattr(model, "version"):
         raise TypeError(f"{model.__name__} needs a version field to publish events")

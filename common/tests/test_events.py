@@ -25,7 +25,6 @@ from common.events import relay, topology
 from common.events.consumer import process_event
 from common.events.models import DeadLetter, InboxEvent, OutboxEvent
 from common.events.recording import (
-    carried_by_another_event,
     envelope,
     publications,
     republish,
@@ -133,12 +132,6 @@ def test_changes_outside_a_transaction_are_refused():
     with pytest.raises(RuntimeError, match=r"outside transaction\.atomic"):
         Widget.objects.create(name="loose")
     assert not Widget.objects.exists()
-
-
-def test_only_a_model_published_as_carried_may_have_its_event_carried_by_another():
-    # Widget publishes every change itself: nothing may silence it.
-    with pytest.raises(ValueError, match="carried=True"), carried_by_another_event(Widget):
-        pass
 
 
 # 2 -----------------------------------------------------------------------------------

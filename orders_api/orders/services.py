@@ -25,9 +25,9 @@ from django.utils.translation import gettext_lazy as _
 
 from common.api.errors import DomainError, NotFound
 from common.auth.actors import Actor
-from common.events.recording import republish_all
+from common.events.recording import record_saved, republish_all
 from common.fastpath.queries import with_prefetched
-from common.service_layer.services import lock
+from common.service_layer.services import lock, update_all
 from common.versioning import check_version
 from orders import selectors
 from orders.errors import InvalidReference, OrderErrorCode
@@ -461,6 +461,10 @@ class StockAnswer:
     shortages: list | None = None
 
 
+#: What an answer changes in an order's row (``mark_changed`` sets the last two).
+STOCK_ANSWER_FIELDS = ("stock_status", "stock_reason", "stock_shortages", "version", "updated_at")
+
+
 @transaction.atomic
 def orders_stock_answered(*, answers: list[StockAnswer]) -> list[Order]:
     """Records products_api's answers, in order, as one at a time would; returns the
@@ -470,8 +474,9 @@ def orders_stock_answered(*, answers: list[StockAnswer]) -> list[Order]:
     asked at or a newer one: an answer to lines since changed, a repeated or a late
     answer changes nothing (nor does a second answer to the same order here: the first
     leaves ``pending``). Each order that takes one publishes one
-    ``orders.order.updated``. The orders are locked in one sorted statement and their
-    items read in one, so a batch of answers costs an UPDATE and its event per order.
+    ``orders.order.updated``. Whatever their number, the answers cost four statements:
+    the orders locked in one sorted read, their items read in one (their events carry
+    them), the orders' UPDATE and their events' INSERT (ADR 0154).
     """
     ids = sorted({str(answer.order_id) for answer in answers})
     orders = {
@@ -492,12 +497,12 @@ def orders_stock_answered(*, answers: list[StockAnswer]) -> list[Order]:
         elif answer.answer != Order.StockStatus.RELEASED:  # held now: no longer short
             order.stock_reason = ""
             order.stock_shortages = []
+        order.mark_changed()
         taken[str(order.pk)] = order
-    # Their events carry the items: read once for all of them, not once per save.
-    prefetch_related_objects(list(taken.values()), "items")
-    for order in taken.values():
-        order.save()
-    return list(taken.values())
+    orders_taken = list(taken.values())
+    update_all(orders_taken, fields=STOCK_ANSWER_FIELDS)
+    record_saved(orders_taken, created=False)  # reads the items for all of them at once
+    return orders_taken
 
 
 @transaction.atomic

@@ -27,13 +27,8 @@ from django.utils.translation import gettext
 
 from common.api.errors import DomainError
 from common.auth.actors import Actor
-from common.events.recording import (
-    carried_by_another_event,
-    publication_of,
-    record,
-    republish,
-)
-from common.service_layer.services import lock, model_update, save_unique
+from common.events.recording import publication_of, record, record_saved, republish
+from common.service_layer.services import lock, model_update, save_unique, update_all
 from products.errors import ProductErrorCode
 from products.models import Product, StockIssue, StockMovement, StockReservation
 
@@ -281,13 +276,16 @@ def _apply_movement(
     reason_params: dict[str, Any] | None = None,
     reference: str,
     actor: Actor | None,
-    ledger: list[StockMovement] | None = None,
+    writes: _Writes | None = None,
 ) -> StockMovement:
     """Moves the stock of a product the caller has locked. Raises DomainError 409.
     ``reason`` is a person's; the system's movements give ``reason_code`` and its params.
     ``reserved_delta`` changes what open orders hold in the same row (an issue takes
     what an order held out of the stock: ``out`` with ``reserved_delta=-quantity``).
-    The ledger's row is inserted now, or appended to ``ledger`` (see ``_movement``)."""
+
+    The product is saved now (publishing ``products.product.updated``) and its ledger
+    row inserted, or, given ``writes``, both are kept there for the caller to write
+    with the rest of its run, and the product publishes no event of its own."""
     refusal = _refusal(product, kind, quantity, reserved_delta)
     if refusal is not None:
         raise refusal
@@ -295,11 +293,15 @@ def _apply_movement(
     was_low = product.low_stock
     product.stock_quantity = _new_quantity(product, kind, quantity)
     product.reserved += reserved_delta
-    # The row is locked and nothing else changed: the UPDATE sets the stock, what is
-    # held, the version and the time only (the event still carries the whole product).
-    product.save(
-        update_fields=["stock_quantity", "reserved"] if reserved_delta else ["stock_quantity"]
-    )
+    if writes is None:
+        # The row is locked and nothing else changed: the UPDATE sets the stock, what is
+        # held, the version and the time only (the event still carries the whole product).
+        product.save(
+            update_fields=["stock_quantity", "reserved"] if reserved_delta else ["stock_quantity"]
+        )
+    else:
+        product.mark_changed()
+        writes.products[str(product.pk)] = product
     if product.low_stock and not was_low:
         _record_stock_low(product)
     return _movement(
@@ -313,7 +315,7 @@ def _apply_movement(
         reason_params=reason_params,
         reference=reference,
         actor=actor,
-        ledger=ledger,
+        ledger=writes.ledger if writes is not None else None,
     )
 
 
@@ -421,11 +423,11 @@ def _hold(
     held: dict[str, int],
     target: dict[str, int],
     order_number: int,
-    ledger: list[StockMovement],
+    writes: _Writes,
 ) -> None:
     """Moves what the order holds from ``held`` to ``target``: one ledger row per product
-    whose quantity changes (``reserve`` for more, ``release`` for less), appended to
-    ``ledger``."""
+    whose quantity changes (``reserve`` for more, ``release`` for less), kept in
+    ``writes`` with the products."""
     for product_id in sorted(held.keys() | target.keys()):
         change = target.get(product_id, 0) - held.get(product_id, 0)
         if change == 0:
@@ -444,7 +446,7 @@ def _hold(
             reason_params={"order_number": order_number},
             reference=f"order #{order_number}",
             actor=None,
-            ledger=ledger,
+            writes=writes,
         )
 
 
@@ -453,10 +455,10 @@ def _issue(
     *,
     target: dict[str, int],
     order_number: int,
-    ledger: list[StockMovement],
+    writes: _Writes,
 ) -> list[dict[str, Any]]:
     """Takes what the order holds out of the stock: one ``out`` row per product, which
-    also lets go of the hold (``reserved_delta``), appended to ``ledger``. Returns the
+    also lets go of the hold (``reserved_delta``), kept in ``writes``. Returns the
     issued lines."""
     lines = []
     for product_id, quantity in sorted(target.items()):
@@ -469,7 +471,7 @@ def _issue(
             reason_params={"order_number": order_number},
             reference=f"order #{order_number}",
             actor=None,
-            ledger=ledger,
+            writes=writes,
         )
         lines.append(
             {
@@ -499,11 +501,49 @@ class StockAsk:
     items: list[dict[str, Any]]
 
 
+#: What a reservation moves in a product's row (``mark_changed`` sets the last two).
+PRODUCT_STOCK_FIELDS = ("stock_quantity", "reserved", "version", "updated_at")
+#: What an ask changes in a reservation's row.
+RESERVATION_FIELDS = ("order_version", "status", "lines", "shortages", "version", "updated_at")
+
+
+@dataclasses.dataclass
+class _Writes:
+    """What a run of asks changes, kept as the asks apply one after another and written
+    once all have (``write``): the ledger's rows, the products moved, the reservations
+    (by order id, ``new`` naming those not yet in the table) and those to answer."""
+
+    ledger: list[StockMovement] = dataclasses.field(default_factory=list)
+    products: dict[str, Product] = dataclasses.field(default_factory=dict)
+    reservations: dict[str, StockReservation] = dataclasses.field(default_factory=dict)
+    new: set[str] = dataclasses.field(default_factory=set)
+    answered: dict[str, StockReservation] = dataclasses.field(default_factory=dict)
+
+    def write(self) -> None:
+        """One statement per table: the products' UPDATE, the new reservations' INSERT
+        and the others' UPDATE, the ledger's INSERT, then the answers' INSERT into the
+        outbox (two when new and older reservations answer together). The check
+        constraints judge each product's row as the run leaves it."""
+        if self.products:
+            update_all(list(self.products.values()), fields=PRODUCT_STOCK_FIELDS)
+        created = [row for key, row in self.reservations.items() if key in self.new]
+        kept = [row for key, row in self.reservations.items() if key not in self.new]
+        if created:
+            StockReservation.objects.bulk_create(created)
+        if kept:
+            update_all(kept, fields=RESERVATION_FIELDS)
+        if self.ledger:
+            StockMovement.objects.bulk_create(self.ledger)
+        answers = list(self.answered.values())
+        record_saved([row for row in answers if str(row.pk) in self.new], created=True)
+        record_saved([row for row in answers if str(row.pk) not in self.new], created=False)
+
+
 @transaction.atomic
 def stock_reservations_sync(*, asks: list[StockAsk]) -> list[StockReservation | StockIssue | None]:
     """Brings what each order holds in line with its ask, in order, as one ask at a
-    time would, and answers each. Returns, per ask, the record answered from, or None
-    for a stale ask.
+    time would, and answers each order. Returns, per ask, the record answered from, or
+    None for a stale ask.
 
     orders_api asks (its order's ``stock_status`` is ``pending``) when an open
     order's lines change, when it is finished and when it is cancelled. An open
@@ -511,19 +551,20 @@ def stock_reservations_sync(*, asks: list[StockAsk]) -> list[StockReservation | 
     nothing (``refused``, with the shortages); a finished one's are reserved (if not
     already) and issued, one ``out`` per product; a cancelled one's are released.
     Every change is a ledger row naming the order. Publishes one
-    ``products.stock.reserved|refused|issued|released`` per change, which carries the
-    products it moved, each whole at its new version, instead of one
-    ``products.product.updated`` each (ADR 0146).
+    ``products.stock.reserved|refused|issued|released`` per order changed, at its
+    state after its last ask, which carries the products its asks moved, each whole
+    at its state after the run, instead of one ``products.product.updated`` each
+    (ADR 0146; ADR 0154 for the run written together).
 
     Idempotent and newest-wins per order: an ask older than the newest applied
     (``order_version``) is dropped; the same version asked again (orders_api's sweep,
     its answer lost) publishes the answer again and moves nothing. An order answered
     before reservations (``StockIssue``) is answered again from that record.
 
-    The asks cost one read of their reservations and one of every product they name
-    or hold, each locked in id order (reservations before products, as every writer
-    locks), and one INSERT of all their ledger rows; each order then costs its
-    products' UPDATEs, its reservation and its answer.
+    Whatever the number of asks, they cost one read of their reservations and one of
+    every product they name or hold, each locked in id order (reservations before
+    products, as every writer locks), then one write per table (``_Writes.write``);
+    only a product crossing its minimum and a repeated answer add an INSERT each.
     """
     # Only an order finished before reservations has a StockIssue, and it is never open
     # again: open orders' asks (most of them) need no look-up.
@@ -543,15 +584,14 @@ def stock_reservations_sync(*, asks: list[StockAsk]) -> list[StockReservation | 
     for reservation in reservations.values():
         product_ids.update(reservation.held())
     products = products_lock(product_ids=product_ids)
-    ledger: list[StockMovement] = []
+    writes = _Writes()
     answers = [
         _reservation_sync(
-            ask, issues=issues, reservations=reservations, products=products, ledger=ledger
+            ask, issues=issues, reservations=reservations, products=products, writes=writes
         )
         for ask in asks
     ]
-    if ledger:
-        StockMovement.objects.bulk_create(ledger)
+    writes.write()
     return answers
 
 
@@ -561,15 +601,17 @@ def _reservation_sync(
     issues: dict[str, StockIssue],
     reservations: dict[str, StockReservation],
     products: dict[str, Product],
-    ledger: list[StockMovement],
+    writes: _Writes,
 ) -> StockReservation | StockIssue | None:
     """One ask of ``stock_reservations_sync``, its rows looked up and locked by it
-    (``reservations`` gains the order's when it is new); its ledger rows appended."""
-    answered = issues.get(str(ask.order_id))
+    (``reservations`` gains the order's when it is new); what it changes is kept in
+    ``writes``."""
+    key = str(ask.order_id)
+    answered = issues.get(key)
     if answered is not None:
         republish(answered)
         return answered
-    reservation = reservations.get(str(ask.order_id))
+    reservation = reservations.get(key)
     if reservation is not None:
         if ask.order_version < reservation.order_version:
             return None
@@ -579,34 +621,39 @@ def _reservation_sync(
         )
         if ask.order_version == reservation.order_version or final:
             if ask.order_version > reservation.order_version:
-                reservation.order_version = ask.order_version
-                reservation.save(update_fields=["order_version"])
-            republish(reservation)
+                reservation.order_version = ask.order_version  # bookkeeping: no new version
+                writes.reservations[key] = reservation
+            if key not in writes.answered:  # else the run's answer carries it
+                republish(reservation)
             return reservation
+        reservation.mark_changed()
     held = reservation.held() if reservation is not None else {}
     target = {} if ask.order_status == ORDER_CANCELLED else _requested(ask.items)
     mine = {key: products[key] for key in held.keys() | target.keys() if key in products}
     if reservation is None:
         reservation = StockReservation(id=ask.order_id, order_number=ask.order_number)
-        reservations[str(ask.order_id)] = reservation
+        reservations[key] = reservation
+        writes.new.add(key)
     reservation.order_version = ask.order_version
     versions = {product_id: product.version for product_id, product in mine.items()}
+    _move(
+        reservation,
+        mine,
+        held=held,
+        target=target,
+        order_status=ask.order_status,
+        writes=writes,
+    )
     # The answer carries the products it moves: one event per order, not one per line too.
-    with carried_by_another_event(Product):
-        _move(
-            reservation,
-            mine,
-            held=held,
-            target=target,
-            order_status=ask.order_status,
-            ledger=ledger,
-        )
-    reservation.moved_products = tuple(
-        product
-        for product_id, product in sorted(mine.items())
+    moved = {str(product.pk): product for product in reservation.moved_products}
+    moved.update(
+        (product_id, product)
+        for product_id, product in mine.items()
         if product.version != versions[product_id]
     )
-    reservation.save()
+    reservation.moved_products = tuple(product for _id, product in sorted(moved.items()))
+    writes.reservations[key] = reservation
+    writes.answered[key] = reservation
     return reservation
 
 
@@ -617,28 +664,27 @@ def _move(
     held: dict[str, int],
     target: dict[str, int],
     order_status: str,
-    ledger: list[StockMovement],
+    writes: _Writes,
 ) -> None:
     """Moves the stock of the order's (locked) products from ``held`` to what its status
     asks, and sets the reservation's answer (status, lines, shortages); saves nothing of
-    the reservation. Its ledger rows are appended to ``ledger``, for the caller to
-    insert."""
+    the reservation. The products and their ledger rows are kept in ``writes``."""
     order_number = reservation.order_number
     reservation.shortages = _shortages(target, held, products)
     if reservation.shortages:
-        _hold(products, held=held, target={}, order_number=order_number, ledger=ledger)
+        _hold(products, held=held, target={}, order_number=order_number, writes=writes)
         reservation.status = StockReservation.Status.REFUSED
         reservation.lines = []
     elif order_status == ORDER_CANCELLED:
-        _hold(products, held=held, target={}, order_number=order_number, ledger=ledger)
+        _hold(products, held=held, target={}, order_number=order_number, writes=writes)
         reservation.status = StockReservation.Status.RELEASED
         reservation.lines = []
     else:
-        _hold(products, held=held, target=target, order_number=order_number, ledger=ledger)
+        _hold(products, held=held, target=target, order_number=order_number, writes=writes)
         if order_status == ORDER_FINISHED:
             reservation.status = StockReservation.Status.ISSUED
             reservation.lines = _issue(
-                products, target=target, order_number=order_number, ledger=ledger
+                products, target=target, order_number=order_number, writes=writes
             )
         else:
             reservation.status = StockReservation.Status.RESERVED

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from common.development.testing import run_together
 from common.events.consumer import process_batch
+from common.events.models import OutboxEvent
 from products import services
 from products.models import Product, StockReservation
 from products.tests.test_stock_reservations import order_event
@@ -93,7 +94,7 @@ def test_two_workers_applying_crossing_batches_do_not_deadlock(monkeypatch):
 
 
 @pytest.mark.django_db
-def test_a_batch_of_asks_costs_the_same_reads_and_one_ledger_insert_whatever_its_length():
+def test_a_batch_of_asks_costs_the_same_statements_whatever_its_length():
     products = _sorted_products(6)
 
     def statements(orders):
@@ -106,19 +107,77 @@ def test_a_batch_of_asks_costs_the_same_reads_and_one_ledger_insert_whatever_its
         with CaptureQueriesContext(connection) as captured:
             assert process_batch(batch) == len(batch)
         sql = [q["sql"] for q in captured]
-        shared = [
+        locks = [
             s
             for s in sql
             if s.startswith("SELECT")
             and ('"products_stockreservation"' in s or 'FROM "products_product"' in s)
         ]
         ledger = [s for s in sql if s.startswith('INSERT INTO "products_stockmovement"')]
-        return len(shared), len(ledger)
+        moved = [s for s in sql if s.startswith('UPDATE "products_product"')]
+        answers = [s for s in sql if s.startswith('INSERT INTO "common_outboxevent"')]
+        return len(sql), len(locks), len(ledger), len(moved), len(answers)
 
-    # The batch's reservations and products, locked before any order (prepare_batch)
-    # and read again by the run; one INSERT of the ledger, for 2 orders as for 10.
-    assert statements(range(10, 12)) == statements(range(20, 30)) == (4, 1)
+    # The batch's reservations and products, locked once (one run: no prepare_batch);
+    # one INSERT of the ledger, one UPDATE of the products, one INSERT of the answers,
+    # for 2 orders as for 10.
+    two, ten = statements(range(10, 12)), statements(range(20, 30))
+    assert two == ten
+    assert two[1:] == (2, 1, 1, 1)
     assert StockReservation.objects.filter(status="reserved").count() == 12
     for product in Product.objects.all():
         movements = product.movements.all()
         assert sum(m.reserved_delta for m in movements) == product.reserved
+
+
+@pytest.mark.django_db
+def test_an_order_asked_twice_in_one_batch_is_answered_once_with_all_it_moved():
+    coffee, sugar, tea = _sorted_products(3)
+    order_id = uuid.uuid4()
+    placed = order_event(order_id, 7, (coffee, 2), (sugar, 1))
+    # A line added before products_api got to the first ask: the second ask moves tea
+    # alone, and the one answer still carries coffee and sugar as the first moved them.
+    changed = order_event(order_id, 7, (coffee, 2), (sugar, 1), (tea, 1), version=2)
+    assert process_batch([placed, changed]) == 2
+    answers = list(OutboxEvent.objects.filter(aggregate_id=str(order_id)))
+    assert len(answers) == 1
+    answer = answers[0].envelope
+    assert (answer["type"], answer["version"]) == ("products.stock.reserved", 2)
+    assert answer["data"]["order_version"] == 2
+    assert [(line["sku"], line["quantity"]) for line in answer["data"]["lines"]] == [
+        (product.sku, quantity)
+        for product, quantity in sorted(
+            [(coffee, 2), (sugar, 1), (tea, 1)], key=lambda pair: pair[0].pk
+        )
+    ]
+    # Every product either ask moved, each as it is now.
+    stored = {str(p.pk): p for p in Product.objects.all()}
+    carried = {product["id"]: product for product in answer["data"]["products"]}
+    assert set(carried) == set(stored)
+    for product_id, product in carried.items():
+        assert (product["version"], product["reserved"]) == (
+            stored[product_id].version,
+            stored[product_id].reserved,
+        )
+    assert [stored[str(p.pk)].reserved for p in (coffee, sugar, tea)] == [2, 1, 1]
+    assert [stored[str(p.pk)].version for p in (coffee, sugar, tea)] == [2, 2, 2]
+    reservation = StockReservation.objects.get(pk=order_id)
+    assert (reservation.version, reservation.order_version) == (2, 2)
+
+
+@pytest.mark.django_db
+def test_orders_sharing_a_product_in_one_batch_carry_it_as_the_batch_left_it():
+    (product,) = _sorted_products(1)
+    first, second = uuid.uuid4(), uuid.uuid4()
+    assert (
+        process_batch([order_event(first, 1, (product, 4)), order_event(second, 2, (product, 5))])
+        == 2
+    )
+    product.refresh_from_db()
+    assert (product.reserved, product.version) == (9, 3)  # a version per change
+    for order_id in (first, second):
+        (answer,) = OutboxEvent.objects.filter(aggregate_id=str(order_id))
+        (carried,) = answer.envelope["data"]["products"]
+        assert (carried["version"], carried["reserved"], carried["available"]) == (3, 9, 1)
+    ledger = sorted((m.kind, m.reserved_delta) for m in product.movements.all())
+    assert ledger == [("in", 0), ("reserve", 4), ("reserve", 5)]
