@@ -5,16 +5,18 @@ transaction that writes an outbox row also sends ``NOTIFY`` (the outbox table's
 trigger; delivered only on commit); the relay LISTENs and wakes at once, and polls
 about once a second so a lost notification delays little. On SQLite it polls about every 50 ms.
 
-Each pass claims up to 100 pending rows, oldest first, in one short transaction:
-it leases them (``claimed_until``, ``EVENTS_RELAY_LEASE_SECONDS``; ``FOR UPDATE SKIP
+Each pass claims up to 100 pending rows, oldest first, in one statement that is
+its own short transaction (autocommit: one round trip, no BEGIN and COMMIT of their
+own): it leases them (``claimed_until``, ``EVENTS_RELAY_LEASE_SECONDS``; ``FOR UPDATE SKIP
 LOCKED`` on PostgreSQL, so several relays share the work), keeping only the rows
 whose aggregate has no earlier event still pending elsewhere (leased by another
 relay or not yet claimed), so an aggregate's events leave in version order, also
 with two relays. Then, with no transaction open, it publishes them as one message
-per run of events of one type (``events.handle_batch``, at most 100 events and 256
-KiB; every broker call ends within ``EVENTS_BROKER_TIMEOUT``), and marks the ones
-the broker accepted sent in a second short transaction, only where its lease still
-holds. A failed message's rows, and those after it, are released at once.
+per event type, cut where an aggregate's order needs it (``batches``;
+``events.handle_batch``, at most 100 events and 256 KiB; every broker call ends
+within ``EVENTS_BROKER_TIMEOUT``), and marks the ones
+the broker accepted sent in a second one-statement transaction, only where its lease
+still holds. A failed message's rows, and those after it, are released at once.
 
 No database transaction or lock is held while the relay talks to the broker, so a
 frozen or black-holed broker never makes an API write wait (on SQLite the write
@@ -31,7 +33,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -77,7 +79,7 @@ WHERE id IN (
           AND earlier.id NOT IN (SELECT id FROM claimed)
     )
 )
-RETURNING id, type, envelope
+RETURNING id, type, aggregate_type, aggregate_id, envelope
 """
 
 
@@ -86,11 +88,13 @@ def lease_seconds() -> float:
 
 
 def claim_pending(*, limit: int, claim: uuid.UUID) -> list[OutboxEvent]:
-    """Leases up to ``limit`` pending rows, oldest first, to ``claim``, in one short
-    transaction that has committed when this returns. Returns them in id order.
+    """Leases up to ``limit`` pending rows, oldest first, to ``claim``, in one statement.
+    Returns them in id order. Called outside any transaction (as the relay calls it),
+    the statement is its own transaction, committed when this returns; within one,
+    it is part of it.
 
     ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several relays share the work; on
-    SQLite the IMMEDIATE transaction already serializes writers.
+    SQLite a writing statement already holds the database's one write lock.
     """
     lock = "FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
     table = connection.ops.quote_name(OutboxEvent._meta.db_table)
@@ -102,18 +106,17 @@ def claim_pending(*, limit: int, claim: uuid.UUID) -> list[OutboxEvent]:
         connection.ops.adapt_datetimefield_value(now + timedelta(seconds=lease_seconds())),
         OutboxEvent._meta.get_field("claim").get_db_prep_value(claim, connection),
     ]
-    with transaction.atomic():
-        rows = list(OutboxEvent.objects.raw(statement, params))
+    rows = list(OutboxEvent.objects.raw(statement, params))
     return sorted(rows, key=lambda row: row.pk)
 
 
 def _mark_sent(rows: list[OutboxEvent], claim: uuid.UUID) -> int:
-    """Marks ``rows`` sent where ``claim`` still holds them; returns how many. A row whose
-    lease ran out and which another pass claimed is that pass's to publish again."""
-    with transaction.atomic():
-        return OutboxEvent.objects.filter(pk__in=[row.pk for row in rows], claim=claim).update(
-            sent_at=timezone.now(), claimed_until=None
-        )
+    """Marks ``rows`` sent where ``claim`` still holds them, in one statement (its own
+    transaction, as ``claim_pending``'s); returns how many. A row whose lease ran out
+    and which another pass claimed is that pass's to publish again."""
+    return OutboxEvent.objects.filter(pk__in=[row.pk for row in rows], claim=claim).update(
+        sent_at=timezone.now(), claimed_until=None
+    )
 
 
 def _release(
@@ -130,22 +133,38 @@ def _release(
         )
 
 
-def batches(rows: list[OutboxEvent]) -> Iterator[list[OutboxEvent]]:
-    """``rows`` in order, cut into runs of one event type (the message's routing key)
-    of at most BATCH_EVENTS events and BATCH_BYTES bytes of envelopes."""
-    batch: list[OutboxEvent] = []
-    size = 0
+def batches(rows: list[OutboxEvent]) -> list[list[OutboxEvent]]:
+    """The messages that carry ``rows`` (in id order), in the order to send them: each of
+    one event type (its routing key), of at most BATCH_EVENTS events and BATCH_BYTES
+    bytes of envelopes, its rows in id order.
+
+    A row joins the last message of its type unless that one is full or an event of the
+    row's aggregate went into a later message; else it starts a message at the end. So
+    an aggregate's events leave in version order, while two types interleaved in the
+    outbox (one order placed, the answer to another) cost a message per type, not one
+    per row.
+    """
+    messages: list[list[OutboxEvent]] = []
+    sizes: list[int] = []
+    last_of_type: dict[str, int] = {}
+    last_of_aggregate: dict[tuple[str, str], int] = {}
     for row in rows:
         row_size = len(json.dumps(row.envelope, separators=(",", ":")))
-        if batch and (
-            row.type != batch[0].type or len(batch) == BATCH_EVENTS or size + row_size > BATCH_BYTES
+        aggregate = (row.aggregate_type, row.aggregate_id)
+        index = last_of_type.get(row.type)
+        if (
+            index is None
+            or index < last_of_aggregate.get(aggregate, -1)
+            or len(messages[index]) == BATCH_EVENTS
+            or sizes[index] + row_size > BATCH_BYTES
         ):
-            yield batch
-            batch, size = [], 0
-        batch.append(row)
-        size += row_size
-    if batch:
-        yield batch
+            messages.append([])
+            sizes.append(0)
+            index = last_of_type[row.type] = len(messages) - 1
+        messages[index].append(row)
+        sizes[index] += row_size
+        last_of_aggregate[aggregate] = index
+    return messages
 
 
 def relay_pending(*, limit: int = BATCH_EVENTS) -> int:
@@ -186,7 +205,8 @@ def relay_pending(*, limit: int = BATCH_EVENTS) -> int:
             logger.info("published %s", row.envelope["type"])
         metrics.event_published(row.envelope)
     if failure is not None:
-        _release(rows[len(sent) :], claim, failed, str(failure))
+        published = {row.pk for row in sent}
+        _release([row for row in rows if row.pk not in published], claim, failed, str(failure))
         raise failure
     return len(sent)
 

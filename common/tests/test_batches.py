@@ -218,6 +218,47 @@ def test_a_batch_stays_under_256_kib():
     assert [len(batch) for batch in relay.batches(rows)] == [2, 2, 1]
 
 
+def _row(n, event_type, aggregate):
+    return OutboxEvent(
+        id=n,
+        type=event_type,
+        aggregate_type="t.x",
+        aggregate_id=aggregate,
+        envelope={"id": str(n), "type": event_type},
+    )
+
+
+def test_interleaved_types_of_different_aggregates_cost_a_message_per_type():
+    # Orders placed while others' answers come back: created, updated, created, ...
+    rows = [_row(n, "t.x.created" if n % 2 else "t.x.updated", f"a{n}") for n in range(1, 11)]
+    assert [[row.pk for row in batch] for batch in relay.batches(rows)] == [
+        [1, 3, 5, 7, 9],
+        [2, 4, 6, 8, 10],
+    ]
+
+
+def test_an_aggregates_events_leave_in_order_across_messages():
+    rows = [
+        _row(1, "t.x.updated", "a"),
+        _row(2, "t.x.finished", "a"),
+        _row(3, "t.x.updated", "b"),  # joins the first message: b has no earlier event
+        _row(4, "t.x.updated", "a"),  # after a's finished: a message after it
+        _row(5, "t.x.finished", "b"),  # after b's update in the first: joins the second
+        _row(6, "t.x.updated", "c"),  # joins the last message of its type
+    ]
+    messages = [[row.pk for row in batch] for batch in relay.batches(rows)]
+    assert messages == [[1, 3], [2, 5], [4, 6]]
+    for aggregate in "abc":
+        sent = [row.pk for batch in relay.batches(rows) for row in batch]
+        mine = [row.pk for row in rows if row.aggregate_id == aggregate]
+        assert [pk for pk in sent if pk in mine] == mine
+
+
+def test_a_full_message_of_a_type_starts_another():
+    rows = [_row(n, "t.x.updated", f"a{n}") for n in range(relay.BATCH_EVENTS + 1)]
+    assert [len(batch) for batch in relay.batches(rows)] == [relay.BATCH_EVENTS, 1]
+
+
 # batches at the consumer ----------------------------------------------------------------
 
 

@@ -195,6 +195,37 @@ def test_a_broker_that_fails_releases_the_rows_at_once_and_counts_the_attempt(mo
     assert relay.relay_pending() == 1  # no lease to wait for
 
 
+class SecondRefusingPublisher(RecordingPublisher):
+    """Takes the first message and refuses the next."""
+
+    def publish(self, envelopes: list[dict[str, Any]]) -> None:
+        if self.published:
+            raise BrokerUnavailable("TimeoutError: Timeout reading from socket")
+        super().publish(envelopes)
+
+
+def test_a_failed_message_releases_its_rows_and_later_ones_not_those_already_sent(monkeypatch):
+    # created, updated, created: the two creations travel first, in one message.
+    first = _create("first")
+    _rename(first, "first, renamed")
+    _create("third")
+    publisher = SecondRefusingPublisher()
+    monkeypatch.setattr(relay, "publisher", lambda: publisher)
+    with pytest.raises(BrokerUnavailable):
+        relay.relay_pending()
+    assert [[event["data"]["name"] for event in message] for message in publisher.published] == [
+        ["first", "third"]
+    ]
+    rows = {row.envelope["data"]["name"]: row for row in OutboxEvent.objects.all()}
+    assert rows["first"].sent_at is not None and rows["third"].sent_at is not None
+    renamed = rows["first, renamed"]
+    assert (renamed.sent_at, renamed.claim, renamed.attempts) == (None, None, 1)
+    recording = RecordingPublisher()
+    monkeypatch.setattr(relay, "publisher", lambda: recording)
+    assert relay.relay_pending() == 1  # released at once: no lease to wait for
+    assert recording.published[0][0]["data"]["name"] == "first, renamed"
+
+
 def test_a_relay_that_died_after_publishing_has_its_duplicate_dropped(settings, monkeypatch):
     settings.EVENTS_RELAY_LEASE_SECONDS = 0.5
     widget = _create("twice")
