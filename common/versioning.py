@@ -48,7 +48,7 @@ class VersionedModel(UpdateStatementCache, models.Model):
     def mark_changed(self) -> None:
         """Counts a change made in memory as ``save()`` of the row would (the version
         bumped, ``updated_at`` now), for a caller that writes many changed rows in one
-        ``bulk_update`` naming ``version`` and ``updated_at``. A bulk write sends no
+        statement (``update_all``) naming ``version`` and ``updated_at``. A bulk write sends no
         signal: that caller records their events itself (``record_saved``), in the
         same transaction."""
         self.version += 1

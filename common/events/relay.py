@@ -16,7 +16,8 @@ per event type, cut where an aggregate's order needs it (``batches``;
 ``events.handle_batch``, at most 100 events and 256 KiB; every broker call ends
 within ``EVENTS_BROKER_TIMEOUT``), and marks the ones
 the broker accepted sent in a second one-statement transaction, only where its lease
-still holds. A failed message's rows, and those after it, are released at once.
+still holds. When a message fails, every row of the pass not yet sent is released at
+once.
 
 No database transaction or lock is held while the relay talks to the broker, so a
 frozen or black-holed broker never makes an API write wait (on SQLite the write

@@ -466,7 +466,7 @@ def test_a_sweeps_repeated_answers_to_orders_no_longer_pending_cost_one_read_and
     assert answered[0].stock_status == "reserved"
 
 
-def test_a_batch_of_answers_locks_the_orders_and_reads_their_items_once():
+def test_a_batch_of_answers_locks_the_orders_reads_their_items_and_writes_them_once():
     orders = [_open_order()[0] for _ in range(5)]
     refused = orders[-1]
     batch = [_answer_event(order, "reserved") for order in orders[:-1]]
@@ -479,6 +479,10 @@ def test_a_batch_of_answers_locks_the_orders_and_reads_their_items_once():
     reads = [s for s in statements if s.startswith("SELECT") and 'FROM "orders_order"' in s]
     items = [s for s in statements if s.startswith("SELECT") and "orders_orderitem" in s]
     assert len(reads) == 1 and len(items) == 1
+    # The five orders that took an answer: one UPDATE, and their events one INSERT.
+    writes = [s.split('"')[1] for s in statements if s.startswith(("UPDATE", "INSERT"))]
+    assert writes.count("orders_order") == 1
+    assert writes.count("common_outboxevent") == 1
     if connection.features.has_select_for_update:  # SQLite locks the whole file instead
         assert "FOR UPDATE" in reads[0]
     for order in orders:
