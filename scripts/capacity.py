@@ -1123,7 +1123,7 @@ def lag_report(checks: list[dict]) -> list[str]:
         lines.append(
             f"| {check['replicas']} | {unloaded['lag_ms']:.0f} ms "
             f"({unloaded['lag_p99_ms']:.0f} ms) at {unloaded['rate']:g}/s "
-            f"{_spread(unloaded)}"
+            f"{_spread(unloaded)} "
             f"| {check['lone_order_cpu_ms']:.0f} "
             f"| {sum(check['path_cpu_ms'].values()):.1f} | {check['waits_ms']:.0f} ms "
             f"| {loaded['rate']:.1f}/s | {check['predicted_lag_utilization']:.0%} / "

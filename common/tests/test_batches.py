@@ -248,8 +248,8 @@ def test_an_aggregates_events_leave_in_order_across_messages():
     ]
     messages = [[row.pk for row in batch] for batch in relay.batches(rows)]
     assert messages == [[1, 3], [2, 5], [4, 6]]
+    sent = [pk for message in messages for pk in message]
     for aggregate in "abc":
-        sent = [row.pk for batch in relay.batches(rows) for row in batch]
         mine = [row.pk for row in rows if row.aggregate_id == aggregate]
         assert [pk for pk in sent if pk in mine] == mine
 

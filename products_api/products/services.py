@@ -629,7 +629,7 @@ def _reservation_sync(
         reservation.mark_changed()
     held = reservation.held() if reservation is not None else {}
     target = {} if ask.order_status == ORDER_CANCELLED else _requested(ask.items)
-    mine = {key: products[key] for key in held.keys() | target.keys() if key in products}
+    mine = {pid: products[pid] for pid in held.keys() | target.keys() if pid in products}
     if reservation is None:
         reservation = StockReservation(id=ask.order_id, order_number=ask.order_number)
         reservations[key] = reservation
