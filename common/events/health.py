@@ -1,6 +1,7 @@
 """The readiness checks of a service with events (``settings.READINESS_CHECKS``, see
 ``common.settings.events.readiness_checks``): the broker, the outbox's backlog and the
-consumer's queue. ``common.operations.health`` runs them as it runs any check.
+consumer's queue. ``common.operations.health`` runs them as it runs any check, the two
+that wait on the broker each in a lane of its own.
 
 Like the database's, the checks' broker connections are kept between asks, each lent
 to one check at a time (an AMQP connection is a handshake and a login on every node
@@ -20,7 +21,7 @@ from kombu import Connection
 from common.events.models import DeadLetter
 from common.events.relay import pending_stats
 from common.events.transport import bounded_transport_options
-from common.operations.health import check_timeout
+from common.operations.health import check_timeout, runs_apart
 
 #: The checks' broker connections not lent to a check now, by broker URL.
 _idle_brokers: dict[str, list[Connection]] = {}
@@ -68,6 +69,7 @@ def _round_trip(channel: Any) -> None:
         channel.basic_qos(prefetch_size=0, prefetch_count=0, a_global=False)
 
 
+@runs_apart
 def broker_check() -> dict[str, Any]:
     """A round trip to the broker on the checks' connection (a new one is the AMQP
     handshake or a Redis connection first)."""
@@ -80,6 +82,7 @@ def broker_check() -> dict[str, Any]:
     return {"name": "broker", "ok": True, "transport": str(transport)}
 
 
+@runs_apart
 def consumer_check() -> dict[str, Any]:
     """Consumer lag: events waiting in this service's queue, and events parked."""
     queue = settings.EVENTS_CONSUMER_QUEUE

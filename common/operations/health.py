@@ -1,12 +1,17 @@
 """Liveness (``/healthz``) and readiness (``/readyz``) endpoints.
 
-Readiness runs every check named in ``settings.READINESS_CHECKS`` at once, each
-in a thread of its own, and answers within ``READINESS_TIMEOUT`` seconds whatever
-hangs: a check still running then counts as down. Each check is a callable
-returning a JSON-able dict with ``name`` and an ``ok`` boolean.
+Readiness runs the checks named in ``settings.READINESS_CHECKS`` in lanes, at once,
+and answers within ``READINESS_TIMEOUT`` seconds whatever hangs: a check still
+running then counts as down. Each check is a callable returning a JSON-able dict
+with ``name`` and an ``ok`` boolean. The checks that only ask the database share one
+lane and one connection, the required ones first; a check marked ``runs_apart``
+(one that waits on the broker) has a lane of its own, so a hung broker never holds
+them. A thread and a connection per check held four connections per ask on every
+process: with a readiness poller on each service the e2e session's seven services
+passed PostgreSQL's hundred (ADR 0155).
 
 The checks' database connections are kept between asks (``CONN_MAX_AGE``), each lent
-to one check at a time, and every check makes a round trip on them, so what they
+to one lane at a time, and every check makes a round trip on them, so what they
 report is the server now. A new connection per check and per ask cost a login each:
 a load balancer asks every replica every second, and behind PgBouncer some thirty
 logins at once (SCRAM, on PgBouncer's one thread) held every transaction of the
@@ -54,7 +59,8 @@ _idle_lock = threading.Lock()
 
 
 def _borrow_database() -> BaseDatabaseWrapper:
-    """A connection of the checks' own (not a request's), opened with a connect timeout."""
+    """A connection of the checks' own (not a request's), opened with a connect timeout;
+    never connected by a lane that does not ask the database."""
     with _idle_lock:
         if _idle_databases:
             return _idle_databases.pop()
@@ -112,32 +118,53 @@ def _name_of(check: Check) -> str:
     return check.__name__.removesuffix("_check")
 
 
-def _run(check: Check, results: dict[str, dict[str, Any]]) -> None:
-    started = time.monotonic()
+def runs_apart(check: Check) -> Check:
+    """Marks ``check`` as one that waits on something besides the database (the
+    broker): readiness runs it in a lane of its own. Returns ``check``."""
+    check.runs_apart = True
+    return check
+
+
+def _lanes(checks: list[Check]) -> list[list[Check]]:
+    """The database's lane (the required checks first, so a slow check behind them
+    never makes the service unready), then one lane per check that runs apart."""
+    apart = [check for check in checks if getattr(check, "runs_apart", False)]
+    shared = sorted(
+        (check for check in checks if check not in apart),
+        key=lambda check: _name_of(check) not in REQUIRED_CHECKS,
+    )
+    return [lane for lane in [shared, *([check] for check in apart)] if lane]
+
+
+def _run_lane(lane: list[Check], results: dict[str, dict[str, Any]]) -> None:
     database = _borrow_database()
-    connections["default"] = database  # this thread's: what the check's queries use
+    connections["default"] = database  # this thread's: what the checks' queries use
     try:
-        result = check()
-    except Exception as exc:  # a check that breaks reports itself down
-        result = {"name": _name_of(check), "ok": False, "error": exc.__class__.__name__}
+        for check in lane:
+            started = time.monotonic()
+            try:
+                result = check()
+            except Exception as exc:  # a check that breaks reports itself down
+                result = {"name": _name_of(check), "ok": False, "error": exc.__class__.__name__}
+            result["status"] = "up" if result["ok"] else "down"
+            result["seconds"] = round(time.monotonic() - started, 3)
+            results[_name_of(check)] = result
     finally:
         del connections["default"]
         _give_back_database(database)
-    result["status"] = "up" if result["ok"] else "down"
-    result["seconds"] = round(time.monotonic() - started, 3)
-    results[_name_of(check)] = result
 
 
 def run_checks(checks: list[Check], timeout: float) -> list[dict[str, Any]]:
-    """Runs ``checks`` concurrently; returns their results within ``timeout`` seconds.
+    """Runs ``checks`` in their lanes, the lanes concurrently; returns their results, in
+    the order of ``checks``, within ``timeout`` seconds.
 
-    A check still running at the deadline is reported down with status
-    ``timeout``; its thread is left to end on its own connection timeouts.
+    A check not done at the deadline is reported down with status ``timeout``; its
+    lane's thread is left to end on its own connection timeouts.
     """
     results: dict[str, dict[str, Any]] = {}
     threads = [
-        threading.Thread(target=_run, args=(check, results), daemon=True, name="readyz")
-        for check in checks
+        threading.Thread(target=_run_lane, args=(lane, results), daemon=True, name="readyz")
+        for lane in _lanes(checks)
     ]
     deadline = time.monotonic() + timeout
     for thread in threads:
