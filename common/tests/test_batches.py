@@ -649,6 +649,25 @@ def test_the_waiting_messages_are_taken_oldest_first_and_acknowledged(broker_url
     assert waiting.take_waiting(queue=QUEUE, events=1).messages == []
 
 
+@pytest.mark.parametrize("broker_url", ["redis"], indirect=True)  # RabbitMQ: one queue
+def test_on_redis_finding_the_queue_empty_costs_one_round_trip(broker_url):
+    import redis
+
+    server = redis.Redis.from_url(broker_url)
+
+    def pops() -> int:
+        return server.info("commandstats").get("cmdstat_rpop", {}).get("calls", 0)
+
+    try:
+        waiting.take_waiting(queue=QUEUE, events=1)  # connects and finds it empty
+        before = pops()
+        assert waiting.take_waiting(queue=QUEUE, events=1).messages == []
+        assert pops() - before == 1  # kombu's four priority steps made it four
+    finally:
+        waiting.close()
+        server.close()
+
+
 def test_taken_messages_given_back_are_queued_again(broker_url):
     _publish_each([_create(f"g{n}") for n in range(3)])
     try:
