@@ -19,7 +19,15 @@ from common.settings.events import *  # noqa: F403
 from common.settings.events import readiness_checks
 
 SERVICE_NAME = "users_api"
-INSTALLED_APPS = [*base.INSTALLED_APPS, "common.events", "users"]
+# users before django.contrib.auth, whose changepassword would otherwise be the one run
+# (users.management.commands.changepassword says why it is replaced).
+_AUTH = base.INSTALLED_APPS.index("django.contrib.auth")
+INSTALLED_APPS = [
+    *base.INSTALLED_APPS[:_AUTH],
+    "users",
+    *base.INSTALLED_APPS[_AUTH:],
+    "common.events",
+]
 # The permission codes this service's views check. users_api also owns the whole catalogue
 # (users.permission_catalogue: every service's codes, served at /api/v1/permissions/);
 # e2e/test_permission_codes.py holds it equal to the four services' PERMISSION_CODES.

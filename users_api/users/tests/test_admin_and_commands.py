@@ -1,9 +1,12 @@
-"""The admin site and the non-interactive first admin."""
+"""The admin site, the non-interactive first admin and ``changepassword``."""
+
+import getpass
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import Client
 
+from common.events.models import OutboxEvent
 from users.models import User
 from users.tests.factories import PASSWORD, RoleFactory, UserFactory
 
@@ -25,6 +28,44 @@ def test_createsuperuser_noinput_reads_the_environment(monkeypatch):
     assert admin.is_superuser and admin.is_staff and admin.is_active
     assert admin.password.startswith("argon2$argon2id$")
     assert admin.check_password("First-Admin-2026")
+
+
+def _typing(monkeypatch, *answers: str) -> None:
+    """``getpass.getpass`` answers ``answers``, one per prompt."""
+    typed = iter(answers)
+    monkeypatch.setattr(getpass, "getpass", lambda prompt="": next(typed))
+
+
+def test_changepassword_sets_it_in_a_transaction_with_its_event_and_revokes_tokens(
+    monkeypatch, capsys
+):
+    user = UserFactory(username="ana")
+    _typing(monkeypatch, "Nova-Senha-2026", "Nova-Senha-2026")
+    call_command("changepassword", "ANA")  # usernames compare case-insensitively
+    user.refresh_from_db()
+    assert user.check_password("Nova-Senha-2026")
+    assert user.tokens_revoked_at is not None
+    assert OutboxEvent.objects.filter(aggregate_id=str(user.pk)).count() == 2  # created, changed
+    assert "Password changed for user 'ana'" in capsys.readouterr().out
+
+
+def test_changepassword_asks_again_for_a_mismatch_or_a_weak_one_and_gives_up_after_three(
+    monkeypatch, capsys
+):
+    user = UserFactory(username="bia")
+    _typing(monkeypatch, "Nova-Senha-2026", "Outra-Senha-2026", "123", "123", "abc", "abc")
+    with pytest.raises(CommandError, match="not changed for 'bia' after 3 attempts"):
+        call_command("changepassword", "bia")
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+    errors = capsys.readouterr().err
+    assert "Passwords do not match" in errors
+    assert "too short" in errors or "curta" in errors
+
+
+def test_changepassword_of_nobody_is_refused():
+    with pytest.raises(CommandError, match="user 'ninguem' does not exist"):
+        call_command("changepassword", "ninguem")
 
 
 def _admin_client(user):
