@@ -211,7 +211,7 @@ class OrderAdmin(SpreadsheetAdminMixin, ServiceWritesAdmin):
         "status",
         "stock_status",
         "shortages",
-        "stock_reason",
+        "stock_reason_shown",
         "shipping_address_display",
         "total_brl",
         "created_by_username",
@@ -251,7 +251,7 @@ class OrderAdmin(SpreadsheetAdminMixin, ServiceWritesAdmin):
             ),
             (
                 _("Stock"),
-                {"fields": ["stock_status", "shortages", "stock_reason", "cancel_reason"]},
+                {"fields": ["stock_status", "shortages", "stock_reason_shown", "cancel_reason"]},
             ),
             (
                 _("History"),
@@ -286,6 +286,10 @@ class OrderAdmin(SpreadsheetAdminMixin, ServiceWritesAdmin):
     def created_by_username(self, order: Order) -> str:
         placed = order.status_changes.filter(from_status="").first()
         return placed.changed_by_username if placed else order.created_by
+
+    @admin.display(description=_("stock refusal reason"))
+    def stock_reason_shown(self, order: Order) -> str:
+        return order.stock_reason_text() or "—"
 
     @admin.display(description=_("stock shortages"))
     def shortages(self, order: Order) -> str:

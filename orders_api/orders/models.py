@@ -8,6 +8,7 @@ from typing import Any
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from common.localization.search import Searchable
@@ -211,6 +212,18 @@ class Order(Searchable, VersionedModel):
     def save(self, *args: Any, **kwargs: Any) -> None:
         super().save(*args, **kwargs)
         self.loaded_status = self.status
+
+    def short_skus(self) -> str:
+        """The SKUs the stock answer found short, comma-separated (a product's id where
+        it had no SKU)."""
+        return ", ".join(item.get("sku") or item["product_id"] for item in self.stock_shortages)
+
+    def stock_reason_text(self) -> str:
+        """Why the stock was refused, in the active language. products_api's reason is
+        English, for a person reading its event; the shortages it carries say the same."""
+        if self.stock_shortages:
+            return gettext("Not enough stock for %(skus)s.") % {"skus": self.short_skus()}
+        return self.stock_reason
 
     def ask_for_stock(self) -> None:
         """Marks the order as asking products_api about its stock again (its lines or

@@ -36,7 +36,10 @@ class OrderOutputSerializer(serializers.Serializer):
             "stock_shortages), issued or released"
         )
     )
-    stock_reason = serializers.CharField()
+    stock_reason = serializers.CharField(
+        source="stock_reason_text",
+        help_text="Why the stock was refused (the short SKUs), in the request's language",
+    )
     stock_shortages = serializers.JSONField()
     notes = serializers.CharField()
     cancel_reason = serializers.CharField()

@@ -374,9 +374,7 @@ def order_finish(*, order_id: uuid.UUID, actor: Actor, expected_version: int | N
             code=OrderErrorCode.STOCK_REFUSED,
             params={
                 "number": order.number,
-                "skus": ", ".join(
-                    item["sku"] or item["product_id"] for item in order.stock_shortages
-                ),
+                "skus": order.short_skus(),
             },
             extra={"shortages": order.stock_shortages},
         )

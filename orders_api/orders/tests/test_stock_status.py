@@ -177,6 +177,24 @@ def test_a_refused_order_shows_its_shortages_and_finishing_it_is_409(admin_api, 
     assert admin_api.post(f"/api/v1/orders/{order.pk}/finish").status_code == 200
 
 
+def test_a_refusals_reason_reads_in_the_readers_language(admin_api, admin_signed_in):
+    order, product = _open_order()
+    order = _answer(
+        order,
+        "refused",
+        reason=f"Not enough stock for {product.sku}",  # products_api's words, for its event
+        shortages=[_shortage(product)],
+    )
+    url = f"/api/v1/orders/{order.pk}/"
+    pt = admin_api.get(url, HTTP_ACCEPT_LANGUAGE="pt-BR").json()
+    assert pt["stock_reason"] == f"Estoque insuficiente para {product.sku}."
+    en = admin_api.get(url, HTTP_ACCEPT_LANGUAGE="en").json()
+    assert en["stock_reason"] == f"Not enough stock for {product.sku}."
+    clerk = admin_signed_in("orders.view_order")
+    page = clerk.get(f"/admin/orders/order/{order.pk}/change/", HTTP_ACCEPT_LANGUAGE="pt-BR")
+    assert f"Estoque insuficiente para {product.sku}." in page.content.decode()
+
+
 def test_finishing_a_reserved_order_never_fails_for_stock_and_waits_for_the_issue():
     order, product = _open_order(quantity=2, stock=2)
     order = _answer(order, "reserved")
