@@ -40,6 +40,7 @@ import os
 import random
 import re
 import secrets
+import select
 import shutil
 import signal
 import statistics
@@ -416,18 +417,30 @@ def wrk(url: str, script: str, *, seconds: int, connections: int, env: dict[str,
     return summary
 
 
+def closed_by_peer(connection: http.client.HTTPConnection) -> bool:
+    """Whether the server closed the kept ``connection`` while it was idle (its socket
+    reads as ready: the end of the stream), as urllib3 checks before reusing one. A
+    request sent on it would meet the close and get no answer."""
+    if connection.sock is None:
+        return False
+    readable, _, _ = select.select([connection.sock], [], [], 0)
+    return bool(readable)
+
+
 def fixed_rate(
     url: str, make_request, *, rate: float, seconds: int, senders: int = 16
 ) -> list[float]:
     """Latencies (ms) of ``rate`` requests/s for ``seconds``, each from when it was due.
 
     ``make_request(n)`` returns (method, path, headers, body). Any answer that is
-    not 2xx stops the bench.
+    not 2xx stops the bench (SystemExit); a request that gets no answer is counted
+    and printed, and left out of the latencies.
     """
     host, port = url.removeprefix("http://").split(":")
     total = int(rate * seconds)
     latencies: list[float] = []
     failures: list[str] = []
+    unanswered: list[str] = []
     lock = threading.Lock()
     counter = iter(range(total))
     start = time.monotonic() + 0.2
@@ -444,9 +457,19 @@ def fixed_rate(
             if delay > 0:
                 time.sleep(delay)
             method, path, headers, body = make_request(n)
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            payload = response.read()
+            if closed_by_peer(connection):
+                connection.close()  # the request connects afresh
+            try:
+                connection.request(method, path, body=body, headers=headers)
+                response = connection.getresponse()
+                payload = response.read()
+            except (OSError, http.client.HTTPException) as exc:
+                # The server closed the connection as the request went out (a kept
+                # connection's race with its idle timeout): the next one connects afresh.
+                connection.close()
+                with lock:
+                    unanswered.append(f"{method} {path}: {exc!r}")
+                continue
             elapsed = (time.monotonic() - due) * 1000
             with lock:
                 if response.status >= 300:
@@ -460,6 +483,8 @@ def fixed_rate(
         thread.join()
     if failures:
         raise SystemExit(f"{len(failures)} failed, first: {failures[0]}")
+    if unanswered:
+        print(f"    {len(unanswered)} request(s) got no answer, first: {unanswered[0]}", flush=True)
     return latencies
 
 
