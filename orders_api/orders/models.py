@@ -215,8 +215,11 @@ class Order(Searchable, VersionedModel):
 
     def short_skus(self) -> str:
         """The SKUs the stock answer found short, comma-separated (a product's id where
-        it had no SKU)."""
-        return ", ".join(item.get("sku") or item["product_id"] for item in self.stock_shortages)
+        it had no SKU; "?" where an answer of the finish saga before reservations named
+        neither)."""
+        return ", ".join(
+            item.get("sku") or item.get("product_id") or "?" for item in self.stock_shortages
+        )
 
     def stock_reason_text(self) -> str:
         """Why the stock was refused, in the active language. products_api's reason is

@@ -513,3 +513,8 @@ def test_a_batch_of_answers_locks_the_orders_reads_their_items_and_writes_them_o
         assert answered[0] == "orders.order.updated"
     event = OutboxEvent.objects.filter(aggregate_id=str(orders[0].pk)).latest("id")
     assert len(event.envelope["data"]["items"]) == 1
+
+
+def test_a_shortage_without_a_sku_is_named_by_its_product_or_a_question_mark():
+    order = Order(stock_shortages=[{"product_id": "p1", "sku": ""}, {"requested": 2}])
+    assert order.short_skus() == "p1, ?"  # never a KeyError on a read

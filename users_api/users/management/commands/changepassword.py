@@ -36,9 +36,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         username = options["username"] or getpass.getuser()
-        user = User.objects.filter(username__iexact=username).first()
-        if user is None:
-            raise CommandError(f"user '{username}' does not exist")
+        try:
+            user = User.objects.get_by_natural_key(username)
+        except User.DoesNotExist:
+            raise CommandError(f"user '{username}' does not exist") from None
         self.stdout.write(f"Changing password for user '{user.username}'")
         for _ in range(ATTEMPTS):
             password = getpass.getpass("Password: ")
