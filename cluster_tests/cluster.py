@@ -451,7 +451,7 @@ def start(base: Path, postgres_server: str) -> Cluster:
                     service,
                     env=cluster.service_env(service),
                     log=logs / f"{service}-worker-{index}.log",
-                    concurrency=1,
+                    concurrency=harness.WORKER_CONCURRENCY,
                     name=f"{service}-worker-{index}",
                 ).start()
                 for index in (1, 2)

@@ -284,7 +284,10 @@ def clients_api(
 def start_worker(service: Service, log_dir: Path) -> harness.Process:
     """The service's Celery worker on its own queue; returns once it is ready."""
     worker = harness.worker(
-        service.name, env=service.env, log=log_dir / f"{service.name}-worker.log", concurrency=2
+        service.name,
+        env=service.env,
+        log=log_dir / f"{service.name}-worker.log",
+        concurrency=harness.WORKER_CONCURRENCY,
     ).start()
     harness.wait_until(lambda: harness.worker_ready(worker), 30, f"{service.name} worker")
     return worker

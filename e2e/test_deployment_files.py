@@ -11,6 +11,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import tomllib
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -285,6 +286,32 @@ def test_each_consuming_project_has_a_worker_on_its_own_queue(project):
     assert worker["working_dir"] == f"/app/{project}"
     assert (REPO / project / project / "celery.py").exists()
     assert worker["environment"]["DATABASE_URL"].endswith(f"/{project}")
+
+
+@pytest.mark.parametrize("project", ["clients_api", "products_api", "orders_api"])
+def test_every_worker_runs_one_child(project):
+    """ADR 0156: a second child of the same worker splits each run of waiting messages
+    into smaller batches that contend for the same rows; consumers scale as workers."""
+    name = project.removesuffix("_api")
+    for worker in (SERVICES[f"{project}-worker"], SERVICES[f"{name}-api-cluster-worker"]):
+        assert " -c 1 " in _command_text(worker)
+    procfile = (REPO / "Procfile").read_text()
+    (line,) = [line for line in procfile.splitlines() if line.startswith(f"{name}_worker:")]
+    assert " -c 1 " in line
+
+
+@pytest.mark.parametrize("project", ["users_api", "clients_api", "products_api", "orders_api"])
+def test_the_capacity_mix_counts_the_processes_the_cluster_profile_ships(project):
+    """The model's ceilings (one core per process) are those of what ships."""
+    deployment = tomllib.loads((REPO / "capacity" / "mix.toml").read_text())["deployment"]
+    name = project.removesuffix("_api")
+    replica = SERVICES[f"{name}-api-replica"]
+    workers = int(re.search(r"--workers (\d+)", _command_text(replica)).group(1))
+    assert replica["deploy"]["replicas"] * workers == deployment["api_processes"]
+    worker = SERVICES.get(f"{name}-api-cluster-worker")
+    if worker is not None:
+        children = int(re.search(r" -c (\d+) ", _command_text(worker)).group(1))
+        assert worker["deploy"]["replicas"] * children == deployment["worker_processes"]
 
 
 def test_the_broker_keeps_its_data():

@@ -278,3 +278,13 @@ def test_the_production_overlay_renders_with_its_secrets(tmp_path):
     for autoscaler in _named(objects, "HorizontalPodAutoscaler").values():
         component = autoscaler["metadata"]["labels"]["app.kubernetes.io/component"]
         assert autoscaler["spec"]["minReplicas"] == (3 if component == "api" else 2)
+
+
+def test_every_worker_runs_one_child(base):
+    """ADR 0156: consumers scale as worker pods (the autoscaler), not children."""
+    workers = [
+        _command(container) for name, container in _containers(base) if name.endswith("-worker")
+    ]
+    assert len(workers) == len(CONSUMERS)
+    for command in workers:
+        assert " -c 1 " in command, command

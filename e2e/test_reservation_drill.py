@@ -62,6 +62,8 @@ def start_drill_worker(service: Service, logs) -> harness.Process:
     process (not an earlier one, whose lines the log also holds) says it is ready."""
     log = logs / f"{service.name}-worker.log"
     since = len(log.read_text(errors="replace")) if log.exists() else 0
+    # Two children, not the deployed one: two consumers racing on the same products (as
+    # two replicas, or an operator's -c 2, do) is where overselling would show.
     worker = harness.worker(
         service.name, env=dict(service.env, DATABASE_CONN_MAX_AGE="60"), log=log, concurrency=2
     ).start()

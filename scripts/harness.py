@@ -33,6 +33,9 @@ BIN = Path(sys.executable).parent
 SERVICES = ("users_api", "clients_api", "products_api", "orders_api")
 PUBLISHERS = ("clients_api", "products_api", "orders_api")
 CONSUMERS = ("products_api", "orders_api")
+#: Children per Celery worker as deployed (Procfile, docker-compose.yml; ADR 0156): one,
+#: so each run of waiting messages goes to one batch; more consumers are more workers.
+WORKER_CONCURRENCY = 1
 
 
 def production_env(keys_dir: Path, **settings: str) -> dict[str, str]:

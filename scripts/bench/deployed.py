@@ -29,7 +29,7 @@ def deployed(
     """Yields the environment of each service named in ``relays`` or ``workers`` (what
     ``harness.manage`` or ``manage.py`` of that service runs with), once each has its
     migrated database, the relays of ``relays`` run and the workers of ``workers``
-    (concurrency 2, as deployed) said they are ready.
+    (one child each, as deployed) said they are ready.
 
     On exit, however it exits, stops them and drops the databases. Logs go to
     var/bench/<scenario>/.
@@ -65,7 +65,9 @@ def deployed(
             log = logs / f"{service}-worker.log"
             # The log is appended to: only this run's "ready." counts.
             since = len(log.read_text(errors="replace")) if log.exists() else 0
-            worker = harness.worker(service, env=env[service], log=log, concurrency=2).start()
+            worker = harness.worker(
+                service, env=env[service], log=log, concurrency=harness.WORKER_CONCURRENCY
+            ).start()
             processes.append(worker)
             harness.wait_until(
                 lambda worker=worker, since=since: harness.worker_ready(worker, since),
