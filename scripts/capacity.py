@@ -828,10 +828,11 @@ def median_of(windows: list[dict]) -> dict:
 def lag_window(system: Deployment, env: dict[str, str], *, rate: float) -> dict:
     """Three-line orders at ``rate`` a second for ``LAG_SECONDS``, once the sweeps have
     passed over every earlier event (a sweep re-publishes what the last two intervals
-    sent: the repeats of a saturation run would land in the window) and the idle burn
-    is measured afresh (a fifth of a core, and it changes with the replicas the health
-    checks reach): the lag of each order reserved, the cores the system had,
-    the CPU an order cost and what one work item of the path cost (``item_costs``)."""
+    sent: the repeats of a saturation run would land in the window), every service's
+    database is vacuumed (``Deployment.vacuum``) and the idle burn is measured afresh
+    (a fifth of a core, and it changes with the replicas the health checks reach): the
+    lag of each order reserved, the cores the system had, the CPU an order cost and
+    what one work item of the path cost (``item_costs``)."""
     system.after_sweeps()
     system.vacuum()
     idle = system.idle()  # ends with PostgreSQL's statistics flushed
