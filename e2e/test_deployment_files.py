@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives import serialization
 
 from common.development.testing import unavailable
 from e2e.conftest import postgres_server
+from scripts.harness import WORKER_CONCURRENCY
 
 REPO = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
@@ -291,13 +292,15 @@ def test_each_consuming_project_has_a_worker_on_its_own_queue(project):
 @pytest.mark.parametrize("project", ["clients_api", "products_api", "orders_api"])
 def test_every_worker_runs_one_child(project):
     """ADR 0156: a second child of the same worker splits each run of waiting messages
-    into smaller batches that contend for the same rows; consumers scale as workers."""
+    into smaller batches that contend for the same rows; consumers scale as workers.
+    The benchmarks and the end-to-end suite run the same (``WORKER_CONCURRENCY``)."""
+    assert WORKER_CONCURRENCY == 1
     name = project.removesuffix("_api")
     for worker in (SERVICES[f"{project}-worker"], SERVICES[f"{name}-api-cluster-worker"]):
-        assert " -c 1 " in _command_text(worker)
+        assert f" -c {WORKER_CONCURRENCY} " in _command_text(worker)
     procfile = (REPO / "Procfile").read_text()
     (line,) = [line for line in procfile.splitlines() if line.startswith(f"{name}_worker:")]
-    assert " -c 1 " in line
+    assert f" -c {WORKER_CONCURRENCY} " in line
 
 
 @pytest.mark.parametrize("project", ["users_api", "clients_api", "products_api", "orders_api"])
