@@ -397,13 +397,23 @@ def test_the_loaded_lag_does_not_depend_on_the_rate_sustained_in_batches():
 
 def test_the_lag_judged_is_the_median_windows_and_every_windows_mean_is_reported():
     windows = [
-        {"lag_ms": 52.0, "lag_p99_ms": 90.0, "rate": 4},
-        {"lag_ms": 41.0, "lag_p99_ms": 70.0, "rate": 4},
-        {"lag_ms": 47.0, "lag_p99_ms": 80.0, "rate": 4},
+        {"lag_ms": 52.0, "lag_p99_ms": 90.0, "rate": 4, "probe_ms": 31.2},
+        {"lag_ms": 41.0, "lag_p99_ms": 70.0, "rate": 4, "probe_ms": 30.4},
+        {"lag_ms": 47.0, "lag_p99_ms": 80.0, "rate": 4, "probe_ms": 39.6},
     ]
     chosen = capacity.median_of(windows)
     assert (chosen["lag_ms"], chosen["lag_p99_ms"]) == (47.0, 80.0)  # a window, whole
     assert chosen["lag_ms_windows"] == [52.0, 41.0, 47.0]  # in the order measured
-    assert capacity._spread(chosen) == "[52, 41, 47]"
+    assert chosen["probe_ms_windows"] == [31.2, 30.4, 39.6]
+    assert capacity._spread(chosen) == "[52, 41, 47; probe 31, 30, 40 ms]"
     assert capacity.median_of(windows[:2])["lag_ms"] == 41.0  # the lower middle one
     assert capacity._spread({"lag_ms": 47.0}) == ""  # a run recorded before: one window
+    # Recorded before the probe: the means alone.
+    assert capacity._spread({"lag_ms_windows": [52.0, 41.0]}) == "[52, 41]"
+
+
+def test_the_speed_probe_times_cpu_not_the_wall(monkeypatch):
+    clock = iter([0.0, 0.030, 1.0, 1.025, 2.0, 2.040])  # CPU seconds, three runs
+    monkeypatch.setattr(capacity.time, "process_time", lambda: next(clock))
+    monkeypatch.setattr(capacity, "PROBE_STEPS", 10)
+    assert capacity.speed_probe_ms() == pytest.approx(25.0)  # the least of three

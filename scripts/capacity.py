@@ -87,6 +87,8 @@ LAG_WINDOWS = 3
 UNLOADED_RATE = 4.0
 #: The cores' share the loaded lag window is predicted at and driven to.
 LAG_UTILIZATION = 0.5
+#: Steps of the speed probe's loop (``speed_probe_ms``): 20-30 ms of CPU here.
+PROBE_STEPS = 1_000_000
 #: Seconds past two sweep intervals before a lag window: a sweep's repeats of earlier
 #: work are done by then (a scheduler runs a few seconds late at most).
 SETTLE_MARGIN = 5
@@ -803,6 +805,20 @@ def cores_left(
     return others, idle_cores, max(0.1, (os.cpu_count() or 2) - others - idle_cores)
 
 
+def speed_probe_ms() -> float:
+    """CPU ms this process takes for a fixed pure-Python loop, the least of three runs:
+    the machine's speed at that moment. A slower spell of the machine makes every
+    process's work dearer alike (seen once as every item of a loaded lag window costing
+    a quarter more), and shows here as a longer probe whatever the deployment does."""
+    spent = []
+    for _ in range(3):
+        start = time.process_time()
+        for _step in range(PROBE_STEPS):
+            pass
+        spent.append((time.process_time() - start) * 1000)
+    return min(spent)
+
+
 def median_window(system: Deployment, env: dict[str, str], *, rate: float) -> dict:
     """``LAG_WINDOWS`` lag windows at ``rate``: the one whose mean lag is the median,
     with every window's mean in ``lag_ms_windows``."""
@@ -811,7 +827,7 @@ def median_window(system: Deployment, env: dict[str, str], *, rate: float) -> di
         windows.append(lag_window(system, env, rate=rate))
         print(
             f"    window {n} of {LAG_WINDOWS} at {rate:.1f}/s: lag mean "
-            f"{windows[-1]['lag_ms']:.0f} ms",
+            f"{windows[-1]['lag_ms']:.0f} ms, speed probe {windows[-1]['probe_ms']:.1f} ms",
             flush=True,
         )
     return median_of(windows)
@@ -819,10 +835,15 @@ def median_window(system: Deployment, env: dict[str, str], *, rate: float) -> di
 
 def median_of(windows: list[dict]) -> dict:
     """The window whose ``lag_ms`` is the median (the lower middle one of an even
-    number), with every window's ``lag_ms`` in ``lag_ms_windows``, in order."""
+    number), with every window's ``lag_ms`` in ``lag_ms_windows`` and ``probe_ms`` (where
+    measured) in ``probe_ms_windows``, in order."""
     ordered = sorted(windows, key=lambda window: window["lag_ms"])
     middle = ordered[(len(ordered) - 1) // 2]
-    return dict(middle, lag_ms_windows=[window["lag_ms"] for window in windows])
+    return dict(
+        middle,
+        lag_ms_windows=[window["lag_ms"] for window in windows],
+        probe_ms_windows=[window["probe_ms"] for window in windows if "probe_ms" in window],
+    )
 
 
 def lag_window(system: Deployment, env: dict[str, str], *, rate: float) -> dict:
@@ -832,10 +853,12 @@ def lag_window(system: Deployment, env: dict[str, str], *, rate: float) -> dict:
     database is vacuumed (``Deployment.vacuum``) and the idle burn is measured afresh
     (a fifth of a core, and it changes with the replicas the health checks reach): the
     lag of each order reserved, the cores the system had, the CPU an order cost and
-    what one work item of the path cost (``item_costs``)."""
+    what one work item of the path cost (``item_costs``), and the machine's speed
+    (``speed_probe_ms``, the mean of one probe before the orders and one after)."""
     system.after_sweeps()
     system.vacuum()
     idle = system.idle()  # ends with PostgreSQL's statistics flushed
+    probe_before = speed_probe_ms()
     url = system.cluster.apis["orders_api"].url
     scenario = next(s for s in bench.SCENARIOS if s.name == "orders_create")
     lists = {path.name: path.read_text().split() for path in system.data.glob("*.txt")}
@@ -852,6 +875,7 @@ def lag_window(system: Deployment, env: dict[str, str], *, rate: float) -> dict:
     elapsed = time.monotonic() - start
     spent = cpu_delta(before, system.sampler.sample())
     busy = machine_busy_ms() - busy_before
+    probe_after = speed_probe_ms()
     time.sleep(STATS_FLUSH_SECONDS)
     # The health checks' commits go on meanwhile, from the first count to the last.
     after, span = system.counters(), time.monotonic() - counted
@@ -897,6 +921,7 @@ def lag_window(system: Deployment, env: dict[str, str], *, rate: float) -> dict:
     used = sum(spent.values()) - idle_cores * 1000 * elapsed
     return {
         "rate": rate,
+        "probe_ms": (probe_before + probe_after) / 2,
         "idle_cpu_ms_per_s": idle,
         "orders": placed,
         "reserved": len(lags),
@@ -1124,9 +1149,14 @@ def report(costs: dict, mix: model.Mix, checks: list[dict], command: str) -> str
 
 
 def _spread(window: dict) -> str:
-    """Every window's mean lag at that rate, for a window chosen by ``median_of``."""
+    """Every window's mean lag at that rate, for a window chosen by ``median_of``, and
+    its speed probe where measured."""
     means = window.get("lag_ms_windows", [])
-    return "[" + ", ".join(f"{ms:.0f}" for ms in means) + "]" if len(means) > 1 else ""
+    if len(means) <= 1:
+        return ""
+    probes = window.get("probe_ms_windows", [])
+    speed = "; probe " + ", ".join(f"{ms:.0f}" for ms in probes) + " ms" if probes else ""
+    return "[" + ", ".join(f"{ms:.0f}" for ms in means) + speed + "]"
 
 
 def lag_report(checks: list[dict]) -> list[str]:
@@ -1140,7 +1170,8 @@ def lag_report(checks: list[dict]) -> list[str]:
         f"passed over earlier work: at {UNLOADED_RATE:g} orders/s (*unloaded*), then at "
         f"the rate the model says keeps the cores {LAG_UTILIZATION:.0%} busy (*loaded*); "
         f"{LAG_WINDOWS} windows at each rate, the one with the median mean judged (every "
-        "window's mean in brackets). "
+        "window's mean in brackets, then the machine's speed around each: the CPU ms of "
+        "a fixed loop, longer when the machine runs slower). "
         "Predicted from the unloaded window alone: the cores busy the rate times the CPU "
         "a lone order costs (its relay passes, worker tasks and commits there at what "
         "one cost, the rest at the order unit's cost) over the cores the system had "
