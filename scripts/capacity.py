@@ -835,14 +835,14 @@ def median_window(system: Deployment, env: dict[str, str], *, rate: float) -> di
 
 def median_of(windows: list[dict]) -> dict:
     """The window whose ``lag_ms`` is the median (the lower middle one of an even
-    number), with every window's ``lag_ms`` in ``lag_ms_windows`` and ``probe_ms`` (where
-    measured) in ``probe_ms_windows``, in order."""
+    number), with every window's ``lag_ms`` in ``lag_ms_windows`` and ``probe_ms`` in
+    ``probe_ms_windows``, in order."""
     ordered = sorted(windows, key=lambda window: window["lag_ms"])
     middle = ordered[(len(ordered) - 1) // 2]
     return dict(
         middle,
         lag_ms_windows=[window["lag_ms"] for window in windows],
-        probe_ms_windows=[window["probe_ms"] for window in windows if "probe_ms" in window],
+        probe_ms_windows=[window["probe_ms"] for window in windows],
     )
 
 
@@ -1150,7 +1150,7 @@ def report(costs: dict, mix: model.Mix, checks: list[dict], command: str) -> str
 
 def _spread(window: dict) -> str:
     """Every window's mean lag at that rate, for a window chosen by ``median_of``, and
-    its speed probe where measured."""
+    its speed probe (none in a check recorded before the probe, ``--model-only``)."""
     means = window.get("lag_ms_windows", [])
     if len(means) <= 1:
         return ""
