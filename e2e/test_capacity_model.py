@@ -190,6 +190,73 @@ def test_shared_cores_or_one_process_binds():
     )
 
 
+def test_a_run_takes_in_the_sweep_repeats_that_fall_inside_it():
+    # Sweeps every 10 s, each event repeated by the two after it.
+    assert model.sweep_repeats_within(0, 10) == 0
+    assert model.sweep_repeats_within(5, 10) == pytest.approx(0.25)
+    assert model.sweep_repeats_within(20, 10) == pytest.approx(1)
+    assert model.sweep_repeats_within(40, 10) == pytest.approx(1.5)
+    assert model.sweep_repeats_within(10_000, 10) == pytest.approx(2, abs=0.01)
+
+
+def test_a_saturation_run_pays_for_the_repeats_inside_it_at_the_rate_it_runs():
+    en_route = {"orders_api.api": 6, "orders_api.db": 4}
+    whole = {"orders_api.api": 6, "orders_api.db": 6, "schedulers": 2}  # repeats: 4 ms
+    # An instant run is the en-route cost alone: 1 core at 10 ms an order.
+    assert model.sustained_saturation(
+        en_route, whole, orders=0.001, interval_s=10, cores=1, limits={}
+    )[:3] == pytest.approx((100, "the shared cores", 0), abs=0.01)
+    rate, binding, repeats, cpu_ms = model.sustained_saturation(
+        en_route, whole, orders=2000, interval_s=10, cores=1, limits={}
+    )
+    # Where it settles, the run's length at the rate gives the repeats that set the rate.
+    assert repeats == pytest.approx(model.sweep_repeats_within(2000 / rate, 10), rel=1e-3)
+    assert cpu_ms == pytest.approx(
+        {"orders_api.api": 6, "orders_api.db": 4 + repeats, "schedulers": repeats}
+    )
+    assert rate == pytest.approx(1000 / (10 + 2 * repeats), rel=1e-3)
+    assert 1 < repeats < 2 and binding == "the shared cores"
+    # One gunicorn process still binds before the shared cores do.
+    assert model.sustained_saturation(
+        en_route, whole, orders=2000, interval_s=10, cores=4, limits={"orders_api.api": 0.5}
+    )[:2] == (pytest.approx(1000 * 0.5 / 6), "orders_api.api")
+
+
+def test_the_check_predicts_the_sustained_rate_from_the_orders_unit():
+    costs = {
+        "units": {
+            "orders_create": {
+                "cpu_ms": {"orders_api.api": 6, "orders_api.db": 6},
+                "cpu_ms_en_route": {"orders_api.api": 6, "orders_api.db": 4},
+            }
+        }
+    }
+    run = {
+        "replicas": 2,
+        "orders": 2000,
+        "sweep_interval_s": 10,
+        "available_cores": 1,
+        "measured_rps": 80,
+    }
+    throughput = capacity.predict_throughput(run, costs)
+    rate, binding, repeats, cpu_ms = model.sustained_saturation(
+        {"orders_api.api": 6, "orders_api.db": 4},
+        {"orders_api.api": 6, "orders_api.db": 6},
+        orders=2000,
+        interval_s=10,
+        cores=1,
+        limits={"orders_api.api": 2},
+    )
+    assert throughput == {
+        "predicted_rps": rate,
+        "binding": binding,
+        "predicted_cpu_ms_per_order": sum(cpu_ms.values()),
+        "sweep_repeats_within": repeats,
+        "rps_within": True,  # about 90 against 80
+    }
+    assert not capacity.predict_throughput(dict(run, measured_rps=60), costs)["rps_within"]
+
+
 #: What one item of each process on the path costs, made up: ms per relay pass, worker
 #: task, database or PgBouncer transaction, broker event.
 ITEM_MS = {

@@ -309,9 +309,12 @@ class Deployment:
         often as they will (each sent event is covered by the two sweeps after it,
         ``common.events.convergence``) and their repeats are handled too."""
         self.quiet()
-        interval = float(self.cluster.env["EVENTS_CONVERGENCE_SECONDS"]) / 3
-        time.sleep(2 * interval + SETTLE_MARGIN)
+        time.sleep(2 * self.sweep_interval() + SETTLE_MARGIN)
         self.quiet()
+
+    def sweep_interval(self) -> float:
+        """Seconds between the sweeps (a third of the deployment's convergence bound)."""
+        return float(self.cluster.env["EVENTS_CONVERGENCE_SECONDS"]) / 3
 
     def vacuum(self) -> None:
         """Vacuums and analyzes every service's database, so that autovacuum, working off
@@ -421,8 +424,8 @@ class Deployment:
         start = time.monotonic()
         summary = self.wrk(self.cluster.apis[service].url, script, self.args.seconds, env)
         # What the requests cost until every event they set off was handled, the sweeps'
-        # repeats apart: those come up to two sweep intervals after each event, so the
-        # check's saturation run (as long as two intervals) ends before most of them.
+        # repeats apart: those come up to two sweep intervals after each event, and a run
+        # takes in only the share that falls inside it (``predict_throughput``).
         self.quiet()
         en_route = cpu_delta(cpu_before, self.sampler.sample()), time.monotonic() - start
         # What a write costs includes the sweeps' repeats of its events (about two per
@@ -676,13 +679,16 @@ def check_run(system: Deployment, replicas: int, costs: dict) -> dict:
     )[0]
     measured = placed / (last - since).total_seconds()
     others, idle_cores, available = cores_left(busy, spent, elapsed, idle)
-    # An order as this run pays for it until its last answer: the sweeps' repeats of its
-    # events mostly come after (costs measured before the unit kept them apart: the
-    # whole unit). A day's capacity counts them (the report's tables).
-    orders_unit = costs["units"]["orders_create"]
-    unit = orders_unit.get("cpu_ms_en_route") or orders_unit["cpu_ms"]
-    limits = {"orders_api.api": replicas * 1.0}  # one gunicorn process per replica: one core
-    predicted, binding = model.shared_saturation(unit, cores=available, limits=limits)
+    throughput = predict_throughput(
+        {
+            "replicas": replicas,
+            "orders": placed,
+            "sweep_interval_s": system.sweep_interval(),
+            "available_cores": available,
+            "measured_rps": measured,
+        },
+        costs,
+    )
     # The lag at the rate the model says keeps the cores half busy: an order there
     # travels alone, as in the unloaded window, and costs what it cost there.
     rate = model.rate_at_utilization(
@@ -702,25 +708,27 @@ def check_run(system: Deployment, replicas: int, costs: dict) -> dict:
         "seconds": args.cluster_seconds,
         "api_rps": summary["rps"],
         "measured_rps": measured,
-        "predicted_rps": predicted,
-        "binding": binding,
+        "orders": placed,
+        "sweep_interval_s": system.sweep_interval(),
         "available_cores": available,
         "others_cores": others,
         "idle_cores": idle_cores,
-        "predicted_cpu_ms_per_order": sum(unit.values()),
+        **throughput,
         "measured_cpu_ms_per_order": (sum(spent.values()) - idle_cores * 1000 * elapsed) / placed,
         "unloaded": unloaded,
         "loaded": loaded,
         **lag,
-        "rps_within": model.within(predicted, measured),
         "cpu_ms_per_order": {key: ms / placed for key, ms in sorted(spent.items())},
     }
     print(
         f"    the API took {summary['rps']:.0f} orders/s; the whole system sustained "
-        f"{measured:.1f}, {predicted:.1f} predicted ({binding}; {available:.2f} cores "
+        f"{measured:.1f}, {throughput['predicted_rps']:.1f} predicted "
+        f"({throughput['binding']}; {available:.2f} cores "
         f"available, others took {others:.2f}; CPU ms per order measured "
         f"{result['measured_cpu_ms_per_order']:.1f}, predicted "
-        f"{result['predicted_cpu_ms_per_order']:.1f}); lag at {loaded['rate']:.1f}/s: "
+        f"{result['predicted_cpu_ms_per_order']:.1f}, "
+        f"{throughput['sweep_repeats_within']:.2f} of an event's two "
+        f"sweep repeats in the run predicted); lag at {loaded['rate']:.1f}/s: "
         f"{loaded['lag_ms']:.0f} ms measured (mean), {lag['predicted_lag_ms']:.0f} ms "
         f"predicted ({sum(lag['path_cpu_ms'].values()):.1f} ms of CPU on the path, "
         f"{lag['waits_ms']:.0f} ms of waits from {unloaded['lag_ms']:.0f} ms at "
@@ -731,6 +739,31 @@ def check_run(system: Deployment, replicas: int, costs: dict) -> dict:
         flush=True,
     )
     return result
+
+
+def predict_throughput(run: dict, costs: dict) -> dict:
+    """The orders/s a saturation ``run`` (its ``replicas`` per API, ``orders`` placed,
+    ``sweep_interval_s``, ``available_cores`` and ``measured_rps``) is predicted to
+    sustain from the orders unit (``model.sustained_saturation``): an order as the run
+    pays for it until its last answer, with the sweeps' repeats of its events that fall
+    inside the run (costs measured before the unit kept them apart: the whole unit).
+    Each API replica is one gunicorn process: one core at most."""
+    unit = costs["units"]["orders_create"]
+    predicted, binding, repeats, cpu_ms = model.sustained_saturation(
+        unit.get("cpu_ms_en_route") or unit["cpu_ms"],
+        unit["cpu_ms"],
+        orders=run["orders"],
+        interval_s=run["sweep_interval_s"],
+        cores=run["available_cores"],
+        limits={"orders_api.api": run["replicas"] * 1.0},
+    )
+    return {
+        "predicted_rps": predicted,
+        "binding": binding,
+        "predicted_cpu_ms_per_order": sum(cpu_ms.values()),
+        "sweep_repeats_within": repeats,
+        "rps_within": model.within(predicted, run["measured_rps"]),
+    }
 
 
 def predict_lag(unloaded: dict, loaded: dict, costs: dict) -> dict:
@@ -1123,15 +1156,18 @@ def report(costs: dict, mix: model.Mix, checks: list[dict], command: str) -> str
             f"saturation for {checks[0].get('seconds', 20)} s; *sustained* is the orders "
             "over the time until the last one's answer came back from products_api (the "
             "API alone takes them faster for a while, the events queueing behind). "
-            "Predicted from the orders unit's CPU until its last event was handled (the "
-            "sweeps' repeats of a run's events come up to two sweep intervals after them, "
-            "mostly after its last answer) on the cores the system had: "
+            "Predicted from the orders unit's CPU until its last event was handled, plus "
+            "the share of its events' sweep repeats (two each, the two sweeps after an "
+            "event) that fall inside a run of the orders placed at the predicted rate, "
+            "sent evenly across it (none for an instant run, one of two for a run of two "
+            "sweep intervals, towards two for a long one), on the cores the system had: "
             "the machine's less what other processes (wrk, other people's work) took "
             "meanwhile, measured from /proc/stat, and less the deployment's idle burn.",
             "",
             "| replicas per API | cores available | API took, orders/s | sustained | "
-            "predicted (binds) | within ±20 % | CPU ms per order, measured / predicted |",
-            "|---|---|---|---|---|---|---|",
+            "predicted (binds) | within ±20 % | CPU ms per order, measured / predicted "
+            "| sweep repeats in the run |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         for check in checks:
             lines.append(
@@ -1140,12 +1176,20 @@ def report(costs: dict, mix: model.Mix, checks: list[dict], command: str) -> str
                 f"{check['predicted_rps']:.1f} ({check['binding']}) "
                 f"| {'yes' if check['rps_within'] else 'no'} "
                 f"| {check['measured_cpu_ms_per_order']:.0f} / "
-                f"{check['predicted_cpu_ms_per_order']:.0f} |"
+                f"{check['predicted_cpu_ms_per_order']:.0f} "
+                f"| {_repeats(check)} |"
             )
         if all("unloaded" in check for check in checks):
             lines += lag_report(checks)
     lines.append(MARK_END)
     return "\n".join(lines)
+
+
+def _repeats(check: dict) -> str:
+    """The sweep repeats of an event the prediction counted inside the saturation run
+    (none counted in a check recorded before it did, ``--model-only``)."""
+    repeats = check.get("sweep_repeats_within")
+    return "—" if repeats is None else f"{repeats:.2f} of 2"
 
 
 def _spread(window: dict) -> str:
@@ -1263,14 +1307,18 @@ def main() -> int:
     if args.model_only:
         costs = json.loads(costs_file.read_text())
         checks = json.loads(checks_file.read_text()) if checks_file.exists() else []
-        # The lag's prediction is the model's too: recomputed from what the check measured.
+        # The predictions are the model's too: recomputed from what the check measured
+        # (a check recorded before the model took some input keeps that prediction).
         checks = [
             dict(
                 check,
-                **predict_lag(check["unloaded"], check["loaded"], costs),
+                **(
+                    predict_lag(check["unloaded"], check["loaded"], costs)
+                    if "unloaded" in check
+                    else {}
+                ),
+                **(predict_throughput(check, costs) if "sweep_interval_s" in check else {}),
             )
-            if "unloaded" in check
-            else check
             for check in checks
         ]
     else:

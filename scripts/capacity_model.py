@@ -348,6 +348,51 @@ def shared_saturation(
     return bounds[binding], binding
 
 
+def sweep_repeats_within(run_s: float, interval_s: float) -> float:
+    """How many of an event's two sweep repeats fall inside a run of ``run_s`` seconds
+    whose events are sent evenly across it, on average: a sweep every ``interval_s``
+    (at a phase the run does not know) re-publishes what the last two intervals sent,
+    so an event sent ``t`` s before the run's end meets ``min(2, t / interval_s)``
+    sweeps inside it. Two for a run much longer than two intervals, none for an
+    instant one."""
+    if run_s <= 0:
+        return 0.0
+    if run_s >= 2 * interval_s:
+        return 2 - 2 * interval_s / run_s
+    return run_s / (2 * interval_s)
+
+
+def sustained_saturation(
+    en_route: dict[str, float],
+    whole: dict[str, float],
+    *,
+    orders: float,
+    interval_s: float,
+    cores: float,
+    limits: dict[str, float],
+) -> tuple[float, str, float, dict[str, float]]:
+    """Orders/s the shared cores sustain for a run of ``orders`` (``shared_saturation``)
+    when an order costs ``en_route`` CPU ms until its last event is handled and
+    ``whole`` with its events' two sweep repeats too: the run lasts ``orders`` over the
+    rate, and the repeats that fall inside it (``sweep_repeats_within``) take their
+    share of the difference. Returns the rate, what binds, the repeats counted and the
+    CPU ms an order costs in each process with them."""
+    cpu_ms = dict(en_route)
+    rate, binding = shared_saturation(cpu_ms, cores=cores, limits=limits)
+    repeats = 0.0
+    # A longer run takes in more repeats and so runs slower: the rate falls towards
+    # the fixed point, and a few rounds settle it well within a percent.
+    for _ in range(20):
+        repeats = sweep_repeats_within(orders / rate, interval_s)
+        cpu_ms = {
+            key: ms + repeats / 2 * max(0.0, whole.get(key, 0.0) - ms)
+            for key, ms in en_route.items()
+        }
+        cpu_ms.update({key: repeats / 2 * ms for key, ms in whole.items() if key not in en_route})
+        rate, binding = shared_saturation(cpu_ms, cores=cores, limits=limits)
+    return rate, binding, repeats, cpu_ms
+
+
 @dataclass(frozen=True)
 class Hop:
     """One step an order's reservation waits on: the work items it takes, as
