@@ -854,13 +854,15 @@ def speed_probe_ms() -> float:
 
 def median_window(system: Deployment, env: dict[str, str], *, rate: float) -> dict:
     """``LAG_WINDOWS`` lag windows at ``rate``: the one whose mean lag is the median,
-    with every window's mean in ``lag_ms_windows``."""
+    with every window's figures beside it (``median_of``), each printed as it ends."""
     windows = []
     for n in range(1, LAG_WINDOWS + 1):
         windows.append(lag_window(system, env, rate=rate))
         print(
             f"    window {n} of {LAG_WINDOWS} at {rate:.1f}/s: lag mean "
-            f"{windows[-1]['lag_ms']:.0f} ms, speed probe {windows[-1]['probe_ms']:.1f} ms",
+            f"{windows[-1]['lag_ms']:.0f} ms, speed probe {windows[-1]['probe_ms']:.1f} ms, "
+            f"CPU ms per order {windows[-1]['cpu_ms_per_order']:.1f}, cores "
+            f"{windows[-1]['utilization']:.0%} busy",
             flush=True,
         )
     return median_of(windows)
@@ -868,14 +870,17 @@ def median_window(system: Deployment, env: dict[str, str], *, rate: float) -> di
 
 def median_of(windows: list[dict]) -> dict:
     """The window whose ``lag_ms`` is the median (the lower middle one of an even
-    number), with every window's ``lag_ms`` in ``lag_ms_windows`` and ``probe_ms`` in
-    ``probe_ms_windows``, in order."""
+    number), with every window's ``lag_ms``, ``probe_ms``, ``cpu_ms_per_order`` and
+    ``utilization`` in a list of each named with ``_windows`` after it, in order (what
+    set a window apart from the others is then in the record)."""
     ordered = sorted(windows, key=lambda window: window["lag_ms"])
     middle = ordered[(len(ordered) - 1) // 2]
     return dict(
         middle,
-        lag_ms_windows=[window["lag_ms"] for window in windows],
-        probe_ms_windows=[window["probe_ms"] for window in windows],
+        **{
+            f"{key}_windows": [window[key] for window in windows]
+            for key in ("lag_ms", "probe_ms", "cpu_ms_per_order", "utilization")
+        },
     )
 
 
