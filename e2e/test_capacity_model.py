@@ -468,12 +468,15 @@ def test_the_lag_judged_is_the_median_windows_and_every_windows_mean_is_reported
         {"lag_ms": 41.0, "lag_p99_ms": 70.0, "rate": 4, "probe_ms": 30.4},
         {"lag_ms": 47.0, "lag_p99_ms": 80.0, "rate": 4, "probe_ms": 39.6},
     ]
-    for window, cpu_ms, busy in zip(windows, (60.0, 55.0, 75.0), (0.5, 0.45, 0.6), strict=True):
-        window.update(cpu_ms_per_order=cpu_ms, utilization=busy)
+    for window, api_idle, cpu_ms, busy in zip(
+        windows, (53.5, 55.0, 68.0), (60.0, 55.0, 75.0), (0.5, 0.45, 0.6), strict=True
+    ):
+        window.update(api_idle_ms_per_s=api_idle, cpu_ms_per_order=cpu_ms, utilization=busy)
     chosen = capacity.median_of(windows)
     assert (chosen["lag_ms"], chosen["lag_p99_ms"]) == (47.0, 80.0)  # a window, whole
     assert chosen["lag_ms_windows"] == [52.0, 41.0, 47.0]  # in the order measured
     assert chosen["probe_ms_windows"] == [31.2, 30.4, 39.6]
+    assert chosen["api_idle_ms_per_s_windows"] == [53.5, 55.0, 68.0]
     assert chosen["cpu_ms_per_order_windows"] == [60.0, 55.0, 75.0]
     assert chosen["utilization_windows"] == [0.5, 0.45, 0.6]
     assert capacity._spread(chosen) == "[52, 41, 47; probe 31, 30, 40 ms]"
