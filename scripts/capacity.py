@@ -679,16 +679,14 @@ def check_run(system: Deployment, replicas: int, costs: dict) -> dict:
     )[0]
     measured = placed / (last - since).total_seconds()
     others, idle_cores, available = cores_left(busy, spent, elapsed, idle)
-    throughput = predict_throughput(
-        {
-            "replicas": replicas,
-            "orders": placed,
-            "sweep_interval_s": system.sweep_interval(),
-            "available_cores": available,
-            "measured_rps": measured,
-        },
-        costs,
-    )
+    run = {
+        "replicas": replicas,
+        "orders": placed,
+        "sweep_interval_s": system.sweep_interval(),
+        "available_cores": available,
+        "measured_rps": measured,
+    }
+    throughput = predict_throughput(run, costs)
     # The lag at the rate the model says keeps the cores half busy: an order there
     # travels alone, as in the unloaded window, and costs what it cost there.
     rate = model.rate_at_utilization(
@@ -704,13 +702,9 @@ def check_run(system: Deployment, replicas: int, costs: dict) -> dict:
         flush=True,
     )
     result = {
-        "replicas": replicas,
+        **run,
         "seconds": args.cluster_seconds,
         "api_rps": summary["rps"],
-        "measured_rps": measured,
-        "orders": placed,
-        "sweep_interval_s": system.sweep_interval(),
-        "available_cores": available,
         "others_cores": others,
         "idle_cores": idle_cores,
         **throughput,
@@ -873,8 +867,8 @@ def median_of(windows: list[dict]) -> dict:
     """The window whose ``lag_ms`` is the median (the lower middle one of an even
     number), with every window's ``lag_ms``, ``probe_ms``, ``api_idle_ms_per_s``,
     ``cpu_ms_per_order`` and ``utilization`` in a list of each named with ``_windows``
-    after it, in order (what
-    set a window apart from the others is then in the record)."""
+    after it, in order (what set a window apart from the others is then in the
+    record)."""
     ordered = sorted(windows, key=lambda window: window["lag_ms"])
     middle = ordered[(len(ordered) - 1) // 2]
     return dict(

@@ -385,10 +385,10 @@ def sustained_saturation(
     for _ in range(20):
         repeats = sweep_repeats_within(orders / rate, interval_s)
         cpu_ms = {
-            key: ms + repeats / 2 * max(0.0, whole.get(key, 0.0) - ms)
-            for key, ms in en_route.items()
+            key: en_route.get(key, 0.0)
+            + repeats / 2 * max(0.0, whole.get(key, 0.0) - en_route.get(key, 0.0))
+            for key in en_route.keys() | whole.keys()
         }
-        cpu_ms.update({key: repeats / 2 * ms for key, ms in whole.items() if key not in en_route})
         rate, binding = shared_saturation(cpu_ms, cores=cores, limits=limits)
     return rate, binding, repeats, cpu_ms
 
